@@ -1,0 +1,111 @@
+//! Exact decimal helpers: parse decimal strings into rationals and round half up for display.
+//! SPEC §3: no binary floats before the final display value.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::fmt;
+
+/// Parses `"0.111"`, `"25"` or `"-3.5"` exactly.
+pub fn parse_decimal(text: &str) -> Option<BigRational> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || (digits.contains('.') && frac.is_empty()) {
+        return None;
+    }
+    let numer: BigInt = format!("{whole}{frac}").parse().ok()?;
+    let denom = BigInt::from(10u32).pow(u32::try_from(frac.len()).ok()?);
+    let value = BigRational::new(numer, denom);
+    Some(if negative { -value } else { value })
+}
+
+/// A value rounded half away from zero to a fixed number of decimals, kept as an integer count
+/// of the smallest unit so comparisons and printing stay exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rounded {
+    units: i128,
+    decimals: u32,
+}
+
+impl Rounded {
+    /// Half up (away from zero), as officials do by hand and spreadsheets' ROUND does.
+    pub fn half_up(value: &BigRational, decimals: u32) -> Self {
+        let scale = BigInt::from(10u32).pow(decimals);
+        let scaled = value * BigRational::from_integer(scale);
+        let half = BigRational::new(BigInt::one(), BigInt::from(2));
+        let magnitude = (scaled.abs() + half).floor().to_integer();
+        let signed = if scaled.is_negative() { -magnitude } else { magnitude };
+        Rounded {
+            units: signed.to_i128().unwrap_or(if scaled.is_negative() { i128::MIN } else { i128::MAX }),
+            decimals,
+        }
+    }
+
+    pub fn as_ratio(&self) -> BigRational {
+        BigRational::new(BigInt::from(self.units), BigInt::from(10u32).pow(self.decimals))
+    }
+
+    /// The display value as f64 (for JSON and charts): the only place a float appears.
+    pub fn to_f64(&self) -> f64 {
+        self.units as f64 / 10f64.powi(self.decimals as i32)
+    }
+
+    /// Formats with the given decimal separator (`.` for machines, `,` for Indonesian text).
+    pub fn format_with(&self, separator: char) -> String {
+        let sign = if self.units < 0 { "-" } else { "" };
+        let magnitude = self.units.unsigned_abs();
+        if self.decimals == 0 {
+            return format!("{sign}{magnitude}");
+        }
+        let scale = 10u128.pow(self.decimals);
+        format!(
+            "{sign}{}{separator}{:0width$}",
+            magnitude / scale,
+            magnitude % scale,
+            width = self.decimals as usize
+        )
+    }
+}
+
+impl fmt::Display for Rounded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.format_with('.'))
+    }
+}
+
+pub fn ratio(numer: u64, denom: u64) -> BigRational {
+    BigRational::new(BigInt::from(numer), BigInt::from(denom))
+}
+
+pub fn is_zero(value: &BigRational) -> bool {
+    value.is_zero()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_decimals_exactly() {
+        assert_eq!(parse_decimal("0.111"), Some(ratio(111, 1000)));
+        assert_eq!(parse_decimal("25"), Some(ratio(25, 1)));
+        assert_eq!(parse_decimal("-1.5"), Some(-ratio(3, 2)));
+        for bad in ["", ".5", "1.", "1,5", "abc", "1.2.3", "--1"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rounds_half_up_at_the_boundary() {
+        assert_eq!(Rounded::half_up(&ratio(76605, 1000), 2).to_string(), "76.61");
+        assert_eq!(Rounded::half_up(&ratio(766049, 10000), 2).to_string(), "76.60");
+        assert_eq!(Rounded::half_up(&-ratio(5, 1000), 2).to_string(), "-0.01");
+        assert_eq!(Rounded::half_up(&ratio(1, 3), 4).to_string(), "0.3333");
+        assert_eq!(Rounded::half_up(&ratio(100, 1), 2).format_with(','), "100,00");
+    }
+}

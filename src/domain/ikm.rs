@@ -1,0 +1,390 @@
+//! The index arithmetic of SPEC §3, exact: integers and rationals until the rounded display value.
+
+use super::decimal::{ratio, Rounded};
+use super::interval::{interval, Dispersion, Interval};
+use super::template::{Grade, IndexKind, Template, Weighting};
+use num_rational::BigRational;
+use num_traits::Zero;
+use std::cmp::Ordering;
+
+/// Sum and count of one element's scores, as the database (or a CSV) totals them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ElementTally {
+    pub sum: u64,
+    pub count: u64,
+}
+
+/// Everything the arithmetic needs about a set of responses; tallies follow the template's
+/// element order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    pub responses: u64,
+    pub elements: Vec<ElementTally>,
+    pub dispersion: Dispersion,
+}
+
+impl Tally {
+    pub fn empty(template: &Template) -> Self {
+        Tally {
+            responses: 0,
+            elements: vec![ElementTally::default(); template.elements.len()],
+            dispersion: Dispersion::default(),
+        }
+    }
+
+    /// Pools two tallies of the same template (a roll-up of responses, SPEC §3).
+    pub fn merge(&mut self, other: &Tally) {
+        self.responses += other.responses;
+        for (mine, theirs) in self.elements.iter_mut().zip(&other.elements) {
+            mine.sum += theirs.sum;
+            mine.count += theirs.count;
+        }
+        self.dispersion.merge(&other.dispersion);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementResult {
+    pub code: String,
+    pub sum: u64,
+    pub count: u64,
+    /// `None` when no one answered the element (it then drops out of the weights).
+    pub nrr: Option<BigRational>,
+    pub weight: Option<BigRational>,
+    pub weighted_nrr: Option<BigRational>,
+    /// conversion × NRR, rounded (the element's NIK)
+    pub index: Option<Rounded>,
+    pub grade: Option<Grade>,
+    pub lowest: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexResult {
+    pub responses: u64,
+    pub elements: Vec<ElementResult>,
+    /// Σ wᵢ·NRRᵢ on the template's scale; `None` when there is no answer at all
+    pub ikm: Option<BigRational>,
+    /// conversion × IKM, exact
+    pub index_exact: Option<BigRational>,
+    /// the index rounded half up to 2 decimals: the official figure
+    pub index: Option<Rounded>,
+    pub grade: Option<Grade>,
+    /// IKM as a percentage of the scale maximum (shown for `mean` templates)
+    pub percent_of_max: Option<Rounded>,
+    pub interval: Option<Interval>,
+    pub lowest: Vec<String>,
+}
+
+impl IndexResult {
+    pub fn ikm_rounded(&self) -> Option<Rounded> {
+        self.ikm.as_ref().map(|v| Rounded::half_up(v, 4))
+    }
+}
+
+/// How many elements SPEC §3 marks as RTL candidates.
+pub const LOWEST_COUNT: usize = 3;
+
+/// Computes the full SPEC §3 result for one tally. `population` enables the finite population
+/// correction of the interval.
+pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> IndexResult {
+    let nrrs: Vec<Option<BigRational>> = tally
+        .elements
+        .iter()
+        .map(|e| (e.count > 0).then(|| ratio(e.sum, e.count)))
+        .collect();
+    let answered = nrrs.iter().filter(|n| n.is_some()).count() as u64;
+    let weights: Vec<Option<BigRational>> = template
+        .elements
+        .iter()
+        .zip(&nrrs)
+        .map(|(element, nrr)| {
+            nrr.as_ref()?;
+            match template.weighting {
+                Weighting::Exact => Some(ratio(1, answered)),
+                Weighting::Fixed => element.weight.clone(),
+            }
+        })
+        .collect();
+
+    let mut elements: Vec<ElementResult> = template
+        .elements
+        .iter()
+        .zip(tally.elements.iter().zip(nrrs.iter().zip(weights)))
+        .map(|(element, (t, (nrr, weight)))| {
+            let weighted_nrr = match (nrr, &weight) {
+                (Some(n), Some(w)) => Some(n * w),
+                _ => None,
+            };
+            let index = nrr.as_ref().map(|n| Rounded::half_up(&(n * &template.conversion), 2));
+            ElementResult {
+                code: element.code.clone(),
+                sum: t.sum,
+                count: t.count,
+                nrr: nrr.clone(),
+                grade: index.and_then(|i| template.grade_for(&i.as_ratio()).cloned()),
+                weight,
+                weighted_nrr,
+                index,
+                lowest: false,
+            }
+        })
+        .collect();
+
+    let ikm = (answered > 0).then(|| {
+        elements
+            .iter()
+            .filter_map(|e| e.weighted_nrr.clone())
+            .fold(BigRational::zero(), |acc, v| acc + v)
+    });
+    let index_exact = ikm.as_ref().map(|v| v * &template.conversion);
+    let index = index_exact.as_ref().map(|v| Rounded::half_up(v, 2));
+    let grade = index.and_then(|i| template.grade_for(&i.as_ratio()).cloned());
+    let percent_of_max = ikm
+        .as_ref()
+        .filter(|_| template.kind == IndexKind::Mean)
+        .map(|v| Rounded::half_up(&(v * ratio(100, u64::from(template.scale_max))), 2));
+
+    let lowest = lowest_elements(&elements);
+    for element in &mut elements {
+        element.lowest = lowest.contains(&element.code);
+    }
+    let interval = interval(template, &tally.dispersion, population);
+
+    IndexResult {
+        responses: tally.responses,
+        elements,
+        ikm,
+        index_exact,
+        index,
+        grade,
+        percent_of_max,
+        interval,
+        lowest,
+    }
+}
+
+/// The lowest answered elements by exact NRR, ties broken by code (SPEC §3).
+fn lowest_elements(elements: &[ElementResult]) -> Vec<String> {
+    let mut answered: Vec<&ElementResult> = elements.iter().filter(|e| e.nrr.is_some()).collect();
+    answered.sort_by(|a, b| a.nrr.cmp(&b.nrr).then_with(|| compare_codes(&a.code, &b.code)));
+    answered.into_iter().take(LOWEST_COUNT).map(|e| e.code.clone()).collect()
+}
+
+/// Orders codes naturally, so `U2` comes before `U10`.
+pub fn compare_codes(a: &str, b: &str) -> Ordering {
+    fn split(code: &str) -> (&str, Option<u64>) {
+        let digits = code.trim_start_matches(|c: char| !c.is_ascii_digit());
+        let prefix = &code[..code.len() - digits.len()];
+        (prefix, digits.parse().ok())
+    }
+    split(a).cmp(&split(b)).then_with(|| a.cmp(b))
+}
+
+/// The unweighted mean of member units' exact indices, offered beside the pooled roll-up
+/// (SPEC §3); units without responses are left out.
+pub fn mean_of_units(results: &[IndexResult]) -> Option<Rounded> {
+    let values: Vec<&BigRational> = results.iter().filter_map(|r| r.index_exact.as_ref()).collect();
+    if values.is_empty() {
+        return None;
+    }
+    let total = values.into_iter().fold(BigRational::zero(), |acc, v| acc + v);
+    Some(Rounded::half_up(&(total / ratio(results.iter().filter(|r| r.index_exact.is_some()).count() as u64, 1)), 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::template::parse_template;
+
+    fn default_template() -> Template {
+        parse_template("p.toml", include_str!("../../survey-templates/permenpanrb-14-2017.toml")).expect("valid")
+    }
+
+    fn fixed(weight: &str) -> Template {
+        let text = include_str!("../../survey-templates/permenpanrb-14-2017.toml")
+            .replacen("weighting = \"exact\"", &format!("weighting = \"fixed\"\nfixed_weight = \"{weight}\""), 1);
+        parse_template("p.toml", &text).expect("valid")
+    }
+
+    fn tally(responses: u64, sums: &[u64]) -> Tally {
+        Tally {
+            responses,
+            elements: sums.iter().map(|&sum| ElementTally { sum, count: responses }).collect(),
+            dispersion: Dispersion::default(),
+        }
+    }
+
+    const VECTOR_A: [u64; 9] = [105, 101, 100, 116, 102, 105, 106, 105, 115];
+
+    #[test]
+    fn vector_a_published_report() {
+        let r = compute(&default_template(), &tally(29, &VECTOR_A), None);
+        let nrr: Vec<String> = r.elements.iter().map(|e| Rounded::half_up(e.nrr.as_ref().expect("answered"), 2).to_string()).collect();
+        assert_eq!(nrr, ["3.62", "3.48", "3.45", "4.00", "3.52", "3.62", "3.66", "3.62", "3.97"]);
+        assert_eq!(r.ikm_rounded().map(|v| v.to_string()).as_deref(), Some("3.6590"));
+        assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("91.48"));
+        assert_eq!(r.grade.as_ref().map(|g| g.grade.as_str()), Some("A"));
+        assert_eq!(r.lowest[0], "U3");
+        let u3 = &r.elements[2];
+        assert_eq!(u3.index.map(|v| v.to_string()).as_deref(), Some("86.21"));
+        assert_eq!(u3.grade.as_ref().map(|g| g.grade.as_str()), Some("B"));
+    }
+
+    #[test]
+    fn vector_a_with_fixed_weights() {
+        let nik = |w: &str| compute(&fixed(w), &tally(29, &VECTOR_A), None).index.map(|v| v.to_string());
+        assert_eq!(nik("0.111").as_deref(), Some("91.38"));
+        assert_eq!(nik("0.11").as_deref(), Some("90.56"));
+    }
+
+    #[test]
+    fn vector_b_one_perfect_respondent() {
+        let r = compute(&default_template(), &tally(1, &[4; 9]), None);
+        assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("100.00"));
+        assert_eq!(r.grade.as_ref().map(|g| g.label.id.as_str()), Some("Sangat baik"));
+        let r = compute(&fixed("0.111"), &tally(1, &[4; 9]), None);
+        assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("99.90"));
+    }
+
+    #[test]
+    fn vector_c_boundary_is_exact() {
+        let r = compute(&default_template(), &tally(5000, &[15321; 9]), None);
+        assert_eq!(r.index_exact, Some(ratio(76605, 1000)));
+        assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("76.61"));
+        assert_eq!(r.grade.as_ref().map(|g| g.grade.as_str()), Some("B"));
+        assert_eq!(r.ikm_rounded().map(|v| v.to_string()).as_deref(), Some("3.0642"));
+    }
+
+    /// A tally whose NIK is exactly `hundredths / 100`: one element, n = 100, sum = hundredths/25 ·100.
+    fn nik_of(hundredths: u64) -> Option<String> {
+        // NIK = 25 · sum / count; with count = 2500, sum = hundredths gives NIK = hundredths/100.
+        let t = Tally {
+            responses: 2500,
+            elements: std::iter::once(ElementTally { sum: hundredths, count: 2500 })
+                .chain(std::iter::repeat_n(ElementTally::default(), 8))
+                .collect(),
+            dispersion: Dispersion::default(),
+        };
+        compute(&default_template(), &t, None).grade.map(|g| g.grade)
+    }
+
+    #[test]
+    fn grade_boundaries_from_both_sides() {
+        assert_eq!(nik_of(8831).as_deref(), Some("A"));
+        assert_eq!(nik_of(8830).as_deref(), Some("B"));
+        assert_eq!(nik_of(7661).as_deref(), Some("B"));
+        assert_eq!(nik_of(7660).as_deref(), Some("C"));
+        assert_eq!(nik_of(6500).as_deref(), Some("C"));
+        assert_eq!(nik_of(6499).as_deref(), Some("D"));
+        assert_eq!(nik_of(2500).as_deref(), Some("D"));
+        assert_eq!(nik_of(10000).as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn rounding_happens_before_classifying() {
+        // 88.305 exactly rounds to 88.31: A, though the unrounded value is below 88.31.
+        let t = Tally {
+            responses: 1000,
+            elements: std::iter::once(ElementTally { sum: 35322, count: 10000 })
+                .chain(std::iter::repeat_n(ElementTally::default(), 8))
+                .collect(),
+            dispersion: Dispersion::default(),
+        };
+        let r = compute(&default_template(), &t, None);
+        assert_eq!(r.index_exact, Some(ratio(88305, 1000)));
+        assert_eq!(r.grade.map(|g| g.grade).as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn unanswered_elements_drop_out_of_the_weights() {
+        let mut t = tally(10, &[40; 9]);
+        t.elements[8] = ElementTally::default();
+        t.elements[0].sum = 20;
+        let r = compute(&default_template(), &t, None);
+        assert_eq!(r.elements[8].weight, None);
+        assert_eq!(r.elements[0].weight, Some(ratio(1, 8)));
+        // (2 + 7·4) / 8 = 3.75 → 93.75
+        assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("93.75"));
+    }
+
+    #[test]
+    fn no_answers_give_no_index() {
+        let r = compute(&default_template(), &Tally::empty(&default_template()), None);
+        assert_eq!(r.index, None);
+        assert!(r.lowest.is_empty());
+    }
+
+    #[test]
+    fn lowest_ties_are_broken_by_code() {
+        let r = compute(&default_template(), &tally(10, &[30, 30, 40, 40, 40, 40, 40, 40, 30]), None);
+        assert_eq!(r.lowest, ["U1", "U2", "U9"]);
+        assert_eq!(compare_codes("U2", "U10"), Ordering::Less);
+    }
+
+    #[test]
+    fn mean_of_units_is_unweighted() {
+        let t = default_template();
+        let a = compute(&t, &tally(1, &[4; 9]), None);
+        let b = compute(&t, &tally(100, &[300; 9]), None);
+        assert_eq!(mean_of_units(&[a, b]).map(|v| v.to_string()).as_deref(), Some("87.50"));
+        let mut pooled = tally(1, &[4; 9]);
+        pooled.merge(&tally(100, &[300; 9]));
+        // (304/101)·25 = 75.247…
+        assert_eq!(compute(&t, &pooled, None).index.map(|v| v.to_string()).as_deref(), Some("75.25"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn responses() -> impl Strategy<Value = Vec<[u32; 9]>> {
+            prop::collection::vec(prop::array::uniform9(1u32..=4), 1..60)
+        }
+
+        fn tally_of(rows: &[[u32; 9]]) -> Tally {
+            let mut t = tally(rows.len() as u64, &[0; 9]);
+            for row in rows {
+                for (e, &s) in t.elements.iter_mut().zip(row) {
+                    e.sum += u64::from(s);
+                }
+            }
+            t
+        }
+
+        proptest! {
+            #[test]
+            fn nik_stays_within_25_and_100(rows in responses()) {
+                let r = compute(&default_template(), &tally_of(&rows), None);
+                let nik = r.index.expect("answered").as_ratio();
+                prop_assert!(nik >= ratio(25, 1) && nik <= ratio(100, 1));
+                prop_assert!(r.grade.is_some());
+            }
+
+            #[test]
+            fn permuting_respondents_changes_nothing(mut rows in responses(), seed in any::<u64>()) {
+                let t = default_template();
+                let before = compute(&t, &tally_of(&rows), None);
+                let len = rows.len();
+                rows.rotate_left((seed as usize) % len);
+                rows.reverse();
+                prop_assert_eq!(before, compute(&t, &tally_of(&rows), None));
+            }
+
+            #[test]
+            fn pooling_equals_computing_on_the_union(a in responses(), b in responses()) {
+                let t = default_template();
+                let mut pooled = tally_of(&a);
+                pooled.merge(&tally_of(&b));
+                let union: Vec<[u32; 9]> = a.iter().chain(&b).copied().collect();
+                prop_assert_eq!(compute(&t, &pooled, None).index_exact, compute(&t, &tally_of(&union), None).index_exact);
+            }
+
+            #[test]
+            fn exact_weights_sum_to_one(rows in responses()) {
+                let r = compute(&default_template(), &tally_of(&rows), None);
+                let total = r.elements.iter().filter_map(|e| e.weight.clone()).fold(BigRational::zero(), |a, w| a + w);
+                prop_assert_eq!(total, ratio(1, 1));
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain: templates, the IKM arithmetic, sampling and periods. No I/O here.
+
+pub mod decimal;
+pub mod ikm;
+pub mod interval;
+pub mod period;
+pub mod sampling;
+pub mod template;
