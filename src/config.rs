@@ -1,0 +1,240 @@
+//! Settings: defaults that run with nothing set, overridden by an optional `skm.toml`, then by
+//! `SKM_*` environment variables. A bad value stops start-up naming the setting and the reason.
+
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub base_url: String,
+    pub timezone: Tz,
+    pub templates_dir: Option<PathBuf>,
+    pub default_template: String,
+    pub workers: usize,
+    pub pool_size: u32,
+    pub pool_timeout_ms: u64,
+    pub log: String,
+}
+
+/// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
+pub const SETTINGS: [(&str, &str, &str, &str); 10] = [
+    ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
+    ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
+    ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
+    ("timezone", "SKM_TIMEZONE", "Asia/Makassar", "time zone of survey dates and periods"),
+    ("templates_dir", "SKM_TEMPLATES_DIR", "", "extra survey templates folder (adds to or overrides the shipped ones)"),
+    ("default_template", "SKM_DEFAULT_TEMPLATE", "permenpanrb-14-2017", "questionnaire of units without their own"),
+    ("workers", "SKM_WORKERS", "number of CPUs", "HTTP worker threads"),
+    ("pool_size", "SKM_POOL_SIZE", "workers + 4", "database connections per instance"),
+    ("pool_timeout_ms", "SKM_POOL_TIMEOUT_MS", "5000", "how long a request waits for a database connection"),
+    ("log", "SKM_LOG", "info", "log filter, e.g. info or skm=debug,actix_web=info"),
+];
+
+/// Environment variables that start with `SKM_` but are not settings.
+const NOT_SETTINGS: [&str; 1] = ["SKM_CONFIG"];
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("{origin}: unknown setting '{name}'")]
+    Unknown { origin: String, name: String },
+    #[error("{origin}: setting '{name}': {reason}")]
+    Invalid { origin: String, name: String, reason: String },
+}
+
+struct Value {
+    text: String,
+    origin: String,
+}
+
+impl Config {
+    /// Reads `file` (when given, it must exist) or `./skm.toml` (when present), then the
+    /// environment.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
+        let default_file = Path::new("skm.toml");
+        let file = file.or_else(|| default_file.exists().then_some(default_file));
+        if let Some(path) = file {
+            read_file(path, &mut values)?;
+        }
+        for (var, text) in env {
+            if !var.starts_with("SKM_") || var.starts_with("SKM_TEST_") || NOT_SETTINGS.contains(&var.as_str()) {
+                continue;
+            }
+            match SETTINGS.iter().find(|s| s.1 == var) {
+                Some(setting) => {
+                    values.insert(setting.0, Value { text, origin: var });
+                }
+                None => return Err(ConfigError::Unknown { origin: "environment".into(), name: var }),
+            }
+        }
+        Self::from_values(values)
+    }
+
+    fn from_values(mut values: BTreeMap<&'static str, Value>) -> Result<Self, ConfigError> {
+        let mut take = |name: &'static str| values.remove(name);
+        let invalid = |value: &Value, name: &str, reason: String| ConfigError::Invalid {
+            origin: value.origin.clone(),
+            name: name.to_string(),
+            reason,
+        };
+        let parse = |value: Option<Value>, name: &str, default: &str, what: &str| -> Result<String, ConfigError> {
+            match value {
+                None => Ok(default.to_string()),
+                Some(v) if v.text.trim().is_empty() => Err(invalid(&v, name, format!("must not be empty ({what})"))),
+                Some(v) => Ok(v.text),
+            }
+        };
+        let number = |value: Option<Value>, name: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
+            match value {
+                None => Ok(default),
+                Some(v) => match v.text.trim().parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(invalid(&v, name, format!("'{}' is not a whole number ≥ {min}", v.text))),
+                },
+            }
+        };
+
+        let database_url = parse(take("database_url"), "database_url", "skm.db", "a file path or URL")?;
+        let listen_value = take("listen");
+        let listen: SocketAddr = match listen_value {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.text.trim().parse().map_err(|_| {
+                invalid(&v, "listen", format!("'{}' is not an address like 127.0.0.1:8080", v.text))
+            })?,
+        };
+        let base_url = match take("base_url") {
+            None => format!("http://{listen}"),
+            Some(v) if v.text.starts_with("http://") || v.text.starts_with("https://") => {
+                v.text.trim_end_matches('/').to_string()
+            }
+            Some(v) => return Err(invalid(&v, "base_url", format!("'{}' must start with http:// or https://", v.text))),
+        };
+        let timezone: Tz = match take("timezone") {
+            None => chrono_tz::Asia::Makassar,
+            Some(v) => v.text.trim().parse().map_err(|_| {
+                invalid(&v, "timezone", format!("'{}' is not an IANA time zone like Asia/Makassar", v.text))
+            })?,
+        };
+        let templates_dir = match take("templates_dir") {
+            None => None,
+            Some(v) if Path::new(&v.text).is_dir() => Some(PathBuf::from(v.text)),
+            Some(v) => return Err(invalid(&v, "templates_dir", format!("'{}' is not a folder", v.text))),
+        };
+        let default_template = parse(take("default_template"), "default_template", crate::catalog::DEFAULT_TEMPLATE, "a template id")?;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+        let workers = number(take("workers"), "workers", cpus, 1)? as usize;
+        let pool_size = number(take("pool_size"), "pool_size", workers as u64 + 4, 1)?;
+        let pool_size = u32::try_from(pool_size).unwrap_or(u32::MAX);
+        let pool_timeout_ms = number(take("pool_timeout_ms"), "pool_timeout_ms", 5000, 1)?;
+        let log = parse(take("log"), "log", "info", "a log filter")?;
+        Ok(Config {
+            database_url,
+            listen,
+            base_url,
+            timezone,
+            templates_dir,
+            default_template,
+            workers,
+            pool_size,
+            pool_timeout_ms,
+            log,
+        })
+    }
+}
+
+fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<(), ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File { path: shown.clone(), reason: e.to_string() })?;
+    let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(&text, s.start));
+        ConfigError::File { path: format!("{shown}:{line}"), reason: e.message().trim().to_string() }
+    })?;
+    for (key, spanned) in table {
+        let origin = format!("{shown}:{}", line_of(&text, spanned.span().start));
+        let Some(setting) = SETTINGS.iter().find(|s| s.0 == key) else {
+            return Err(ConfigError::Unknown { origin, name: key });
+        };
+        let text = match spanned.into_inner() {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(n) => n.to_string(),
+            other => {
+                return Err(ConfigError::Invalid {
+                    origin,
+                    name: key,
+                    reason: format!("expected a string or a whole number, found {}", other.type_str()),
+                })
+            }
+        };
+        values.insert(setting.0, Value { text, origin });
+    }
+    Ok(())
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn runs_with_nothing_set() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let empty = dir.path().join("skm.toml");
+        std::fs::write(&empty, "").expect("write");
+        let c = Config::load(Some(&empty), env(&[])).expect("defaults");
+        assert_eq!(c.database_url, "skm.db");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.timezone, chrono_tz::Asia::Makassar);
+        assert_eq!(c.base_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\npool_size = 3\n").expect("write");
+        let c = Config::load(Some(&path), env(&[("SKM_LISTEN", "127.0.0.1:9001"), ("PATH", "/bin")])).expect("valid");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.pool_size, 3);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_and_where_it_came_from() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "\ntimezone = \"Mars/Olympus\"\n").expect("write");
+        let err = Config::load(Some(&path), env(&[])).expect_err("bad zone").to_string();
+        assert!(err.contains("skm.toml:2") && err.contains("timezone") && err.contains("Mars/Olympus"), "{err}");
+
+        let err = Config::load(Some(&path), env(&[("SKM_TIMEZONE", "Asia/Makassar"), ("SKM_LISTEN", "nope")]))
+            .expect_err("bad listen")
+            .to_string();
+        assert_eq!(err, "SKM_LISTEN: setting 'listen': 'nope' is not an address like 127.0.0.1:8080");
+
+        let err = Config::load(Some(&path), env(&[("SKM_DATABSE_URL", "x")])).expect_err("typo").to_string();
+        assert!(err.contains("SKM_DATABSE_URL"), "{err}");
+
+        std::fs::write(&path, "workers = 0\n").expect("write");
+        let err = Config::load(Some(&path), env(&[])).expect_err("zero").to_string();
+        assert!(err.contains("workers") && err.contains("≥ 1"), "{err}");
+
+        std::fs::write(&path, "listen = [1]\n").expect("write");
+        assert!(Config::load(Some(&path), env(&[])).is_err());
+        std::fs::write(&path, "listen = \n").expect("write");
+        let err = Config::load(Some(&path), env(&[])).expect_err("syntax").to_string();
+        assert!(err.contains("skm.toml:1"), "{err}");
+    }
+}
