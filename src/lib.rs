@@ -1,5 +1,11 @@
 //! skm: the Survei Kepuasan Masyarakat service (PermenPANRB No. 14/2017).
 
 pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod db;
 pub mod domain;
+pub mod import;
+pub mod password;
+pub mod reports;
+pub mod web;

@@ -2,6 +2,7 @@
 
 pub mod decimal;
 pub mod ikm;
+pub mod names;
 pub mod interval;
 pub mod period;
 pub mod sampling;

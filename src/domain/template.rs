@@ -116,6 +116,8 @@ pub struct Template {
     pub saran_label: Text,
     /// SHA-256 of the file's bytes, hex: identifies the version in the database.
     pub content_hash: String,
+    /// The file's text, stored with the version so history keeps the exact wording.
+    pub source: String,
 }
 
 impl Template {
@@ -238,7 +240,7 @@ pub fn parse_template(file: &str, text: &str) -> Result<Template, TemplateError>
         }
     })?;
     let hash = hex(&Sha256::digest(text.as_bytes()));
-    Validator { file }.template(raw, hash)
+    Validator { file }.template(raw, hash, text)
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -279,7 +281,7 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn template(&self, raw: RawTemplate, content_hash: String) -> Result<Template, TemplateError> {
+    fn template(&self, raw: RawTemplate, content_hash: String, source: &str) -> Result<Template, TemplateError> {
         self.code("id", &raw.id, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')?;
         if raw.scale.min >= raw.scale.max || raw.scale.min == 0 {
             return self.fail("scale", "min must be at least 1 and below max");
@@ -376,6 +378,7 @@ impl Validator<'_> {
             saran_max_chars: raw.saran.max_chars,
             saran_label: raw.saran.label,
             content_hash,
+            source: source.to_string(),
         })
     }
 

@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE email_log;
+DROP TABLE rtl_actions;
+DROP TABLE user_units;
+DROP TABLE users;
+DROP TABLE answers;
+DROP TABLE responses;
+DROP TABLE template_versions;
+DROP TABLE services;
+DROP TABLE unit_populations;
+DROP TABLE units;

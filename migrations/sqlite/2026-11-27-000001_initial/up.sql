@@ -1,0 +1,124 @@
+-- Units form a tree: regency → OPD → sub-unit.
+CREATE TABLE units (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    parent_id INTEGER REFERENCES units(id),
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('regency', 'opd', 'sub_unit')),
+    contact_emails TEXT NOT NULL DEFAULT '',
+    template_id TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- Service users per period (for the Krejcie–Morgan sample size); period as "2026" or "2026-10".
+CREATE TABLE unit_populations (
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    period TEXT NOT NULL,
+    population BIGINT NOT NULL CHECK (population >= 0),
+    PRIMARY KEY (unit_id, period)
+);
+
+-- Jenis layanan of a unit.
+CREATE TABLE services (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT 1,
+    UNIQUE (unit_id, slug)
+);
+
+-- Every template version ever used, by content hash, with its full text.
+CREATE TABLE template_versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    template_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    content TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (template_id, content_hash)
+);
+
+CREATE TABLE responses (
+    id TEXT PRIMARY KEY NOT NULL,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    service_id INTEGER REFERENCES services(id),
+    template_version_id INTEGER NOT NULL REFERENCES template_versions(id),
+    channel TEXT NOT NULL CHECK (channel IN ('web', 'kiosk', 'paper', 'import')),
+    submitted_at TIMESTAMP NOT NULL,
+    survey_date TEXT NOT NULL,
+    gender TEXT,
+    age INTEGER,
+    education TEXT,
+    occupation TEXT,
+    profile_extra TEXT,
+    saran TEXT,
+    client_hash TEXT,
+    score_sum INTEGER NOT NULL,
+    score_count INTEGER NOT NULL
+);
+CREATE INDEX responses_unit_date ON responses (unit_id, survey_date);
+CREATE INDEX responses_service_date ON responses (service_id, survey_date);
+
+CREATE TABLE answers (
+    response_id TEXT NOT NULL REFERENCES responses(id),
+    element_code TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    PRIMARY KEY (response_id, element_code)
+);
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'unit_head', 'operator')),
+    email_opt_out BOOLEAN NOT NULL DEFAULT 0,
+    disabled BOOLEAN NOT NULL DEFAULT 0,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- The units a unit_head or operator may act on (each with its sub-units).
+CREATE TABLE user_units (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    PRIMARY KEY (user_id, unit_id)
+);
+
+-- Rencana tindak lanjut for the weakest elements.
+CREATE TABLE rtl_actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    period TEXT NOT NULL,
+    element_code TEXT NOT NULL,
+    action TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('planned', 'in_progress', 'done')),
+    created_by INTEGER REFERENCES users(id),
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX rtl_actions_unit ON rtl_actions (unit_id, period);
+
+-- One row per (recipient, period, kind): written before sending, updated after.
+CREATE TABLE email_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    recipient TEXT NOT NULL,
+    period TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TIMESTAMP NOT NULL,
+    sent_at TIMESTAMP,
+    UNIQUE (recipient, period, kind)
+);
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    at TIMESTAMP NOT NULL,
+    actor_user_id INTEGER REFERENCES users(id),
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);

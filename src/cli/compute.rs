@@ -1,0 +1,62 @@
+//! `skm compute --csv FILE`: the SPEC §3 result of a CSV of responses, without a database.
+
+use super::{CliError, Context};
+use crate::domain::decimal::parse_decimal;
+use crate::domain::ikm;
+use crate::domain::template::Weighting;
+use crate::import::csv;
+use crate::reports::summary;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ComputeArgs {
+    /// CSV file: header of element codes (and optional profile/metadata columns), a row per respondent
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Survey template id (default: the configured default template)
+    #[arg(long)]
+    pub template: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Use this fixed weight for every element instead of the template's weighting, e.g. 0.111
+    #[arg(long)]
+    pub fixed_weight: Option<String>,
+    /// Population of the period, for the interval's finite population correction
+    #[arg(long)]
+    pub population: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+pub fn run(context: &Context, args: ComputeArgs) -> Result<(), CliError> {
+    let id = args.template.as_deref().unwrap_or(&context.config.default_template);
+    let mut template = (*context.catalog.get(id)?).clone();
+    if let Some(text) = &args.fixed_weight {
+        let weight = parse_decimal(text)
+            .filter(|w| *w > num_rational::BigRational::from_integer(0.into()))
+            .ok_or_else(|| CliError::Input(format!("--fixed-weight: '{text}' is not a positive decimal like 0.111")))?;
+        template.weighting = Weighting::Fixed;
+        template.elements.iter_mut().for_each(|e| e.weight = Some(weight.clone()));
+    }
+    let file = std::fs::File::open(&args.csv)
+        .map_err(|e| CliError::Input(format!("{}: {e}", args.csv.display())))?;
+    let rows = csv::parse(&template, std::io::BufReader::new(file)).map_err(|issues| {
+        let lines: Vec<String> = issues.iter().map(|i| format!("{}: {i}", args.csv.display())).collect();
+        CliError::Input(lines.join("\n"))
+    })?;
+    let result = ikm::compute(&template, &csv::tally(&template, &rows), args.population);
+    match args.format {
+        Format::Table => print!("{}", summary::table(&template, &result)),
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&summary::summarize(&template, &result))
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            println!("{json}");
+        }
+    }
+    Ok(())
+}

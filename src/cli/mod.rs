@@ -1,0 +1,122 @@
+//! The `skm` command line: every command loads the configuration the same way, then does one job.
+
+mod admin;
+mod compute;
+mod serve;
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::config::{Config, ConfigError};
+use crate::db::{self, DbError};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Parser)]
+#[command(name = "skm", version, about = "Survei Kepuasan Masyarakat (PermenPANRB No. 14/2017)")]
+pub struct Cli {
+    /// Configuration file (default: ./skm.toml when it exists)
+    #[arg(long, global = true, env = "SKM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first)
+    Serve,
+    /// Apply pending database migrations
+    Migrate,
+    /// Manage service units (regency → OPD → sub-unit)
+    #[command(subcommand)]
+    Unit(admin::UnitCommand),
+    /// Manage a unit's services (jenis layanan)
+    #[command(subcommand)]
+    Service(admin::ServiceCommand),
+    /// Manage user accounts
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// List the survey templates this deployment offers
+    Templates,
+    /// Compute the index (SPEC §3) of a CSV of responses
+    Compute(compute::ComputeArgs),
+}
+
+#[derive(Debug, Error)]
+pub enum CliError {
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("survey template: {0}")]
+    Catalog(#[from] CatalogError),
+    #[error("{0}")]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What most commands need: settings and the questionnaires.
+pub struct Context {
+    pub config: Config,
+    pub catalog: Catalog,
+}
+
+impl Context {
+    fn load(cli: &Cli) -> Result<Context, CliError> {
+        let config = Config::load(cli.config.as_deref(), std::env::vars())?;
+        let catalog = Catalog::load(config.templates_dir.as_deref())?;
+        catalog.get(&config.default_template)?;
+        Ok(Context { config, catalog })
+    }
+
+    /// Opens the database and brings its schema up to date.
+    fn database(&self) -> Result<db::Pool, CliError> {
+        let pool = db::open_pool(
+            &self.config.database_url,
+            self.config.pool_size,
+            Duration::from_millis(self.config.pool_timeout_ms),
+        )?;
+        let mut conn = pool.get().map_err(DbError::from)?;
+        db::migrate(&mut conn)?;
+        drop(conn);
+        Ok(pool)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let context = Context::load(&cli)?;
+    init_logging(&context.config.log);
+    match cli.command {
+        Command::Serve => serve::run(context),
+        Command::Migrate => {
+            let pool = db::open_pool(&context.config.database_url, 1, Duration::from_millis(context.config.pool_timeout_ms))?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            let applied = db::migrate(&mut conn)?;
+            if applied.is_empty() {
+                println!("database is up to date");
+            }
+            for version in applied {
+                println!("applied migration {version}");
+            }
+            Ok(())
+        }
+        Command::Unit(command) => admin::unit(&context, command),
+        Command::Service(command) => admin::service(&context, command),
+        Command::User(command) => admin::user(&context, command),
+        Command::Templates => {
+            for t in context.catalog.all() {
+                println!("{:<22} {:<8} {:>2} unsur  {}", t.id, t.version, t.elements.len(), t.title.id);
+            }
+            Ok(())
+        }
+        Command::Compute(args) => compute::run(&context, args),
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second init (tests calling run twice) is harmless; ignore it.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,25 @@
+//! The audit log: who changed what, for officials who must account for their data.
+
+use super::schema::audit_log;
+use super::{now_utc, DbConnection, DbError};
+use diesel::prelude::*;
+
+pub fn record(conn: &mut DbConnection, actor_user_id: Option<i32>, action: &str, detail: &str) -> Result<(), DbError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(now_utc()),
+            audit_log::actor_user_id.eq(actor_user_id),
+            audit_log::action.eq(action),
+            audit_log::detail.eq(detail),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<(chrono::NaiveDateTime, String, String)>, DbError> {
+    Ok(audit_log::table
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .select((audit_log::at, audit_log::action, audit_log::detail))
+        .load(conn)?)
+}

@@ -1,0 +1,151 @@
+//! The diesel schema, shared by both backends (migrations/sqlite and migrations/postgres keep
+//! the same columns and types).
+
+diesel::table! {
+    units (id) {
+        id -> Integer,
+        parent_id -> Nullable<Integer>,
+        slug -> Text,
+        name -> Text,
+        kind -> Text,
+        contact_emails -> Text,
+        template_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unit_populations (unit_id, period) {
+        unit_id -> Integer,
+        period -> Text,
+        population -> BigInt,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        slug -> Text,
+        name -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    template_versions (id) {
+        id -> Integer,
+        template_id -> Text,
+        version -> Text,
+        content_hash -> Text,
+        content -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        unit_id -> Integer,
+        service_id -> Nullable<Integer>,
+        template_version_id -> Integer,
+        channel -> Text,
+        submitted_at -> Timestamp,
+        survey_date -> Text,
+        gender -> Nullable<Text>,
+        age -> Nullable<Integer>,
+        education -> Nullable<Text>,
+        occupation -> Nullable<Text>,
+        profile_extra -> Nullable<Text>,
+        saran -> Nullable<Text>,
+        client_hash -> Nullable<Text>,
+        score_sum -> Integer,
+        score_count -> Integer,
+    }
+}
+
+diesel::table! {
+    answers (response_id, element_code) {
+        response_id -> Text,
+        element_code -> Text,
+        score -> Integer,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        email_opt_out -> Bool,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_units (user_id, unit_id) {
+        user_id -> Integer,
+        unit_id -> Integer,
+    }
+}
+
+diesel::table! {
+    rtl_actions (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        period -> Text,
+        element_code -> Text,
+        action -> Text,
+        owner -> Text,
+        due_date -> Text,
+        status -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_log (id) {
+        id -> Integer,
+        recipient -> Text,
+        period -> Text,
+        kind -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor_user_id -> Nullable<Integer>,
+        action -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(responses -> units (unit_id));
+diesel::joinable!(services -> units (unit_id));
+diesel::joinable!(unit_populations -> units (unit_id));
+diesel::joinable!(user_units -> users (user_id));
+diesel::joinable!(user_units -> units (unit_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units, unit_populations, services, template_versions, responses, answers, users, user_units,
+    rtl_actions, email_log, audit_log,
+);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    responses::unit_id,
+    responses::service_id,
+    answers::element_code,
+);

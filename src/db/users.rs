@@ -1,0 +1,62 @@
+//! Accounts: admins, unit heads and operators, each scoped to units.
+
+use super::schema::{user_units, users};
+use super::{now_utc, DbConnection, DbError};
+use crate::domain::names::Role;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub email_opt_out: bool,
+    pub disabled: bool,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub unit_ids: &'a [i32],
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, DbError> {
+    conn.transaction(|conn| {
+        let id = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(new.email),
+                users::name.eq(new.name),
+                users::password_hash.eq(new.password_hash),
+                users::role.eq(new.role.as_str()),
+                users::email_opt_out.eq(false),
+                users::disabled.eq(false),
+                users::created_at.eq(now_utc()),
+            ))
+            .returning(users::id)
+            .get_result::<i32>(conn)
+            .map_err(|e| match DbError::from(e) {
+                DbError::Conflict(_) => DbError::Conflict(format!("a user with e-mail '{}' already exists", new.email)),
+                other => other,
+            })?;
+        for unit_id in new.unit_ids {
+            diesel::insert_into(user_units::table)
+                .values((user_units::user_id.eq(id), user_units::unit_id.eq(unit_id)))
+                .execute(conn)?;
+        }
+        Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+    })
+}
+
+pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<User, DbError> {
+    Ok(users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn)?)
+}
+
+pub fn unit_ids_of(conn: &mut DbConnection, user_id: i32) -> Result<Vec<i32>, DbError> {
+    Ok(user_units::table.filter(user_units::user_id.eq(user_id)).select(user_units::unit_id).load(conn)?)
+}

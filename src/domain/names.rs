@@ -1,0 +1,117 @@
+//! Validated names the rest of the code can trust: slugs, unit kinds, channels, roles.
+
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("'{value}' is not a valid {what}: {expected}")]
+pub struct NameError {
+    pub value: String,
+    pub what: &'static str,
+    pub expected: &'static str,
+}
+
+/// A URL-safe identifier: lowercase letters, digits and dashes, 1–64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(value: &str) -> Result<Slug, NameError> {
+        let ok = !value.is_empty()
+            && value.len() <= 64
+            && !value.starts_with('-')
+            && !value.ends_with('-')
+            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(Slug(value.to_string()))
+        } else {
+            Err(NameError {
+                value: value.to_string(),
+                what: "slug",
+                expected: "lowercase letters, digits and dashes, at most 64",
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal, { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = NameError;
+            fn from_str(value: &str) -> Result<Self, NameError> {
+                match value {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(NameError { value: value.to_string(), what: $what, expected: concat!("one of", $(" ", $text),+) }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where a unit sits in the regency's tree (SPEC §1).
+    UnitKind, "unit kind", { Regency = "regency", Opd = "opd", SubUnit = "sub_unit" }
+);
+
+string_enum!(
+    /// How a response reached skm.
+    Channel, "channel", { Web = "web", Kiosk = "kiosk", Paper = "paper", Import = "import" }
+);
+
+string_enum!(
+    /// SPEC §6: admin is the regency's Bagian Organisasi.
+    Role, "role", { Admin = "admin", UnitHead = "unit_head", Operator = "operator" }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(Slug::parse("dinas-kependudukan-2").is_ok());
+        for bad in ["", "Dinas", "a b", "-a", "a-", "ä", &"x".repeat(65)] {
+            assert!(Slug::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
+        }
+        let err = "boss".parse::<Role>().expect_err("unknown");
+        assert_eq!(err.to_string(), "'boss' is not a valid role: one of admin unit_head operator");
+    }
+}

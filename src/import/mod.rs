@@ -1,0 +1,3 @@
+//! Reading responses from files (CSV now; XLSX with the survey issue).
+
+pub mod csv;

@@ -1,0 +1,3 @@
+//! Presenting index results: JSON and text now; PDF, XLSX and CSV with the reports issue.
+
+pub mod summary;

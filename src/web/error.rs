@@ -1,0 +1,76 @@
+//! The web layer's one error type, mapped to HTTP in exactly one place. Bodies are JSON that say
+//! which field is wrong and why; details of server faults go to the log, not to the client.
+
+use crate::db::DbError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    reason: &'a str,
+}
+
+impl From<DbError> for WebError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::NotFound => WebError::NotFound,
+            DbError::Pool(e) => WebError::Unavailable(e.to_string()),
+            DbError::Connect(e) => WebError::Unavailable(e),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for WebError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        WebError::Internal(err.to_string())
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (error, field, reason) = match self {
+            WebError::NotFound => ("not_found", None, "no such page or resource"),
+            WebError::Invalid { field, reason } => ("invalid", Some(field.as_str()), reason.as_str()),
+            WebError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                ("unavailable", None, "the database is not reachable; try again shortly")
+            }
+            WebError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                ("internal", None, "something went wrong on our side")
+            }
+        };
+        HttpResponse::build(self.status_code()).json(ErrorBody { error, field, reason })
+    }
+}
+
+pub async fn not_found() -> HttpResponse {
+    WebError::NotFound.error_response()
+}

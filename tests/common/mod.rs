@@ -1,0 +1,152 @@
+//! Shared test helpers: a fresh database per test on each backend, the real app on a random
+//! port, and the real binary.
+#![allow(dead_code)]
+
+use diesel::prelude::*;
+use skm::catalog::Catalog;
+use skm::config::Config;
+use skm::db;
+use skm::web::{AppState, Application};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A database only this test uses: a SQLite file in a temp folder, or a PostgreSQL database
+/// created for the test and dropped after it.
+pub struct TestDb {
+    pub url: String,
+    pub name: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = dir.path().join("skm.db").display().to_string();
+        TestDb { url, name: "sqlite", _dir: Some(dir), drop_pg: None }
+    }
+
+    pub fn postgres(admin_url: &str) -> TestDb {
+        let name = format!("skm_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::establish(admin_url).expect("connect to SKM_TEST_POSTGRES_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+        TestDb {
+            url: format!("{base}/{name}"),
+            name: "postgres",
+            _dir: None,
+            drop_pg: Some((admin_url.to_string(), name)),
+        }
+    }
+
+    pub fn pool(&self) -> db::Pool {
+        let pool = db::open_pool(&self.url, 4, Duration::from_secs(10)).expect("open pool");
+        db::migrate(&mut pool.get().expect("connection")).expect("migrate");
+        pool
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.drop_pg {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL when `SKM_TEST_POSTGRES_URL` is set. CI sets
+/// `SKM_TEST_REQUIRE_POSTGRES=1` so a missing PostgreSQL fails instead of silently skipping.
+pub fn backends() -> Vec<TestDb> {
+    let mut dbs = vec![TestDb::sqlite()];
+    match std::env::var("SKM_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => dbs.push(TestDb::postgres(&url)),
+        _ if std::env::var("SKM_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("SKM_TEST_REQUIRE_POSTGRES=1 but SKM_TEST_POSTGRES_URL is not set")
+        }
+        _ => {}
+    }
+    dbs
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::load(Some(&empty_config_file()), Vec::new()).expect("default config");
+    config.database_url = database_url.to_string();
+    config.workers = 2;
+    config
+}
+
+fn empty_config_file() -> PathBuf {
+    let path = std::env::temp_dir().join("skm-test-empty.toml");
+    if !path.exists() {
+        std::fs::write(&path, "").expect("write empty config");
+    }
+    path
+}
+
+/// The real application on 127.0.0.1:<random port>, served from its own thread.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: db::Pool,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub fn spawn(database: &TestDb) -> TestApp {
+        let pool = database.pool();
+        let config = test_config(&database.url);
+        let catalog = Catalog::load(None).expect("templates");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let state = AppState { pool: pool.clone(), config: Arc::new(config), catalog: Arc::new(catalog) };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let app = Application::build(state, listener).expect("build app");
+                tx.send((app.addr(), app.handle())).expect("report address");
+                let _ = app.run().await;
+            });
+        });
+        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
+        TestApp { addr, pool, handle }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// GET returning status and body, whatever the status.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        get(&self.url(path))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false)));
+    }
+}
+
+pub fn get(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response = agent.get(url).call().expect("HTTP request");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().expect("body");
+    (status, body)
+}
+
+/// The `skm` binary with a clean environment: no inherited SKM_* settings, run in `dir`.
+pub fn skm(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skm"));
+    command.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+pub fn data(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
+}

@@ -1,0 +1,44 @@
+//! The real server on a random port, on every backend.
+
+mod common;
+
+use common::{backends, TestApp};
+use serde_json::Value;
+
+#[test]
+fn healthz_reports_version_and_database() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let (status, body) = app.get("/healthz");
+        assert_eq!(status, 200, "{}: {body}", database.name);
+        let v: Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["database"], database.name);
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["migrations_current"], true);
+    }
+}
+
+#[test]
+fn unknown_paths_get_a_json_404() {
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    let (status, body) = app.get("/no/such/page");
+    assert_eq!(status, 404);
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["error"], "not_found");
+}
+
+#[test]
+fn healthz_says_503_when_migrations_are_pending() {
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = app.pool.get().expect("connection");
+        conn.batch_execute("DELETE FROM __diesel_schema_migrations").expect("forget migrations");
+    }
+    let (status, body) = app.get("/healthz");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("migrations_pending"), "{body}");
+}
