@@ -23,16 +23,66 @@ pub struct Config {
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
 pub const SETTINGS: [(&str, &str, &str, &str); 10] = [
-    ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
-    ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
-    ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
-    ("timezone", "SKM_TIMEZONE", "Asia/Makassar", "time zone of survey dates and periods"),
-    ("templates_dir", "SKM_TEMPLATES_DIR", "", "extra survey templates folder (adds to or overrides the shipped ones)"),
-    ("default_template", "SKM_DEFAULT_TEMPLATE", "permenpanrb-14-2017", "questionnaire of units without their own"),
-    ("workers", "SKM_WORKERS", "number of CPUs", "HTTP worker threads"),
-    ("pool_size", "SKM_POOL_SIZE", "workers + 4", "database connections per instance"),
-    ("pool_timeout_ms", "SKM_POOL_TIMEOUT_MS", "5000", "how long a request waits for a database connection"),
-    ("log", "SKM_LOG", "info", "log filter, e.g. info or skm=debug,actix_web=info"),
+    (
+        "database_url",
+        "SKM_DATABASE_URL",
+        "skm.db",
+        "SQLite file path, or a postgres:// URL",
+    ),
+    (
+        "listen",
+        "SKM_LISTEN",
+        "127.0.0.1:8080",
+        "address and port the HTTP server binds",
+    ),
+    (
+        "base_url",
+        "SKM_BASE_URL",
+        "http://<listen>",
+        "public URL used in links and QR codes",
+    ),
+    (
+        "timezone",
+        "SKM_TIMEZONE",
+        "Asia/Makassar",
+        "time zone of survey dates and periods",
+    ),
+    (
+        "templates_dir",
+        "SKM_TEMPLATES_DIR",
+        "",
+        "extra survey templates folder (adds to or overrides the shipped ones)",
+    ),
+    (
+        "default_template",
+        "SKM_DEFAULT_TEMPLATE",
+        "permenpanrb-14-2017",
+        "questionnaire of units without their own",
+    ),
+    (
+        "workers",
+        "SKM_WORKERS",
+        "number of CPUs",
+        "HTTP worker threads",
+    ),
+    (
+        "pool_size",
+        "SKM_POOL_SIZE",
+        "workers + 4",
+        "database connections per instance",
+    ),
+    (
+        "pool_timeout_ms",
+        "SKM_POOL_TIMEOUT_MS",
+        "5000",
+        "how long a request waits for a database connection",
+    ),
+    (
+        "log",
+        "SKM_LOG",
+        "info",
+        "log filter, e.g. info or skm=debug,actix_web=info",
+    ),
 ];
 
 /// Environment variables that start with `SKM_` but are not settings.
@@ -45,7 +95,11 @@ pub enum ConfigError {
     #[error("{origin}: unknown setting '{name}'")]
     Unknown { origin: String, name: String },
     #[error("{origin}: setting '{name}': {reason}")]
-    Invalid { origin: String, name: String, reason: String },
+    Invalid {
+        origin: String,
+        name: String,
+        reason: String,
+    },
 }
 
 struct Value {
@@ -56,7 +110,10 @@ struct Value {
 impl Config {
     /// Reads `file` (when given, it must exist) or `./skm.toml` (when present), then the
     /// environment.
-    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
         let default_file = Path::new("skm.toml");
         let file = file.or_else(|| default_file.exists().then_some(default_file));
@@ -64,14 +121,22 @@ impl Config {
             read_file(path, &mut values)?;
         }
         for (var, text) in env {
-            if !var.starts_with("SKM_") || var.starts_with("SKM_TEST_") || NOT_SETTINGS.contains(&var.as_str()) {
+            if !var.starts_with("SKM_")
+                || var.starts_with("SKM_TEST_")
+                || NOT_SETTINGS.contains(&var.as_str())
+            {
                 continue;
             }
             match SETTINGS.iter().find(|s| s.1 == var) {
                 Some(setting) => {
                     values.insert(setting.0, Value { text, origin: var });
                 }
-                None => return Err(ConfigError::Unknown { origin: "environment".into(), name: var }),
+                None => {
+                    return Err(ConfigError::Unknown {
+                        origin: "environment".into(),
+                        name: var,
+                    })
+                }
             }
         }
         Self::from_values(values)
@@ -84,29 +149,52 @@ impl Config {
             name: name.to_string(),
             reason,
         };
-        let parse = |value: Option<Value>, name: &str, default: &str, what: &str| -> Result<String, ConfigError> {
+        let parse = |value: Option<Value>,
+                     name: &str,
+                     default: &str,
+                     what: &str|
+         -> Result<String, ConfigError> {
             match value {
                 None => Ok(default.to_string()),
-                Some(v) if v.text.trim().is_empty() => Err(invalid(&v, name, format!("must not be empty ({what})"))),
+                Some(v) if v.text.trim().is_empty() => {
+                    Err(invalid(&v, name, format!("must not be empty ({what})")))
+                }
                 Some(v) => Ok(v.text),
             }
         };
-        let number = |value: Option<Value>, name: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
+        let number = |value: Option<Value>,
+                      name: &str,
+                      default: u64,
+                      min: u64|
+         -> Result<u64, ConfigError> {
             match value {
                 None => Ok(default),
                 Some(v) => match v.text.trim().parse::<u64>() {
                     Ok(n) if n >= min => Ok(n),
-                    _ => Err(invalid(&v, name, format!("'{}' is not a whole number ≥ {min}", v.text))),
+                    _ => Err(invalid(
+                        &v,
+                        name,
+                        format!("'{}' is not a whole number ≥ {min}", v.text),
+                    )),
                 },
             }
         };
 
-        let database_url = parse(take("database_url"), "database_url", "skm.db", "a file path or URL")?;
+        let database_url = parse(
+            take("database_url"),
+            "database_url",
+            "skm.db",
+            "a file path or URL",
+        )?;
         let listen_value = take("listen");
         let listen: SocketAddr = match listen_value {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(v) => v.text.trim().parse().map_err(|_| {
-                invalid(&v, "listen", format!("'{}' is not an address like 127.0.0.1:8080", v.text))
+                invalid(
+                    &v,
+                    "listen",
+                    format!("'{}' is not an address like 127.0.0.1:8080", v.text),
+                )
             })?,
         };
         let base_url = match take("base_url") {
@@ -114,20 +202,41 @@ impl Config {
             Some(v) if v.text.starts_with("http://") || v.text.starts_with("https://") => {
                 v.text.trim_end_matches('/').to_string()
             }
-            Some(v) => return Err(invalid(&v, "base_url", format!("'{}' must start with http:// or https://", v.text))),
+            Some(v) => {
+                return Err(invalid(
+                    &v,
+                    "base_url",
+                    format!("'{}' must start with http:// or https://", v.text),
+                ))
+            }
         };
         let timezone: Tz = match take("timezone") {
             None => chrono_tz::Asia::Makassar,
             Some(v) => v.text.trim().parse().map_err(|_| {
-                invalid(&v, "timezone", format!("'{}' is not an IANA time zone like Asia/Makassar", v.text))
+                invalid(
+                    &v,
+                    "timezone",
+                    format!("'{}' is not an IANA time zone like Asia/Makassar", v.text),
+                )
             })?,
         };
         let templates_dir = match take("templates_dir") {
             None => None,
             Some(v) if Path::new(&v.text).is_dir() => Some(PathBuf::from(v.text)),
-            Some(v) => return Err(invalid(&v, "templates_dir", format!("'{}' is not a folder", v.text))),
+            Some(v) => {
+                return Err(invalid(
+                    &v,
+                    "templates_dir",
+                    format!("'{}' is not a folder", v.text),
+                ))
+            }
         };
-        let default_template = parse(take("default_template"), "default_template", crate::catalog::DEFAULT_TEMPLATE, "a template id")?;
+        let default_template = parse(
+            take("default_template"),
+            "default_template",
+            crate::catalog::DEFAULT_TEMPLATE,
+            "a template id",
+        )?;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
         let workers = number(take("workers"), "workers", cpus, 1)? as usize;
         let pool_size = number(take("pool_size"), "pool_size", workers as u64 + 4, 1)?;
@@ -151,11 +260,18 @@ impl Config {
 
 fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<(), ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File { path: shown.clone(), reason: e.to_string() })?;
-    let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map_or(1, |s| line_of(&text, s.start));
-        ConfigError::File { path: format!("{shown}:{line}"), reason: e.message().trim().to_string() }
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: shown.clone(),
+        reason: e.to_string(),
     })?;
+    let table: BTreeMap<String, toml::Spanned<toml::Value>> =
+        toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |s| line_of(&text, s.start));
+            ConfigError::File {
+                path: format!("{shown}:{line}"),
+                reason: e.message().trim().to_string(),
+            }
+        })?;
     for (key, spanned) in table {
         let origin = format!("{shown}:{}", line_of(&text, spanned.span().start));
         let Some(setting) = SETTINGS.iter().find(|s| s.0 == key) else {
@@ -168,7 +284,10 @@ fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<
                 return Err(ConfigError::Invalid {
                     origin,
                     name: key,
-                    reason: format!("expected a string or a whole number, found {}", other.type_str()),
+                    reason: format!(
+                        "expected a string or a whole number, found {}",
+                        other.type_str()
+                    ),
                 })
             }
         };
@@ -186,7 +305,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -206,7 +328,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("skm.toml");
         std::fs::write(&path, "listen = \"0.0.0.0:9000\"\npool_size = 3\n").expect("write");
-        let c = Config::load(Some(&path), env(&[("SKM_LISTEN", "127.0.0.1:9001"), ("PATH", "/bin")])).expect("valid");
+        let c = Config::load(
+            Some(&path),
+            env(&[("SKM_LISTEN", "127.0.0.1:9001"), ("PATH", "/bin")]),
+        )
+        .expect("valid");
         assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(c.pool_size, 3);
     }
@@ -216,25 +342,42 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("skm.toml");
         std::fs::write(&path, "\ntimezone = \"Mars/Olympus\"\n").expect("write");
-        let err = Config::load(Some(&path), env(&[])).expect_err("bad zone").to_string();
-        assert!(err.contains("skm.toml:2") && err.contains("timezone") && err.contains("Mars/Olympus"), "{err}");
-
-        let err = Config::load(Some(&path), env(&[("SKM_TIMEZONE", "Asia/Makassar"), ("SKM_LISTEN", "nope")]))
-            .expect_err("bad listen")
+        let err = Config::load(Some(&path), env(&[]))
+            .expect_err("bad zone")
             .to_string();
-        assert_eq!(err, "SKM_LISTEN: setting 'listen': 'nope' is not an address like 127.0.0.1:8080");
+        assert!(
+            err.contains("skm.toml:2") && err.contains("timezone") && err.contains("Mars/Olympus"),
+            "{err}"
+        );
 
-        let err = Config::load(Some(&path), env(&[("SKM_DATABSE_URL", "x")])).expect_err("typo").to_string();
+        let err = Config::load(
+            Some(&path),
+            env(&[("SKM_TIMEZONE", "Asia/Makassar"), ("SKM_LISTEN", "nope")]),
+        )
+        .expect_err("bad listen")
+        .to_string();
+        assert_eq!(
+            err,
+            "SKM_LISTEN: setting 'listen': 'nope' is not an address like 127.0.0.1:8080"
+        );
+
+        let err = Config::load(Some(&path), env(&[("SKM_DATABSE_URL", "x")]))
+            .expect_err("typo")
+            .to_string();
         assert!(err.contains("SKM_DATABSE_URL"), "{err}");
 
         std::fs::write(&path, "workers = 0\n").expect("write");
-        let err = Config::load(Some(&path), env(&[])).expect_err("zero").to_string();
+        let err = Config::load(Some(&path), env(&[]))
+            .expect_err("zero")
+            .to_string();
         assert!(err.contains("workers") && err.contains("≥ 1"), "{err}");
 
         std::fs::write(&path, "listen = [1]\n").expect("write");
         assert!(Config::load(Some(&path), env(&[])).is_err());
         std::fs::write(&path, "listen = \n").expect("write");
-        let err = Config::load(Some(&path), env(&[])).expect_err("syntax").to_string();
+        let err = Config::load(Some(&path), env(&[]))
+            .expect_err("syntax")
+            .to_string();
         assert!(err.contains("skm.toml:1"), "{err}");
     }
 }

@@ -16,7 +16,11 @@ pub fn run(context: Context) -> Result<(), CliError> {
     }
     let listener = TcpListener::bind(context.config.listen)
         .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", context.config.listen)))?;
-    let state = AppState { pool, config: Arc::new(context.config), catalog: Arc::new(context.catalog) };
+    let state = AppState {
+        pool,
+        config: Arc::new(context.config),
+        catalog: Arc::new(context.catalog),
+    };
     let app = Application::build(state, listener)?;
     tracing::info!(addr = %app.addr(), "skm listening");
     actix_web::rt::System::new().block_on(app.run())?;

@@ -45,7 +45,11 @@ impl GroupTotals {
     pub fn tally(&self, template: &Template) -> Tally {
         Tally {
             responses: self.responses,
-            elements: template.elements.iter().map(|e| self.elements.get(&e.code).cloned().unwrap_or_default()).collect(),
+            elements: template
+                .elements
+                .iter()
+                .map(|e| self.elements.get(&e.code).cloned().unwrap_or_default())
+                .collect(),
             dispersion: self.dispersion.clone(),
         }
     }
@@ -53,7 +57,10 @@ impl GroupTotals {
 
 macro_rules! scoped {
     ($query:expr, $scope:expr) => {{
-        let (from, to) = ($scope.period.first_day().to_string(), $scope.period.end_exclusive().to_string());
+        let (from, to) = (
+            $scope.period.first_day().to_string(),
+            $scope.period.end_exclusive().to_string(),
+        );
         let mut query = $query
             .filter(responses::unit_id.eq_any($scope.unit_ids))
             .filter(responses::template_version_id.eq_any($scope.template_version_ids))
@@ -76,7 +83,9 @@ fn no_key() -> diesel::expression::SqlLiteral<Nullable<Integer>> {
 
 // Per-response mean scores for the interval; a statistical estimate, so floats are fine here.
 fn mean() -> diesel::expression::SqlLiteral<Nullable<Double>> {
-    sql::<Nullable<Double>>("SUM(CAST(responses.score_sum AS DOUBLE PRECISION) / responses.score_count)")
+    sql::<Nullable<Double>>(
+        "SUM(CAST(responses.score_sum AS DOUBLE PRECISION) / responses.score_count)",
+    )
 }
 
 fn mean_squared() -> diesel::expression::SqlLiteral<Nullable<Double>> {
@@ -87,27 +96,44 @@ fn mean_squared() -> diesel::expression::SqlLiteral<Nullable<Double>> {
 }
 
 /// Sums and counts per element and group, computed by the database.
-pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Result<Vec<GroupTotals>, DbError> {
+pub fn totals(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+) -> Result<Vec<GroupTotals>, DbError> {
     let joined = answers::table.inner_join(responses::table);
     let element_rows: Vec<ElementRow> = match grouping {
         Grouping::All => scoped!(
-            joined
-                .group_by(answers::element_code)
-                .select((no_key(), answers::element_code, sum(answers::score), count(answers::score))),
+            joined.group_by(answers::element_code).select((
+                no_key(),
+                answers::element_code,
+                sum(answers::score),
+                count(answers::score)
+            )),
             scope
         )
         .load(conn)?,
         Grouping::Unit => scoped!(
             joined
                 .group_by((responses::unit_id, answers::element_code))
-                .select((responses::unit_id.nullable(), answers::element_code, sum(answers::score), count(answers::score))),
+                .select((
+                    responses::unit_id.nullable(),
+                    answers::element_code,
+                    sum(answers::score),
+                    count(answers::score)
+                )),
             scope
         )
         .load(conn)?,
         Grouping::Service => scoped!(
             joined
                 .group_by((responses::service_id, answers::element_code))
-                .select((responses::service_id, answers::element_code, sum(answers::score), count(answers::score))),
+                .select((
+                    responses::service_id,
+                    answers::element_code,
+                    sum(answers::score),
+                    count(answers::score)
+                )),
             scope
         )
         .load(conn)?,
@@ -115,7 +141,12 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
     let answered = responses::score_count.gt(0);
     let response_rows: Vec<ResponseRow> = match grouping {
         Grouping::All => scoped!(
-            responses::table.filter(answered).select((no_key(), count_star(), mean(), mean_squared())),
+            responses::table.filter(answered).select((
+                no_key(),
+                count_star(),
+                mean(),
+                mean_squared()
+            )),
             scope
         )
         .load(conn)?,
@@ -123,7 +154,12 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
             responses::table
                 .filter(answered)
                 .group_by(responses::unit_id)
-                .select((responses::unit_id.nullable(), count_star(), mean(), mean_squared())),
+                .select((
+                    responses::unit_id.nullable(),
+                    count_star(),
+                    mean(),
+                    mean_squared()
+                )),
             scope
         )
         .load(conn)?,
@@ -142,24 +178,50 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
         if responses == 0 {
             continue;
         }
-        let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
+        let group = groups.entry(key).or_insert_with(|| GroupTotals {
+            key,
+            ..GroupTotals::default()
+        });
         group.responses = responses as u64;
-        group.dispersion = Dispersion { n: responses as u64, sum: mean_sum.unwrap_or(0.0), sum_squares: squares.unwrap_or(0.0) };
+        group.dispersion = Dispersion {
+            n: responses as u64,
+            sum: mean_sum.unwrap_or(0.0),
+            sum_squares: squares.unwrap_or(0.0),
+        };
     }
     for (key, code, total, answered) in element_rows {
-        let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
-        group.elements.insert(code, ElementTally { sum: total.unwrap_or(0).max(0) as u64, count: answered.max(0) as u64 });
+        let group = groups.entry(key).or_insert_with(|| GroupTotals {
+            key,
+            ..GroupTotals::default()
+        });
+        group.elements.insert(
+            code,
+            ElementTally {
+                sum: total.unwrap_or(0).max(0) as u64,
+                count: answered.max(0) as u64,
+            },
+        );
     }
     Ok(groups.into_values().collect())
 }
 
 /// Pooled totals of the scope for each period in `periods` (a trend), one query pair each.
-pub fn totals_by_period(conn: &mut DbConnection, scope: &Scope, periods: &[Period]) -> Result<Vec<(Period, GroupTotals)>, DbError> {
+pub fn totals_by_period(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    periods: &[Period],
+) -> Result<Vec<(Period, GroupTotals)>, DbError> {
     periods
         .iter()
         .map(|period| {
-            let scope = Scope { period: *period, ..scope.clone() };
-            let total = totals(conn, &scope, Grouping::All)?.into_iter().next().unwrap_or_default();
+            let scope = Scope {
+                period: *period,
+                ..scope.clone()
+            };
+            let total = totals(conn, &scope, Grouping::All)?
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             Ok((*period, total))
         })
         .collect()

@@ -60,7 +60,11 @@ pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbE
         // Single-row inserts: multi-row VALUES does not compile through a MultiConnection.
         for (code, score) in &response.answers {
             diesel::insert_into(answers::table)
-                .values((answers::response_id.eq(&id), answers::element_code.eq(code), answers::score.eq(score)))
+                .values((
+                    answers::response_id.eq(&id),
+                    answers::element_code.eq(code),
+                    answers::score.eq(score),
+                ))
                 .execute(conn)?;
         }
         Ok(())
@@ -68,5 +72,8 @@ pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbE
 }
 
 pub fn count_for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<i64, DbError> {
-    Ok(responses::table.filter(responses::unit_id.eq_any(unit_ids)).count().get_result(conn)?)
+    Ok(responses::table
+        .filter(responses::unit_id.eq_any(unit_ids))
+        .count()
+        .get_result(conn)?)
 }

@@ -140,8 +140,17 @@ diesel::joinable!(user_units -> users (user_id));
 diesel::joinable!(user_units -> units (unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    units, unit_populations, services, template_versions, responses, answers, users, user_units,
-    rtl_actions, email_log, audit_log,
+    units,
+    unit_populations,
+    services,
+    template_versions,
+    responses,
+    answers,
+    users,
+    user_units,
+    rtl_actions,
+    email_log,
+    audit_log,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

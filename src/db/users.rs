@@ -41,7 +41,9 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, DbError> {
             .returning(users::id)
             .get_result::<i32>(conn)
             .map_err(|e| match DbError::from(e) {
-                DbError::Conflict(_) => DbError::Conflict(format!("a user with e-mail '{}' already exists", new.email)),
+                DbError::Conflict(_) => {
+                    DbError::Conflict(format!("a user with e-mail '{}' already exists", new.email))
+                }
                 other => other,
             })?;
         for unit_id in new.unit_ids {
@@ -49,14 +51,23 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, DbError> {
                 .values((user_units::user_id.eq(id), user_units::unit_id.eq(unit_id)))
                 .execute(conn)?;
         }
-        Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)?)
     })
 }
 
 pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<User, DbError> {
-    Ok(users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn)?)
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)?)
 }
 
 pub fn unit_ids_of(conn: &mut DbConnection, user_id: i32) -> Result<Vec<i32>, DbError> {
-    Ok(user_units::table.filter(user_units::user_id.eq(user_id)).select(user_units::unit_id).load(conn)?)
+    Ok(user_units::table
+        .filter(user_units::user_id.eq(user_id))
+        .select(user_units::unit_id)
+        .load(conn)?)
 }

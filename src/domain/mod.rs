@@ -2,8 +2,8 @@
 
 pub mod decimal;
 pub mod ikm;
-pub mod names;
 pub mod interval;
+pub mod names;
 pub mod period;
 pub mod sampling;
 pub mod template;

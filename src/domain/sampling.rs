@@ -20,8 +20,16 @@ mod tests {
     #[test]
     fn reproduces_the_published_table() {
         let table = [
-            (10, 10), (50, 44), (100, 80), (200, 132), (500, 217), (1000, 278),
-            (5000, 357), (10000, 370), (1_000_000, 384), (100_000, 383),
+            (10, 10),
+            (50, 44),
+            (100, 80),
+            (200, 132),
+            (500, 217),
+            (1000, 278),
+            (5000, 357),
+            (10000, 370),
+            (1_000_000, 384),
+            (100_000, 383),
         ];
         for (population, sample) in table {
             assert_eq!(required_sample(population), sample, "N = {population}");

@@ -57,17 +57,27 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         let (error, field, reason) = match self {
             WebError::NotFound => ("not_found", None, "no such page or resource"),
-            WebError::Invalid { field, reason } => ("invalid", Some(field.as_str()), reason.as_str()),
+            WebError::Invalid { field, reason } => {
+                ("invalid", Some(field.as_str()), reason.as_str())
+            }
             WebError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
-                ("unavailable", None, "the database is not reachable; try again shortly")
+                (
+                    "unavailable",
+                    None,
+                    "the database is not reachable; try again shortly",
+                )
             }
             WebError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ("internal", None, "something went wrong on our side")
             }
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody { error, field, reason })
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error,
+            field,
+            reason,
+        })
     }
 }
 

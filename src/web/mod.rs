@@ -56,5 +56,6 @@ impl Application {
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz).default_service(web::to(error::not_found));
+    cfg.service(health::healthz)
+        .default_service(web::to(error::not_found));
 }

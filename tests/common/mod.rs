@@ -26,14 +26,24 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = dir.path().join("skm.db").display().to_string();
-        TestDb { url, name: "sqlite", _dir: Some(dir), drop_pg: None }
+        TestDb {
+            url,
+            name: "sqlite",
+            _dir: Some(dir),
+            drop_pg: None,
+        }
     }
 
     pub fn postgres(admin_url: &str) -> TestDb {
         let name = format!("skm_test_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = PgConnection::establish(admin_url).expect("connect to SKM_TEST_POSTGRES_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
-        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+        let mut admin =
+            PgConnection::establish(admin_url).expect("connect to SKM_TEST_POSTGRES_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url, |(base, _)| base);
         TestDb {
             url: format!("{base}/{name}"),
             name: "postgres",
@@ -53,7 +63,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.drop_pg {
             if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
             }
         }
     }
@@ -101,7 +112,11 @@ impl TestApp {
         let config = test_config(&database.url);
         let catalog = Catalog::load(None).expect("templates");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let state = AppState { pool: pool.clone(), config: Arc::new(config), catalog: Arc::new(catalog) };
+        let state = AppState {
+            pool: pool.clone(),
+            config: Arc::new(config),
+            catalog: Arc::new(catalog),
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -111,7 +126,9 @@ impl TestApp {
                 let _ = app.run().await;
             });
         });
-        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
+        let (addr, handle) = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("app started");
         TestApp { addr, pool, handle }
     }
 
@@ -133,7 +150,10 @@ impl Drop for TestApp {
 }
 
 pub fn get(url: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let mut response = agent.get(url).call().expect("HTTP request");
     let status = response.status().as_u16();
     let body = response.body_mut().read_to_string().expect("body");
@@ -143,10 +163,15 @@ pub fn get(url: &str) -> (u16, String) {
 /// The `skm` binary with a clean environment: no inherited SKM_* settings, run in `dir`.
 pub fn skm(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skm"));
-    command.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     command
 }
 
 pub fn data(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file)
 }

@@ -1,0 +1,327 @@
+//! The real binary: migrate, serve, administer, and refuse bad settings clearly.
+
+mod common;
+
+use common::{backends, get, skm};
+use std::io::Write;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_health(url: &str, child: &mut Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("skm serve exited early with {status}");
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        if let Ok(mut response) = agent.get(url).call() {
+            return response.body_mut().read_to_string().expect("body");
+        }
+        assert!(Instant::now() < deadline, "server did not answer {url}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn migrate_then_serve_answers_healthz_on_every_backend() {
+    for database in backends() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = skm(dir.path())
+            .env("SKM_DATABASE_URL", &database.url)
+            .arg("migrate")
+            .output()
+            .expect("migrate");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("applied migration"));
+        let again = skm(dir.path())
+            .env("SKM_DATABASE_URL", &database.url)
+            .arg("migrate")
+            .output()
+            .expect("migrate");
+        assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
+
+        let port = free_port();
+        let child = skm(dir.path())
+            .env("SKM_DATABASE_URL", &database.url)
+            .env("SKM_LISTEN", format!("127.0.0.1:{port}"))
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut running = Running(child);
+        let body = wait_for_health(&format!("http://127.0.0.1:{port}/healthz"), &mut running.0);
+        assert!(
+            body.contains("\"status\":\"ok\"") && body.contains(database.name),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn serve_with_nothing_set_uses_skm_db_in_the_working_directory() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    // only the port differs from the defaults, so parallel test runs don't collide on 8080
+    let child = skm(dir.path())
+        .env("SKM_LISTEN", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut running = Running(child);
+    wait_for_health(&format!("http://127.0.0.1:{port}/healthz"), &mut running.0);
+    assert!(dir.path().join("skm.db").exists());
+    let (status, _) = get(&format!("http://127.0.0.1:{port}/healthz"));
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn units_services_and_users_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = |args: &[&str]| {
+        let out = skm(dir.path()).args(args).output().expect("run");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(
+        run(&[
+            "unit",
+            "add",
+            "--slug",
+            "kutim",
+            "--name",
+            "Kabupaten Kutai Timur",
+            "--kind",
+            "regency"
+        ])
+        .0
+    );
+    let (ok, _, err) = run(&[
+        "unit",
+        "add",
+        "--slug",
+        "disdukcapil",
+        "--name",
+        "Disdukcapil",
+        "--parent",
+        "kutim",
+        "--email",
+        "kadis@example.go.id",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["unit", "add", "--slug", "disdukcapil", "--name", "Again"]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = run(&["unit", "add", "--slug", "Bad Slug", "--name", "x"]);
+    assert!(!ok && err.contains("--slug"), "{err}");
+    let (ok, _, err) = run(&[
+        "unit", "add", "--slug", "x", "--name", "x", "--parent", "nowhere",
+    ]);
+    assert!(!ok && err.contains("no unit with slug 'nowhere'"), "{err}");
+    let (ok, out, _) = run(&["unit", "list"]);
+    assert!(ok);
+    assert!(
+        out.contains("kutim") && out.contains("  disdukcapil"),
+        "{out}"
+    );
+
+    assert!(
+        run(&[
+            "service",
+            "add",
+            "--unit",
+            "disdukcapil",
+            "--slug",
+            "ktp-el",
+            "--name",
+            "KTP elektronik"
+        ])
+        .0
+    );
+    let (ok, out, _) = run(&["service", "list", "--unit", "disdukcapil"]);
+    assert!(
+        ok && out.contains("ktp-el") && out.contains("KTP elektronik"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&[
+        "unit",
+        "population",
+        "--unit",
+        "disdukcapil",
+        "--period",
+        "2026",
+        "--count",
+        "5000",
+    ]);
+    assert!(ok && out.contains("5000"), "{err}");
+
+    let add_user = |role: &str, unit: Option<&str>, password: &str| {
+        let mut command = skm(dir.path());
+        command.args([
+            "user",
+            "add",
+            "--email",
+            &format!("{role}@example.go.id"),
+            "--name",
+            "Budi",
+            "--role",
+            role,
+        ]);
+        if let Some(unit) = unit {
+            command.args(["--unit", unit]);
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write password");
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = add_user("admin", None, "rahasia-sekali-123");
+    assert!(ok, "{err}");
+    let (ok, err) = add_user("unit_head", Some("disdukcapil"), "short");
+    assert!(!ok && err.contains("at least 10"), "{err}");
+    let (ok, err) = add_user("operator", None, "rahasia-sekali-123");
+    assert!(!ok && err.contains("needs at least one unit"), "{err}");
+    let (ok, err) = add_user("admin", None, "rahasia-sekali-123");
+    assert!(!ok && err.contains("already exists"), "{err}");
+
+    let (ok, out, _) = run(&["templates"]);
+    assert!(
+        ok && out.contains("kepmenpan-25-2004") && out.contains("14 unsur"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_settings_stop_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = skm(dir.path())
+        .env("SKM_LISTEN", "not-an-address")
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SKM_LISTEN") && err.contains("not-an-address"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("skm.toml"),
+        "database_url = \"x.db\"\ntimezone = \"Borneo/Nowhere\"\n",
+    )
+    .expect("write");
+    let out = skm(dir.path()).arg("migrate").output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("skm.toml:2") && err.contains("timezone"),
+        "{err}"
+    );
+
+    let out = skm(dir.path())
+        .env("SKM_TIMEZONE", "Asia/Jakarta")
+        .env("SKM_POOL_SIZ", "3")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("unknown setting 'SKM_POOL_SIZ'"),
+        "{err}"
+    );
+
+    let out = skm(dir.path())
+        .env("SKM_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("SKM_TIMEZONE", "UTC")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("cannot open the database"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_template_file_stops_start_up_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).expect("mkdir");
+    let shipped = include_str!("../survey-templates/permenpanrb-14-2017.toml");
+    std::fs::write(
+        templates.join("custom.toml"),
+        shipped
+            .replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"")
+            .replacen("max = 4", "max = \"four\"", 1),
+    )
+    .expect("write");
+    let out = skm(dir.path())
+        .env("SKM_TEMPLATES_DIR", &templates)
+        .arg("templates")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = shipped.lines().position(|l| l == "max = 4").expect("line") + 1;
+    assert!(
+        !out.status.success() && err.contains(&format!("custom.toml:{line}:")),
+        "{err}"
+    );
+
+    std::fs::write(
+        templates.join("custom.toml"),
+        shipped
+            .replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"")
+            .replacen("code = \"U9\"", "code = \"U1\"", 1),
+    )
+    .expect("write");
+    let out = skm(dir.path())
+        .env("SKM_TEMPLATES_DIR", &templates)
+        .arg("templates")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("custom.toml: elements[8].code: 'U1' appears twice"),
+        "{err}"
+    );
+}
