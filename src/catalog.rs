@@ -10,22 +10,10 @@ use thiserror::Error;
 pub const DEFAULT_TEMPLATE: &str = "permenpanrb-14-2017";
 
 const SHIPPED: [(&str, &str); 4] = [
-    (
-        "permenpanrb-14-2017.toml",
-        include_str!("../survey-templates/permenpanrb-14-2017.toml"),
-    ),
-    (
-        "kepmenpan-25-2004.toml",
-        include_str!("../survey-templates/kepmenpan-25-2004.toml"),
-    ),
-    (
-        "spkp-zi.toml",
-        include_str!("../survey-templates/spkp-zi.toml"),
-    ),
-    (
-        "spak-zi.toml",
-        include_str!("../survey-templates/spak-zi.toml"),
-    ),
+    ("permenpanrb-14-2017.toml", include_str!("../survey-templates/permenpanrb-14-2017.toml")),
+    ("kepmenpan-25-2004.toml", include_str!("../survey-templates/kepmenpan-25-2004.toml")),
+    ("spkp-zi.toml", include_str!("../survey-templates/spkp-zi.toml")),
+    ("spak-zi.toml", include_str!("../survey-templates/spak-zi.toml")),
 ];
 
 #[derive(Debug, Error)]
@@ -35,11 +23,7 @@ pub enum CatalogError {
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
     #[error("{path}: the file declares id '{id}', but its name says '{stem}'")]
-    NameMismatch {
-        path: PathBuf,
-        id: String,
-        stem: String,
-    },
+    NameMismatch { path: PathBuf, id: String, stem: String },
     #[error("unknown survey template '{0}'")]
     Unknown(String),
 }
@@ -66,10 +50,7 @@ impl Catalog {
     }
 
     pub fn get(&self, id: &str) -> Result<Arc<Template>, CatalogError> {
-        self.templates
-            .get(id)
-            .cloned()
-            .ok_or_else(|| CatalogError::Unknown(id.to_string()))
+        self.templates.get(id).cloned().ok_or_else(|| CatalogError::Unknown(id.to_string()))
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Arc<Template>> {
@@ -78,10 +59,7 @@ impl Catalog {
 }
 
 fn load_dir(dir: &Path) -> Result<Vec<Template>, CatalogError> {
-    let io = |path: &Path, err: std::io::Error| CatalogError::Io {
-        path: path.to_path_buf(),
-        reason: err.to_string(),
-    };
+    let io = |path: &Path, err: std::io::Error| CatalogError::Io { path: path.to_path_buf(), reason: err.to_string() };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -93,16 +71,9 @@ fn load_dir(dir: &Path) -> Result<Vec<Template>, CatalogError> {
         .map(|path| {
             let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
             let template = parse_template(&path.display().to_string(), &text)?;
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             if stem != template.id {
-                return Err(CatalogError::NameMismatch {
-                    path,
-                    id: template.id,
-                    stem,
-                });
+                return Err(CatalogError::NameMismatch { path, id: template.id, stem });
             }
             Ok(template)
         })
@@ -123,10 +94,7 @@ mod tests {
         assert_eq!(count("spkp-zi"), Some(8));
         assert_eq!(count("spak-zi"), Some(5));
         let spak = catalog.get("spak-zi").expect("shipped");
-        assert_eq!(
-            (spak.kind, spak.scale_max, spak.grades.len()),
-            (IndexKind::Mean, 6, 0)
-        );
+        assert_eq!((spak.kind, spak.scale_max, spak.grades.len()), (IndexKind::Mean, 6, 0));
     }
 
     #[test]

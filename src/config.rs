@@ -19,70 +19,40 @@ pub struct Config {
     pub pool_size: u32,
     pub pool_timeout_ms: u64,
     pub log: String,
+    pub form_token_minutes: u32,
+    pub rate_limit_per_minute: u32,
+    pub burst_threshold: u32,
+    pub burst_window_minutes: u32,
+    pub kiosk_reset_seconds: u32,
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 10] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 15] = [
+    ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
+    ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
+    ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
+    ("timezone", "SKM_TIMEZONE", "Asia/Makassar", "time zone of survey dates and periods"),
+    ("templates_dir", "SKM_TEMPLATES_DIR", "", "extra survey templates folder (adds to or overrides the shipped ones)"),
+    ("default_template", "SKM_DEFAULT_TEMPLATE", "permenpanrb-14-2017", "questionnaire of units without their own"),
+    ("workers", "SKM_WORKERS", "number of CPUs", "HTTP worker threads"),
+    ("pool_size", "SKM_POOL_SIZE", "workers + 4", "database connections per instance"),
+    ("pool_timeout_ms", "SKM_POOL_TIMEOUT_MS", "5000", "how long a request waits for a database connection"),
+    ("log", "SKM_LOG", "info", "log filter, e.g. info or skm=debug,actix_web=info"),
+    ("form_token_minutes", "SKM_FORM_TOKEN_MINUTES", "240", "how long a rendered survey form can be submitted"),
     (
-        "database_url",
-        "SKM_DATABASE_URL",
-        "skm.db",
-        "SQLite file path, or a postgres:// URL",
+        "rate_limit_per_minute",
+        "SKM_RATE_LIMIT_PER_MINUTE",
+        "20",
+        "survey submissions per client and minute, per instance",
     ),
     (
-        "listen",
-        "SKM_LISTEN",
-        "127.0.0.1:8080",
-        "address and port the HTTP server binds",
+        "burst_threshold",
+        "SKM_BURST_THRESHOLD",
+        "3",
+        "identical answer sets from one client that flag a burst (0 = off)",
     ),
-    (
-        "base_url",
-        "SKM_BASE_URL",
-        "http://<listen>",
-        "public URL used in links and QR codes",
-    ),
-    (
-        "timezone",
-        "SKM_TIMEZONE",
-        "Asia/Makassar",
-        "time zone of survey dates and periods",
-    ),
-    (
-        "templates_dir",
-        "SKM_TEMPLATES_DIR",
-        "",
-        "extra survey templates folder (adds to or overrides the shipped ones)",
-    ),
-    (
-        "default_template",
-        "SKM_DEFAULT_TEMPLATE",
-        "permenpanrb-14-2017",
-        "questionnaire of units without their own",
-    ),
-    (
-        "workers",
-        "SKM_WORKERS",
-        "number of CPUs",
-        "HTTP worker threads",
-    ),
-    (
-        "pool_size",
-        "SKM_POOL_SIZE",
-        "workers + 4",
-        "database connections per instance",
-    ),
-    (
-        "pool_timeout_ms",
-        "SKM_POOL_TIMEOUT_MS",
-        "5000",
-        "how long a request waits for a database connection",
-    ),
-    (
-        "log",
-        "SKM_LOG",
-        "info",
-        "log filter, e.g. info or skm=debug,actix_web=info",
-    ),
+    ("burst_window_minutes", "SKM_BURST_WINDOW_MINUTES", "10", "the time window of a burst"),
+    ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
 ];
 
 /// Environment variables that start with `SKM_` but are not settings.
@@ -95,11 +65,7 @@ pub enum ConfigError {
     #[error("{origin}: unknown setting '{name}'")]
     Unknown { origin: String, name: String },
     #[error("{origin}: setting '{name}': {reason}")]
-    Invalid {
-        origin: String,
-        name: String,
-        reason: String,
-    },
+    Invalid { origin: String, name: String, reason: String },
 }
 
 struct Value {
@@ -110,10 +76,7 @@ struct Value {
 impl Config {
     /// Reads `file` (when given, it must exist) or `./skm.toml` (when present), then the
     /// environment.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut values: BTreeMap<&'static str, Value> = BTreeMap::new();
         let default_file = Path::new("skm.toml");
         let file = file.or_else(|| default_file.exists().then_some(default_file));
@@ -121,22 +84,14 @@ impl Config {
             read_file(path, &mut values)?;
         }
         for (var, text) in env {
-            if !var.starts_with("SKM_")
-                || var.starts_with("SKM_TEST_")
-                || NOT_SETTINGS.contains(&var.as_str())
-            {
+            if !var.starts_with("SKM_") || var.starts_with("SKM_TEST_") || NOT_SETTINGS.contains(&var.as_str()) {
                 continue;
             }
             match SETTINGS.iter().find(|s| s.1 == var) {
                 Some(setting) => {
                     values.insert(setting.0, Value { text, origin: var });
                 }
-                None => {
-                    return Err(ConfigError::Unknown {
-                        origin: "environment".into(),
-                        name: var,
-                    })
-                }
+                None => return Err(ConfigError::Unknown { origin: "environment".into(), name: var }),
             }
         }
         Self::from_values(values)
@@ -149,100 +104,75 @@ impl Config {
             name: name.to_string(),
             reason,
         };
-        let parse = |value: Option<Value>,
-                     name: &str,
-                     default: &str,
-                     what: &str|
-         -> Result<String, ConfigError> {
+        let parse = |value: Option<Value>, name: &str, default: &str, what: &str| -> Result<String, ConfigError> {
             match value {
                 None => Ok(default.to_string()),
-                Some(v) if v.text.trim().is_empty() => {
-                    Err(invalid(&v, name, format!("must not be empty ({what})")))
-                }
+                Some(v) if v.text.trim().is_empty() => Err(invalid(&v, name, format!("must not be empty ({what})"))),
                 Some(v) => Ok(v.text),
             }
         };
-        let number = |value: Option<Value>,
-                      name: &str,
-                      default: u64,
-                      min: u64|
-         -> Result<u64, ConfigError> {
+        let number = |value: Option<Value>, name: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
             match value {
                 None => Ok(default),
                 Some(v) => match v.text.trim().parse::<u64>() {
                     Ok(n) if n >= min => Ok(n),
-                    _ => Err(invalid(
-                        &v,
-                        name,
-                        format!("'{}' is not a whole number ≥ {min}", v.text),
-                    )),
+                    _ => Err(invalid(&v, name, format!("'{}' is not a whole number ≥ {min}", v.text))),
                 },
             }
         };
 
-        let database_url = parse(
-            take("database_url"),
-            "database_url",
-            "skm.db",
-            "a file path or URL",
-        )?;
+        let database_url = parse(take("database_url"), "database_url", "skm.db", "a file path or URL")?;
         let listen_value = take("listen");
-        let listen: SocketAddr = match listen_value {
-            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(v) => v.text.trim().parse().map_err(|_| {
-                invalid(
-                    &v,
-                    "listen",
-                    format!("'{}' is not an address like 127.0.0.1:8080", v.text),
-                )
-            })?,
-        };
+        let listen: SocketAddr =
+            match listen_value {
+                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+                Some(v) => v.text.trim().parse().map_err(|_| {
+                    invalid(&v, "listen", format!("'{}' is not an address like 127.0.0.1:8080", v.text))
+                })?,
+            };
         let base_url = match take("base_url") {
             None => format!("http://{listen}"),
             Some(v) if v.text.starts_with("http://") || v.text.starts_with("https://") => {
                 v.text.trim_end_matches('/').to_string()
             }
             Some(v) => {
-                return Err(invalid(
-                    &v,
-                    "base_url",
-                    format!("'{}' must start with http:// or https://", v.text),
-                ))
+                return Err(invalid(&v, "base_url", format!("'{}' must start with http:// or https://", v.text)))
             }
         };
         let timezone: Tz = match take("timezone") {
             None => chrono_tz::Asia::Makassar,
             Some(v) => v.text.trim().parse().map_err(|_| {
-                invalid(
-                    &v,
-                    "timezone",
-                    format!("'{}' is not an IANA time zone like Asia/Makassar", v.text),
-                )
+                invalid(&v, "timezone", format!("'{}' is not an IANA time zone like Asia/Makassar", v.text))
             })?,
         };
         let templates_dir = match take("templates_dir") {
             None => None,
             Some(v) if Path::new(&v.text).is_dir() => Some(PathBuf::from(v.text)),
-            Some(v) => {
-                return Err(invalid(
-                    &v,
-                    "templates_dir",
-                    format!("'{}' is not a folder", v.text),
-                ))
-            }
+            Some(v) => return Err(invalid(&v, "templates_dir", format!("'{}' is not a folder", v.text))),
         };
-        let default_template = parse(
-            take("default_template"),
-            "default_template",
-            crate::catalog::DEFAULT_TEMPLATE,
-            "a template id",
-        )?;
+        let default_template =
+            parse(take("default_template"), "default_template", crate::catalog::DEFAULT_TEMPLATE, "a template id")?;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
         let workers = number(take("workers"), "workers", cpus, 1)? as usize;
         let pool_size = number(take("pool_size"), "pool_size", workers as u64 + 4, 1)?;
         let pool_size = u32::try_from(pool_size).unwrap_or(u32::MAX);
         let pool_timeout_ms = number(take("pool_timeout_ms"), "pool_timeout_ms", 5000, 1)?;
         let log = parse(take("log"), "log", "info", "a log filter")?;
+        let mut small = |name: &'static str, default: u64, min: u64| -> Result<u32, ConfigError> {
+            let value = take(name);
+            let origin = value.as_ref().map(|v| v.origin.clone());
+            let n = number(value, name, default, min)?;
+            u32::try_from(n).map_err(|_| ConfigError::Invalid {
+                origin: origin.unwrap_or_default(),
+                name: name.to_string(),
+                reason: format!("{n} is too large"),
+            })
+        };
+        let form_token_minutes = small("form_token_minutes", 240, 1)?;
+        let rate_limit_per_minute = small("rate_limit_per_minute", 20, 1)?;
+        let burst_threshold = small("burst_threshold", 3, 0)?;
+        let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
+        let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
         Ok(Config {
             database_url,
             listen,
@@ -254,24 +184,23 @@ impl Config {
             pool_size,
             pool_timeout_ms,
             log,
+            form_token_minutes,
+            rate_limit_per_minute,
+            burst_threshold,
+            burst_window_minutes,
+            kiosk_reset_seconds,
         })
     }
 }
 
 fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<(), ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        path: shown.clone(),
-        reason: e.to_string(),
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError::File { path: shown.clone(), reason: e.to_string() })?;
+    let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(&text, s.start));
+        ConfigError::File { path: format!("{shown}:{line}"), reason: e.message().trim().to_string() }
     })?;
-    let table: BTreeMap<String, toml::Spanned<toml::Value>> =
-        toml::from_str(&text).map_err(|e| {
-            let line = e.span().map_or(1, |s| line_of(&text, s.start));
-            ConfigError::File {
-                path: format!("{shown}:{line}"),
-                reason: e.message().trim().to_string(),
-            }
-        })?;
     for (key, spanned) in table {
         let origin = format!("{shown}:{}", line_of(&text, spanned.span().start));
         let Some(setting) = SETTINGS.iter().find(|s| s.0 == key) else {
@@ -284,10 +213,7 @@ fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<
                 return Err(ConfigError::Invalid {
                     origin,
                     name: key,
-                    reason: format!(
-                        "expected a string or a whole number, found {}",
-                        other.type_str()
-                    ),
+                    reason: format!("expected a string or a whole number, found {}", other.type_str()),
                 })
             }
         };
@@ -305,10 +231,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -328,11 +251,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("skm.toml");
         std::fs::write(&path, "listen = \"0.0.0.0:9000\"\npool_size = 3\n").expect("write");
-        let c = Config::load(
-            Some(&path),
-            env(&[("SKM_LISTEN", "127.0.0.1:9001"), ("PATH", "/bin")]),
-        )
-        .expect("valid");
+        let c = Config::load(Some(&path), env(&[("SKM_LISTEN", "127.0.0.1:9001"), ("PATH", "/bin")])).expect("valid");
         assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(c.pool_size, 3);
     }
@@ -342,42 +261,25 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("skm.toml");
         std::fs::write(&path, "\ntimezone = \"Mars/Olympus\"\n").expect("write");
-        let err = Config::load(Some(&path), env(&[]))
-            .expect_err("bad zone")
-            .to_string();
-        assert!(
-            err.contains("skm.toml:2") && err.contains("timezone") && err.contains("Mars/Olympus"),
-            "{err}"
-        );
+        let err = Config::load(Some(&path), env(&[])).expect_err("bad zone").to_string();
+        assert!(err.contains("skm.toml:2") && err.contains("timezone") && err.contains("Mars/Olympus"), "{err}");
 
-        let err = Config::load(
-            Some(&path),
-            env(&[("SKM_TIMEZONE", "Asia/Makassar"), ("SKM_LISTEN", "nope")]),
-        )
-        .expect_err("bad listen")
-        .to_string();
-        assert_eq!(
-            err,
-            "SKM_LISTEN: setting 'listen': 'nope' is not an address like 127.0.0.1:8080"
-        );
-
-        let err = Config::load(Some(&path), env(&[("SKM_DATABSE_URL", "x")]))
-            .expect_err("typo")
+        let err = Config::load(Some(&path), env(&[("SKM_TIMEZONE", "Asia/Makassar"), ("SKM_LISTEN", "nope")]))
+            .expect_err("bad listen")
             .to_string();
+        assert_eq!(err, "SKM_LISTEN: setting 'listen': 'nope' is not an address like 127.0.0.1:8080");
+
+        let err = Config::load(Some(&path), env(&[("SKM_DATABSE_URL", "x")])).expect_err("typo").to_string();
         assert!(err.contains("SKM_DATABSE_URL"), "{err}");
 
         std::fs::write(&path, "workers = 0\n").expect("write");
-        let err = Config::load(Some(&path), env(&[]))
-            .expect_err("zero")
-            .to_string();
+        let err = Config::load(Some(&path), env(&[])).expect_err("zero").to_string();
         assert!(err.contains("workers") && err.contains("≥ 1"), "{err}");
 
         std::fs::write(&path, "listen = [1]\n").expect("write");
         assert!(Config::load(Some(&path), env(&[])).is_err());
         std::fs::write(&path, "listen = \n").expect("write");
-        let err = Config::load(Some(&path), env(&[]))
-            .expect_err("syntax")
-            .to_string();
+        let err = Config::load(Some(&path), env(&[])).expect_err("syntax").to_string();
         assert!(err.contains("skm.toml:1"), "{err}");
     }
 }

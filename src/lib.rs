@@ -8,4 +8,6 @@ pub mod domain;
 pub mod import;
 pub mod password;
 pub mod reports;
+pub mod security;
+pub mod survey;
 pub mod web;

@@ -8,10 +8,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 struct Running(Child);
@@ -29,10 +26,7 @@ fn wait_for_health(url: &str, child: &mut Child) -> String {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("skm serve exited early with {status}");
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         if let Ok(mut response) = agent.get(url).call() {
             return response.body_mut().read_to_string().expect("body");
         }
@@ -45,22 +39,10 @@ fn wait_for_health(url: &str, child: &mut Child) -> String {
 fn migrate_then_serve_answers_healthz_on_every_backend() {
     for database in backends() {
         let dir = tempfile::tempdir().expect("tmp");
-        let out = skm(dir.path())
-            .env("SKM_DATABASE_URL", &database.url)
-            .arg("migrate")
-            .output()
-            .expect("migrate");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = skm(dir.path()).env("SKM_DATABASE_URL", &database.url).arg("migrate").output().expect("migrate");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("applied migration"));
-        let again = skm(dir.path())
-            .env("SKM_DATABASE_URL", &database.url)
-            .arg("migrate")
-            .output()
-            .expect("migrate");
+        let again = skm(dir.path()).env("SKM_DATABASE_URL", &database.url).arg("migrate").output().expect("migrate");
         assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
 
         let port = free_port();
@@ -74,10 +56,7 @@ fn migrate_then_serve_answers_healthz_on_every_backend() {
             .expect("serve");
         let mut running = Running(child);
         let body = wait_for_health(&format!("http://127.0.0.1:{port}/healthz"), &mut running.0);
-        assert!(
-            body.contains("\"status\":\"ok\"") && body.contains(database.name),
-            "{body}"
-        );
+        assert!(body.contains("\"status\":\"ok\"") && body.contains(database.name), "{body}");
     }
 }
 
@@ -110,19 +89,7 @@ fn units_services_and_users_from_the_command_line() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    assert!(
-        run(&[
-            "unit",
-            "add",
-            "--slug",
-            "kutim",
-            "--name",
-            "Kabupaten Kutai Timur",
-            "--kind",
-            "regency"
-        ])
-        .0
-    );
+    assert!(run(&["unit", "add", "--slug", "kutim", "--name", "Kabupaten Kutai Timur", "--kind", "regency"]).0);
     let (ok, _, err) = run(&[
         "unit",
         "add",
@@ -140,79 +107,29 @@ fn units_services_and_users_from_the_command_line() {
     assert!(!ok && err.contains("already exists"), "{err}");
     let (ok, _, err) = run(&["unit", "add", "--slug", "Bad Slug", "--name", "x"]);
     assert!(!ok && err.contains("--slug"), "{err}");
-    let (ok, _, err) = run(&[
-        "unit", "add", "--slug", "x", "--name", "x", "--parent", "nowhere",
-    ]);
+    let (ok, _, err) = run(&["unit", "add", "--slug", "x", "--name", "x", "--parent", "nowhere"]);
     assert!(!ok && err.contains("no unit with slug 'nowhere'"), "{err}");
     let (ok, out, _) = run(&["unit", "list"]);
     assert!(ok);
-    assert!(
-        out.contains("kutim") && out.contains("  disdukcapil"),
-        "{out}"
-    );
+    assert!(out.contains("kutim") && out.contains("  disdukcapil"), "{out}");
 
-    assert!(
-        run(&[
-            "service",
-            "add",
-            "--unit",
-            "disdukcapil",
-            "--slug",
-            "ktp-el",
-            "--name",
-            "KTP elektronik"
-        ])
-        .0
-    );
+    assert!(run(&["service", "add", "--unit", "disdukcapil", "--slug", "ktp-el", "--name", "KTP elektronik"]).0);
     let (ok, out, _) = run(&["service", "list", "--unit", "disdukcapil"]);
-    assert!(
-        ok && out.contains("ktp-el") && out.contains("KTP elektronik"),
-        "{out}"
-    );
-    let (ok, out, err) = run(&[
-        "unit",
-        "population",
-        "--unit",
-        "disdukcapil",
-        "--period",
-        "2026",
-        "--count",
-        "5000",
-    ]);
+    assert!(ok && out.contains("ktp-el") && out.contains("KTP elektronik"), "{out}");
+    let (ok, out, err) = run(&["unit", "population", "--unit", "disdukcapil", "--period", "2026", "--count", "5000"]);
     assert!(ok && out.contains("5000"), "{err}");
 
     let add_user = |role: &str, unit: Option<&str>, password: &str| {
         let mut command = skm(dir.path());
-        command.args([
-            "user",
-            "add",
-            "--email",
-            &format!("{role}@example.go.id"),
-            "--name",
-            "Budi",
-            "--role",
-            role,
-        ]);
+        command.args(["user", "add", "--email", &format!("{role}@example.go.id"), "--name", "Budi", "--role", role]);
         if let Some(unit) = unit {
             command.args(["--unit", unit]);
         }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{password}\n").as_bytes())
-            .expect("write password");
+        let mut child =
+            command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write password");
         let out = child.wait_with_output().expect("wait");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
     let (ok, err) = add_user("admin", None, "rahasia-sekali-123");
     assert!(ok, "{err}");
@@ -224,38 +141,22 @@ fn units_services_and_users_from_the_command_line() {
     assert!(!ok && err.contains("already exists"), "{err}");
 
     let (ok, out, _) = run(&["templates"]);
-    assert!(
-        ok && out.contains("kepmenpan-25-2004") && out.contains("14 unsur"),
-        "{out}"
-    );
+    assert!(ok && out.contains("kepmenpan-25-2004") && out.contains("14 unsur"), "{out}");
 }
 
 #[test]
 fn bad_settings_stop_start_up_naming_the_setting() {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = skm(dir.path())
-        .env("SKM_LISTEN", "not-an-address")
-        .arg("serve")
-        .output()
-        .expect("run");
+    let out = skm(dir.path()).env("SKM_LISTEN", "not-an-address").arg("serve").output().expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("SKM_LISTEN") && err.contains("not-an-address"),
-        "{err}"
-    );
+    assert!(err.contains("SKM_LISTEN") && err.contains("not-an-address"), "{err}");
 
-    std::fs::write(
-        dir.path().join("skm.toml"),
-        "database_url = \"x.db\"\ntimezone = \"Borneo/Nowhere\"\n",
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("skm.toml"), "database_url = \"x.db\"\ntimezone = \"Borneo/Nowhere\"\n")
+        .expect("write");
     let out = skm(dir.path()).arg("migrate").output().expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("skm.toml:2") && err.contains("timezone"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains("skm.toml:2") && err.contains("timezone"), "{err}");
 
     let out = skm(dir.path())
         .env("SKM_TIMEZONE", "Asia/Jakarta")
@@ -264,10 +165,7 @@ fn bad_settings_stop_start_up_naming_the_setting() {
         .output()
         .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("unknown setting 'SKM_POOL_SIZ'"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains("unknown setting 'SKM_POOL_SIZ'"), "{err}");
 
     let out = skm(dir.path())
         .env("SKM_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
@@ -276,10 +174,7 @@ fn bad_settings_stop_start_up_naming_the_setting() {
         .output()
         .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("cannot open the database"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains("cannot open the database"), "{err}");
 }
 
 #[test]
@@ -290,38 +185,24 @@ fn a_broken_template_file_stops_start_up_with_file_and_line() {
     let shipped = include_str!("../survey-templates/permenpanrb-14-2017.toml");
     std::fs::write(
         templates.join("custom.toml"),
-        shipped
-            .replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"")
-            .replacen("max = 4", "max = \"four\"", 1),
+        shipped.replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"").replacen("max = 4", "max = \"four\"", 1),
     )
     .expect("write");
-    let out = skm(dir.path())
-        .env("SKM_TEMPLATES_DIR", &templates)
-        .arg("templates")
-        .output()
-        .expect("run");
+    let out = skm(dir.path()).env("SKM_TEMPLATES_DIR", &templates).arg("templates").output().expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
     let line = shipped.lines().position(|l| l == "max = 4").expect("line") + 1;
-    assert!(
-        !out.status.success() && err.contains(&format!("custom.toml:{line}:")),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains(&format!("custom.toml:{line}:")), "{err}");
 
     std::fs::write(
         templates.join("custom.toml"),
-        shipped
-            .replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"")
-            .replacen("code = \"U9\"", "code = \"U1\"", 1),
+        shipped.replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"").replacen(
+            "code = \"U9\"",
+            "code = \"U1\"",
+            1,
+        ),
     )
     .expect("write");
-    let out = skm(dir.path())
-        .env("SKM_TEMPLATES_DIR", &templates)
-        .arg("templates")
-        .output()
-        .expect("run");
+    let out = skm(dir.path()).env("SKM_TEMPLATES_DIR", &templates).arg("templates").output().expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("custom.toml: elements[8].code: 'U1' appears twice"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.contains("custom.toml: elements[8].code: 'U1' appears twice"), "{err}");
 }

@@ -7,11 +7,7 @@ use serde_json::Value;
 
 fn compute(args: &[&str]) -> (bool, String, String) {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = skm(dir.path())
-        .arg("compute")
-        .args(args)
-        .output()
-        .expect("run skm");
+    let out = skm(dir.path()).arg("compute").args(args).output().expect("run skm");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -41,10 +37,7 @@ fn nrrs(v: &Value) -> Vec<String> {
 fn vector_a_matches_the_published_report() {
     let v = json("vector-a-29.csv", &[]);
     assert_eq!(v["responses"], 29);
-    assert_eq!(
-        nrrs(&v),
-        ["3.62", "3.48", "3.45", "4.00", "3.52", "3.62", "3.66", "3.62", "3.97"]
-    );
+    assert_eq!(nrrs(&v), ["3.62", "3.48", "3.45", "4.00", "3.52", "3.62", "3.66", "3.62", "3.97"]);
     assert_eq!(v["ikm"].as_f64(), Some(3.659));
     assert_eq!(v["nik"].as_f64(), Some(91.48));
     assert_eq!(v["mutu"], "A");
@@ -52,27 +45,15 @@ fn vector_a_matches_the_published_report() {
     assert_eq!(v["lowest"][0], "U3");
     assert_eq!(v["elements"][2]["nik"].as_f64(), Some(86.21));
     assert_eq!(v["elements"][2]["mutu"], "B");
-    assert_eq!(
-        json("vector-a-29.csv", &["--fixed-weight", "0.111"])["nik"].as_f64(),
-        Some(91.38)
-    );
-    assert_eq!(
-        json("vector-a-29.csv", &["--fixed-weight", "0.11"])["nik"].as_f64(),
-        Some(90.56)
-    );
+    assert_eq!(json("vector-a-29.csv", &["--fixed-weight", "0.111"])["nik"].as_f64(), Some(91.38));
+    assert_eq!(json("vector-a-29.csv", &["--fixed-weight", "0.11"])["nik"].as_f64(), Some(90.56));
 }
 
 #[test]
 fn vector_b_one_respondent() {
     let v = json("vector-b-one.csv", &[]);
-    assert_eq!(
-        (v["nik"].as_f64(), v["mutu"].as_str()),
-        (Some(100.0), Some("A"))
-    );
-    assert_eq!(
-        json("vector-b-one.csv", &["--fixed-weight", "0.111"])["nik"].as_f64(),
-        Some(99.9)
-    );
+    assert_eq!((v["nik"].as_f64(), v["mutu"].as_str()), (Some(100.0), Some("A")));
+    assert_eq!(json("vector-b-one.csv", &["--fixed-weight", "0.111"])["nik"].as_f64(), Some(99.9));
 }
 
 #[test]
@@ -83,38 +64,22 @@ fn vector_c_boundary_prints_76_61_and_grade_b() {
     assert!(stdout.contains("NIK        76.61"), "{stdout}");
     assert!(stdout.contains("Mutu       B (Baik)"), "{stdout}");
     let v = json("vector-c-boundary-5000.csv", &[]);
-    assert_eq!(
-        (v["nik"].as_f64(), v["mutu"].as_str(), v["ikm"].as_f64()),
-        (Some(76.61), Some("B"), Some(3.0642))
-    );
+    assert_eq!((v["nik"].as_f64(), v["mutu"].as_str(), v["ikm"].as_f64()), (Some(76.61), Some("B"), Some(3.0642)));
 }
 
 #[test]
 fn bad_csv_names_row_and_column() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("bad.csv");
-    std::fs::write(
-        &path,
-        "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n4,4,7,4,4,4,4,4,4\n4,4\n",
-    )
-    .expect("write");
+    std::fs::write(&path, "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n4,4,7,4,4,4,4,4,4\n4,4\n").expect("write");
     let (ok, _, stderr) = compute(&["--csv", &path.display().to_string()]);
     assert!(!ok);
-    assert!(
-        stderr.contains("row 3, column U3: '7' is not a score from 1 to 4"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("row 4: has 2 cells, the header has 9"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("row 3, column U3: '7' is not a score from 1 to 4"), "{stderr}");
+    assert!(stderr.contains("row 4: has 2 cells, the header has 9"), "{stderr}");
 
     std::fs::write(&path, "U1,Ux\n4,4\n").expect("write");
     let (ok, _, stderr) = compute(&["--csv", &path.display().to_string()]);
-    assert!(
-        !ok && stderr.contains("column Ux: unknown column"),
-        "{stderr}"
-    );
+    assert!(!ok && stderr.contains("column Ux: unknown column"), "{stderr}");
 }
 
 #[test]
@@ -123,8 +88,7 @@ fn other_templates_take_their_own_scale() {
     let path = dir.path().join("spak.csv");
     std::fs::write(&path, "K1,K2,K3,K4,K5\n6,6,5,6,6\n5,6,6,6,4\n").expect("write");
     let path = path.display().to_string();
-    let (ok, stdout, stderr) =
-        compute(&["--csv", &path, "--template", "spak-zi", "--format", "json"]);
+    let (ok, stdout, stderr) = compute(&["--csv", &path, "--template", "spak-zi", "--format", "json"]);
     assert!(ok, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).expect("json");
     // mean of element means: (5.5+6+5.5+6+5)/5 = 5.6 → 93.33 % of 6, no grade
@@ -132,8 +96,5 @@ fn other_templates_take_their_own_scale() {
     assert_eq!(v["percent_of_max"].as_f64(), Some(93.33));
     assert_eq!(v["mutu"], Value::Null);
     let (ok, _, stderr) = compute(&["--csv", &path, "--template", "nope"]);
-    assert!(
-        !ok && stderr.contains("unknown survey template 'nope'"),
-        "{stderr}"
-    );
+    assert!(!ok && stderr.contains("unknown survey template 'nope'"), "{stderr}");
 }

@@ -36,8 +36,7 @@ fn healthz_says_503_when_migrations_are_pending() {
     {
         use diesel::connection::SimpleConnection;
         let mut conn = app.pool.get().expect("connection");
-        conn.batch_execute("DELETE FROM __diesel_schema_migrations")
-            .expect("forget migrations");
+        conn.batch_execute("DELETE FROM __diesel_schema_migrations").expect("forget migrations");
     }
     let (status, body) = app.get("/healthz");
     assert_eq!(status, 503, "{body}");

@@ -55,11 +55,7 @@ fn response(
         profile_extra: None,
         saran: None,
         client_hash: None,
-        answers: scores
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.map(|s| (format!("U{}", i + 1), s as i32)))
-            .collect(),
+        answers: scores.iter().enumerate().filter_map(|(i, s)| s.map(|s| (format!("U{}", i + 1), s as i32))).collect(),
     }
 }
 
@@ -67,11 +63,7 @@ fn response(
 fn the_database_totals_equal_the_csv_arithmetic() {
     let catalog = Catalog::load(None).expect("templates");
     let template = catalog.get("permenpanrb-14-2017").expect("default");
-    let rows = csv::parse(
-        &template,
-        std::fs::File::open(data("vector-a-29.csv")).expect("vector"),
-    )
-    .expect("valid");
+    let rows = csv::parse(&template, std::fs::File::open(data("vector-a-29.csv")).expect("vector")).expect("valid");
     let expected = ikm::compute(&template, &csv::tally(&template, &rows), None);
 
     for database in backends() {
@@ -81,35 +73,21 @@ fn the_database_totals_equal_the_csv_arithmetic() {
         let dinas = add_unit(&mut conn, "disdukcapil", Some(regency.id));
         let other = add_unit(&mut conn, "dinkes", Some(regency.id));
         let ktp = units::add_service(&mut conn, dinas.id, &slug("ktp"), "KTP-el").expect("service");
-        let akta = units::add_service(&mut conn, dinas.id, &slug("akta"), "Akta kelahiran")
-            .expect("service");
+        let akta = units::add_service(&mut conn, dinas.id, &slug("akta"), "Akta kelahiran").expect("service");
         let version = templates::ensure_version(&mut conn, &template).expect("version");
-        assert_eq!(
-            templates::ensure_version(&mut conn, &template).expect("same version"),
-            version
-        );
+        assert_eq!(templates::ensure_version(&mut conn, &template).expect("same version"), version);
 
         let october = NaiveDate::from_ymd_opt(2026, 10, 15).expect("date");
         for (i, row) in rows.iter().enumerate() {
             let service = if i % 2 == 0 { ktp.id } else { akta.id };
-            responses::insert(
-                &mut conn,
-                &response(dinas.id, Some(service), version, october, &row.scores),
-            )
-            .expect("insert");
+            responses::insert(&mut conn, &response(dinas.id, Some(service), version, october, &row.scores))
+                .expect("insert");
         }
         // noise that must not count: another unit, another month
         let november = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
-        responses::insert(
-            &mut conn,
-            &response(dinas.id, Some(ktp.id), version, november, &[Some(1); 9]),
-        )
-        .expect("insert");
-        responses::insert(
-            &mut conn,
-            &response(other.id, None, version, october, &[Some(1); 9]),
-        )
-        .expect("insert");
+        responses::insert(&mut conn, &response(dinas.id, Some(ktp.id), version, november, &[Some(1); 9]))
+            .expect("insert");
+        responses::insert(&mut conn, &response(other.id, None, version, october, &[Some(1); 9])).expect("insert");
 
         let versions = templates::version_ids(&mut conn, &template.id).expect("versions");
         let scope = Scope {
@@ -122,55 +100,26 @@ fn the_database_totals_equal_the_csv_arithmetic() {
         assert_eq!(pooled.len(), 1, "{}", database.name);
         let result = ikm::compute(&template, &pooled[0].tally(&template), None);
         assert_eq!(result.index, expected.index, "{}", database.name);
-        assert_eq!(
-            result.index.map(|v| v.to_string()).as_deref(),
-            Some("91.48")
-        );
+        assert_eq!(result.index.map(|v| v.to_string()).as_deref(), Some("91.48"));
         assert_eq!(result.elements, expected.elements);
-        let (got, want) = (
-            result.interval.expect("interval"),
-            expected.interval.clone().expect("interval"),
-        );
-        assert_eq!(
-            (got.lower, got.upper),
-            (want.lower, want.upper),
-            "{}",
-            database.name
-        );
+        let (got, want) = (result.interval.expect("interval"), expected.interval.clone().expect("interval"));
+        assert_eq!((got.lower, got.upper), (want.lower, want.upper), "{}", database.name);
 
-        let by_service =
-            aggregate::totals(&mut conn, &scope, Grouping::Service).expect("by service");
+        let by_service = aggregate::totals(&mut conn, &scope, Grouping::Service).expect("by service");
         assert_eq!(by_service.iter().map(|g| g.responses).sum::<u64>(), 29);
         assert_eq!(by_service.len(), 2);
-        let ktp_only = Scope {
-            service_id: Some(ktp.id),
-            ..scope.clone()
-        };
-        assert_eq!(
-            aggregate::totals(&mut conn, &ktp_only, Grouping::All).expect("ktp")[0].responses,
-            15
-        );
+        let ktp_only = Scope { service_id: Some(ktp.id), ..scope.clone() };
+        assert_eq!(aggregate::totals(&mut conn, &ktp_only, Grouping::All).expect("ktp")[0].responses, 15);
 
         let subtree = units::subtree_ids(&mut conn, regency.id).expect("tree");
         assert_eq!(subtree.len(), 3);
-        let whole = Scope {
-            unit_ids: &subtree,
-            ..scope.clone()
-        };
+        let whole = Scope { unit_ids: &subtree, ..scope.clone() };
         let by_unit = aggregate::totals(&mut conn, &whole, Grouping::Unit).expect("by unit");
-        let counts: Vec<(Option<i32>, u64)> =
-            by_unit.iter().map(|g| (g.key, g.responses)).collect();
-        assert_eq!(
-            counts,
-            [(Some(dinas.id), 29), (Some(other.id), 1)],
-            "{}",
-            database.name
-        );
+        let counts: Vec<(Option<i32>, u64)> = by_unit.iter().map(|g| (g.key, g.responses)).collect();
+        assert_eq!(counts, [(Some(dinas.id), 29), (Some(other.id), 1)], "{}", database.name);
 
-        let months: Vec<Period> = ["2026-09", "2026-10", "2026-11"]
-            .iter()
-            .map(|p| p.parse().expect("period"))
-            .collect();
+        let months: Vec<Period> =
+            ["2026-09", "2026-10", "2026-11"].iter().map(|p| p.parse().expect("period")).collect();
         let trend = aggregate::totals_by_period(&mut conn, &scope, &months).expect("trend");
         let per_month: Vec<u64> = trend.iter().map(|(_, t)| t.responses).collect();
         assert_eq!(per_month, [0, 29, 1]);
@@ -183,24 +132,13 @@ fn a_failed_response_leaves_nothing_behind() {
         let pool = database.pool();
         let mut conn = pool.get().expect("connection");
         let unit = add_unit(&mut conn, "kecamatan", None);
-        let template = Catalog::load(None)
-            .and_then(|c| c.get("permenpanrb-14-2017"))
-            .expect("template");
+        let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("template");
         let version = templates::ensure_version(&mut conn, &template).expect("version");
         let date = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
         let mut bad = response(unit.id, None, version, date, &[Some(4); 9]);
         bad.answers.push(("U1".into(), 3)); // duplicate key: the second answer insert fails
-        assert!(
-            responses::insert(&mut conn, &bad).is_err(),
-            "{}",
-            database.name
-        );
-        assert_eq!(
-            responses::count_for_units(&mut conn, &[unit.id]).expect("count"),
-            0,
-            "{}",
-            database.name
-        );
+        assert!(responses::insert(&mut conn, &bad).is_err(), "{}", database.name);
+        assert_eq!(responses::count_for_units(&mut conn, &[unit.id]).expect("count"), 0, "{}", database.name);
     }
 }
 
@@ -221,21 +159,11 @@ fn units_are_unique_and_populations_update() {
                 template_id: None,
             },
         );
-        assert!(
-            matches!(again, Err(DbError::Conflict(ref m)) if m.contains("puskesmas")),
-            "{}",
-            database.name
-        );
+        assert!(matches!(again, Err(DbError::Conflict(ref m)) if m.contains("puskesmas")), "{}", database.name);
         units::set_population(&mut conn, unit.id, "2026", 5000).expect("set");
         units::set_population(&mut conn, unit.id, "2026", 6000).expect("update");
-        assert_eq!(
-            units::population(&mut conn, unit.id, "2026").expect("read"),
-            Some(6000)
-        );
-        assert_eq!(
-            units::population(&mut conn, unit.id, "2025").expect("read"),
-            None
-        );
+        assert_eq!(units::population(&mut conn, unit.id, "2026").expect("read"), Some(6000));
+        assert_eq!(units::population(&mut conn, unit.id, "2025").expect("read"), None);
         assert!(db::migrations_current(&mut conn).expect("check"));
     }
 }
@@ -244,15 +172,10 @@ fn units_are_unique_and_populations_update() {
 fn sqlite_takes_concurrent_writers_without_locking_errors() {
     let database = common::TestDb::sqlite();
     let pool = database.pool();
-    let template = Catalog::load(None)
-        .and_then(|c| c.get("permenpanrb-14-2017"))
-        .expect("template");
+    let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("template");
     let (unit_id, version) = {
         let mut conn = pool.get().expect("connection");
-        (
-            add_unit(&mut conn, "loket", None).id,
-            templates::ensure_version(&mut conn, &template).expect("version"),
-        )
+        (add_unit(&mut conn, "loket", None).id, templates::ensure_version(&mut conn, &template).expect("version"))
     };
     let date = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
     let threads: Vec<_> = (0..4)
@@ -261,11 +184,8 @@ fn sqlite_takes_concurrent_writers_without_locking_errors() {
             std::thread::spawn(move || {
                 for _ in 0..50 {
                     let mut conn = pool.get().expect("connection");
-                    responses::insert(
-                        &mut conn,
-                        &response(unit_id, None, version, date, &[Some(3); 9]),
-                    )
-                    .expect("no lock error");
+                    responses::insert(&mut conn, &response(unit_id, None, version, date, &[Some(3); 9]))
+                        .expect("no lock error");
                 }
             })
         })
@@ -274,8 +194,5 @@ fn sqlite_takes_concurrent_writers_without_locking_errors() {
         t.join().expect("writer");
     }
     let mut conn = pool.get().expect("connection");
-    assert_eq!(
-        responses::count_for_units(&mut conn, &[unit_id]).expect("count"),
-        200
-    );
+    assert_eq!(responses::count_for_units(&mut conn, &[unit_id]).expect("count"), 200);
 }

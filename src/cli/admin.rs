@@ -93,14 +93,7 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
     match command {
-        UnitCommand::Add {
-            slug,
-            name,
-            kind,
-            parent,
-            emails,
-            template,
-        } => {
+        UnitCommand::Add { slug, name, kind, parent, emails, template } => {
             let slug = Slug::parse(&slug).map_err(|e| input(format!("--slug: {e}")))?;
             let kind: UnitKind = kind.parse().map_err(|e| input(format!("--kind: {e}")))?;
             if name.trim().is_empty() {
@@ -128,30 +121,17 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
                 },
             )
             .map_err(conflict_as_input)?;
-            db::audit::record(
-                &mut conn,
-                None,
-                "unit.add",
-                &format!("cli added unit {}", unit.slug),
-            )?;
+            db::audit::record(&mut conn, None, "unit.add", &format!("cli added unit {}", unit.slug))?;
             println!("added unit {} ({})", unit.slug, unit.name);
         }
         UnitCommand::List => {
             let all = units::list(&mut conn)?;
             print_tree(&all, None, 0);
         }
-        UnitCommand::Population {
-            unit,
-            period,
-            count,
-        } => {
-            let parsed: Period = period
-                .parse()
-                .map_err(|e| input(format!("--period: {e}")))?;
+        UnitCommand::Population { unit, period, count } => {
+            let parsed: Period = period.parse().map_err(|e| input(format!("--period: {e}")))?;
             if !matches!(parsed, Period::Year { .. } | Period::Month { .. }) {
-                return Err(input(
-                    "--period: a population is recorded per year (2026) or month (2026-10)",
-                ));
+                return Err(input("--period: a population is recorded per year (2026) or month (2026-10)"));
             }
             let unit = unit_by_slug(&mut conn, &unit)?;
             units::set_population(&mut conn, unit.id, &parsed.to_string(), i64::from(count))?;
@@ -163,14 +143,7 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
 
 fn print_tree(all: &[units::Unit], parent: Option<i32>, depth: usize) {
     for unit in all.iter().filter(|u| u.parent_id == parent) {
-        println!(
-            "{:indent$}{:<28} {:<9} {}",
-            "",
-            unit.slug,
-            unit.kind,
-            unit.name,
-            indent = depth * 2
-        );
+        println!("{:indent$}{:<28} {:<9} {}", "", unit.slug, unit.kind, unit.name, indent = depth * 2);
         print_tree(all, Some(unit.id), depth + 1);
     }
 }
@@ -185,8 +158,7 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
                 return Err(input("--name: must not be empty"));
             }
             let unit = unit_by_slug(&mut conn, &unit)?;
-            let service = units::add_service(&mut conn, unit.id, &slug, name.trim())
-                .map_err(conflict_as_input)?;
+            let service = units::add_service(&mut conn, unit.id, &slug, name.trim()).map_err(conflict_as_input)?;
             println!("added service {} to {}", service.slug, unit.slug);
         }
         ServiceCommand::List { unit } => {
@@ -200,17 +172,10 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
 }
 
 pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
-    let UserCommand::Add {
-        email,
-        name,
-        role,
-        units: unit_slugs,
-    } = command;
+    let UserCommand::Add { email, name, role, units: unit_slugs } = command;
     let email = email.trim().to_lowercase();
     if !looks_like_email(&email) {
-        return Err(input(format!(
-            "--email: '{email}' is not an e-mail address"
-        )));
+        return Err(input(format!("--email: '{email}' is not an e-mail address")));
     }
     let role: Role = role.parse().map_err(|e| input(format!("--role: {e}")))?;
     if role != Role::Admin && unit_slugs.is_empty() {
@@ -218,29 +183,16 @@ pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
     }
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
-    let unit_ids = unit_slugs
-        .iter()
-        .map(|slug| unit_by_slug(&mut conn, slug).map(|u| u.id))
-        .collect::<Result<Vec<_>, _>>()?;
+    let unit_ids =
+        unit_slugs.iter().map(|slug| unit_by_slug(&mut conn, slug).map(|u| u.id)).collect::<Result<Vec<_>, _>>()?;
     let secret = read_password()?;
     let hash = password::hash(&secret).map_err(|e| input(e.to_string()))?;
     let user = users::create(
         &mut conn,
-        &users::NewUser {
-            email: &email,
-            name: name.trim(),
-            password_hash: &hash,
-            role,
-            unit_ids: &unit_ids,
-        },
+        &users::NewUser { email: &email, name: name.trim(), password_hash: &hash, role, unit_ids: &unit_ids },
     )
     .map_err(conflict_as_input)?;
-    db::audit::record(
-        &mut conn,
-        None,
-        "user.add",
-        &format!("cli added {} {}", user.role, user.email),
-    )?;
+    db::audit::record(&mut conn, None, "user.add", &format!("cli added {} {}", user.role, user.email))?;
     println!("added {} {}", user.role, user.email);
     Ok(())
 }
@@ -263,9 +215,7 @@ fn read_password() -> Result<String, CliError> {
 
 fn looks_like_email(value: &str) -> bool {
     match value.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace)
-        }
+        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace),
         None => false,
     }
 }

@@ -34,32 +34,18 @@ pub enum Format {
 }
 
 pub fn run(context: &Context, args: ComputeArgs) -> Result<(), CliError> {
-    let id = args
-        .template
-        .as_deref()
-        .unwrap_or(&context.config.default_template);
+    let id = args.template.as_deref().unwrap_or(&context.config.default_template);
     let mut template = (*context.catalog.get(id)?).clone();
     if let Some(text) = &args.fixed_weight {
         let weight = parse_decimal(text)
             .filter(|w| *w > num_rational::BigRational::from_integer(0.into()))
-            .ok_or_else(|| {
-                CliError::Input(format!(
-                    "--fixed-weight: '{text}' is not a positive decimal like 0.111"
-                ))
-            })?;
+            .ok_or_else(|| CliError::Input(format!("--fixed-weight: '{text}' is not a positive decimal like 0.111")))?;
         template.weighting = Weighting::Fixed;
-        template
-            .elements
-            .iter_mut()
-            .for_each(|e| e.weight = Some(weight.clone()));
+        template.elements.iter_mut().for_each(|e| e.weight = Some(weight.clone()));
     }
-    let file = std::fs::File::open(&args.csv)
-        .map_err(|e| CliError::Input(format!("{}: {e}", args.csv.display())))?;
+    let file = std::fs::File::open(&args.csv).map_err(|e| CliError::Input(format!("{}: {e}", args.csv.display())))?;
     let rows = csv::parse(&template, std::io::BufReader::new(file)).map_err(|issues| {
-        let lines: Vec<String> = issues
-            .iter()
-            .map(|i| format!("{}: {i}", args.csv.display()))
-            .collect();
+        let lines: Vec<String> = issues.iter().map(|i| format!("{}: {i}", args.csv.display())).collect();
         CliError::Input(lines.join("\n"))
     })?;
     let result = ikm::compute(&template, &csv::tally(&template, &rows), args.population);

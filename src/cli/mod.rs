@@ -13,11 +13,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "skm",
-    version,
-    about = "Survei Kepuasan Masyarakat (PermenPANRB No. 14/2017)"
-)]
+#[command(name = "skm", version, about = "Survei Kepuasan Masyarakat (PermenPANRB No. 14/2017)")]
 pub struct Cli {
     /// Configuration file (default: ./skm.toml when it exists)
     #[arg(long, global = true, env = "SKM_CONFIG")]
@@ -95,11 +91,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve => serve::run(context),
         Command::Migrate => {
-            let pool = db::open_pool(
-                &context.config.database_url,
-                1,
-                Duration::from_millis(context.config.pool_timeout_ms),
-            )?;
+            let pool =
+                db::open_pool(&context.config.database_url, 1, Duration::from_millis(context.config.pool_timeout_ms))?;
             let mut conn = pool.get().map_err(DbError::from)?;
             let applied = db::migrate(&mut conn)?;
             if applied.is_empty() {
@@ -115,13 +108,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(command) => admin::user(&context, command),
         Command::Templates => {
             for t in context.catalog.all() {
-                println!(
-                    "{:<22} {:<8} {:>2} unsur  {}",
-                    t.id,
-                    t.version,
-                    t.elements.len(),
-                    t.title.id
-                );
+                println!("{:<22} {:<8} {:>2} unsur  {}", t.id, t.version, t.elements.len(), t.title.id);
             }
             Ok(())
         }
@@ -130,11 +117,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second init (tests calling run twice) is harmless; ignore it.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

@@ -57,10 +57,7 @@ impl GroupTotals {
 
 macro_rules! scoped {
     ($query:expr, $scope:expr) => {{
-        let (from, to) = (
-            $scope.period.first_day().to_string(),
-            $scope.period.end_exclusive().to_string(),
-        );
+        let (from, to) = ($scope.period.first_day().to_string(), $scope.period.end_exclusive().to_string());
         let mut query = $query
             .filter(responses::unit_id.eq_any($scope.unit_ids))
             .filter(responses::template_version_id.eq_any($scope.template_version_ids))
@@ -83,9 +80,7 @@ fn no_key() -> diesel::expression::SqlLiteral<Nullable<Integer>> {
 
 // Per-response mean scores for the interval; a statistical estimate, so floats are fine here.
 fn mean() -> diesel::expression::SqlLiteral<Nullable<Double>> {
-    sql::<Nullable<Double>>(
-        "SUM(CAST(responses.score_sum AS DOUBLE PRECISION) / responses.score_count)",
-    )
+    sql::<Nullable<Double>>("SUM(CAST(responses.score_sum AS DOUBLE PRECISION) / responses.score_count)")
 }
 
 fn mean_squared() -> diesel::expression::SqlLiteral<Nullable<Double>> {
@@ -96,11 +91,7 @@ fn mean_squared() -> diesel::expression::SqlLiteral<Nullable<Double>> {
 }
 
 /// Sums and counts per element and group, computed by the database.
-pub fn totals(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    grouping: Grouping,
-) -> Result<Vec<GroupTotals>, DbError> {
+pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Result<Vec<GroupTotals>, DbError> {
     let joined = answers::table.inner_join(responses::table);
     let element_rows: Vec<ElementRow> = match grouping {
         Grouping::All => scoped!(
@@ -114,35 +105,35 @@ pub fn totals(
         )
         .load(conn)?,
         Grouping::Unit => scoped!(
-            joined
-                .group_by((responses::unit_id, answers::element_code))
-                .select((
-                    responses::unit_id.nullable(),
-                    answers::element_code,
-                    sum(answers::score),
-                    count(answers::score)
-                )),
+            joined.group_by((responses::unit_id, answers::element_code)).select((
+                responses::unit_id.nullable(),
+                answers::element_code,
+                sum(answers::score),
+                count(answers::score)
+            )),
             scope
         )
         .load(conn)?,
         Grouping::Service => scoped!(
-            joined
-                .group_by((responses::service_id, answers::element_code))
-                .select((
-                    responses::service_id,
-                    answers::element_code,
-                    sum(answers::score),
-                    count(answers::score)
-                )),
+            joined.group_by((responses::service_id, answers::element_code)).select((
+                responses::service_id,
+                answers::element_code,
+                sum(answers::score),
+                count(answers::score)
+            )),
             scope
         )
         .load(conn)?,
     };
     let answered = responses::score_count.gt(0);
     let response_rows: Vec<ResponseRow> = match grouping {
-        Grouping::All => scoped!(
-            responses::table.filter(answered).select((
-                no_key(),
+        Grouping::All => {
+            scoped!(responses::table.filter(answered).select((no_key(), count_star(), mean(), mean_squared())), scope)
+                .load(conn)?
+        }
+        Grouping::Unit => scoped!(
+            responses::table.filter(answered).group_by(responses::unit_id).select((
+                responses::unit_id.nullable(),
                 count_star(),
                 mean(),
                 mean_squared()
@@ -150,24 +141,13 @@ pub fn totals(
             scope
         )
         .load(conn)?,
-        Grouping::Unit => scoped!(
-            responses::table
-                .filter(answered)
-                .group_by(responses::unit_id)
-                .select((
-                    responses::unit_id.nullable(),
-                    count_star(),
-                    mean(),
-                    mean_squared()
-                )),
-            scope
-        )
-        .load(conn)?,
         Grouping::Service => scoped!(
-            responses::table
-                .filter(answered)
-                .group_by(responses::service_id)
-                .select((responses::service_id, count_star(), mean(), mean_squared())),
+            responses::table.filter(answered).group_by(responses::service_id).select((
+                responses::service_id,
+                count_star(),
+                mean(),
+                mean_squared()
+            )),
             scope
         )
         .load(conn)?,
@@ -178,29 +158,16 @@ pub fn totals(
         if responses == 0 {
             continue;
         }
-        let group = groups.entry(key).or_insert_with(|| GroupTotals {
-            key,
-            ..GroupTotals::default()
-        });
+        let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
         group.responses = responses as u64;
-        group.dispersion = Dispersion {
-            n: responses as u64,
-            sum: mean_sum.unwrap_or(0.0),
-            sum_squares: squares.unwrap_or(0.0),
-        };
+        group.dispersion =
+            Dispersion { n: responses as u64, sum: mean_sum.unwrap_or(0.0), sum_squares: squares.unwrap_or(0.0) };
     }
     for (key, code, total, answered) in element_rows {
-        let group = groups.entry(key).or_insert_with(|| GroupTotals {
-            key,
-            ..GroupTotals::default()
-        });
-        group.elements.insert(
-            code,
-            ElementTally {
-                sum: total.unwrap_or(0).max(0) as u64,
-                count: answered.max(0) as u64,
-            },
-        );
+        let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
+        group
+            .elements
+            .insert(code, ElementTally { sum: total.unwrap_or(0).max(0) as u64, count: answered.max(0) as u64 });
     }
     Ok(groups.into_values().collect())
 }
@@ -214,14 +181,8 @@ pub fn totals_by_period(
     periods
         .iter()
         .map(|period| {
-            let scope = Scope {
-                period: *period,
-                ..scope.clone()
-            };
-            let total = totals(conn, &scope, Grouping::All)?
-                .into_iter()
-                .next()
-                .unwrap_or_default();
+            let scope = Scope { period: *period, ..scope.clone() };
+            let total = totals(conn, &scope, Grouping::All)?.into_iter().next().unwrap_or_default();
             Ok((*period, total))
         })
         .collect()

@@ -4,12 +4,7 @@ use super::schema::audit_log;
 use super::{now_utc, DbConnection, DbError};
 use diesel::prelude::*;
 
-pub fn record(
-    conn: &mut DbConnection,
-    actor_user_id: Option<i32>,
-    action: &str,
-    detail: &str,
-) -> Result<(), DbError> {
+pub fn record(conn: &mut DbConnection, actor_user_id: Option<i32>, action: &str, detail: &str) -> Result<(), DbError> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(now_utc()),
@@ -21,10 +16,7 @@ pub fn record(
     Ok(())
 }
 
-pub fn recent(
-    conn: &mut DbConnection,
-    limit: i64,
-) -> Result<Vec<(chrono::NaiveDateTime, String, String)>, DbError> {
+pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<(chrono::NaiveDateTime, String, String)>, DbError> {
     Ok(audit_log::table
         .order(audit_log::id.desc())
         .limit(limit)

@@ -5,7 +5,9 @@ pub mod aggregate;
 pub mod audit;
 pub mod responses;
 pub mod schema;
+pub mod secrets;
 pub mod templates;
+pub mod tickets;
 pub mod units;
 pub mod users;
 
@@ -85,10 +87,7 @@ impl Manager {
     pub fn new(url: &str) -> Self {
         let backend = Backend::of(url);
         let url = match backend {
-            Backend::Sqlite => url
-                .trim_start_matches("sqlite://")
-                .trim_start_matches("sqlite:")
-                .to_string(),
+            Backend::Sqlite => url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").to_string(),
             Backend::Postgres => url.to_string(),
         };
         Manager { url, backend }
@@ -110,9 +109,7 @@ impl Manager {
                     "PRAGMA synchronous = NORMAL;",
                     "PRAGMA foreign_keys = ON;",
                 ] {
-                    sqlite
-                        .batch_execute(pragma)
-                        .map_err(|e| DbError::Connect(e.to_string()))?;
+                    sqlite.batch_execute(pragma).map_err(|e| DbError::Connect(e.to_string()))?;
                 }
             }
             Ok(conn)
@@ -145,21 +142,18 @@ pub fn open_pool(url: &str, size: u32, timeout: Duration) -> Result<Pool, DbErro
     let manager = Manager::new(url);
     // Fail fast with the real reason before r2d2 starts retrying in the background.
     drop(manager.connect_now()?);
-    Ok(r2d2::Pool::builder()
-        .max_size(size)
-        .connection_timeout(timeout)
-        .build(manager)?)
+    Ok(r2d2::Pool::builder().max_size(size).connection_timeout(timeout).build(manager)?)
 }
 
 /// Runs the pending migrations of the connection's backend; returns the versions applied.
 pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let applied = match conn {
-        DbConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.iter().map(|m| m.to_string()).collect()),
-        DbConnection::Postgres(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConnection::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+        }
+        DbConnection::Postgres(c) => {
+            c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+        }
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }
@@ -170,9 +164,7 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, DbError> {
         DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConnection::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
-    pending
-        .map(|n| n == 0)
-        .map_err(|e| DbError::Migration(e.to_string()))
+    pending.map(|n| n == 0).map_err(|e| DbError::Migration(e.to_string()))
 }
 
 pub fn now_utc() -> chrono::NaiveDateTime {

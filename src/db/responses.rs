@@ -1,10 +1,11 @@
 //! Writing responses: the response row and its answers in one transaction.
 
-use super::schema::{answers, responses};
+use super::schema::{answers, responses, ticket_codes, used_form_tokens};
 use super::{DbConnection, DbError};
 use crate::domain::names::Channel;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use thiserror::Error;
 use uuid::Uuid;
 
 /// A validated response, ready to store.
@@ -30,16 +31,113 @@ pub struct NewResponse {
     pub answers: Vec<(String, i32)>,
 }
 
-/// Stores a response and its answers atomically. The first statement writes, so on SQLite the
-/// transaction takes the write lock at once and waits (busy timeout) rather than failing later.
-pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
-    let score_sum: i32 = response.answers.iter().map(|(_, s)| s).sum();
-    let score_count = i32::try_from(response.answers.len()).unwrap_or(i32::MAX);
+/// What a public submission must prove besides its answers.
+#[derive(Debug, Clone, Default)]
+pub struct Guards<'a> {
+    /// the one-time form token's nonce: spent in the same transaction as the response
+    pub token_nonce: Option<&'a str>,
+    /// the ticket code, for units in ticket mode
+    pub ticket_code: Option<&'a str>,
+    /// flag the response when this many identical answer sets come from one client…
+    pub burst_threshold: u32,
+    /// …within this many minutes
+    pub burst_window_minutes: u32,
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("this form has already been submitted")]
+    TokenUsed,
+    #[error("unknown ticket code")]
+    TicketUnknown,
+    #[error("the ticket code has already been used")]
+    TicketUsed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(err: diesel::result::Error) -> Self {
+        StoreError::Db(err.into())
+    }
+}
+
+/// The answer set as text, equal for identical submissions.
+pub fn answer_key(answers: &[(String, i32)]) -> String {
+    let mut parts: Vec<String> = answers.iter().map(|(code, score)| format!("{code}={score}")).collect();
+    parts.sort();
+    parts.join(";")
+}
+
+/// Stores a response and its answers atomically; returns whether it was flagged as part of a
+/// burst. The first statement writes, so on SQLite the transaction takes the write lock at once
+/// and waits (busy timeout) rather than failing later on a lock upgrade.
+pub fn insert_guarded(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) -> Result<bool, StoreError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
+        if let Some(nonce) = guards.token_nonce {
+            let spent = diesel::insert_into(used_form_tokens::table)
+                .values((used_form_tokens::nonce.eq(nonce), used_form_tokens::used_at.eq(response.submitted_at)))
+                .execute(conn);
+            match spent.map_err(DbError::from) {
+                Ok(_) => {}
+                Err(DbError::Conflict(_)) => return Err(StoreError::TokenUsed),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        write_response(conn, &id, response)?;
+        if let Some(code) = guards.ticket_code {
+            let claimed = diesel::update(
+                ticket_codes::table
+                    .filter(ticket_codes::unit_id.eq(response.unit_id))
+                    .filter(ticket_codes::code.eq(code))
+                    .filter(ticket_codes::used_at.is_null()),
+            )
+            .set((ticket_codes::used_at.eq(response.submitted_at), ticket_codes::response_id.eq(&id)))
+            .execute(conn)?;
+            if claimed == 0 {
+                let exists = ticket_codes::table.find((response.unit_id, code)).count().get_result::<i64>(conn)? > 0;
+                return Err(if exists { StoreError::TicketUsed } else { StoreError::TicketUnknown });
+            }
+        }
+        Ok(flag_burst(conn, response, guards)?)
+    })
+}
+
+/// Stores a response without guards (paper entry, imports, seed data).
+pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
+    let id = response.id.to_string();
+    conn.transaction(|conn| write_response(conn, &id, response))
+}
+
+fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) -> Result<bool, DbError> {
+    let Some(client) = &response.client_hash else {
+        return Ok(false);
+    };
+    if guards.burst_threshold < 2 {
+        return Ok(false);
+    }
+    let since = response.submitted_at - chrono::Duration::minutes(i64::from(guards.burst_window_minutes));
+    let key = answer_key(&response.answers);
+    let same = responses::table
+        .filter(responses::client_hash.eq(client))
+        .filter(responses::answer_key.eq(&key))
+        .filter(responses::submitted_at.ge(since));
+    let count: i64 = same.count().get_result(conn)?;
+    if count < i64::from(guards.burst_threshold) {
+        return Ok(false);
+    }
+    diesel::update(same).set(responses::flagged.eq(true)).execute(conn)?;
+    Ok(true)
+}
+
+fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> Result<(), DbError> {
+    let score_sum: i32 = response.answers.iter().map(|(_, s)| s).sum();
+    let score_count = i32::try_from(response.answers.len()).unwrap_or(i32::MAX);
+    {
         diesel::insert_into(responses::table)
             .values((
-                responses::id.eq(&id),
+                responses::id.eq(id),
                 responses::unit_id.eq(response.unit_id),
                 responses::service_id.eq(response.service_id),
                 responses::template_version_id.eq(response.template_version_id),
@@ -55,25 +153,20 @@ pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbE
                 responses::client_hash.eq(&response.client_hash),
                 responses::score_sum.eq(score_sum),
                 responses::score_count.eq(score_count),
+                responses::answer_key.eq(answer_key(&response.answers)),
+                responses::flagged.eq(false),
             ))
             .execute(conn)?;
         // Single-row inserts: multi-row VALUES does not compile through a MultiConnection.
         for (code, score) in &response.answers {
             diesel::insert_into(answers::table)
-                .values((
-                    answers::response_id.eq(&id),
-                    answers::element_code.eq(code),
-                    answers::score.eq(score),
-                ))
+                .values((answers::response_id.eq(&id), answers::element_code.eq(code), answers::score.eq(score)))
                 .execute(conn)?;
         }
         Ok(())
-    })
+    }
 }
 
 pub fn count_for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<i64, DbError> {
-    Ok(responses::table
-        .filter(responses::unit_id.eq_any(unit_ids))
-        .count()
-        .get_result(conn)?)
+    Ok(responses::table.filter(responses::unit_id.eq_any(unit_ids)).count().get_result(conn)?)
 }

@@ -10,6 +10,7 @@ diesel::table! {
         kind -> Text,
         contact_emails -> Text,
         template_id -> Nullable<Text>,
+        ticket_mode -> Bool,
         created_at -> Timestamp,
     }
 }
@@ -61,6 +62,8 @@ diesel::table! {
         client_hash -> Nullable<Text>,
         score_sum -> Integer,
         score_count -> Integer,
+        answer_key -> Text,
+        flagged -> Bool,
     }
 }
 
@@ -81,6 +84,9 @@ diesel::table! {
         role -> Text,
         email_opt_out -> Bool,
         disabled -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        session_epoch -> Integer,
         created_at -> Timestamp,
     }
 }
@@ -129,6 +135,30 @@ diesel::table! {
         actor_user_id -> Nullable<Integer>,
         action -> Text,
         detail -> Text,
+    }
+}
+
+diesel::table! {
+    used_form_tokens (nonce) {
+        nonce -> Text,
+        used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_codes (unit_id, code) {
+        unit_id -> Integer,
+        code -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        response_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
     }
 }
 

@@ -43,3 +43,11 @@ pub fn version_ids(conn: &mut DbConnection, template_id: &str) -> Result<Vec<i32
         .select(template_versions::id)
         .load(conn)?)
 }
+
+/// The stored text of a version, for responses rendered with a template that has changed since.
+pub fn content_of(conn: &mut DbConnection, id: i32) -> Result<(String, String), DbError> {
+    Ok(template_versions::table
+        .find(id)
+        .select((template_versions::template_id, template_versions::content))
+        .first(conn)?)
+}

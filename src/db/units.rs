@@ -16,6 +16,7 @@ pub struct Unit {
     pub kind: String,
     pub contact_emails: String,
     pub template_id: Option<String>,
+    pub ticket_mode: bool,
     pub created_at: chrono::NaiveDateTime,
 }
 
@@ -37,68 +38,46 @@ pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
             units::parent_id.eq(new.parent_id),
             units::contact_emails.eq(new.contact_emails.join(",")),
             units::template_id.eq(new.template_id),
+            units::ticket_mode.eq(false),
             units::created_at.eq(now_utc()),
         ))
         .returning(units::id)
         .get_result::<i32>(conn)
         .map_err(|e| match DbError::from(e) {
-            DbError::Conflict(_) => {
-                DbError::Conflict(format!("a unit with slug '{}' already exists", new.slug))
-            }
+            DbError::Conflict(_) => DbError::Conflict(format!("a unit with slug '{}' already exists", new.slug)),
             other => other,
         })?;
     by_id(conn, id)
 }
 
 pub fn by_id(conn: &mut DbConnection, id: i32) -> Result<Unit, DbError> {
-    Ok(units::table
-        .find(id)
-        .select(Unit::as_select())
-        .first(conn)?)
+    Ok(units::table.find(id).select(Unit::as_select()).first(conn)?)
 }
 
 pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Unit, DbError> {
-    Ok(units::table
-        .filter(units::slug.eq(slug))
-        .select(Unit::as_select())
-        .first(conn)?)
+    Ok(units::table.filter(units::slug.eq(slug)).select(Unit::as_select()).first(conn)?)
 }
 
 /// All units, parents before children where names tie; the tree is small (tens to hundreds).
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
-    Ok(units::table
-        .order((units::name.asc(), units::id.asc()))
-        .select(Unit::as_select())
-        .load(conn)?)
+    Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)
 }
 
 /// The unit and every unit below it.
 pub fn subtree_ids(conn: &mut DbConnection, root: i32) -> Result<Vec<i32>, DbError> {
-    let edges: Vec<(i32, Option<i32>)> = units::table
-        .select((units::id, units::parent_id))
-        .load(conn)?;
+    let edges: Vec<(i32, Option<i32>)> = units::table.select((units::id, units::parent_id)).load(conn)?;
     let mut ids = vec![root];
     let mut next = 0;
     while next < ids.len() {
         let parent = ids[next];
-        ids.extend(
-            edges
-                .iter()
-                .filter(|(_, p)| *p == Some(parent))
-                .map(|(id, _)| *id),
-        );
+        ids.extend(edges.iter().filter(|(_, p)| *p == Some(parent)).map(|(id, _)| *id));
         next += 1;
     }
     Ok(ids)
 }
 
 /// Records the number of service users of a unit in a period ("2026" or "2026-10").
-pub fn set_population(
-    conn: &mut DbConnection,
-    unit_id: i32,
-    period: &str,
-    population: i64,
-) -> Result<(), DbError> {
+pub fn set_population(conn: &mut DbConnection, unit_id: i32, period: &str, population: i64) -> Result<(), DbError> {
     conn.transaction(|conn| {
         let updated = diesel::update(unit_populations::table.find((unit_id, period)))
             .set(unit_populations::population.eq(population))
@@ -116,16 +95,8 @@ pub fn set_population(
     })
 }
 
-pub fn population(
-    conn: &mut DbConnection,
-    unit_id: i32,
-    period: &str,
-) -> Result<Option<i64>, DbError> {
-    Ok(unit_populations::table
-        .find((unit_id, period))
-        .select(unit_populations::population)
-        .first(conn)
-        .optional()?)
+pub fn population(conn: &mut DbConnection, unit_id: i32, period: &str) -> Result<Option<i64>, DbError> {
+    Ok(unit_populations::table.find((unit_id, period)).select(unit_populations::population).first(conn).optional()?)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -138,12 +109,7 @@ pub struct Service {
     pub active: bool,
 }
 
-pub fn add_service(
-    conn: &mut DbConnection,
-    unit_id: i32,
-    slug: &Slug,
-    name: &str,
-) -> Result<Service, DbError> {
+pub fn add_service(conn: &mut DbConnection, unit_id: i32, slug: &Slug, name: &str) -> Result<Service, DbError> {
     let id = diesel::insert_into(services::table)
         .values((
             services::unit_id.eq(unit_id),
@@ -154,15 +120,10 @@ pub fn add_service(
         .returning(services::id)
         .get_result::<i32>(conn)
         .map_err(|e| match DbError::from(e) {
-            DbError::Conflict(_) => {
-                DbError::Conflict(format!("the unit already has a service '{slug}'"))
-            }
+            DbError::Conflict(_) => DbError::Conflict(format!("the unit already has a service '{slug}'")),
             other => other,
         })?;
-    Ok(services::table
-        .find(id)
-        .select(Service::as_select())
-        .first(conn)?)
+    Ok(services::table.find(id).select(Service::as_select()).first(conn)?)
 }
 
 pub fn services_of(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<Service>, DbError> {

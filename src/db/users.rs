@@ -15,6 +15,9 @@ pub struct User {
     pub role: String,
     pub email_opt_out: bool,
     pub disabled: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<chrono::NaiveDateTime>,
+    pub session_epoch: i32,
     pub created_at: chrono::NaiveDateTime,
 }
 
@@ -36,14 +39,14 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, DbError> {
                 users::role.eq(new.role.as_str()),
                 users::email_opt_out.eq(false),
                 users::disabled.eq(false),
+                users::failed_logins.eq(0),
+                users::session_epoch.eq(0),
                 users::created_at.eq(now_utc()),
             ))
             .returning(users::id)
             .get_result::<i32>(conn)
             .map_err(|e| match DbError::from(e) {
-                DbError::Conflict(_) => {
-                    DbError::Conflict(format!("a user with e-mail '{}' already exists", new.email))
-                }
+                DbError::Conflict(_) => DbError::Conflict(format!("a user with e-mail '{}' already exists", new.email)),
                 other => other,
             })?;
         for unit_id in new.unit_ids {
@@ -51,23 +54,14 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, DbError> {
                 .values((user_units::user_id.eq(id), user_units::unit_id.eq(unit_id)))
                 .execute(conn)?;
         }
-        Ok(users::table
-            .find(id)
-            .select(User::as_select())
-            .first(conn)?)
+        Ok(users::table.find(id).select(User::as_select()).first(conn)?)
     })
 }
 
 pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<User, DbError> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)?)
+    Ok(users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn)?)
 }
 
 pub fn unit_ids_of(conn: &mut DbConnection, user_id: i32) -> Result<Vec<i32>, DbError> {
-    Ok(user_units::table
-        .filter(user_units::user_id.eq(user_id))
-        .select(user_units::unit_id)
-        .load(conn)?)
+    Ok(user_units::table.filter(user_units::user_id.eq(user_id)).select(user_units::unit_id).load(conn)?)
 }

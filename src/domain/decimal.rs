@@ -15,11 +15,7 @@ pub fn parse_decimal(text: &str) -> Option<BigRational> {
     };
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty()
-        || !all_digits(whole)
-        || !all_digits(frac)
-        || (digits.contains('.') && frac.is_empty())
-    {
+    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || (digits.contains('.') && frac.is_empty()) {
         return None;
     }
     let numer: BigInt = format!("{whole}{frac}").parse().ok()?;
@@ -43,26 +39,15 @@ impl Rounded {
         let scaled = value * BigRational::from_integer(scale);
         let half = BigRational::new(BigInt::one(), BigInt::from(2));
         let magnitude = (scaled.abs() + half).floor().to_integer();
-        let signed = if scaled.is_negative() {
-            -magnitude
-        } else {
-            magnitude
-        };
+        let signed = if scaled.is_negative() { -magnitude } else { magnitude };
         Rounded {
-            units: signed.to_i128().unwrap_or(if scaled.is_negative() {
-                i128::MIN
-            } else {
-                i128::MAX
-            }),
+            units: signed.to_i128().unwrap_or(if scaled.is_negative() { i128::MIN } else { i128::MAX }),
             decimals,
         }
     }
 
     pub fn as_ratio(&self) -> BigRational {
-        BigRational::new(
-            BigInt::from(self.units),
-            BigInt::from(10u32).pow(self.decimals),
-        )
+        BigRational::new(BigInt::from(self.units), BigInt::from(10u32).pow(self.decimals))
     }
 
     /// The display value as f64 (for JSON and charts): the only place a float appears.
@@ -78,12 +63,7 @@ impl Rounded {
             return format!("{sign}{magnitude}");
         }
         let scale = 10u128.pow(self.decimals);
-        format!(
-            "{sign}{}{separator}{:0width$}",
-            magnitude / scale,
-            magnitude % scale,
-            width = self.decimals as usize
-        )
+        format!("{sign}{}{separator}{:0width$}", magnitude / scale, magnitude % scale, width = self.decimals as usize)
     }
 }
 
@@ -117,19 +97,10 @@ mod tests {
 
     #[test]
     fn rounds_half_up_at_the_boundary() {
-        assert_eq!(
-            Rounded::half_up(&ratio(76605, 1000), 2).to_string(),
-            "76.61"
-        );
-        assert_eq!(
-            Rounded::half_up(&ratio(766049, 10000), 2).to_string(),
-            "76.60"
-        );
+        assert_eq!(Rounded::half_up(&ratio(76605, 1000), 2).to_string(), "76.61");
+        assert_eq!(Rounded::half_up(&ratio(766049, 10000), 2).to_string(), "76.60");
         assert_eq!(Rounded::half_up(&-ratio(5, 1000), 2).to_string(), "-0.01");
         assert_eq!(Rounded::half_up(&ratio(1, 3), 4).to_string(), "0.3333");
-        assert_eq!(
-            Rounded::half_up(&ratio(100, 1), 2).format_with(','),
-            "100,00"
-        );
+        assert_eq!(Rounded::half_up(&ratio(100, 1), 2).format_with(','), "100,00");
     }
 }

@@ -87,11 +87,8 @@ pub const LOWEST_COUNT: usize = 3;
 /// Computes the full SPEC §3 result for one tally. `population` enables the finite population
 /// correction of the interval.
 pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> IndexResult {
-    let nrrs: Vec<Option<BigRational>> = tally
-        .elements
-        .iter()
-        .map(|e| (e.count > 0).then(|| ratio(e.sum, e.count)))
-        .collect();
+    let nrrs: Vec<Option<BigRational>> =
+        tally.elements.iter().map(|e| (e.count > 0).then(|| ratio(e.sum, e.count))).collect();
     let answered = nrrs.iter().filter(|n| n.is_some()).count() as u64;
     let weights: Vec<Option<BigRational>> = template
         .elements
@@ -115,9 +112,7 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
                 (Some(n), Some(w)) => Some(n * w),
                 _ => None,
             };
-            let index = nrr
-                .as_ref()
-                .map(|n| Rounded::half_up(&(n * &template.conversion), 2));
+            let index = nrr.as_ref().map(|n| Rounded::half_up(&(n * &template.conversion), 2));
             ElementResult {
                 code: element.code.clone(),
                 sum: t.sum,
@@ -132,12 +127,8 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
         })
         .collect();
 
-    let ikm = (answered > 0).then(|| {
-        elements
-            .iter()
-            .filter_map(|e| e.weighted_nrr.clone())
-            .fold(BigRational::zero(), |acc, v| acc + v)
-    });
+    let ikm = (answered > 0)
+        .then(|| elements.iter().filter_map(|e| e.weighted_nrr.clone()).fold(BigRational::zero(), |acc, v| acc + v));
     let index_exact = ikm.as_ref().map(|v| v * &template.conversion);
     let index = index_exact.as_ref().map(|v| Rounded::half_up(v, 2));
     let grade = index.and_then(|i| template.grade_for(&i.as_ratio()).cloned());
@@ -168,16 +159,8 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
 /// The lowest answered elements by exact NRR, ties broken by code (SPEC §3).
 fn lowest_elements(elements: &[ElementResult]) -> Vec<String> {
     let mut answered: Vec<&ElementResult> = elements.iter().filter(|e| e.nrr.is_some()).collect();
-    answered.sort_by(|a, b| {
-        a.nrr
-            .cmp(&b.nrr)
-            .then_with(|| compare_codes(&a.code, &b.code))
-    });
-    answered
-        .into_iter()
-        .take(LOWEST_COUNT)
-        .map(|e| e.code.clone())
-        .collect()
+    answered.sort_by(|a, b| a.nrr.cmp(&b.nrr).then_with(|| compare_codes(&a.code, &b.code)));
+    answered.into_iter().take(LOWEST_COUNT).map(|e| e.code.clone()).collect()
 }
 
 /// Orders codes naturally, so `U2` comes before `U10`.
@@ -193,24 +176,12 @@ pub fn compare_codes(a: &str, b: &str) -> Ordering {
 /// The unweighted mean of member units' exact indices, offered beside the pooled roll-up
 /// (SPEC §3); units without responses are left out.
 pub fn mean_of_units(results: &[IndexResult]) -> Option<Rounded> {
-    let values: Vec<&BigRational> = results
-        .iter()
-        .filter_map(|r| r.index_exact.as_ref())
-        .collect();
+    let values: Vec<&BigRational> = results.iter().filter_map(|r| r.index_exact.as_ref()).collect();
     if values.is_empty() {
         return None;
     }
-    let total = values
-        .into_iter()
-        .fold(BigRational::zero(), |acc, v| acc + v);
-    Some(Rounded::half_up(
-        &(total
-            / ratio(
-                results.iter().filter(|r| r.index_exact.is_some()).count() as u64,
-                1,
-            )),
-        2,
-    ))
+    let total = values.into_iter().fold(BigRational::zero(), |acc, v| acc + v);
+    Some(Rounded::half_up(&(total / ratio(results.iter().filter(|r| r.index_exact.is_some()).count() as u64, 1)), 2))
 }
 
 #[cfg(test)]
@@ -219,11 +190,7 @@ mod tests {
     use crate::domain::template::parse_template;
 
     fn default_template() -> Template {
-        parse_template(
-            "p.toml",
-            include_str!("../../survey-templates/permenpanrb-14-2017.toml"),
-        )
-        .expect("valid")
+        parse_template("p.toml", include_str!("../../survey-templates/permenpanrb-14-2017.toml")).expect("valid")
     }
 
     fn fixed(weight: &str) -> Template {
@@ -238,13 +205,7 @@ mod tests {
     fn tally(responses: u64, sums: &[u64]) -> Tally {
         Tally {
             responses,
-            elements: sums
-                .iter()
-                .map(|&sum| ElementTally {
-                    sum,
-                    count: responses,
-                })
-                .collect(),
+            elements: sums.iter().map(|&sum| ElementTally { sum, count: responses }).collect(),
             dispersion: Dispersion::default(),
         }
     }
@@ -254,19 +215,10 @@ mod tests {
     #[test]
     fn vector_a_published_report() {
         let r = compute(&default_template(), &tally(29, &VECTOR_A), None);
-        let nrr: Vec<String> = r
-            .elements
-            .iter()
-            .map(|e| Rounded::half_up(e.nrr.as_ref().expect("answered"), 2).to_string())
-            .collect();
-        assert_eq!(
-            nrr,
-            ["3.62", "3.48", "3.45", "4.00", "3.52", "3.62", "3.66", "3.62", "3.97"]
-        );
-        assert_eq!(
-            r.ikm_rounded().map(|v| v.to_string()).as_deref(),
-            Some("3.6590")
-        );
+        let nrr: Vec<String> =
+            r.elements.iter().map(|e| Rounded::half_up(e.nrr.as_ref().expect("answered"), 2).to_string()).collect();
+        assert_eq!(nrr, ["3.62", "3.48", "3.45", "4.00", "3.52", "3.62", "3.66", "3.62", "3.97"]);
+        assert_eq!(r.ikm_rounded().map(|v| v.to_string()).as_deref(), Some("3.6590"));
         assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("91.48"));
         assert_eq!(r.grade.as_ref().map(|g| g.grade.as_str()), Some("A"));
         assert_eq!(r.lowest[0], "U3");
@@ -277,11 +229,7 @@ mod tests {
 
     #[test]
     fn vector_a_with_fixed_weights() {
-        let nik = |w: &str| {
-            compute(&fixed(w), &tally(29, &VECTOR_A), None)
-                .index
-                .map(|v| v.to_string())
-        };
+        let nik = |w: &str| compute(&fixed(w), &tally(29, &VECTOR_A), None).index.map(|v| v.to_string());
         assert_eq!(nik("0.111").as_deref(), Some("91.38"));
         assert_eq!(nik("0.11").as_deref(), Some("90.56"));
     }
@@ -290,10 +238,7 @@ mod tests {
     fn vector_b_one_perfect_respondent() {
         let r = compute(&default_template(), &tally(1, &[4; 9]), None);
         assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("100.00"));
-        assert_eq!(
-            r.grade.as_ref().map(|g| g.label.id.as_str()),
-            Some("Sangat baik")
-        );
+        assert_eq!(r.grade.as_ref().map(|g| g.label.id.as_str()), Some("Sangat baik"));
         let r = compute(&fixed("0.111"), &tally(1, &[4; 9]), None);
         assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("99.90"));
     }
@@ -304,10 +249,7 @@ mod tests {
         assert_eq!(r.index_exact, Some(ratio(76605, 1000)));
         assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("76.61"));
         assert_eq!(r.grade.as_ref().map(|g| g.grade.as_str()), Some("B"));
-        assert_eq!(
-            r.ikm_rounded().map(|v| v.to_string()).as_deref(),
-            Some("3.0642")
-        );
+        assert_eq!(r.ikm_rounded().map(|v| v.to_string()).as_deref(), Some("3.0642"));
     }
 
     /// A tally whose NIK is exactly `hundredths / 100`: one element, n = 100, sum = hundredths/25 ·100.
@@ -315,17 +257,12 @@ mod tests {
         // NIK = 25 · sum / count; with count = 2500, sum = hundredths gives NIK = hundredths/100.
         let t = Tally {
             responses: 2500,
-            elements: std::iter::once(ElementTally {
-                sum: hundredths,
-                count: 2500,
-            })
-            .chain(std::iter::repeat_n(ElementTally::default(), 8))
-            .collect(),
+            elements: std::iter::once(ElementTally { sum: hundredths, count: 2500 })
+                .chain(std::iter::repeat_n(ElementTally::default(), 8))
+                .collect(),
             dispersion: Dispersion::default(),
         };
-        compute(&default_template(), &t, None)
-            .grade
-            .map(|g| g.grade)
+        compute(&default_template(), &t, None).grade.map(|g| g.grade)
     }
 
     #[test]
@@ -345,12 +282,9 @@ mod tests {
         // 88.305 exactly rounds to 88.31: A, though the unrounded value is below 88.31.
         let t = Tally {
             responses: 1000,
-            elements: std::iter::once(ElementTally {
-                sum: 35322,
-                count: 10000,
-            })
-            .chain(std::iter::repeat_n(ElementTally::default(), 8))
-            .collect(),
+            elements: std::iter::once(ElementTally { sum: 35322, count: 10000 })
+                .chain(std::iter::repeat_n(ElementTally::default(), 8))
+                .collect(),
             dispersion: Dispersion::default(),
         };
         let r = compute(&default_template(), &t, None);
@@ -372,22 +306,14 @@ mod tests {
 
     #[test]
     fn no_answers_give_no_index() {
-        let r = compute(
-            &default_template(),
-            &Tally::empty(&default_template()),
-            None,
-        );
+        let r = compute(&default_template(), &Tally::empty(&default_template()), None);
         assert_eq!(r.index, None);
         assert!(r.lowest.is_empty());
     }
 
     #[test]
     fn lowest_ties_are_broken_by_code() {
-        let r = compute(
-            &default_template(),
-            &tally(10, &[30, 30, 40, 40, 40, 40, 40, 40, 30]),
-            None,
-        );
+        let r = compute(&default_template(), &tally(10, &[30, 30, 40, 40, 40, 40, 40, 40, 30]), None);
         assert_eq!(r.lowest, ["U1", "U2", "U9"]);
         assert_eq!(compare_codes("U2", "U10"), Ordering::Less);
     }
@@ -397,20 +323,11 @@ mod tests {
         let t = default_template();
         let a = compute(&t, &tally(1, &[4; 9]), None);
         let b = compute(&t, &tally(100, &[300; 9]), None);
-        assert_eq!(
-            mean_of_units(&[a, b]).map(|v| v.to_string()).as_deref(),
-            Some("87.50")
-        );
+        assert_eq!(mean_of_units(&[a, b]).map(|v| v.to_string()).as_deref(), Some("87.50"));
         let mut pooled = tally(1, &[4; 9]);
         pooled.merge(&tally(100, &[300; 9]));
         // (304/101)·25 = 75.247…
-        assert_eq!(
-            compute(&t, &pooled, None)
-                .index
-                .map(|v| v.to_string())
-                .as_deref(),
-            Some("75.25")
-        );
+        assert_eq!(compute(&t, &pooled, None).index.map(|v| v.to_string()).as_deref(), Some("75.25"));
     }
 
     mod properties {

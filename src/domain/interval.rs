@@ -61,11 +61,7 @@ pub fn interval(template: &Template, d: &Dispersion, population: Option<u64>) ->
     };
     let (lower, upper) = (to_index(lower), to_index(upper));
     let grade_of = |r: Rounded| template.grade_for(&r.as_ratio()).map(|g| g.grade.clone());
-    Some(Interval {
-        lower,
-        upper,
-        crosses_grade_line: grade_of(lower) != grade_of(upper),
-    })
+    Some(Interval { lower, upper, crosses_grade_line: grade_of(lower) != grade_of(upper) })
 }
 
 #[cfg(test)]
@@ -74,11 +70,7 @@ mod tests {
     use crate::domain::template::parse_template;
 
     fn template() -> Template {
-        parse_template(
-            "p.toml",
-            include_str!("../../survey-templates/permenpanrb-14-2017.toml"),
-        )
-        .expect("valid")
+        parse_template("p.toml", include_str!("../../survey-templates/permenpanrb-14-2017.toml")).expect("valid")
     }
 
     fn of(means: &[f64]) -> Dispersion {
@@ -90,18 +82,13 @@ mod tests {
     #[test]
     fn identical_responses_have_a_zero_width_interval() {
         let i = interval(&template(), &of(&[3.0; 50]), None).expect("n ≥ 2");
-        assert_eq!(
-            (i.lower.to_string(), i.upper.to_string()),
-            ("75.00".into(), "75.00".into())
-        );
+        assert_eq!((i.lower.to_string(), i.upper.to_string()), ("75.00".into(), "75.00".into()));
         assert!(!i.crosses_grade_line);
     }
 
     #[test]
     fn a_spread_sample_around_a_grade_line_warns() {
-        let means: Vec<f64> = (0..40)
-            .map(|i| if i % 2 == 0 { 2.8 } else { 3.4 })
-            .collect();
+        let means: Vec<f64> = (0..40).map(|i| if i % 2 == 0 { 2.8 } else { 3.4 }).collect();
         let i = interval(&template(), &of(&means), None).expect("n ≥ 2");
         // mean 3.1 → 77.5; sd ≈ 0.304, se ≈ 0.048 → 75.15 … 79.85 crosses 76.61
         assert_eq!(i.lower.to_string(), "75.15");
@@ -111,9 +98,7 @@ mod tests {
 
     #[test]
     fn the_finite_population_correction_narrows_it() {
-        let means: Vec<f64> = (0..40)
-            .map(|i| if i % 2 == 0 { 2.8 } else { 3.4 })
-            .collect();
+        let means: Vec<f64> = (0..40).map(|i| if i % 2 == 0 { 2.8 } else { 3.4 }).collect();
         let wide = interval(&template(), &of(&means), None).expect("n ≥ 2");
         let narrow = interval(&template(), &of(&means), Some(45)).expect("n ≥ 2");
         assert!(narrow.upper < wide.upper && narrow.lower > wide.lower);

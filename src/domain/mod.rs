@@ -6,4 +6,5 @@ pub mod interval;
 pub mod names;
 pub mod period;
 pub mod sampling;
+pub mod submission;
 pub mod template;

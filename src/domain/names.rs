@@ -23,9 +23,7 @@ impl Slug {
             && value.len() <= 64
             && !value.starts_with('-')
             && !value.ends_with('-')
-            && value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if ok {
             Ok(Slug(value.to_string()))
         } else {
@@ -114,9 +112,6 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
         }
         let err = "boss".parse::<Role>().expect_err("unknown");
-        assert_eq!(
-            err.to_string(),
-            "'boss' is not a valid role: one of admin unit_head operator"
-        );
+        assert_eq!(err.to_string(), "'boss' is not a valid role: one of admin unit_head operator");
     }
 }

@@ -74,52 +74,29 @@ impl Period {
             Period::Year { .. } => 12,
             Period::Range { to, .. } => return to.succ_opt().unwrap_or(NaiveDate::MAX),
         };
-        self.first_day()
-            .checked_add_months(Months::new(months))
-            .unwrap_or(NaiveDate::MAX)
+        self.first_day().checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX)
     }
 
     /// The period of the same length just before this one (for "change vs previous period").
     pub fn previous(&self) -> Period {
         match *self {
-            Period::Month { year, month: 1 } => Period::Month {
-                year: year - 1,
-                month: 12,
-            },
-            Period::Month { year, month } => Period::Month {
-                year,
-                month: month - 1,
-            },
-            Period::Quarter { year, quarter: 1 } => Period::Quarter {
-                year: year - 1,
-                quarter: 4,
-            },
-            Period::Quarter { year, quarter } => Period::Quarter {
-                year,
-                quarter: quarter - 1,
-            },
-            Period::Semester { year, semester: 1 } => Period::Semester {
-                year: year - 1,
-                semester: 2,
-            },
+            Period::Month { year, month: 1 } => Period::Month { year: year - 1, month: 12 },
+            Period::Month { year, month } => Period::Month { year, month: month - 1 },
+            Period::Quarter { year, quarter: 1 } => Period::Quarter { year: year - 1, quarter: 4 },
+            Period::Quarter { year, quarter } => Period::Quarter { year, quarter: quarter - 1 },
+            Period::Semester { year, semester: 1 } => Period::Semester { year: year - 1, semester: 2 },
             Period::Semester { year, .. } => Period::Semester { year, semester: 1 },
             Period::Year { year } => Period::Year { year: year - 1 },
             Period::Range { from, to } => {
                 let length = to.signed_duration_since(from);
                 let new_to = from.pred_opt().unwrap_or(NaiveDate::MIN);
-                Period::Range {
-                    from: new_to - length,
-                    to: new_to,
-                }
+                Period::Range { from: new_to - length, to: new_to }
             }
         }
     }
 
     pub fn month_of(date: NaiveDate) -> Period {
-        Period::Month {
-            year: date.year(),
-            month: date.month(),
-        }
+        Period::Month { year: date.year(), month: date.month() }
     }
 
     pub fn contains(&self, date: NaiveDate) -> bool {
@@ -128,10 +105,7 @@ impl Period {
 
     /// The period's bounds as UTC instants `[start, end)`, for timestamps stored in UTC.
     pub fn utc_bounds(&self, tz: Tz) -> (NaiveDateTime, NaiveDateTime) {
-        (
-            local_midnight_utc(self.first_day(), tz),
-            local_midnight_utc(self.end_exclusive(), tz),
-        )
+        (local_midnight_utc(self.first_day(), tz), local_midnight_utc(self.end_exclusive(), tz))
     }
 
     /// The Bahasa Indonesia label used in pages and reports.
@@ -152,12 +126,7 @@ impl Period {
 
 /// `20 November 2024`
 pub fn date_id(date: NaiveDate) -> String {
-    format!(
-        "{} {} {}",
-        date.day(),
-        MONTHS_ID[date.month0() as usize],
-        date.year()
-    )
+    format!("{} {} {}", date.day(), MONTHS_ID[date.month0() as usize], date.year())
 }
 
 /// The local calendar date of a UTC instant in the deployment's time zone.
@@ -167,10 +136,7 @@ pub fn local_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
 
 fn local_midnight_utc(date: NaiveDate, tz: Tz) -> NaiveDateTime {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .map(|t| t.naive_utc())
-        .unwrap_or(midnight)
+    tz.from_local_datetime(&midnight).earliest().map(|t| t.naive_utc()).unwrap_or(midnight)
 }
 
 impl fmt::Display for Period {
@@ -189,46 +155,25 @@ impl FromStr for Period {
     type Err = PeriodError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let error = || PeriodError {
-            input: input.to_string(),
-        };
+        let error = || PeriodError { input: input.to_string() };
         let text = input.trim();
         if let Some((from, to)) = text.split_once("..") {
-            let date =
-                |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| error());
+            let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| error());
             let (from, to) = (date(from)?, date(to)?);
-            return if from <= to {
-                Ok(Period::Range { from, to })
-            } else {
-                Err(error())
-            };
+            return if from <= to { Ok(Period::Range { from, to }) } else { Err(error()) };
         }
         let (year_text, rest) = text.split_once('-').unwrap_or((text, ""));
         if year_text.len() != 4 {
             return Err(error());
         }
         let year: i32 = year_text.parse().map_err(|_| error())?;
-        let number = |s: &str, max: u32| {
-            s.parse::<u32>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(error)
-        };
+        let number = |s: &str, max: u32| s.parse::<u32>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(error);
         let upper = rest.to_ascii_uppercase();
         match upper.chars().next() {
             None => Ok(Period::Year { year }),
-            Some('Q') | Some('T') => Ok(Period::Quarter {
-                year,
-                quarter: number(&upper[1..], 4)?,
-            }),
-            Some('S') => Ok(Period::Semester {
-                year,
-                semester: number(&upper[1..], 2)?,
-            }),
-            Some(c) if c.is_ascii_digit() && rest.len() == 2 => Ok(Period::Month {
-                year,
-                month: number(rest, 12)?,
-            }),
+            Some('Q') | Some('T') => Ok(Period::Quarter { year, quarter: number(&upper[1..], 4)? }),
+            Some('S') => Ok(Period::Semester { year, semester: number(&upper[1..], 2)? }),
+            Some(c) if c.is_ascii_digit() && rest.len() == 2 => Ok(Period::Month { year, month: number(rest, 12)? }),
             _ => Err(error()),
         }
     }
@@ -244,33 +189,12 @@ mod tests {
 
     #[test]
     fn parses_and_prints_every_kind() {
-        for text in [
-            "2026-10",
-            "2026-Q3",
-            "2026-S1",
-            "2026",
-            "2026-01-05..2026-02-10",
-        ] {
+        for text in ["2026-10", "2026-Q3", "2026-S1", "2026", "2026-01-05..2026-02-10"] {
             let period: Period = text.parse().expect(text);
             assert_eq!(period.to_string(), text);
         }
-        assert_eq!(
-            "2026-t2".parse::<Period>(),
-            Ok(Period::Quarter {
-                year: 2026,
-                quarter: 2
-            })
-        );
-        for bad in [
-            "2026-13",
-            "2026-Q5",
-            "2026-S3",
-            "26",
-            "2026-02-10..2026-01-05",
-            "x",
-            "2026-1",
-            "",
-        ] {
+        assert_eq!("2026-t2".parse::<Period>(), Ok(Period::Quarter { year: 2026, quarter: 2 }));
+        for bad in ["2026-13", "2026-Q5", "2026-S3", "26", "2026-02-10..2026-01-05", "x", "2026-1", ""] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }
@@ -278,27 +202,10 @@ mod tests {
     #[test]
     fn bounds_and_previous() {
         let q: Period = "2026-Q1".parse().expect("valid");
-        assert_eq!(
-            (q.first_day(), q.end_exclusive()),
-            (d(2026, 1, 1), d(2026, 4, 1))
-        );
+        assert_eq!((q.first_day(), q.end_exclusive()), (d(2026, 1, 1), d(2026, 4, 1)));
         assert_eq!(q.previous().to_string(), "2025-Q4");
-        assert_eq!(
-            "2026-01"
-                .parse::<Period>()
-                .expect("valid")
-                .previous()
-                .to_string(),
-            "2025-12"
-        );
-        assert_eq!(
-            "2026-S1"
-                .parse::<Period>()
-                .expect("valid")
-                .previous()
-                .to_string(),
-            "2025-S2"
-        );
+        assert_eq!("2026-01".parse::<Period>().expect("valid").previous().to_string(), "2025-12");
+        assert_eq!("2026-S1".parse::<Period>().expect("valid").previous().to_string(), "2025-S2");
         let r: Period = "2026-01-11..2026-01-20".parse().expect("valid");
         assert_eq!(r.previous().to_string(), "2026-01-01..2026-01-10");
         assert!(r.contains(d(2026, 1, 20)) && !r.contains(d(2026, 1, 21)));
@@ -310,23 +217,14 @@ mod tests {
         let (start, end) = "2026-10".parse::<Period>().expect("valid").utc_bounds(tz);
         assert_eq!(start.to_string(), "2026-09-30 16:00:00");
         assert_eq!(end.to_string(), "2026-10-31 16:00:00");
-        let late_evening_utc = Utc
-            .with_ymd_and_hms(2026, 10, 31, 17, 0, 0)
-            .single()
-            .expect("valid");
+        let late_evening_utc = Utc.with_ymd_and_hms(2026, 10, 31, 17, 0, 0).single().expect("valid");
         assert_eq!(local_date(late_evening_utc, tz), d(2026, 11, 1));
     }
 
     #[test]
     fn indonesian_labels() {
-        assert_eq!(
-            "2026-10".parse::<Period>().expect("valid").label_id(),
-            "Oktober 2026"
-        );
-        assert_eq!(
-            "2026-Q3".parse::<Period>().expect("valid").label_id(),
-            "Triwulan III 2026"
-        );
+        assert_eq!("2026-10".parse::<Period>().expect("valid").label_id(), "Oktober 2026");
+        assert_eq!("2026-Q3".parse::<Period>().expect("valid").label_id(), "Triwulan III 2026");
         assert_eq!(date_id(d(2024, 11, 20)), "20 November 2024");
     }
 }

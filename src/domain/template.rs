@@ -11,18 +11,9 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq)]
 pub enum TemplateError {
     #[error("{file}:{line}:{column}: {reason}")]
-    Syntax {
-        file: String,
-        line: usize,
-        column: usize,
-        reason: String,
-    },
+    Syntax { file: String, line: usize, column: usize, reason: String },
     #[error("{file}: {field}: {reason}")]
-    Invalid {
-        file: String,
-        field: String,
-        reason: String,
-    },
+    Invalid { file: String, field: String, reason: String },
 }
 
 /// A text in Bahasa Indonesia (always) and English.
@@ -237,16 +228,8 @@ struct RawSaran {
 /// Parses and validates one template file's text. `file` only names it in errors.
 pub fn parse_template(file: &str, text: &str) -> Result<Template, TemplateError> {
     let raw: RawTemplate = toml::from_str(text).map_err(|err| {
-        let (line, column) = err
-            .span()
-            .map(|span| line_column(text, span.start))
-            .unwrap_or((1, 1));
-        TemplateError::Syntax {
-            file: file.to_string(),
-            line,
-            column,
-            reason: err.message().trim().to_string(),
-        }
+        let (line, column) = err.span().map(|span| line_column(text, span.start)).unwrap_or((1, 1));
+        TemplateError::Syntax { file: file.to_string(), line, column, reason: err.message().trim().to_string() }
     })?;
     let hash = hex(&Sha256::digest(text.as_bytes()));
     Validator { file }.template(raw, hash, text)
@@ -268,71 +251,39 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn fail<T>(
-        &self,
-        field: impl Into<String>,
-        reason: impl Into<String>,
-    ) -> Result<T, TemplateError> {
-        Err(TemplateError::Invalid {
-            file: self.file.to_string(),
-            field: field.into(),
-            reason: reason.into(),
-        })
+    fn fail<T>(&self, field: impl Into<String>, reason: impl Into<String>) -> Result<T, TemplateError> {
+        Err(TemplateError::Invalid { file: self.file.to_string(), field: field.into(), reason: reason.into() })
     }
 
     fn decimal(&self, field: &str, text: &str) -> Result<BigRational, TemplateError> {
         match parse_decimal(text) {
             Some(value) => Ok(value),
-            None => self.fail(
-                field,
-                format!("'{text}' is not a decimal number like \"0.111\""),
-            ),
+            None => self.fail(field, format!("'{text}' is not a decimal number like \"0.111\"")),
         }
     }
 
-    fn code(
-        &self,
-        field: &str,
-        code: &str,
-        allowed: impl Fn(char) -> bool,
-    ) -> Result<(), TemplateError> {
+    fn code(&self, field: &str, code: &str, allowed: impl Fn(char) -> bool) -> Result<(), TemplateError> {
         if code.is_empty() || !code.chars().all(allowed) {
             return self.fail(field, format!("'{code}' is not a valid code"));
         }
         Ok(())
     }
 
-    fn template(
-        &self,
-        raw: RawTemplate,
-        content_hash: String,
-        source: &str,
-    ) -> Result<Template, TemplateError> {
-        self.code("id", &raw.id, |c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
-        })?;
+    fn template(&self, raw: RawTemplate, content_hash: String, source: &str) -> Result<Template, TemplateError> {
+        self.code("id", &raw.id, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')?;
         if raw.scale.min >= raw.scale.max || raw.scale.min == 0 {
             return self.fail("scale", "min must be at least 1 and below max");
         }
         let kind = match raw.index.kind.as_str() {
             "nik" => IndexKind::Nik,
             "mean" => IndexKind::Mean,
-            other => {
-                return self.fail(
-                    "index.kind",
-                    format!("'{other}' is not \"nik\" or \"mean\""),
-                )
-            }
+            other => return self.fail("index.kind", format!("'{other}' is not \"nik\" or \"mean\"")),
         };
         let conversion = match (kind, &raw.index.conversion) {
             (IndexKind::Nik, Some(text)) => self.decimal("index.conversion", text)?,
-            (IndexKind::Nik, None) => {
-                return self.fail("index.conversion", "required when kind = \"nik\"")
-            }
+            (IndexKind::Nik, None) => return self.fail("index.conversion", "required when kind = \"nik\""),
             (IndexKind::Mean, None) => BigRational::from_integer(1.into()),
-            (IndexKind::Mean, Some(_)) => {
-                return self.fail("index.conversion", "only allowed when kind = \"nik\"")
-            }
+            (IndexKind::Mean, Some(_)) => return self.fail("index.conversion", "only allowed when kind = \"nik\""),
         };
         if conversion <= BigRational::from_integer(0.into()) {
             return self.fail("index.conversion", "must be positive");
@@ -340,23 +291,11 @@ impl Validator<'_> {
         let weighting = match raw.index.weighting.as_str() {
             "exact" => Weighting::Exact,
             "fixed" => Weighting::Fixed,
-            other => {
-                return self.fail(
-                    "index.weighting",
-                    format!("'{other}' is not \"exact\" or \"fixed\""),
-                )
-            }
+            other => return self.fail("index.weighting", format!("'{other}' is not \"exact\" or \"fixed\"")),
         };
         let default_weight = match &raw.index.fixed_weight {
-            Some(text) if weighting == Weighting::Fixed => {
-                Some(self.decimal("index.fixed_weight", text)?)
-            }
-            Some(_) => {
-                return self.fail(
-                    "index.fixed_weight",
-                    "only allowed when weighting = \"fixed\"",
-                )
-            }
+            Some(text) if weighting == Weighting::Fixed => Some(self.decimal("index.fixed_weight", text)?),
+            Some(_) => return self.fail("index.fixed_weight", "only allowed when weighting = \"fixed\""),
             None => None,
         };
 
@@ -367,33 +306,21 @@ impl Validator<'_> {
         let mut elements = Vec::with_capacity(raw.elements.len());
         for (i, element) in raw.elements.into_iter().enumerate() {
             let field = format!("elements[{i}]");
-            self.code(&format!("{field}.code"), &element.code, |c| {
-                c.is_ascii_alphanumeric() || c == '_'
-            })?;
+            self.code(&format!("{field}.code"), &element.code, |c| c.is_ascii_alphanumeric() || c == '_')?;
             if !codes.insert(element.code.clone()) {
-                return self.fail(
-                    format!("{field}.code"),
-                    format!("'{}' appears twice", element.code),
-                );
+                return self.fail(format!("{field}.code"), format!("'{}' appears twice", element.code));
             }
             self.text(&format!("{field}.name"), &element.name)?;
             self.text(&format!("{field}.question"), &element.question)?;
             let weight = match (&weighting, &element.weight, &default_weight) {
-                (Weighting::Fixed, Some(text), _) => {
-                    Some(self.decimal(&format!("{field}.weight"), text)?)
-                }
+                (Weighting::Fixed, Some(text), _) => Some(self.decimal(&format!("{field}.weight"), text)?),
                 (Weighting::Fixed, None, Some(w)) => Some(w.clone()),
                 (Weighting::Fixed, None, None) => {
-                    return self.fail(
-                        format!("{field}.weight"),
-                        "fixed weighting needs a weight here or index.fixed_weight",
-                    )
+                    return self
+                        .fail(format!("{field}.weight"), "fixed weighting needs a weight here or index.fixed_weight")
                 }
                 (Weighting::Exact, Some(_), _) => {
-                    return self.fail(
-                        format!("{field}.weight"),
-                        "only allowed when weighting = \"fixed\"",
-                    )
+                    return self.fail(format!("{field}.weight"), "only allowed when weighting = \"fixed\"")
                 }
                 (Weighting::Exact, None, _) => None,
             };
@@ -403,33 +330,19 @@ impl Validator<'_> {
                 if !(raw.scale.min..=raw.scale.max).contains(&answer.score) {
                     return self.fail(
                         format!("{at}.score"),
-                        format!(
-                            "{} is outside the scale {}–{}",
-                            answer.score, raw.scale.min, raw.scale.max
-                        ),
+                        format!("{} is outside the scale {}–{}", answer.score, raw.scale.min, raw.scale.max),
                     );
                 }
                 if answers.iter().any(|a| a.score == answer.score) {
-                    return self.fail(
-                        format!("{at}.score"),
-                        format!("score {} appears twice", answer.score),
-                    );
+                    return self.fail(format!("{at}.score"), format!("score {} appears twice", answer.score));
                 }
-                let label = Text {
-                    id: answer.id,
-                    en: answer.en,
-                };
+                let label = Text { id: answer.id, en: answer.en };
                 self.text(&at, &label)?;
-                answers.push(Answer {
-                    score: answer.score,
-                    label,
-                });
+                answers.push(Answer { score: answer.score, label });
             }
             if answers.len() as u32 != raw.scale.max - raw.scale.min + 1 {
-                return self.fail(
-                    format!("{field}.answers"),
-                    "every score of the scale needs exactly one answer label",
-                );
+                return self
+                    .fail(format!("{field}.answers"), "every score of the scale needs exactly one answer label");
             }
             answers.sort_by_key(|a| a.score);
             elements.push(Element {
@@ -485,21 +398,14 @@ impl Validator<'_> {
             let min = self.decimal(&format!("{field}.min"), &grade.min)?;
             if let Some(previous) = grades.last() {
                 if min >= previous.min {
-                    return self.fail(
-                        format!("{field}.min"),
-                        "grades must be listed from the highest min down",
-                    );
+                    return self.fail(format!("{field}.min"), "grades must be listed from the highest min down");
                 }
             }
             if grade.grade.trim().is_empty() {
                 return self.fail(format!("{field}.grade"), "must not be empty");
             }
             self.text(&format!("{field}.label"), &grade.label)?;
-            grades.push(Grade {
-                min,
-                grade: grade.grade,
-                label: grade.label,
-            });
+            grades.push(Grade { min, grade: grade.grade, label: grade.label });
         }
         Ok(grades)
     }
@@ -508,22 +414,14 @@ impl Validator<'_> {
         let mut fields: Vec<ProfileField> = Vec::with_capacity(raw.len());
         for (i, field_raw) in raw.into_iter().enumerate() {
             let field = format!("profile[{i}]");
-            self.code(&format!("{field}.code"), &field_raw.code, |c| {
-                c.is_ascii_lowercase() || c == '_'
-            })?;
+            self.code(&format!("{field}.code"), &field_raw.code, |c| c.is_ascii_lowercase() || c == '_')?;
             if fields.iter().any(|f| f.code == field_raw.code) {
-                return self.fail(
-                    format!("{field}.code"),
-                    format!("'{}' appears twice", field_raw.code),
-                );
+                return self.fail(format!("{field}.code"), format!("'{}' appears twice", field_raw.code));
             }
             self.text(&format!("{field}.label"), &field_raw.label)?;
             let kind = match field_raw.kind.as_str() {
                 "choice" => {
-                    if field_raw.options.is_empty()
-                        || field_raw.min.is_some()
-                        || field_raw.max.is_some()
-                    {
+                    if field_raw.options.is_empty() || field_raw.min.is_some() || field_raw.max.is_some() {
                         return self.fail(field, "a \"choice\" field needs options and no min/max");
                     }
                     let mut options: Vec<ProfileOption> = Vec::new();
@@ -533,20 +431,11 @@ impl Validator<'_> {
                             c.is_ascii_alphanumeric() || "-_/".contains(c)
                         })?;
                         if options.iter().any(|o| o.code == option.code) {
-                            return self.fail(
-                                format!("{at}.code"),
-                                format!("'{}' appears twice", option.code),
-                            );
+                            return self.fail(format!("{at}.code"), format!("'{}' appears twice", option.code));
                         }
-                        let label = Text {
-                            id: option.id,
-                            en: option.en,
-                        };
+                        let label = Text { id: option.id, en: option.en };
                         self.text(&at, &label)?;
-                        options.push(ProfileOption {
-                            code: option.code,
-                            label,
-                        });
+                        options.push(ProfileOption { code: option.code, label });
                     }
                     ProfileKind::Choice(options)
                 }
@@ -554,23 +443,13 @@ impl Validator<'_> {
                     (Some(min), Some(max)) if min <= max && field_raw.options.is_empty() => {
                         ProfileKind::Number { min, max }
                     }
-                    _ => {
-                        return self
-                            .fail(field, "a \"number\" field needs min ≤ max and no options")
-                    }
+                    _ => return self.fail(field, "a \"number\" field needs min ≤ max and no options"),
                 },
                 other => {
-                    return self.fail(
-                        format!("{field}.kind"),
-                        format!("'{other}' is not \"choice\" or \"number\""),
-                    )
+                    return self.fail(format!("{field}.kind"), format!("'{other}' is not \"choice\" or \"number\""))
                 }
             };
-            fields.push(ProfileField {
-                code: field_raw.code,
-                label: field_raw.label,
-                kind,
-            });
+            fields.push(ProfileField { code: field_raw.code, label: field_raw.label, kind });
         }
         Ok(fields)
     }
@@ -586,10 +465,7 @@ mod tests {
     fn the_default_template_loads() {
         let t = parse_template("permenpanrb-14-2017.toml", DEFAULT).expect("valid");
         assert_eq!(t.elements.len(), 9);
-        assert_eq!(
-            t.element("U4").map(|e| e.answers[3].label.id.as_str()),
-            Some("Gratis")
-        );
+        assert_eq!(t.element("U4").map(|e| e.answers[3].label.id.as_str()), Some("Gratis"));
         assert_eq!(t.grades.len(), 4);
         assert_eq!(t.content_hash.len(), 64);
     }
@@ -600,13 +476,7 @@ mod tests {
         match parse_template("x.toml", &broken) {
             Err(TemplateError::Syntax { file, line, .. }) => {
                 assert_eq!(file, "x.toml");
-                assert_eq!(
-                    line,
-                    1 + DEFAULT
-                        .split("min = 1\n")
-                        .next()
-                        .map_or(0, |p| p.matches('\n').count())
-                );
+                assert_eq!(line, 1 + DEFAULT.split("min = 1\n").next().map_or(0, |p| p.matches('\n').count()));
             }
             other => panic!("expected a syntax error, got {other:?}"),
         }
@@ -616,33 +486,14 @@ mod tests {
     fn content_errors_name_the_field() {
         let cases = [
             (
-                DEFAULT.replacen(
-                    "{ score = 4, id = \"Gratis\"",
-                    "{ score = 5, id = \"Gratis\"",
-                    1,
-                ),
+                DEFAULT.replacen("{ score = 4, id = \"Gratis\"", "{ score = 5, id = \"Gratis\"", 1),
                 "elements[3].answers[3].score",
             ),
-            (
-                DEFAULT.replacen("code = \"U2\"", "code = \"U1\"", 1),
-                "elements[1].code",
-            ),
-            (
-                DEFAULT.replacen("weighting = \"exact\"", "weighting = \"fixed\"", 1),
-                "elements[0].weight",
-            ),
-            (
-                DEFAULT.replacen("min = \"76.61\"", "min = \"90\"", 1),
-                "grades[1].min",
-            ),
-            (
-                DEFAULT.replacen("min = \"76.61\"", "min = \"7x\"", 1),
-                "grades[1].min",
-            ),
-            (
-                DEFAULT.replacen("kind = \"nik\"", "kind = \"ratio\"", 1),
-                "index.kind",
-            ),
+            (DEFAULT.replacen("code = \"U2\"", "code = \"U1\"", 1), "elements[1].code"),
+            (DEFAULT.replacen("weighting = \"exact\"", "weighting = \"fixed\"", 1), "elements[0].weight"),
+            (DEFAULT.replacen("min = \"76.61\"", "min = \"90\"", 1), "grades[1].min"),
+            (DEFAULT.replacen("min = \"76.61\"", "min = \"7x\"", 1), "grades[1].min"),
+            (DEFAULT.replacen("kind = \"nik\"", "kind = \"ratio\"", 1), "index.kind"),
         ];
         for (text, expected) in cases {
             match parse_template("x.toml", &text) {
@@ -655,9 +506,6 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         let text = DEFAULT.replacen("legal_basis", "colour = \"red\"\nlegal_basis", 1);
-        assert!(matches!(
-            parse_template("x.toml", &text),
-            Err(TemplateError::Syntax { .. })
-        ));
+        assert!(matches!(parse_template("x.toml", &text), Err(TemplateError::Syntax { .. })));
     }
 }

@@ -10,15 +10,7 @@ use std::fmt;
 use std::io::Read;
 
 /// Columns written by exports that carry no score; accepted and kept as metadata.
-pub const METADATA_COLUMNS: [&str; 7] = [
-    "id",
-    "unit",
-    "layanan",
-    "channel",
-    "submitted_at",
-    "tanggal",
-    "saran",
-];
+pub const METADATA_COLUMNS: [&str; 7] = ["id", "unit", "layanan", "channel", "submitted_at", "tanggal", "saran"];
 
 /// At most this many problems are listed; a file with more is surely the wrong file.
 const MAX_ISSUES: usize = 200;
@@ -59,20 +51,8 @@ enum Column {
 
 /// Parses the whole file, returning every row or every problem found.
 pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<CsvIssue>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|e| {
-            vec![CsvIssue {
-                row: 1,
-                column: None,
-                reason: e.to_string(),
-            }]
-        })?
-        .clone();
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+    let header = reader.headers().map_err(|e| vec![CsvIssue { row: 1, column: None, reason: e.to_string() }])?.clone();
     let mut issues = Vec::new();
     let mut columns = Vec::with_capacity(header.len());
     for name in header.iter() {
@@ -95,20 +75,12 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
             continue;
         };
         if columns.iter().any(|(n, _)| n == name) {
-            issues.push(CsvIssue {
-                row: 1,
-                column: Some(name.to_string()),
-                reason: "column appears twice".into(),
-            });
+            issues.push(CsvIssue { row: 1, column: Some(name.to_string()), reason: "column appears twice".into() });
         }
         columns.push((name.to_string(), column));
     }
     if !columns.iter().any(|(_, c)| matches!(c, Column::Element(_))) && issues.is_empty() {
-        issues.push(CsvIssue {
-            row: 1,
-            column: None,
-            reason: "the header names no element of the template".into(),
-        });
+        issues.push(CsvIssue { row: 1, column: None, reason: "the header names no element of the template".into() });
     }
     if !issues.is_empty() {
         return Err(issues);
@@ -123,11 +95,7 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
             Ok(record) => record,
             Err(e) => {
                 let row = e.position().map_or(0, |p| p.line());
-                issues.push(CsvIssue {
-                    row,
-                    column: None,
-                    reason: e.to_string(),
-                });
+                issues.push(CsvIssue { row, column: None, reason: e.to_string() });
                 continue;
             }
         };
@@ -136,11 +104,7 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
             issues.push(CsvIssue {
                 row,
                 column: None,
-                reason: format!(
-                    "has {} cells, the header has {}",
-                    record.len(),
-                    header.len()
-                ),
+                reason: format!("has {} cells, the header has {}", record.len(), header.len()),
             });
             continue;
         }
@@ -154,13 +118,7 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
             if cell.is_empty() {
                 continue;
             }
-            let mut problem = |reason: String| {
-                issues.push(CsvIssue {
-                    row,
-                    column: Some(name.clone()),
-                    reason,
-                })
-            };
+            let mut problem = |reason: String| issues.push(CsvIssue { row, column: Some(name.clone()), reason });
             match column {
                 Column::Element(i) => match cell.parse::<u32>() {
                     Ok(score) if template.score_in_scale(score) => parsed.scores[*i] = Some(score),
@@ -181,11 +139,7 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
             }
         }
         if parsed.scores.iter().all(Option::is_none) {
-            issues.push(CsvIssue {
-                row,
-                column: None,
-                reason: "no element is answered".into(),
-            });
+            issues.push(CsvIssue { row, column: None, reason: "no element is answered".into() });
         }
         rows.push(parsed);
     }
@@ -211,9 +165,7 @@ fn profile_value(template: &Template, code: &str, cell: &str) -> Result<String, 
             }),
         ProfileKind::Number { min, max } => match cell.parse::<i64>() {
             Ok(n) if (*min..=*max).contains(&n) => Ok(n.to_string()),
-            _ => Err(format!(
-                "'{cell}' is not a whole number from {min} to {max}"
-            )),
+            _ => Err(format!("'{cell}' is not a whole number from {min} to {max}")),
         },
     }
 }
@@ -248,15 +200,12 @@ mod tests {
     use crate::catalog::Catalog;
 
     fn template() -> std::sync::Arc<Template> {
-        Catalog::load(None)
-            .and_then(|c| c.get("permenpanrb-14-2017"))
-            .expect("shipped")
+        Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("shipped")
     }
 
     #[test]
     fn reads_scores_profile_and_blanks() {
-        let text =
-            "U1,U2,U3,U4,U5,U6,U7,U8,U9,jenis_kelamin,usia,saran\n4,3,,4,4,4,4,4,4,P,34,bagus\n";
+        let text = "U1,U2,U3,U4,U5,U6,U7,U8,U9,jenis_kelamin,usia,saran\n4,3,,4,4,4,4,4,4,P,34,bagus\n";
         let rows = parse(&template(), text.as_bytes()).expect("valid");
         assert_eq!(rows[0].scores[2], None);
         assert_eq!(rows[0].scores[1], Some(3));
@@ -267,8 +216,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_with_row_and_column() {
-        let text =
-            "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,5,4,4,4,4,4,4,4\n4,4,4\n,,,,,,,,\n4,4,4,4,4,4,4,4,x\n";
+        let text = "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,5,4,4,4,4,4,4,4\n4,4,4\n,,,,,,,,\n4,4,4,4,4,4,4,4,x\n";
         let issues = parse(&template(), text.as_bytes()).expect_err("bad");
         let shown: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
         assert_eq!(

@@ -103,11 +103,7 @@ pub fn table(template: &Template, result: &IndexResult) -> String {
         Weighting::Exact => "exact (1/k)",
         Weighting::Fixed => "fixed",
     };
-    let _ = writeln!(
-        out,
-        "Template   {} ({}), weighting {weighting}",
-        template.id, template.version
-    );
+    let _ = writeln!(out, "Template   {} ({}), weighting {weighting}", template.id, template.version);
     let _ = writeln!(out, "Responden  {}\n", result.responses);
     let _ = writeln!(
         out,
@@ -147,21 +143,10 @@ pub fn table(template: &Template, result: &IndexResult) -> String {
         }
     }
     if let Some(i) = &result.interval {
-        let warning = if i.crosses_grade_line {
-            "  (crosses a grade line: the grade is uncertain)"
-        } else {
-            ""
-        };
+        let warning = if i.crosses_grade_line { "  (crosses a grade line: the grade is uncertain)" } else { "" };
         let _ = writeln!(out, "Interval   95 %: {} – {}{warning}", i.lower, i.upper);
     }
-    let _ = writeln!(
-        out,
-        "Terendah   {}",
-        if result.lowest.is_empty() {
-            "-".into()
-        } else {
-            result.lowest.join(", ")
-        }
-    );
+    let _ =
+        writeln!(out, "Terendah   {}", if result.lowest.is_empty() { "-".into() } else { result.lowest.join(", ") });
     out
 }

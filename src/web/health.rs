@@ -31,10 +31,5 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebErro
         },
         migrations_current: current,
     };
-    Ok(if current {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::ServiceUnavailable()
-    }
-    .json(health))
+    Ok(if current { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() }.json(health))
 }

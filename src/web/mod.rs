@@ -3,20 +3,50 @@
 
 pub mod error;
 pub mod health;
+pub mod i18n;
+pub mod pages;
+pub mod rate_limit;
+pub mod survey;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::db::Pool;
-use actix_web::{middleware, web, App, HttpServer};
+use crate::db::{self, DbError, Pool};
+use crate::security::Keys;
+use crate::survey::versions::TemplateVersions;
+use actix_web::http::header;
+use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
+use rate_limit::RateLimit;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-/// What every request may use; nothing here is state a second instance would miss.
+/// What every request may use. Keys and template versions come from the database, so every
+/// instance on one database has the same; only the rate limiter is per instance.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub config: Arc<Config>,
     pub catalog: Arc<Catalog>,
+    pub keys: Keys,
+    pub versions: Arc<TemplateVersions>,
+    pub limiter: Arc<RateLimit>,
+}
+
+impl AppState {
+    /// Reads (or makes) the shared keys and stores the current template versions.
+    pub fn new(pool: Pool, config: Config, catalog: Catalog) -> Result<AppState, DbError> {
+        let mut conn = pool.get()?;
+        let keys = Keys::derive(&db::secrets::master_secret(&mut conn)?);
+        let versions = TemplateVersions::register(&mut conn, &catalog)?;
+        drop(conn);
+        Ok(AppState {
+            limiter: Arc::new(RateLimit::per_minute(config.rate_limit_per_minute)),
+            pool,
+            config: Arc::new(config),
+            catalog: Arc::new(catalog),
+            keys,
+            versions: Arc::new(versions),
+        })
+    }
 }
 
 pub struct Application {
@@ -33,6 +63,9 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(error::bad_form))
+                .app_data(web::QueryConfig::default().error_handler(error::bad_query))
+                .wrap(security_headers())
                 .wrap(middleware::Logger::new("%r %s %Dms").log_target("skm::http"))
                 .configure(routes)
         })
@@ -55,7 +88,41 @@ impl Application {
     }
 }
 
+/// No inline scripts anywhere (there are none), no framing, no sniffing.
+fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
+        .route("/static/skm.css", web::get().to(stylesheet))
+        .route("/s/{slug}", web::get().to(survey::show_web))
+        .route("/s/{slug}", web::post().to(survey::submit_web))
+        .route("/s/{slug}/terima-kasih", web::get().to(survey::thanks_web))
+        .route("/s/{slug}/kiosk", web::get().to(survey::show_kiosk))
+        .route("/s/{slug}/kiosk", web::post().to(survey::submit_kiosk))
+        .route("/s/{slug}/kiosk/terima-kasih", web::get().to(survey::thanks_kiosk))
         .default_service(web::to(error::not_found));
+}
+
+const STYLESHEET: &str = include_str!("../../assets/skm.css");
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(STYLESHEET)
+}
+
+/// The client's address for rate limits and the keyed client hash.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }

@@ -10,7 +10,6 @@ use skm::web::{AppState, Application};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A database only this test uses: a SQLite file in a temp folder, or a PostgreSQL database
@@ -26,24 +25,14 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = dir.path().join("skm.db").display().to_string();
-        TestDb {
-            url,
-            name: "sqlite",
-            _dir: Some(dir),
-            drop_pg: None,
-        }
+        TestDb { url, name: "sqlite", _dir: Some(dir), drop_pg: None }
     }
 
     pub fn postgres(admin_url: &str) -> TestDb {
         let name = format!("skm_test_{}", uuid::Uuid::now_v7().simple());
-        let mut admin =
-            PgConnection::establish(admin_url).expect("connect to SKM_TEST_POSTGRES_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .expect("create test database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url, |(base, _)| base);
+        let mut admin = PgConnection::establish(admin_url).expect("connect to SKM_TEST_POSTGRES_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
         TestDb {
             url: format!("{base}/{name}"),
             name: "postgres",
@@ -63,8 +52,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.drop_pg {
             if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
             }
         }
     }
@@ -108,15 +96,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn spawn(database: &TestDb) -> TestApp {
+        Self::spawn_with(database, |_| {})
+    }
+
+    pub fn spawn_with(database: &TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let pool = database.pool();
-        let config = test_config(&database.url);
+        let mut config = test_config(&database.url);
+        tweak(&mut config);
         let catalog = Catalog::load(None).expect("templates");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let state = AppState {
-            pool: pool.clone(),
-            config: Arc::new(config),
-            catalog: Arc::new(catalog),
-        };
+        let state = AppState::new(pool.clone(), config, catalog).expect("app state");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -126,9 +115,7 @@ impl TestApp {
                 let _ = app.run().await;
             });
         });
-        let (addr, handle) = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("app started");
+        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
         TestApp { addr, pool, handle }
     }
 
@@ -140,6 +127,64 @@ impl TestApp {
     pub fn get(&self, path: &str) -> (u16, String) {
         get(&self.url(path))
     }
+
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = agent().get(&self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Reply::from(request.call().expect("HTTP request"))
+    }
+
+    /// POST a urlencoded form, without following redirects.
+    pub fn post_form(&self, path: &str, fields: &[(String, String)]) -> Reply {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Reply::from(agent().post(&self.url(path)).send_form(pairs).expect("HTTP request"))
+    }
+
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Reply {
+        Reply::from(
+            agent().post(&self.url(path)).header("content-type", content_type).send(body).expect("HTTP request"),
+        )
+    }
+
+    pub fn conn(&self) -> skm::db::PooledConnection {
+        self.pool.get().expect("connection")
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    fn from(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = response.body_mut().read_to_string().expect("body");
+        Reply { status, headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// No redirects followed, no error for 4xx/5xx: tests look at exactly what the server said.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
+}
+
+/// The value of the hidden one-time token in a rendered form.
+pub fn token_of(html: &str) -> String {
+    let start = html.find("name=\"token\" value=\"").expect("form has a token") + "name=\"token\" value=\"".len();
+    html[start..].split('"').next().expect("token value").to_string()
 }
 
 impl Drop for TestApp {
@@ -150,11 +195,7 @@ impl Drop for TestApp {
 }
 
 pub fn get(url: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent.get(url).call().expect("HTTP request");
+    let mut response = agent().get(url).call().expect("HTTP request");
     let status = response.status().as_u16();
     let body = response.body_mut().read_to_string().expect("body");
     (status, body)
@@ -163,15 +204,10 @@ pub fn get(url: &str) -> (u16, String) {
 /// The `skm` binary with a clean environment: no inherited SKM_* settings, run in `dir`.
 pub fn skm(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skm"));
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     command
 }
 
 pub fn data(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
 }

@@ -1,3 +1,6 @@
+DROP TABLE app_secrets;
+DROP TABLE ticket_codes;
+DROP TABLE used_form_tokens;
 DROP TABLE audit_log;
 DROP TABLE email_log;
 DROP TABLE rtl_actions;

@@ -7,6 +7,8 @@ CREATE TABLE units (
     kind TEXT NOT NULL CHECK (kind IN ('regency', 'opd', 'sub_unit')),
     contact_emails TEXT NOT NULL DEFAULT '',
     template_id TEXT,
+    -- the form asks for the code printed on the citizen's ticket; each code counts once
+    ticket_mode BOOLEAN NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL
 );
 
@@ -55,10 +57,15 @@ CREATE TABLE responses (
     saran TEXT,
     client_hash TEXT,
     score_sum INTEGER NOT NULL,
-    score_count INTEGER NOT NULL
+    score_count INTEGER NOT NULL,
+    -- the answer set as text ("U1=4;U2=3;…"), to spot bursts of identical submissions
+    answer_key TEXT NOT NULL,
+    -- part of a suspicious burst: shown on the dashboard, never silently dropped
+    flagged BOOLEAN NOT NULL DEFAULT 0
 );
 CREATE INDEX responses_unit_date ON responses (unit_id, survey_date);
 CREATE INDEX responses_service_date ON responses (service_id, survey_date);
+CREATE INDEX responses_client_time ON responses (client_hash, submitted_at);
 
 CREATE TABLE answers (
     response_id TEXT NOT NULL REFERENCES responses(id),
@@ -75,6 +82,10 @@ CREATE TABLE users (
     role TEXT NOT NULL CHECK (role IN ('admin', 'unit_head', 'operator')),
     email_opt_out BOOLEAN NOT NULL DEFAULT 0,
     disabled BOOLEAN NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TIMESTAMP,
+    -- bumped on password change and "log out everywhere": older session cookies stop working
+    session_epoch INTEGER NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL
 );
 
@@ -121,4 +132,26 @@ CREATE TABLE audit_log (
     actor_user_id INTEGER REFERENCES users(id),
     action TEXT NOT NULL,
     detail TEXT NOT NULL
+);
+
+-- One-time form tokens already spent (a replayed submission hits the primary key).
+CREATE TABLE used_form_tokens (
+    nonce TEXT PRIMARY KEY NOT NULL,
+    used_at TIMESTAMP NOT NULL
+);
+
+-- Codes printed on queue tickets for units in ticket mode.
+CREATE TABLE ticket_codes (
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    code TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    used_at TIMESTAMP,
+    response_id TEXT REFERENCES responses(id),
+    PRIMARY KEY (unit_id, code)
+);
+
+-- Keys shared by every instance (form tokens, session cookies, client hashes), made on first start.
+CREATE TABLE app_secrets (
+    name TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
 );

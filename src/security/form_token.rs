@@ -1,0 +1,125 @@
+//! One-time form tokens: every rendered form carries one, signed so it cannot be forged, with an
+//! expiry, the unit, the template version and the channel it was rendered for. The nonce is
+//! spent in the database with the response, so a token works once across all instances.
+
+use super::{hmac_sha256, verify_hmac};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormToken {
+    pub unit_id: i32,
+    pub template_version_id: i32,
+    pub channel: String,
+    pub issued_at: i64,
+    pub nonce: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// altered, truncated or signed with another key
+    Invalid,
+    Expired,
+    /// issued for another unit or channel
+    Mismatch,
+}
+
+impl FormToken {
+    pub fn issue(unit_id: i32, template_version_id: i32, channel: &str, now: DateTime<Utc>) -> FormToken {
+        FormToken {
+            unit_id,
+            template_version_id,
+            channel: channel.to_string(),
+            issued_at: now.timestamp(),
+            nonce: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
+
+    fn payload(&self) -> String {
+        format!("v1|{}|{}|{}|{}|{}", self.unit_id, self.template_version_id, self.channel, self.issued_at, self.nonce)
+    }
+
+    pub fn sign(&self, key: &[u8]) -> String {
+        let payload = self.payload();
+        let tag = hmac_sha256(key, payload.as_bytes());
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// Checks signature, expiry, unit and channel.
+    pub fn verify(
+        text: &str,
+        key: &[u8],
+        now: DateTime<Utc>,
+        max_age: Duration,
+        unit_id: i32,
+        channel: &str,
+    ) -> Result<FormToken, TokenProblem> {
+        let (payload, tag) = text.split_once('.').ok_or(TokenProblem::Invalid)?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenProblem::Invalid)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenProblem::Invalid)?;
+        if !verify_hmac(key, &payload, &tag) {
+            return Err(TokenProblem::Invalid);
+        }
+        let payload = String::from_utf8(payload).map_err(|_| TokenProblem::Invalid)?;
+        let parts: Vec<&str> = payload.split('|').collect();
+        let [version, unit, template_version, token_channel, issued, nonce] = parts.as_slice() else {
+            return Err(TokenProblem::Invalid);
+        };
+        if *version != "v1" {
+            return Err(TokenProblem::Invalid);
+        }
+        let token = FormToken {
+            unit_id: unit.parse().map_err(|_| TokenProblem::Invalid)?,
+            template_version_id: template_version.parse().map_err(|_| TokenProblem::Invalid)?,
+            channel: token_channel.to_string(),
+            issued_at: issued.parse().map_err(|_| TokenProblem::Invalid)?,
+            nonce: nonce.to_string(),
+        };
+        let age = now.timestamp() - token.issued_at;
+        if age > max_age.num_seconds() || age < -60 {
+            return Err(TokenProblem::Expired);
+        }
+        if token.unit_id != unit_id || token.channel != channel {
+            return Err(TokenProblem::Mismatch);
+        }
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_signed_token_verifies_once_issued() {
+        let now = Utc::now();
+        let token = FormToken::issue(7, 3, "web", now);
+        let text = token.sign(KEY);
+        assert_eq!(FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "web"), Ok(token));
+    }
+
+    #[test]
+    fn forged_expired_and_foreign_tokens_are_refused() {
+        let now = Utc::now();
+        let text = FormToken::issue(7, 3, "web", now).sign(KEY);
+        let check = |t: &str, at: DateTime<Utc>, unit: i32, channel: &str| {
+            FormToken::verify(t, KEY, at, Duration::hours(4), unit, channel).err()
+        };
+        assert_eq!(check(&text, now + Duration::hours(5), 7, "web"), Some(TokenProblem::Expired));
+        assert_eq!(check(&text, now, 8, "web"), Some(TokenProblem::Mismatch));
+        assert_eq!(check(&text, now, 7, "kiosk"), Some(TokenProblem::Mismatch));
+        assert_eq!(
+            FormToken::verify(&text, b"another key", now, Duration::hours(4), 7, "web").err(),
+            Some(TokenProblem::Invalid)
+        );
+        let (payload, tag) = text.split_once('.').expect("two parts");
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("v1|8|3|web|0|abc"));
+        assert_eq!(check(&forged, now, 8, "web"), Some(TokenProblem::Invalid));
+        for garbage in ["", ".", "abc", &format!("{payload}."), "é.é"] {
+            assert_eq!(check(garbage, now, 7, "web"), Some(TokenProblem::Invalid), "{garbage}");
+        }
+    }
+}

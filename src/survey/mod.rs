@@ -1,0 +1,198 @@
+//! The survey service: what a citizen's form shows, and storing what they send. Called by the
+//! web handlers (inside `web::block`) and by the CLI; holds no HTTP types.
+
+pub mod versions;
+
+use crate::db::responses::{self, Guards, NewResponse, StoreError};
+use crate::db::units::{self, Service, Unit};
+use crate::db::{DbConnection, DbError};
+use crate::domain::names::Channel;
+use crate::domain::submission::{self, FieldError, Problem};
+use crate::domain::template::Template;
+use crate::security::form_token::{FormToken, TokenProblem};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use versions::TemplateVersions;
+
+/// A unit's questionnaire as the public sees it.
+#[derive(Clone)]
+pub struct Form {
+    pub unit: Unit,
+    pub services: Vec<Service>,
+    pub template: Arc<Template>,
+    pub version_id: i32,
+}
+
+/// A user-facing message: a translation key (with placeholders), optionally tied to a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub field: Option<String>,
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    pub fn on(field: &str, key: &'static str) -> Message {
+        Message { field: Some(field.to_string()), key, args: Vec::new() }
+    }
+
+    pub fn general(key: &'static str) -> Message {
+        Message { field: None, key, args: Vec::new() }
+    }
+}
+
+/// Form field names besides element and profile codes.
+pub const SERVICE_FIELD: &str = "layanan";
+pub const TICKET_FIELD: &str = "tiket";
+pub const SARAN_FIELD: &str = "saran";
+pub const DATE_FIELD: &str = "tanggal";
+
+/// The unit's form, or `None` for an unknown slug.
+pub fn form_for_unit(
+    conn: &mut DbConnection,
+    versions: &TemplateVersions,
+    default_template: &str,
+    slug: &str,
+) -> Result<Option<Form>, DbError> {
+    let unit = match units::by_slug(conn, slug) {
+        Ok(unit) => unit,
+        Err(DbError::NotFound) => return Ok(None),
+        Err(other) => return Err(other),
+    };
+    let services = units::services_of(conn, unit.id)?.into_iter().filter(|s| s.active).collect();
+    let template_id = unit.template_id.clone().unwrap_or_else(|| default_template.to_string());
+    let (version_id, template) = versions
+        .current(&template_id)
+        .ok_or_else(|| DbError::Conflict(format!("unit {} uses unknown template {template_id}", unit.slug)))?;
+    Ok(Some(Form { unit, services, template, version_id }))
+}
+
+pub fn token_message(problem: TokenProblem) -> Message {
+    match problem {
+        TokenProblem::Expired => Message::general("error.token_expired"),
+        TokenProblem::Invalid | TokenProblem::Mismatch => Message::general("error.token_invalid"),
+    }
+}
+
+pub fn field_messages(errors: &[FieldError]) -> Vec<Message> {
+    errors
+        .iter()
+        .map(|e| {
+            let (key, args) = match &e.problem {
+                Problem::Required => ("error.required", vec![]),
+                Problem::NotAnOption => ("error.not_option", vec![]),
+                Problem::NotANumber => ("error.not_number", vec![]),
+                Problem::OutOfRange { min, max } => {
+                    ("error.out_of_range", vec![("min", min.to_string()), ("max", max.to_string())])
+                }
+                Problem::TooLong { max } => ("error.too_long", vec![("max", max.to_string())]),
+            };
+            Message { field: Some(e.field.clone()), key, args }
+        })
+        .collect()
+}
+
+/// One submission, whatever its channel.
+pub struct Submission<'a> {
+    pub form: &'a Form,
+    /// the version the form was rendered with (from the token), which may be older than the
+    /// form's current one
+    pub template: Arc<Template>,
+    pub version_id: i32,
+    pub channel: Channel,
+    pub fields: &'a BTreeMap<String, String>,
+    pub survey_date: NaiveDate,
+    pub client_hash: Option<String>,
+    pub now: DateTime<Utc>,
+    pub token: Option<&'a FormToken>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Stored {
+        id: uuid::Uuid,
+        flagged: bool,
+    },
+    Rejected(Vec<Message>),
+    /// the one-time token was already spent
+    Replayed,
+}
+
+/// Validates and stores; nothing is written unless everything is valid.
+pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> Result<Outcome, DbError> {
+    let mut messages = Vec::new();
+    let valid =
+        submission::validate(&sub.template, sub.fields).map_err(|errors| messages.extend(field_messages(&errors))).ok();
+    let field = |name: &str| sub.fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+    let service_id = match field(SERVICE_FIELD) {
+        _ if sub.form.services.is_empty() => None,
+        None => {
+            messages.push(Message::on(SERVICE_FIELD, "error.required_field"));
+            None
+        }
+        Some(slug) => match sub.form.services.iter().find(|s| s.slug == slug) {
+            Some(service) => Some(service.id),
+            None => {
+                messages.push(Message::on(SERVICE_FIELD, "error.not_option"));
+                None
+            }
+        },
+    };
+    let ticket = if sub.form.unit.ticket_mode && sub.token.is_some() {
+        let code = field(TICKET_FIELD).map(normalize_ticket);
+        if code.is_none() {
+            messages.push(Message::on(TICKET_FIELD, "error.required_field"));
+        }
+        code
+    } else {
+        None
+    };
+    let Some(valid) = valid.filter(|_| messages.is_empty()) else {
+        return Ok(Outcome::Rejected(messages));
+    };
+
+    let mut profile = valid.profile;
+    let gender = profile.remove(submission::GENDER);
+    let age = profile.remove(submission::AGE).and_then(|a| a.parse().ok());
+    let education = profile.remove(submission::EDUCATION);
+    let occupation = profile.remove(submission::OCCUPATION);
+    let response = NewResponse {
+        id: uuid::Uuid::now_v7(),
+        unit_id: sub.form.unit.id,
+        service_id,
+        template_version_id: sub.version_id,
+        channel: sub.channel,
+        submitted_at: sub.now.naive_utc(),
+        survey_date: sub.survey_date,
+        gender,
+        age,
+        education,
+        occupation,
+        profile_extra: (!profile.is_empty()).then(|| serde_json::to_string(&profile).unwrap_or_default()),
+        saran: valid.saran,
+        client_hash: sub.client_hash.clone(),
+        answers: valid.answers,
+    };
+    let guards = Guards {
+        token_nonce: sub.token.map(|t| t.nonce.as_str()),
+        ticket_code: ticket.as_deref(),
+        burst_threshold: burst.0,
+        burst_window_minutes: burst.1,
+    };
+    match responses::insert_guarded(conn, &response, &guards) {
+        Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
+        Err(StoreError::TokenUsed) => Ok(Outcome::Replayed),
+        Err(StoreError::TicketUnknown) => {
+            Ok(Outcome::Rejected(vec![Message::on(TICKET_FIELD, "error.ticket_unknown")]))
+        }
+        Err(StoreError::TicketUsed) => Ok(Outcome::Rejected(vec![Message::on(TICKET_FIELD, "error.ticket_used")])),
+        Err(StoreError::Db(e)) => Err(e),
+    }
+}
+
+/// Ticket codes are printed in capitals; citizens type them any way.
+pub fn normalize_ticket(code: &str) -> String {
+    code.trim().to_ascii_uppercase().replace([' ', '-'], "")
+}

@@ -1,0 +1,252 @@
+//! Page view-models for the askama templates, and rendering them into complete responses (a
+//! page is rendered to a string first, so a failure never leaves half a page on the wire).
+
+use super::error::WebError;
+use super::i18n::Tr;
+use crate::domain::template::{ProfileKind, Template};
+use crate::survey::{Form, Message, DATE_FIELD, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
+use actix_web::http::{header, StatusCode};
+use actix_web::HttpResponse;
+use askama::Template as Askama;
+use std::collections::BTreeMap;
+
+pub struct OptionView {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct ProfileView {
+    pub code: String,
+    pub label: String,
+    pub options: Vec<OptionView>,
+    pub value: String,
+    pub min: i64,
+    pub max: i64,
+    pub error: Option<String>,
+}
+
+pub struct QuestionView {
+    pub code: String,
+    pub number: usize,
+    pub text: String,
+    pub options: Vec<OptionView>,
+    pub error: Option<String>,
+}
+
+pub struct InputView {
+    pub label: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+#[derive(Askama)]
+#[template(path = "survey_form.html")]
+pub struct FormPage {
+    pub tr: Tr,
+    pub kiosk: bool,
+    pub unit_name: String,
+    pub switch_href: String,
+    pub action: String,
+    pub token: String,
+    pub summary: Vec<(Option<String>, String)>,
+    pub ticket: Option<InputView>,
+    pub services: Vec<OptionView>,
+    pub service_error: Option<String>,
+    pub survey_date: Option<InputView>,
+    pub profile: Vec<ProfileView>,
+    pub questions: Vec<QuestionView>,
+    pub saran_label: String,
+    pub saran: String,
+    pub saran_error: Option<String>,
+    pub saran_max: usize,
+    pub submit_label: String,
+}
+
+/// Everything that decides what a form page shows.
+pub struct FormSpec<'a> {
+    pub form: &'a Form,
+    /// the template the answers are validated against (the token's version)
+    pub template: &'a Template,
+    pub tr: Tr,
+    pub values: &'a BTreeMap<String, String>,
+    pub messages: &'a [Message],
+    pub token: String,
+    pub action: String,
+    pub switch_href: String,
+    pub kiosk: bool,
+    pub ask_ticket: bool,
+    /// paper entry asks for the survey date; the public form never does
+    pub date_label: Option<String>,
+}
+
+fn anchor(field: &str, template: &Template) -> String {
+    if template.element(field).is_some() {
+        format!("q-{field}")
+    } else {
+        format!("f-{field}")
+    }
+}
+
+pub fn form_page(spec: FormSpec) -> FormPage {
+    let tr = spec.tr;
+    let text = |m: &Message| tr.fill(m.key, &m.args);
+    let error_of = |field: &str| spec.messages.iter().find(|m| m.field.as_deref() == Some(field)).map(text);
+    let value_of = |field: &str| spec.values.get(field).cloned().unwrap_or_default();
+    let template = spec.template;
+
+    let summary = spec
+        .messages
+        .iter()
+        .map(|m| {
+            let label = match m.field.as_deref() {
+                Some(field) => match template.element(field) {
+                    Some(element) => format!("{}: {}", tr.text(&element.name), text(m)),
+                    None => match template.profile_field(field) {
+                        Some(p) => format!("{}: {}", tr.text(&p.label), text(m)),
+                        None => text(m),
+                    },
+                },
+                None => text(m),
+            };
+            (m.field.as_deref().map(|f| anchor(f, template)), label)
+        })
+        .collect();
+
+    let selected_service = value_of(SERVICE_FIELD);
+    let services = spec
+        .form
+        .services
+        .iter()
+        .map(|s| OptionView { value: s.slug.clone(), label: s.name.clone(), selected: s.slug == selected_service })
+        .collect();
+
+    let profile = template
+        .profile
+        .iter()
+        .map(|p| {
+            let value = value_of(&p.code);
+            let (options, min, max) = match &p.kind {
+                ProfileKind::Choice(options) => (
+                    options
+                        .iter()
+                        .map(|o| OptionView {
+                            value: o.code.clone(),
+                            label: tr.text(&o.label).to_string(),
+                            selected: o.code == value,
+                        })
+                        .collect(),
+                    0,
+                    0,
+                ),
+                ProfileKind::Number { min, max } => (Vec::new(), *min, *max),
+            };
+            ProfileView {
+                code: p.code.clone(),
+                label: tr.text(&p.label).to_string(),
+                options,
+                value,
+                min,
+                max,
+                error: error_of(&p.code),
+            }
+        })
+        .collect();
+
+    let questions = template
+        .elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let chosen = value_of(&e.code);
+            QuestionView {
+                code: e.code.clone(),
+                number: i + 1,
+                text: tr.text(&e.question).to_string(),
+                options: e
+                    .answers
+                    .iter()
+                    .map(|a| OptionView {
+                        value: a.score.to_string(),
+                        label: tr.text(&a.label).to_string(),
+                        selected: chosen == a.score.to_string(),
+                    })
+                    .collect(),
+                error: error_of(&e.code),
+            }
+        })
+        .collect();
+
+    FormPage {
+        tr,
+        kiosk: spec.kiosk,
+        unit_name: spec.form.unit.name.clone(),
+        switch_href: spec.switch_href,
+        action: spec.action,
+        token: spec.token,
+        summary,
+        ticket: spec.ask_ticket.then(|| InputView {
+            label: tr.t("form.ticket").to_string(),
+            value: value_of(TICKET_FIELD),
+            error: error_of(TICKET_FIELD),
+        }),
+        services,
+        service_error: error_of(SERVICE_FIELD),
+        survey_date: spec.date_label.map(|label| InputView {
+            label,
+            value: value_of(DATE_FIELD),
+            error: error_of(DATE_FIELD),
+        }),
+        profile,
+        questions,
+        saran_label: tr.text(&template.saran_label).to_string(),
+        saran: value_of(SARAN_FIELD),
+        saran_error: error_of(SARAN_FIELD),
+        saran_max: template.saran_max_chars,
+        submit_label: tr.t("form.submit").to_string(),
+    }
+}
+
+#[derive(Askama)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub tr: Tr,
+    pub kiosk: bool,
+    pub unit_name: String,
+    pub title: String,
+    pub text: String,
+    pub link_href: String,
+    pub link_label: String,
+    /// seconds until the page reloads `link_href` (kiosk mode)
+    pub refresh: Option<u32>,
+}
+
+impl MessagePage {
+    pub fn new(tr: Tr, title_key: &str, text_key: &str) -> MessagePage {
+        MessagePage {
+            tr,
+            kiosk: false,
+            unit_name: String::new(),
+            title: tr.t(title_key).to_string(),
+            text: tr.t(text_key).to_string(),
+            link_href: String::new(),
+            link_label: String::new(),
+            refresh: None,
+        }
+    }
+
+    pub fn link(mut self, href: String, label_key: &str) -> MessagePage {
+        self.link_href = href;
+        self.link_label = self.tr.t(label_key).to_string();
+        self
+    }
+}
+
+/// Renders a page into a complete response; pages are never cached (forms carry tokens).
+pub fn html(status: StatusCode, page: &impl Askama) -> Result<HttpResponse, WebError> {
+    let body = page.render().map_err(|e| WebError::Internal(format!("rendering a page: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}

@@ -1,0 +1,287 @@
+//! The public survey: `/s/{unit}` (and `/s/{unit}/kiosk`), its submission and thank-you page.
+
+use super::error::WebError;
+use super::i18n::{negotiate, Tr};
+use super::pages::{form_page, html, FormSpec, MessagePage};
+use super::AppState;
+use crate::domain::names::Channel;
+use crate::domain::period::local_date;
+use crate::security::form_token::FormToken;
+use crate::survey::{self, Form, Message, Outcome, Submission, SERVICE_FIELD};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    layanan: Option<String>,
+    lang: Option<String>,
+}
+
+fn accept_language(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())
+}
+
+fn base_path(slug: &str, channel: Channel) -> String {
+    match channel {
+        Channel::Kiosk => format!("/s/{slug}/kiosk"),
+        _ => format!("/s/{slug}"),
+    }
+}
+
+pub fn not_found_page(tr: Tr) -> Result<HttpResponse, WebError> {
+    html(StatusCode::NOT_FOUND, &MessagePage::new(tr, "notfound.title", "notfound.text"))
+}
+
+async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<Form>, WebError> {
+    let state = state.clone();
+    Ok(web::block(move || {
+        let mut conn = state.pool.get()?;
+        survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, &slug)
+    })
+    .await??)
+}
+
+struct Render<'a> {
+    form: &'a Form,
+    template: &'a crate::domain::template::Template,
+    channel: Channel,
+    tr: Tr,
+    values: &'a BTreeMap<String, String>,
+    messages: &'a [Message],
+    token: String,
+}
+
+fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
+    let path = base_path(&r.form.unit.slug, r.channel);
+    let page = form_page(FormSpec {
+        form: r.form,
+        template: r.template,
+        tr: r.tr,
+        values: r.values,
+        messages: r.messages,
+        token: r.token,
+        switch_href: format!("{path}?lang={}", r.tr.other_code()),
+        action: path,
+        kiosk: r.channel == Channel::Kiosk,
+        ask_ticket: r.form.unit.ticket_mode,
+        date_label: None,
+    });
+    html(status, &page)
+}
+
+pub async fn show_web(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<FormQuery>,
+) -> Result<HttpResponse, WebError> {
+    show(state, req, slug.into_inner(), query.into_inner(), Channel::Web).await
+}
+
+pub async fn show_kiosk(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<FormQuery>,
+) -> Result<HttpResponse, WebError> {
+    show(state, req, slug.into_inner(), query.into_inner(), Channel::Kiosk).await
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: String,
+    query: FormQuery,
+    channel: Channel,
+) -> Result<HttpResponse, WebError> {
+    let tr = Tr::new(negotiate(query.lang.as_deref(), accept_language(&req)));
+    let Some(form) = load_form(&state, slug).await? else {
+        return not_found_page(tr);
+    };
+    let token =
+        FormToken::issue(form.unit.id, form.version_id, channel.as_str(), chrono::Utc::now()).sign(state.keys.form());
+    let mut values = BTreeMap::new();
+    if let Some(service) = query.layanan {
+        values.insert(SERVICE_FIELD.to_string(), service);
+    }
+    let template = form.template.clone();
+    render(
+        Render { form: &form, template: &template, channel, tr, values: &values, messages: &[], token },
+        StatusCode::OK,
+    )
+}
+
+pub async fn submit_web(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    submit(state, req, slug.into_inner(), body.into_inner(), Channel::Web).await
+}
+
+pub async fn submit_kiosk(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    submit(state, req, slug.into_inner(), body.into_inner(), Channel::Kiosk).await
+}
+
+/// What the blocking part of a submission decided.
+enum Decision {
+    UnknownUnit,
+    Stored,
+    Replayed(Form),
+    Rejected {
+        form: Form,
+        template: std::sync::Arc<crate::domain::template::Template>,
+        messages: Vec<Message>,
+        token: String,
+    },
+}
+
+async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: String,
+    pairs: Vec<(String, String)>,
+    channel: Channel,
+) -> Result<HttpResponse, WebError> {
+    let fields: BTreeMap<String, String> = pairs.into_iter().collect();
+    let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
+    let ip = super::client_ip(&req);
+    if let Err(wait) = state.limiter.check(&ip) {
+        let page = html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr, "ratelimit.title", "ratelimit.text"))?;
+        let mut page = page;
+        if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            page.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(page);
+    }
+    let thanks = format!("{}/terima-kasih?lang={}", base_path(&slug, channel), tr.code());
+    if fields.get("website").is_some_and(|v| !v.trim().is_empty()) {
+        // A bot filled the honeypot: it sees success, nothing is stored.
+        tracing::info!(slug, "honeypot submission ignored");
+        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish());
+    }
+
+    let now = chrono::Utc::now();
+    let client_hash = state.keys.client_hash(&ip);
+    let token_text = fields.get("token").cloned().unwrap_or_default();
+    let submitted = fields.clone();
+    let worker = state.clone();
+    let decision = web::block(move || -> Result<Decision, WebError> {
+        let state = worker;
+        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+        let Some(form) = survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, &slug)?
+        else {
+            return Ok(Decision::UnknownUnit);
+        };
+        let fresh = || FormToken::issue(form.unit.id, form.version_id, channel.as_str(), now).sign(state.keys.form());
+        let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
+        let token =
+            match FormToken::verify(&token_text, state.keys.form(), now, max_age, form.unit.id, channel.as_str()) {
+                Ok(token) => token,
+                Err(problem) => {
+                    let template = form.template.clone();
+                    let token = fresh();
+                    return Ok(Decision::Rejected {
+                        form,
+                        template,
+                        messages: vec![survey::token_message(problem)],
+                        token,
+                    });
+                }
+            };
+        let template = state.versions.get(&mut conn, token.template_version_id)?;
+        let outcome = survey::submit(
+            &mut conn,
+            &Submission {
+                form: &form,
+                template: template.clone(),
+                version_id: token.template_version_id,
+                channel,
+                fields: &fields,
+                survey_date: local_date(now, state.config.timezone),
+                client_hash: Some(client_hash),
+                now,
+                token: Some(&token),
+            },
+            (state.config.burst_threshold, state.config.burst_window_minutes),
+        )?;
+        Ok(match outcome {
+            Outcome::Stored { .. } => Decision::Stored,
+            Outcome::Replayed => Decision::Replayed(form),
+            Outcome::Rejected(messages) => Decision::Rejected { form, template, messages, token: token_text },
+        })
+    })
+    .await??;
+
+    match decision {
+        Decision::UnknownUnit => not_found_page(tr),
+        Decision::Stored => Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish()),
+        Decision::Replayed(form) => {
+            let mut page = MessagePage::new(tr, "replay.title", "replay.text")
+                .link(format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()), "replay.again");
+            page.unit_name = form.unit.name;
+            page.kiosk = channel == Channel::Kiosk;
+            html(StatusCode::CONFLICT, &page)
+        }
+        Decision::Rejected { form, template, messages, token } => {
+            // The citizen's answers go back into the form, each message next to its field.
+            let render_args = Render {
+                form: &form,
+                template: &template,
+                channel,
+                tr,
+                values: &submitted,
+                messages: &messages,
+                token,
+            };
+            render(render_args, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+pub async fn thanks_web(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<FormQuery>,
+) -> Result<HttpResponse, WebError> {
+    thanks(state, req, slug.into_inner(), query.into_inner(), Channel::Web).await
+}
+
+pub async fn thanks_kiosk(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<FormQuery>,
+) -> Result<HttpResponse, WebError> {
+    thanks(state, req, slug.into_inner(), query.into_inner(), Channel::Kiosk).await
+}
+
+async fn thanks(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: String,
+    query: FormQuery,
+    channel: Channel,
+) -> Result<HttpResponse, WebError> {
+    let tr = Tr::new(negotiate(query.lang.as_deref(), accept_language(&req)));
+    let Some(form) = load_form(&state, slug).await? else {
+        return not_found_page(tr);
+    };
+    let mut page = MessagePage::new(tr, "thanks.title", "thanks.text")
+        .link(format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()), "thanks.again");
+    page.unit_name = form.unit.name;
+    if channel == Channel::Kiosk {
+        page.kiosk = true;
+        page.refresh = Some(state.config.kiosk_reset_seconds);
+    }
+    html(StatusCode::OK, &page)
+}
