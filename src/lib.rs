@@ -1,5 +1,6 @@
 //! skm: the Survei Kepuasan Masyarakat service (PermenPANRB No. 14/2017).
 
+pub mod accounts;
 pub mod catalog;
 pub mod cli;
 pub mod config;

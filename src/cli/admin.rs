@@ -1,7 +1,7 @@
 //! `skm unit …`, `skm service …`, `skm user …`: managing the regency from the command line.
 
 use super::{CliError, Context};
-use crate::db::{self, units, users, DbError};
+use crate::db::{self, tickets, units, users, DbError};
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::password;
@@ -58,6 +58,27 @@ pub enum ServiceCommand {
     List {
         #[arg(long)]
         unit: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// Ask for a ticket code on the unit's form; each code counts once
+    Enable {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Stop asking for ticket codes
+    Disable {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Make fresh codes to print on queue tickets (one per line on standard output)
+    Generate {
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value_t = 100)]
+        count: usize,
     },
 }
 
@@ -225,4 +246,31 @@ fn conflict_as_input(err: DbError) -> CliError {
         DbError::Conflict(message) => CliError::Input(message),
         other => other.into(),
     }
+}
+
+pub fn ticket(context: &Context, command: TicketCommand) -> Result<(), CliError> {
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    match command {
+        TicketCommand::Enable { unit } => {
+            let unit = unit_by_slug(&mut conn, &unit)?;
+            tickets::set_ticket_mode(&mut conn, unit.id, true)?;
+            println!("ticket mode on for {}", unit.slug);
+        }
+        TicketCommand::Disable { unit } => {
+            let unit = unit_by_slug(&mut conn, &unit)?;
+            tickets::set_ticket_mode(&mut conn, unit.id, false)?;
+            println!("ticket mode off for {}", unit.slug);
+        }
+        TicketCommand::Generate { unit, count } => {
+            if !(1..=100_000).contains(&count) {
+                return Err(input("--count: from 1 to 100000"));
+            }
+            let unit = unit_by_slug(&mut conn, &unit)?;
+            for code in tickets::generate(&mut conn, unit.id, count)? {
+                println!("{code}");
+            }
+        }
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod compute;
+mod import;
 mod serve;
 
 use crate::catalog::{Catalog, CatalogError};
@@ -34,11 +35,16 @@ pub enum Command {
     /// Manage a unit's services (jenis layanan)
     #[command(subcommand)]
     Service(admin::ServiceCommand),
+    /// Ticket mode: codes printed on queue tickets, each counting once
+    #[command(subcommand)]
+    Ticket(admin::TicketCommand),
     /// Manage user accounts
     #[command(subcommand)]
     User(admin::UserCommand),
     /// List the survey templates this deployment offers
     Templates,
+    /// Import a CSV or XLSX of responses into a unit (all rows or none)
+    Import(import::ImportArgs),
     /// Compute the index (SPEC §3) of a CSV of responses
     Compute(compute::ComputeArgs),
 }
@@ -106,6 +112,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Unit(command) => admin::unit(&context, command),
         Command::Service(command) => admin::service(&context, command),
         Command::User(command) => admin::user(&context, command),
+        Command::Ticket(command) => admin::ticket(&context, command),
         Command::Templates => {
             for t in context.catalog.all() {
                 println!("{:<22} {:<8} {:>2} unsur  {}", t.id, t.version, t.elements.len(), t.title.id);
@@ -113,6 +120,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Compute(args) => compute::run(&context, args),
+        Command::Import(args) => import::run(&context, args),
     }
 }
 

@@ -65,3 +65,38 @@ pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<User, DbError> {
 pub fn unit_ids_of(conn: &mut DbConnection, user_id: i32) -> Result<Vec<i32>, DbError> {
     Ok(user_units::table.filter(user_units::user_id.eq(user_id)).select(user_units::unit_id).load(conn)?)
 }
+
+pub fn by_id(conn: &mut DbConnection, id: i32) -> Result<User, DbError> {
+    Ok(users::table.find(id).select(User::as_select()).first(conn)?)
+}
+
+/// Records a failed login; from the fifth in a row the account locks, for 15 minutes doubling
+/// with each further failure (at most a day).
+pub fn record_failure(conn: &mut DbConnection, user: &User, now: chrono::NaiveDateTime) -> Result<(), DbError> {
+    let failures = user.failed_logins + 1;
+    let locked_until = (failures >= LOCK_AFTER).then(|| {
+        let minutes = 15i64 << (failures - LOCK_AFTER).min(7);
+        now + chrono::Duration::minutes(minutes.min(24 * 60))
+    });
+    diesel::update(users::table.find(user.id))
+        .set((users::failed_logins.eq(failures), users::locked_until.eq(locked_until)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub const LOCK_AFTER: i32 = 5;
+
+pub fn record_success(conn: &mut DbConnection, user_id: i32) -> Result<(), DbError> {
+    diesel::update(users::table.find(user_id))
+        .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A new password ends every existing session (their cookies carry the old epoch).
+pub fn set_password(conn: &mut DbConnection, user_id: i32, password_hash: &str) -> Result<(), DbError> {
+    diesel::update(users::table.find(user_id))
+        .set((users::password_hash.eq(password_hash), users::session_epoch.eq(users::session_epoch + 1)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -17,7 +17,7 @@ pub enum TemplateError {
 }
 
 /// A text in Bahasa Indonesia (always) and English.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub id: String,

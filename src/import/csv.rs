@@ -51,6 +51,15 @@ enum Column {
 
 /// Parses the whole file, returning every row or every problem found.
 pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<CsvIssue>> {
+    match parse_collecting(template, input)? {
+        (rows, issues) if issues.is_empty() => Ok(rows),
+        (_, issues) => Err(issues),
+    }
+}
+
+/// Like `parse`, but returns the rows beside the problems of their cells, so a caller can add
+/// its own checks and report everything at once. A bad header is still fatal.
+pub fn parse_collecting(template: &Template, input: impl Read) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
     let header = reader.headers().map_err(|e| vec![CsvIssue { row: 1, column: None, reason: e.to_string() }])?.clone();
     let mut issues = Vec::new();
@@ -143,11 +152,7 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
         }
         rows.push(parsed);
     }
-    if issues.is_empty() {
-        Ok(rows)
-    } else {
-        Err(issues)
-    }
+    Ok((rows, issues))
 }
 
 fn profile_value(template: &Template, code: &str, cell: &str) -> Result<String, String> {

@@ -1,3 +1,4 @@
 //! Reading responses from files (CSV now; XLSX with the survey issue).
 
 pub mod csv;
+pub mod xlsx;

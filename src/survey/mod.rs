@@ -1,6 +1,7 @@
 //! The survey service: what a citizen's form shows, and storing what they send. Called by the
 //! web handlers (inside `web::block`) and by the CLI; holds no HTTP types.
 
+pub mod import;
 pub mod versions;
 
 use crate::db::responses::{self, Guards, NewResponse, StoreError};

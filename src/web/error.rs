@@ -13,6 +13,10 @@ pub enum WebError {
     NotFound,
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -49,15 +53,23 @@ impl ResponseError for WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let WebError::LoginRequired { next } = self {
+            let target = format!("/masuk?next={}", utf8_percent_encode(next));
+            return HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, target)).finish();
+        }
         let (error, field, reason) = match self {
             WebError::NotFound => ("not_found", None, "no such page or resource"),
             WebError::Invalid { field, reason } => ("invalid", Some(field.as_str()), reason.as_str()),
+            WebError::LoginRequired { .. } => ("login_required", None, "please sign in"),
+            WebError::Forbidden(reason) => ("forbidden", None, reason.as_str()),
             WebError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 ("unavailable", None, "the database is not reachable; try again shortly")
@@ -92,4 +104,14 @@ pub fn bad_query(err: actix_web::error::QueryPayloadError, _req: &actix_web::Htt
         WebError::Invalid { field: "query".into(), reason }.error_response(),
     )
     .into()
+}
+
+/// Percent-encodes a path for a query parameter (only what a path can hold needs care).
+fn utf8_percent_encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }

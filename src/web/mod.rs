@@ -1,11 +1,15 @@
 //! The HTTP layer: actix-web routes over shared state. Handlers stay thin; blocking work
 //! (diesel, argon2) runs in `web::block`.
 
+pub mod api;
 pub mod error;
 pub mod health;
 pub mod i18n;
+pub mod login;
+pub mod operator;
 pub mod pages;
 pub mod rate_limit;
+pub mod session;
 pub mod survey;
 
 use crate::catalog::Catalog;
@@ -110,6 +114,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/s/{slug}/kiosk", web::get().to(survey::show_kiosk))
         .route("/s/{slug}/kiosk", web::post().to(survey::submit_kiosk))
         .route("/s/{slug}/kiosk/terima-kasih", web::get().to(survey::thanks_kiosk))
+        .route("/masuk", web::get().to(login::show))
+        .route("/masuk", web::post().to(login::submit))
+        .route("/keluar", web::post().to(login::logout))
+        .route("/operator", web::get().to(operator::home))
+        .route("/operator/{slug}/kertas", web::get().to(operator::paper_form))
+        .route("/operator/{slug}/kertas", web::post().to(operator::paper_submit))
+        .route("/operator/{slug}/impor", web::get().to(operator::import_form))
+        .route("/operator/{slug}/impor", web::post().to(operator::import_submit))
+        .route("/operator/{slug}/impor/contoh.csv", web::get().to(operator::import_sample))
+        .route("/api/v1/units/{slug}/form", web::get().to(api::form))
+        .route("/api/v1/units/{slug}/responses", web::post().to(api::submit))
         .default_service(web::to(error::not_found));
 }
 

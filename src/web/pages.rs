@@ -30,6 +30,10 @@ pub struct QuestionView {
     pub code: String,
     pub number: usize,
     pub text: String,
+    /// the chosen score, for the paper-entry layout
+    pub value: String,
+    pub min: u32,
+    pub max: u32,
     pub options: Vec<OptionView>,
     pub error: Option<String>,
 }
@@ -49,6 +53,9 @@ pub struct FormPage {
     pub switch_href: String,
     pub action: String,
     pub token: String,
+    pub csrf: String,
+    pub paper: bool,
+    pub notice: Option<String>,
     pub summary: Vec<(Option<String>, String)>,
     pub ticket: Option<InputView>,
     pub services: Vec<OptionView>,
@@ -72,6 +79,9 @@ pub struct FormSpec<'a> {
     pub values: &'a BTreeMap<String, String>,
     pub messages: &'a [Message],
     pub token: String,
+    /// signed-in forms (paper entry) carry the session's CSRF secret instead of a form token
+    pub csrf: String,
+    pub notice: Option<String>,
     pub action: String,
     pub switch_href: String,
     pub kiosk: bool,
@@ -163,6 +173,9 @@ pub fn form_page(spec: FormSpec) -> FormPage {
                 code: e.code.clone(),
                 number: i + 1,
                 text: tr.text(&e.question).to_string(),
+                value: chosen.clone(),
+                min: template.scale_min,
+                max: template.scale_max,
                 options: e
                     .answers
                     .iter()
@@ -184,6 +197,9 @@ pub fn form_page(spec: FormSpec) -> FormPage {
         switch_href: spec.switch_href,
         action: spec.action,
         token: spec.token,
+        paper: spec.date_label.is_some(),
+        csrf: spec.csrf,
+        notice: spec.notice,
         summary,
         ticket: spec.ask_ticket.then(|| InputView {
             label: tr.t("form.ticket").to_string(),

@@ -62,6 +62,8 @@ fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
         values: r.values,
         messages: r.messages,
         token: r.token,
+        csrf: String::new(),
+        notice: None,
         switch_href: format!("{path}?lang={}", r.tr.other_code()),
         action: path,
         kiosk: r.channel == Channel::Kiosk,

@@ -148,11 +148,70 @@ impl TestApp {
         )
     }
 
+    /// Signs in through the login form; returns the session cookie (`name=value`).
+    pub fn login(&self, email: &str, password: &str) -> Result<String, Reply> {
+        let (_, page) = self.get("/masuk");
+        let fields = [
+            ("token".to_string(), token_of(&page)),
+            ("email".to_string(), email.to_string()),
+            ("password".to_string(), password.to_string()),
+            ("next".to_string(), "/operator".to_string()),
+        ];
+        let reply = self.post_form("/masuk", &fields);
+        match reply.header("set-cookie") {
+            Some(cookie) if reply.status == 303 => Ok(cookie.split(';').next().unwrap_or_default().to_string()),
+            _ => Err(reply),
+        }
+    }
+
+    pub fn get_as(&self, cookie: &str, path: &str) -> Reply {
+        self.get_with(path, &[("cookie", cookie)])
+    }
+
+    pub fn post_form_as(&self, cookie: &str, path: &str, fields: &[(String, String)]) -> Reply {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Reply::from(agent().post(&self.url(path)).header("cookie", cookie).send_form(pairs).expect("HTTP request"))
+    }
+
+    /// A multipart upload: text fields and one file named `file`.
+    pub fn post_file_as(
+        &self,
+        cookie: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        file: &[u8],
+    ) -> Reply {
+        let boundary = "skmtestboundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        Reply::from(
+            agent()
+                .post(&self.url(path))
+                .header("cookie", cookie)
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .send(&body[..])
+                .expect("HTTP request"),
+        )
+    }
+
     pub fn conn(&self) -> skm::db::PooledConnection {
         self.pool.get().expect("connection")
     }
 }
 
+#[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -211,3 +270,41 @@ pub fn skm(dir: &std::path::Path) -> Command {
 pub fn data(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
 }
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("page has a hidden {name}")) + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+/// A unit (with two services) and a user of the given role scoped to it; returns the unit id.
+pub fn seed_unit_and_user(app: &TestApp, slug: &str, email: &str, role: skm::domain::names::Role) -> i32 {
+    use skm::db::{units, users};
+    use skm::domain::names::{Slug, UnitKind};
+    let mut conn = app.conn();
+    let unit = units::create(
+        &mut conn,
+        &units::NewUnit {
+            slug: &Slug::parse(slug).expect("slug"),
+            name: &format!("Unit {slug}"),
+            kind: UnitKind::Opd,
+            parent_id: None,
+            contact_emails: &[],
+            template_id: None,
+        },
+    )
+    .expect("unit");
+    for s in ["ktp-el", "akta-lahir"] {
+        units::add_service(&mut conn, unit.id, &Slug::parse(s).expect("slug"), s).expect("service");
+    }
+    let hash = skm::password::hash(PASSWORD).expect("hash");
+    users::create(
+        &mut conn,
+        &users::NewUser { email, name: "Petugas", password_hash: &hash, role, unit_ids: &[unit.id] },
+    )
+    .expect("user");
+    unit.id
+}
+
+pub const PASSWORD: &str = "kata-sandi-rahasia-1";

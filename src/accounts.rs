@@ -1,0 +1,65 @@
+//! Logging in: password check with lockout, and what a signed-in user may see. Blocking (argon2
+//! and the database): call from `web::block`.
+
+use crate::db::users::{self, User};
+use crate::db::{units, DbConnection, DbError};
+use crate::domain::names::Role;
+use crate::password;
+use std::sync::OnceLock;
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Ok(User),
+    /// wrong e-mail or password (never which of the two)
+    Refused,
+    Locked {
+        until: chrono::NaiveDateTime,
+    },
+}
+
+/// A hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash("dummy password for timing").unwrap_or_default())
+}
+
+pub fn login(
+    conn: &mut DbConnection,
+    email: &str,
+    secret: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<LoginOutcome, DbError> {
+    let user = match users::by_email(conn, &email.trim().to_lowercase()) {
+        Ok(user) => user,
+        Err(DbError::NotFound) => {
+            password::verify(secret, dummy_hash());
+            return Ok(LoginOutcome::Refused);
+        }
+        Err(other) => return Err(other),
+    };
+    if let Some(until) = user.locked_until.filter(|until| *until > now) {
+        return Ok(LoginOutcome::Locked { until });
+    }
+    if user.disabled || !password::verify(secret, &user.password_hash) {
+        users::record_failure(conn, &user, now)?;
+        return Ok(LoginOutcome::Refused);
+    }
+    users::record_success(conn, user.id)?;
+    Ok(LoginOutcome::Ok(user))
+}
+
+/// The units a user may act on: every unit for an admin, else their units and all below them.
+pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<Vec<i32>, DbError> {
+    if user.role == Role::Admin.as_str() {
+        return Ok(units::list(conn)?.into_iter().map(|u| u.id).collect());
+    }
+    let mut scope = Vec::new();
+    for root in users::unit_ids_of(conn, user.id)? {
+        for id in units::subtree_ids(conn, root)? {
+            if !scope.contains(&id) {
+                scope.push(id);
+            }
+        }
+    }
+    Ok(scope)
+}

@@ -1,0 +1,49 @@
+//! `skm import FILE --unit SLUG`: a CSV or XLSX of responses into a unit, all rows or none.
+
+use super::{CliError, Context};
+use crate::db::DbError;
+use crate::domain::names::Channel;
+use crate::domain::period::local_date;
+use crate::survey::versions::TemplateVersions;
+use crate::survey::{self, import};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV or XLSX file with the columns of `skm compute` (plus layanan, tanggal, profile, saran)
+    pub file: PathBuf,
+    #[arg(long)]
+    pub unit: String,
+    /// record the responses as typed-in paper questionnaires instead of an import
+    #[arg(long)]
+    pub paper: bool,
+}
+
+pub fn run(context: &Context, args: ImportArgs) -> Result<(), CliError> {
+    let bytes = std::fs::read(&args.file).map_err(|e| CliError::Input(format!("{}: {e}", args.file.display())))?;
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
+    let form = survey::form_for_unit(&mut conn, &versions, &context.config.default_template, &args.unit)?
+        .ok_or_else(|| CliError::Input(format!("no unit with slug '{}'", args.unit)))?;
+    let shown = args.file.display().to_string();
+    let report = |issues: Vec<crate::import::csv::CsvIssue>| {
+        let lines: Vec<String> = issues.iter().map(|i| format!("{shown}: {i}")).collect();
+        CliError::Input(format!("nothing was imported:\n{}", lines.join("\n")))
+    };
+    let rows = import::read_upload(&form.template, &bytes).map_err(report)?;
+    let now = chrono::Utc::now();
+    let channel = if args.paper { Channel::Paper } else { Channel::Import };
+    let count =
+        import::import(&mut conn, &form, rows, channel, now.naive_utc(), local_date(now, context.config.timezone))?
+            .map_err(report)?;
+    crate::db::audit::record(
+        &mut conn,
+        None,
+        "responses.import",
+        &format!("cli imported {count} responses into {}", form.unit.slug),
+    )?;
+    println!("imported {count} responses into {}", form.unit.slug);
+    Ok(())
+}

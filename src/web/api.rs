@@ -1,0 +1,216 @@
+//! JSON API for kiosk apps and integrations: fetch a unit's form (with its one-time token) and
+//! submit a response. Every rejection names the field and the reason.
+
+use super::error::WebError;
+use super::i18n::Tr;
+use super::AppState;
+use crate::domain::names::Channel;
+use crate::domain::period::local_date;
+use crate::domain::template::{Lang, ProfileKind};
+use crate::security::form_token::FormToken;
+use crate::survey::{self, Message, Outcome, Submission, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+struct FieldProblem {
+    field: String,
+    code: &'static str,
+    reason: String,
+}
+
+fn problems(messages: &[Message]) -> Vec<FieldProblem> {
+    let tr = Tr::new(Lang::En);
+    messages
+        .iter()
+        .map(|m| FieldProblem {
+            field: match m.field.as_deref() {
+                None => "token".into(),
+                Some(f @ (SERVICE_FIELD | TICKET_FIELD | SARAN_FIELD)) => f.to_string(),
+                // element codes start upper-case; profile codes are lower-case (checked when loading)
+                Some(f) if f.starts_with(|c: char| c.is_ascii_uppercase()) => format!("answers.{f}"),
+                Some(f) => format!("profile.{f}"),
+            },
+            code: m.key,
+            reason: tr.fill(m.key, &m.args),
+        })
+        .collect()
+}
+
+fn invalid(fields: Vec<FieldProblem>) -> HttpResponse {
+    HttpResponse::UnprocessableEntity().json(json!({ "error": "invalid", "fields": fields }))
+}
+
+fn problem(field: &str, reason: impl Into<String>) -> FieldProblem {
+    FieldProblem { field: field.into(), code: "invalid", reason: reason.into() }
+}
+
+fn one(field: &str, reason: impl Into<String>) -> HttpResponse {
+    invalid(vec![problem(field, reason)])
+}
+
+/// `GET /api/v1/units/{slug}/form`
+pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, WebError> {
+    let slug = slug.into_inner();
+    let worker = state.clone();
+    let form = web::block(move || {
+        let mut conn = worker.pool.get()?;
+        survey::form_for_unit(&mut conn, &worker.versions, &worker.config.default_template, &slug)
+    })
+    .await??
+    .ok_or(WebError::NotFound)?;
+    let t = &form.template;
+    let token = FormToken::issue(form.unit.id, form.version_id, Channel::Web.as_str(), chrono::Utc::now())
+        .sign(state.keys.form());
+    let profile: Vec<Value> = t
+        .profile
+        .iter()
+        .map(|p| match &p.kind {
+            ProfileKind::Choice(options) => json!({
+                "code": p.code, "label": p.label, "kind": "choice",
+                "options": options.iter().map(|o| json!({"code": o.code, "label": o.label})).collect::<Vec<_>>(),
+            }),
+            ProfileKind::Number { min, max } => {
+                json!({"code": p.code, "label": p.label, "kind": "number", "min": min, "max": max})
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().insert_header(("cache-control", "no-store")).json(json!({
+        "unit": {"slug": form.unit.slug, "name": form.unit.name},
+        "services": form.services.iter().map(|s| json!({"slug": s.slug, "name": s.name})).collect::<Vec<_>>(),
+        "ticket_required": form.unit.ticket_mode,
+        "token": token,
+        "template": {
+            "id": t.id, "version": t.version, "title": t.title,
+            "scale": {"min": t.scale_min, "max": t.scale_max},
+            "elements": t.elements.iter().map(|e| json!({
+                "code": e.code, "name": e.name, "question": e.question,
+                "answers": e.answers.iter().map(|a| json!({"score": a.score, "label": a.label})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "profile": profile,
+            "saran_max_chars": t.saran_max_chars,
+        },
+    })))
+}
+
+/// Turns the JSON body into form fields, or names the first field that has the wrong shape.
+fn fields_of(body: Map<String, Value>) -> Result<BTreeMap<String, String>, FieldProblem> {
+    let mut fields = BTreeMap::new();
+    for (key, value) in body {
+        match (key.as_str(), value) {
+            ("token" | "layanan" | "tiket" | "saran", Value::String(s)) => {
+                fields.insert(key, s);
+            }
+            ("layanan" | "tiket" | "saran", Value::Null) => {}
+            ("token" | "layanan" | "tiket" | "saran", _) => return Err(problem(&key, "must be a string")),
+            ("answers", Value::Object(answers)) => {
+                for (code, score) in answers {
+                    match score {
+                        Value::Number(n) if n.as_u64().is_some() => {
+                            fields.insert(code, n.to_string());
+                        }
+                        _ => {
+                            return Err(problem(
+                                &format!("answers.{code}"),
+                                "must be a whole number on the template's scale",
+                            ))
+                        }
+                    }
+                }
+            }
+            ("answers", _) => return Err(problem("answers", "must be an object of element code to score")),
+            ("profile", Value::Object(profile)) => {
+                for (code, value) in profile {
+                    match value {
+                        Value::String(s) => {
+                            fields.insert(code, s);
+                        }
+                        Value::Number(n) => {
+                            fields.insert(code, n.to_string());
+                        }
+                        Value::Null => {}
+                        _ => return Err(problem(&format!("profile.{code}"), "must be a string or a number")),
+                    }
+                }
+            }
+            ("profile", _) => return Err(problem("profile", "must be an object of profile field to value")),
+            _ => return Err(problem(&key, "unknown field")),
+        }
+    }
+    Ok(fields)
+}
+
+/// `POST /api/v1/units/{slug}/responses`
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let ip = super::client_ip(&req);
+    if let Err(wait) = state.limiter.check(&ip) {
+        return Ok(HttpResponse::TooManyRequests()
+            .insert_header(("retry-after", wait.as_secs().max(1).to_string()))
+            .json(json!({"error": "rate_limited", "reason": "too many submissions from this client; retry later"})));
+    }
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => return Ok(HttpResponse::BadRequest().json(json!({"error": "invalid_json", "reason": e.to_string()}))),
+    };
+    let Value::Object(object) = parsed else {
+        return Ok(one("body", "must be a JSON object"));
+    };
+    let fields = match fields_of(object) {
+        Ok(fields) => fields,
+        Err(problem) => return Ok(invalid(vec![problem])),
+    };
+    if !fields.contains_key("token") {
+        return Ok(one("token", "required: fetch it from GET /api/v1/units/{slug}/form"));
+    }
+    let now = chrono::Utc::now();
+    let client_hash = state.keys.client_hash(&ip);
+    let slug = slug.into_inner();
+    let worker = state.clone();
+    let outcome = web::block(move || -> Result<Outcome, WebError> {
+        let state = worker;
+        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+        let Some(form) = survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, &slug)?
+        else {
+            return Err(WebError::NotFound);
+        };
+        let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
+        let token_text = fields.get("token").map(String::as_str).unwrap_or_default();
+        let token =
+            match FormToken::verify(token_text, state.keys.form(), now, max_age, form.unit.id, Channel::Web.as_str()) {
+                Ok(token) => token,
+                Err(problem) => return Ok(Outcome::Rejected(vec![survey::token_message(problem)])),
+            };
+        let template = state.versions.get(&mut conn, token.template_version_id)?;
+        Ok(survey::submit(
+            &mut conn,
+            &Submission {
+                form: &form,
+                template,
+                version_id: token.template_version_id,
+                channel: Channel::Web,
+                fields: &fields,
+                survey_date: local_date(now, state.config.timezone),
+                client_hash: Some(client_hash),
+                now,
+                token: Some(&token),
+            },
+            (state.config.burst_threshold, state.config.burst_window_minutes),
+        )?)
+    })
+    .await??;
+    Ok(match outcome {
+        Outcome::Stored { id, flagged } => {
+            HttpResponse::Created().json(json!({"id": id.to_string(), "flagged": flagged}))
+        }
+        Outcome::Replayed => HttpResponse::Conflict()
+            .json(json!({"error": "replayed", "field": "token", "reason": "this token was already used"})),
+        Outcome::Rejected(messages) => invalid(problems(&messages)),
+    })
+}

@@ -1,0 +1,134 @@
+//! `/masuk` (sign in) and `/keluar` (sign out).
+
+use super::error::WebError;
+use super::i18n::{negotiate, Tr};
+use super::pages::html;
+use super::{session, AppState};
+use crate::accounts::{self, LoginOutcome};
+use crate::security::form_token::FormToken;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+/// Login forms carry a signed token too, so a foreign site cannot post one (login CSRF).
+const LOGIN_CHANNEL: &str = "login";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: Tr,
+    kiosk: bool,
+    token: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Only local paths: `next` must not send a user to another site.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/operator".to_string()
+    }
+}
+
+fn page(
+    state: &AppState,
+    tr: Tr,
+    email: String,
+    next: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let token = FormToken::issue(0, 0, LOGIN_CHANNEL, chrono::Utc::now()).sign(state.keys.form());
+    html(status, &LoginPage { tr, kiosk: false, token, next, email, error })
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, WebError> {
+    let tr = Tr::new(negotiate(
+        query.lang.as_deref(),
+        req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    ));
+    page(&state, tr, String::new(), safe_next(query.next.as_deref().unwrap_or("/operator")), None, StatusCode::OK)
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.into_inner();
+    let tr = Tr::new(negotiate(None, req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
+    let next = safe_next(&form.next);
+    if state.limiter.check(&format!("login {}", super::client_ip(&req))).is_err() {
+        let error = Some(tr.t("ratelimit.text").to_string());
+        return page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let now = chrono::Utc::now();
+    if FormToken::verify(&form.token, state.keys.form(), now, chrono::Duration::hours(2), 0, LOGIN_CHANNEL).is_err() {
+        let error = Some(tr.t("login.expired").to_string());
+        return page(&state, tr, form.email, next, error, StatusCode::FORBIDDEN);
+    }
+    let worker = state.clone();
+    let (email, password) = (form.email.clone(), form.password);
+    let outcome = web::block(move || {
+        let mut conn = worker.pool.get()?;
+        accounts::login(&mut conn, &email, &password, now.naive_utc())
+    })
+    .await??;
+    match outcome {
+        LoginOutcome::Ok(user) => {
+            let cookie = session::start(&state, &user)?;
+            tracing::info!(user = user.id, "signed in");
+            Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish())
+        }
+        LoginOutcome::Refused => {
+            page(&state, tr, form.email, next, Some(tr.t("login.refused").to_string()), StatusCode::UNAUTHORIZED)
+        }
+        LoginOutcome::Locked { until } => {
+            let local = chrono::TimeZone::from_utc_datetime(&state.config.timezone, &until);
+            let error = tr.fill("login.locked", &[("until", local.format("%H:%M").to_string())]);
+            page(&state, tr, form.email, next, Some(error), StatusCode::FORBIDDEN)
+        }
+    }
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    let current = session::require(&state, &req).await?;
+    session::check_csrf(&current, Some(&form.csrf))?;
+    Ok(HttpResponse::SeeOther().cookie(session::end(&state)).insert_header((header::LOCATION, "/masuk")).finish())
+}

@@ -1,0 +1,283 @@
+//! Pages for a unit's operators: paper questionnaires, file imports and QR posters. Every page
+//! answers 404 for a unit outside the user's scope, exactly as for a unit that does not exist.
+
+use super::error::WebError;
+use super::i18n::Tr;
+use super::pages::{form_page, html, FormSpec};
+use super::session::{self, Session};
+use super::AppState;
+use crate::db::units;
+use crate::domain::names::Channel;
+use crate::domain::period::local_date;
+use crate::domain::template::Lang;
+use crate::import::csv::CsvIssue;
+use crate::survey::{self, import, Form, Message, Outcome, Submission, DATE_FIELD};
+use actix_multipart::Multipart;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+use std::collections::BTreeMap;
+
+const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+
+#[derive(Template)]
+#[template(path = "operator.html")]
+struct HomePage {
+    tr: Tr,
+    kiosk: bool,
+    csrf: String,
+    user_name: String,
+    units: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    tr: Tr,
+    kiosk: bool,
+    csrf: String,
+    slug: String,
+    unit_name: String,
+    done: Option<String>,
+    issues: Vec<(String, String, String)>,
+}
+
+fn tr() -> Tr {
+    Tr::new(Lang::Id)
+}
+
+/// The unit's form, if the user may work on it; `NotFound` otherwise (no hint that it exists).
+pub async fn unit_form(state: &web::Data<AppState>, session: &Session, slug: String) -> Result<Form, WebError> {
+    let worker = state.clone();
+    let form = web::block(move || {
+        let mut conn = worker.pool.get()?;
+        survey::form_for_unit(&mut conn, &worker.versions, &worker.config.default_template, &slug)
+    })
+    .await??;
+    form.filter(|f| session.may_access(f.unit.id)).ok_or(WebError::NotFound)
+}
+
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let worker = state.clone();
+    let all = web::block(move || {
+        let mut conn = worker.pool.get()?;
+        units::list(&mut conn)
+    })
+    .await??;
+    let units = all.into_iter().filter(|u| session.may_access(u.id)).map(|u| (u.slug, u.name)).collect();
+    html(
+        StatusCode::OK,
+        &HomePage { tr: tr(), kiosk: false, csrf: session.csrf.clone(), user_name: session.user.name.clone(), units },
+    )
+}
+
+fn paper_page(
+    form: &Form,
+    session: &Session,
+    values: &BTreeMap<String, String>,
+    messages: &[Message],
+    notice: Option<String>,
+) -> super::pages::FormPage {
+    let tr = tr();
+    form_page(FormSpec {
+        form,
+        template: &form.template,
+        tr,
+        values,
+        messages,
+        token: String::new(),
+        csrf: session.csrf.clone(),
+        notice,
+        action: format!("/operator/{}/kertas", form.unit.slug),
+        switch_href: "/operator".into(),
+        kiosk: false,
+        ask_ticket: false,
+        date_label: Some(tr.t("operator.date").to_string()),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct SavedQuery {
+    tersimpan: Option<String>,
+}
+
+pub async fn paper_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<SavedQuery>,
+) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let form = unit_form(&state, &session, slug.into_inner()).await?;
+    let today = local_date(chrono::Utc::now(), state.config.timezone);
+    let values = BTreeMap::from([(DATE_FIELD.to_string(), today.to_string())]);
+    let notice = query.tersimpan.as_ref().map(|_| tr().t("operator.saved").to_string());
+    html(StatusCode::OK, &paper_page(&form, &session, &values, &[], notice))
+}
+
+pub async fn paper_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
+    session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
+    let form = unit_form(&state, &session, slug.into_inner()).await?;
+    let now = chrono::Utc::now();
+    let today = local_date(now, state.config.timezone);
+    let date = fields
+        .get(DATE_FIELD)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+        .filter(|d| *d <= today);
+    let Some(survey_date) = date else {
+        return html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &paper_page(&form, &session, &fields, &[Message::on(DATE_FIELD, "error.date")], None),
+        );
+    };
+    let worker = state.clone();
+    let (form_for_block, fields_for_block) = (form.clone(), fields.clone());
+    let outcome = web::block(move || {
+        let mut conn = worker.pool.get()?;
+        survey::submit(
+            &mut conn,
+            &Submission {
+                form: &form_for_block,
+                template: form_for_block.template.clone(),
+                version_id: form_for_block.version_id,
+                channel: Channel::Paper,
+                fields: &fields_for_block,
+                survey_date,
+                client_hash: None,
+                now,
+                token: None,
+            },
+            (0, 1),
+        )
+    })
+    .await??;
+    match outcome {
+        Outcome::Stored { .. } | Outcome::Replayed => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
+            .finish()),
+        Outcome::Rejected(messages) => {
+            html(StatusCode::UNPROCESSABLE_ENTITY, &paper_page(&form, &session, &fields, &messages, None))
+        }
+    }
+}
+
+fn import_page(form: &Form, session: &Session, done: Option<String>, issues: &[CsvIssue]) -> ImportPage {
+    ImportPage {
+        tr: tr(),
+        kiosk: false,
+        csrf: session.csrf.clone(),
+        slug: form.unit.slug.clone(),
+        unit_name: form.unit.name.clone(),
+        done,
+        issues: issues
+            .iter()
+            .map(|i| {
+                let row = if i.row == 0 { "-".to_string() } else { i.row.to_string() };
+                (row, i.column.clone().unwrap_or_else(|| "-".into()), i.reason.clone())
+            })
+            .collect(),
+    }
+}
+
+pub async fn import_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let form = unit_form(&state, &session, slug.into_inner()).await?;
+    html(StatusCode::OK, &import_page(&form, &session, None, &[]))
+}
+
+pub async fn import_sample(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let form = unit_form(&state, &session, slug.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"skm-{}-contoh.csv\"", form.unit.slug),
+        ))
+        .body(import::sample_csv(&form.template)))
+}
+
+/// Reads the multipart upload: the CSRF field and the file (at most `MAX_UPLOAD` bytes).
+async fn read_upload(mut payload: Multipart) -> Result<(String, Vec<u8>), WebError> {
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| WebError::Invalid { field: "file".into(), reason: e.to_string() })?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| WebError::Invalid { field: name.clone(), reason: e.to_string() })?;
+            if data.len() + chunk.len() > MAX_UPLOAD {
+                return Err(WebError::Invalid {
+                    field: name,
+                    reason: format!("larger than {} MB", MAX_UPLOAD / 1024 / 1024),
+                });
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
+            "file" => file = data,
+            _ => {}
+        }
+    }
+    Ok((csrf, file))
+}
+
+pub async fn import_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let (csrf, bytes) = read_upload(payload).await?;
+    session::check_csrf(&session, Some(&csrf))?;
+    let form = unit_form(&state, &session, slug.into_inner()).await?;
+    let now = chrono::Utc::now();
+    let today = local_date(now, state.config.timezone);
+    let worker = state.clone();
+    let block_form = form.clone();
+    let user_id = session.user.id;
+    let result = web::block(move || -> Result<Result<usize, Vec<CsvIssue>>, crate::db::DbError> {
+        let rows = match import::read_upload(&block_form.template, &bytes) {
+            Ok(rows) => rows,
+            Err(issues) => return Ok(Err(issues)),
+        };
+        let mut conn = worker.pool.get()?;
+        let result = import::import(&mut conn, &block_form, rows, Channel::Import, now.naive_utc(), today)?;
+        if let Ok(count) = &result {
+            crate::db::audit::record(
+                &mut conn,
+                Some(user_id),
+                "responses.import",
+                &format!("{count} responses into {}", block_form.unit.slug),
+            )?;
+        }
+        Ok(result)
+    })
+    .await??;
+    match result {
+        Ok(count) => {
+            let done = tr().fill("import.done", &[("count", count.to_string())]);
+            html(StatusCode::OK, &import_page(&form, &session, Some(done), &[]))
+        }
+        Err(issues) => html(StatusCode::UNPROCESSABLE_ENTITY, &import_page(&form, &session, None, &issues)),
+    }
+}
