@@ -3,6 +3,7 @@
 mod admin;
 mod compute;
 mod import;
+mod qr;
 mod serve;
 
 use crate::catalog::{Catalog, CatalogError};
@@ -45,6 +46,8 @@ pub enum Command {
     Templates,
     /// Import a CSV or XLSX of responses into a unit (all rows or none)
     Import(import::ImportArgs),
+    /// Write a unit's A4 QR poster (PDF, SVG or PNG)
+    Qr(qr::QrArgs),
     /// Compute the index (SPEC §3) of a CSV of responses
     Compute(compute::ComputeArgs),
 }
@@ -121,6 +124,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Compute(args) => compute::run(&context, args),
         Command::Import(args) => import::run(&context, args),
+        Command::Qr(args) => qr::run(&context, args),
     }
 }
 

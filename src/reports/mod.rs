@@ -1,3 +1,5 @@
-//! Presenting index results: JSON and text now; PDF, XLSX and CSV with the reports issue.
+//! Presenting results: JSON and text summaries, QR posters; PDF/XLSX reports come later.
 
+pub mod fonts;
+pub mod poster;
 pub mod summary;

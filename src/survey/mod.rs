@@ -197,3 +197,22 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> R
 pub fn normalize_ticket(code: &str) -> String {
     code.trim().to_ascii_uppercase().replace([' ', '-'], "")
 }
+
+/// The QR poster of a unit's form (or of one of its services); `None` for an unknown service.
+pub fn poster(form: &Form, service: Option<&str>, base_url: &str) -> Option<crate::reports::poster::Poster> {
+    let service = match service {
+        Some(slug) => Some(form.services.iter().find(|s| s.slug == slug)?),
+        None => None,
+    };
+    let mut url = format!("{base_url}/s/{}", form.unit.slug);
+    if let Some(s) = service {
+        url.push_str(&format!("?layanan={}", s.slug));
+    }
+    Some(crate::reports::poster::Poster {
+        unit_name: form.unit.name.clone(),
+        service_name: service.map(|s| s.name.clone()),
+        url,
+        legal_basis: form.template.legal_basis.clone(),
+        questions: form.template.elements.len(),
+    })
+}

@@ -123,6 +123,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/operator/{slug}/impor", web::get().to(operator::import_form))
         .route("/operator/{slug}/impor", web::post().to(operator::import_submit))
         .route("/operator/{slug}/impor/contoh.csv", web::get().to(operator::import_sample))
+        .route("/operator/{slug}/poster.{ext}", web::get().to(operator::poster))
         .route("/api/v1/units/{slug}/form", web::get().to(api::form))
         .route("/api/v1/units/{slug}/responses", web::post().to(api::submit))
         .default_service(web::to(error::not_found));

@@ -11,6 +11,7 @@ use crate::domain::names::Channel;
 use crate::domain::period::local_date;
 use crate::domain::template::Lang;
 use crate::import::csv::CsvIssue;
+use crate::reports::poster::{render as render_poster, PosterFormat};
 use crate::survey::{self, import, Form, Message, Outcome, Submission, DATE_FIELD};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
@@ -280,4 +281,34 @@ pub async fn import_submit(
         }
         Err(issues) => html(StatusCode::UNPROCESSABLE_ENTITY, &import_page(&form, &session, None, &issues)),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PosterQuery {
+    layanan: Option<String>,
+}
+
+/// `GET /operator/{slug}/poster.{pdf,png,svg}[?layanan=…]`
+pub async fn poster(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<PosterQuery>,
+) -> Result<HttpResponse, WebError> {
+    let session = session::require(&state, &req).await?;
+    let (slug, ext) = path.into_inner();
+    let format = PosterFormat::from_extension(&ext).ok_or(WebError::NotFound)?;
+    let form = unit_form(&state, &session, slug).await?;
+    let poster = survey::poster(&form, query.layanan.as_deref(), &state.config.base_url)
+        .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
+    let bytes =
+        web::block(move || render_poster(&poster, format)).await?.map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = match &query.layanan {
+        Some(service) => format!("poster-skm-{}-{service}.{ext}", form.unit.slug),
+        None => format!("poster-skm-{}.{ext}", form.unit.slug),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, format.content_type()))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .body(bytes))
 }

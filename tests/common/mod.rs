@@ -215,7 +215,9 @@ impl TestApp {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// the body as text (lossy for binary files; see `bytes`)
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -226,8 +228,9 @@ impl Reply {
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let body = response.body_mut().read_to_string().expect("body");
-        Reply { status, headers, body }
+        let bytes = response.body_mut().with_config().limit(50 * 1024 * 1024).read_to_vec().expect("body");
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Reply { status, headers, body, bytes }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -308,3 +311,24 @@ pub fn seed_unit_and_user(app: &TestApp, slug: &str, email: &str, role: skm::dom
 }
 
 pub const PASSWORD: &str = "kata-sandi-rahasia-1";
+
+/// Whether an external program (pdftotext, chromium, …) is installed. Without it a test says it
+/// skipped and why; with `SKM_TEST_REQUIRE_TOOLS=1` (CI) a missing program fails the test.
+pub fn tool_available(program: &str) -> bool {
+    let found =
+        Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("SKM_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+            panic!("{program} is required (SKM_TEST_REQUIRE_TOOLS=1) but not installed");
+        }
+        eprintln!("SKIPPED: {program} is not installed (CI installs it; apt-get install poppler-utils chromium chromium-driver)");
+    }
+    found
+}
+
+/// Where tests leave files for a person to look at (screenshots, posters, reports).
+pub fn samples_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-samples");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
