@@ -140,6 +140,24 @@ fn units_services_and_users_from_the_command_line() {
     let (ok, err) = add_user("admin", None, "rahasia-sekali-123");
     assert!(!ok && err.contains("already exists"), "{err}");
 
+    let (ok, out, err) = run(&["ticket", "enable", "--unit", "disdukcapil"]);
+    assert!(ok && out.contains("ticket mode on"), "{err}");
+    let (ok, out, _) = run(&["ticket", "generate", "--unit", "disdukcapil", "--count", "3"]);
+    let codes: Vec<&str> = out.lines().collect();
+    assert!(ok && codes.len() == 3 && codes.iter().all(|c| c.len() == 6), "{out}");
+
+    let csv = dir.path().join("kertas.csv");
+    std::fs::write(&csv, "U1,U2,U3,U4,U5,U6,U7,U8,U9,layanan,tanggal\n4,4,4,4,4,4,4,4,4,ktp-el,2026-10-01\n4,4,4,4,4,4,4,4,4,sim,2026-10-01\n").expect("write");
+    let (ok, _, err) = run(&["import", csv.to_str().expect("path"), "--unit", "disdukcapil"]);
+    assert!(!ok && err.contains("nothing was imported") && err.contains("row 3, column layanan"), "{err}");
+    std::fs::write(
+        &csv,
+        "U1,U2,U3,U4,U5,U6,U7,U8,U9,layanan,tanggal\n4,4,4,4,4,4,4,4,4,ktp-el,2026-10-01\n3,3,3,3,3,3,3,3,3,ktp-el,\n",
+    )
+    .expect("write");
+    let (ok, out, err) = run(&["import", csv.to_str().expect("path"), "--unit", "disdukcapil"]);
+    assert!(ok && out.contains("imported 2 responses into disdukcapil"), "{err}");
+
     let (ok, out, _) = run(&["templates"]);
     assert!(ok && out.contains("kepmenpan-25-2004") && out.contains("14 unsur"), "{out}");
 }

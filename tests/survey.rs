@@ -347,3 +347,28 @@ fn language_unknown_units_and_bad_bodies() {
     assert!(headers.header("content-security-policy").is_some_and(|v| v.contains("script-src 'none'")));
     assert_eq!(headers.header("x-content-type-options"), Some("nosniff"));
 }
+
+#[test]
+fn the_form_weighs_under_30_kb_with_its_stylesheet() {
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    seed(&app, "disdukcapil");
+    let (_, html) = app.get("/s/disdukcapil");
+    assert!(
+        !html.contains("<script") && !html.contains("http://") && !html.contains("https://"),
+        "no scripts, fonts or CDNs"
+    );
+    let stylesheets: Vec<&str> = html
+        .match_indices("rel=\"stylesheet\" href=\"")
+        .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap_or(""))
+        .collect();
+    assert_eq!(stylesheets, ["/static/skm.css"]);
+    let (status, css) = app.get("/static/skm.css");
+    assert_eq!(status, 200);
+    let total = html.len() + css.len();
+    assert!(total < 30 * 1024, "form page weighs {total} bytes");
+    for (page, name) in [(app.get("/s/disdukcapil/kiosk").1, "kiosk"), (app.get("/s/disdukcapil?lang=en").1, "english")]
+    {
+        assert!(page.len() + css.len() < 30 * 1024, "{name} page too heavy");
+    }
+}

@@ -1,0 +1,175 @@
+//! Just enough of the W3C WebDriver protocol to drive Debian's chromium through chromedriver:
+//! open a page, click, type, run a script, take a screenshot.
+#![allow(dead_code)]
+
+use base64::Engine;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+fn call(method: &str, url: &str, body: Option<Value>) -> Value {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let response = match (method, body) {
+        ("GET", _) => agent.get(url).call(),
+        ("DELETE", _) => agent.delete(url).call(),
+        (_, Some(body)) => agent.post(url).send_json(body),
+        (_, None) => agent.post(url).send_json(json!({})),
+    };
+    let mut response = response.expect("webdriver request");
+    let text = response.body_mut().with_config().limit(100 * 1024 * 1024).read_to_string().expect("webdriver body");
+    let value: Value = serde_json::from_str(&text).expect("webdriver json");
+    if let Some(error) = value["value"]["error"].as_str() {
+        panic!("webdriver {method} {url}: {error}: {}", value["value"]["message"]);
+    }
+    value["value"].clone()
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless chromium with a phone-sized window.
+    pub fn start(width: u32, height: u32) -> Browser {
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = ureq::get(&format!("{base}/status"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_json::<Value>().ok());
+            if ready.is_some_and(|v| v["value"]["ready"] == true) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("chromium");
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--hide-scrollbars".into(),
+            "--lang=id-ID".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": binary, "args": args, "prefs": {"intl.accept_languages": "id-ID,id"},
+                "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0}}},
+        }}});
+        let created = call("POST", &format!("{base}/session"), Some(capabilities));
+        let session = created["sessionId"].as_str().expect("session id").to_string();
+        Browser { driver, base, session, _profile: profile }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{path}", self.base, self.session)
+    }
+
+    pub fn open(&self, url: &str) {
+        call("POST", &self.url("/url"), Some(json!({ "url": url })));
+    }
+
+    pub fn current_url(&self) -> String {
+        call("GET", &self.url("/url"), None).as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn source(&self) -> String {
+        call("GET", &self.url("/source"), None).as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn find(&self, css: &str) -> String {
+        let found = call("POST", &self.url("/element"), Some(json!({"using": "css selector", "value": css})));
+        found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {found}")).to_string()
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.find(css);
+        call("POST", &self.url(&format!("/element/{id}/click")), None);
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        call("POST", &self.url(&format!("/element/{id}/value")), Some(json!({ "text": text })));
+    }
+
+    pub fn script(&self, script: &str, args: Vec<Value>) -> Value {
+        call("POST", &self.url("/execute/sync"), Some(json!({"script": script, "args": args})))
+    }
+
+    pub fn script_async(&self, script: &str) -> Value {
+        call("POST", &self.url("/timeouts"), Some(json!({"script": 60000})));
+        call("POST", &self.url("/execute/async"), Some(json!({"script": script, "args": []})))
+    }
+
+    /// Waits until the page's address contains `part`.
+    pub fn wait_for_url(&self, part: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.current_url().contains(part) {
+            assert!(Instant::now() < deadline, "never reached {part}; at {}", self.current_url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A PNG of what the screen shows now.
+    pub fn screenshot_viewport(&self, path: &std::path::Path) {
+        let data = call("GET", &self.url("/screenshot"), None);
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap_or_default()).expect("base64 png");
+        std::fs::write(path, bytes).expect("write screenshot");
+    }
+
+    /// Waits until the page's HTML contains `text`.
+    pub fn wait_for_text(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.source().contains(text) {
+            assert!(Instant::now() < deadline, "the page never showed {text:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A PNG of the whole page (not only the viewport), via the DevTools protocol.
+    pub fn screenshot(&self, path: &std::path::Path) {
+        let shot = call(
+            "POST",
+            &self.url("/goog/cdp/execute"),
+            Some(json!({"cmd": "Page.captureScreenshot", "params": {"format": "png", "captureBeyondViewport": true}})),
+        );
+        let data = shot["data"].as_str().expect("screenshot data");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(data).expect("base64 png");
+        std::fs::write(path, bytes).expect("write screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| call("DELETE", &format!("{}/session/{}", self.base, self.session), None));
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
