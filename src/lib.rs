@@ -1,7 +1,9 @@
 //! skm: the Survei Kepuasan Masyarakat service (PermenPANRB No. 14/2017).
 
 pub mod accounts;
+pub mod aggregator;
 pub mod catalog;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod db;

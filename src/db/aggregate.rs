@@ -187,3 +187,66 @@ pub fn totals_by_period(
         })
         .collect()
 }
+
+diesel::define_sql_function! {
+    /// Lower-case text, for case-insensitive search on both backends.
+    fn lower(text: Nullable<diesel::sql_types::Text>) -> Nullable<diesel::sql_types::Text>;
+}
+
+/// How many responses of the scope answered each value of a profile column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileCounts {
+    pub gender: Vec<(Option<String>, i64)>,
+    pub education: Vec<(Option<String>, i64)>,
+    pub occupation: Vec<(Option<String>, i64)>,
+    pub age: Vec<(Option<i32>, i64)>,
+    pub flagged: i64,
+}
+
+pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileCounts, DbError> {
+    Ok(ProfileCounts {
+        gender: scoped!(responses::table.group_by(responses::gender).select((responses::gender, count_star())), scope)
+            .load(conn)?,
+        education: scoped!(
+            responses::table.group_by(responses::education).select((responses::education, count_star())),
+            scope
+        )
+        .load(conn)?,
+        occupation: scoped!(
+            responses::table.group_by(responses::occupation).select((responses::occupation, count_star())),
+            scope
+        )
+        .load(conn)?,
+        age: scoped!(responses::table.group_by(responses::age).select((responses::age, count_star())), scope)
+            .load(conn)?,
+        flagged: scoped!(responses::table.filter(responses::flagged.eq(true)).select(count_star()), scope)
+            .first(conn)?,
+    })
+}
+
+/// One page of saran (newest first), optionally only those containing `search`.
+pub fn saran_page(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    search: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<(String, String)>, i64), DbError> {
+    let pattern =
+        search.map(|s| format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let base = || {
+        let mut query = scoped!(responses::table.filter(responses::saran.is_not_null()), scope);
+        if let Some(p) = &pattern {
+            query = query.filter(lower(responses::saran).like(p.clone()).escape('\\'));
+        }
+        query
+    };
+    let total: i64 = base().count().get_result(conn)?;
+    let rows: Vec<(String, Option<String>)> = base()
+        .order((responses::survey_date.desc(), responses::id.desc()))
+        .limit(per_page)
+        .offset(page.max(0) * per_page)
+        .select((responses::survey_date, responses::saran))
+        .load(conn)?;
+    Ok((rows.into_iter().map(|(d, s)| (d, s.unwrap_or_default())).collect(), total))
+}

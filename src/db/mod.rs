@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod responses;
+pub mod rtl;
 pub mod schema;
 pub mod secrets;
 pub mod templates;

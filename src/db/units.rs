@@ -133,3 +133,17 @@ pub fn services_of(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<Service>
         .select(Service::as_select())
         .load(conn)?)
 }
+
+pub fn set_template(conn: &mut DbConnection, unit_id: i32, template_id: Option<&str>) -> Result<(), DbError> {
+    diesel::update(units::table.find(unit_id)).set(units::template_id.eq(template_id)).execute(conn)?;
+    Ok(())
+}
+
+/// Every recorded population of a unit, by period key ("2026", "2026-10").
+pub fn populations(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(unit_populations::table
+        .filter(unit_populations::unit_id.eq(unit_id))
+        .order(unit_populations::period.desc())
+        .select((unit_populations::period, unit_populations::population))
+        .load(conn)?)
+}

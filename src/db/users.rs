@@ -100,3 +100,18 @@ pub fn set_password(conn: &mut DbConnection, user_id: i32, password_hash: &str) 
         .execute(conn)?;
     Ok(())
 }
+
+/// Every user with the slugs of their units, for the admin page.
+pub fn list_with_units(conn: &mut DbConnection) -> Result<Vec<(User, Vec<String>)>, DbError> {
+    use super::schema::units;
+    let all: Vec<User> = users::table.order(users::email.asc()).select(User::as_select()).load(conn)?;
+    let links: Vec<(i32, String)> =
+        user_units::table.inner_join(units::table).select((user_units::user_id, units::slug)).load(conn)?;
+    Ok(all
+        .into_iter()
+        .map(|u| {
+            let slugs = links.iter().filter(|(id, _)| *id == u.id).map(|(_, s)| s.clone()).collect();
+            (u, slugs)
+        })
+        .collect())
+}

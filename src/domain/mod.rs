@@ -5,6 +5,7 @@ pub mod ikm;
 pub mod interval;
 pub mod names;
 pub mod period;
+pub mod population;
 pub mod sampling;
 pub mod submission;
 pub mod template;

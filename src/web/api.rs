@@ -214,3 +214,65 @@ pub async fn submit(
         Outcome::Rejected(messages) => invalid(problems(&messages)),
     })
 }
+
+#[derive(serde::Deserialize)]
+pub struct IndexQuery {
+    period: Option<String>,
+    sub: Option<String>,
+    layanan: Option<String>,
+}
+
+/// `GET /api/v1/units/{slug}/index?period=…[&sub=1][&layanan=…]`: the aggregator's result for a
+/// unit the signed-in user may read.
+pub async fn index(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<IndexQuery>,
+) -> Result<HttpResponse, WebError> {
+    let session = super::dashboard::require_reader(&state, &req).await?;
+    let unit = super::dashboard::scoped_unit(&state, &session, slug.into_inner()).await?;
+    let period: crate::domain::period::Period = match query.period.as_deref() {
+        Some(text) => text.parse().map_err(|e: crate::domain::period::PeriodError| WebError::Invalid {
+            field: "period".into(),
+            reason: e.to_string(),
+        })?,
+        None => return Err(WebError::Invalid { field: "period".into(), reason: "required, e.g. 2026-10".into() }),
+    };
+    let with_subunits = query.sub.as_deref() == Some("1");
+    let service = query.layanan.clone();
+    let worker = state.clone();
+    let report = web::block(move || -> Result<Option<crate::aggregator::UnitIndex>, WebError> {
+        let mut conn = worker.pool.get().map_err(crate::db::DbError::from)?;
+        let service_id = match service {
+            Some(slug) => match crate::db::units::services_of(&mut conn, unit.id)?.into_iter().find(|s| s.slug == slug)
+            {
+                Some(s) => Some(s.id),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let selection = crate::aggregator::Selection { period, with_subunits, service_id };
+        Ok(Some(crate::aggregator::unit_index(
+            &mut conn,
+            &worker.versions,
+            &worker.config.default_template,
+            &unit,
+            &selection,
+        )?))
+    })
+    .await??
+    .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
+    let summary = crate::reports::summary::summarize(&report.template, &report.result);
+    Ok(HttpResponse::Ok().json(json!({
+        "unit": {"slug": report.unit.slug, "name": report.unit.name},
+        "period": period.to_string(),
+        "period_label": period.label_id(),
+        "with_subunits": with_subunits,
+        "population": report.population,
+        "required_sample": report.required_sample,
+        "previous_nik": report.previous.index.map(|v| v.to_f64()),
+        "change": report.change.map(|v| v.to_f64()),
+        "index": summary,
+    })))
+}

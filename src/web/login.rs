@@ -54,7 +54,7 @@ fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_string()
     } else {
-        "/operator".to_string()
+        "/dasbor".to_string()
     }
 }
 
@@ -79,7 +79,7 @@ pub async fn show(
         query.lang.as_deref(),
         req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     ));
-    page(&state, tr, String::new(), safe_next(query.next.as_deref().unwrap_or("/operator")), None, StatusCode::OK)
+    page(&state, tr, String::new(), safe_next(query.next.as_deref().unwrap_or("/dasbor")), None, StatusCode::OK)
 }
 
 pub async fn submit(

@@ -1,7 +1,10 @@
 //! The HTTP layer: actix-web routes over shared state. Handlers stay thin; blocking work
 //! (diesel, argon2) runs in `web::block`.
 
+pub mod account;
+pub mod admin;
 pub mod api;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod i18n;
@@ -117,6 +120,15 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/masuk", web::get().to(login::show))
         .route("/masuk", web::post().to(login::submit))
         .route("/keluar", web::post().to(login::logout))
+        .route("/admin", web::get().to(admin::show))
+        .route("/admin/{action}", web::post().to(admin::act))
+        .route("/akun/sandi", web::get().to(account::show))
+        .route("/akun/sandi", web::post().to(account::change))
+        .route("/api/v1/units/{slug}/index", web::get().to(api::index))
+        .route("/dasbor", web::get().to(dashboard::regency))
+        .route("/dasbor/unit/{slug}", web::get().to(dashboard::unit))
+        .route("/dasbor/unit/{slug}/rtl", web::post().to(dashboard::add_rtl))
+        .route("/dasbor/unit/{slug}/rtl/{id}", web::post().to(dashboard::set_rtl_status))
         .route("/operator", web::get().to(operator::home))
         .route("/operator/{slug}/kertas", web::get().to(operator::paper_form))
         .route("/operator/{slug}/kertas", web::post().to(operator::paper_submit))

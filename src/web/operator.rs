@@ -7,7 +7,7 @@ use super::pages::{form_page, html, FormSpec};
 use super::session::{self, Session};
 use super::AppState;
 use crate::db::units;
-use crate::domain::names::Channel;
+use crate::domain::names::{Channel, Role};
 use crate::domain::period::local_date;
 use crate::domain::template::Lang;
 use crate::import::csv::CsvIssue;
@@ -50,6 +50,10 @@ fn tr() -> Tr {
 
 /// The unit's form, if the user may work on it; `NotFound` otherwise (no hint that it exists).
 pub async fn unit_form(state: &web::Data<AppState>, session: &Session, slug: String) -> Result<Form, WebError> {
+    // Unit heads read and plan; data entry is for operators and admins.
+    if session.role == Role::UnitHead {
+        return Err(WebError::NotFound);
+    }
     let worker = state.clone();
     let form = web::block(move || {
         let mut conn = worker.pool.get()?;
@@ -61,6 +65,9 @@ pub async fn unit_form(state: &web::Data<AppState>, session: &Session, slug: Str
 
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
     let session = session::require(&state, &req).await?;
+    if session.role == Role::UnitHead {
+        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/dasbor")).finish());
+    }
     let worker = state.clone();
     let all = web::block(move || {
         let mut conn = worker.pool.get()?;

@@ -1,0 +1,211 @@
+//! The aggregator (SPEC §3–§5): the full index result for a unit (with or without its sub-units),
+//! a service and a period, the trend, and the regency overview. The database sums and counts;
+//! `domain::ikm` does the arithmetic. Pages, reports, e-mails and the JSON API all use this.
+
+use crate::db::aggregate::{self, Grouping, Scope};
+use crate::db::units::{self, Unit};
+use crate::db::{rtl, templates, DbConnection, DbError};
+use crate::domain::decimal::Rounded;
+use crate::domain::ikm::{self, IndexResult, Tally};
+use crate::domain::period::Period;
+use crate::domain::population::population_for;
+use crate::domain::sampling::required_sample;
+use crate::domain::template::Template;
+use crate::survey::versions::TemplateVersions;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What to aggregate.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub period: Period,
+    pub with_subunits: bool,
+    pub service_id: Option<i32>,
+}
+
+pub struct UnitIndex {
+    pub unit: Unit,
+    pub template: Arc<Template>,
+    pub selection: Selection,
+    pub result: IndexResult,
+    pub previous: IndexResult,
+    /// index minus the previous period's, both rounded as published
+    pub change: Option<Rounded>,
+    pub population: Option<u64>,
+    pub required_sample: Option<u64>,
+}
+
+impl UnitIndex {
+    /// Responses short of the Krejcie–Morgan sample, if the population is known.
+    pub fn shortfall(&self) -> Option<u64> {
+        self.required_sample.map(|r| r.saturating_sub(self.result.responses))
+    }
+}
+
+/// The questionnaire a unit uses and the ids of all its stored versions.
+pub fn template_of(
+    conn: &mut DbConnection,
+    versions: &TemplateVersions,
+    default_template: &str,
+    unit: &Unit,
+) -> Result<(Arc<Template>, Vec<i32>), DbError> {
+    let id = unit.template_id.as_deref().unwrap_or(default_template);
+    let (_, template) = versions.current(id).ok_or_else(|| DbError::Conflict(format!("unknown template {id}")))?;
+    Ok((template, templates::version_ids(conn, id)?))
+}
+
+fn population(conn: &mut DbConnection, unit_ids: &[i32], period: &Period) -> Result<Option<u64>, DbError> {
+    let mut total = None;
+    for id in unit_ids {
+        let recorded: HashMap<String, i64> = units::populations(conn, *id)?.into_iter().collect();
+        if let Some(n) = population_for(period, &recorded) {
+            total = Some(total.unwrap_or(0) + n);
+        }
+    }
+    Ok(total)
+}
+
+fn change(now: &IndexResult, before: &IndexResult) -> Option<Rounded> {
+    let (now, before) = (now.index?, before.index?);
+    Some(Rounded::half_up(&(now.as_ratio() - before.as_ratio()), 2))
+}
+
+pub fn unit_index(
+    conn: &mut DbConnection,
+    versions: &TemplateVersions,
+    default_template: &str,
+    unit: &Unit,
+    selection: &Selection,
+) -> Result<UnitIndex, DbError> {
+    let (template, version_ids) = template_of(conn, versions, default_template, unit)?;
+    let unit_ids = if selection.with_subunits { units::subtree_ids(conn, unit.id)? } else { vec![unit.id] };
+    let scope = Scope {
+        unit_ids: &unit_ids,
+        service_id: selection.service_id,
+        template_version_ids: &version_ids,
+        period: selection.period,
+    };
+    let tally_of = |conn: &mut DbConnection, scope: &Scope| -> Result<Tally, DbError> {
+        Ok(aggregate::totals(conn, scope, Grouping::All)?.into_iter().next().unwrap_or_default().tally(&template))
+    };
+    let population = population(conn, &unit_ids, &selection.period)?;
+    let result = ikm::compute(&template, &tally_of(conn, &scope)?, population);
+    let previous_scope = Scope { period: selection.period.previous(), ..scope.clone() };
+    let previous = ikm::compute(&template, &tally_of(conn, &previous_scope)?, None);
+    Ok(UnitIndex {
+        change: change(&result, &previous),
+        unit: unit.clone(),
+        template,
+        selection: selection.clone(),
+        result,
+        previous,
+        population,
+        required_sample: population.map(required_sample),
+    })
+}
+
+/// The index of each of the `months` months up to and including `last` (oldest first).
+pub fn trend(
+    conn: &mut DbConnection,
+    versions: &TemplateVersions,
+    default_template: &str,
+    unit: &Unit,
+    with_subunits: bool,
+    last: Period,
+    months: usize,
+) -> Result<Vec<(Period, IndexResult)>, DbError> {
+    let (template, version_ids) = template_of(conn, versions, default_template, unit)?;
+    let unit_ids = if with_subunits { units::subtree_ids(conn, unit.id)? } else { vec![unit.id] };
+    let last = Period::month_of(last.end_exclusive().pred_opt().unwrap_or(last.first_day()));
+    let mut periods = vec![last];
+    while periods.len() < months {
+        let before = periods[periods.len() - 1].previous();
+        periods.push(before);
+    }
+    periods.reverse();
+    let scope = Scope { unit_ids: &unit_ids, service_id: None, template_version_ids: &version_ids, period: last };
+    Ok(aggregate::totals_by_period(conn, &scope, &periods)?
+        .into_iter()
+        .map(|(p, totals)| (p, ikm::compute(&template, &totals.tally(&template), None)))
+        .collect())
+}
+
+pub struct RegencyRow {
+    pub unit: Unit,
+    pub result: IndexResult,
+    pub required_sample: Option<u64>,
+    pub rtl_open: i64,
+    pub rtl_late: i64,
+    pub template_id: String,
+}
+
+pub struct RegencyOverview {
+    /// units ranked by index, highest first; units without responses last
+    pub rows: Vec<RegencyRow>,
+    /// every response of units on the default questionnaire, pooled
+    pub pooled: IndexResult,
+    /// the unweighted mean of those units' indices
+    pub mean_of_units: Option<Rounded>,
+    pub template: Arc<Template>,
+}
+
+/// Every unit's own index for the period (optionally only units of one kind), ranked.
+pub fn regency(
+    conn: &mut DbConnection,
+    versions: &TemplateVersions,
+    default_template: &str,
+    period: Period,
+    kind: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<RegencyOverview, DbError> {
+    let all: Vec<Unit> = units::list(conn)?.into_iter().filter(|u| kind.is_none_or(|k| u.kind == k)).collect();
+    let rtl: HashMap<i32, (i64, i64)> =
+        rtl::open_counts(conn, today)?.into_iter().map(|(u, o, l)| (u, (o, l))).collect();
+    let mut by_template: HashMap<String, Vec<&Unit>> = HashMap::new();
+    for unit in &all {
+        by_template
+            .entry(unit.template_id.clone().unwrap_or_else(|| default_template.to_string()))
+            .or_default()
+            .push(unit);
+    }
+    let (_, default) = versions
+        .current(default_template)
+        .ok_or_else(|| DbError::Conflict(format!("unknown template {default_template}")))?;
+    let mut rows = Vec::with_capacity(all.len());
+    let mut pooled = Tally::empty(&default);
+    let mut default_results = Vec::new();
+    for (template_id, members) in by_template {
+        let Some((_, template)) = versions.current(&template_id) else { continue };
+        let version_ids = templates::version_ids(conn, &template_id)?;
+        let ids: Vec<i32> = members.iter().map(|u| u.id).collect();
+        let scope = Scope { unit_ids: &ids, service_id: None, template_version_ids: &version_ids, period };
+        let totals: HashMap<Option<i32>, aggregate::GroupTotals> =
+            aggregate::totals(conn, &scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect();
+        for unit in members {
+            let tally =
+                totals.get(&Some(unit.id)).map(|g| g.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
+            let population = population(conn, &[unit.id], &period)?;
+            let result = ikm::compute(&template, &tally, population);
+            if template_id == default_template {
+                pooled.merge(&tally);
+                default_results.push(result.clone());
+            }
+            let (rtl_open, rtl_late) = rtl.get(&unit.id).copied().unwrap_or_default();
+            rows.push(RegencyRow {
+                unit: unit.clone(),
+                result,
+                required_sample: population.map(required_sample),
+                rtl_open,
+                rtl_late,
+                template_id: template_id.clone(),
+            });
+        }
+    }
+    rows.sort_by(|a, b| b.result.index_exact.cmp(&a.result.index_exact).then_with(|| a.unit.name.cmp(&b.unit.name)));
+    Ok(RegencyOverview {
+        rows,
+        pooled: ikm::compute(&default, &pooled, None),
+        mean_of_units: ikm::mean_of_units(&default_results),
+        template: default,
+    })
+}

@@ -1,0 +1,59 @@
+//! The population (service users) of a period, from what a unit recorded (SPEC §4): the period's
+//! own figure, else the months it spans, else the year's figure pro rata, else the previous
+//! period's.
+
+use super::period::Period;
+use chrono::Datelike;
+use std::collections::HashMap;
+
+pub fn population_for(period: &Period, recorded: &HashMap<String, i64>) -> Option<u64> {
+    let own = |p: &Period| recorded.get(&p.to_string()).map(|n| (*n).max(0) as u64);
+    if let Some(n) = own(period) {
+        return Some(n);
+    }
+    let (first, end) = (period.first_day(), period.end_exclusive());
+    let months: Vec<Period> = std::iter::successors(Some(Period::month_of(first)), |p| {
+        let next = p.end_exclusive();
+        (next < end).then(|| Period::month_of(next))
+    })
+    .collect();
+    if months.len() > 1 && months.iter().all(|m| own(m).is_some()) {
+        return Some(months.iter().filter_map(own).sum());
+    }
+    let year = Period::Year { year: first.year() };
+    if let (Some(n), true) = (own(&year), first.year() == (end - chrono::Duration::days(1)).year()) {
+        let days = (end - first).num_days() as u64;
+        let year_days = (year.end_exclusive() - year.first_day()).num_days() as u64;
+        return Some((n * days + year_days / 2) / year_days);
+    }
+    if !matches!(period, Period::Range { .. }) {
+        return own(&period.previous());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    fn p(s: &str) -> Period {
+        s.parse().expect("period")
+    }
+
+    #[test]
+    fn own_figure_then_months_then_year_then_previous() {
+        let r = recorded(&[("2026", 3650), ("2026-01", 100), ("2026-02", 110), ("2026-03", 120), ("2025-12", 90)]);
+        assert_eq!(population_for(&p("2026-02"), &r), Some(110));
+        assert_eq!(population_for(&p("2026-Q1"), &r), Some(330));
+        // April has no figure: the year pro rata (30 of 365 days)
+        assert_eq!(population_for(&p("2026-04"), &r), Some(300));
+        assert_eq!(population_for(&p("2026"), &r), Some(3650));
+        let only_previous = recorded(&[("2025-12", 90)]);
+        assert_eq!(population_for(&p("2026-01"), &only_previous), Some(90));
+        assert_eq!(population_for(&p("2026-05"), &only_previous), None);
+    }
+}
