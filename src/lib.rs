@@ -7,6 +7,7 @@ pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod password;

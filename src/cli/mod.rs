@@ -2,6 +2,7 @@
 
 mod admin;
 mod compute;
+mod demo;
 mod import;
 mod qr;
 mod serve;
@@ -27,7 +28,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first)
-    Serve,
+    Serve {
+        /// first fill an empty database with the demo regency (see `skm demo`)
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create a demo regency: units, services, users for each role (passwords printed once) and a
+    /// year of synthetic responses
+    Demo {
+        #[arg(long, default_value_t = demo::DEFAULT_RESPONSES)]
+        responses: usize,
+    },
     /// Apply pending database migrations
     Migrate,
     /// Manage service units (regency → OPD → sub-unit)
@@ -98,7 +109,17 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let context = Context::load(&cli)?;
     init_logging(&context.config.log);
     match cli.command {
-        Command::Serve => serve::run(context),
+        Command::Serve { demo: with_demo } => {
+            if with_demo {
+                let pool = context.database()?;
+                demo::run(&context, &pool, demo::DEFAULT_RESPONSES)?;
+            }
+            serve::run(context)
+        }
+        Command::Demo { responses } => {
+            let pool = context.database()?;
+            demo::run(&context, &pool, responses)
+        }
         Command::Migrate => {
             let pool =
                 db::open_pool(&context.config.database_url, 1, Duration::from_millis(context.config.pool_timeout_ms))?;

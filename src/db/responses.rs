@@ -170,3 +170,101 @@ fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> 
 pub fn count_for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<i64, DbError> {
     Ok(responses::table.filter(responses::unit_id.eq_any(unit_ids)).count().get_result(conn)?)
 }
+
+/// One exported response: its row and its answers.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub id: String,
+    pub unit_slug: String,
+    pub service_slug: Option<String>,
+    pub channel: String,
+    pub submitted_at: NaiveDateTime,
+    pub survey_date: String,
+    pub gender: Option<String>,
+    pub age: Option<i32>,
+    pub education: Option<String>,
+    pub occupation: Option<String>,
+    pub saran: Option<String>,
+    pub answers: Vec<(String, i32)>,
+}
+
+/// A page of responses of `unit_ids` in `[from, to)` (survey dates) after the id `after`, in id
+/// (time) order: exports read page by page, never the whole table at once.
+pub fn export_page(
+    conn: &mut DbConnection,
+    unit_ids: &[i32],
+    template_version_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ExportRow>, DbError> {
+    use super::schema::{services, units};
+    let mut query = responses::table
+        .inner_join(units::table)
+        .left_join(services::table)
+        .filter(responses::unit_id.eq_any(unit_ids))
+        .filter(responses::template_version_id.eq_any(template_version_ids))
+        .filter(responses::survey_date.ge(from.to_string()))
+        .filter(responses::survey_date.lt(to.to_string()))
+        .into_boxed::<super::MultiBackend>();
+    if let Some(after) = after {
+        query = query.filter(responses::id.gt(after.to_string()));
+    }
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        String,
+        NaiveDateTime,
+        String,
+        Option<String>,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query
+        .order(responses::id.asc())
+        .limit(limit)
+        .select((
+            responses::id,
+            units::slug,
+            services::slug.nullable(),
+            responses::channel,
+            responses::submitted_at,
+            responses::survey_date,
+            responses::gender,
+            responses::age,
+            responses::education,
+            responses::occupation,
+            responses::saran,
+        ))
+        .load(conn)?;
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let scores: Vec<(String, String, i32)> = answers::table
+        .filter(answers::response_id.eq_any(ids))
+        .select((answers::response_id, answers::element_code, answers::score))
+        .load(conn)?;
+    let mut by_response: std::collections::HashMap<String, Vec<(String, i32)>> = std::collections::HashMap::new();
+    for (id, code, score) in scores {
+        by_response.entry(id).or_default().push((code, score));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| ExportRow {
+            answers: by_response.remove(&r.0).unwrap_or_default(),
+            id: r.0,
+            unit_slug: r.1,
+            service_slug: r.2,
+            channel: r.3,
+            submitted_at: r.4,
+            survey_date: r.5,
+            gender: r.6,
+            age: r.7,
+            education: r.8,
+            occupation: r.9,
+            saran: r.10,
+        })
+        .collect())
+}

@@ -164,6 +164,7 @@ diesel::table! {
 
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(responses -> units (unit_id));
+diesel::joinable!(responses -> services (service_id));
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(unit_populations -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));

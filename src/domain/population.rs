@@ -20,11 +20,21 @@ pub fn population_for(period: &Period, recorded: &HashMap<String, i64>) -> Optio
     if months.len() > 1 && months.iter().all(|m| own(m).is_some()) {
         return Some(months.iter().filter_map(own).sum());
     }
-    let year = Period::Year { year: first.year() };
-    if let (Some(n), true) = (own(&year), first.year() == (end - chrono::Duration::days(1)).year()) {
-        let days = (end - first).num_days() as u64;
+    // The years' figures, pro rata by days; every year the period touches must be known.
+    let last_year = (end - chrono::Duration::days(1)).year();
+    let mut estimate = Some(0u64);
+    for y in first.year()..=last_year {
+        let year = Period::Year { year: y };
+        let (from, to) = (first.max(year.first_day()), end.min(year.end_exclusive()));
+        let days = (to - from).num_days().max(0) as u64;
         let year_days = (year.end_exclusive() - year.first_day()).num_days() as u64;
-        return Some((n * days + year_days / 2) / year_days);
+        estimate = match (estimate, own(&year)) {
+            (Some(total), Some(n)) => Some(total + (n * days + year_days / 2) / year_days),
+            _ => None,
+        };
+    }
+    if estimate.is_some() {
+        return estimate;
     }
     if !matches!(period, Period::Range { .. }) {
         return own(&period.previous());
@@ -52,6 +62,9 @@ mod tests {
         // April has no figure: the year pro rata (30 of 365 days)
         assert_eq!(population_for(&p("2026-04"), &r), Some(300));
         assert_eq!(population_for(&p("2026"), &r), Some(3650));
+        let two_years = recorded(&[("2025", 3650), ("2026", 7300)]);
+        // 31 days of 2025 (310) and 31 of 2026 (620)
+        assert_eq!(population_for(&p("2025-12-01..2026-01-31"), &two_years), Some(930));
         let only_previous = recorded(&[("2025-12", 90)]);
         assert_eq!(population_for(&p("2026-01"), &only_previous), Some(90));
         assert_eq!(population_for(&p("2026-05"), &only_previous), None);

@@ -1,0 +1,32 @@
+//! `skm demo` (and `skm serve --demo`): fill the database with the demo regency.
+
+use super::{CliError, Context};
+use crate::db::{DbError, Pool};
+use crate::demo::{self, DemoOutcome};
+use crate::survey::versions::TemplateVersions;
+
+pub const DEFAULT_RESPONSES: usize = 6000;
+
+pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliError> {
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
+    let today = demo::today(context.config.timezone);
+    match demo::create(&mut conn, &versions, &context.config.default_template, today, responses, 20261127)? {
+        DemoOutcome::AlreadyPresent => println!("the demo regency is already in the database; nothing added"),
+        DemoOutcome::Created { accounts, responses } => {
+            println!("demo regency Kutai Timur created: 12 units, {responses} responses over the last 12 months");
+            println!("sign in at {}/masuk with (shown only now):", context.config.base_url);
+            for a in accounts {
+                println!(
+                    "  {:<10} {:<48} {}{}",
+                    a.role.as_str(),
+                    a.email,
+                    a.password,
+                    a.unit.map(|u| format!("  ({u})")).unwrap_or_default()
+                );
+            }
+            println!("public form example: {}/s/disdukcapil", context.config.base_url);
+        }
+    }
+    Ok(())
+}

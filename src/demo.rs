@@ -1,0 +1,373 @@
+//! `skm demo`: a realistic regency so a newcomer sees full dashboards at once: a dozen units
+//! with services and populations, a user for each role, and a year of varied responses.
+//! Deterministic (a fixed-seed generator), so screenshots and tests are repeatable.
+
+use crate::db::responses::{self, NewResponse};
+use crate::db::units::{self, NewUnit};
+use crate::db::{rtl, users, DbConnection, DbError};
+use crate::domain::names::{Channel, Role, Slug, UnitKind};
+use crate::domain::period::{local_date, Period};
+use crate::password;
+use crate::survey::versions::TemplateVersions;
+use chrono::{Duration, NaiveDate};
+use diesel::Connection;
+
+/// xorshift64*: enough randomness for synthetic answers, no dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// (slug, name, kind, parent slug, services, quality 1–4, yearly population)
+type DemoUnit =
+    (&'static str, &'static str, &'static str, Option<&'static str>, &'static [(&'static str, &'static str)], f64, u32);
+
+const UNITS: [DemoUnit; 12] = [
+    ("kutim", "Pemerintah Kabupaten Kutai Timur", "regency", None, &[], 3.2, 0),
+    (
+        "disdukcapil",
+        "Dinas Kependudukan dan Pencatatan Sipil",
+        "opd",
+        Some("kutim"),
+        &[("ktp-el", "KTP elektronik"), ("kk", "Kartu Keluarga"), ("akta-lahir", "Akta kelahiran")],
+        3.55,
+        24000,
+    ),
+    (
+        "dinkes",
+        "Dinas Kesehatan",
+        "opd",
+        Some("kutim"),
+        &[("izin-praktik", "Izin praktik tenaga kesehatan")],
+        3.1,
+        1500,
+    ),
+    (
+        "puskesmas-sangatta",
+        "Puskesmas Sangatta Utara",
+        "sub_unit",
+        Some("dinkes"),
+        &[("rawat-jalan", "Rawat jalan"), ("imunisasi", "Imunisasi")],
+        3.25,
+        18000,
+    ),
+    (
+        "puskesmas-bengalon",
+        "Puskesmas Bengalon",
+        "sub_unit",
+        Some("dinkes"),
+        &[("rawat-jalan", "Rawat jalan"), ("kia", "Kesehatan ibu dan anak")],
+        2.85,
+        9000,
+    ),
+    (
+        "dpmptsp",
+        "Dinas Penanaman Modal dan PTSP",
+        "opd",
+        Some("kutim"),
+        &[("nib", "Nomor Induk Berusaha"), ("pbg", "Persetujuan Bangunan Gedung")],
+        3.4,
+        6000,
+    ),
+    ("dishub", "Dinas Perhubungan", "opd", Some("kutim"), &[("uji-kir", "Uji KIR kendaraan")], 2.75, 4000),
+    (
+        "dinsos",
+        "Dinas Sosial",
+        "opd",
+        Some("kutim"),
+        &[("dtks", "Data Terpadu Kesejahteraan Sosial"), ("bansos", "Bantuan sosial")],
+        3.0,
+        7000,
+    ),
+    (
+        "bapenda",
+        "Badan Pendapatan Daerah",
+        "opd",
+        Some("kutim"),
+        &[("pbb", "Pajak Bumi dan Bangunan"), ("bphtb", "BPHTB")],
+        3.3,
+        8000,
+    ),
+    (
+        "rsud-kudungga",
+        "RSUD Kudungga",
+        "opd",
+        Some("kutim"),
+        &[("rawat-jalan", "Rawat jalan"), ("igd", "Instalasi Gawat Darurat")],
+        2.95,
+        30000,
+    ),
+    (
+        "kecamatan-sangatta-utara",
+        "Kecamatan Sangatta Utara",
+        "opd",
+        Some("kutim"),
+        &[("surat-pengantar", "Surat pengantar"), ("legalisasi", "Legalisasi dokumen")],
+        3.45,
+        5000,
+    ),
+    (
+        "kecamatan-bengalon",
+        "Kecamatan Bengalon",
+        "opd",
+        Some("kutim"),
+        &[("surat-pengantar", "Surat pengantar")],
+        3.15,
+        3000,
+    ),
+];
+
+const SARAN: [&str; 24] = [
+    "Antrean terlalu lama, mohon ditambah loket.",
+    "Petugas ramah dan membantu, terima kasih.",
+    "Ruang tunggu panas, perlu kipas angin atau AC.",
+    "Informasi persyaratan sebaiknya ditempel di depan kantor.",
+    "Pelayanan cepat, pertahankan.",
+    "Mohon sediakan layanan online agar tidak perlu datang.",
+    "Parkir sempit dan tidak teratur.",
+    "Jam pelayanan sering molor dari jadwal.",
+    "Toilet kurang bersih.",
+    "Sudah bagus, semoga makin baik.",
+    "Perlu kursi tambahan di ruang tunggu.",
+    "Nomor antrean elektronik sering rusak.",
+    "Biaya tidak jelas, mohon dipasang daftar tarif.",
+    "Petugas menjelaskan dengan sabar.",
+    "Website sering tidak bisa dibuka.",
+    "Kotak pengaduan tidak pernah dibuka.",
+    "Proses cepat, hanya setengah jam.",
+    "Mohon petugas tidak bermain HP saat melayani.",
+    "Sediakan air minum untuk warga yang menunggu.",
+    "Pelayanan hari Sabtu akan sangat membantu.",
+    "Formulir terlalu banyak, mohon disederhanakan.",
+    "Akses untuk penyandang disabilitas perlu diperbaiki.",
+    "Terima kasih, sangat puas.",
+    "Informasi lewat WhatsApp akan memudahkan.",
+];
+
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+    pub unit: Option<String>,
+}
+
+pub enum DemoOutcome {
+    Created { accounts: Vec<DemoAccount>, responses: usize },
+    AlreadyPresent,
+}
+
+/// Element offsets: waiting time (U3) and facilities (U8) lag, cost (U4) leads, as in real reports.
+fn element_bias(code: &str) -> f64 {
+    match code {
+        "U3" => -0.35,
+        "U8" => -0.25,
+        "U9" => -0.15,
+        "U4" => 0.35,
+        "U7" => 0.1,
+        _ => 0.0,
+    }
+}
+
+fn score(rng: &mut Rng, quality: f64, code: &str) -> i32 {
+    let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * 1.1;
+    (quality + element_bias(code) + noise).round().clamp(1.0, 4.0) as i32
+}
+
+fn random_password(rng: &mut Rng) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    (0..14).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char).collect()
+}
+
+/// Creates the demo regency unless it is there already. `responses` responses spread over the
+/// 12 months up to `today`.
+pub fn create(
+    conn: &mut DbConnection,
+    versions: &TemplateVersions,
+    default_template: &str,
+    today: NaiveDate,
+    responses_wanted: usize,
+    seed: u64,
+) -> Result<DemoOutcome, DbError> {
+    if units::by_slug(conn, "kutim").is_ok() {
+        return Ok(DemoOutcome::AlreadyPresent);
+    }
+    let (version_id, template) = versions
+        .current(default_template)
+        .ok_or_else(|| DbError::Conflict(format!("unknown template {default_template}")))?;
+    let mut rng = Rng::new(seed);
+    let mut created = Vec::new();
+    for (slug, name, kind, parent, services, quality, population) in UNITS {
+        let parent_id = match parent {
+            Some(p) => Some(units::by_slug(conn, p)?.id),
+            None => None,
+        };
+        let slug = Slug::parse(slug).map_err(|e| DbError::Conflict(e.to_string()))?;
+        let kind: UnitKind =
+            kind.parse().map_err(|e: crate::domain::names::NameError| DbError::Conflict(e.to_string()))?;
+        let emails = vec![format!("kepala.{slug}@demo.kutaitimurkab.go.id")];
+        let unit = units::create(
+            conn,
+            &NewUnit { slug: &slug, name, kind, parent_id, contact_emails: &emails, template_id: None },
+        )?;
+        let mut service_ids = Vec::new();
+        for (s, n) in services {
+            service_ids.push(
+                units::add_service(conn, unit.id, &Slug::parse(s).map_err(|e| DbError::Conflict(e.to_string()))?, n)?
+                    .id,
+            );
+        }
+        if population > 0 {
+            let year = Period::Year { year: chrono::Datelike::year(&today) };
+            units::set_population(conn, unit.id, &year.to_string(), i64::from(population))?;
+            units::set_population(conn, unit.id, &year.previous().to_string(), i64::from(population * 9 / 10))?;
+        }
+        if !service_ids.is_empty() {
+            created.push((unit, service_ids, quality));
+        }
+    }
+
+    let mut accounts = Vec::new();
+    let mut account = |conn: &mut DbConnection,
+                       rng: &mut Rng,
+                       email: String,
+                       name: &str,
+                       role: Role,
+                       unit: Option<(i32, String)>|
+     -> Result<(), DbError> {
+        let secret = random_password(rng);
+        let hash = password::hash(&secret).map_err(|e| DbError::Conflict(e.to_string()))?;
+        let unit_ids: Vec<i32> = unit.iter().map(|(id, _)| *id).collect();
+        users::create(conn, &users::NewUser { email: &email, name, password_hash: &hash, role, unit_ids: &unit_ids })?;
+        accounts.push(DemoAccount { email, password: secret, role, unit: unit.map(|(_, s)| s) });
+        Ok(())
+    };
+    account(conn, &mut rng, "admin@demo.kutaitimurkab.go.id".into(), "Bagian Organisasi", Role::Admin, None)?;
+    let dinkes = units::by_slug(conn, "dinkes")?;
+    account(
+        conn,
+        &mut rng,
+        "kepala.dinkes@demo.kutaitimurkab.go.id".into(),
+        "Kepala Dinas Kesehatan",
+        Role::UnitHead,
+        Some((dinkes.id, dinkes.slug.clone())),
+    )?;
+    let capil = units::by_slug(conn, "disdukcapil")?;
+    account(
+        conn,
+        &mut rng,
+        "kepala.disdukcapil@demo.kutaitimurkab.go.id".into(),
+        "Kepala Disdukcapil",
+        Role::UnitHead,
+        Some((capil.id, capil.slug.clone())),
+    )?;
+    account(
+        conn,
+        &mut rng,
+        "operator.disdukcapil@demo.kutaitimurkab.go.id".into(),
+        "Operator Disdukcapil",
+        Role::Operator,
+        Some((capil.id, capil.slug.clone())),
+    )?;
+
+    let genders = ["L", "P"];
+    let education = ["SD", "SMP", "SMA", "SMA", "SMA", "D1-D3", "D4-S1", "D4-S1", "S2"];
+    let occupation = ["PNS", "SWASTA", "SWASTA", "WIRAUSAHA", "WIRAUSAHA", "PELAJAR", "LAINNYA", "TNI", "POLRI"];
+    let channels = [Channel::Web, Channel::Web, Channel::Web, Channel::Kiosk, Channel::Paper];
+    // busier units get more responses
+    let weights: Vec<u64> = created
+        .iter()
+        .map(|(u, _, _)| u64::from(UNITS.iter().find(|x| x.0 == u.slug).map_or(1000, |x| x.6)).max(1000))
+        .collect();
+    let total_weight: u64 = weights.iter().sum();
+    let mut written = 0;
+    conn.transaction(|conn| {
+        for ((unit, service_ids, quality), weight) in created.iter().zip(&weights) {
+            let count = responses_wanted as u64 * weight / total_weight;
+            for _ in 0..count {
+                let days_ago = rng.below(365) as i64;
+                let date = today - Duration::days(days_ago);
+                // quality drifts up over the year, so trends have a shape
+                let drift = (365 - days_ago) as f64 / 365.0 * 0.2;
+                let mut answers = Vec::with_capacity(template.elements.len());
+                for element in &template.elements {
+                    // about one answer in a hundred is left blank, as on paper
+                    if rng.unit() > 0.01 {
+                        answers.push((element.code.clone(), score(&mut rng, quality + drift, &element.code)));
+                    }
+                }
+                if answers.is_empty() {
+                    continue;
+                }
+                let submitted_at =
+                    date.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(60 + rng.below(8 * 60) as i64);
+                let response = NewResponse {
+                    id: uuid::Uuid::now_v7(),
+                    unit_id: unit.id,
+                    service_id: Some(*rng.pick(service_ids)),
+                    template_version_id: version_id,
+                    channel: *rng.pick(&channels),
+                    submitted_at,
+                    survey_date: date,
+                    gender: (rng.unit() > 0.05).then(|| rng.pick(&genders).to_string()),
+                    age: (rng.unit() > 0.08).then(|| 17 + rng.below(55) as i32),
+                    education: (rng.unit() > 0.1).then(|| rng.pick(&education).to_string()),
+                    occupation: (rng.unit() > 0.1).then(|| rng.pick(&occupation).to_string()),
+                    profile_extra: None,
+                    saran: (rng.unit() < 0.3).then(|| rng.pick(&SARAN).to_string()),
+                    client_hash: None,
+                    answers,
+                };
+                responses::insert(conn, &response)?;
+                written += 1;
+            }
+        }
+        let month = Period::month_of(today).previous();
+        for (code, action, owner, days) in [
+            ("U3", "Menambah satu loket dan nomor antrean elektronik", "Sekretaris Dinas", -10),
+            ("U8", "Memasang kipas angin dan menambah kursi ruang tunggu", "Kasubag Umum", 30),
+        ] {
+            rtl::create(
+                conn,
+                &rtl::NewRtl {
+                    unit_id: capil.id,
+                    period: &month.to_string(),
+                    element_code: code,
+                    action,
+                    owner,
+                    due_date: today + Duration::days(days),
+                    created_by: 1,
+                },
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })?;
+    Ok(DemoOutcome::Created { accounts, responses: written })
+}
+
+/// Today in the deployment's time zone.
+pub fn today(tz: chrono_tz::Tz) -> NaiveDate {
+    local_date(chrono::Utc::now(), tz)
+}

@@ -1,0 +1,102 @@
+//! The responses CSV: the `skm compute` columns (element codes, profile) plus metadata, written
+//! page by page so a year of a busy unit never sits in memory. It round-trips through
+//! `skm compute` and `skm import`.
+
+use crate::db::responses::{export_page, ExportRow};
+use crate::db::{DbConnection, DbError};
+use crate::domain::period::Period;
+use crate::domain::template::Template;
+use std::io::Write;
+
+const PAGE: i64 = 1000;
+
+fn header(template: &Template) -> Vec<String> {
+    let mut columns: Vec<String> =
+        ["id", "unit", "layanan", "channel", "submitted_at", "tanggal"].iter().map(|s| s.to_string()).collect();
+    columns.extend(
+        ["jenis_kelamin", "usia", "pendidikan", "pekerjaan"]
+            .iter()
+            .filter(|c| template.profile_field(c).is_some())
+            .map(|s| s.to_string()),
+    );
+    columns.extend(template.elements.iter().map(|e| e.code.clone()));
+    columns.push("saran".into());
+    columns
+}
+
+fn record(template: &Template, row: &ExportRow) -> Vec<String> {
+    let mut cells = vec![
+        row.id.clone(),
+        row.unit_slug.clone(),
+        row.service_slug.clone().unwrap_or_default(),
+        row.channel.clone(),
+        row.submitted_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        row.survey_date.clone(),
+    ];
+    let profile = [
+        ("jenis_kelamin", row.gender.clone()),
+        ("usia", row.age.map(|a| a.to_string())),
+        ("pendidikan", row.education.clone()),
+        ("pekerjaan", row.occupation.clone()),
+    ];
+    for (code, value) in profile {
+        if template.profile_field(code).is_some() {
+            cells.push(value.unwrap_or_default());
+        }
+    }
+    for element in &template.elements {
+        cells
+            .push(row.answers.iter().find(|(c, _)| *c == element.code).map(|(_, s)| s.to_string()).unwrap_or_default());
+    }
+    cells.push(row.saran.clone().unwrap_or_default());
+    cells
+}
+
+/// Writes every response of the units in the period; returns how many.
+pub fn write(
+    conn: &mut DbConnection,
+    template: &Template,
+    version_ids: &[i32],
+    unit_ids: &[i32],
+    period: Period,
+    out: impl Write,
+) -> Result<u64, ExportError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(header(template))?;
+    let (mut after, mut count) = (None::<String>, 0u64);
+    loop {
+        let page = export_page(
+            conn,
+            unit_ids,
+            version_ids,
+            period.first_day(),
+            period.end_exclusive(),
+            after.as_deref(),
+            PAGE,
+        )?;
+        for row in &page {
+            writer.write_record(record(template, row))?;
+        }
+        count += page.len() as u64;
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    writer.flush().map_err(|e| ExportError::Write(e.to_string()))?;
+    Ok(count)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot write the CSV: {0}")]
+    Write(String),
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(err: csv::Error) -> Self {
+        ExportError::Write(err.to_string())
+    }
+}

@@ -1,0 +1,211 @@
+//! Dashboards, the index API and role scopes over HTTP on every backend, the aggregator against
+//! `skm compute` on its own CSV export, and screenshots of both dashboards.
+
+mod common;
+
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+use common::{backends, hidden, samples_dir, tool_available, TestApp};
+use serde_json::Value;
+use skm::aggregator::{self, Selection};
+use skm::catalog::Catalog;
+use skm::db::{templates, units};
+use skm::demo::{self, DemoAccount, DemoOutcome};
+use skm::domain::ikm;
+use skm::domain::names::Role;
+use skm::domain::period::Period;
+use skm::import::csv;
+use skm::survey::versions::TemplateVersions;
+
+fn seed_demo(app: &TestApp, responses: usize) -> Vec<DemoAccount> {
+    let mut conn = app.conn();
+    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+    match demo::create(
+        &mut conn,
+        &versions,
+        "permenpanrb-14-2017",
+        demo::today(chrono_tz::Asia::Makassar),
+        responses,
+        7,
+    )
+    .expect("demo")
+    {
+        DemoOutcome::Created { accounts, .. } => accounts,
+        DemoOutcome::AlreadyPresent => panic!("fresh database"),
+    }
+}
+
+fn login(app: &TestApp, accounts: &[DemoAccount], role: Role, unit: Option<&str>) -> String {
+    let account = accounts.iter().find(|a| a.role == role && a.unit.as_deref() == unit).expect("demo account");
+    app.login(&account.email, &account.password).expect("signed in")
+}
+
+fn year_to_date() -> String {
+    let today = demo::today(chrono_tz::Asia::Makassar);
+    Period::Range { from: today - chrono::Duration::days(364), to: today }.to_string()
+}
+
+#[test]
+fn dashboards_show_the_index_and_respect_unit_scope() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed_demo(&app, 1500);
+        let period = year_to_date();
+        let admin = login(&app, &accounts, Role::Admin, None);
+        let regency = app.get_as(&admin, &format!("/dasbor?period={period}"));
+        assert_eq!(regency.status, 200, "{}", database.name);
+        for text in [
+            "Dinas Kependudukan dan Pencatatan Sipil",
+            "Indeks kabupaten (gabungan semua responden)",
+            "Rata-rata indeks unit (tanpa bobot)",
+            "<svg",
+        ] {
+            assert!(regency.body.contains(text), "{}: regency page lacks {text}", database.name);
+        }
+        let unit = app.get_as(&admin, &format!("/dasbor/unit/disdukcapil?period={period}"));
+        assert_eq!(unit.status, 200);
+        for text in [
+            "NIK <strong>",
+            "Mutu <strong>",
+            "Selang kepercayaan 95%",
+            "NIK per unsur",
+            "12 bulan terakhir",
+            "Jenis kelamin",
+            "Rencana tindak lanjut",
+            "Menambah satu loket",
+        ] {
+            assert!(unit.body.contains(text), "{}: unit page lacks {text}", database.name);
+        }
+        let searched = app.get_as(&admin, &format!("/dasbor/unit/disdukcapil?period={period}&q=antrean"));
+        let items: Vec<&str> = searched.body.split("<li><span class=\"hint\">").skip(1).collect();
+        assert!(
+            !items.is_empty() && items.iter().all(|i| i.to_lowercase().contains("antrean")),
+            "search filters saran"
+        );
+        assert_eq!(app.get_as(&admin, "/dasbor?period=bogus").status, 400);
+
+        // the index API equals the aggregator
+        let api = app.get_as(&admin, &format!("/api/v1/units/disdukcapil/index?period={period}"));
+        assert_eq!(api.status, 200, "{}", api.body);
+        let json: Value = serde_json::from_str(&api.body).expect("json");
+        let expected = {
+            let mut conn = app.conn();
+            let versions =
+                TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+            let u = units::by_slug(&mut conn, "disdukcapil").expect("unit");
+            let selection =
+                Selection { period: period.parse().expect("period"), with_subunits: false, service_id: None };
+            aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", &u, &selection).expect("index")
+        };
+        assert_eq!(json["index"]["nik"].as_f64(), expected.result.index.map(|v| v.to_f64()));
+        assert_eq!(json["index"]["responses"].as_u64(), Some(expected.result.responses));
+        assert_eq!(json["required_sample"].as_u64(), expected.required_sample);
+
+        // a unit head sees their unit and its sub-units, and nothing else: 404 everywhere
+        let head = login(&app, &accounts, Role::UnitHead, Some("dinkes"));
+        assert_eq!(app.get_as(&head, &format!("/dasbor/unit/puskesmas-sangatta?period={period}")).status, 200);
+        assert_eq!(app.get_as(&head, &format!("/dasbor/unit/dinkes?period={period}&sub=1")).status, 200);
+        let csrf = hidden(&app.get_as(&head, "/dasbor").body, "csrf");
+        let rtl = |unit: &str| {
+            vec![
+                ("csrf".to_string(), csrf.clone()),
+                ("element".to_string(), "U3".to_string()),
+                ("period".to_string(), "2026-10".to_string()),
+                ("action".to_string(), format!("Tindakan {unit}")),
+                ("owner".to_string(), "Kasubag".to_string()),
+                ("due".to_string(), "2026-12-31".to_string()),
+            ]
+        };
+        for path in [
+            format!("/dasbor/unit/disdukcapil?period={period}"),
+            format!("/api/v1/units/disdukcapil/index?period={period}"),
+            "/operator/dinkes/kertas".to_string(),
+            "/operator/dinkes/poster.pdf".to_string(),
+            "/operator/dinkes/impor".to_string(),
+            "/admin".to_string(),
+        ] {
+            assert_eq!(app.get_as(&head, &path).status, 404, "{}: unit head on {path}", database.name);
+        }
+        assert_eq!(app.post_form_as(&head, "/dasbor/unit/disdukcapil/rtl", &rtl("disdukcapil")).status, 404);
+        assert_eq!(
+            app.post_form_as(&head, "/admin/unit", &[("csrf".into(), csrf.clone()), ("slug".into(), "x".into())])
+                .status,
+            404
+        );
+        let mut no_csrf = rtl("dinkes");
+        no_csrf[0].1 = "forged".into();
+        assert_eq!(app.post_form_as(&head, "/dasbor/unit/dinkes/rtl", &no_csrf).status, 403, "CSRF");
+        let added = app.post_form_as(&head, "/dasbor/unit/dinkes/rtl", &rtl("dinkes"));
+        assert_eq!(added.status, 303, "{}", added.body);
+        assert!(app.get_as(&head, "/dasbor/unit/dinkes").body.contains("Tindakan dinkes"));
+
+        // operators enter data; dashboards are not theirs
+        let operator = login(&app, &accounts, Role::Operator, Some("disdukcapil"));
+        assert_eq!(app.get_as(&operator, &format!("/dasbor/unit/disdukcapil?period={period}")).status, 404);
+        assert_eq!(app.get_as(&operator, "/api/v1/units/disdukcapil/index?period=2026").status, 404);
+        assert_eq!(app.get_as(&operator, "/operator/disdukcapil/kertas").status, 200);
+        assert_eq!(app.get_as(&operator, "/operator/dinkes/kertas").status, 404);
+        assert_eq!(app.get_with("/dasbor", &[]).status, 303, "login required");
+    }
+}
+
+#[test]
+fn the_aggregator_equals_skm_compute_on_its_own_export() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        seed_demo(&app, 3000);
+        let mut conn = app.conn();
+        let catalog = Catalog::load(None).expect("templates");
+        let versions = TemplateVersions::register(&mut conn, &catalog).expect("versions");
+        let template = catalog.get("permenpanrb-14-2017").expect("template");
+        let period: Period = year_to_date().parse().expect("period");
+        for slug in ["disdukcapil", "puskesmas-bengalon", "dishub"] {
+            let unit = units::by_slug(&mut conn, slug).expect("unit");
+            let version_ids = templates::version_ids(&mut conn, &template.id).expect("versions");
+            let mut exported = Vec::new();
+            let count =
+                skm::reports::csv_export::write(&mut conn, &template, &version_ids, &[unit.id], period, &mut exported)
+                    .expect("export");
+            assert!(count > 50, "{slug}: {count} responses");
+            let rows = csv::parse(&template, exported.as_slice()).expect("the export parses as compute input");
+            assert!(
+                rows.iter().any(|r| r.scores.iter().any(Option::is_none)),
+                "{slug}: the data has unanswered elements"
+            );
+            let from_csv = ikm::compute(&template, &csv::tally(&template, &rows), None);
+            let selection = Selection { period, with_subunits: false, service_id: None };
+            let from_db =
+                aggregator::unit_index(&mut conn, &versions, &template.id, &unit, &selection).expect("index").result;
+            assert_eq!(from_db.index_exact, from_csv.index_exact, "{}: {slug}", database.name);
+            assert_eq!(from_db.elements, from_csv.elements, "{}: {slug}", database.name);
+            assert_eq!(from_db.lowest, from_csv.lowest);
+            assert_eq!(from_db.responses, count);
+        }
+    }
+}
+
+#[test]
+fn both_dashboards_as_a_person_sees_them() {
+    if !tool_available("chromium") || !tool_available("chromedriver") {
+        return;
+    }
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    let accounts = seed_demo(&app, 2000);
+    let admin = accounts.iter().find(|a| a.role == Role::Admin).expect("admin");
+    let browser = webdriver::Browser::start(1280, 900);
+    browser.open(&app.url("/masuk"));
+    browser.type_into("input[name=email]", &admin.email);
+    browser.type_into("input[name=password]", &admin.password);
+    browser.click("button[type=submit]");
+    browser.wait_for_url("/dasbor");
+    let period = year_to_date();
+    browser.open(&app.url(&format!("/dasbor?period={period}")));
+    browser.wait_for_text("Indeks kabupaten");
+    browser.screenshot(&samples_dir().join("dashboard-regency.png"));
+    browser.open(&app.url(&format!("/dasbor/unit/disdukcapil?period={period}")));
+    browser.wait_for_text("NIK per unsur");
+    browser.screenshot(&samples_dir().join("dashboard-unit.png"));
+    browser.screenshot_viewport(&samples_dir().join("dashboard-unit-top.png"));
+}
