@@ -41,6 +41,9 @@ pub enum Command {
     },
     /// Apply pending database migrations
     Migrate,
+    /// Recompute the daily totals the aggregator reads from the stored responses (after a bulk
+    /// load or a manual repair)
+    RebuildTotals,
     /// Manage service units (regency → OPD → sub-unit)
     #[command(subcommand)]
     Unit(admin::UnitCommand),
@@ -131,6 +134,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             for version in applied {
                 println!("applied migration {version}");
             }
+            Ok(())
+        }
+        Command::RebuildTotals => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            db::totals::rebuild(&mut conn)?;
+            println!("daily totals rebuilt");
             Ok(())
         }
         Command::Unit(command) => admin::unit(&context, command),

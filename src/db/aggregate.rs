@@ -1,15 +1,16 @@
 //! Aggregation in SQL: sums and counts per element, grouped by unit or service, for one date
-//! range. The arithmetic on those totals happens in `domain::ikm`.
+//! range, read from the daily totals (`db::totals`). The arithmetic on those totals happens in
+//! `domain::ikm`.
 
-use super::schema::{answers, responses};
+use super::schema::responses;
 use super::{DbConnection, DbError};
 use crate::domain::ikm::{ElementTally, Tally};
 use crate::domain::interval::Dispersion;
 use crate::domain::period::Period;
 use crate::domain::template::Template;
-use diesel::dsl::{count, count_star, sql, sum};
+use diesel::dsl::{count_star, sql, sum};
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Integer, Nullable};
+use diesel::sql_types::{Integer, Nullable};
 use std::collections::BTreeMap;
 
 /// Which responses to total.
@@ -71,103 +72,118 @@ macro_rules! scoped {
     }};
 }
 
-type ElementRow = (Option<i32>, String, Option<i64>, i64);
-type ResponseRow = (Option<i32>, i64, Option<f64>, Option<f64>);
+macro_rules! daily {
+    ($query:expr, $table:ident, $scope:expr) => {{
+        let (from, to) = ($scope.period.first_day().to_string(), $scope.period.end_exclusive().to_string());
+        let mut query = $query
+            .filter($table::unit_id.eq_any($scope.unit_ids))
+            .filter($table::template_version_id.eq_any($scope.template_version_ids))
+            .filter($table::survey_date.ge(from))
+            .filter($table::survey_date.lt(to))
+            .into_boxed::<super::MultiBackend>();
+        if let Some(service_id) = $scope.service_id {
+            query = query.filter($table::service_id.eq(service_id));
+        }
+        query
+    }};
+}
+
+type ElementRow = (Option<i32>, String, Option<i64>, Option<i64>);
+type ResponseRow = (Option<i32>, Option<i64>, Option<f64>, Option<f64>);
 
 fn no_key() -> diesel::expression::SqlLiteral<Nullable<Integer>> {
     sql::<Nullable<Integer>>("NULL")
 }
 
-// Per-response mean scores for the interval; a statistical estimate, so floats are fine here.
-fn mean() -> diesel::expression::SqlLiteral<Nullable<Double>> {
-    sql::<Nullable<Double>>("SUM(CAST(responses.score_sum AS DOUBLE PRECISION) / responses.score_count)")
-}
-
-fn mean_squared() -> diesel::expression::SqlLiteral<Nullable<Double>> {
-    sql::<Nullable<Double>>(
-        "SUM(CAST(responses.score_sum AS DOUBLE PRECISION) * responses.score_sum \
-         / (CAST(responses.score_count AS DOUBLE PRECISION) * responses.score_count))",
-    )
-}
-
-/// Sums and counts per element and group, computed by the database.
+/// Sums and counts per element and group, computed by the database from the daily totals.
 pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Result<Vec<GroupTotals>, DbError> {
-    let joined = answers::table.inner_join(responses::table);
+    use super::schema::daily_element_totals as e;
+    use super::schema::daily_response_totals as r;
     let element_rows: Vec<ElementRow> = match grouping {
-        Grouping::All => scoped!(
-            joined.group_by(answers::element_code).select((
+        Grouping::All => daily!(
+            e::table.group_by(e::element_code).select((
                 no_key(),
-                answers::element_code,
-                sum(answers::score),
-                count(answers::score)
+                e::element_code,
+                sum(e::score_sum),
+                sum(e::answer_count)
             )),
+            e,
             scope
         )
         .load(conn)?,
-        Grouping::Unit => scoped!(
-            joined.group_by((responses::unit_id, answers::element_code)).select((
-                responses::unit_id.nullable(),
-                answers::element_code,
-                sum(answers::score),
-                count(answers::score)
+        Grouping::Unit => daily!(
+            e::table.group_by((e::unit_id, e::element_code)).select((
+                e::unit_id.nullable(),
+                e::element_code,
+                sum(e::score_sum),
+                sum(e::answer_count)
             )),
+            e,
             scope
         )
         .load(conn)?,
-        Grouping::Service => scoped!(
-            joined.group_by((responses::service_id, answers::element_code)).select((
-                responses::service_id,
-                answers::element_code,
-                sum(answers::score),
-                count(answers::score)
+        Grouping::Service => daily!(
+            e::table.group_by((e::service_id, e::element_code)).select((
+                e::service_id.nullable(),
+                e::element_code,
+                sum(e::score_sum),
+                sum(e::answer_count)
             )),
+            e,
             scope
         )
         .load(conn)?,
     };
-    let answered = responses::score_count.gt(0);
     let response_rows: Vec<ResponseRow> = match grouping {
         Grouping::All => {
-            scoped!(responses::table.filter(answered).select((no_key(), count_star(), mean(), mean_squared())), scope)
+            daily!(r::table.select((no_key(), sum(r::responses), sum(r::mean_sum), sum(r::mean_square_sum))), r, scope)
                 .load(conn)?
         }
-        Grouping::Unit => scoped!(
-            responses::table.filter(answered).group_by(responses::unit_id).select((
-                responses::unit_id.nullable(),
-                count_star(),
-                mean(),
-                mean_squared()
+        Grouping::Unit => daily!(
+            r::table.group_by(r::unit_id).select((
+                r::unit_id.nullable(),
+                sum(r::responses),
+                sum(r::mean_sum),
+                sum(r::mean_square_sum)
             )),
+            r,
             scope
         )
         .load(conn)?,
-        Grouping::Service => scoped!(
-            responses::table.filter(answered).group_by(responses::service_id).select((
-                responses::service_id,
-                count_star(),
-                mean(),
-                mean_squared()
+        Grouping::Service => daily!(
+            r::table.group_by(r::service_id).select((
+                r::service_id.nullable(),
+                sum(r::responses),
+                sum(r::mean_sum),
+                sum(r::mean_square_sum)
             )),
+            r,
             scope
         )
         .load(conn)?,
     };
+    // In the daily tables service 0 stands for "no service".
+    let key = |k: Option<i32>| if grouping == Grouping::Service { k.filter(|id| *id != 0) } else { k };
 
     let mut groups: BTreeMap<Option<i32>, GroupTotals> = BTreeMap::new();
-    for (key, responses, mean_sum, squares) in response_rows {
+    for (raw, responses, mean_sum, squares) in response_rows {
+        let responses = responses.unwrap_or(0).max(0) as u64;
         if responses == 0 {
             continue;
         }
+        let key = key(raw);
         let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
-        group.responses = responses as u64;
+        group.responses = responses;
         group.dispersion =
-            Dispersion { n: responses as u64, sum: mean_sum.unwrap_or(0.0), sum_squares: squares.unwrap_or(0.0) };
+            Dispersion { n: responses, sum: mean_sum.unwrap_or(0.0), sum_squares: squares.unwrap_or(0.0) };
     }
-    for (key, code, total, answered) in element_rows {
+    for (raw, code, total, answered) in element_rows {
+        let key = key(raw);
         let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
-        group
-            .elements
-            .insert(code, ElementTally { sum: total.unwrap_or(0).max(0) as u64, count: answered.max(0) as u64 });
+        group.elements.insert(
+            code,
+            ElementTally { sum: total.unwrap_or(0).max(0) as u64, count: answered.unwrap_or(0).max(0) as u64 },
+        );
     }
     Ok(groups.into_values().collect())
 }

@@ -9,6 +9,7 @@ pub mod schema;
 pub mod secrets;
 pub mod templates;
 pub mod tickets;
+pub mod totals;
 pub mod units;
 pub mod users;
 

@@ -163,6 +163,14 @@ fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> 
                 .values((answers::response_id.eq(&id), answers::element_code.eq(code), answers::score.eq(score)))
                 .execute(conn)?;
         }
+        let survey_date = response.survey_date.to_string();
+        let day = super::totals::Day {
+            unit_id: response.unit_id,
+            survey_date: &survey_date,
+            template_version_id: response.template_version_id,
+            service_id: response.service_id.unwrap_or(0),
+        };
+        super::totals::add(conn, &day, &response.answers)?;
         Ok(())
     }
 }

@@ -76,6 +76,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    daily_element_totals (unit_id, survey_date, template_version_id, service_id, element_code) {
+        unit_id -> Integer,
+        survey_date -> Text,
+        template_version_id -> Integer,
+        service_id -> Integer,
+        element_code -> Text,
+        score_sum -> Integer,
+        answer_count -> Integer,
+    }
+}
+
+diesel::table! {
+    daily_response_totals (unit_id, survey_date, template_version_id, service_id) {
+        unit_id -> Integer,
+        survey_date -> Text,
+        template_version_id -> Integer,
+        service_id -> Integer,
+        responses -> Integer,
+        mean_sum -> Double,
+        mean_square_sum -> Double,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         email -> Text,
@@ -182,6 +206,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     rtl_actions,
     email_log,
     audit_log,
+);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    daily_element_totals::unit_id,
+    daily_element_totals::service_id,
+    daily_element_totals::element_code,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

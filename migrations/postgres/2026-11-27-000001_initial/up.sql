@@ -74,6 +74,33 @@ CREATE TABLE answers (
     PRIMARY KEY (response_id, element_code)
 );
 
+-- Per unit, day, template version, service and element: the sums and counts the aggregator
+-- needs, maintained in the same transaction as each response (service_id 0 = no service), so
+-- a year of a regency is read from thousands of rows instead of millions.
+CREATE TABLE daily_element_totals (
+    unit_id INTEGER NOT NULL,
+    survey_date TEXT NOT NULL,
+    template_version_id INTEGER NOT NULL,
+    service_id INTEGER NOT NULL,
+    element_code TEXT NOT NULL,
+    score_sum INTEGER NOT NULL,
+    answer_count INTEGER NOT NULL,
+    PRIMARY KEY (unit_id, survey_date, template_version_id, service_id, element_code)
+);
+
+-- Per unit, day, template version and service: responses and the sums of their mean scores
+-- (and squares) for the interval.
+CREATE TABLE daily_response_totals (
+    unit_id INTEGER NOT NULL,
+    survey_date TEXT NOT NULL,
+    template_version_id INTEGER NOT NULL,
+    service_id INTEGER NOT NULL,
+    responses INTEGER NOT NULL,
+    mean_sum DOUBLE PRECISION NOT NULL,
+    mean_square_sum DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (unit_id, survey_date, template_version_id, service_id)
+);
+
 CREATE TABLE users (
     id SERIAL PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,

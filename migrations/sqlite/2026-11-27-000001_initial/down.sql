@@ -6,6 +6,8 @@ DROP TABLE email_log;
 DROP TABLE rtl_actions;
 DROP TABLE user_units;
 DROP TABLE users;
+DROP TABLE daily_response_totals;
+DROP TABLE daily_element_totals;
 DROP TABLE answers;
 DROP TABLE responses;
 DROP TABLE template_versions;
