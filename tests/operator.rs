@@ -199,3 +199,122 @@ fn another_units_pages_are_404() {
         assert_eq!(count(&app, "paper"), 0);
     }
 }
+
+#[test]
+fn changing_the_password_ends_other_sessions() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        seed_unit_and_user(&app, "disdukcapil", "kepala@kutaitimurkab.go.id", Role::UnitHead);
+        let first = app.login("kepala@kutaitimurkab.go.id", PASSWORD).expect("signed in");
+        let second = app.login("kepala@kutaitimurkab.go.id", PASSWORD).expect("signed in elsewhere");
+        let csrf = hidden(&app.get_as(&first, "/akun/sandi").body, "csrf");
+        let form = |current: &str, new: &str, repeat: &str| {
+            vec![
+                ("csrf".to_string(), csrf.clone()),
+                ("current".into(), current.into()),
+                ("new".into(), new.into()),
+                ("repeat".into(), repeat.into()),
+            ]
+        };
+        assert_eq!(
+            app.post_form_as(
+                &first,
+                "/akun/sandi",
+                &form("salah-sekali-123", "sandi-baru-yang-panjang", "sandi-baru-yang-panjang")
+            )
+            .status,
+            422
+        );
+        assert_eq!(
+            app.post_form_as(&first, "/akun/sandi", &form(PASSWORD, "sandi-baru-yang-panjang", "lain")).status,
+            422
+        );
+        assert_eq!(app.post_form_as(&first, "/akun/sandi", &form(PASSWORD, "pendek", "pendek")).status, 422);
+        let changed = app.post_form_as(
+            &first,
+            "/akun/sandi",
+            &form(PASSWORD, "sandi-baru-yang-panjang", "sandi-baru-yang-panjang"),
+        );
+        assert_eq!(changed.status, 303, "{}", database.name);
+        let renewed =
+            changed.header("set-cookie").and_then(|c| c.split(';').next()).expect("a fresh cookie").to_string();
+        assert_eq!(app.get_as(&renewed, "/akun/sandi?diganti=1").status, 200, "this browser stays signed in");
+        assert_eq!(app.get_as(&second, "/dasbor").status, 303, "the other session ended");
+        assert_eq!(app.get_as(&first, "/dasbor").status, 303, "the old cookie ended");
+        assert!(app.login("kepala@kutaitimurkab.go.id", PASSWORD).is_err());
+        assert!(app.login("kepala@kutaitimurkab.go.id", "sandi-baru-yang-panjang").is_ok());
+    }
+}
+
+#[test]
+fn admins_manage_units_services_populations_templates_and_users() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        seed_unit_and_user(&app, "kutim", "admin@kutaitimurkab.go.id", Role::Admin);
+        seed_unit_and_user(&app, "dinsos", "op@dinsos.go.id", Role::Operator);
+        let admin = app.login("admin@kutaitimurkab.go.id", PASSWORD).expect("admin");
+        let page = app.get_as(&admin, "/admin");
+        assert_eq!(page.status, 200);
+        let csrf = hidden(&page.body, "csrf");
+        let post = |action: &str, pairs: &[(&str, &str)]| {
+            let mut fields: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            fields.push(("csrf".into(), csrf.clone()));
+            app.post_form_as(&admin, &format!("/admin/{action}"), &fields)
+        };
+        assert_eq!(
+            post(
+                "unit",
+                &[
+                    ("slug", "dishub"),
+                    ("name", "Dinas Perhubungan"),
+                    ("kind", "opd"),
+                    ("parent", "kutim"),
+                    ("emails", "kadis@dishub.go.id")
+                ]
+            )
+            .status,
+            303
+        );
+        assert_eq!(post("service", &[("unit", "dishub"), ("slug", "uji-kir"), ("name", "Uji KIR")]).status, 303);
+        assert_eq!(post("population", &[("unit", "dishub"), ("period", "2026"), ("count", "4000")]).status, 303);
+        assert_eq!(post("template", &[("unit", "dishub"), ("template", "kepmenpan-25-2004")]).status, 303);
+        assert_eq!(
+            post(
+                "user",
+                &[
+                    ("email", "kepala@dishub.go.id"),
+                    ("name", "Kadis"),
+                    ("role", "unit_head"),
+                    ("unit", "dishub"),
+                    ("password", "sandi-awal-panjang")
+                ]
+            )
+            .status,
+            303
+        );
+        let page = app.get_as(&admin, "/admin").body;
+        for text in ["Dinas Perhubungan", "Uji KIR", "2026: 4000", "kepmenpan-25-2004", "kepala@dishub.go.id"] {
+            assert!(page.contains(text), "{}: admin page lacks {text}", database.name);
+        }
+        // the new unit's public form now asks the 14 KepMenPAN questions
+        let (_, form) = app.get("/s/dishub");
+        assert!(form.contains("<legend>14. "), "template switched");
+        // bad input is shown, not stored; a duplicate is a clear message
+        let bad = post("unit", &[("slug", "Bad Slug"), ("name", "x"), ("kind", "opd")]);
+        assert!(bad.status == 422 && bad.body.contains("slug"), "{}", bad.body);
+        let dup = post("unit", &[("slug", "dishub"), ("name", "Lagi"), ("kind", "opd")]);
+        assert!(dup.status == 422 && dup.body.contains("already exists"), "{}", dup.body);
+        assert_eq!(
+            post(
+                "user",
+                &[("email", "x@y.go.id"), ("name", "X"), ("role", "operator"), ("password", "sandi-awal-panjang")]
+            )
+            .status,
+            422
+        );
+        assert_eq!(app.post_form_as(&admin, "/admin/unit", &[("slug".into(), "x".into())]).status, 403, "CSRF");
+        // not for anyone else
+        let operator = app.login("op@dinsos.go.id", PASSWORD).expect("operator");
+        assert_eq!(app.get_as(&operator, "/admin").status, 404);
+    }
+}
