@@ -54,15 +54,18 @@ pub fn template_of(
     Ok((template, templates::version_ids(conn, id)?))
 }
 
+/// The population of the units together; unknown unless every unit has a figure (a partial sum
+/// would understate the required sample).
 fn population(conn: &mut DbConnection, unit_ids: &[i32], period: &Period) -> Result<Option<u64>, DbError> {
-    let mut total = None;
+    let mut total = 0;
     for id in unit_ids {
         let recorded: HashMap<String, i64> = units::populations(conn, *id)?.into_iter().collect();
-        if let Some(n) = population_for(period, &recorded) {
-            total = Some(total.unwrap_or(0) + n);
+        match population_for(period, &recorded) {
+            Some(n) => total += n,
+            None => return Ok(None),
         }
     }
-    Ok(total)
+    Ok(Some(total))
 }
 
 fn change(now: &IndexResult, before: &IndexResult) -> Option<Rounded> {

@@ -24,10 +24,14 @@ pub struct Config {
     pub burst_threshold: u32,
     pub burst_window_minutes: u32,
     pub kiosk_reset_seconds: u32,
+    /// reverse proxies whose X-Forwarded-For is believed
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// PNG logo for report covers
+    pub logo: Option<PathBuf>,
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 15] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 17] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -53,6 +57,8 @@ pub const SETTINGS: [(&str, &str, &str, &str); 15] = [
     ),
     ("burst_window_minutes", "SKM_BURST_WINDOW_MINUTES", "10", "the time window of a burst"),
     ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
+    ("trusted_proxies", "SKM_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
+    ("logo", "SKM_LOGO", "", "PNG logo on report covers"),
 ];
 
 /// Environment variables that start with `SKM_` but are not settings.
@@ -173,6 +179,23 @@ impl Config {
         let burst_threshold = small("burst_threshold", 3, 0)?;
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
         let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
+        let logo = match take("logo") {
+            None => None,
+            Some(v) if Path::new(&v.text).is_file() && v.text.to_ascii_lowercase().ends_with(".png") => {
+                Some(PathBuf::from(v.text))
+            }
+            Some(v) => return Err(invalid(&v, "logo", format!("'{}' is not a PNG file", v.text))),
+        };
+        let trusted_proxies = match take("trusted_proxies") {
+            None => Vec::new(),
+            Some(v) => v
+                .text
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse().map_err(|_| invalid(&v, "trusted_proxies", format!("'{a}' is not an IP address"))))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         Ok(Config {
             database_url,
             listen,
@@ -189,6 +212,8 @@ impl Config {
             burst_threshold,
             burst_window_minutes,
             kiosk_reset_seconds,
+            trusted_proxies,
+            logo,
         })
     }
 }

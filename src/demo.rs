@@ -196,9 +196,11 @@ fn score(rng: &mut Rng, quality: f64, code: &str) -> i32 {
     (quality + element_bias(code) + noise).round().clamp(1.0, 4.0) as i32
 }
 
-fn random_password(rng: &mut Rng) -> String {
+/// From the operating system's randomness, not the demo's fixed seed: a demo's admin password
+/// must not be computable from the source.
+fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    (0..14).map(|_| ALPHABET[rng.below(ALPHABET.len() as u64) as usize] as char).collect()
+    uuid::Uuid::new_v4().as_bytes()[..14].iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
 /// Creates the demo regency unless it is there already. `responses` responses spread over the
@@ -251,24 +253,22 @@ pub fn create(
 
     let mut accounts = Vec::new();
     let mut account = |conn: &mut DbConnection,
-                       rng: &mut Rng,
                        email: String,
                        name: &str,
                        role: Role,
                        unit: Option<(i32, String)>|
      -> Result<(), DbError> {
-        let secret = random_password(rng);
+        let secret = random_password();
         let hash = password::hash(&secret).map_err(|e| DbError::Conflict(e.to_string()))?;
         let unit_ids: Vec<i32> = unit.iter().map(|(id, _)| *id).collect();
         users::create(conn, &users::NewUser { email: &email, name, password_hash: &hash, role, unit_ids: &unit_ids })?;
         accounts.push(DemoAccount { email, password: secret, role, unit: unit.map(|(_, s)| s) });
         Ok(())
     };
-    account(conn, &mut rng, "admin@demo.kutaitimurkab.go.id".into(), "Bagian Organisasi", Role::Admin, None)?;
+    account(conn, "admin@demo.kutaitimurkab.go.id".into(), "Bagian Organisasi", Role::Admin, None)?;
     let dinkes = units::by_slug(conn, "dinkes")?;
     account(
         conn,
-        &mut rng,
         "kepala.dinkes@demo.kutaitimurkab.go.id".into(),
         "Kepala Dinas Kesehatan",
         Role::UnitHead,
@@ -277,7 +277,6 @@ pub fn create(
     let capil = units::by_slug(conn, "disdukcapil")?;
     account(
         conn,
-        &mut rng,
         "kepala.disdukcapil@demo.kutaitimurkab.go.id".into(),
         "Kepala Disdukcapil",
         Role::UnitHead,
@@ -285,7 +284,6 @@ pub fn create(
     )?;
     account(
         conn,
-        &mut rng,
         "operator.disdukcapil@demo.kutaitimurkab.go.id".into(),
         "Operator Disdukcapil",
         Role::Operator,

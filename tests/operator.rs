@@ -173,6 +173,16 @@ fn xlsx_imports_like_csv() {
     assert_eq!(reply.status, 422);
     assert!(reply.body.contains("<td>3</td><td>U5</td>"), "{}", reply.body);
     assert_eq!(count(&app, "import"), 0);
+
+    // a tiny file naming the last cell of the grid is refused without allocating the grid
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "U1").expect("cell");
+    sheet.write_number(1_048_575, 16_383, 4.0).expect("cell");
+    let bytes = book.save_to_buffer().expect("xlsx");
+    let reply = app.post_file_as(&cookie, "/operator/disdukcapil/impor", &[("csrf", &csrf)], "besar.xlsx", &bytes);
+    assert_eq!(reply.status, 422);
+    assert!(reply.body.contains("split the file"), "{}", reply.body);
 }
 
 #[test]

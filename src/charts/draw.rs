@@ -194,11 +194,8 @@ fn horizontal<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) ->
             [(bars.range.0, y + 0.2), (*v, y + 0.8)],
             if low { LOW.filled() } else { BAR.filled() },
         )))?;
-        let label = if bars.range.1 <= 100.0 && bars.range.0 >= 0.0 && bars.bands.is_empty() && v.fract() == 0.0 {
-            format!("{v:.0}")
-        } else {
-            format!("{v:.2}")
-        };
+        // counts are whole numbers; indices keep two decimals
+        let label = if bars.bands.is_empty() && v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") };
         chart.draw_series(std::iter::once(Text::new(
             label,
             (*v, y + 0.75),

@@ -39,7 +39,8 @@ pub fn svg(spec: &ChartSpec) -> Result<String, ChartError> {
     Ok(out)
 }
 
-pub fn png(spec: &ChartSpec) -> Result<Vec<u8>, ChartError> {
+/// The chart as RGB pixels (for PDF pages).
+pub fn bitmap(spec: &ChartSpec) -> Result<(u32, u32, Vec<u8>), ChartError> {
     register_fonts();
     let (w, h) = spec.size();
     let mut pixels = vec![255u8; (w * h * 3) as usize];
@@ -48,6 +49,11 @@ pub fn png(spec: &ChartSpec) -> Result<Vec<u8>, ChartError> {
         draw::draw(&root, spec).map_err(|e| ChartError::Draw(e.to_string()))?;
         root.present().map_err(|e| ChartError::Draw(e.to_string()))?;
     }
+    Ok((w, h, pixels))
+}
+
+pub fn png(spec: &ChartSpec) -> Result<Vec<u8>, ChartError> {
+    let (w, h, pixels) = bitmap(spec)?;
     let mut out = Vec::new();
     {
         let mut encoder = ::png::Encoder::new(&mut out, w, h);

@@ -5,6 +5,7 @@ mod compute;
 mod demo;
 mod import;
 mod qr;
+mod report;
 mod serve;
 
 use crate::catalog::{Catalog, CatalogError};
@@ -60,6 +61,8 @@ pub enum Command {
     Templates,
     /// Import a CSV or XLSX of responses into a unit (all rows or none)
     Import(import::ImportArgs),
+    /// Write the official report of a unit and period (PDF, XLSX or CSV)
+    Report(report::ReportArgs),
     /// Write a unit's A4 QR poster (PDF, SVG or PNG)
     Qr(qr::QrArgs),
     /// Compute the index (SPEC §3) of a CSV of responses
@@ -156,6 +159,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compute(args) => compute::run(&context, args),
         Command::Import(args) => import::run(&context, args),
         Command::Qr(args) => qr::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
     }
 }
 

@@ -248,8 +248,8 @@ pub fn saran_page(
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<(String, String)>, i64), DbError> {
-    let pattern =
-        search.map(|s| format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let pattern = search
+        .map(|s| format!("%{}%", s.to_ascii_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let base = || {
         let mut query = scoped!(responses::table.filter(responses::saran.is_not_null()), scope);
         if let Some(p) = &pattern {
@@ -265,4 +265,10 @@ pub fn saran_page(
         .select((responses::survey_date, responses::saran))
         .load(conn)?;
     Ok((rows.into_iter().map(|(d, s)| (d, s.unwrap_or_default())).collect(), total))
+}
+
+/// Responses of the scope per channel (web, kiosk, paper, import).
+pub fn channel_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(scoped!(responses::table.group_by(responses::channel).select((responses::channel, count_star())), scope)
+        .load(conn)?)
 }

@@ -120,6 +120,7 @@ fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) 
     let since = response.submitted_at - chrono::Duration::minutes(i64::from(guards.burst_window_minutes));
     let key = answer_key(&response.answers);
     let same = responses::table
+        .filter(responses::unit_id.eq(response.unit_id))
         .filter(responses::client_hash.eq(client))
         .filter(responses::answer_key.eq(&key))
         .filter(responses::submitted_at.ge(since));

@@ -100,6 +100,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    publications (unit_id, period) {
+        unit_id -> Integer,
+        period -> Text,
+        published_at -> Timestamp,
+        published_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         email -> Text,

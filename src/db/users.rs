@@ -73,14 +73,18 @@ pub fn by_id(conn: &mut DbConnection, id: i32) -> Result<User, DbError> {
 /// Records a failed login; from the fifth in a row the account locks, for 15 minutes doubling
 /// with each further failure (at most a day).
 pub fn record_failure(conn: &mut DbConnection, user: &User, now: chrono::NaiveDateTime) -> Result<(), DbError> {
-    let failures = user.failed_logins + 1;
+    // Counted in SQL: parallel wrong guesses must each count.
+    let failures: i32 = diesel::update(users::table.find(user.id))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .returning(users::failed_logins)
+        .get_result(conn)?;
     let locked_until = (failures >= LOCK_AFTER).then(|| {
         let minutes = 15i64 << (failures - LOCK_AFTER).min(7);
         now + chrono::Duration::minutes(minutes.min(24 * 60))
     });
-    diesel::update(users::table.find(user.id))
-        .set((users::failed_logins.eq(failures), users::locked_until.eq(locked_until)))
-        .execute(conn)?;
+    if locked_until.is_some() {
+        diesel::update(users::table.find(user.id)).set(users::locked_until.eq(locked_until)).execute(conn)?;
+    }
     Ok(())
 }
 
@@ -114,4 +118,10 @@ pub fn list_with_units(conn: &mut DbConnection) -> Result<Vec<(User, Vec<String>
             (u, slugs)
         })
         .collect())
+}
+
+/// Ends every session of the user (their cookies carry the old epoch).
+pub fn end_sessions(conn: &mut DbConnection, user_id: i32) -> Result<(), DbError> {
+    diesel::update(users::table.find(user_id)).set(users::session_epoch.eq(users::session_epoch + 1)).execute(conn)?;
+    Ok(())
 }

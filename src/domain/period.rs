@@ -37,6 +37,12 @@ pub struct PeriodError {
     pub input: String,
 }
 
+/// Surveys under PermenPANRB 14/2017 start in 2017; leave room for older KepMenPAN data.
+pub const MIN_YEAR: i32 = 2000;
+pub const MAX_YEAR: i32 = 2999;
+/// Ten years: longer ranges are a typo, and would make population estimates walk millions of months.
+const MAX_RANGE_DAYS: i64 = 3660;
+
 const MONTHS_ID: [&str; 12] = [
     "Januari",
     "Februari",
@@ -158,15 +164,27 @@ impl FromStr for Period {
         let error = || PeriodError { input: input.to_string() };
         let text = input.trim();
         if let Some((from, to)) = text.split_once("..") {
-            let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| error());
+            let date = |s: &str| {
+                let s = s.trim();
+                // four-digit years only: chrono would accept "-262143-01-01" and overflow later
+                let year_ok = s.len() == 10 && s[..4].chars().all(|c| c.is_ascii_digit());
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .filter(|d| year_ok && (MIN_YEAR..=MAX_YEAR).contains(&d.year()))
+                    .ok_or_else(error)
+            };
             let (from, to) = (date(from)?, date(to)?);
-            return if from <= to { Ok(Period::Range { from, to }) } else { Err(error()) };
+            let sane = from <= to && (to - from).num_days() <= MAX_RANGE_DAYS;
+            return if sane { Ok(Period::Range { from, to }) } else { Err(error()) };
         }
         let (year_text, rest) = text.split_once('-').unwrap_or((text, ""));
         if year_text.len() != 4 {
             return Err(error());
         }
         let year: i32 = year_text.parse().map_err(|_| error())?;
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(error());
+        }
         let number = |s: &str, max: u32| s.parse::<u32>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(error);
         let upper = rest.to_ascii_uppercase();
         match upper.chars().next() {
@@ -194,7 +212,19 @@ mod tests {
             assert_eq!(period.to_string(), text);
         }
         assert_eq!("2026-t2".parse::<Period>(), Ok(Period::Quarter { year: 2026, quarter: 2 }));
-        for bad in ["2026-13", "2026-Q5", "2026-S3", "26", "2026-02-10..2026-01-05", "x", "2026-1", ""] {
+        for bad in [
+            "2026-13",
+            "2026-Q5",
+            "2026-S3",
+            "26",
+            "2026-02-10..2026-01-05",
+            "x",
+            "2026-1",
+            "",
+            "1999",
+            "-262143-01-01..-262143-01-02",
+            "2000-01-01..2026-01-01",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }

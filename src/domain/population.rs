@@ -17,7 +17,8 @@ pub fn population_for(period: &Period, recorded: &HashMap<String, i64>) -> Optio
         (next < end).then(|| Period::month_of(next))
     })
     .collect();
-    if months.len() > 1 && months.iter().all(|m| own(m).is_some()) {
+    let whole_months = first.day() == 1 && end.day() == 1;
+    if whole_months && months.len() > 1 && months.iter().all(|m| own(m).is_some()) {
         return Some(months.iter().filter_map(own).sum());
     }
     // The years' figures, pro rata by days; every year the period touches must be known.

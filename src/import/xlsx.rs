@@ -1,7 +1,10 @@
-//! XLSX uploads: the first sheet, read with calamine and turned into the same CSV text the CSV
-//! import reads, so both formats share one parser and one set of error messages.
+//! XLSX uploads: the first sheet, read cell by cell with calamine and turned into the same CSV
+//! text the CSV import reads, so both formats share one parser and one set of error messages.
+//! Cells are streamed and bounded: a tiny file naming cell XFD1048576 must not make us allocate
+//! the whole grid.
 
-use calamine::{open_workbook_auto_from_rs, Data, Reader};
+use calamine::{DataRef, Reader, Xlsx};
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
 /// XLSX files are ZIP archives.
@@ -9,34 +12,50 @@ pub fn looks_like_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
+/// Larger than any questionnaire (elements, profile, metadata) and any single import.
+const MAX_COLUMNS: u32 = 200;
+const MAX_ROWS: u32 = 20_001;
+
 pub fn to_csv(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut workbook =
-        open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| format!("not a readable XLSX file: {e}"))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or("the workbook has no sheet")?
-        .map_err(|e| format!("cannot read the first sheet: {e}"))?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in range.rows() {
-        let cells: Vec<String> = row.iter().map(cell_text).collect();
-        if cells.iter().all(String::is_empty) {
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable XLSX file: {e}"))?;
+    let sheet = workbook.sheet_names().first().cloned().ok_or("the workbook has no sheet")?;
+    let mut reader =
+        workbook.worksheet_cells_reader(&sheet).map_err(|e| format!("cannot read the first sheet: {e}"))?;
+    let mut rows: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
+    let mut width = 0;
+    while let Some(cell) = reader.next_cell().map_err(|e| format!("cannot read the first sheet: {e}"))? {
+        let (row, column) = cell.get_position();
+        let text = cell_text(cell.get_value());
+        if text.is_empty() {
             continue;
         }
-        writer.write_record(&cells).map_err(|e| e.to_string())?;
+        if row >= MAX_ROWS || column >= MAX_COLUMNS {
+            return Err(format!(
+                "the sheet uses cells beyond {MAX_ROWS} rows or {MAX_COLUMNS} columns; split the file"
+            ));
+        }
+        width = width.max(column + 1);
+        rows.entry(row).or_default().insert(column, text);
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for cells in rows.values() {
+        let record: Vec<&str> = (0..width).map(|c| cells.get(&c).map_or("", String::as_str)).collect();
+        writer.write_record(&record).map_err(|e| e.to_string())?;
     }
     writer.into_inner().map_err(|e| e.to_string())
 }
 
-fn cell_text(cell: &Data) -> String {
+fn cell_text(cell: &DataRef) -> String {
     match cell {
-        Data::Empty | Data::Error(_) => String::new(),
-        Data::Int(n) => n.to_string(),
+        DataRef::Empty | DataRef::Error(_) => String::new(),
+        DataRef::Int(n) => n.to_string(),
         // Spreadsheets store 4 as 4.0; a score or age is a whole number.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::String(s) => s.clone(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => dt.as_datetime().map(|d| d.date().to_string()).unwrap_or_default(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => s.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(dt) => dt.as_datetime().map(|d| d.date().to_string()).unwrap_or_default(),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.chars().take(10).collect(),
     }
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 
 const PAGE: i64 = 1000;
 
-fn header(template: &Template) -> Vec<String> {
+pub fn header(template: &Template) -> Vec<String> {
     let mut columns: Vec<String> =
         ["id", "unit", "layanan", "channel", "submitted_at", "tanggal"].iter().map(|s| s.to_string()).collect();
     columns.extend(
@@ -24,7 +24,7 @@ fn header(template: &Template) -> Vec<String> {
     columns
 }
 
-fn record(template: &Template, row: &ExportRow) -> Vec<String> {
+pub fn record(template: &Template, row: &ExportRow) -> Vec<String> {
     let mut cells = vec![
         row.id.clone(),
         row.unit_slug.clone(),
@@ -99,4 +99,13 @@ impl From<csv::Error> for ExportError {
     fn from(err: csv::Error) -> Self {
         ExportError::Write(err.to_string())
     }
+}
+
+/// CSV bytes of some records (one page of a streamed download).
+pub fn lines(records: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, ExportError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for record in records {
+        writer.write_record(record)?;
+    }
+    writer.into_inner().map_err(|e| ExportError::Write(e.to_string()))
 }

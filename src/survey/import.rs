@@ -12,6 +12,9 @@ use crate::import::xlsx;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::Connection;
 
+/// One import is one write transaction; on SQLite it must not hold the lock for long.
+pub const MAX_ROWS: usize = 20_000;
+
 /// Reads an uploaded CSV or XLSX file into rows and the problems of their cells; a file that
 /// cannot be read at all is only problems.
 pub fn read_upload(template: &Template, bytes: &[u8]) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
@@ -48,6 +51,14 @@ pub fn import(
     today: NaiveDate,
 ) -> Result<Result<usize, Vec<CsvIssue>>, DbError> {
     let mut responses = Vec::with_capacity(rows.len());
+    if rows.len() > MAX_ROWS {
+        issues.push(CsvIssue {
+            row: 0,
+            column: None,
+            reason: format!("{} rows: split the file into parts of at most {MAX_ROWS}", rows.len()),
+        });
+        return Ok(Err(issues));
+    }
     for row in &rows {
         let issue = |column: &str, reason: String| CsvIssue { row: row.row, column: Some(column.to_string()), reason };
         let service = row.metadata.get("layanan").map(|s| s.trim()).filter(|s| !s.is_empty());
@@ -69,7 +80,11 @@ pub fn import(
         let survey_date = match row.metadata.get("tanggal").map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => today,
             Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(date) if date <= today => date,
+                Ok(date) if date <= today && chrono::Datelike::year(&date) >= crate::domain::period::MIN_YEAR => date,
+                Ok(date) if date <= today => {
+                    issues.push(issue("tanggal", format!("{text} is before {}", crate::domain::period::MIN_YEAR)));
+                    date
+                }
                 Ok(_) => {
                     issues.push(issue("tanggal", format!("{text} is in the future")));
                     today

@@ -280,6 +280,17 @@ fn apply(
                 .map(|_| ()),
             )?
         }
+        "publish" => {
+            let target = match unit(&mut conn, "unit")? {
+                Ok(u) => u,
+                Err(m) => return Ok(Err(m)),
+            };
+            let Ok(period) = get("period").parse::<Period>() else {
+                return Ok(Err("period: periode tidak dikenal".into()));
+            };
+            db::publications::publish(&mut conn, target.id, &period.to_string(), actor)?;
+            Ok(())
+        }
         _ => return Err(WebError::NotFound),
     };
     if result.is_ok() {

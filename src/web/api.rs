@@ -149,7 +149,7 @@ pub async fn submit(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let ip = super::client_ip(&req);
+    let ip = super::client_ip(&req, &state.config);
     if let Err(wait) = state.limiter.check(&ip) {
         return Ok(HttpResponse::TooManyRequests()
             .insert_header(("retry-after", wait.as_secs().max(1).to_string()))

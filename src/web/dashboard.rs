@@ -157,8 +157,12 @@ pub async fn regency(
     let admin = session.role == Role::Admin;
     let visible: Vec<&aggregator::RegencyRow> =
         overview.rows.iter().filter(|r| session.may_access(r.unit.id)).collect();
-    let ranked: Vec<(String, f64)> =
-        visible.iter().filter_map(|r| r.result.index.map(|i| (r.unit.name.clone(), i.to_f64()))).collect();
+    // The chart's axis is the default questionnaire's; units on another one are in the table only.
+    let ranked: Vec<(String, f64)> = visible
+        .iter()
+        .filter(|r| r.template_id == state.config.default_template)
+        .filter_map(|r| r.result.index.map(|i| (r.unit.name.clone(), i.to_f64())))
+        .collect();
     let ranking_svg =
         charts::svg(&charts::ranking(&overview.template, &ranked)).map_err(|e| WebError::Internal(e.to_string()))?;
     let rows = visible
@@ -348,7 +352,7 @@ pub async fn unit(
     let period = period_or_default(query.period.as_deref(), &state)?;
     let with_sub = query.sub.as_deref() == Some("1");
     let search = query.q.clone().map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    let page = query.hal.unwrap_or(0).max(0);
+    let page = query.hal.unwrap_or(0).clamp(0, 100_000);
     let worker = state.clone();
     let (block_unit, block_search) = (unit.clone(), search.clone());
     let data = web::block(move || -> Result<UnitData, DbError> {

@@ -51,7 +51,9 @@ pub struct CsrfForm {
 
 /// Only local paths: `next` must not send a user to another site.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become "//evil.example".
+    let plain = next.bytes().all(|b| b > 0x20 && b != 0x7f);
+    if plain && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_string()
     } else {
         "/dasbor".to_string()
@@ -90,9 +92,13 @@ pub async fn submit(
     let form = form.into_inner();
     let tr = Tr::new(negotiate(None, req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
     let next = safe_next(&form.next);
-    if state.limiter.check(&format!("login {}", super::client_ip(&req))).is_err() {
+    if state.limiter.check(&format!("login {}", super::client_ip(&req, &state.config))).is_err() {
         let error = Some(tr.t("ratelimit.text").to_string());
         return page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS);
+    }
+    if cross_site(&req) {
+        let error = Some(tr.t("login.expired").to_string());
+        return page(&state, tr, form.email, next, error, StatusCode::FORBIDDEN);
     }
     let now = chrono::Utc::now();
     if FormToken::verify(&form.token, state.keys.form(), now, chrono::Duration::hours(2), 0, LOGIN_CHANNEL).is_err() {
@@ -123,6 +129,19 @@ pub async fn submit(
     }
 }
 
+/// A login posted from another site (login CSRF): browsers say so in Sec-Fetch-Site, older ones
+/// at least send an Origin that differs from our Host.
+fn cross_site(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1).is_none_or(|o| o != host),
+        _ => false,
+    }
+}
+
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -130,5 +149,27 @@ pub async fn logout(
 ) -> Result<HttpResponse, WebError> {
     let current = session::require(&state, &req).await?;
     session::check_csrf(&current, Some(&form.csrf))?;
+    // A copied cookie must not outlive the logout: bumping the epoch ends every session.
+    let worker = state.clone();
+    let user_id = current.user.id;
+    web::block(move || {
+        let mut conn = worker.pool.get()?;
+        crate::db::users::end_sessions(&mut conn, user_id)
+    })
+    .await??;
     Ok(HttpResponse::SeeOther().cookie(session::end(&state)).insert_header((header::LOCATION, "/masuk")).finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/dasbor/unit/x?period=2026"), "/dasbor/unit/x?period=2026");
+        for bad in ["//evil.example", "https://evil.example", "/\t/evil.example", "/\\evil", "/\n/evil.example", "evil"]
+        {
+            assert_eq!(safe_next(bad), "/dasbor", "{bad:?}");
+        }
+    }
 }

@@ -11,7 +11,9 @@ pub mod i18n;
 pub mod login;
 pub mod operator;
 pub mod pages;
+pub mod public;
 pub mod rate_limit;
+pub mod reports;
 pub mod session;
 pub mod survey;
 
@@ -117,6 +119,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/s/{slug}/kiosk", web::get().to(survey::show_kiosk))
         .route("/s/{slug}/kiosk", web::post().to(survey::submit_kiosk))
         .route("/s/{slug}/kiosk/terima-kasih", web::get().to(survey::thanks_kiosk))
+        .route("/publik", web::get().to(public::page))
         .route("/masuk", web::get().to(login::show))
         .route("/masuk", web::post().to(login::submit))
         .route("/keluar", web::post().to(login::logout))
@@ -128,6 +131,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/dasbor", web::get().to(dashboard::regency))
         .route("/dasbor/unit/{slug}", web::get().to(dashboard::unit))
         .route("/dasbor/unit/{slug}/rtl", web::post().to(dashboard::add_rtl))
+        .route("/dasbor/unit/{slug}/laporan.{format}", web::get().to(reports::download))
         .route("/dasbor/unit/{slug}/rtl/{id}", web::post().to(dashboard::set_rtl_status))
         .route("/operator", web::get().to(operator::home))
         .route("/operator/{slug}/kertas", web::get().to(operator::paper_form))
@@ -150,7 +154,43 @@ async fn stylesheet() -> HttpResponse {
         .body(STYLESHEET)
 }
 
-/// The client's address for rate limits and the keyed client hash.
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+/// The client's address for rate limits and the keyed client hash. X-Forwarded-For counts only
+/// when the connection comes from a configured proxy (otherwise anyone could forge it); then the
+/// rightmost address that is not one of our proxies is the client.
+pub fn client_ip(req: &HttpRequest, config: &Config) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return "unknown".into() };
+    if !config.trusted_proxies.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
+    let chain: Vec<std::net::IpAddr> = forwarded.filter_map(|a| a.trim().parse().ok()).collect();
+    chain.into_iter().rev().find(|ip| !config.trusted_proxies.contains(ip)).unwrap_or(peer).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn config(proxies: &[&str]) -> Config {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, format!("trusted_proxies = \"{}\"\n", proxies.join(","))).expect("write");
+        Config::load(Some(&path), Vec::new()).expect("config")
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let forged = TestRequest::default()
+            .peer_addr("203.0.113.9:5000".parse().expect("addr"))
+            .insert_header(("x-forwarded-for", "1.2.3.4"))
+            .to_http_request();
+        assert_eq!(client_ip(&forged, &config(&[])), "203.0.113.9", "a forged header from a client is ignored");
+        let proxied = TestRequest::default()
+            .peer_addr("10.0.0.2:5000".parse().expect("addr"))
+            .insert_header(("x-forwarded-for", "1.2.3.4, 198.51.100.7, 10.0.0.3"))
+            .to_http_request();
+        assert_eq!(client_ip(&proxied, &config(&["10.0.0.2", "10.0.0.3"])), "198.51.100.7", "rightmost untrusted hop");
+        assert_eq!(client_ip(&proxied, &config(&["10.0.0.9"])), "10.0.0.2");
+    }
 }

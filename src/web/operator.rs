@@ -140,7 +140,7 @@ pub async fn paper_submit(
     let date = fields
         .get(DATE_FIELD)
         .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
-        .filter(|d| *d <= today);
+        .filter(|d| *d <= today && chrono::Datelike::year(d) >= crate::domain::period::MIN_YEAR);
     let Some(survey_date) = date else {
         return html(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,9 +149,10 @@ pub async fn paper_submit(
     };
     let worker = state.clone();
     let (form_for_block, fields_for_block) = (form.clone(), fields.clone());
-    let outcome = web::block(move || {
+    let user_id = session.user.id;
+    let outcome = web::block(move || -> Result<Outcome, crate::db::DbError> {
         let mut conn = worker.pool.get()?;
-        survey::submit(
+        let outcome = survey::submit(
             &mut conn,
             &Submission {
                 form: &form_for_block,
@@ -164,8 +165,14 @@ pub async fn paper_submit(
                 now,
                 token: None,
             },
+            // paper questionnaires come from one desk: no burst check
             (0, 1),
-        )
+        )?;
+        if let Outcome::Stored { id, .. } = &outcome {
+            let detail = format!("{} paper response {id} dated {survey_date}", form_for_block.unit.slug);
+            crate::db::audit::record(&mut conn, Some(user_id), "responses.paper", &detail)?;
+        }
+        Ok(outcome)
     })
     .await??;
     match outcome {

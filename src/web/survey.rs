@@ -155,7 +155,7 @@ async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let fields: BTreeMap<String, String> = pairs.into_iter().collect();
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
-    let ip = super::client_ip(&req);
+    let ip = super::client_ip(&req, &state.config);
     if let Err(wait) = state.limiter.check(&ip) {
         let page = html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr, "ratelimit.title", "ratelimit.text"))?;
         let mut page = page;

@@ -1,3 +1,4 @@
+DROP TABLE publications;
 DROP TABLE app_secrets;
 DROP TABLE ticket_codes;
 DROP TABLE used_form_tokens;

@@ -182,3 +182,13 @@ CREATE TABLE app_secrets (
     name TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
+
+-- What the public transparency page shows: a unit's results for a period, once an admin
+-- publishes them.
+CREATE TABLE publications (
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    period TEXT NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    published_by INTEGER REFERENCES users(id),
+    PRIMARY KEY (unit_id, period)
+);

@@ -1,0 +1,71 @@
+//! `skm report --unit SLUG --period 2026-10 --format pdf|xlsx|csv --out FILE [--sub]`
+
+use super::{CliError, Context};
+use crate::aggregator;
+use crate::db::{units, DbError};
+use crate::domain::period::{local_date, Period};
+use crate::reports::{csv_export, data, laporan, pdf, xlsx};
+use crate::survey::versions::TemplateVersions;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Pdf,
+    Xlsx,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(long)]
+    pub unit: String,
+    /// 2026-10, 2026-Q3, 2026-S1, 2026 or 2026-01-01..2026-03-31
+    #[arg(long)]
+    pub period: String,
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// include the unit's sub-units (a regency report: the regency's unit with --sub)
+    #[arg(long)]
+    pub sub: bool,
+}
+
+pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
+    let period: Period = args.period.parse().map_err(|e| CliError::Input(format!("--period: {e}")))?;
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
+    let unit = units::by_slug(&mut conn, &args.unit).map_err(|e| match e {
+        DbError::NotFound => CliError::Input(format!("no unit with slug '{}'", args.unit)),
+        other => other.into(),
+    })?;
+    let default = &context.config.default_template;
+    let today = local_date(chrono::Utc::now(), context.config.timezone);
+    let who = "skm report (baris perintah)";
+    let write = |bytes: Vec<u8>| {
+        std::fs::write(&args.out, bytes).map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))
+    };
+    match args.format {
+        ReportFormat::Pdf => {
+            let report = data::gather(&mut conn, &versions, default, &unit, period, args.sub)?;
+            let logo = context.config.logo.as_deref().and_then(pdf::read_logo);
+            write(laporan::pdf(&report, today, who, logo).map_err(CliError::Input)?)?;
+        }
+        ReportFormat::Xlsx => {
+            let report = data::gather(&mut conn, &versions, default, &unit, period, args.sub)?;
+            write(xlsx::workbook(&mut conn, &report, who, today).map_err(|e| CliError::Input(e.to_string()))?)?;
+        }
+        ReportFormat::Csv => {
+            let (template, version_ids) = aggregator::template_of(&mut conn, &versions, default, &unit)?;
+            let unit_ids = if args.sub { units::subtree_ids(&mut conn, unit.id)? } else { vec![unit.id] };
+            let file = std::fs::File::create(&args.out)
+                .map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))?;
+            csv_export::write(&mut conn, &template, &version_ids, &unit_ids, period, std::io::BufWriter::new(file))
+                .map_err(|e| CliError::Input(e.to_string()))?;
+        }
+    }
+    println!("wrote {}", args.out.display());
+    Ok(())
+}

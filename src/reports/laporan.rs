@@ -1,0 +1,272 @@
+//! The official report (Laporan SKM) as PDF, in the structure units submit: cover, BAB I–V and
+//! the questionnaire as an appendix. Indonesian dates and numbers (`20 November 2024`, `3,66`).
+
+use super::data::ReportData;
+use super::pdf::PdfBuilder;
+use crate::charts;
+use crate::domain::decimal::Rounded;
+use crate::domain::period::date_id;
+use crate::domain::template::{IndexKind, ProfileKind};
+use chrono::NaiveDate;
+
+fn id(value: Rounded) -> String {
+    value.format_with(',')
+}
+
+fn or_dash(value: Option<Rounded>) -> String {
+    value.map(id).unwrap_or_else(|| "–".into())
+}
+
+fn percent(part: i64, whole: u64) -> String {
+    if whole == 0 {
+        return "–".into();
+    }
+    let value = num_rational::BigRational::new((part * 100).into(), (whole as i64).into());
+    format!("{} %", id(Rounded::half_up(&value, 1)))
+}
+
+fn channel_name(code: &str) -> &str {
+    match code {
+        "web" => "formulir daring (kode QR)",
+        "kiosk" => "kios/tablet di loket",
+        "paper" => "kuesioner kertas",
+        "import" => "impor berkas",
+        other => other,
+    }
+}
+
+fn chart(builder: &mut PdfBuilder, spec: &charts::ChartSpec, width_mm: f32) -> Result<(), String> {
+    let (w, h, pixels) = charts::bitmap(spec).map_err(|e| e.to_string())?;
+    builder.image(w, h, pixels, width_mm);
+    Ok(())
+}
+
+/// Renders the report; `downloaded` names who made it and when (shown on the cover).
+pub fn pdf(
+    data: &ReportData,
+    today: NaiveDate,
+    downloaded: &str,
+    logo: Option<(u32, u32, Vec<u8>)>,
+) -> Result<Vec<u8>, String> {
+    let unit = data.unit();
+    let period = data.period();
+    let index = &data.index;
+    let template = &index.template;
+    let result = &index.result;
+    let index_name = if template.kind == IndexKind::Nik { "NIK" } else { "Indeks" };
+    let mut b = PdfBuilder::new(
+        &format!("Laporan SKM {} {}", unit.name, period.label_id()),
+        &format!("Laporan SKM {} — {}", unit.name, period.label_id()),
+    )?;
+
+    // Cover
+    b.space(25.0);
+    if let Some((w, h, pixels)) = logo {
+        b.image(w, h, pixels, 30.0);
+    }
+    b.text("LAPORAN", 20.0, true, true);
+    b.text("SURVEI KEPUASAN MASYARAKAT", 20.0, true, true);
+    b.space(8.0);
+    b.text(&unit.name, 16.0, true, true);
+    b.text(&format!("Periode {}", period.label_id()), 13.0, false, true);
+    b.space(20.0);
+    b.text(&format!("{index_name} {}", or_dash(result.index)), 26.0, true, true);
+    if let Some(g) = &result.grade {
+        b.text(&format!("Mutu pelayanan {} ({})", g.grade, g.label.id), 14.0, false, true);
+    }
+    b.space(40.0);
+    b.text(&format!("Disusun berdasarkan {}", template.legal_basis), 10.0, false, true);
+    b.text(&format!("Diunduh oleh {downloaded} pada {}", date_id(today)), 9.0, false, true);
+    b.page_break();
+
+    // BAB I
+    b.heading("BAB I PENDAHULUAN");
+    b.paragraph("A. Latar belakang");
+    b.paragraph(&format!(
+        "Undang-Undang Nomor 25 Tahun 2009 tentang Pelayanan Publik mewajibkan penyelenggara pelayanan publik menilai kinerja pelayanannya secara berkala. {} mengatur pedoman penyusunan Survei Kepuasan Masyarakat (SKM) sebagai instrumen penilaian tersebut. Laporan ini menyajikan hasil SKM pada {} untuk periode {}.",
+        template.legal_basis, unit.name, period.label_id()
+    ));
+    b.paragraph("B. Tujuan");
+    b.paragraph("Mengetahui tingkat kepuasan masyarakat terhadap pelayanan, menemukan unsur pelayanan yang perlu diperbaiki, dan menjadi dasar rencana tindak lanjut serta publikasi hasil kepada masyarakat.");
+
+    // BAB II
+    b.heading("BAB II PENGUMPULAN DATA");
+    b.paragraph(&format!(
+        "Data dikumpulkan dengan kuesioner {} ({} unsur, skala {}–{}) dari responden yang baru menerima pelayanan, pada {} sampai {}.",
+        template.title.id,
+        template.elements.len(),
+        template.scale_min,
+        template.scale_max,
+        date_id(period.first_day()),
+        date_id(period.end_exclusive().pred_opt().unwrap_or(period.first_day()))
+    ));
+    let channel_rows: Vec<Vec<String>> = data
+        .channels
+        .iter()
+        .map(|(c, n)| vec![channel_name(c).to_string(), n.to_string(), percent(*n, result.responses)])
+        .collect();
+    b.table(&["Cara pengisian", "Responden", "Persentase"], &[90.0, 35.0, 45.0], &channel_rows);
+    let sample = match (index.population, index.required_sample) {
+        (Some(p), Some(s)) => format!(
+            "Populasi penerima layanan pada periode ini {p} orang. Menurut tabel Krejcie dan Morgan, sampel minimal adalah {s} responden; diperoleh {} responden ({}).",
+            result.responses,
+            if result.responses >= s { "memenuhi sampel minimal".to_string() } else { format!("kurang {} responden", s - result.responses) }
+        ),
+        _ => format!("Populasi periode ini belum dicatat sehingga sampel minimal (Krejcie–Morgan) belum dapat dihitung. Diperoleh {} responden.", result.responses),
+    };
+    b.paragraph(&sample);
+
+    // BAB III
+    b.heading("BAB III HASIL");
+    b.paragraph("A. Profil responden");
+    let total = result.responses;
+    for (title, code, counts) in [
+        ("Jenis kelamin", "jenis_kelamin", &data.profile.gender),
+        ("Pendidikan", "pendidikan", &data.profile.education),
+        ("Pekerjaan", "pekerjaan", &data.profile.occupation),
+    ] {
+        let labels = match template.profile_field(code).map(|p| &p.kind) {
+            Some(ProfileKind::Choice(options)) => options.clone(),
+            _ => Vec::new(),
+        };
+        let mut rows: Vec<Vec<String>> = labels
+            .iter()
+            .map(|o| {
+                let n: i64 = counts.iter().filter(|(v, _)| v.as_deref() == Some(o.code.as_str())).map(|(_, n)| n).sum();
+                vec![o.label.id.clone(), n.to_string(), percent(n, total)]
+            })
+            .collect();
+        let missing: i64 = counts.iter().filter(|(v, _)| v.is_none()).map(|(_, n)| n).sum();
+        rows.push(vec!["Tidak diisi".into(), missing.to_string(), percent(missing, total)]);
+        b.table(&[title, "Responden", "Persentase"], &[90.0, 35.0, 45.0], &rows);
+    }
+    let label_of = |code: &Option<String>| match (code, template.profile_field("jenis_kelamin").map(|p| &p.kind)) {
+        (Some(c), Some(ProfileKind::Choice(options))) => {
+            options.iter().find(|o| &o.code == c).map_or_else(|| c.clone(), |o| o.label.id.clone())
+        }
+        (Some(c), _) => c.clone(),
+        (None, _) => "Tidak diisi".into(),
+    };
+    let gender: Vec<(String, i64)> = data.profile.gender.iter().map(|(v, n)| (label_of(v), *n)).collect();
+    chart(&mut b, &charts::counts("Jenis kelamin responden", &gender), 120.0)?;
+
+    b.paragraph("B. Nilai per unsur");
+    let rows: Vec<Vec<String>> = template
+        .elements
+        .iter()
+        .zip(&result.elements)
+        .map(|(e, r)| {
+            vec![
+                format!("{} {}", e.code, e.name.id),
+                r.sum.to_string(),
+                r.count.to_string(),
+                r.nrr.as_ref().map(|n| id(Rounded::half_up(n, 2))).unwrap_or_else(|| "–".into()),
+                r.weighted_nrr.as_ref().map(|n| id(Rounded::half_up(n, 4))).unwrap_or_else(|| "–".into()),
+                or_dash(r.index),
+                r.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect();
+    b.table(
+        &["Unsur", "Jumlah nilai", "n", "NRR", "NRR tertimbang", index_name, "Mutu"],
+        &[58.0, 20.0, 14.0, 16.0, 24.0, 20.0, 18.0],
+        &rows,
+    );
+    let mut summary = vec![
+        vec!["IKM (jumlah NRR tertimbang)".to_string(), or_dash(result.ikm_rounded())],
+        vec![format!("{index_name} (IKM × {})", id(Rounded::half_up(&template.conversion, 0))), or_dash(result.index)],
+    ];
+    if let Some(g) = &result.grade {
+        summary.push(vec!["Mutu pelayanan".into(), g.grade.clone()]);
+        summary.push(vec!["Kinerja unit pelayanan".into(), g.label.id.clone()]);
+    }
+    if let Some(i) = &result.interval {
+        let warning = if i.crosses_grade_line { " (melewati batas mutu)" } else { "" };
+        summary.push(vec!["Selang kepercayaan 95 %".into(), format!("{} – {}{warning}", id(i.lower), id(i.upper))]);
+    }
+    b.table(&["Hasil", "Nilai"], &[110.0, 60.0], &summary);
+    chart(&mut b, &charts::elements(template, result), 160.0)?;
+
+    // BAB IV
+    b.heading("BAB IV ANALISIS");
+    b.paragraph("A. Unsur dengan nilai terendah");
+    let lowest: Vec<Vec<String>> = result
+        .lowest
+        .iter()
+        .filter_map(|code| result.elements.iter().find(|e| &e.code == code).map(|e| (code, e)))
+        .map(|(code, e)| {
+            vec![
+                format!("{code} {}", template.element(code).map(|x| x.name.id.clone()).unwrap_or_default()),
+                or_dash(e.index),
+            ]
+        })
+        .collect();
+    b.table(&["Unsur", index_name], &[120.0, 50.0], &lowest);
+    b.paragraph(&format!("B. Perbandingan dengan periode sebelumnya ({})", period.previous().label_id()));
+    let comparison: Vec<Vec<String>> = result
+        .elements
+        .iter()
+        .zip(&index.previous.elements)
+        .map(|(now, before)| {
+            let change = match (now.index, before.index) {
+                (Some(a), Some(b)) => {
+                    let d = Rounded::half_up(&(a.as_ratio() - b.as_ratio()), 2);
+                    if d.as_ratio() > num_rational::BigRational::from_integer(0.into()) {
+                        format!("+{}", id(d))
+                    } else {
+                        id(d)
+                    }
+                }
+                _ => "–".into(),
+            };
+            vec![now.code.clone(), or_dash(now.index), or_dash(before.index), change]
+        })
+        .collect();
+    b.table(&["Unsur", "Periode ini", "Sebelumnya", "Perubahan"], &[40.0, 45.0, 45.0, 40.0], &comparison);
+    b.paragraph(&format!(
+        "C. Saran dan masukan: {} responden menulis saran. Kata yang paling sering muncul:",
+        data.saran_count
+    ));
+    let words: Vec<Vec<String>> = data.top_words.iter().map(|(w, n)| vec![w.clone(), n.to_string()]).collect();
+    b.table(&["Kata", "Frekuensi"], &[110.0, 60.0], &words);
+
+    // BAB V
+    b.heading("BAB V RENCANA TINDAK LANJUT");
+    if data.rtl.is_empty() {
+        b.paragraph("Belum ada rencana tindak lanjut yang dicatat.");
+    } else {
+        fn status(s: &str) -> &str {
+            match s {
+                "planned" => "Direncanakan",
+                "in_progress" => "Berjalan",
+                "done" => "Selesai",
+                other => other,
+            }
+        }
+        let rows: Vec<Vec<String>> = data
+            .rtl
+            .iter()
+            .map(|a| {
+                let due = NaiveDate::parse_from_str(&a.due_date, "%Y-%m-%d")
+                    .map(date_id)
+                    .unwrap_or_else(|_| a.due_date.clone());
+                vec![a.element_code.clone(), a.action.clone(), a.owner.clone(), due, status(&a.status).into()]
+            })
+            .collect();
+        b.table(
+            &["Unsur", "Tindakan", "Penanggung jawab", "Batas waktu", "Status"],
+            &[16.0, 70.0, 34.0, 28.0, 22.0],
+            &rows,
+        );
+    }
+
+    // Lampiran
+    b.page_break();
+    b.heading(&format!("LAMPIRAN: KUESIONER ({} versi {})", template.title.id, template.version));
+    for (i, e) in template.elements.iter().enumerate() {
+        b.text(&format!("{}. {}", i + 1, e.question.id), 10.0, true, false);
+        let answers: Vec<String> = e.answers.iter().map(|a| format!("{}. {}", a.score, a.label.id)).collect();
+        b.paragraph(&answers.join("   "));
+    }
+    Ok(b.finish())
+}

@@ -1,0 +1,214 @@
+//! A small page layout on printpdf: headings, wrapped paragraphs, tables that break across
+//! pages with their header repeated, and bitmap images (charts), in the bundled font. A4, mm.
+
+use super::fonts;
+use printpdf::{
+    Color, FontId, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, RawImage,
+    RawImageData, RawImageFormat, Rect, Rgb, TextItem, XObjectTransform,
+};
+
+const WIDTH: f32 = 210.0;
+const HEIGHT: f32 = 297.0;
+const MARGIN: f32 = 20.0;
+const BOTTOM: f32 = 20.0;
+const PT_TO_MM: f32 = 0.352_778;
+
+pub struct PdfBuilder {
+    doc: PdfDocument,
+    regular: FontId,
+    bold: FontId,
+    pages: Vec<Vec<Op>>,
+    ops: Vec<Op>,
+    /// the next line's top, in mm from the page's top
+    y: f32,
+    footer: String,
+}
+
+fn rgb(r: f32, g: f32, b: f32) -> Color {
+    Color::Rgb(Rgb { r, g, b, icc_profile: None })
+}
+
+impl PdfBuilder {
+    pub fn new(title: &str, footer: &str) -> Result<PdfBuilder, String> {
+        let mut doc = PdfDocument::new(title);
+        let load =
+            |bytes: &[u8]| ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| "bundled font".to_string());
+        let regular = doc.add_font(&load(fonts::REGULAR)?);
+        let bold = doc.add_font(&load(fonts::BOLD)?);
+        Ok(PdfBuilder { doc, regular, bold, pages: Vec::new(), ops: Vec::new(), y: MARGIN, footer: footer.to_string() })
+    }
+
+    pub fn content_width() -> f32 {
+        WIDTH - 2.0 * MARGIN
+    }
+
+    fn text_at(&mut self, x: f32, baseline: f32, size: f32, bold: bool, text: &str) {
+        let font = if bold { self.bold.clone() } else { self.regular.clone() };
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetFillColor { col: rgb(0.07, 0.07, 0.07) },
+            Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
+            Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT - baseline).into() } },
+            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+            Op::EndTextSection,
+        ]);
+    }
+
+    fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32, grey: f32) {
+        self.ops.push(Op::SetFillColor { col: rgb(grey, grey, grey) });
+        let rect = Rect::from_xywh(Mm(x).into(), Mm(HEIGHT - top - h).into(), Mm(w).into(), Mm(h).into());
+        self.ops.push(Op::DrawPolygon { polygon: rect.to_polygon() });
+    }
+
+    /// Starts a new page when fewer than `needed` mm are left.
+    pub fn ensure(&mut self, needed: f32) {
+        if self.y + needed > HEIGHT - BOTTOM {
+            self.page_break();
+        }
+    }
+
+    pub fn page_break(&mut self) {
+        let number = self.pages.len() + 1;
+        let footer = format!("{} — halaman {number}", self.footer);
+        self.text_at(MARGIN, HEIGHT - 10.0, 8.0, false, &footer);
+        self.pages.push(std::mem::take(&mut self.ops));
+        self.y = MARGIN;
+    }
+
+    pub fn space(&mut self, mm: f32) {
+        self.y += mm;
+    }
+
+    /// Wrapped text; `center` centres each line.
+    pub fn text(&mut self, text: &str, size: f32, bold: bool, center: bool) {
+        let line_height = size * PT_TO_MM * 1.45;
+        for paragraph in text.split('\n') {
+            let lines = fonts::wrap(paragraph, size * PT_TO_MM, bold, Self::content_width());
+            for line in if lines.is_empty() { vec![String::new()] } else { lines } {
+                self.ensure(line_height);
+                let x = if center { (WIDTH - fonts::text_width(&line, size * PT_TO_MM, bold)) / 2.0 } else { MARGIN };
+                let baseline = self.y + size * PT_TO_MM;
+                self.text_at(x, baseline, size, bold, &line);
+                self.y += line_height;
+            }
+        }
+    }
+
+    pub fn heading(&mut self, text: &str) {
+        self.ensure(20.0);
+        self.space(3.0);
+        self.text(text, 13.0, true, false);
+        self.space(1.5);
+    }
+
+    pub fn paragraph(&mut self, text: &str) {
+        self.text(text, 10.0, false, false);
+        self.space(2.0);
+    }
+
+    /// A table with a shaded header row (repeated on each page); `widths` in mm.
+    pub fn table(&mut self, header: &[&str], widths: &[f32], rows: &[Vec<String>]) {
+        let size = 8.5;
+        let line = size * PT_TO_MM * 1.35;
+        let wrap_cells = |cells: &[String], bold: bool| -> Vec<Vec<String>> {
+            cells.iter().zip(widths).map(|(c, w)| fonts::wrap(c, size * PT_TO_MM, bold, w - 2.0)).collect()
+        };
+        let header_cells: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        let header_lines = wrap_cells(&header_cells, true);
+        let header_height = header_lines.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32 * line + 2.0;
+        let draw_row = |b: &mut PdfBuilder, lines: &[Vec<String>], height: f32, bold: bool, shade: Option<f32>| {
+            if let Some(grey) = shade {
+                b.fill_rect(MARGIN, b.y, widths.iter().sum(), height, grey);
+            }
+            let mut x = MARGIN;
+            for (cell, w) in lines.iter().zip(widths) {
+                for (i, text) in cell.iter().enumerate() {
+                    let baseline = b.y + 1.0 + size * PT_TO_MM + i as f32 * line;
+                    b.text_at(x + 1.0, baseline, size, bold, text);
+                }
+                x += w;
+            }
+            b.y += height;
+        };
+        self.ensure(header_height + line * 2.0);
+        draw_row(self, &header_lines, header_height, true, Some(0.85));
+        for (index, row) in rows.iter().enumerate() {
+            let lines = wrap_cells(row, false);
+            let height = lines.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32 * line + 2.0;
+            if self.y + height > HEIGHT - BOTTOM {
+                self.page_break();
+                draw_row(self, &header_lines, header_height, true, Some(0.85));
+            }
+            draw_row(self, &lines, height, false, (index % 2 == 1).then_some(0.95));
+        }
+        self.space(3.0);
+    }
+
+    /// An RGB bitmap (a chart), `width_mm` wide.
+    pub fn image(&mut self, width_px: u32, height_px: u32, pixels: Vec<u8>, width_mm: f32) {
+        let height_mm = width_mm * height_px as f32 / width_px as f32;
+        self.ensure(height_mm + 2.0);
+        let image = RawImage {
+            pixels: RawImageData::U8(pixels),
+            width: width_px as usize,
+            height: height_px as usize,
+            data_format: RawImageFormat::RGB8,
+            tag: Vec::new(),
+        };
+        let id = self.doc.add_image(&image);
+        // At `dpi` the image's natural width is width_px / dpi inches; pick the dpi that makes it width_mm.
+        let dpi = width_px as f32 / (width_mm / 25.4);
+        self.ops.push(Op::UseXobject {
+            id,
+            transform: XObjectTransform {
+                translate_x: Some(Mm(MARGIN + (Self::content_width() - width_mm) / 2.0).into()),
+                translate_y: Some(Mm(HEIGHT - self.y - height_mm).into()),
+                dpi: Some(dpi),
+                ..Default::default()
+            },
+        });
+        self.y += height_mm + 3.0;
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        if !self.ops.is_empty() {
+            self.page_break();
+        }
+        let pages = self.pages.into_iter().map(|ops| PdfPage::new(Mm(WIDTH), Mm(HEIGHT), ops)).collect();
+        self.doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
+    }
+}
+
+/// A PNG logo for the report cover, as RGB pixels; `None` (and a log line) if unreadable.
+pub fn read_logo(path: &std::path::Path) -> Option<(u32, u32, Vec<u8>)> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().ok()?;
+    let mut buffer = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buffer).ok()?;
+    let pixels: Vec<u8> = match info.color_type {
+        png::ColorType::Rgb => buffer[..info.buffer_size()].to_vec(),
+        png::ColorType::Rgba => buffer[..info.buffer_size()]
+            .chunks(4)
+            .flat_map(|p| {
+                // blend on white: the cover is white
+                let a = u16::from(p[3]);
+                [0, 1, 2].map(|i| ((u16::from(p[i]) * a + 255 * (255 - a)) / 255) as u8)
+            })
+            .collect(),
+        png::ColorType::Grayscale => buffer[..info.buffer_size()].iter().flat_map(|g| [*g, *g, *g]).collect(),
+        png::ColorType::GrayscaleAlpha => buffer[..info.buffer_size()]
+            .chunks(2)
+            .flat_map(|p| {
+                let v = ((u16::from(p[0]) * u16::from(p[1]) + 255 * (255 - u16::from(p[1]))) / 255) as u8;
+                [v, v, v]
+            })
+            .collect(),
+        png::ColorType::Indexed => {
+            tracing::warn!(path = %path.display(), "logo: indexed PNG not expanded");
+            return None;
+        }
+    };
+    Some((info.width, info.height, pixels))
+}

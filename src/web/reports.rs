@@ -1,0 +1,186 @@
+//! Report downloads for a unit and period: `laporan.pdf`, `laporan.xlsx`, and `jawaban.csv`
+//! (streamed page by page, so a year of a busy unit never sits in memory).
+
+use super::dashboard::{require_reader, scoped_unit};
+use super::error::WebError;
+use super::AppState;
+use crate::aggregator;
+use crate::db::responses::export_page;
+use crate::domain::period::{local_date, Period};
+use crate::reports::{csv_export, data, laporan, xlsx};
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    period: Option<String>,
+    sub: Option<String>,
+}
+
+fn period_of(query: &ReportQuery) -> Result<Period, WebError> {
+    let text = query
+        .period
+        .as_deref()
+        .ok_or_else(|| WebError::Invalid { field: "period".into(), reason: "required, e.g. 2026-10".into() })?;
+    text.parse().map_err(|e: crate::domain::period::PeriodError| WebError::Invalid {
+        field: "period".into(),
+        reason: e.to_string(),
+    })
+}
+
+fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .body(body)
+}
+
+/// `GET /dasbor/unit/{slug}/laporan.{pdf|xlsx|csv}?period=…[&sub=1]`
+pub async fn download(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, WebError> {
+    let session = require_reader(&state, &req).await?;
+    let (slug, format) = path.into_inner();
+    let unit = scoped_unit(&state, &session, slug).await?;
+    let period = period_of(&query)?;
+    let with_sub = query.sub.as_deref() == Some("1");
+    let base = format!("laporan-skm-{}-{}", unit.slug, period.to_string().replace("..", "_"));
+    let today = local_date(chrono::Utc::now(), state.config.timezone);
+    let who = format!("{} ({})", session.user.name, session.user.email);
+    let worker = state.clone();
+    match format.as_str() {
+        "pdf" | "xlsx" => {
+            let want_pdf = format == "pdf";
+            let logo = state.config.logo.clone();
+            let bytes = web::block(move || -> Result<Vec<u8>, WebError> {
+                let mut conn = worker.pool.get().map_err(crate::db::DbError::from)?;
+                let report = data::gather(
+                    &mut conn,
+                    &worker.versions,
+                    &worker.config.default_template,
+                    &unit,
+                    period,
+                    with_sub,
+                )?;
+                if want_pdf {
+                    laporan::pdf(&report, today, &who, logo.as_deref().and_then(crate::reports::pdf::read_logo))
+                        .map_err(WebError::Internal)
+                } else {
+                    xlsx::workbook(&mut conn, &report, &who, today).map_err(|e| WebError::Internal(e.to_string()))
+                }
+            })
+            .await??;
+            Ok(if want_pdf {
+                attachment(&format!("{base}.pdf"), "application/pdf", bytes)
+            } else {
+                attachment(
+                    &format!("{base}.xlsx"),
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    bytes,
+                )
+            })
+        }
+        "csv" => csv_stream(state, unit, period, with_sub, format!("{base}.csv")).await,
+        _ => Err(WebError::NotFound),
+    }
+}
+
+struct Cursor {
+    state: web::Data<AppState>,
+    template: Arc<crate::domain::template::Template>,
+    version_ids: Arc<Vec<i32>>,
+    unit_ids: Arc<Vec<i32>>,
+    period: Period,
+    after: Option<String>,
+    header: bool,
+    done: bool,
+}
+
+async fn csv_stream(
+    state: web::Data<AppState>,
+    unit: crate::db::units::Unit,
+    period: Period,
+    with_sub: bool,
+    name: String,
+) -> Result<HttpResponse, WebError> {
+    let worker = state.clone();
+    let (template, version_ids, unit_ids) = web::block(move || -> Result<_, crate::db::DbError> {
+        let mut conn = worker.pool.get()?;
+        let (template, version_ids) =
+            aggregator::template_of(&mut conn, &worker.versions, &worker.config.default_template, &unit)?;
+        let unit_ids = if with_sub { crate::db::units::subtree_ids(&mut conn, unit.id)? } else { vec![unit.id] };
+        Ok((template, version_ids, unit_ids))
+    })
+    .await??;
+    let start = Cursor {
+        state,
+        template,
+        version_ids: Arc::new(version_ids),
+        unit_ids: Arc::new(unit_ids),
+        period,
+        after: None,
+        header: false,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(start, |mut cursor| async move {
+        if cursor.done {
+            return None;
+        }
+        if !cursor.header {
+            cursor.header = true;
+            let bytes = csv_export::lines([csv_export::header(&cursor.template)])
+                .map_err(|e| WebError::Internal(e.to_string()));
+            return Some((bytes.map(Bytes::from), cursor));
+        }
+        let (state, template, versions, units, period, after) = (
+            cursor.state.clone(),
+            cursor.template.clone(),
+            cursor.version_ids.clone(),
+            cursor.unit_ids.clone(),
+            cursor.period,
+            cursor.after.clone(),
+        );
+        let page = web::block(move || -> Result<_, WebError> {
+            let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+            let rows = export_page(
+                &mut conn,
+                &units,
+                &versions,
+                period.first_day(),
+                period.end_exclusive(),
+                after.as_deref(),
+                1000,
+            )?;
+            let bytes = csv_export::lines(rows.iter().map(|r| csv_export::record(&template, r)))
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+            Ok((rows.last().map(|r| r.id.clone()), rows.len(), bytes))
+        })
+        .await;
+        let result = match page {
+            Ok(Ok((last, count, bytes))) => {
+                cursor.after = last;
+                cursor.done = count < 1000;
+                Ok(Bytes::from(bytes))
+            }
+            Ok(Err(e)) => {
+                cursor.done = true;
+                Err(e)
+            }
+            Err(e) => {
+                cursor.done = true;
+                Err(WebError::from(e))
+            }
+        };
+        Some((result, cursor))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .streaming(stream))
+}

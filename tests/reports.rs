@@ -1,0 +1,245 @@
+//! Official reports: the PDF read back by poppler, the XLSX's formulas read by calamine and
+//! evaluated, the CSV through `skm compute`; the public page; samples in target/report-samples.
+
+mod common;
+
+use calamine::{Data, Reader, Xlsx};
+use common::{backends, hidden, skm, tool_available, TestApp};
+use serde_json::Value;
+use skm::aggregator::{self, Selection};
+use skm::catalog::Catalog;
+use skm::db::units;
+use skm::demo::{self, DemoAccount, DemoOutcome};
+use skm::domain::names::Role;
+use skm::domain::period::Period;
+use skm::survey::versions::TemplateVersions;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn seed(app: &TestApp) -> Vec<DemoAccount> {
+    let mut conn = app.conn();
+    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+    match demo::create(&mut conn, &versions, "permenpanrb-14-2017", demo::today(chrono_tz::Asia::Makassar), 1500, 11)
+        .expect("demo")
+    {
+        DemoOutcome::Created { accounts, .. } => accounts,
+        DemoOutcome::AlreadyPresent => panic!("fresh database"),
+    }
+}
+
+fn login(app: &TestApp, accounts: &[DemoAccount], role: Role, unit: Option<&str>) -> String {
+    let a = accounts.iter().find(|a| a.role == role && a.unit.as_deref() == unit).expect("account");
+    app.login(&a.email, &a.password).expect("signed in")
+}
+
+fn period() -> String {
+    let today = demo::today(chrono_tz::Asia::Makassar);
+    Period::Range { from: today - chrono::Duration::days(364), to: today }.to_string()
+}
+
+fn expected(app: &TestApp, slug: &str, with_sub: bool) -> aggregator::UnitIndex {
+    let mut conn = app.conn();
+    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+    let unit = units::by_slug(&mut conn, slug).expect("unit");
+    let selection = Selection { period: period().parse().expect("period"), with_subunits: with_sub, service_id: None };
+    aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", &unit, &selection).expect("index")
+}
+
+fn samples() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-samples");
+    std::fs::create_dir_all(&dir).expect("samples dir");
+    dir
+}
+
+#[test]
+fn the_pdf_report_reads_back_with_the_unit_nik_and_grade() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed(&app);
+        let admin = login(&app, &accounts, Role::Admin, None);
+        for (slug, sub) in [("disdukcapil", false), ("kutim", true)] {
+            let query = if sub { format!("?period={}&sub=1", period()) } else { format!("?period={}", period()) };
+            let reply = app.get_as(&admin, &format!("/dasbor/unit/{slug}/laporan.pdf{query}"));
+            assert_eq!(reply.status, 200, "{}: {}", database.name, reply.body.chars().take(300).collect::<String>());
+            assert_eq!(reply.header("content-type"), Some("application/pdf"));
+            assert!(reply.bytes.starts_with(b"%PDF-"));
+            let path = samples().join(format!("laporan-{slug}-{}.pdf", database.name));
+            std::fs::write(&path, &reply.bytes).expect("write pdf");
+            if !tool_available("pdftotext") {
+                continue;
+            }
+            let text = Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().expect("pdftotext");
+            assert!(text.status.success(), "poppler reads the PDF");
+            let text = String::from_utf8_lossy(&text.stdout);
+            let index = expected(&app, slug, sub);
+            let nik = index.result.index.expect("nik").format_with(',');
+            let grade = index.result.grade.as_ref().expect("grade");
+            for needle in [
+                index.unit.name.as_str(),
+                "BAB I PENDAHULUAN",
+                "BAB V RENCANA TINDAK LANJUT",
+                "LAMPIRAN",
+                &format!("NIK {nik}"),
+                &format!("Mutu pelayanan {} ({})", grade.grade, grade.label.id),
+            ] {
+                assert!(text.contains(needle), "{}: {slug} report lacks {needle:?}", database.name);
+            }
+            let info = Command::new("pdfinfo").arg(&path).output().expect("pdfinfo");
+            let pages: u32 = String::from_utf8_lossy(&info.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("Pages:"))
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
+            assert!(pages >= 4, "{slug}: {pages} pages");
+            if database.name == "sqlite" && slug == "kutim" {
+                let prefix = samples().join("laporan-kutim-page");
+                let status = Command::new("pdftoppm")
+                    .args(["-png", "-r", "60"])
+                    .arg(&path)
+                    .arg(&prefix)
+                    .status()
+                    .expect("pdftoppm");
+                assert!(status.success());
+            }
+        }
+        // another unit's reports are not there for a unit head
+        let head = login(&app, &accounts, Role::UnitHead, Some("dinkes"));
+        for format in ["pdf", "xlsx", "csv"] {
+            assert_eq!(
+                app.get_as(&head, &format!("/dasbor/unit/disdukcapil/laporan.{format}?period=2026")).status,
+                404,
+                "{format}"
+            );
+        }
+        assert_eq!(app.get_as(&head, "/dasbor/unit/dinkes/laporan.pdf?period=2026").status, 200);
+        assert_eq!(app.get_as(&admin, "/dasbor/unit/dinkes/laporan.doc?period=2026").status, 404);
+        assert_eq!(app.get_as(&admin, "/dasbor/unit/dinkes/laporan.pdf").status, 400, "period required");
+    }
+}
+
+fn number(cell: Option<&Data>) -> Option<f64> {
+    match cell {
+        Some(Data::Float(f)) => Some(*f),
+        Some(Data::Int(i)) => Some(*i as f64),
+        Some(Data::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_workbook_has_formulas_that_evaluate_to_the_nik() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed(&app);
+        let admin = login(&app, &accounts, Role::Admin, None);
+        let reply = app.get_as(&admin, &format!("/dasbor/unit/disdukcapil/laporan.xlsx?period={}", period()));
+        assert_eq!(reply.status, 200, "{}", database.name);
+        std::fs::write(samples().join(format!("laporan-disdukcapil-{}.xlsx", database.name)), &reply.bytes)
+            .expect("write");
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(reply.bytes.clone())).expect("xlsx opens");
+        let names = book.sheet_names();
+        assert_eq!(names, ["Pengolahan data", "Profil responden", "Saran"]);
+        let values = book.worksheet_range("Pengolahan data").expect("values");
+        let formulas = book.worksheet_formula("Pengolahan data").expect("formulas");
+        let all: Vec<String> = formulas.rows().flatten().filter(|f| !f.is_empty()).cloned().collect();
+        for needle in ["SUM(", "COUNT(", "COUNTIF(", "ROUND(", "IF("] {
+            assert!(all.iter().any(|f| f.contains(needle)), "a {needle} formula");
+        }
+        let index = expected(&app, "disdukcapil", false);
+        let nik = index.result.index.expect("nik").to_f64();
+        // the cached results: find the row labelled NIK
+        let (start_row, start_col) = values.start().expect("cells");
+        let nik_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == "NIK")).expect("NIK row");
+        assert_eq!(number(values.get((nik_row, 3))), Some(nik), "cached NIK");
+        assert_eq!((start_row, start_col), (0, 0));
+        // evaluate the formulas' meaning from the data cells: Σ/n per element, 1/k, ×25, ROUND 2
+        let header = values.rows().position(|r| r.first().is_some_and(|c| *c == "No")).expect("header row");
+        let data_rows: Vec<&[Data]> =
+            values.rows().skip(header + 1).take_while(|r| number(r.first()).is_some()).collect();
+        assert_eq!(data_rows.len() as u64, index.result.responses);
+        let mut nrrs = Vec::new();
+        for col in 3..3 + 9 {
+            let scores: Vec<f64> = data_rows.iter().filter_map(|r| number(r.get(col))).collect();
+            if !scores.is_empty() {
+                nrrs.push(scores.iter().sum::<f64>() / scores.len() as f64);
+            }
+        }
+        let evaluated = (nrrs.iter().sum::<f64>() / nrrs.len() as f64 * 25.0 * 100.0).round() / 100.0;
+        assert!(
+            (evaluated - nik).abs() < 0.0051,
+            "{}: formulas evaluate to {evaluated}, skm says {nik}",
+            database.name
+        );
+    }
+}
+
+#[test]
+fn the_csv_round_trips_through_skm_compute() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed(&app);
+        let admin = login(&app, &accounts, Role::Admin, None);
+        let reply = app.get_as(&admin, &format!("/dasbor/unit/puskesmas-bengalon/laporan.csv?period={}", period()));
+        assert_eq!(reply.status, 200, "{}", database.name);
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("jawaban.csv");
+        std::fs::write(&file, &reply.bytes).expect("write");
+        let out = skm(dir.path()).args(["compute", "--format", "json", "--csv"]).arg(&file).output().expect("compute");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let index = expected(&app, "puskesmas-bengalon", false);
+        assert_eq!(json["nik"].as_f64(), index.result.index.map(|v| v.to_f64()), "{}", database.name);
+        assert_eq!(json["responses"].as_u64(), Some(index.result.responses));
+    }
+}
+
+#[test]
+fn nothing_is_public_until_published() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed(&app);
+        let (status, page) = app.get("/publik");
+        assert_eq!(status, 200);
+        assert!(page.contains("Belum ada hasil yang dipublikasikan."));
+        let admin = login(&app, &accounts, Role::Admin, None);
+        let csrf = hidden(&app.get_as(&admin, "/admin").body, "csrf");
+        let reply = app.post_form_as(
+            &admin,
+            "/admin/publish",
+            &[("csrf".into(), csrf), ("unit".into(), "disdukcapil".into()), ("period".into(), period())],
+        );
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        let reply = app.get_with("/publik", &[]);
+        assert_eq!(reply.status, 200);
+        assert!(reply.header("cache-control").is_some_and(|c| c.starts_with("public")));
+        let index = expected(&app, "disdukcapil", false);
+        assert!(reply.body.contains("Dinas Kependudukan dan Pencatatan Sipil"), "{}", database.name);
+        assert!(reply
+            .body
+            .contains(&format!("NIK <strong>{}</strong>", index.result.index.expect("nik").format_with(','))));
+        assert!(!reply.body.contains("Dinas Perhubungan"), "unpublished units stay private");
+        assert!(reply.body.contains("<svg"));
+    }
+}
+
+#[test]
+fn skm_report_writes_every_format() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = skm(dir.path()).args(["demo", "--responses", "400"]).output().expect("demo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for format in ["pdf", "xlsx", "csv"] {
+        let file = dir.path().join(format!("laporan.{format}"));
+        let out = skm(dir.path())
+            .args(["report", "--unit", "kutim", "--sub", "--period", "2026", "--format", format, "--out"])
+            .arg(&file)
+            .output()
+            .expect("report");
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::metadata(&file).is_ok_and(|m| m.len() > 100), "{format}");
+    }
+    let bad = skm(dir.path())
+        .args(["report", "--unit", "kutim", "--period", "kemarin", "--format", "pdf", "--out", "x.pdf"])
+        .output()
+        .expect("report");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--period"));
+}
