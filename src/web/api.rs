@@ -5,10 +5,9 @@ use super::error::WebError;
 use super::i18n::Tr;
 use super::AppState;
 use crate::domain::names::Channel;
-use crate::domain::period::local_date;
 use crate::domain::template::{Lang, ProfileKind};
 use crate::security::form_token::FormToken;
-use crate::survey::{self, Message, Outcome, Submission, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
+use crate::survey::{self, Message, Outcome, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -173,38 +172,14 @@ pub async fn submit(
     let client_hash = state.keys.client_hash(&ip);
     let slug = slug.into_inner();
     let worker = state.clone();
-    let outcome = web::block(move || -> Result<Outcome, WebError> {
-        let state = worker;
-        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-        let Some(form) = survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, &slug)?
-        else {
-            return Err(WebError::NotFound);
-        };
-        let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
-        let token_text = fields.get("token").map(String::as_str).unwrap_or_default();
-        let token =
-            match FormToken::verify(token_text, state.keys.form(), now, max_age, form.unit.id, Channel::Web.as_str()) {
-                Ok(token) => token,
-                Err(problem) => return Ok(Outcome::Rejected(vec![survey::token_message(problem)])),
-            };
-        let template = state.versions.get(&mut conn, token.template_version_id)?;
-        Ok(survey::submit(
-            &mut conn,
-            &Submission {
-                form: &form,
-                template,
-                version_id: token.template_version_id,
-                channel: Channel::Web,
-                fields: &fields,
-                survey_date: local_date(now, state.config.timezone),
-                client_hash: Some(client_hash),
-                now,
-                token: Some(&token),
-            },
-            (state.config.burst_threshold, state.config.burst_window_minutes),
-        )?)
-    })
-    .await??;
+    let public =
+        web::block(move || super::survey::submit_public(&worker, &slug, Channel::Web, &fields, client_hash, now))
+            .await??;
+    let outcome = match public {
+        super::survey::Public::UnknownUnit => return Err(WebError::NotFound),
+        super::survey::Public::BadToken { problem, .. } => Outcome::Rejected(vec![survey::token_message(problem)]),
+        super::survey::Public::Done { outcome, .. } => outcome,
+    };
     Ok(match outcome {
         Outcome::Stored { id, flagged } => {
             HttpResponse::Created().json(json!({"id": id.to_string(), "flagged": flagged}))

@@ -6,12 +6,14 @@ use super::pages::{form_page, html, FormSpec, MessagePage};
 use super::AppState;
 use crate::domain::names::Channel;
 use crate::domain::period::local_date;
-use crate::security::form_token::FormToken;
+use crate::domain::template::Template;
+use crate::security::form_token::{FormToken, TokenProblem};
 use crate::survey::{self, Form, Message, Outcome, Submission, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct FormQuery {
@@ -133,6 +135,52 @@ pub async fn submit_kiosk(
     submit(state, req, slug.into_inner(), body.into_inner(), Channel::Kiosk).await
 }
 
+/// What a submission carrying a one-time token (form or API) came to.
+pub enum Public {
+    UnknownUnit,
+    BadToken { form: Form, problem: TokenProblem },
+    Done { form: Form, template: Arc<Template>, outcome: Outcome },
+}
+
+/// Blocking: the unit's form, the token's check, validation and the write, for the public form
+/// and the JSON API alike.
+pub fn submit_public(
+    state: &AppState,
+    slug: &str,
+    channel: Channel,
+    fields: &BTreeMap<String, String>,
+    client_hash: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Public, WebError> {
+    let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+    let Some(form) = survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, slug)? else {
+        return Ok(Public::UnknownUnit);
+    };
+    let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
+    let token_text = fields.get("token").map(String::as_str).unwrap_or_default();
+    let token = match FormToken::verify(token_text, state.keys.form(), now, max_age, form.unit.id, channel.as_str()) {
+        Ok(token) => token,
+        Err(problem) => return Ok(Public::BadToken { form, problem }),
+    };
+    let template = state.versions.get(&mut conn, token.template_version_id)?;
+    let outcome = survey::submit(
+        &mut conn,
+        &Submission {
+            form: &form,
+            template: template.clone(),
+            version_id: token.template_version_id,
+            channel,
+            fields,
+            survey_date: local_date(now, state.config.timezone),
+            client_hash: Some(client_hash),
+            now,
+            token: Some(&token),
+        },
+        (state.config.burst_threshold, state.config.burst_window_minutes),
+    )?;
+    Ok(Public::Done { form, template, outcome })
+}
+
 /// What the blocking part of a submission decided.
 enum Decision {
     UnknownUnit,
@@ -173,55 +221,24 @@ async fn submit(
 
     let now = chrono::Utc::now();
     let client_hash = state.keys.client_hash(&ip);
-    let token_text = fields.get("token").cloned().unwrap_or_default();
     let submitted = fields.clone();
     let worker = state.clone();
-    let decision = web::block(move || -> Result<Decision, WebError> {
-        let state = worker;
-        let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-        let Some(form) = survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, &slug)?
-        else {
-            return Ok(Decision::UnknownUnit);
-        };
-        let fresh = || FormToken::issue(form.unit.id, form.version_id, channel.as_str(), now).sign(state.keys.form());
-        let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
-        let token =
-            match FormToken::verify(&token_text, state.keys.form(), now, max_age, form.unit.id, channel.as_str()) {
-                Ok(token) => token,
-                Err(problem) => {
-                    let template = form.template.clone();
-                    let token = fresh();
-                    return Ok(Decision::Rejected {
-                        form,
-                        template,
-                        messages: vec![survey::token_message(problem)],
-                        token,
-                    });
-                }
-            };
-        let template = state.versions.get(&mut conn, token.template_version_id)?;
-        let outcome = survey::submit(
-            &mut conn,
-            &Submission {
-                form: &form,
-                template: template.clone(),
-                version_id: token.template_version_id,
-                channel,
-                fields: &fields,
-                survey_date: local_date(now, state.config.timezone),
-                client_hash: Some(client_hash),
-                now,
-                token: Some(&token),
-            },
-            (state.config.burst_threshold, state.config.burst_window_minutes),
-        )?;
-        Ok(match outcome {
-            Outcome::Stored { .. } => Decision::Stored,
-            Outcome::Replayed => Decision::Replayed(form),
-            Outcome::Rejected(messages) => Decision::Rejected { form, template, messages, token: token_text },
-        })
-    })
-    .await??;
+    let public = web::block(move || submit_public(&worker, &slug, channel, &fields, client_hash, now)).await??;
+    let decision = match public {
+        Public::UnknownUnit => Decision::UnknownUnit,
+        Public::BadToken { form, problem } => {
+            // a fresh token, so the citizen can simply send again
+            let token = FormToken::issue(form.unit.id, form.version_id, channel.as_str(), now).sign(state.keys.form());
+            let template = form.template.clone();
+            Decision::Rejected { form, template, messages: vec![survey::token_message(problem)], token }
+        }
+        Public::Done { outcome: Outcome::Stored { .. }, .. } => Decision::Stored,
+        Public::Done { form, outcome: Outcome::Replayed, .. } => Decision::Replayed(form),
+        Public::Done { form, template, outcome: Outcome::Rejected(messages) } => {
+            let token = submitted.get("token").cloned().unwrap_or_default();
+            Decision::Rejected { form, template, messages, token }
+        }
+    };
 
     match decision {
         Decision::UnknownUnit => not_found_page(tr),
