@@ -28,10 +28,37 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// PNG logo for report covers
     pub logo: Option<PathBuf>,
+    pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// plain connection upgraded with STARTTLS (port 587)
+    Starttls,
+    /// TLS from the first byte (port 465)
+    Tls,
+    /// no encryption: only for a relay on the same host or network
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// empty: e-mail is off (no monthly job)
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_user: String,
+    pub smtp_password: String,
+    pub from: String,
+    pub timeout_secs: u64,
+    /// the monthly summary goes out on this day of the month…
+    pub day: u32,
+    /// …from this hour (local time)
+    pub hour: u32,
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 17] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 26] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -59,6 +86,15 @@ pub const SETTINGS: [(&str, &str, &str, &str); 17] = [
     ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
     ("trusted_proxies", "SKM_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
     ("logo", "SKM_LOGO", "", "PNG logo on report covers"),
+    ("smtp_host", "SKM_SMTP_HOST", "", "SMTP server for the monthly summaries (empty: no e-mail)"),
+    ("smtp_port", "SKM_SMTP_PORT", "587", "SMTP port"),
+    ("smtp_security", "SKM_SMTP_SECURITY", "starttls", "starttls, tls (implicit) or none (local relays only)"),
+    ("smtp_user", "SKM_SMTP_USER", "", "SMTP user name (empty: no authentication)"),
+    ("smtp_password", "SKM_SMTP_PASSWORD", "", "SMTP password"),
+    ("mail_from", "SKM_MAIL_FROM", "SKM <skm@localhost>", "sender of the e-mails"),
+    ("smtp_timeout_secs", "SKM_SMTP_TIMEOUT_SECS", "20", "SMTP connect and command timeout"),
+    ("mail_day", "SKM_MAIL_DAY", "1", "day of the month the summary is sent (1–28)"),
+    ("mail_hour", "SKM_MAIL_HOUR", "7", "hour (local time) from which it is sent"),
 ];
 
 /// Environment variables that start with `SKM_` but are not settings.
@@ -179,6 +215,60 @@ impl Config {
         let burst_threshold = small("burst_threshold", 3, 0)?;
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
         let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
+        let timeout_secs = small("smtp_timeout_secs", 20, 1)?.into();
+        let day = small("mail_day", 1, 1)?;
+        let hour = small("mail_hour", 7, 0)?;
+        let smtp_host = take("smtp_host").map(|v| v.text.trim().to_string()).unwrap_or_default();
+        let smtp_port = match take("smtp_port") {
+            None => 587,
+            Some(v) => v
+                .text
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| invalid(&v, "smtp_port", format!("'{}' is not a port", v.text)))?,
+        };
+        let smtp_security = match take("smtp_security") {
+            None => SmtpSecurity::Starttls,
+            Some(v) => match v.text.trim() {
+                "starttls" => SmtpSecurity::Starttls,
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                other => return Err(invalid(&v, "smtp_security", format!("'{other}' is not starttls, tls or none"))),
+            },
+        };
+        let smtp_user = take("smtp_user").map(|v| v.text).unwrap_or_default();
+        let smtp_password = take("smtp_password").map(|v| v.text).unwrap_or_default();
+        let from = match take("mail_from") {
+            None => "SKM <skm@localhost>".to_string(),
+            Some(v) if v.text.contains('@') => v.text,
+            Some(v) => {
+                return Err(invalid(
+                    &v,
+                    "mail_from",
+                    format!("'{}' is not an address like SKM <skm@kutaitimurkab.go.id>", v.text),
+                ))
+            }
+        };
+        if day > 28 || hour > 23 {
+            return Err(ConfigError::Invalid {
+                origin: "mail_day/mail_hour".into(),
+                name: "mail_day".into(),
+                reason: "day 1–28 (every month has it), hour 0–23".into(),
+            });
+        }
+        let mail = MailSettings {
+            smtp_host,
+            smtp_port,
+            smtp_security,
+            smtp_user,
+            smtp_password,
+            from,
+            timeout_secs,
+            day,
+            hour,
+        };
         let logo = match take("logo") {
             None => None,
             Some(v) if Path::new(&v.text).is_file() && v.text.to_ascii_lowercase().ends_with(".png") => {
@@ -214,6 +304,7 @@ impl Config {
             kiosk_reset_seconds,
             trusted_proxies,
             logo,
+            mail,
         })
     }
 }

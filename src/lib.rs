@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod mail;
 pub mod password;
 pub mod reports;
 pub mod security;

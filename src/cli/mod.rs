@@ -4,6 +4,7 @@ mod admin;
 mod compute;
 mod demo;
 mod import;
+pub mod mail;
 mod qr;
 mod report;
 mod serve;
@@ -61,6 +62,11 @@ pub enum Command {
     Templates,
     /// Import a CSV or XLSX of responses into a unit (all rows or none)
     Import(import::ImportArgs),
+    /// E-mail settings check
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
+    /// Send (or with --dry-run write) the monthly summaries now; sends only what is missing
+    SendMonthly(mail::SendMonthlyArgs),
     /// Write the official report of a unit and period (PDF, XLSX or CSV)
     Report(report::ReportArgs),
     /// Write a unit's A4 QR poster (PDF, SVG or PNG)
@@ -160,6 +166,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => import::run(&context, args),
         Command::Qr(args) => qr::run(&context, args),
         Command::Report(args) => report::run(&context, args),
+        Command::Mail(command) => mail::test(&context, command),
+        Command::SendMonthly(args) => mail::send_monthly(&context, args),
     }
 }
 

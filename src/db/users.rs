@@ -125,3 +125,8 @@ pub fn end_sessions(conn: &mut DbConnection, user_id: i32) -> Result<(), DbError
     diesel::update(users::table.find(user_id)).set(users::session_epoch.eq(users::session_epoch + 1)).execute(conn)?;
     Ok(())
 }
+
+pub fn set_email_opt_out(conn: &mut DbConnection, user_id: i32, opt_out: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(user_id)).set(users::email_opt_out.eq(opt_out)).execute(conn)?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ struct PasswordPage {
     csrf: String,
     message: Option<String>,
     ok: bool,
+    opt_out: bool,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +52,15 @@ pub async fn show(
     let message = query.diganti.as_ref().map(|_| tr.t("password.saved").to_string());
     html(
         StatusCode::OK,
-        &PasswordPage { tr, kiosk: false, nav: Nav::of(&s), csrf: s.csrf.clone(), ok: message.is_some(), message },
+        &PasswordPage {
+            tr,
+            kiosk: false,
+            nav: Nav::of(&s),
+            csrf: s.csrf.clone(),
+            ok: message.is_some(),
+            message,
+            opt_out: s.user.email_opt_out,
+        },
     )
 }
 
@@ -73,6 +82,7 @@ pub async fn change(
                 csrf: s.csrf.clone(),
                 message: Some(tr.t(key).to_string()),
                 ok: false,
+                opt_out: s.user.email_opt_out,
             },
         )
     };
@@ -103,4 +113,29 @@ pub async fn change(
         .cookie(cookie)
         .insert_header((actix_web::http::header::LOCATION, "/akun/sandi?diganti=1"))
         .finish())
+}
+
+#[derive(Deserialize)]
+pub struct OptOutForm {
+    #[serde(default)]
+    csrf: String,
+    opt_out: Option<String>,
+}
+
+/// `POST /akun/email`: stop (or restart) the monthly summary for oneself.
+pub async fn email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<OptOutForm>,
+) -> Result<HttpResponse, WebError> {
+    let s = session::require(&state, &req).await?;
+    session::check_csrf(&s, Some(&form.csrf))?;
+    let worker = state.clone();
+    let (user_id, opt_out) = (s.user.id, form.opt_out.is_some());
+    web::block(move || {
+        let mut conn = worker.pool.get()?;
+        users::set_email_opt_out(&mut conn, user_id, opt_out)
+    })
+    .await??;
+    Ok(HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, "/akun/sandi?diganti=1")).finish())
 }

@@ -40,6 +40,7 @@ struct AdminPage {
     units: Vec<UnitRow>,
     templates: Vec<(String, String)>,
     users: Vec<(String, String, String, String)>,
+    mail_problems: Vec<(String, String, String, i32, String)>,
 }
 
 async fn require_admin(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Session, WebError> {
@@ -58,7 +59,7 @@ async fn page(
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
     let worker = state.clone();
-    let (all, people, details) = web::block(move || -> Result<_, DbError> {
+    let (all, people, details, mail_problems) = web::block(move || -> Result<_, DbError> {
         let mut conn = worker.pool.get()?;
         let all = units::list(&mut conn)?;
         let mut details = BTreeMap::new();
@@ -68,7 +69,8 @@ async fn page(
                 units::populations(&mut conn, unit.id)?.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
             details.insert(unit.id, (services.join(", "), populations.join(", ")));
         }
-        Ok((all, users::list_with_units(&mut conn)?, details))
+        let problems = db::mail_log::problems(&mut conn)?;
+        Ok((all, users::list_with_units(&mut conn)?, details, problems))
     })
     .await??;
     let mut rows = Vec::new();
@@ -110,6 +112,10 @@ async fn page(
             .map(|t| (t.id.clone(), format!("{} ({} unsur)", t.title.id, t.elements.len())))
             .collect(),
         users: people.into_iter().map(|(u, slugs)| (u.email, u.name, u.role, slugs.join(", "))).collect(),
+        mail_problems: mail_problems
+            .into_iter()
+            .map(|(to, period, status, attempts, error)| (to, period, status, attempts, error.unwrap_or_default()))
+            .collect(),
     };
     html(status, &view)
 }

@@ -127,6 +127,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/{action}", web::post().to(admin::act))
         .route("/akun/sandi", web::get().to(account::show))
         .route("/akun/sandi", web::post().to(account::change))
+        .route("/akun/email", web::post().to(account::email))
         .route("/api/v1/units/{slug}/index", web::get().to(api::index))
         .route("/dasbor", web::get().to(dashboard::regency))
         .route("/dasbor/unit/{slug}", web::get().to(dashboard::unit))

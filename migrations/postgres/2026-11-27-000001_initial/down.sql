@@ -1,3 +1,4 @@
+DROP TABLE job_leases;
 DROP TABLE publications;
 DROP TABLE app_secrets;
 DROP TABLE ticket_codes;

@@ -192,3 +192,10 @@ CREATE TABLE publications (
     published_by INTEGER REFERENCES users(id),
     PRIMARY KEY (unit_id, period)
 );
+
+-- A lease per background job: with several instances on one database only the holder runs it.
+CREATE TABLE job_leases (
+    name TEXT PRIMARY KEY NOT NULL,
+    holder TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);

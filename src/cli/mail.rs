@@ -1,0 +1,98 @@
+//! `skm mail test --to ADDR` and `skm send-monthly [--period 2026-10] [--dry-run] [--unit SLUG]`.
+
+use super::{CliError, Context};
+use crate::db::DbError;
+use crate::domain::period::{local_date, Period};
+use crate::mail::monthly::{self, Options};
+use crate::mail::{compose, Mailer};
+use crate::survey::versions::TemplateVersions;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send a test message and print the server's answer
+    Test {
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SendMonthlyArgs {
+    /// the month to report (default: last month)
+    #[arg(long)]
+    pub period: Option<String>,
+    /// write the messages as .eml files into --out instead of sending them
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, default_value = "skm-mail")]
+    pub out: PathBuf,
+    /// only this unit's summaries
+    #[arg(long)]
+    pub unit: Option<String>,
+}
+
+pub fn test(context: &Context, command: MailCommand) -> Result<(), CliError> {
+    let MailCommand::Test { to } = command;
+    let mailer = Mailer::smtp(&context.config.mail).map_err(|e| CliError::Input(e.to_string()))?;
+    let message = compose::test_message(&context.config.mail.from, &to).map_err(|e| CliError::Input(e.to_string()))?;
+    let answer = mailer.send(&message).map_err(|e| CliError::Input(format!("not sent: {e}")))?;
+    println!("sent to {to}; the server answered: {answer}");
+    Ok(())
+}
+
+/// A name for this process in the job lease.
+pub fn holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "skm".into());
+    format!("{host}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
+}
+
+pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliError> {
+    let period = match &args.period {
+        Some(text) => match text.parse::<Period>() {
+            Ok(p @ Period::Month { .. }) => p,
+            _ => return Err(CliError::Input(format!("--period: '{text}' is not a month like 2026-10"))),
+        },
+        None => Period::month_of(local_date(chrono::Utc::now(), context.config.timezone)).previous(),
+    };
+    let mailer = if args.dry_run { Mailer::files(args.out.clone()) } else { Mailer::smtp(&context.config.mail) }
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let pool = context.database()?;
+    let versions = {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        TemplateVersions::register(&mut conn, &context.catalog)?
+    };
+    let options = Options {
+        period,
+        unit: args.unit.clone(),
+        dry_run: args.dry_run,
+        retry_delays: vec![Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
+        holder: holder(),
+    };
+    let report = monthly::run(&pool, &versions, &context.config, &mailer, &options)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    if report.other_instance {
+        println!("another instance is sending the monthly summaries right now; nothing done");
+        return Ok(());
+    }
+    println!(
+        "{period}: {} sent, {} already sent earlier, {} in progress elsewhere or uncertain, {} failed",
+        report.sent,
+        report.already_sent,
+        report.busy,
+        report.failed.len()
+    );
+    if args.dry_run {
+        println!("messages written to {}", args.out.display());
+    }
+    for (to, reason) in &report.failed {
+        println!("  not sent to {to}: {reason}");
+    }
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Input(format!("{} messages failed; run send-monthly again to retry them", report.failed.len())))
+    }
+}

@@ -1,0 +1,193 @@
+//! The monthly summary message: HTML and plain text (Bahasa Indonesia), the element chart inline
+//! by Content-ID, the unit's PDF report attached.
+
+use super::MailError;
+use crate::aggregator::UnitIndex;
+use crate::domain::decimal::Rounded;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+/// One unit's part of a summary.
+pub struct UnitSummary {
+    pub index: UnitIndex,
+    pub late_rtl: Vec<(String, String, String)>,
+    pub chart_png: Vec<u8>,
+    pub pdf: Option<Vec<u8>>,
+}
+
+fn id(v: Rounded) -> String {
+    v.format_with(',')
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+struct Lines {
+    title: String,
+    facts: Vec<String>,
+    lowest: Vec<String>,
+    late: Vec<String>,
+}
+
+fn lines(s: &UnitSummary) -> Lines {
+    let r = &s.index.result;
+    let nik = r.index.map(id).unwrap_or_else(|| "–".into());
+    let grade = r.grade.as_ref().map(|g| format!("{} ({})", g.grade, g.label.id)).unwrap_or_else(|| "–".into());
+    let change = match s.index.change {
+        Some(c) if c.as_ratio() > num_rational::BigRational::from_integer(0.into()) => {
+            format!("naik {} dari bulan sebelumnya", id(c))
+        }
+        Some(c) if c.as_ratio() < num_rational::BigRational::from_integer(0.into()) => {
+            format!("turun {} dari bulan sebelumnya", id(Rounded::half_up(&-c.as_ratio(), 2)))
+        }
+        Some(_) => "sama dengan bulan sebelumnya".into(),
+        None => "belum ada pembanding bulan sebelumnya".into(),
+    };
+    let sample = match s.index.required_sample {
+        Some(req) => format!(
+            "{} responden dari sampel minimal {req}{}",
+            r.responses,
+            if r.responses < req { " (kurang)" } else { "" }
+        ),
+        None => format!("{} responden (populasi belum dicatat)", r.responses),
+    };
+    Lines {
+        title: s.index.unit.name.clone(),
+        facts: vec![format!("NIK {nik}, mutu {grade}; {change}."), format!("Jumlah responden: {sample}.")],
+        lowest: r
+            .lowest
+            .iter()
+            .filter_map(|code| r.elements.iter().find(|e| &e.code == code))
+            .map(|e| {
+                format!(
+                    "{} {} — NIK {}",
+                    e.code,
+                    s.index.template.element(&e.code).map(|x| x.name.id.clone()).unwrap_or_default(),
+                    e.index.map(id).unwrap_or_default()
+                )
+            })
+            .collect(),
+        late: s.late_rtl.iter().map(|(el, action, due)| format!("{el}: {action} (batas {due})")).collect(),
+    }
+}
+
+pub struct Envelope<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub to_name: &'a str,
+    pub period_label: &'a str,
+    pub dashboard_url: &'a str,
+    /// a stable id, so a resent copy is recognisably the same message
+    pub message_id: String,
+}
+
+pub fn monthly(envelope: &Envelope, units: &[UnitSummary]) -> Result<Message, MailError> {
+    monthly_refs(envelope, &units.iter().collect::<Vec<_>>())
+}
+
+/// As `monthly`, for summaries shared between recipients.
+pub fn monthly_refs(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, MailError> {
+    let from: Mailbox =
+        envelope.from.parse().map_err(|e| MailError::Address(format!("mail_from '{}': {e}", envelope.from)))?;
+    let to = Mailbox::new(
+        Some(envelope.to_name.to_string()),
+        envelope.to.parse().map_err(|e| MailError::Address(format!("'{}': {e}", envelope.to)))?,
+    );
+    let subject = match units {
+        [one] => format!(
+            "Ringkasan SKM {}: {} — NIK {}",
+            envelope.period_label,
+            one.index.unit.name,
+            one.index.result.index.map(id).unwrap_or_else(|| "–".into())
+        ),
+        _ => format!("Ringkasan SKM {} untuk {} unit", envelope.period_label, units.len()),
+    };
+
+    let mut text = format!(
+        "Yth. {},\n\nBerikut ringkasan Survei Kepuasan Masyarakat periode {}.\n",
+        envelope.to_name, envelope.period_label
+    );
+    let mut html = format!(
+        "<!doctype html><html lang=\"id\"><body style=\"font-family:sans-serif;color:#111\"><p>Yth. {},</p><p>Berikut ringkasan Survei Kepuasan Masyarakat periode <strong>{}</strong>.</p>",
+        escape(envelope.to_name),
+        escape(envelope.period_label)
+    );
+    for (i, unit) in units.iter().enumerate() {
+        let l = lines(unit);
+        text.push_str(&format!("\n== {} ==\n", l.title));
+        html.push_str(&format!("<h2 style=\"font-size:18px\">{}</h2>", escape(&l.title)));
+        for fact in &l.facts {
+            text.push_str(&format!("{fact}\n"));
+            html.push_str(&format!("<p>{}</p>", escape(fact)));
+        }
+        text.push_str("Tiga unsur terendah:\n");
+        html.push_str("<p>Tiga unsur terendah:</p><ul>");
+        for low in &l.lowest {
+            text.push_str(&format!("  - {low}\n"));
+            html.push_str(&format!("<li>{}</li>", escape(low)));
+        }
+        html.push_str("</ul>");
+        if l.late.is_empty() {
+            text.push_str("Tidak ada RTL yang melewati batas waktu.\n");
+            html.push_str("<p>Tidak ada RTL yang melewati batas waktu.</p>");
+        } else {
+            text.push_str("RTL yang melewati batas waktu:\n");
+            html.push_str("<p>RTL yang melewati batas waktu:</p><ul>");
+            for late in &l.late {
+                text.push_str(&format!("  - {late}\n"));
+                html.push_str(&format!("<li>{}</li>", escape(late)));
+            }
+            html.push_str("</ul>");
+        }
+        html.push_str(&format!(
+            "<p><img src=\"cid:grafik-{i}\" alt=\"Grafik NIK per unsur {}\" width=\"640\"></p>",
+            escape(&l.title)
+        ));
+    }
+    text.push_str(&format!(
+        "\nDasbor: {}\nLaporan lengkap terlampir (PDF).\n\nPesan ini dikirim otomatis oleh skm.\n",
+        envelope.dashboard_url
+    ));
+    html.push_str(&format!(
+        "<p><a href=\"{}\">Buka dasbor</a>. Laporan lengkap terlampir (PDF).</p><p style=\"color:#555;font-size:12px\">Pesan ini dikirim otomatis oleh skm.</p></body></html>",
+        escape(envelope.dashboard_url)
+    ));
+
+    let mut related = MultiPart::related().multipart(MultiPart::alternative_plain_html(text, html));
+    for (i, unit) in units.iter().enumerate() {
+        related = related.singlepart(Attachment::new_inline(format!("grafik-{i}")).body(
+            unit.chart_png.clone(),
+            ContentType::parse("image/png").map_err(|e| MailError::Build(e.to_string()))?,
+        ));
+    }
+    let mut mixed = MultiPart::mixed().multipart(related);
+    for unit in units {
+        if let Some(pdf) = &unit.pdf {
+            let name = format!("laporan-skm-{}-{}.pdf", unit.index.unit.slug, unit.index.selection.period);
+            let part: SinglePart = Attachment::new(name)
+                .body(pdf.clone(), ContentType::parse("application/pdf").map_err(|e| MailError::Build(e.to_string()))?);
+            mixed = mixed.singlepart(part);
+        }
+    }
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(envelope.message_id.clone()))
+        .multipart(mixed)
+        .map_err(|e| MailError::Build(e.to_string()))
+}
+
+pub fn test_message(from: &str, to: &str) -> Result<Message, MailError> {
+    let from: Mailbox = from.parse().map_err(|e| MailError::Address(format!("mail_from '{from}': {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| MailError::Address(format!("--to '{to}': {e}")))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject("Uji coba e-mail skm")
+        .header(ContentType::TEXT_PLAIN)
+        .body("Pesan uji coba dari skm: pengiriman e-mail berfungsi.".to_string())
+        .map_err(|e| MailError::Build(e.to_string()))
+}

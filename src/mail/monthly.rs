@@ -1,0 +1,240 @@
+//! The monthly summary job: every unit head (their units, with sub-units) and every admin (the
+//! regency) gets the previous month's summary once. Each (recipient, period) is claimed in the
+//! sent-email log before sending and marked after; a lease row keeps a second instance from
+//! running the job at the same time. Restart-safe: a run sends whatever the log says is missing.
+
+use super::compose::{self, Envelope, UnitSummary};
+use super::{MailError, Mailer};
+use crate::aggregator::{self, Selection};
+use crate::charts;
+use crate::config::Config;
+use crate::db::mail_log::{self, Claim};
+use crate::db::units::{self, Unit};
+use crate::db::users::{self, User};
+use crate::db::{rtl, DbError, Pool};
+use crate::domain::names::Role;
+use crate::domain::period::{date_id, local_date, Period};
+use crate::reports::{data, laporan};
+use crate::survey::versions::TemplateVersions;
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use std::collections::HashMap;
+use std::time::Duration;
+use thiserror::Error;
+
+pub const KIND: &str = "monthly";
+const LEASE: &str = "monthly-mail";
+
+#[derive(Debug, Error)]
+pub enum MonthlyError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("{0}")]
+    Report(String),
+}
+
+pub struct Options {
+    pub period: Period,
+    /// only this unit's summaries (and its heads)
+    pub unit: Option<String>,
+    /// write .eml files, touch no log
+    pub dry_run: bool,
+    /// waits before retrying a transient SMTP failure
+    pub retry_delays: Vec<Duration>,
+    /// identifies this instance in the lease
+    pub holder: String,
+}
+
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub sent: usize,
+    pub already_sent: usize,
+    pub busy: usize,
+    pub failed: Vec<(String, String)>,
+    /// another instance holds the job's lease: nothing was done
+    pub other_instance: bool,
+}
+
+/// The month whose summary is due at `now` (local), once the configured day and hour of the
+/// following month have come.
+pub fn due_period(now: NaiveDateTime, day: u32, hour: u32) -> Option<Period> {
+    let reached = now.day() > day || (now.day() == day && now.hour() >= hour);
+    reached.then(|| Period::month_of(now.date()).previous())
+}
+
+struct Recipient {
+    user: User,
+    units: Vec<Unit>,
+}
+
+fn recipients(conn: &mut crate::db::DbConnection, unit_filter: Option<&str>) -> Result<Vec<Recipient>, DbError> {
+    let all_units = units::list(conn)?;
+    let mut out = Vec::new();
+    for (user, slugs) in users::list_with_units(conn)? {
+        if user.disabled || user.email_opt_out {
+            continue;
+        }
+        let units: Vec<Unit> = match user.role.parse::<Role>() {
+            Ok(Role::Admin) => all_units.iter().filter(|u| u.parent_id.is_none()).cloned().collect(),
+            Ok(Role::UnitHead) => all_units.iter().filter(|u| slugs.contains(&u.slug)).cloned().collect(),
+            _ => continue,
+        };
+        let units: Vec<Unit> = match unit_filter {
+            Some(slug) => units.into_iter().filter(|u| u.slug == slug).collect(),
+            None => units,
+        };
+        if !units.is_empty() {
+            out.push(Recipient { user, units });
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(
+    pool: &Pool,
+    versions: &TemplateVersions,
+    config: &Config,
+    mailer: &Mailer,
+    options: &Options,
+) -> Result<RunReport, MonthlyError> {
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let mut report = RunReport::default();
+    if !options.dry_run && !mail_log::take_lease(&mut conn, LEASE, &options.holder, 3600)? {
+        report.other_instance = true;
+        return Ok(report);
+    }
+    let result = send_all(&mut conn, versions, config, mailer, options, &mut report);
+    if !options.dry_run {
+        mail_log::release_lease(&mut conn, LEASE, &options.holder)?;
+    }
+    result.map(|_| report)
+}
+
+fn send_all(
+    conn: &mut crate::db::DbConnection,
+    versions: &TemplateVersions,
+    config: &Config,
+    mailer: &Mailer,
+    options: &Options,
+    report: &mut RunReport,
+) -> Result<(), MonthlyError> {
+    let period = options.period;
+    let period_key = period.to_string();
+    let today = local_date(chrono::Utc::now(), config.timezone);
+    let mut cache: HashMap<i32, std::rc::Rc<UnitSummary>> = HashMap::new();
+    for recipient in recipients(conn, options.unit.as_deref())? {
+        let email = recipient.user.email.clone();
+        if !options.dry_run {
+            match mail_log::claim(conn, &email, &period_key, KIND)? {
+                Claim::Mine(_) => {}
+                Claim::Sent => {
+                    report.already_sent += 1;
+                    continue;
+                }
+                Claim::Busy => {
+                    report.busy += 1;
+                    continue;
+                }
+            }
+        }
+        let mut summaries = Vec::new();
+        for unit in &recipient.units {
+            if let Some(s) = cache.get(&unit.id) {
+                summaries.push(s.clone());
+                continue;
+            }
+            let summary = std::rc::Rc::new(summarize(conn, versions, config, unit, period, today)?);
+            cache.insert(unit.id, summary.clone());
+            summaries.push(summary);
+        }
+        let owned: Vec<&UnitSummary> = summaries.iter().map(|s| s.as_ref()).collect();
+        let envelope = Envelope {
+            from: &config.mail.from,
+            to: &email,
+            to_name: &recipient.user.name,
+            period_label: &period.label_id(),
+            dashboard_url: &format!("{}/dasbor?period={period_key}", config.base_url),
+            message_id: format!("<skm-{KIND}-{period_key}-{}@skm>", recipient.user.id),
+        };
+        let outcome = compose::monthly_refs(&envelope, &owned)
+            .and_then(|message| send_with_retry(mailer, &message, &options.retry_delays));
+        match outcome {
+            Ok(answer) => {
+                tracing::info!(to = %email, period = %period_key, %answer, "monthly summary sent");
+                if !options.dry_run {
+                    mail_log::finish(conn, &email, &period_key, KIND, None)?;
+                }
+                report.sent += 1;
+            }
+            Err(e) => {
+                tracing::warn!(to = %email, period = %period_key, error = %e, "monthly summary not sent");
+                if !options.dry_run {
+                    mail_log::finish(conn, &email, &period_key, KIND, Some(&e.to_string()))?;
+                }
+                report.failed.push((email, e.to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send_with_retry(mailer: &Mailer, message: &lettre::Message, delays: &[Duration]) -> Result<String, MailError> {
+    let mut attempt = 0;
+    loop {
+        match mailer.send(message) {
+            Err(MailError::Send { transient: true, reason }) if attempt < delays.len() => {
+                tracing::info!(%reason, "transient SMTP failure, retrying");
+                std::thread::sleep(delays[attempt]);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn summarize(
+    conn: &mut crate::db::DbConnection,
+    versions: &TemplateVersions,
+    config: &Config,
+    unit: &Unit,
+    period: Period,
+    today: chrono::NaiveDate,
+) -> Result<UnitSummary, MonthlyError> {
+    let default = &config.default_template;
+    let selection = Selection { period, with_subunits: true, service_id: None };
+    let index = aggregator::unit_index(conn, versions, default, unit, &selection)?;
+    let chart_png = charts::png(&charts::elements(&index.template, &index.result))
+        .map_err(|e| MonthlyError::Report(e.to_string()))?;
+    let late_rtl = rtl::for_unit(conn, unit.id)?
+        .into_iter()
+        .filter(|a| a.status != "done" && a.due_date < today.to_string())
+        .map(|a| {
+            let due =
+                chrono::NaiveDate::parse_from_str(&a.due_date, "%Y-%m-%d").map(date_id).unwrap_or(a.due_date.clone());
+            (a.element_code, a.action, due)
+        })
+        .collect();
+    let report = data::gather(conn, versions, default, unit, period, true)?;
+    let logo = config.logo.as_deref().and_then(crate::reports::pdf::read_logo);
+    let pdf = laporan::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)?;
+    Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("time")
+    }
+
+    #[test]
+    fn the_previous_month_is_due_from_the_configured_moment() {
+        assert_eq!(due_period(at("2026-11-01 06:59"), 1, 7), None);
+        assert_eq!(due_period(at("2026-11-01 07:00"), 1, 7).map(|p| p.to_string()).as_deref(), Some("2026-10"));
+        assert_eq!(due_period(at("2026-11-20 00:00"), 1, 7).map(|p| p.to_string()).as_deref(), Some("2026-10"));
+        assert_eq!(due_period(at("2027-01-05 09:00"), 5, 8).map(|p| p.to_string()).as_deref(), Some("2026-12"));
+        assert_eq!(due_period(at("2027-01-04 09:00"), 5, 8), None);
+    }
+}

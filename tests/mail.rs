@@ -1,0 +1,264 @@
+//! Monthly summaries through a real SMTP server on loopback: content, exactly-once delivery
+//! across failures and reruns, two instances on one database, and the commands.
+
+mod common;
+
+#[path = "common/smtp.rs"]
+mod smtp;
+
+use common::{backends, skm, test_config, TestDb};
+use skm::catalog::Catalog;
+use skm::config::{Config, SmtpSecurity};
+use skm::db::mail_log;
+use skm::demo::{self, DemoOutcome};
+use skm::domain::period::Period;
+use skm::mail::monthly::{self, Options, RunReport};
+use skm::mail::Mailer;
+use skm::survey::versions::TemplateVersions;
+use smtp::SmtpSink;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn config(database: &TestDb, sink: &SmtpSink) -> Config {
+    let mut config = test_config(&database.url);
+    config.mail.smtp_host = "127.0.0.1".into();
+    config.mail.smtp_port = sink.port;
+    config.mail.smtp_security = SmtpSecurity::None;
+    config.mail.from = "SKM Kutai Timur <skm@kutaitimurkab.go.id>".into();
+    config.mail.timeout_secs = 5;
+    config.base_url = "https://skm.kutaitimurkab.go.id".into();
+    config
+}
+
+fn last_month() -> Period {
+    Period::month_of(demo::today(chrono_tz::Asia::Makassar)).previous()
+}
+
+struct Setup {
+    pool: skm::db::Pool,
+    versions: TemplateVersions,
+}
+
+fn seed(database: &TestDb) -> Setup {
+    let pool = database.pool();
+    let mut conn = pool.get().expect("connection");
+    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+    match demo::create(&mut conn, &versions, "permenpanrb-14-2017", demo::today(chrono_tz::Asia::Makassar), 1200, 5)
+        .expect("demo")
+    {
+        DemoOutcome::Created { .. } => {}
+        DemoOutcome::AlreadyPresent => panic!("fresh database"),
+    }
+    drop(conn);
+    Setup { pool, versions }
+}
+
+fn run(setup: &Setup, config: &Config, holder: &str) -> RunReport {
+    let mailer = Mailer::smtp(&config.mail).expect("mailer");
+    let options = Options {
+        period: last_month(),
+        unit: None,
+        dry_run: false,
+        retry_delays: vec![Duration::from_millis(10)],
+        holder: holder.into(),
+    };
+    monthly::run(&setup.pool, &setup.versions, config, &mailer, &options).expect("run")
+}
+
+/// Recipient → how many messages reached them.
+fn per_recipient(sink: &SmtpSink) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for m in sink.messages() {
+        for to in m.to {
+            *counts.entry(to).or_default() += 1;
+        }
+    }
+    counts
+}
+
+const RECIPIENTS: [&str; 3] = [
+    "admin@demo.kutaitimurkab.go.id",
+    "kepala.dinkes@demo.kutaitimurkab.go.id",
+    "kepala.disdukcapil@demo.kutaitimurkab.go.id",
+];
+
+#[test]
+fn every_head_and_admin_gets_a_complete_summary() {
+    for database in backends() {
+        let sink = SmtpSink::start();
+        let setup = seed(&database);
+        let config = config(&database, &sink);
+        let report = run(&setup, &config, "one");
+        assert_eq!((report.sent, report.failed.len()), (3, 0), "{}: {report:?}", database.name);
+        let counts = per_recipient(&sink);
+        assert_eq!(counts.keys().map(String::as_str).collect::<Vec<_>>(), RECIPIENTS, "operators get none");
+
+        let message = sink
+            .messages()
+            .into_iter()
+            .find(|m| m.to == ["kepala.disdukcapil@demo.kutaitimurkab.go.id"])
+            .expect("head's message");
+        assert_eq!(message.from, "skm@kutaitimurkab.go.id");
+        let parsed = mailparse::parse_mail(message.data.as_bytes()).expect("MIME");
+        let subject =
+            parsed.headers.iter().find(|h| h.get_key() == "Subject").map(|h| h.get_value()).unwrap_or_default();
+        assert!(subject.starts_with(&format!("Ringkasan SKM {}", last_month().label_id())), "{subject}");
+        let mut parts = Vec::new();
+        fn walk<'a>(part: &'a mailparse::ParsedMail<'a>, out: &mut Vec<&'a mailparse::ParsedMail<'a>>) {
+            out.push(part);
+            for sub in &part.subparts {
+                walk(sub, out);
+            }
+        }
+        walk(&parsed, &mut parts);
+        let of_type = |t: &str| parts.iter().find(|p| p.ctype.mimetype == t).copied();
+        let text = of_type("text/plain").expect("plain part").get_body().expect("text");
+        let html = of_type("text/html").expect("html part").get_body().expect("html");
+        let image = of_type("image/png").expect("inline chart");
+        assert!(image.headers.iter().any(|h| h.get_key() == "Content-ID" && h.get_value().contains("grafik-0")));
+        assert!(html.contains("cid:grafik-0"), "the HTML shows the inline chart");
+        assert!(image.get_body_raw().expect("png").starts_with(b"\x89PNG"));
+        let pdf = of_type("application/pdf").expect("report attached");
+        assert!(pdf.get_body_raw().expect("pdf").starts_with(b"%PDF-"));
+        assert!(pdf
+            .get_content_disposition()
+            .params
+            .get("filename")
+            .is_some_and(|f| f.starts_with("laporan-skm-disdukcapil")));
+
+        // the figures are the aggregator's
+        let mut conn = setup.pool.get().expect("connection");
+        let unit = skm::db::units::by_slug(&mut conn, "disdukcapil").expect("unit");
+        let selection = skm::aggregator::Selection { period: last_month(), with_subunits: true, service_id: None };
+        let index = skm::aggregator::unit_index(&mut conn, &setup.versions, "permenpanrb-14-2017", &unit, &selection)
+            .expect("index");
+        let nik = index.result.index.expect("nik").format_with(',');
+        assert!(text.contains(&format!("NIK {nik}")), "{text}");
+        assert!(html.contains(&format!("NIK {nik}")));
+        assert!(text.contains("Tiga unsur terendah") && text.contains(&index.result.lowest[0]));
+        assert!(text.contains("RTL yang melewati batas waktu"), "the demo has a late action");
+        assert!(text.contains("https://skm.kutaitimurkab.go.id/dasbor?period="));
+    }
+}
+
+#[test]
+fn failures_are_retried_on_the_next_run_and_nobody_gets_two() {
+    for database in backends() {
+        let sink = SmtpSink::start();
+        let setup = seed(&database);
+        let config = config(&database, &sink);
+        sink.accept_only(1);
+        let first = run(&setup, &config, "one");
+        assert_eq!((first.sent, first.failed.len()), (1, 2), "{}: {first:?}", database.name);
+        assert!(first.failed[0].1.contains("451"), "the server's answer is reported: {}", first.failed[0].1);
+        let mut conn = setup.pool.get().expect("connection");
+        assert_eq!(mail_log::problems(&mut conn).expect("problems").len(), 2, "failures shown on the admin page");
+        drop(conn);
+
+        sink.accept_only(usize::MAX);
+        let second = run(&setup, &config, "one");
+        assert_eq!((second.sent, second.already_sent, second.failed.len()), (2, 1, 0), "{}: {second:?}", database.name);
+        let third = run(&setup, &config, "one");
+        assert_eq!((third.sent, third.already_sent), (0, 3));
+        assert!(per_recipient(&sink).values().all(|n| *n == 1), "{:?}", per_recipient(&sink));
+        assert_eq!(sink.messages().len(), 3);
+
+        // a run that died between claiming and recording leaves the message alone: never twice
+        let mut conn = setup.pool.get().expect("connection");
+        let next = last_month().previous().to_string();
+        assert_eq!(
+            mail_log::claim(&mut conn, RECIPIENTS[0], &next, monthly::KIND).expect("claim"),
+            mail_log::Claim::Mine(1)
+        );
+        assert_eq!(
+            mail_log::claim(&mut conn, RECIPIENTS[0], &next, monthly::KIND).expect("claim"),
+            mail_log::Claim::Busy
+        );
+    }
+}
+
+#[test]
+fn two_instances_on_one_database_send_one_set() {
+    let Some(database) = backends().into_iter().find(|d| d.name == "postgres") else {
+        eprintln!("SKIPPED: two instances need PostgreSQL (SKM_TEST_POSTGRES_URL)");
+        return;
+    };
+    let sink = SmtpSink::start();
+    let setup = seed(&database);
+    let config = config(&database, &sink);
+    let reports: Vec<RunReport> = std::thread::scope(|scope| {
+        let a = scope.spawn(|| run(&setup, &config, "instance-a"));
+        let b = scope.spawn(|| run(&setup, &config, "instance-b"));
+        vec![a.join().expect("a"), b.join().expect("b")]
+    });
+    assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 3, "{reports:?}");
+    assert_eq!(sink.messages().len(), 3);
+    assert!(per_recipient(&sink).values().all(|n| *n == 1));
+}
+
+#[test]
+fn the_commands_test_the_server_and_write_dry_runs() {
+    let sink = SmtpSink::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env("SKM_SMTP_HOST", "127.0.0.1")
+            .env("SKM_SMTP_PORT", sink.port.to_string())
+            .env("SKM_SMTP_SECURITY", "none")
+            .env("SKM_MAIL_FROM", "skm@kutaitimurkab.go.id");
+    };
+    let mut test = skm(dir.path());
+    env(&mut test);
+    let out = test.args(["mail", "test", "--to", "kabag@kutaitimurkab.go.id"]).output().expect("mail test");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("the server answered"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sink.messages().len(), 1);
+
+    let closed =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let out = skm(dir.path())
+        .env("SKM_SMTP_HOST", "127.0.0.1")
+        .env("SKM_SMTP_PORT", closed.to_string())
+        .env("SKM_SMTP_SECURITY", "none")
+        .args(["mail", "test", "--to", "x@y.go.id"])
+        .output()
+        .expect("mail test");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.starts_with("error: not sent:") && err.trim_end().lines().count() == 1,
+        "one clear line: {err}"
+    );
+
+    assert!(skm(dir.path()).args(["demo", "--responses", "300"]).output().expect("demo").status.success());
+    let mut dry = skm(dir.path());
+    env(&mut dry);
+    let out = dry.args(["send-monthly", "--dry-run", "--out", "kotak"]).output().expect("dry run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("kotak"))
+        .expect("dir")
+        .flatten()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "eml"))
+        .collect();
+    assert_eq!(files.len(), 3, "one .eml per recipient");
+    assert_eq!(sink.messages().len(), 1, "a dry run sends nothing");
+    let mut real = skm(dir.path());
+    env(&mut real);
+    let out = real.args(["send-monthly"]).output().expect("send");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("3 sent"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut again = skm(dir.path());
+    env(&mut again);
+    let out = again.args(["send-monthly"]).output().expect("send");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 sent, 3 already sent"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(sink.messages().len(), 4);
+}
