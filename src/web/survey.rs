@@ -75,31 +75,23 @@ fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
     html(status, &page)
 }
 
-pub async fn show_web(
+/// The kiosk routes are the same pages under `/s/{slug}/kiosk`: the route decides the channel.
+fn channel_of(req: &HttpRequest) -> Channel {
+    if req.match_pattern().is_some_and(|p| p.contains("/kiosk")) {
+        Channel::Kiosk
+    } else {
+        Channel::Web
+    }
+}
+
+/// `GET /s/{slug}` and `/s/{slug}/kiosk`
+pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
     query: web::Query<FormQuery>,
 ) -> Result<HttpResponse, WebError> {
-    show(state, req, slug.into_inner(), query.into_inner(), Channel::Web).await
-}
-
-pub async fn show_kiosk(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
-    query: web::Query<FormQuery>,
-) -> Result<HttpResponse, WebError> {
-    show(state, req, slug.into_inner(), query.into_inner(), Channel::Kiosk).await
-}
-
-async fn show(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: String,
-    query: FormQuery,
-    channel: Channel,
-) -> Result<HttpResponse, WebError> {
+    let (slug, query, channel) = (slug.into_inner(), query.into_inner(), channel_of(&req));
     let tr = Tr::new(negotiate(query.lang.as_deref(), accept_language(&req)));
     let Some(form) = load_form(&state, slug).await? else {
         return not_found_page(tr);
@@ -115,24 +107,6 @@ async fn show(
         Render { form: &form, template: &template, channel, tr, values: &values, messages: &[], token },
         StatusCode::OK,
     )
-}
-
-pub async fn submit_web(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, WebError> {
-    submit(state, req, slug.into_inner(), body.into_inner(), Channel::Web).await
-}
-
-pub async fn submit_kiosk(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, WebError> {
-    submit(state, req, slug.into_inner(), body.into_inner(), Channel::Kiosk).await
 }
 
 /// What a submission carrying a one-time token (form or API) came to.
@@ -194,14 +168,15 @@ enum Decision {
     },
 }
 
-async fn submit(
+/// `POST /s/{slug}` and `/s/{slug}/kiosk`
+pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: String,
-    pairs: Vec<(String, String)>,
-    channel: Channel,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let fields: BTreeMap<String, String> = pairs.into_iter().collect();
+    let (slug, channel) = (slug.into_inner(), channel_of(&req));
+    let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let ip = super::client_ip(&req, &state.config);
     if let Err(wait) = state.limiter.check(&ip) {
@@ -266,31 +241,14 @@ async fn submit(
     }
 }
 
-pub async fn thanks_web(
+/// `GET /s/{slug}/terima-kasih` and `/s/{slug}/kiosk/terima-kasih`
+pub async fn thanks(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
     query: web::Query<FormQuery>,
 ) -> Result<HttpResponse, WebError> {
-    thanks(state, req, slug.into_inner(), query.into_inner(), Channel::Web).await
-}
-
-pub async fn thanks_kiosk(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
-    query: web::Query<FormQuery>,
-) -> Result<HttpResponse, WebError> {
-    thanks(state, req, slug.into_inner(), query.into_inner(), Channel::Kiosk).await
-}
-
-async fn thanks(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: String,
-    query: FormQuery,
-    channel: Channel,
-) -> Result<HttpResponse, WebError> {
+    let (slug, query, channel) = (slug.into_inner(), query.into_inner(), channel_of(&req));
     let tr = Tr::new(negotiate(query.lang.as_deref(), accept_language(&req)));
     let Some(form) = load_form(&state, slug).await? else {
         return not_found_page(tr);
