@@ -33,9 +33,23 @@ pub struct UnitIndex {
     pub change: Option<Rounded>,
     pub population: Option<u64>,
     pub required_sample: Option<u64>,
+    /// the units counted (the unit, and its sub-units when selected)
+    pub unit_ids: Vec<i32>,
+    /// every stored version of the unit's questionnaire
+    pub version_ids: Vec<i32>,
 }
 
 impl UnitIndex {
+    /// The responses this index counts, for further queries (profile, saran, exports).
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            unit_ids: &self.unit_ids,
+            service_id: self.selection.service_id,
+            template_version_ids: &self.version_ids,
+            period: self.selection.period,
+        }
+    }
+
     /// Responses short of the Krejcie–Morgan sample, if the population is known.
     pub fn shortfall(&self) -> Option<u64> {
         self.required_sample.map(|r| r.saturating_sub(self.result.responses))
@@ -81,7 +95,7 @@ pub fn unit_index(
     selection: &Selection,
 ) -> Result<UnitIndex, DbError> {
     let (template, version_ids) = template_of(conn, versions, default_template, unit)?;
-    let unit_ids = if selection.with_subunits { units::subtree_ids(conn, unit.id)? } else { vec![unit.id] };
+    let unit_ids = units::scope_ids(conn, unit.id, selection.with_subunits)?;
     let scope = Scope {
         unit_ids: &unit_ids,
         service_id: selection.service_id,
@@ -104,6 +118,8 @@ pub fn unit_index(
         previous,
         population,
         required_sample: population.map(required_sample),
+        unit_ids,
+        version_ids,
     })
 }
 
@@ -118,7 +134,7 @@ pub fn trend(
     months: usize,
 ) -> Result<Vec<(Period, IndexResult)>, DbError> {
     let (template, version_ids) = template_of(conn, versions, default_template, unit)?;
-    let unit_ids = if with_subunits { units::subtree_ids(conn, unit.id)? } else { vec![unit.id] };
+    let unit_ids = units::scope_ids(conn, unit.id, with_subunits)?;
     let last = Period::month_of(last.end_exclusive().pred_opt().unwrap_or(last.first_day()));
     let mut periods = vec![last];
     while periods.len() < months {

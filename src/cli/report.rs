@@ -59,7 +59,7 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
         }
         ReportFormat::Csv => {
             let (template, version_ids) = aggregator::template_of(&mut conn, &versions, default, &unit)?;
-            let unit_ids = if args.sub { units::subtree_ids(&mut conn, unit.id)? } else { vec![unit.id] };
+            let unit_ids = units::scope_ids(&mut conn, unit.id, args.sub)?;
             let file = std::fs::File::create(&args.out)
                 .map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))?;
             csv_export::write(&mut conn, &template, &version_ids, &unit_ids, period, std::io::BufWriter::new(file))

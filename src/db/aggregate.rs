@@ -56,23 +56,9 @@ impl GroupTotals {
     }
 }
 
-macro_rules! scoped {
-    ($query:expr, $scope:expr) => {{
-        let (from, to) = ($scope.period.first_day().to_string(), $scope.period.end_exclusive().to_string());
-        let mut query = $query
-            .filter(responses::unit_id.eq_any($scope.unit_ids))
-            .filter(responses::template_version_id.eq_any($scope.template_version_ids))
-            .filter(responses::survey_date.ge(from))
-            .filter(responses::survey_date.lt(to))
-            .into_boxed::<super::MultiBackend>();
-        if let Some(service_id) = $scope.service_id {
-            query = query.filter(responses::service_id.eq(service_id));
-        }
-        query
-    }};
-}
-
-macro_rules! daily {
+/// The scope's filters on a table with the response columns (`responses`, or a daily totals
+/// table), boxed so the optional service filter can be added.
+macro_rules! within {
     ($query:expr, $table:ident, $scope:expr) => {{
         let (from, to) = ($scope.period.first_day().to_string(), $scope.period.end_exclusive().to_string());
         let mut query = $query
@@ -100,7 +86,7 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
     use super::schema::daily_element_totals as e;
     use super::schema::daily_response_totals as r;
     let element_rows: Vec<ElementRow> = match grouping {
-        Grouping::All => daily!(
+        Grouping::All => within!(
             e::table.group_by(e::element_code).select((
                 no_key(),
                 e::element_code,
@@ -111,7 +97,7 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
             scope
         )
         .load(conn)?,
-        Grouping::Unit => daily!(
+        Grouping::Unit => within!(
             e::table.group_by((e::unit_id, e::element_code)).select((
                 e::unit_id.nullable(),
                 e::element_code,
@@ -122,7 +108,7 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
             scope
         )
         .load(conn)?,
-        Grouping::Service => daily!(
+        Grouping::Service => within!(
             e::table.group_by((e::service_id, e::element_code)).select((
                 e::service_id.nullable(),
                 e::element_code,
@@ -136,10 +122,10 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
     };
     let response_rows: Vec<ResponseRow> = match grouping {
         Grouping::All => {
-            daily!(r::table.select((no_key(), sum(r::responses), sum(r::mean_sum), sum(r::mean_square_sum))), r, scope)
+            within!(r::table.select((no_key(), sum(r::responses), sum(r::mean_sum), sum(r::mean_square_sum))), r, scope)
                 .load(conn)?
         }
-        Grouping::Unit => daily!(
+        Grouping::Unit => within!(
             r::table.group_by(r::unit_id).select((
                 r::unit_id.nullable(),
                 sum(r::responses),
@@ -150,7 +136,7 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
             scope
         )
         .load(conn)?,
-        Grouping::Service => daily!(
+        Grouping::Service => within!(
             r::table.group_by(r::service_id).select((
                 r::service_id.nullable(),
                 sum(r::responses),
@@ -221,21 +207,31 @@ pub struct ProfileCounts {
 
 pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileCounts, DbError> {
     Ok(ProfileCounts {
-        gender: scoped!(responses::table.group_by(responses::gender).select((responses::gender, count_star())), scope)
-            .load(conn)?,
-        education: scoped!(
+        gender: within!(
+            responses::table.group_by(responses::gender).select((responses::gender, count_star())),
+            responses,
+            scope
+        )
+        .load(conn)?,
+        education: within!(
             responses::table.group_by(responses::education).select((responses::education, count_star())),
+            responses,
             scope
         )
         .load(conn)?,
-        occupation: scoped!(
+        occupation: within!(
             responses::table.group_by(responses::occupation).select((responses::occupation, count_star())),
+            responses,
             scope
         )
         .load(conn)?,
-        age: scoped!(responses::table.group_by(responses::age).select((responses::age, count_star())), scope)
-            .load(conn)?,
-        flagged: scoped!(responses::table.filter(responses::flagged.eq(true)).select(count_star()), scope)
+        age: within!(
+            responses::table.group_by(responses::age).select((responses::age, count_star())),
+            responses,
+            scope
+        )
+        .load(conn)?,
+        flagged: within!(responses::table.filter(responses::flagged.eq(true)).select(count_star()), responses, scope)
             .first(conn)?,
     })
 }
@@ -251,7 +247,7 @@ pub fn saran_page(
     let pattern = search
         .map(|s| format!("%{}%", s.to_ascii_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let base = || {
-        let mut query = scoped!(responses::table.filter(responses::saran.is_not_null()), scope);
+        let mut query = within!(responses::table.filter(responses::saran.is_not_null()), responses, scope);
         if let Some(p) = &pattern {
             query = query.filter(lower(responses::saran).like(p.clone()).escape('\\'));
         }
@@ -269,6 +265,10 @@ pub fn saran_page(
 
 /// Responses of the scope per channel (web, kiosk, paper, import).
 pub fn channel_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(scoped!(responses::table.group_by(responses::channel).select((responses::channel, count_star())), scope)
-        .load(conn)?)
+    Ok(within!(
+        responses::table.group_by(responses::channel).select((responses::channel, count_star())),
+        responses,
+        scope
+    )
+    .load(conn)?)
 }

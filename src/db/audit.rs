@@ -15,11 +15,3 @@ pub fn record(conn: &mut DbConnection, actor_user_id: Option<i32>, action: &str,
         .execute(conn)?;
     Ok(())
 }
-
-pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<(chrono::NaiveDateTime, String, String)>, DbError> {
-    Ok(audit_log::table
-        .order(audit_log::id.desc())
-        .limit(limit)
-        .select((audit_log::at, audit_log::action, audit_log::detail))
-        .load(conn)?)
-}

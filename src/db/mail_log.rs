@@ -100,15 +100,6 @@ pub fn problems(conn: &mut DbConnection) -> Result<Vec<Problem>, DbError> {
         .load(conn)?)
 }
 
-pub fn sent_count(conn: &mut DbConnection, period: &str, kind: &str) -> Result<i64, DbError> {
-    Ok(email_log::table
-        .filter(email_log::period.eq(period))
-        .filter(email_log::kind.eq(kind))
-        .filter(email_log::status.eq("sent"))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Takes (or renews) the named lease for `seconds`; false while another holder's lease runs.
 pub fn take_lease(conn: &mut DbConnection, name: &str, holder: &str, seconds: i64) -> Result<bool, DbError> {
     let now = now_utc();

@@ -277,3 +277,26 @@ pub fn export_page(
         })
         .collect())
 }
+
+/// Responses per page in exports.
+pub const EXPORT_PAGE: i64 = 1000;
+
+/// Hands every response of the units in `[from, to)` to `each`, a page at a time (id order).
+pub fn for_each_export_page<E: From<DbError>>(
+    conn: &mut DbConnection,
+    unit_ids: &[i32],
+    template_version_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+    mut each: impl FnMut(&[ExportRow]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut after = None::<String>;
+    loop {
+        let page = export_page(conn, unit_ids, template_version_ids, from, to, after.as_deref(), EXPORT_PAGE)?;
+        each(&page)?;
+        match page.last() {
+            Some(last) if page.len() as i64 == EXPORT_PAGE => after = Some(last.id.clone()),
+            _ => return Ok(()),
+        }
+    }
+}

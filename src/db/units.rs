@@ -76,6 +76,15 @@ pub fn subtree_ids(conn: &mut DbConnection, root: i32) -> Result<Vec<i32>, DbErr
     Ok(ids)
 }
 
+/// The units an index covers: the unit alone, or with everything below it.
+pub fn scope_ids(conn: &mut DbConnection, unit_id: i32, with_subunits: bool) -> Result<Vec<i32>, DbError> {
+    if with_subunits {
+        subtree_ids(conn, unit_id)
+    } else {
+        Ok(vec![unit_id])
+    }
+}
+
 /// Records the number of service users of a unit in a period ("2026" or "2026-10").
 pub fn set_population(conn: &mut DbConnection, unit_id: i32, period: &str, population: i64) -> Result<(), DbError> {
     conn.transaction(|conn| {

@@ -3,7 +3,7 @@
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, ToPrimitive};
 use std::fmt;
 
 /// Parses `"0.111"`, `"25"` or `"-3.5"` exactly.
@@ -75,10 +75,6 @@ impl fmt::Display for Rounded {
 
 pub fn ratio(numer: u64, denom: u64) -> BigRational {
     BigRational::new(BigInt::from(numer), BigInt::from(denom))
-}
-
-pub fn is_zero(value: &BigRational) -> bool {
-    value.is_zero()
 }
 
 #[cfg(test)]

@@ -83,12 +83,8 @@ pub struct Envelope<'a> {
     pub message_id: String,
 }
 
-pub fn monthly(envelope: &Envelope, units: &[UnitSummary]) -> Result<Message, MailError> {
-    monthly_refs(envelope, &units.iter().collect::<Vec<_>>())
-}
-
-/// As `monthly`, for summaries shared between recipients.
-pub fn monthly_refs(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, MailError> {
+/// The message for one recipient (summaries are shared between recipients).
+pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, MailError> {
     let from: Mailbox =
         envelope.from.parse().map_err(|e| MailError::Address(format!("mail_from '{}': {e}", envelope.from)))?;
     let to = Mailbox::new(

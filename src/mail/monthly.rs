@@ -157,7 +157,7 @@ fn send_all(
             dashboard_url: &format!("{}/dasbor?period={period_key}", config.base_url),
             message_id: format!("<skm-{KIND}-{period_key}-{}@skm>", recipient.user.id),
         };
-        let outcome = compose::monthly_refs(&envelope, &owned)
+        let outcome = compose::monthly(&envelope, &owned)
             .and_then(|message| send_with_retry(mailer, &message, &options.retry_delays));
         match outcome {
             Ok(answer) => {

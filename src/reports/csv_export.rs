@@ -2,13 +2,11 @@
 //! page by page so a year of a busy unit never sits in memory. It round-trips through
 //! `skm compute` and `skm import`.
 
-use crate::db::responses::{export_page, ExportRow};
+use crate::db::responses::{for_each_export_page, ExportRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::period::Period;
 use crate::domain::template::Template;
 use std::io::Write;
-
-const PAGE: i64 = 1000;
 
 pub fn header(template: &Template) -> Vec<String> {
     let mut columns: Vec<String> =
@@ -63,26 +61,14 @@ pub fn write(
 ) -> Result<u64, ExportError> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(header(template))?;
-    let (mut after, mut count) = (None::<String>, 0u64);
-    loop {
-        let page = export_page(
-            conn,
-            unit_ids,
-            version_ids,
-            period.first_day(),
-            period.end_exclusive(),
-            after.as_deref(),
-            PAGE,
-        )?;
-        for row in &page {
+    let mut count = 0u64;
+    for_each_export_page(conn, unit_ids, version_ids, period.first_day(), period.end_exclusive(), |page| {
+        for row in page {
             writer.write_record(record(template, row))?;
         }
         count += page.len() as u64;
-        match page.last() {
-            Some(last) if page.len() as i64 == PAGE => after = Some(last.id.clone()),
-            _ => break,
-        }
-    }
+        Ok::<_, ExportError>(())
+    })?;
     writer.flush().map_err(|e| ExportError::Write(e.to_string()))?;
     Ok(count)
 }

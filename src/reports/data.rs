@@ -1,9 +1,9 @@
 //! Everything an official report (PDF, XLSX) shows about a unit and a period, read once.
 
 use crate::aggregator::{self, Selection, UnitIndex};
-use crate::db::aggregate::{self, ProfileCounts, Scope};
+use crate::db::aggregate::{self, ProfileCounts};
 use crate::db::rtl::{self, RtlAction};
-use crate::db::units::{self, Unit};
+use crate::db::units::Unit;
 use crate::db::{DbConnection, DbError};
 use crate::domain::period::Period;
 use crate::survey::versions::TemplateVersions;
@@ -15,8 +15,6 @@ pub struct ReportData {
     pub saran_count: i64,
     pub top_words: Vec<(String, usize)>,
     pub rtl: Vec<RtlAction>,
-    pub unit_ids: Vec<i32>,
-    pub version_ids: Vec<i32>,
 }
 
 impl ReportData {
@@ -39,9 +37,7 @@ pub fn gather(
 ) -> Result<ReportData, DbError> {
     let selection = Selection { period, with_subunits, service_id: None };
     let index = aggregator::unit_index(conn, versions, default_template, unit, &selection)?;
-    let (_, version_ids) = aggregator::template_of(conn, versions, default_template, unit)?;
-    let unit_ids = if with_subunits { units::subtree_ids(conn, unit.id)? } else { vec![unit.id] };
-    let scope = Scope { unit_ids: &unit_ids, service_id: None, template_version_ids: &version_ids, period };
+    let scope = index.scope();
     let channels = aggregate::channel_counts(conn, &scope)?;
     let profile = aggregate::profile_counts(conn, &scope)?;
     // Word counts need the texts: read them a page at a time.
@@ -58,5 +54,5 @@ pub fn gather(
     };
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
     let rtl = rtl::for_unit(conn, unit.id)?;
-    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl, unit_ids, version_ids })
+    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl })
 }

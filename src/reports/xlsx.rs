@@ -4,7 +4,7 @@
 //! or LibreOffice; plus sheets for the respondent profile and the saran.
 
 use super::data::ReportData;
-use crate::db::responses::export_page;
+use crate::db::responses::for_each_export_page;
 use crate::db::{DbConnection, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::period::date_id;
@@ -69,18 +69,10 @@ pub fn workbook(
     }
 
     // respondents, a page at a time
-    let (mut after, mut row) = (None::<String>, FIRST_DATA_ROW);
-    loop {
-        let page = export_page(
-            conn,
-            &data.unit_ids,
-            &data.version_ids,
-            period.first_day(),
-            period.end_exclusive(),
-            after.as_deref(),
-            1000,
-        )?;
-        for r in &page {
+    let mut row = FIRST_DATA_ROW;
+    let (from, to) = (period.first_day(), period.end_exclusive());
+    for_each_export_page(conn, &data.index.unit_ids, &data.index.version_ids, from, to, |page| {
+        for r in page {
             sheet.write_number(row, 0, f64::from(row - FIRST_DATA_ROW + 1))?;
             sheet.write_string(row, 1, &r.survey_date)?;
             sheet.write_string(row, 2, r.service_slug.as_deref().unwrap_or(""))?;
@@ -91,11 +83,8 @@ pub fn workbook(
             }
             row += 1;
         }
-        match page.last() {
-            Some(last) if page.len() == 1000 => after = Some(last.id.clone()),
-            _ => break,
-        }
-    }
+        Ok::<_, XlsxReportError>(())
+    })?;
     let last_data = row.max(FIRST_DATA_ROW + 1) - 1;
 
     // the computation rows
@@ -237,12 +226,7 @@ fn saran_sheet(
     sheet.set_name("Saran")?;
     sheet.write_string_with_format(0, 0, "Tanggal", bold)?;
     sheet.write_string_with_format(0, 1, "Saran dan masukan", bold)?;
-    let scope = crate::db::aggregate::Scope {
-        unit_ids: &data.unit_ids,
-        service_id: None,
-        template_version_ids: &data.version_ids,
-        period: data.period(),
-    };
+    let scope = data.index.scope();
     let (mut page, mut row) = (0, 1);
     loop {
         let (rows, _) = crate::db::aggregate::saran_page(conn, &scope, None, page, 1000)?;

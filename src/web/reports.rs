@@ -5,7 +5,7 @@ use super::dashboard::{require_reader, scoped_unit};
 use super::error::WebError;
 use super::AppState;
 use crate::aggregator;
-use crate::db::responses::export_page;
+use crate::db::responses::{export_page, EXPORT_PAGE};
 use crate::domain::period::{local_date, Period};
 use crate::reports::{csv_export, data, laporan, xlsx};
 use actix_web::http::header;
@@ -114,7 +114,7 @@ async fn csv_stream(
         let mut conn = worker.pool.get()?;
         let (template, version_ids) =
             aggregator::template_of(&mut conn, &worker.versions, &worker.config.default_template, &unit)?;
-        let unit_ids = if with_sub { crate::db::units::subtree_ids(&mut conn, unit.id)? } else { vec![unit.id] };
+        let unit_ids = crate::db::units::scope_ids(&mut conn, unit.id, with_sub)?;
         Ok((template, version_ids, unit_ids))
     })
     .await??;
@@ -155,7 +155,7 @@ async fn csv_stream(
                 period.first_day(),
                 period.end_exclusive(),
                 after.as_deref(),
-                1000,
+                EXPORT_PAGE,
             )?;
             let bytes = csv_export::lines(rows.iter().map(|r| csv_export::record(&template, r)))
                 .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -165,7 +165,7 @@ async fn csv_stream(
         let result = match page {
             Ok(Ok((last, count, bytes))) => {
                 cursor.after = last;
-                cursor.done = count < 1000;
+                cursor.done = (count as i64) < EXPORT_PAGE;
                 Ok(Bytes::from(bytes))
             }
             Ok(Err(e)) => {
