@@ -10,28 +10,7 @@ use common::{samples_dir, tool_available, TestApp};
 use diesel::prelude::*;
 use serde_json::Value;
 use skm::db::schema::responses;
-use skm::db::units;
-use skm::domain::names::{Slug, UnitKind};
 use webdriver::Browser;
-
-fn seed(app: &TestApp) {
-    let mut conn = app.conn();
-    let unit = units::create(
-        &mut conn,
-        &units::NewUnit {
-            slug: &Slug::parse("disdukcapil").expect("slug"),
-            name: "Dinas Kependudukan dan Pencatatan Sipil",
-            kind: UnitKind::Opd,
-            parent_id: None,
-            contact_emails: &[],
-            template_id: None,
-        },
-    )
-    .expect("unit");
-    for (s, n) in [("ktp-el", "KTP elektronik"), ("akta-lahir", "Akta kelahiran")] {
-        units::add_service(&mut conn, unit.id, &Slug::parse(s).expect("slug"), n).expect("service");
-    }
-}
 
 fn axe_source() -> Option<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
@@ -67,7 +46,7 @@ fn a_citizen_fills_in_the_form_on_a_phone() {
     }
     let database = common::TestDb::sqlite();
     let app = TestApp::spawn(&database);
-    seed(&app);
+    common::seed_service_unit(&app, "disdukcapil");
     let browser = Browser::start(360, 640);
     browser.open(&app.url("/s/disdukcapil"));
     assert!(browser.source().contains("Survei Kepuasan Masyarakat"));

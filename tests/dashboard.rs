@@ -11,7 +11,7 @@ use serde_json::Value;
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
 use skm::db::{templates, units};
-use skm::demo::{self, DemoAccount, DemoOutcome};
+use skm::demo::{self, DemoAccount};
 use skm::domain::ikm;
 use skm::domain::names::Role;
 use skm::domain::period::Period;
@@ -19,21 +19,7 @@ use skm::import::csv;
 use skm::survey::versions::TemplateVersions;
 
 fn seed_demo(app: &TestApp, responses: usize) -> Vec<DemoAccount> {
-    let mut conn = app.conn();
-    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
-    match demo::create(
-        &mut conn,
-        &versions,
-        "permenpanrb-14-2017",
-        demo::today(chrono_tz::Asia::Makassar),
-        responses,
-        7,
-    )
-    .expect("demo")
-    {
-        DemoOutcome::Created { accounts, .. } => accounts,
-        DemoOutcome::AlreadyPresent => panic!("fresh database"),
-    }
+    common::seed_demo(&mut app.conn(), responses, 7).1
 }
 
 fn login(app: &TestApp, accounts: &[DemoAccount], role: Role, unit: Option<&str>) -> String {

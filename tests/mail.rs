@@ -7,10 +7,9 @@ mod common;
 mod smtp;
 
 use common::{backends, skm, test_config, TestDb};
-use skm::catalog::Catalog;
 use skm::config::{Config, SmtpSecurity};
 use skm::db::mail_log;
-use skm::demo::{self, DemoOutcome};
+use skm::demo;
 use skm::domain::period::Period;
 use skm::mail::monthly::{self, Options, RunReport};
 use skm::mail::Mailer;
@@ -41,15 +40,7 @@ struct Setup {
 
 fn seed(database: &TestDb) -> Setup {
     let pool = database.pool();
-    let mut conn = pool.get().expect("connection");
-    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
-    match demo::create(&mut conn, &versions, "permenpanrb-14-2017", demo::today(chrono_tz::Asia::Makassar), 1200, 5)
-        .expect("demo")
-    {
-        DemoOutcome::Created { .. } => {}
-        DemoOutcome::AlreadyPresent => panic!("fresh database"),
-    }
-    drop(conn);
+    let (versions, _) = common::seed_demo(&mut pool.get().expect("connection"), 1200, 5);
     Setup { pool, versions }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
 use skm::db::units;
-use skm::demo::{self, DemoAccount, DemoOutcome};
+use skm::demo::{self, DemoAccount};
 use skm::domain::names::Role;
 use skm::domain::period::Period;
 use skm::survey::versions::TemplateVersions;
@@ -17,14 +17,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn seed(app: &TestApp) -> Vec<DemoAccount> {
-    let mut conn = app.conn();
-    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
-    match demo::create(&mut conn, &versions, "permenpanrb-14-2017", demo::today(chrono_tz::Asia::Makassar), 1500, 11)
-        .expect("demo")
-    {
-        DemoOutcome::Created { accounts, .. } => accounts,
-        DemoOutcome::AlreadyPresent => panic!("fresh database"),
-    }
+    common::seed_demo(&mut app.conn(), 1500, 11).1
 }
 
 fn login(app: &TestApp, accounts: &[DemoAccount], role: Role, unit: Option<&str>) -> String {

@@ -6,28 +6,7 @@ mod common;
 use common::{backends, token_of, TestApp};
 use diesel::prelude::*;
 use skm::db::schema::{answers, responses};
-use skm::db::{tickets, units};
-use skm::domain::names::{Slug, UnitKind};
-
-fn seed(app: &TestApp, slug: &str) -> i32 {
-    let mut conn = app.conn();
-    let unit = units::create(
-        &mut conn,
-        &units::NewUnit {
-            slug: &Slug::parse(slug).expect("slug"),
-            name: "Dinas Kependudukan dan Pencatatan Sipil",
-            kind: UnitKind::Opd,
-            parent_id: None,
-            contact_emails: &[],
-            template_id: None,
-        },
-    )
-    .expect("unit");
-    for (s, name) in [("ktp-el", "KTP elektronik"), ("akta-lahir", "Akta kelahiran")] {
-        units::add_service(&mut conn, unit.id, &Slug::parse(s).expect("slug"), name).expect("service");
-    }
-    unit.id
-}
+use skm::db::tickets;
 
 fn answers_all(score: &str) -> Vec<(String, String)> {
     (1..=9).map(|i| (format!("U{i}"), score.to_string())).collect()
@@ -69,7 +48,7 @@ fn response_count(app: &TestApp) -> i64 {
 fn a_valid_submission_is_stored_with_every_field() {
     for database in backends() {
         let app = TestApp::spawn(&database);
-        let unit_id = seed(&app, "disdukcapil");
+        let unit_id = common::seed_service_unit(&app, "disdukcapil");
         let (status, html) = app.get("/s/disdukcapil?layanan=akta-lahir");
         assert_eq!(status, 200, "{}", database.name);
         assert!(html.contains("Dinas Kependudukan dan Pencatatan Sipil"));
@@ -147,7 +126,7 @@ fn a_valid_submission_is_stored_with_every_field() {
 fn each_kind_of_invalid_field_re_renders_with_the_answers_kept() {
     for database in backends() {
         let app = TestApp::spawn(&database);
-        seed(&app, "disdukcapil");
+        common::seed_service_unit(&app, "disdukcapil");
         let (_, html) = app.get("/s/disdukcapil");
         let token = token_of(&html);
         let mut fields = filled(&token);
@@ -195,7 +174,7 @@ fn each_kind_of_invalid_field_re_renders_with_the_answers_kept() {
 fn a_replayed_token_is_refused_and_stores_nothing_twice() {
     for database in backends() {
         let app = TestApp::spawn(&database);
-        seed(&app, "disdukcapil");
+        common::seed_service_unit(&app, "disdukcapil");
         let (_, html) = app.get("/s/disdukcapil");
         let fields = filled(&token_of(&html));
         assert_eq!(app.post_form("/s/disdukcapil", &fields).status, 303);
@@ -210,7 +189,7 @@ fn a_replayed_token_is_refused_and_stores_nothing_twice() {
 fn forged_or_expired_tokens_re_render_with_a_fresh_token() {
     let database = common::TestDb::sqlite();
     let app = TestApp::spawn_with(&database, |c| c.form_token_minutes = 1);
-    seed(&app, "disdukcapil");
+    common::seed_service_unit(&app, "disdukcapil");
     let (_, html) = app.get("/s/disdukcapil");
     let good = token_of(&html);
     let mut fields = filled(&format!("{good}x"));
@@ -233,7 +212,7 @@ fn forged_or_expired_tokens_re_render_with_a_fresh_token() {
 fn the_rate_limit_answers_429() {
     for database in backends() {
         let app = TestApp::spawn_with(&database, |c| c.rate_limit_per_minute = 2);
-        seed(&app, "disdukcapil");
+        common::seed_service_unit(&app, "disdukcapil");
         for expected in [303, 303, 429] {
             let (_, html) = app.get("/s/disdukcapil");
             let reply = app.post_form("/s/disdukcapil", &filled(&token_of(&html)));
@@ -251,7 +230,7 @@ fn the_rate_limit_answers_429() {
 fn ticket_codes_count_once() {
     for database in backends() {
         let app = TestApp::spawn(&database);
-        let unit_id = seed(&app, "disdukcapil");
+        let unit_id = common::seed_service_unit(&app, "disdukcapil");
         let codes = {
             let mut conn = app.conn();
             tickets::set_ticket_mode(&mut conn, unit_id, true).expect("ticket mode");
@@ -283,7 +262,7 @@ fn ticket_codes_count_once() {
 fn kiosk_records_channel_kiosk_and_returns_to_a_blank_form() {
     for database in backends() {
         let app = TestApp::spawn(&database);
-        seed(&app, "disdukcapil");
+        common::seed_service_unit(&app, "disdukcapil");
         let (status, html) = app.get("/s/disdukcapil/kiosk");
         assert_eq!(status, 200);
         assert!(html.contains("<body class=\"kiosk\">") && html.contains("action=\"/s/disdukcapil/kiosk\""));
@@ -302,7 +281,7 @@ fn kiosk_records_channel_kiosk_and_returns_to_a_blank_form() {
 fn the_honeypot_pretends_success_and_stores_nothing() {
     let database = common::TestDb::sqlite();
     let app = TestApp::spawn(&database);
-    seed(&app, "disdukcapil");
+    common::seed_service_unit(&app, "disdukcapil");
     let (_, html) = app.get("/s/disdukcapil");
     let mut fields = filled(&token_of(&html));
     set(&mut fields, "website", "http://spam.example");
@@ -314,7 +293,7 @@ fn the_honeypot_pretends_success_and_stores_nothing() {
 fn identical_bursts_from_one_client_are_flagged_not_dropped() {
     for database in backends() {
         let app = TestApp::spawn_with(&database, |c| c.burst_threshold = 3);
-        seed(&app, "disdukcapil");
+        common::seed_service_unit(&app, "disdukcapil");
         for _ in 0..3 {
             let (_, html) = app.get("/s/disdukcapil");
             assert_eq!(app.post_form("/s/disdukcapil", &filled(&token_of(&html))).status, 303);
@@ -328,7 +307,7 @@ fn identical_bursts_from_one_client_are_flagged_not_dropped() {
 fn language_unknown_units_and_bad_bodies() {
     let database = common::TestDb::sqlite();
     let app = TestApp::spawn(&database);
-    seed(&app, "disdukcapil");
+    common::seed_service_unit(&app, "disdukcapil");
     let (_, html) = app.get("/s/disdukcapil?lang=en");
     assert!(html.contains("<html lang=\"en\">") && html.contains("How fast was the service delivered?"));
     assert!(html.contains("href=\"/s/disdukcapil?lang=id\""), "visible switch back");
@@ -352,7 +331,7 @@ fn language_unknown_units_and_bad_bodies() {
 fn the_form_weighs_under_30_kb_with_its_stylesheet() {
     let database = common::TestDb::sqlite();
     let app = TestApp::spawn(&database);
-    seed(&app, "disdukcapil");
+    common::seed_service_unit(&app, "disdukcapil");
     let (_, html) = app.get("/s/disdukcapil");
     assert!(
         !html.contains("<script") && !html.contains("http://") && !html.contains("https://"),

@@ -332,3 +332,43 @@ pub fn samples_dir() -> PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
+
+/// A unit named as Disdukcapil, with the services `ktp-el` and `akta-lahir`; returns its id.
+pub fn seed_service_unit(app: &TestApp, slug: &str) -> i32 {
+    use skm::db::units;
+    use skm::domain::names::{Slug, UnitKind};
+    let mut conn = app.conn();
+    let unit = units::create(
+        &mut conn,
+        &units::NewUnit {
+            slug: &Slug::parse(slug).expect("slug"),
+            name: "Dinas Kependudukan dan Pencatatan Sipil",
+            kind: UnitKind::Opd,
+            parent_id: None,
+            contact_emails: &[],
+            template_id: None,
+        },
+    )
+    .expect("unit");
+    for (s, name) in [("ktp-el", "KTP elektronik"), ("akta-lahir", "Akta kelahiran")] {
+        units::add_service(&mut conn, unit.id, &Slug::parse(s).expect("slug"), name).expect("service");
+    }
+    unit.id
+}
+
+/// The demo regency with `responses` responses (`seed` fixes the data); the template versions
+/// and the demo accounts with their passwords.
+pub fn seed_demo(
+    conn: &mut skm::db::DbConnection,
+    responses: usize,
+    seed: u64,
+) -> (skm::survey::versions::TemplateVersions, Vec<skm::demo::DemoAccount>) {
+    use skm::demo::{self, DemoOutcome};
+    let versions = skm::survey::versions::TemplateVersions::register(conn, &Catalog::load(None).expect("templates"))
+        .expect("versions");
+    let today = demo::today(chrono_tz::Asia::Makassar);
+    match demo::create(conn, &versions, "permenpanrb-14-2017", today, responses, seed).expect("demo") {
+        DemoOutcome::Created { accounts, .. } => (versions, accounts),
+        DemoOutcome::AlreadyPresent => panic!("the demo needs a fresh database"),
+    }
+}
