@@ -19,6 +19,11 @@ pub struct Config {
     pub pool_size: u32,
     pub pool_timeout_ms: u64,
     pub log: String,
+    pub log_format: LogFormat,
+    /// bearer token for GET /metrics; empty: no metrics endpoint
+    pub metrics_token: String,
+    /// how long SIGTERM waits for requests in flight
+    pub shutdown_timeout_secs: u64,
     pub form_token_minutes: u32,
     pub rate_limit_per_minute: u32,
     pub burst_threshold: u32,
@@ -29,6 +34,13 @@ pub struct Config {
     /// PNG logo for report covers
     pub logo: Option<PathBuf>,
     pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    /// one JSON object per line (for log collectors)
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +70,7 @@ pub struct MailSettings {
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 26] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 29] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -69,6 +81,9 @@ pub const SETTINGS: [(&str, &str, &str, &str); 26] = [
     ("pool_size", "SKM_POOL_SIZE", "workers + 4", "database connections per instance"),
     ("pool_timeout_ms", "SKM_POOL_TIMEOUT_MS", "5000", "how long a request waits for a database connection"),
     ("log", "SKM_LOG", "info", "log filter, e.g. info or skm=debug,actix_web=info"),
+    ("log_format", "SKM_LOG_FORMAT", "text", "text, or json (one object per line, with the request id)"),
+    ("metrics_token", "SKM_METRICS_TOKEN", "", "bearer token for GET /metrics (empty: no metrics endpoint)"),
+    ("shutdown_timeout_secs", "SKM_SHUTDOWN_TIMEOUT_SECS", "30", "on SIGTERM, how long requests in flight may finish"),
     ("form_token_minutes", "SKM_FORM_TOKEN_MINUTES", "240", "how long a rendered survey form can be submitted"),
     (
         "rate_limit_per_minute",
@@ -200,6 +215,16 @@ impl Config {
         let pool_size = u32::try_from(pool_size).unwrap_or(u32::MAX);
         let pool_timeout_ms = number(take("pool_timeout_ms"), "pool_timeout_ms", 5000, 1)?;
         let log = parse(take("log"), "log", "info", "a log filter")?;
+        let log_format = match take("log_format") {
+            None => LogFormat::Text,
+            Some(v) => match v.text.trim() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => return Err(invalid(&v, "log_format", format!("'{other}' is not text or json"))),
+            },
+        };
+        let metrics_token = take("metrics_token").map(|v| v.text.trim().to_string()).unwrap_or_default();
+        let shutdown_timeout_secs = number(take("shutdown_timeout_secs"), "shutdown_timeout_secs", 30, 1)?;
         let mut small = |name: &'static str, default: u64, min: u64| -> Result<u32, ConfigError> {
             let value = take(name);
             let origin = value.as_ref().map(|v| v.origin.clone());
@@ -297,6 +322,9 @@ impl Config {
             pool_size,
             pool_timeout_ms,
             log,
+            log_format,
+            metrics_token,
+            shutdown_timeout_secs,
             form_token_minutes,
             rate_limit_per_minute,
             burst_threshold,

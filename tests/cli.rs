@@ -36,7 +36,7 @@ fn wait_for_health(url: &str, child: &mut Child) -> String {
 }
 
 #[test]
-fn migrate_then_serve_answers_healthz_on_every_backend() {
+fn migrate_then_serve_answers_readyz_on_every_backend() {
     for database in backends() {
         let dir = tempfile::tempdir().expect("tmp");
         let out = skm(dir.path()).env("SKM_DATABASE_URL", &database.url).arg("migrate").output().expect("migrate");
@@ -55,7 +55,7 @@ fn migrate_then_serve_answers_healthz_on_every_backend() {
             .spawn()
             .expect("serve");
         let mut running = Running(child);
-        let body = wait_for_health(&format!("http://127.0.0.1:{port}/healthz"), &mut running.0);
+        let body = wait_for_health(&format!("http://127.0.0.1:{port}/readyz"), &mut running.0);
         assert!(body.contains("\"status\":\"ok\"") && body.contains(database.name), "{body}");
     }
 }

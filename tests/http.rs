@@ -6,10 +6,14 @@ use common::{backends, TestApp};
 use serde_json::Value;
 
 #[test]
-fn healthz_reports_version_and_database() {
+fn healthz_says_alive_and_readyz_reports_version_and_database() {
     for database in backends() {
         let app = TestApp::spawn(&database);
         let (status, body) = app.get("/healthz");
+        assert_eq!(status, 200, "{}: {body}", database.name);
+        let v: Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(v["status"], "ok");
+        let (status, body) = app.get("/readyz");
         assert_eq!(status, 200, "{}: {body}", database.name);
         let v: Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v["status"], "ok");
@@ -30,7 +34,7 @@ fn unknown_paths_get_a_json_404() {
 }
 
 #[test]
-fn healthz_says_503_when_migrations_are_pending() {
+fn readyz_says_503_when_migrations_are_pending_while_healthz_stays_alive() {
     let database = common::TestDb::sqlite();
     let app = TestApp::spawn(&database);
     {
@@ -38,7 +42,8 @@ fn healthz_says_503_when_migrations_are_pending() {
         let mut conn = app.pool.get().expect("connection");
         conn.batch_execute("DELETE FROM __diesel_schema_migrations").expect("forget migrations");
     }
-    let (status, body) = app.get("/healthz");
+    let (status, body) = app.get("/readyz");
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("migrations_pending"), "{body}");
+    assert_eq!(app.get("/healthz").0, 200, "the process itself is alive");
 }

@@ -8,6 +8,7 @@ pub mod mail;
 mod qr;
 mod report;
 mod serve;
+mod transfer;
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::{Config, ConfigError};
@@ -73,6 +74,12 @@ pub enum Command {
     Qr(qr::QrArgs),
     /// Compute the index (SPEC §3) of a CSV of responses
     Compute(compute::ComputeArgs),
+    /// Copy a SQLite database while the service runs (PostgreSQL: pg_dump, see the README)
+    Backup(transfer::BackupArgs),
+    /// Write every row of every table to a JSON-lines file (to move to the other backend)
+    ExportAll(transfer::ExportArgs),
+    /// Load a file from `skm export-all` into a new, empty database (all or nothing)
+    ImportAll(transfer::ImportArgs),
 }
 
 #[derive(Debug, Error)]
@@ -119,7 +126,7 @@ impl Context {
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let context = Context::load(&cli)?;
-    init_logging(&context.config.log);
+    init_logging(&context.config.log, context.config.log_format);
     match cli.command {
         Command::Serve { demo: with_demo } => {
             if with_demo {
@@ -168,12 +175,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report(args) => report::run(&context, args),
         Command::Mail(command) => mail::test(&context, command),
         Command::SendMonthly(args) => mail::send_monthly(&context, args),
+        Command::Backup(args) => transfer::backup(&context, args),
+        Command::ExportAll(args) => transfer::export_all(&context, args),
+        Command::ImportAll(args) => transfer::import_all(&context, args),
     }
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, format: crate::config::LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second init (tests calling run twice) is harmless; ignore it.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = match format {
+        crate::config::LogFormat::Text => logs.try_init(),
+        // The request span carries the request id onto every line logged while serving it.
+        crate::config::LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).try_init(),
+    };
 }

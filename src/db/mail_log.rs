@@ -126,3 +126,11 @@ pub fn release_lease(conn: &mut DbConnection, name: &str, holder: &str) -> Resul
     diesel::delete(job_leases::table.find(name).filter(job_leases::holder.eq(holder))).execute(conn)?;
     Ok(())
 }
+
+/// How many messages the log holds in each status (pending, sent, failed), for metrics.
+pub fn status_counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(email_log::table
+        .group_by(email_log::status)
+        .select((email_log::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}

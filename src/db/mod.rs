@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod mail_log;
 pub mod publications;
+pub mod rate_limits;
 pub mod responses;
 pub mod rtl;
 pub mod schema;
@@ -12,6 +13,7 @@ pub mod secrets;
 pub mod templates;
 pub mod tickets;
 pub mod totals;
+pub mod transfer;
 pub mod units;
 pub mod users;
 

@@ -236,3 +236,11 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     responses::service_id,
     answers::element_code,
 );
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+    }
+}

@@ -23,7 +23,7 @@ const RESPONSE_UPSERT: &str = "INSERT INTO daily_response_totals \
     mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum";
 
 /// PostgreSQL numbers its placeholders.
-fn numbered(sql: &str) -> String {
+pub(super) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     for c in sql.chars() {

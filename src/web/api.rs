@@ -149,7 +149,8 @@ pub async fn submit(
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
     let ip = super::client_ip(&req, &state.config);
-    if let Err(wait) = state.limiter.check(&ip) {
+    let client_hash = state.keys.client_hash(&ip);
+    if let Err(wait) = state.limiter.check(&state.pool, format!("submit {client_hash}")).await {
         return Ok(HttpResponse::TooManyRequests()
             .insert_header(("retry-after", wait.as_secs().max(1).to_string()))
             .json(json!({"error": "rate_limited", "reason": "too many submissions from this client; retry later"})));
@@ -169,7 +170,6 @@ pub async fn submit(
         return Ok(one("token", "required: fetch it from GET /api/v1/units/{slug}/form"));
     }
     let now = chrono::Utc::now();
-    let client_hash = state.keys.client_hash(&ip);
     let slug = slug.into_inner();
     let worker = state.clone();
     let public =
@@ -182,6 +182,7 @@ pub async fn submit(
     };
     Ok(match outcome {
         Outcome::Stored { id, flagged } => {
+            state.metrics.submitted(Channel::Web.as_str(), 1);
             HttpResponse::Created().json(json!({"id": id.to_string(), "flagged": flagged}))
         }
         Outcome::Replayed => HttpResponse::Conflict()

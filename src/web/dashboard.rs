@@ -351,7 +351,9 @@ pub async fn unit(
     let unit = scoped_unit(&state, &session, slug.into_inner()).await?;
     let period = period_or_default(query.period.as_deref(), &state)?;
     let with_sub = query.sub.as_deref() == Some("1");
-    let search = query.q.clone().map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    // No saran holds a NUL, and neither database can search for one: SQLite's LIKE stops at it
+    // (matching everything) and PostgreSQL refuses it.
+    let search = query.q.as_deref().map(|q| q.replace('\0', "").trim().to_string()).filter(|q| !q.is_empty());
     let page = query.hal.unwrap_or(0).clamp(0, 100_000);
     let worker = state.clone();
     let (block_unit, block_search) = (unit.clone(), search.clone());

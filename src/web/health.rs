@@ -1,28 +1,38 @@
-//! `GET /healthz`: the version, and whether the database answers with current migrations.
+//! `GET /healthz` (liveness: the process answers) and `GET /readyz` (readiness: the database
+//! answers and its migrations are current).
 
 use super::error::WebError;
 use super::AppState;
 use crate::db::{self, Backend};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
     version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Ready {
+    status: &'static str,
+    version: &'static str,
     database: &'static str,
     migrations_current: bool,
 }
 
-#[get("/healthz")]
-pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let pool = state.pool.clone();
     let current = web::block(move || -> Result<bool, db::DbError> {
         let mut conn = pool.get()?;
         db::migrations_current(&mut conn)
     })
     .await??;
-    let health = Health {
+    let ready = Ready {
         status: if current { "ok" } else { "migrations_pending" },
         version: env!("CARGO_PKG_VERSION"),
         database: match Backend::of(&state.config.database_url) {
@@ -31,5 +41,5 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, WebErro
         },
         migrations_current: current,
     };
-    Ok(if current { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() }.json(health))
+    Ok(if current { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() }.json(ready))
 }

@@ -92,7 +92,8 @@ pub async fn submit(
     let form = form.into_inner();
     let tr = Tr::new(negotiate(None, req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
     let next = safe_next(&form.next);
-    if state.limiter.check(&format!("login {}", super::client_ip(&req, &state.config))).is_err() {
+    let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
+    if state.limiter.check(&state.pool, client).await.is_err() {
         let error = Some(tr.t("ratelimit.text").to_string());
         return page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS);
     }

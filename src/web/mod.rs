@@ -9,6 +9,8 @@ pub mod error;
 pub mod health;
 pub mod i18n;
 pub mod login;
+pub mod metrics;
+pub mod observe;
 pub mod operator;
 pub mod pages;
 pub mod public;
@@ -28,8 +30,8 @@ use rate_limit::RateLimit;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-/// What every request may use. Keys and template versions come from the database, so every
-/// instance on one database has the same; only the rate limiter is per instance.
+/// What every request may use. Keys, template versions and rate-limit counts come from the
+/// database, so every instance on one database behaves the same.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
@@ -38,6 +40,7 @@ pub struct AppState {
     pub keys: Keys,
     pub versions: Arc<TemplateVersions>,
     pub limiter: Arc<RateLimit>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
         drop(conn);
         Ok(AppState {
             limiter: Arc::new(RateLimit::per_minute(config.rate_limit_per_minute)),
+            metrics: Arc::new(metrics::Metrics::default()),
             pool,
             config: Arc::new(config),
             catalog: Arc::new(catalog),
@@ -68,17 +72,21 @@ impl Application {
     pub fn build(state: AppState, listener: TcpListener) -> std::io::Result<Application> {
         let addr = listener.local_addr()?;
         let workers = state.config.workers;
+        let shutdown = state.config.shutdown_timeout_secs;
+        let hsts = state.config.base_url.starts_with("https://");
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(error::bad_form))
                 .app_data(web::QueryConfig::default().error_handler(error::bad_query))
-                .wrap(security_headers())
-                .wrap(middleware::Logger::new("%r %s %Dms").log_target("skm::http"))
+                .wrap(security_headers(hsts))
+                .wrap(middleware::from_fn(observe::observe))
                 .configure(routes)
         })
         .workers(workers)
+        // SIGTERM/SIGINT: stop accepting, let requests in flight finish for up to this long.
+        .shutdown_timeout(shutdown)
         .listen(listener)?
         .run();
         Ok(Application { server, addr })
@@ -97,9 +105,15 @@ impl Application {
     }
 }
 
-/// No inline scripts anywhere (there are none), no framing, no sniffing.
-fn security_headers() -> middleware::DefaultHeaders {
-    middleware::DefaultHeaders::new()
+/// No inline scripts anywhere (there are none), no framing, no sniffing; HSTS when the public
+/// address is https (the proxy terminates TLS, so the request itself looks like plain HTTP).
+fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
+    let headers = if hsts {
+        middleware::DefaultHeaders::new().add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        middleware::DefaultHeaders::new()
+    };
+    headers
         .add((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -111,7 +125,9 @@ fn security_headers() -> middleware::DefaultHeaders {
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz)
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::scrape))
         .route("/static/skm.css", web::get().to(stylesheet))
         .route("/s/{slug}", web::get().to(survey::show))
         .route("/s/{slug}", web::post().to(survey::submit))

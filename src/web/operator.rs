@@ -175,6 +175,9 @@ pub async fn paper_submit(
         Ok(outcome)
     })
     .await??;
+    if matches!(outcome, Outcome::Stored { .. }) {
+        state.metrics.submitted(Channel::Paper.as_str(), 1);
+    }
     match outcome {
         Outcome::Stored { .. } | Outcome::Replayed => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
@@ -290,6 +293,7 @@ pub async fn import_submit(
     .await??;
     match result {
         Ok(count) => {
+            state.metrics.submitted(Channel::Import.as_str(), count as u64);
             let done = tr().fill("import.done", &[("count", count.to_string())]);
             html(StatusCode::OK, &import_page(&form, &session, Some(done), &[]))
         }

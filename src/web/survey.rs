@@ -179,7 +179,8 @@ pub async fn submit(
     let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let ip = super::client_ip(&req, &state.config);
-    if let Err(wait) = state.limiter.check(&ip) {
+    let client_hash = state.keys.client_hash(&ip);
+    if let Err(wait) = state.limiter.check(&state.pool, format!("submit {client_hash}")).await {
         let page = html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr, "ratelimit.title", "ratelimit.text"))?;
         let mut page = page;
         if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -195,7 +196,6 @@ pub async fn submit(
     }
 
     let now = chrono::Utc::now();
-    let client_hash = state.keys.client_hash(&ip);
     let submitted = fields.clone();
     let worker = state.clone();
     let public = web::block(move || submit_public(&worker, &slug, channel, &fields, client_hash, now)).await??;
@@ -217,7 +217,10 @@ pub async fn submit(
 
     match decision {
         Decision::UnknownUnit => not_found_page(tr),
-        Decision::Stored => Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish()),
+        Decision::Stored => {
+            state.metrics.submitted(channel.as_str(), 1);
+            Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish())
+        }
         Decision::Replayed(form) => {
             let mut page = MessagePage::new(tr, "replay.title", "replay.text")
                 .link(format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()), "replay.again");

@@ -1,0 +1,90 @@
+//! `skm backup`, `skm export-all`, `skm import-all`: copies and moves of a whole deployment.
+
+use super::{CliError, Context};
+use crate::db::transfer::{self, TransferError};
+use crate::db::DbError;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// the copy to write (must not exist)
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// the JSON-lines file to write (must not exist)
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// a file written by `skm export-all`
+    #[arg(long = "in")]
+    pub input: PathBuf,
+}
+
+impl From<TransferError> for CliError {
+    fn from(e: TransferError) -> Self {
+        match e {
+            TransferError::Db(e) => CliError::Db(e),
+            TransferError::Io(e) => CliError::Io(e),
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
+
+pub fn backup(context: &Context, args: BackupArgs) -> Result<(), CliError> {
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    transfer::backup_sqlite(&mut conn, &args.out)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+pub fn export_all(context: &Context, args: ExportArgs) -> Result<(), CliError> {
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let file = File::create_new(&args.out)
+        .map_err(|e| CliError::Input(format!("cannot create {}: {e}", args.out.display())))?;
+    let mut out = BufWriter::new(file);
+    let written = transfer::export(&mut conn, &mut out).and_then(|counts| {
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        Ok(counts)
+    });
+    let counts = match written {
+        Ok(counts) => counts,
+        Err(e) => {
+            // never leave half an export where a later import could find it
+            drop(out);
+            let _ = std::fs::remove_file(&args.out);
+            return Err(e.into());
+        }
+    };
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    println!("wrote {} ({total} rows)", args.out.display());
+    for (table, n) in counts.iter().filter(|(_, n)| *n > 0) {
+        println!("  {table:<24} {n:>9}");
+    }
+    Ok(())
+}
+
+pub fn import_all(context: &Context, args: ImportArgs) -> Result<(), CliError> {
+    let file =
+        File::open(&args.input).map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.input.display())))?;
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let counts = transfer::import(&mut conn, &mut BufReader::new(file))
+        .map_err(|e| CliError::Input(format!("{}: {e}", args.input.display())))?;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    println!("imported {total} rows from {}", args.input.display());
+    for (table, n) in &counts {
+        println!("  {table:<24} {n:>9}");
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! Fixed-window hit counters shared by every instance on the database, so a client bounced
+//! between instances gets the same limit as on one.
+
+use super::{DbConnection, DbError};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+
+const HIT: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) \
+    ON CONFLICT (key) DO UPDATE SET \
+    hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
+    window_start = excluded.window_start \
+    RETURNING hits";
+
+#[derive(QueryableByName)]
+struct Hits {
+    #[diesel(sql_type = Integer)]
+    hits: i32,
+}
+
+/// Counts one hit for `key` in the window starting at `window_start` (seconds since the epoch);
+/// returns the hits in that window including this one. One statement, so concurrent hits from
+/// several instances are counted exactly.
+pub fn hit(conn: &mut DbConnection, key: &str, window_start: i64) -> Result<i32, DbError> {
+    let row: Hits = match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::sql_query(HIT).bind::<Text, _>(key).bind::<BigInt, _>(window_start).get_result(c)?
+        }
+        DbConnection::Postgres(c) => diesel::sql_query(super::totals::numbered(HIT))
+            .bind::<Text, _>(key)
+            .bind::<BigInt, _>(window_start)
+            .get_result(c)?,
+    };
+    Ok(row.hits)
+}
+
+/// Drops counters of windows that ended before `before` (they can no longer limit anyone).
+pub fn forget_before(conn: &mut DbConnection, before: i64) -> Result<usize, DbError> {
+    use super::schema::rate_limits::dsl::*;
+    Ok(diesel::delete(rate_limits.filter(window_start.lt(before))).execute(conn)?)
+}

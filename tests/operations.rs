@@ -1,0 +1,290 @@
+//! Operating several instances: shared sessions, tokens and limits; forged proxy headers;
+//! metrics and request ids; HSTS; graceful shutdown of the real binary.
+
+mod common;
+
+use common::{agent, backends, hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD};
+use skm::domain::names::Role;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn filled(token: &str) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("token".to_string(), token.to_string()),
+        ("lang".into(), "id".into()),
+        ("layanan".into(), "akta-lahir".into()),
+        ("jenis_kelamin".into(), "P".into()),
+        ("usia".into(), "34".into()),
+        ("pendidikan".into(), "D4-S1".into()),
+        ("pekerjaan".into(), "WIRAUSAHA".into()),
+        ("saran".into(), "Antrean lancar".into()),
+    ];
+    fields.extend((1..=9).map(|i| (format!("U{i}"), "4".to_string())));
+    fields
+}
+
+fn fresh_token(app: &TestApp, slug: &str) -> String {
+    let (status, page) = app.get(&format!("/s/{slug}"));
+    assert_eq!(status, 200, "{page}");
+    token_of(&page)
+}
+
+/// The limits count per wall-clock minute: start a sequence that must share one window early
+/// in a minute.
+fn early_in_a_minute() {
+    use chrono::Timelike;
+    let second = chrono::Utc::now().second();
+    if second > 40 {
+        std::thread::sleep(Duration::from_secs(u64::from(61 - second)));
+    }
+}
+
+fn responses(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    skm::db::schema::responses::table.count().get_result(&mut app.conn()).expect("count")
+}
+
+#[test]
+fn two_instances_share_sessions_form_tokens_and_limits() {
+    for database in backends() {
+        let tweak = |c: &mut skm::config::Config| c.rate_limit_per_minute = 5;
+        let (a, b) = (TestApp::spawn_with(&database, tweak), TestApp::spawn_with(&database, tweak));
+        let name = database.name;
+        seed_unit_and_user(&a, "disdukcapil", "petugas@example.go.id", Role::Operator);
+
+        // signed in on A, recognised on B
+        let cookie = a.login("petugas@example.go.id", PASSWORD).expect("login on A");
+        let page = b.get_as(&cookie, "/operator");
+        assert_eq!(page.status, 200, "{name}: the session from A works on B");
+        assert!(page.body.contains("Unit disdukcapil"), "{name}");
+
+        // a form token issued by A is accepted once by B and refused on replay at either
+        early_in_a_minute();
+        let fields = filled(&fresh_token(&a, "disdukcapil"));
+        assert_eq!(b.post_form("/s/disdukcapil", &fields).status, 303, "{name}: B accepts A's token");
+        assert_eq!(a.post_form("/s/disdukcapil", &fields).status, 409, "{name}: replay at A");
+        assert_eq!(b.post_form("/s/disdukcapil", &fields).status, 409, "{name}: replay at B");
+        assert_eq!(responses(&a), 1, "{name}");
+
+        // the per-client limit (5 a minute) counts posts at both instances together: 3 so far
+        assert_eq!(a.post_form("/s/disdukcapil", &filled(&fresh_token(&a, "disdukcapil"))).status, 303);
+        assert_eq!(b.post_form("/s/disdukcapil", &filled(&fresh_token(&b, "disdukcapil"))).status, 303);
+        let limited = a.post_form("/s/disdukcapil", &filled(&fresh_token(&a, "disdukcapil")));
+        assert_eq!(limited.status, 429, "{name}: the sixth post in a minute, third at A");
+        assert!(limited.header("retry-after").is_some(), "{name}");
+        assert_eq!(b.post_form("/s/disdukcapil", &filled(&fresh_token(&b, "disdukcapil"))).status, 429, "{name}");
+        assert_eq!(responses(&a), 3, "{name}");
+
+        // signing out on B ends the session on A too
+        let page = a.get_as(&cookie, "/operator");
+        let csrf = hidden(&page.body, "csrf");
+        let out = b.post_form_as(&cookie, "/keluar", &[("csrf".to_string(), csrf)]);
+        assert_eq!(out.status, 303, "{name}: {}", out.body);
+        assert_ne!(a.get_as(&cookie, "/operator").status, 200, "{name}: signed out everywhere");
+    }
+}
+
+fn post_from(app: &TestApp, forwarded_for: &str, fields: &[(String, String)]) -> u16 {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let reply = agent()
+        .post(&app.url("/s/disdukcapil"))
+        .header("x-forwarded-for", forwarded_for)
+        .send_form(pairs)
+        .expect("HTTP request");
+    reply.status().as_u16()
+}
+
+#[test]
+fn a_forged_forwarded_for_header_does_not_dodge_the_limit() {
+    let database = TestDb::sqlite();
+    let app = TestApp::spawn_with(&database, |c| c.rate_limit_per_minute = 2);
+    seed_service_unit(&app, "disdukcapil");
+    early_in_a_minute();
+    let bad = filled("not-a-token");
+    let statuses: Vec<u16> =
+        ["198.51.100.1", "198.51.100.2", "198.51.100.3"].iter().map(|ip| post_from(&app, ip, &bad)).collect();
+    assert_eq!(statuses, [422, 422, 429], "the header from a client that is not a proxy is ignored");
+
+    // the same requests through a trusted proxy are three clients
+    let database = TestDb::sqlite();
+    let app = TestApp::spawn_with(&database, |c| {
+        c.rate_limit_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    });
+    seed_service_unit(&app, "disdukcapil");
+    let statuses: Vec<u16> =
+        ["198.51.100.1", "198.51.100.2", "198.51.100.3"].iter().map(|ip| post_from(&app, ip, &bad)).collect();
+    assert_eq!(statuses, [422, 422, 422]);
+    assert_eq!(post_from(&app, "198.51.100.1", &bad), 422);
+    assert_eq!(post_from(&app, "198.51.100.1", &bad), 429, "third from one client behind the proxy");
+}
+
+#[test]
+fn metrics_need_the_token_and_count_requests_submissions_pool_and_mail() {
+    let database = TestDb::sqlite();
+    let off = TestApp::spawn(&database);
+    assert_eq!(off.get("/metrics").0, 404, "no token configured: no metrics endpoint");
+    drop(off);
+
+    let app = TestApp::spawn_with(&database, |c| c.metrics_token = "rahasia-metrik".into());
+    seed_service_unit(&app, "disdukcapil");
+    let form = app.get_with("/s/disdukcapil", &[("x-request-id", "forged-by-client")]);
+    let id = form.header("x-request-id").expect("every response carries a request id").to_string();
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "a fresh id, not the client's: {id}");
+    assert_eq!(app.post_form("/s/disdukcapil", &filled(&token_of(&form.body))).status, 303);
+    assert_eq!(app.get("/tidak-ada").0, 404);
+
+    assert_eq!(app.get("/metrics").0, 401);
+    assert_eq!(app.get_with("/metrics", &[("authorization", "Bearer salah")]).status, 401);
+    let metrics = app.get_with("/metrics", &[("authorization", "Bearer rahasia-metrik")]);
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.header("content-type").is_some_and(|t| t.contains("openmetrics-text")));
+    let text = metrics.body;
+    for expected in [
+        "skm_http_requests_total{method=\"GET\",route=\"/s/{slug}\",status=\"200\"} 1",
+        "skm_http_requests_total{method=\"POST\",route=\"/s/{slug}\",status=\"303\"} 1",
+        "skm_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        "skm_http_request_duration_seconds_count{route=\"/s/{slug}\"} 2",
+        "skm_http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/s/{slug}\"} 2",
+        "skm_submissions_total{channel=\"web\"} 1",
+        "skm_db_pool_connections{state=\"max\"} 4",
+        "skm_email_messages{status=\"pending\"} 0",
+        "skm_email_messages{status=\"failed\"} 0",
+        "# EOF",
+    ] {
+        assert!(text.contains(expected), "metrics lack {expected}:\n{text}");
+    }
+}
+
+#[test]
+fn hsts_and_secure_cookies_only_when_the_public_address_is_https() {
+    let database = TestDb::sqlite();
+    let plain = TestApp::spawn(&database);
+    assert!(plain.get_with("/masuk", &[]).header("strict-transport-security").is_none());
+    drop(plain);
+    let app = TestApp::spawn_with(&database, |c| c.base_url = "https://skm.example.go.id".into());
+    let page = app.get_with("/masuk", &[]);
+    assert_eq!(page.header("strict-transport-security"), Some("max-age=31536000"));
+    seed_unit_and_user(&app, "dinsos", "kepala@example.go.id", Role::UnitHead);
+    let (_, page) = app.get("/masuk");
+    let fields = [
+        ("token".to_string(), token_of(&page)),
+        ("email".to_string(), "kepala@example.go.id".to_string()),
+        ("password".to_string(), PASSWORD.to_string()),
+        ("next".to_string(), "/dasbor".to_string()),
+    ];
+    let reply = app.post_form("/masuk", &fields);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let cookie = reply.header("set-cookie").expect("session cookie");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sigterm_lets_a_submission_in_flight_finish_then_exits() {
+    let database = TestDb::sqlite();
+    let pool = database.pool();
+    {
+        use skm::db::units;
+        use skm::domain::names::{Slug, UnitKind};
+        let mut conn = pool.get().expect("connection");
+        let unit = units::NewUnit {
+            slug: &Slug::parse("disdukcapil").expect("slug"),
+            name: "Disdukcapil",
+            kind: UnitKind::Opd,
+            parent_id: None,
+            contact_emails: &[],
+            template_id: None,
+        };
+        let unit = units::create(&mut conn, &unit).expect("unit");
+        units::add_service(&mut conn, unit.id, &Slug::parse("akta-lahir").expect("slug"), "Akta").expect("service");
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let log = dir.path().join("skm.log");
+    let child = common::skm(dir.path())
+        .env("SKM_DATABASE_URL", &database.url)
+        .env("SKM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SKM_LOG_FORMAT", "json")
+        .env("SKM_SHUTDOWN_TIMEOUT_SECS", "20")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("serve");
+    let mut server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        if let Ok(mut reply) = agent().get(&format!("{base}/s/disdukcapil")).call() {
+            if reply.status() == 200 {
+                break reply.body_mut().read_to_string().expect("form");
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let fields = filled(&token_of(&page));
+    let body: String = fields.iter().map(|(k, v)| format!("{k}={}", v.replace(' ', "+"))).collect::<Vec<_>>().join("&");
+
+    // half a request on the wire, then SIGTERM
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let head = format!(
+        "POST /s/disdukcapil HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(first.as_bytes()).expect("write half");
+    std::thread::sleep(Duration::from_millis(300));
+    let term = std::process::Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().expect("kill");
+    assert!(term.success());
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(server.0.try_wait().expect("status").is_none(), "still finishing the request in flight");
+
+    stream.write_all(rest.as_bytes()).expect("write rest");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read reply");
+    assert!(reply.starts_with("HTTP/1.1 303"), "the submission in flight completes: {reply}");
+    let request_id =
+        reply.lines().find_map(|l| l.strip_prefix("x-request-id: ")).expect("request id header").trim().to_string();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().expect("status") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "clean exit: {status}");
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "no longer listening");
+    {
+        use diesel::prelude::*;
+        let stored: i64 =
+            skm::db::schema::responses::table.count().get_result(&mut pool.get().expect("conn")).expect("n");
+        assert_eq!(stored, 1);
+    }
+
+    // JSON logs: one object per line; the request's line carries its id
+    let logs = std::fs::read_to_string(&log).expect("log");
+    let lines: Vec<serde_json::Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let line = lines
+        .iter()
+        .find(|v| v["span"]["id"] == request_id.as_str() && v["fields"]["method"] == "POST")
+        .unwrap_or_else(|| panic!("no log line for request {request_id}:\n{logs}"));
+    assert_eq!(line["fields"]["status"], 303);
+    assert_eq!(line["fields"]["path"], "/s/disdukcapil");
+}
