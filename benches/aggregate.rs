@@ -1,6 +1,8 @@
 //! Aggregation benchmark (issue: aggregator): N responses (default 1,000,000) over 50 units and
 //! the 12 months of 2025; times every unit's yearly index, the regency overview, and the regency
-//! dashboard page over HTTP. SQLite always; PostgreSQL when SKM_TEST_POSTGRES_URL is set.
+//! dashboard page over HTTP, against the best hand-written SQL GROUP BY on the same data in the
+//! same run (over the raw answers, and over the daily summary), checks the sums are exactly
+//! equal, and prints the ratios. SQLite always; PostgreSQL when SKM_TEST_POSTGRES_URL is set.
 //!
 //!     cargo bench --bench aggregate
 //!     SKM_BENCH_RESPONSES=200000 SKM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench aggregate
@@ -11,6 +13,7 @@ mod common;
 use chrono::{Duration, NaiveDate};
 use common::{TestApp, TestDb};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
 use skm::db::schema::{answers, responses};
@@ -19,6 +22,7 @@ use skm::demo::Rng;
 use skm::domain::names::{Role, Slug, UnitKind};
 use skm::domain::period::Period;
 use skm::survey::versions::TemplateVersions;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 const UNITS: usize = 50;
@@ -151,6 +155,65 @@ fn generate(conn: &mut DbConnection, version_id: i32, total: usize) -> Vec<units
     created.into_iter().map(|(u, _, _)| u).collect()
 }
 
+#[derive(QueryableByName)]
+struct ElementSums {
+    #[diesel(sql_type = Integer)]
+    unit_id: i32,
+    #[diesel(sql_type = Text)]
+    element_code: String,
+    #[diesel(sql_type = BigInt)]
+    s: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ResponseCounts {
+    #[diesel(sql_type = Integer)]
+    unit_id: i32,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// (unit, element) → (sum, count), and unit → responses, for 2025.
+type Sums = (BTreeMap<(i32, String), (u64, u64)>, BTreeMap<i32, u64>);
+
+/// The best plain SQL for every unit's yearly tallies: one GROUP BY over the raw answers (with
+/// the indexes the schema has), or over the daily summary the aggregator itself reads.
+fn sql_group_by(conn: &mut DbConnection, summary: bool) -> Sums {
+    let (elements, responses) = if summary {
+        (
+            "SELECT unit_id, element_code, CAST(SUM(score_sum) AS BIGINT) AS s, CAST(SUM(answer_count) AS BIGINT) AS n \
+             FROM daily_element_totals WHERE survey_date >= '2025-01-01' AND survey_date < '2026-01-01' \
+             GROUP BY unit_id, element_code",
+            "SELECT unit_id, CAST(SUM(responses) AS BIGINT) AS n FROM daily_response_totals \
+             WHERE survey_date >= '2025-01-01' AND survey_date < '2026-01-01' GROUP BY unit_id",
+        )
+    } else {
+        (
+            "SELECT r.unit_id, a.element_code, CAST(SUM(a.score) AS BIGINT) AS s, COUNT(*) AS n \
+             FROM responses r JOIN answers a ON a.response_id = r.id \
+             WHERE r.survey_date >= '2025-01-01' AND r.survey_date < '2026-01-01' GROUP BY r.unit_id, a.element_code",
+            "SELECT unit_id, COUNT(*) AS n FROM responses \
+             WHERE survey_date >= '2025-01-01' AND survey_date < '2026-01-01' GROUP BY unit_id",
+        )
+    };
+    let (e, r): (Vec<ElementSums>, Vec<ResponseCounts>) = match conn {
+        DbConnection::Sqlite(c) => (
+            diesel::sql_query(elements).load(c).expect("elements"),
+            diesel::sql_query(responses).load(c).expect("responses"),
+        ),
+        DbConnection::Postgres(c) => (
+            diesel::sql_query(elements).load(c).expect("elements"),
+            diesel::sql_query(responses).load(c).expect("responses"),
+        ),
+    };
+    (
+        e.into_iter().map(|x| ((x.unit_id, x.element_code), (x.s as u64, x.n as u64))).collect(),
+        r.into_iter().map(|x| (x.unit_id, x.n as u64)).collect(),
+    )
+}
+
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
     samples[samples.len() / 2]
@@ -176,15 +239,46 @@ fn run(database: TestDb, total: usize) {
     let year = Period::Year { year: 2025 };
 
     let mut per_unit = Vec::new();
+    let mut ours: Sums = Default::default();
     for _ in 0..3 {
         let t = Instant::now();
         for unit in &all {
             let selection = Selection { period: year, with_subunits: false, service_id: None };
-            aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", unit, &selection).expect("index");
+            let index =
+                aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", unit, &selection).expect("index");
+            for e in &index.result.elements {
+                ours.0.insert((unit.id, e.code.clone()), (e.sum, e.count));
+            }
+            ours.1.insert(unit.id, index.result.responses);
         }
         per_unit.push(t.elapsed().as_secs_f64());
     }
-    println!("[{}] every unit's yearly index, one aggregator call per unit (index + previous year): median {:.3} s for {UNITS} units", database.name, median(per_unit));
+    let mut raw_sql = Vec::new();
+    let mut summary_sql = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let raw = sql_group_by(&mut conn, false);
+        raw_sql.push(t.elapsed().as_secs_f64());
+        assert!(raw == ours, "the aggregator's sums differ from SQL GROUP BY over the raw answers");
+        let t = Instant::now();
+        let summary = sql_group_by(&mut conn, true);
+        summary_sql.push(t.elapsed().as_secs_f64());
+        assert!(summary == ours, "the aggregator's sums differ from SQL GROUP BY over the daily summary");
+    }
+    let (raw_sql, summary_sql) = (median(raw_sql), median(summary_sql));
+    println!(
+        "[{}] hand-written SQL GROUP BY for every unit's 2025 tallies: over the raw answers {raw_sql:.3} s, \
+         over the daily summary {summary_sql:.3} s (sums exactly equal to the aggregator's)",
+        database.name
+    );
+    let per_unit = median(per_unit);
+    println!(
+        "[{}] every unit's yearly index, one aggregator call per unit (index + previous year): median {per_unit:.3} s \
+         for {UNITS} units; ratio to SQL over raw answers {:.2}×, over the summary {:.2}× (target ≤ 1.5× of the best)",
+        database.name,
+        per_unit / raw_sql,
+        per_unit / summary_sql
+    );
 
     let mut overview = Vec::new();
     let mut nik = None;
@@ -202,11 +296,14 @@ fn run(database: TestDb, total: usize) {
         overview.push(t.elapsed().as_secs_f64());
         nik = o.pooled.index;
     }
+    let overview = median(overview);
     println!(
-        "[{}] regency overview (all units' yearly index in one grouped query): median {:.3} s; pooled NIK {}",
+        "[{}] regency overview (all units' yearly index in one grouped query): median {overview:.3} s; pooled NIK {}; \
+         ratio to SQL over raw answers {:.2}×, over the summary {:.2}×",
         database.name,
-        median(overview),
-        nik.map(|n| n.to_string()).unwrap_or_default()
+        nik.map(|n| n.to_string()).unwrap_or_default(),
+        overview / raw_sql,
+        overview / summary_sql
     );
 
     let hash = skm::password::hash(common::PASSWORD).expect("hash");

@@ -17,6 +17,8 @@ pub fn run(context: Context) -> Result<(), CliError> {
     let app = Application::build(state, listener)?;
     tracing::info!(addr = %app.addr(), "skm listening");
     actix_web::rt::System::new().block_on(app.run())?;
+    // Reached after SIGTERM/SIGINT once requests in flight have finished.
+    tracing::info!("skm stopped");
     Ok(())
 }
 

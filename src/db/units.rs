@@ -55,6 +55,11 @@ pub fn by_id(conn: &mut DbConnection, id: i32) -> Result<Unit, DbError> {
 }
 
 pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Unit, DbError> {
+    // No unit has a slug that does not parse; asking the database for one (e.g. `/s/%00`, which
+    // PostgreSQL would refuse outright) can only find nothing.
+    if crate::domain::names::Slug::parse(slug).is_err() {
+        return Err(DbError::NotFound);
+    }
     Ok(units::table.filter(units::slug.eq(slug)).select(Unit::as_select()).first(conn)?)
 }
 

@@ -80,7 +80,8 @@ pub fn validate(template: &Template, fields: &BTreeMap<String, String>) -> Resul
         }
     }
 
-    let saran = value("saran").map(str::to_string);
+    // A NUL is never text anyone typed (and PostgreSQL cannot store one): dropped, not refused.
+    let saran = value("saran").map(|s| s.replace('\0', "").trim().to_string()).filter(|s| !s.is_empty());
     if saran.as_ref().is_some_and(|s| s.chars().count() > template.saran_max_chars) {
         fail("saran", Problem::TooLong { max: template.saran_max_chars });
     }
@@ -117,6 +118,15 @@ mod tests {
         assert_eq!(valid.answers.len(), 9);
         assert_eq!(valid.profile.get("usia").map(String::as_str), Some("34"));
         assert_eq!(valid.saran.as_deref(), Some("Antrean lebih cepat"));
+    }
+
+    #[test]
+    fn a_nul_in_the_saran_is_dropped() {
+        let mut f: BTreeMap<String, String> = all_answered().into_iter().collect();
+        f.insert("saran".into(), "Antrean\0 cepat".into());
+        assert_eq!(validate(&template(), &f).expect("valid").saran.as_deref(), Some("Antrean cepat"));
+        f.insert("saran".into(), " \0 ".into());
+        assert_eq!(validate(&template(), &f).expect("valid").saran, None);
     }
 
     #[test]

@@ -59,8 +59,16 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
 
 /// Like `parse`, but returns the rows beside the problems of their cells, so a caller can add
 /// its own checks and report everything at once. A bad header is still fatal.
-pub fn parse_collecting(template: &Template, input: impl Read) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+pub fn parse_collecting(
+    template: &Template,
+    mut input: impl Read,
+) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
+    let mut bytes = Vec::new();
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|e| vec![CsvIssue { row: 0, column: None, reason: format!("cannot read the file: {e}") }])?;
+    let mut lines = Lines { bytes: &bytes, offset: 0, line: 1 };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes.as_slice());
     let header = reader.headers().map_err(|e| vec![CsvIssue { row: 1, column: None, reason: e.to_string() }])?.clone();
     let mut issues = Vec::new();
     let mut columns = Vec::with_capacity(header.len());
@@ -103,12 +111,12 @@ pub fn parse_collecting(template: &Template, input: impl Read) -> Result<(Vec<Cs
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                let row = e.position().map_or(0, |p| p.line());
+                let row = e.position().map_or(0, |p| lines.at(p.byte()));
                 issues.push(CsvIssue { row, column: None, reason: e.to_string() });
                 continue;
             }
         };
-        let row = record.position().map_or(0, |p| p.line());
+        let row = record.position().map_or(0, |p| lines.at(p.byte()));
         if record.len() != header.len() {
             issues.push(CsvIssue {
                 row,
@@ -128,6 +136,11 @@ pub fn parse_collecting(template: &Template, input: impl Read) -> Result<(Vec<Cs
                 continue;
             }
             let mut problem = |reason: String| issues.push(CsvIssue { row, column: Some(name.clone()), reason });
+            if cell.contains('\0') {
+                // never text anyone typed, and PostgreSQL cannot store it
+                problem("contains a NUL character".into());
+                continue;
+            }
             match column {
                 Column::Element(i) => match cell.parse::<u32>() {
                     Ok(score) if template.score_in_scale(score) => parsed.scores[*i] = Some(score),
@@ -153,6 +166,37 @@ pub fn parse_collecting(template: &Template, input: impl Read) -> Result<(Vec<Cs
         rows.push(parsed);
     }
     Ok((rows, issues))
+}
+
+/// Line numbers of byte offsets, for records read in order. The csv crate counts only the `\n`
+/// bytes it has consumed before a record, so with CRLF line ends (as Excel on Windows writes
+/// them) every row would be one line too early, with bare CR ends all on line 1, and after a blank
+/// line one too early; here `\r\n`, `\r` and `\n` each end a line.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The line of the record the reader says starts at `offset`.
+    fn at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len());
+        // No record begins with a line end: those are the end of the line before, and blank
+        // lines the reader skipped.
+        while self.bytes.get(offset).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            offset += 1;
+        }
+        for i in self.offset..offset {
+            match self.bytes[i] {
+                b'\r' => self.line += 1,
+                b'\n' if i == 0 || self.bytes[i - 1] != b'\r' => self.line += 1,
+                _ => {}
+            }
+        }
+        self.offset = self.offset.max(offset);
+        self.line
+    }
 }
 
 fn profile_value(template: &Template, code: &str, cell: &str) -> Result<String, String> {
@@ -235,5 +279,21 @@ mod tests {
         );
         let issues = parse(&template(), "U1,U10\n4,4\n".as_bytes()).expect_err("unknown column");
         assert_eq!(issues[0].column.as_deref(), Some("U10"));
+    }
+
+    #[test]
+    fn rows_are_numbered_alike_whatever_the_line_ends() {
+        for end in ["\n", "\r\n", "\r"] {
+            let text = ["U1,U2", "4,4", "", "4,9", "\"3", "\",4", "x,4", ""].join(end);
+            let issues = parse(&template(), text.as_bytes()).expect_err("bad");
+            let rows: Vec<u64> = issues.iter().map(|i| i.row).collect();
+            assert_eq!(rows, [4, 7], "line ends {end:?}: {issues:?}");
+        }
+    }
+
+    #[test]
+    fn a_nul_in_a_cell_is_named() {
+        let issues = parse(&template(), "U1,saran\n4,a\0b\n".as_bytes()).expect_err("NUL");
+        assert_eq!(issues[0].to_string(), "row 2, column saran: contains a NUL character");
     }
 }

@@ -37,12 +37,18 @@ pub fn to_csv(bytes: &[u8]) -> Result<Vec<u8>, String> {
         width = width.max(column + 1);
         rows.entry(row).or_default().insert(column, text);
     }
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for cells in rows.values() {
+    let mut out = Vec::new();
+    let mut line = 0;
+    for (row, cells) in &rows {
+        // an empty line for each empty row, so problems are named with the sheet's row numbers
+        out.resize(out.len() + (row - line) as usize, b'\n');
+        line = row + 1;
         let record: Vec<&str> = (0..width).map(|c| cells.get(&c).map_or("", String::as_str)).collect();
+        let mut writer = csv::Writer::from_writer(&mut out);
         writer.write_record(&record).map_err(|e| e.to_string())?;
+        writer.flush().map_err(|e| e.to_string())?;
     }
-    writer.into_inner().map_err(|e| e.to_string())
+    Ok(out)
 }
 
 fn cell_text(cell: &DataRef) -> String {
@@ -57,5 +63,25 @@ fn cell_text(cell: &DataRef) -> String {
         DataRef::Bool(b) => b.to_string(),
         DataRef::DateTime(dt) => dt.as_datetime().map(|d| d.date().to_string()).unwrap_or_default(),
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.chars().take(10).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    #[test]
+    fn problems_carry_the_sheets_row_numbers_across_empty_rows() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "U1").expect("cell");
+        sheet.write_number(1, 0, 4.0).expect("cell");
+        sheet.write_number(4, 0, 9.0).expect("cell"); // row 5 of the sheet, after two empty rows
+        let bytes = book.save_to_buffer().expect("xlsx");
+        let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("shipped");
+        let text = to_csv(&bytes).expect("readable");
+        let issues = crate::import::csv::parse(&template, text.as_slice()).expect_err("9 is off the scale");
+        assert_eq!(issues[0].to_string(), "row 5, column U1: '9' is not a score from 1 to 4");
     }
 }
