@@ -274,7 +274,7 @@ fn run(database: TestDb, total: usize) {
     let per_unit = median(per_unit);
     println!(
         "[{}] every unit's yearly index, one aggregator call per unit (index + previous year): median {per_unit:.3} s \
-         for {UNITS} units; ratio to SQL over raw answers {:.2}×, over the summary {:.2}× (target ≤ 1.5× of the best)",
+         for {UNITS} units; ratio to SQL over raw answers {:.3}×, over the summary {:.2}× (target ≤ 1.5× of the best)",
         database.name,
         per_unit / raw_sql,
         per_unit / summary_sql
@@ -299,7 +299,7 @@ fn run(database: TestDb, total: usize) {
     let overview = median(overview);
     println!(
         "[{}] regency overview (all units' yearly index in one grouped query): median {overview:.3} s; pooled NIK {}; \
-         ratio to SQL over raw answers {:.2}×, over the summary {:.2}×",
+         ratio to SQL over raw answers {:.3}×, over the summary {:.2}×",
         database.name,
         nik.map(|n| n.to_string()).unwrap_or_default(),
         overview / raw_sql,

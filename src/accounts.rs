@@ -31,7 +31,8 @@ pub fn login(
 ) -> Result<LoginOutcome, DbError> {
     let user = match users::by_email(conn, &email.trim().to_lowercase()) {
         Ok(user) => user,
-        Err(DbError::NotFound) => {
+        // an address no account can have (one with a NUL) is simply not found
+        Err(DbError::NotFound | DbError::NotText(_)) => {
             password::verify(secret, dummy_hash());
             return Ok(LoginOutcome::Refused);
         }

@@ -47,6 +47,9 @@ pub enum DbError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// input the database cannot store as text (PostgreSQL refuses the NUL character)
+    #[error("{0}")]
+    NotText(String),
     #[error("database error: {0}")]
     Query(diesel::result::Error),
 }
@@ -58,6 +61,11 @@ impl From<diesel::result::Error> for DbError {
             Error::NotFound => DbError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 DbError::Conflict(info.message().to_string())
+            }
+            // "invalid byte sequence for encoding "UTF8": 0x00": only a client's input can hold a
+            // NUL (a path, a search, a form field), so it is their mistake, not a fault of ours.
+            Error::DatabaseError(_, info) if info.message().contains("0x00") => {
+                DbError::NotText("contains a NUL character, which is not text".into())
             }
             other => DbError::Query(other),
         }

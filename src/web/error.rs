@@ -37,20 +37,10 @@ impl From<DbError> for WebError {
             DbError::NotFound => WebError::NotFound,
             DbError::Pool(e) => WebError::Unavailable(e.to_string()),
             DbError::Connect(e) => WebError::Unavailable(e),
-            DbError::Query(e) if holds_nul(&e) => WebError::Invalid {
-                field: "input".into(),
-                reason: "contains a NUL character, which is not text".into(),
-            },
+            DbError::NotText(reason) => WebError::Invalid { field: "input".into(), reason },
             other => WebError::Internal(other.to_string()),
         }
     }
-}
-
-/// PostgreSQL refuses a NUL in text ("invalid byte sequence for encoding "UTF8": 0x00"). Only a
-/// client's input can hold one (a path, a search, a form field), so it is their mistake, not a
-/// fault of ours, wherever it reaches a query.
-fn holds_nul(err: &diesel::result::Error) -> bool {
-    matches!(err, diesel::result::Error::DatabaseError(_, info) if info.message().contains("0x00"))
 }
 
 impl From<actix_web::error::BlockingError> for WebError {
