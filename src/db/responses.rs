@@ -70,8 +70,9 @@ pub fn answer_key(answers: &[(String, i32)]) -> String {
 }
 
 /// Stores a response and its answers atomically; returns whether it was flagged as part of a
-/// burst. The first statement writes, so on SQLite the transaction takes the write lock at once
-/// and waits (busy timeout) rather than failing later on a lock upgrade.
+/// burst. The first statement writes, so on SQLite the transaction takes the write lock at once;
+/// the daily totals come last, so their rows (shared by every response of the unit's day) stay
+/// locked only until the commit.
 pub fn insert_guarded(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) -> Result<bool, StoreError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
@@ -100,14 +101,19 @@ pub fn insert_guarded(conn: &mut DbConnection, response: &NewResponse, guards: &
                 return Err(if exists { StoreError::TicketUsed } else { StoreError::TicketUnknown });
             }
         }
-        Ok(flag_burst(conn, response, guards)?)
+        let flagged = flag_burst(conn, response, guards)?;
+        add_totals(conn, response)?;
+        Ok(flagged)
     })
 }
 
 /// Stores a response without guards (paper entry, imports, seed data).
 pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
     let id = response.id.to_string();
-    conn.transaction(|conn| write_response(conn, &id, response))
+    conn.transaction(|conn| {
+        write_response(conn, &id, response)?;
+        add_totals(conn, response)
+    })
 }
 
 fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) -> Result<bool, DbError> {
@@ -158,22 +164,38 @@ fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> 
                 responses::flagged.eq(false),
             ))
             .execute(conn)?;
-        // Single-row inserts: multi-row VALUES does not compile through a MultiConnection.
-        for (code, score) in &response.answers {
-            diesel::insert_into(answers::table)
-                .values((answers::response_id.eq(&id), answers::element_code.eq(code), answers::score.eq(score)))
-                .execute(conn)?;
+        let rows: Vec<_> = response
+            .answers
+            .iter()
+            .map(|(code, score)| {
+                (answers::response_id.eq(id), answers::element_code.eq(code), answers::score.eq(score))
+            })
+            .collect();
+        // Multi-row VALUES does not compile through a MultiConnection: on PostgreSQL one statement
+        // (one round trip) on the variant; SQLite has no round trips, single-row inserts are cached.
+        match conn {
+            DbConnection::Postgres(pg) if !rows.is_empty() => {
+                diesel::insert_into(answers::table).values(&rows).execute(pg)?;
+            }
+            _ => {
+                for row in rows {
+                    diesel::insert_into(answers::table).values(row).execute(conn)?;
+                }
+            }
         }
-        let survey_date = response.survey_date.to_string();
-        let day = super::totals::Day {
-            unit_id: response.unit_id,
-            survey_date: &survey_date,
-            template_version_id: response.template_version_id,
-            service_id: response.service_id.unwrap_or(0),
-        };
-        super::totals::add(conn, &day, &response.answers)?;
         Ok(())
     }
+}
+
+fn add_totals(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
+    let survey_date = response.survey_date.to_string();
+    let day = super::totals::Day {
+        unit_id: response.unit_id,
+        survey_date: &survey_date,
+        template_version_id: response.template_version_id,
+        service_id: response.service_id.unwrap_or(0),
+    };
+    super::totals::add(conn, &day, &response.answers)
 }
 
 pub fn count_for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<i64, DbError> {

@@ -60,7 +60,9 @@ pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Unit, DbError> {
     if crate::domain::names::Slug::parse(slug).is_err() {
         return Err(DbError::NotFound);
     }
-    Ok(units::table.filter(units::slug.eq(slug)).select(Unit::as_select()).first(conn)?)
+    // `get_result`, not `first`: slugs are unique, and a bound LIMIT makes SQLite re-prepare the
+    // statement on every execution (it lets the planner see the limit's value).
+    Ok(units::table.filter(units::slug.eq(slug)).select(Unit::as_select()).get_result(conn)?)
 }
 
 /// All units, parents before children where names tie; the tree is small (tens to hundreds).

@@ -335,11 +335,15 @@ pub fn samples_dir() -> PathBuf {
 
 /// A unit named as Disdukcapil, with the services `ktp-el` and `akta-lahir`; returns its id.
 pub fn seed_service_unit(app: &TestApp, slug: &str) -> i32 {
+    create_service_unit(&mut app.conn(), slug).0
+}
+
+/// As `seed_service_unit`, on any connection; returns the unit's id and its two services' ids.
+pub fn create_service_unit(conn: &mut skm::db::DbConnection, slug: &str) -> (i32, [i32; 2]) {
     use skm::db::units;
     use skm::domain::names::{Slug, UnitKind};
-    let mut conn = app.conn();
     let unit = units::create(
-        &mut conn,
+        conn,
         &units::NewUnit {
             slug: &Slug::parse(slug).expect("slug"),
             name: "Dinas Kependudukan dan Pencatatan Sipil",
@@ -350,10 +354,9 @@ pub fn seed_service_unit(app: &TestApp, slug: &str) -> i32 {
         },
     )
     .expect("unit");
-    for (s, name) in [("ktp-el", "KTP elektronik"), ("akta-lahir", "Akta kelahiran")] {
-        units::add_service(&mut conn, unit.id, &Slug::parse(s).expect("slug"), name).expect("service");
-    }
-    unit.id
+    let services = [("ktp-el", "KTP elektronik"), ("akta-lahir", "Akta kelahiran")]
+        .map(|(s, name)| units::add_service(conn, unit.id, &Slug::parse(s).expect("slug"), name).expect("service").id);
+    (unit.id, services)
 }
 
 /// The demo regency with `responses` responses (`seed` fixes the data); the template versions

@@ -1,0 +1,2 @@
+DROP INDEX responses_burst;
+CREATE INDEX responses_client_time ON responses (client_hash, submitted_at);
