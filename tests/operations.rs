@@ -288,3 +288,19 @@ fn sigterm_lets_a_submission_in_flight_finish_then_exits() {
     assert_eq!(line["fields"]["status"], 303);
     assert_eq!(line["fields"]["path"], "/s/disdukcapil");
 }
+
+#[test]
+fn the_shared_limit_is_not_reset_by_an_instance_whose_clock_is_behind() {
+    for database in backends() {
+        let pool = database.pool();
+        let mut conn = pool.get().expect("connection");
+        let hit = |conn: &mut skm::db::DbConnection, window| skm::db::rate_limits::hit(conn, "submit c1", window);
+        assert_eq!(hit(&mut conn, 1_800_000_060).expect("hit"), 1);
+        assert_eq!(hit(&mut conn, 1_800_000_060).expect("hit"), 2);
+        assert_eq!(hit(&mut conn, 1_800_000_000).expect("hit"), 3, "{}: a late clock counts on", database.name);
+        assert_eq!(hit(&mut conn, 1_800_000_120).expect("hit"), 1, "{}: the next window starts anew", database.name);
+        assert_eq!(hit(&mut conn, 1_800_000_060).expect("hit"), 2);
+        assert_eq!(skm::db::rate_limits::forget_before(&mut conn, 1_800_000_120).expect("forget"), 0);
+        assert_eq!(skm::db::rate_limits::forget_before(&mut conn, 1_800_000_180).expect("forget"), 1);
+    }
+}

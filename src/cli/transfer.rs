@@ -38,17 +38,28 @@ impl From<TransferError> for CliError {
     }
 }
 
+/// The database as it is: a backup or an export must not first migrate a deployment that an
+/// older binary is still serving.
+fn unmigrated(context: &Context) -> Result<crate::db::PooledConnection, CliError> {
+    let timeout = std::time::Duration::from_millis(context.config.pool_timeout_ms);
+    let pool = crate::db::open_pool(&context.config.database_url, 1, timeout)?;
+    Ok(pool.get().map_err(DbError::from)?)
+}
+
 pub fn backup(context: &Context, args: BackupArgs) -> Result<(), CliError> {
-    let pool = context.database()?;
-    let mut conn = pool.get().map_err(DbError::from)?;
+    let mut conn = unmigrated(context)?;
     transfer::backup_sqlite(&mut conn, &args.out)?;
     println!("wrote {}", args.out.display());
     Ok(())
 }
 
 pub fn export_all(context: &Context, args: ExportArgs) -> Result<(), CliError> {
-    let pool = context.database()?;
-    let mut conn = pool.get().map_err(DbError::from)?;
+    let mut conn = unmigrated(context)?;
+    if !crate::db::migrations_current(&mut conn)? {
+        return Err(CliError::Input(
+            "the database's schema differs from this skm's: export with the release that serves it".into(),
+        ));
+    }
     let file = File::create_new(&args.out)
         .map_err(|e| CliError::Input(format!("cannot create {}: {e}", args.out.display())))?;
     let mut out = BufWriter::new(file);

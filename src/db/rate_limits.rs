@@ -5,10 +5,13 @@ use super::{DbConnection, DbError};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 
+/// Only a later window resets the count: an instance whose clock is a little behind counts into
+/// the current window instead of resetting it.
 const HIT: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) \
     ON CONFLICT (key) DO UPDATE SET \
-    hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END, \
-    window_start = excluded.window_start \
+    hits = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.hits + 1 END, \
+    window_start = CASE WHEN excluded.window_start > rate_limits.window_start \
+        THEN excluded.window_start ELSE rate_limits.window_start END \
     RETURNING hits";
 
 #[derive(QueryableByName)]
@@ -25,7 +28,7 @@ pub fn hit(conn: &mut DbConnection, key: &str, window_start: i64) -> Result<i32,
         DbConnection::Sqlite(c) => {
             diesel::sql_query(HIT).bind::<Text, _>(key).bind::<BigInt, _>(window_start).get_result(c)?
         }
-        DbConnection::Postgres(c) => diesel::sql_query(super::totals::numbered(HIT))
+        DbConnection::Postgres(c) => diesel::sql_query(super::numbered(HIT))
             .bind::<Text, _>(key)
             .bind::<BigInt, _>(window_start)
             .get_result(c)?,

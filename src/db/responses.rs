@@ -171,18 +171,12 @@ fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> 
                 (answers::response_id.eq(id), answers::element_code.eq(code), answers::score.eq(score))
             })
             .collect();
-        // Multi-row VALUES does not compile through a MultiConnection: on PostgreSQL one statement
-        // (one round trip) on the variant; SQLite has no round trips, single-row inserts are cached.
+        // One statement (multi-row VALUES does not compile through the MultiConnection itself).
         match conn {
-            DbConnection::Postgres(pg) if !rows.is_empty() => {
-                diesel::insert_into(answers::table).values(&rows).execute(pg)?;
-            }
-            _ => {
-                for row in rows {
-                    diesel::insert_into(answers::table).values(row).execute(conn)?;
-                }
-            }
-        }
+            _ if rows.is_empty() => 0,
+            DbConnection::Postgres(c) => diesel::insert_into(answers::table).values(&rows).execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(answers::table).values(&rows).execute(c)?,
+        };
         Ok(())
     }
 }

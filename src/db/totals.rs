@@ -6,21 +6,6 @@ use super::{DbConnection, DbError};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-/// PostgreSQL numbers its placeholders.
-pub(super) fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 pub struct Day<'a> {
     pub unit_id: i32,
     pub survey_date: &'a str,
@@ -112,12 +97,4 @@ pub fn rebuild(conn: &mut DbConnection) -> Result<(), DbError> {
         )?;
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(super::numbered("VALUES (?, ?, 1, ?)"), "VALUES ($1, $2, 1, $3)");
-    }
 }

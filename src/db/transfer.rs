@@ -94,14 +94,6 @@ struct JsonRow {
 }
 
 #[derive(QueryableByName)]
-struct KeyedJsonRow {
-    #[diesel(sql_type = BigInt)]
-    rk: i64,
-    #[diesel(sql_type = Text)]
-    row: String,
-}
-
-#[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -249,18 +241,10 @@ pub fn export(conn: &mut DbConnection, out: &mut dyn Write) -> Result<Vec<(&'sta
                             format!("'{}', {value}", col.name)
                         })
                         .collect();
-                    let sql = format!(
-                        "SELECT rowid AS rk, json_object({}) AS row FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT {BATCH}",
-                        fields.join(", ")
-                    );
-                    let mut after = i64::MIN;
-                    loop {
-                        let rows: Vec<KeyedJsonRow> = diesel::sql_query(&sql).bind::<BigInt, _>(after).load(c)?;
-                        let Some(last) = rows.last() else { break };
-                        after = last.rk;
-                        for row in &rows {
-                            emit(&row.row)?;
-                        }
+                    let sql = format!("SELECT json_object({}) AS row FROM {table} ORDER BY {order}", fields.join(", "));
+                    // SQLite's rows stream one by one, in the same order as PostgreSQL's cursor.
+                    for row in diesel::sql_query(sql).load_iter::<JsonRow, diesel::connection::DefaultLoadingMode>(c)? {
+                        emit(&row?.row)?;
                     }
                 }
                 DbConnection::Postgres(c) => {
@@ -315,7 +299,8 @@ pub fn import(conn: &mut DbConnection, input: &mut dyn BufRead) -> Result<Vec<(S
                 )));
             }
         }
-        let mut loader = Loader { counts: Vec::new(), batch: Vec::new(), table: None, parents: Vec::new() };
+        let mut loader =
+            Loader { counts: Vec::new(), batch: Vec::new(), table: None, columns: Vec::new(), parents: Vec::new() };
         let mut position = 0usize;
         for (line, text) in lines {
             let text = text?;
@@ -337,6 +322,7 @@ pub fn import(conn: &mut DbConnection, input: &mut dyn BufRead) -> Result<Vec<(S
             if loader.table != Some(table) {
                 loader.flush(conn)?;
                 loader.table = Some(table);
+                loader.columns = columns(conn, table)?.into_iter().map(|c| c.name).collect();
             }
             // A unit may name a parent written after it: parents are set once all units exist.
             if table == "units" {
@@ -369,6 +355,8 @@ struct Loader {
     counts: Vec<(String, u64)>,
     batch: Vec<Value>,
     table: Option<&'static str>,
+    /// the current table's columns (SQLite inserts name them)
+    columns: Vec<String>,
     parents: Vec<(i64, i64)>,
 }
 
@@ -381,7 +369,6 @@ impl Loader {
         let rows = Value::Array(std::mem::take(&mut self.batch));
         let n = rows.as_array().map_or(0, Vec::len) as u64;
         let json = rows.to_string();
-        let columns: Vec<String> = columns(conn, table)?.into_iter().map(|c| c.name).collect();
         match conn {
             DbConnection::Postgres(c) => {
                 diesel::sql_query(format!(
@@ -391,9 +378,12 @@ impl Loader {
                 .execute(c)?;
             }
             DbConnection::Sqlite(c) => {
-                let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-                let values: Vec<String> =
-                    columns.iter().map(|c| format!("json_extract(value, '$.\"{}\"')", c.replace('"', ""))).collect();
+                let names: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+                let values: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|c| format!("json_extract(value, '$.\"{}\"')", c.replace('"', "")))
+                    .collect();
                 let sql = format!(
                     "INSERT INTO {table} ({}) SELECT {} FROM json_each(?)",
                     names.join(", "),

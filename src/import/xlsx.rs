@@ -58,8 +58,10 @@ fn cell_text(cell: &DataRef) -> String {
         // Spreadsheets store 4 as 4.0; a score or age is a whole number.
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         DataRef::Float(f) => f.to_string(),
-        DataRef::String(s) => s.clone(),
-        DataRef::SharedString(s) => s.to_string(),
+        // A line break inside a cell would make its CSV record span lines, and every row number
+        // after it would be off; a saran reads the same on one line.
+        DataRef::String(s) => s.replace(['\r', '\n'], " "),
+        DataRef::SharedString(s) => s.replace(['\r', '\n'], " "),
         DataRef::Bool(b) => b.to_string(),
         DataRef::DateTime(dt) => dt.as_datetime().map(|d| d.date().to_string()).unwrap_or_default(),
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.chars().take(10).collect(),

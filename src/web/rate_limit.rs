@@ -45,7 +45,7 @@ impl RateLimit {
         })
         .await;
         match counted {
-            Ok(Ok(hits)) if hits > self.per_minute as i32 => {
+            Ok(Ok(hits)) if i64::from(hits) > i64::from(self.per_minute) => {
                 Err(Duration::from_secs((window + WINDOW_SECS - now).max(1) as u64))
             }
             Ok(Ok(_)) => Ok(()),
@@ -56,7 +56,7 @@ impl RateLimit {
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(error = %e, "rate limit not counted");
+                tracing::warn!(error = %e, "rate limit not counted (worker pool)");
                 Ok(())
             }
         }

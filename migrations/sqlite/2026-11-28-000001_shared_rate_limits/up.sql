@@ -5,3 +5,5 @@ CREATE TABLE rate_limits (
     window_start BIGINT NOT NULL,
     hits INTEGER NOT NULL
 );
+-- for dropping counters of windows that have passed
+CREATE INDEX rate_limits_window ON rate_limits (window_start);
