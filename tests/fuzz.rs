@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD};
+use common::{encode, hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
@@ -156,15 +156,9 @@ fn post(app: &TestApp, path: &str, cookie: Option<&str>, content_type: Option<&s
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }
-    let mut response = request.send(body).unwrap_or_else(|e| panic!("POST {path}: no answer: {e}"));
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let bytes = response.body_mut().with_config().limit(50 * 1024 * 1024).read_to_vec().expect("the whole body");
-    Sent { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    let response = request.send(body).unwrap_or_else(|e| panic!("POST {path}: no answer: {e}"));
+    let reply = common::Reply::from(response);
+    Sent { status: reply.status, headers: reply.headers, body: reply.body }
 }
 
 /// The status is one of `allowed` and the reply carries the security headers.
@@ -184,16 +178,6 @@ fn expect(what: &str, reply: &Sent, allowed: &[u16]) -> Result<(), String> {
 
 fn clip(text: &str) -> String {
     text.chars().take(600).collect()
-}
-
-/// Percent-encodes every byte but unreserved ones.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 fn urlencoded(fields: &[(String, String)]) -> Vec<u8> {

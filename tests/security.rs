@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{backends, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
+use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
 use skm::catalog::Catalog;
 use skm::db::schema::{
@@ -1048,16 +1048,6 @@ fn every_query_parameter_of_the_handlers_is_tried() {
     let tried: BTreeSet<String> = QUERY_PARAMS.iter().map(|(_, p, _)| p.to_string()).collect();
     let missing: Vec<_> = in_source.difference(&tried).collect();
     assert!(missing.is_empty(), "query parameters not in QUERY_PARAMS: {missing:?}");
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// Decodes a query value as a form does (`+` is a space), lossily.

@@ -221,7 +221,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn from(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+    /// Reads a whole response (up to 50 MB), whatever its status.
+    pub fn from(mut response: ureq::http::Response<ureq::Body>) -> Reply {
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -272,6 +273,16 @@ pub fn skm(dir: &std::path::Path) -> Command {
 
 pub fn data(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
+}
+
+/// Percent-encodes every byte but unreserved ones.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// The value of a hidden input in a page.
