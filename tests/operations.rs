@@ -3,27 +3,14 @@
 
 mod common;
 
-use common::{agent, backends, hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD};
+use common::{
+    agent, backends, filled, hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD,
+};
 use skm::domain::names::Role;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn filled(token: &str) -> Vec<(String, String)> {
-    let mut fields = vec![
-        ("token".to_string(), token.to_string()),
-        ("lang".into(), "id".into()),
-        ("layanan".into(), "akta-lahir".into()),
-        ("jenis_kelamin".into(), "P".into()),
-        ("usia".into(), "34".into()),
-        ("pendidikan".into(), "D4-S1".into()),
-        ("pekerjaan".into(), "WIRAUSAHA".into()),
-        ("saran".into(), "Antrean lancar".into()),
-    ];
-    fields.extend((1..=9).map(|i| (format!("U{i}"), "4".to_string())));
-    fields
-}
 
 fn fresh_token(app: &TestApp, slug: &str) -> String {
     let (status, page) = app.get(&format!("/s/{slug}"));
@@ -194,21 +181,7 @@ impl Drop for Server {
 fn sigterm_lets_a_submission_in_flight_finish_then_exits() {
     let database = TestDb::sqlite();
     let pool = database.pool();
-    {
-        use skm::db::units;
-        use skm::domain::names::{Slug, UnitKind};
-        let mut conn = pool.get().expect("connection");
-        let unit = units::NewUnit {
-            slug: &Slug::parse("disdukcapil").expect("slug"),
-            name: "Disdukcapil",
-            kind: UnitKind::Opd,
-            parent_id: None,
-            contact_emails: &[],
-            template_id: None,
-        };
-        let unit = units::create(&mut conn, &unit).expect("unit");
-        units::add_service(&mut conn, unit.id, &Slug::parse("akta-lahir").expect("slug"), "Akta").expect("service");
-    }
+    common::create_service_unit(&mut pool.get().expect("connection"), "disdukcapil");
     let dir = tempfile::tempdir().expect("tmp");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let log = dir.path().join("skm.log");

@@ -3,31 +3,10 @@
 
 mod common;
 
-use common::{backends, token_of, TestApp};
+use common::{backends, filled, token_of, TestApp};
 use diesel::prelude::*;
 use skm::db::schema::{answers, responses};
 use skm::db::tickets;
-
-fn answers_all(score: &str) -> Vec<(String, String)> {
-    (1..=9).map(|i| (format!("U{i}"), score.to_string())).collect()
-}
-
-fn filled(token: &str) -> Vec<(String, String)> {
-    let mut fields = vec![
-        ("token".to_string(), token.to_string()),
-        ("lang".into(), "id".into()),
-        ("website".into(), String::new()),
-        ("layanan".into(), "akta-lahir".into()),
-        ("jenis_kelamin".into(), "P".into()),
-        ("usia".into(), "34".into()),
-        ("pendidikan".into(), "D4-S1".into()),
-        ("pekerjaan".into(), "WIRAUSAHA".into()),
-        ("saran".into(), "Ruang tunggu perlu kipas angin".into()),
-    ];
-    fields.extend(answers_all("4"));
-    fields[9].1 = "3".into(); // U1 = 3
-    fields
-}
 
 fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
     match fields.iter_mut().find(|(k, _)| k == name) {

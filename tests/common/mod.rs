@@ -386,3 +386,26 @@ pub fn seed_demo(
         DemoOutcome::AlreadyPresent => panic!("the demo needs a fresh database"),
     }
 }
+
+/// Every element of the default template answered with `score`.
+pub fn answers_all(score: &str) -> Vec<(String, String)> {
+    (1..=9).map(|i| (format!("U{i}"), score.to_string())).collect()
+}
+
+/// A complete, valid public survey form (U1 = 3, the rest 4) carrying `token`.
+pub fn filled(token: &str) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("token".to_string(), token.to_string()),
+        ("lang".into(), "id".into()),
+        ("website".into(), String::new()),
+        ("layanan".into(), "akta-lahir".into()),
+        ("jenis_kelamin".into(), "P".into()),
+        ("usia".into(), "34".into()),
+        ("pendidikan".into(), "D4-S1".into()),
+        ("pekerjaan".into(), "WIRAUSAHA".into()),
+        ("saran".into(), "Ruang tunggu perlu kipas angin".into()),
+    ];
+    fields.extend(answers_all("4"));
+    fields[9].1 = "3".into(); // U1 = 3
+    fields
+}
