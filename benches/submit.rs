@@ -11,7 +11,13 @@
 //! CPUs, as `skm serve`), SKM_BENCH_POOL_SIZE (workers + 4, as `skm serve`),
 //! SKM_BENCH_PGBENCH_SECONDS (10), SKM_BENCH_ONE_ADDRESS=1 (every client from one address),
 //! SKM_BENCH_LOG=1 (log every request to stderr at `info`, as `skm serve` does; redirect it),
-//! SKM_BENCH_ONLY=sqlite|postgres (one backend).
+//! SKM_BENCH_ONLY=sqlite|postgres (one backend), SKM_BENCH_RATE (round trips/s offered in the
+//! open-loop phase; default half the closed-loop rate), SKM_BENCH_OPEN_SECONDS (10).
+//!
+//! Two phases: closed loop (every client sends again as soon as it has its answer: the
+//! throughput), then open loop (round trips start on a fixed schedule whatever the replies, as
+//! citizens arrive: the latency a busy but unsaturated server gives, charged from the scheduled
+//! start). pgbench is run the same two ways for the database's own figures.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -20,7 +26,7 @@ use common::{token_of, TestDb};
 use diesel::prelude::*;
 use skm::catalog::Catalog;
 use skm::config::Config;
-use skm::db::responses::{Guards, NewResponse};
+use skm::db::responses::{Guards, NewResponse, RateGuard};
 use skm::db::schema::{answers, responses, used_form_tokens};
 use skm::db::{self, Backend, DbConnection};
 use skm::demo::Rng;
@@ -45,6 +51,9 @@ struct Settings {
     pgbench_seconds: u32,
     one_address: bool,
     log: bool,
+    /// open-loop round trips per second (default: half the closed-loop rate)
+    rate: Option<f64>,
+    open_seconds: f64,
 }
 
 fn env_number(name: &str) -> Option<usize> {
@@ -63,6 +72,8 @@ impl Settings {
             pgbench_seconds: env_number("SKM_BENCH_PGBENCH_SECONDS").unwrap_or(10) as u32,
             one_address: std::env::var("SKM_BENCH_ONE_ADDRESS").is_ok_and(|v| v == "1"),
             log: std::env::var("SKM_BENCH_LOG").is_ok_and(|v| v == "1"),
+            rate: env_number("SKM_BENCH_RATE").map(|n| n as f64),
+            open_seconds: env_number("SKM_BENCH_OPEN_SECONDS").unwrap_or(10) as f64,
         }
     }
 }
@@ -157,14 +168,35 @@ struct Load {
     elapsed: Duration,
 }
 
+/// When round trips start: as soon as a client is free (closed loop), or on a fixed schedule of
+/// `per_second` round trips whatever the replies (open loop: citizens arrive at their own pace).
+#[derive(Clone, Copy)]
+enum Pace {
+    Closed,
+    Open { start: Instant, per_second: f64 },
+}
+
 /// One client: a keep-alive agent doing GET form → POST → 303 until the shared count runs out.
-fn client(base: &str, forwarded: &str, seed: u64, next: &AtomicUsize, total: usize) -> Load {
+/// Under an open-loop pace the round trip is timed from its scheduled start, so a reply that
+/// comes late also delays (and is charged to) the round trips queued behind it.
+fn client(base: &str, forwarded: &str, seed: u64, next: &AtomicUsize, total: usize, pace: Pace) -> Load {
     let agent = common::agent();
     let mut rng = Rng::new(seed);
     let mut load = Load::default();
     let form_url = format!("{base}/s/{SLUG}");
-    while next.fetch_add(1, Ordering::Relaxed) < total {
-        let started = Instant::now();
+    loop {
+        let slot = next.fetch_add(1, Ordering::Relaxed);
+        if slot >= total {
+            break;
+        }
+        let started = match pace {
+            Pace::Closed => Instant::now(),
+            Pace::Open { start, per_second } => {
+                let due = start + Duration::from_secs_f64(slot as f64 / per_second);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                due
+            }
+        };
         let page = agent.get(&form_url).header("x-forwarded-for", forwarded).call();
         let html = match page {
             Ok(mut page) if page.status() == 200 => match page.body_mut().read_to_string() {
@@ -207,16 +239,20 @@ fn client(base: &str, forwarded: &str, seed: u64, next: &AtomicUsize, total: usi
     load
 }
 
-fn drive(server: &Server, settings: &Settings, total: usize, seed: u64) -> Load {
+fn drive(server: &Server, settings: &Settings, total: usize, seed: u64, pace: Pace) -> Load {
     let base = format!("http://{}", server.addr);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let pace = match pace {
+        Pace::Open { per_second, .. } => Pace::Open { start: started, per_second },
+        closed => closed,
+    };
     let clients: Vec<_> = (0..settings.clients)
         .map(|c| {
             let (base, next) = (base.clone(), next.clone());
             let forwarded =
                 if settings.one_address { "10.0.0.1".to_string() } else { format!("10.0.{}.{}", c / 250, c % 250 + 1) };
-            std::thread::spawn(move || client(&base, &forwarded, seed + c as u64, &next, total))
+            std::thread::spawn(move || client(&base, &forwarded, seed + c as u64, &next, total, pace))
         })
         .collect();
     let mut all = Load::default();
@@ -395,8 +431,23 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
     total as f64 / started.elapsed().as_secs_f64()
 }
 
-/// PostgreSQL: pgbench with a custom script (prepared statements), `clients` connections.
-fn pgbench_raw(database: &TestDb, ids: &Ids, settings: &Settings, clients: usize, set: WriteSet) -> Option<f64> {
+/// What a raw run measured: transactions/s and (p50, p95, p99) latency in ms.
+struct Raw {
+    tps: f64,
+    latency: Option<(f64, f64, f64)>,
+}
+
+/// PostgreSQL: pgbench with a custom script (prepared statements), `clients` connections, as
+/// fast as it can or at `rate` transactions/s (`-R`); every transaction's latency is logged
+/// (`-l`) for the percentiles, counted from its scheduled start under `-R`, like ours.
+fn pgbench_raw(
+    database: &TestDb,
+    ids: &Ids,
+    settings: &Settings,
+    clients: usize,
+    set: WriteSet,
+    rate: Option<f64>,
+) -> Option<Raw> {
     let id = "'pgb-' || :client_id || '-' || :rid";
     let mut script = String::from("\\set rid random(1, 9000000000000000000)\n\\set pick random(0, 1)\n");
     script.push_str("\\set svc :s1 + :pick * (:s2 - :s1)\n");
@@ -453,6 +504,11 @@ fn pgbench_raw(database: &TestDb, ids: &Ids, settings: &Settings, clients: usize
     let mut command = std::process::Command::new("pgbench");
     command.args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2"]);
     command.args(["-T", &settings.pgbench_seconds.to_string(), "-f"]).arg(file.path());
+    let logs = tempfile::tempdir().expect("temp dir");
+    command.arg("-l").arg(format!("--log-prefix={}", logs.path().join("tx").display()));
+    if let Some(rate) = rate {
+        command.args(["-R", &format!("{rate:.0}")]);
+    }
     for define in &defines {
         command.args(["-D", define]);
     }
@@ -476,10 +532,18 @@ fn pgbench_raw(database: &TestDb, ids: &Ids, settings: &Settings, clients: usize
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    if let Some(line) = stdout.lines().find(|l| l.starts_with("latency average")) {
-        println!("[postgres]   pgbench {line}");
+    let mut latencies = Vec::new();
+    for entry in std::fs::read_dir(logs.path()).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        // client transaction time_us script epoch epoch_us [schedule_lag_us]
+        for line in text.lines() {
+            let fields: Vec<u64> = line.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+            if fields.len() >= 6 {
+                latencies.push(Duration::from_micros(fields[2] + fields.get(6).copied().unwrap_or(0)));
+            }
+        }
     }
-    tps
+    Some(Raw { tps: tps?, latency: (!latencies.is_empty()).then(|| percentiles(&mut latencies)) })
 }
 
 /// The application's own storage call (`db::responses::insert_guarded`: nonce, response, answers,
@@ -518,11 +582,17 @@ fn storage_layer(database: &TestDb, ids: &Ids, total: usize, writers: usize, cli
                         client_hash: Some(r.client_hash.clone()),
                         answers: CODES.iter().zip(r.scores).map(|(c, s)| (c.to_string(), s)).collect(),
                     };
+                    let key = format!("submit {}", r.client_hash);
                     let guards = Guards {
                         token_nonce: Some(&r.nonce),
                         ticket_code: None,
                         burst_threshold: 3,
                         burst_window_minutes: 10,
+                        rate_limit: Some(RateGuard {
+                            key: &key,
+                            window_start: skm::web::rate_limit::RateLimit::window_of(chrono::Utc::now()),
+                            limit: NO_RATE_LIMIT,
+                        }),
                     };
                     let mut conn = pool.get().expect("connection");
                     db::responses::insert_guarded(&mut conn, &response, &guards).expect("stored");
@@ -542,6 +612,25 @@ fn verdict(ok: bool) -> &'static str {
     } else {
         "MISS"
     }
+}
+
+/// Prints a load's throughput and latencies; returns (submissions/s, POST (p50, p95, p99)).
+fn report(name: &str, what: &str, load: &mut Load) -> (f64, (f64, f64, f64)) {
+    let rate = load.stored as f64 / load.elapsed.as_secs_f64();
+    println!(
+        "[{name}] HTTP {what}: {} submissions in {:.2} s: {rate:.0} submissions/s; {} failed",
+        load.stored,
+        load.elapsed.as_secs_f64(),
+        load.failures.len()
+    );
+    for failure in load.failures.iter().take(3) {
+        println!("[{name}]   failure: {failure}");
+    }
+    let post = percentiles(&mut load.post);
+    let (r50, r95, r99) = percentiles(&mut load.round_trip);
+    println!("[{name}]   POST latency:       p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms", post.0, post.1, post.2);
+    println!("[{name}]   round trip GET+POST: p50 {r50:.2} ms, p95 {r95:.2} ms, p99 {r99:.2} ms");
+    (rate, post)
 }
 
 fn run(database: TestDb, settings: &Settings) {
@@ -566,26 +655,21 @@ fn run(database: TestDb, settings: &Settings) {
     );
 
     let warm_up = (settings.clients * 4).min(settings.submissions);
-    let warm = drive(&server, settings, warm_up, 1);
-    let mut load = drive(&server, settings, settings.submissions, 1_000_000);
-    let rate = load.stored as f64 / load.elapsed.as_secs_f64();
-    let (p50, p95, p99) = percentiles(&mut load.post);
-    let (r50, r95, r99) = percentiles(&mut load.round_trip);
-    println!(
-        "[{name}] HTTP: {} clients, {} submissions (after {} warm-up) in {:.2} s: {rate:.0} submissions/s; {} failed",
-        settings.clients,
-        load.stored,
-        warm.stored,
-        load.elapsed.as_secs_f64(),
-        load.failures.len() + warm.failures.len()
-    );
-    for failure in warm.failures.iter().chain(&load.failures).take(3) {
-        println!("[{name}]   failure: {failure}");
-    }
-    println!("[{name}]   POST latency:       p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms");
-    println!("[{name}]   round trip GET+POST: p50 {r50:.2} ms, p95 {r95:.2} ms, p99 {r99:.2} ms");
+    let warm = drive(&server, settings, warm_up, 1, Pace::Closed);
+    let mut closed = drive(&server, settings, settings.submissions, 1_000_000, Pace::Closed);
+    let closed_what =
+        format!("closed loop, {} clients without pause (after {} warm-up)", settings.clients, warm.stored);
+    let (rate, (_, _, p99)) = report(name, &closed_what, &mut closed);
+    // Citizens do not queue at the server: they arrive at their own pace. Half the closed-loop
+    // rate (unless set) is a busy but unsaturated server.
+    let offered = settings.rate.unwrap_or((rate / 2.0).round().max(1.0));
+    let count = ((offered * settings.open_seconds).round() as usize).max(settings.clients);
+    let mut open =
+        drive(&server, settings, count, 2_000_000, Pace::Open { start: Instant::now(), per_second: offered });
+    let open_what = format!("open loop, {offered:.0} round trips/s offered to {} clients", settings.clients);
+    let (_, (_, _, open_p99)) = report(name, &open_what, &mut open);
     let stored = count_responses(&server);
-    let acknowledged = (load.stored + warm.stored) as i64;
+    let acknowledged = (warm.stored + closed.stored + open.stored) as i64;
     println!(
         "[{name}]   rows: {stored} responses stored for {acknowledged} acknowledged submissions{}",
         if stored == acknowledged { "" } else { "  <-- MISMATCH" }
@@ -601,36 +685,49 @@ fn run(database: TestDb, settings: &Settings) {
          client address(es)): {storage:.0} responses/s"
     );
 
-    // (what, how, transactions/s)
-    let mut raw: Vec<(WriteSet, String, Option<f64>)> = Vec::new();
+    // (what, how, measured; open loop at the offered rate)
+    let mut raw: Vec<(WriteSet, String, Option<Raw>, bool)> = Vec::new();
     match Backend::of(&database.url) {
         Backend::Sqlite => {
             for set in [WriteSet::ResponseAndAnswers, WriteSet::Everything] {
                 let how = format!("1 writer, diesel, bound parameters, {} transactions", settings.submissions);
-                raw.push((set, how, Some(sqlite_raw(&database, &ids, settings.submissions, set))));
+                let tps = sqlite_raw(&database, &ids, settings.submissions, set);
+                raw.push((set, how, Some(Raw { tps, latency: None }), false));
             }
         }
         Backend::Postgres => {
             let runs = [
-                (WriteSet::ResponseAndAnswers, settings.clients),
-                (WriteSet::Everything, settings.clients),
+                (WriteSet::ResponseAndAnswers, settings.clients, None),
+                (WriteSet::Everything, settings.clients, None),
                 // the same writes at the app's concurrency: fewer waits on the hot totals rows
-                (WriteSet::Everything, settings.pool_size as usize),
+                (WriteSet::Everything, settings.pool_size as usize, None),
+                // the database's own latency at the open-loop offered rate
+                (WriteSet::ResponseAndAnswers, settings.clients, Some(offered)),
             ];
-            for (set, clients) in runs {
-                let how = format!("pgbench -M prepared -c {clients} -j 2 -T {}", settings.pgbench_seconds);
-                raw.push((set, how, pgbench_raw(&database, &ids, settings, clients, set)));
+            for (set, clients, rate) in runs {
+                let mut how = format!("pgbench -M prepared -c {clients} -j 2 -T {}", settings.pgbench_seconds);
+                if let Some(rate) = rate {
+                    how.push_str(&format!(" -R {rate:.0}"));
+                }
+                raw.push((set, how, pgbench_raw(&database, &ids, settings, clients, set, rate), rate.is_some()));
             }
         }
     }
-    for (set, how, tps) in &raw {
-        match tps {
-            Some(tps) => println!("[{name}] raw limit, {} ({how}): {tps:.0} transactions/s", set.label()),
-            None => println!("[{name}] raw limit, {} ({how}): not measured", set.label()),
+    for (set, how, measured, _) in &raw {
+        match measured {
+            Some(Raw { tps, latency: Some((l50, l95, l99)) }) => println!(
+                "[{name}] raw, {} ({how}): {tps:.0} transactions/s; latency p50 {l50:.2} ms, p95 {l95:.2} ms, \
+                 p99 {l99:.2} ms",
+                set.label()
+            ),
+            Some(Raw { tps, latency: None }) => {
+                println!("[{name}] raw, {} ({how}): {tps:.0} transactions/s", set.label())
+            }
+            None => println!("[{name}] raw, {} ({how}): not measured", set.label()),
         }
     }
-    for (set, how, tps) in &raw {
-        let Some(tps) = tps else { continue };
+    for (set, how, measured, open_loop) in &raw {
+        let (Some(Raw { tps, .. }), false) = (measured, open_loop) else { continue };
         let ratio = rate / tps;
         println!(
             "[{name}] HTTP / raw ({}, {how}) = {:.1} %: {} (target ≥ 50 %)",
@@ -641,7 +738,7 @@ fn run(database: TestDb, settings: &Settings) {
     }
     let p99_note = if name == "postgres" { "" } else { " (the target is set for PostgreSQL)" };
     println!(
-        "[{name}] POST p99 {p99:.2} ms at {} clients: {} (target < 10 ms){p99_note}",
+        "[{name}] POST p99 at {} clients, closed loop: {p99:.2} ms: {} (target < 10 ms){p99_note}",
         settings.clients,
         verdict(p99 < 10.0)
     );
@@ -652,6 +749,11 @@ fn run(database: TestDb, settings: &Settings) {
         settings.clients,
         settings.clients as f64 / rate * 1000.0,
         settings.clients as f64 / 0.010
+    );
+    println!(
+        "[{name}] POST p99 at {} clients, open loop at {offered:.0}/s: {open_p99:.2} ms: {} (target < 10 ms){p99_note}",
+        settings.clients,
+        verdict(open_p99 < 10.0)
     );
 }
 

@@ -94,3 +94,34 @@ fn the_api_stores_a_response_and_rejects_bad_json_by_field() {
         assert_eq!(status, 404);
     }
 }
+
+#[test]
+fn the_api_limit_counts_stored_and_refused_posts_and_stores_nothing_over_it() {
+    for database in backends() {
+        let app = TestApp::spawn_with(&database, |c| c.rate_limit_per_minute = 3);
+        seed(&app);
+        let name = database.name;
+        let token = |app: &TestApp| form(app)["token"].as_str().expect("token").to_string();
+        let first = token(&app);
+        let (status, _) = post(&app, &valid(&first).to_string());
+        assert_eq!(status, 201, "{name}: stored, counted in its own transaction");
+        let (status, body) = post(&app, &valid(&first).to_string());
+        assert_eq!((status, body["error"].as_str()), (409, Some("replayed")), "{name}: a replay counts too");
+        let (status, _) = post(&app, &valid(&token(&app)).to_string());
+        assert_eq!(status, 201, "{name}: the third post in a minute");
+        let reply = app.post_raw(
+            "/api/v1/units/puskesmas-sangatta/responses",
+            "application/json",
+            &valid(&token(&app)).to_string(),
+        );
+        assert_eq!(reply.status, 429, "{name}: the fourth");
+        assert!(reply.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|n| (1..=60).contains(&n))));
+        let body: Value = serde_json::from_str(&reply.body).expect("json");
+        assert_eq!(body["error"], "rate_limited", "{name}");
+        let stored: i64 = {
+            use diesel::prelude::*;
+            skm::db::schema::responses::table.count().get_result(&mut app.conn()).expect("count")
+        };
+        assert_eq!(stored, 2, "{name}: nothing over the limit is stored");
+    }
+}

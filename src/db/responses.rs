@@ -42,6 +42,17 @@ pub struct Guards<'a> {
     pub burst_threshold: u32,
     /// …within this many minutes
     pub burst_window_minutes: u32,
+    /// the client's shared rate-limit counter, counted in the same transaction (one commit per
+    /// submission instead of two)
+    pub rate_limit: Option<RateGuard<'a>>,
+}
+
+/// One hit on a client's fixed-window counter (`db::rate_limits`).
+#[derive(Debug, Clone, Copy)]
+pub struct RateGuard<'a> {
+    pub key: &'a str,
+    pub window_start: i64,
+    pub limit: u32,
 }
 
 #[derive(Debug, Error)]
@@ -52,6 +63,9 @@ pub enum StoreError {
     TicketUnknown,
     #[error("the ticket code has already been used")]
     TicketUsed,
+    /// the client sent more than its limit in this window; nothing is stored (nor counted)
+    #[error("too many submissions from this client")]
+    RateLimited,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -76,6 +90,12 @@ pub fn answer_key(answers: &[(String, i32)]) -> String {
 pub fn insert_guarded(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) -> Result<bool, StoreError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
+        if let Some(rate) = guards.rate_limit {
+            let hits = super::rate_limits::hit(conn, rate.key, rate.window_start)?;
+            if i64::from(hits) > i64::from(rate.limit) {
+                return Err(StoreError::RateLimited);
+            }
+        }
         if let Some(nonce) = guards.token_nonce {
             let spent = diesel::insert_into(used_form_tokens::table)
                 .values((used_form_tokens::nonce.eq(nonce), used_form_tokens::used_at.eq(response.submitted_at)))

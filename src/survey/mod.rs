@@ -4,7 +4,7 @@
 pub mod import;
 pub mod versions;
 
-use crate::db::responses::{self, Guards, NewResponse, StoreError};
+use crate::db::responses::{self, Guards, NewResponse, RateGuard, StoreError};
 use crate::db::units::{self, Service, Unit};
 use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
@@ -107,6 +107,8 @@ pub struct Submission<'a> {
     pub client_hash: Option<String>,
     pub now: DateTime<Utc>,
     pub token: Option<&'a FormToken>,
+    /// the client's rate-limit hit, counted in the response's transaction
+    pub rate_limit: Option<RateGuard<'a>>,
 }
 
 #[derive(Debug)]
@@ -118,6 +120,8 @@ pub enum Outcome {
     Rejected(Vec<Message>),
     /// the one-time token was already spent
     Replayed,
+    /// the client is over its rate limit; nothing was stored
+    RateLimited,
 }
 
 /// Validates and stores; nothing is written unless everything is valid.
@@ -181,10 +185,12 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> R
         ticket_code: ticket.as_deref(),
         burst_threshold: burst.0,
         burst_window_minutes: burst.1,
+        rate_limit: sub.rate_limit,
     };
     match responses::insert_guarded(conn, &response, &guards) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
         Err(StoreError::TokenUsed) => Ok(Outcome::Replayed),
+        Err(StoreError::RateLimited) => Ok(Outcome::RateLimited),
         Err(StoreError::TicketUnknown) => {
             Ok(Outcome::Rejected(vec![Message::on(TICKET_FIELD, "error.ticket_unknown")]))
         }

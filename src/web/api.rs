@@ -150,10 +150,9 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let ip = super::client_ip(&req, &state.config);
     let client_hash = state.keys.client_hash(&ip);
-    if let Err(wait) = state.limiter.check(&state.pool, format!("submit {client_hash}")).await {
-        return Ok(HttpResponse::TooManyRequests()
-            .insert_header(("retry-after", wait.as_secs().max(1).to_string()))
-            .json(json!({"error": "rate_limited", "reason": "too many submissions from this client; retry later"})));
+    // the shared count happens with the submission; this instance's limiter sheds floods first
+    if let Err(wait) = state.limiter.check_local(&format!("submit {client_hash}")) {
+        return Ok(rate_limited(wait));
     }
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
@@ -176,6 +175,7 @@ pub async fn submit(
         web::block(move || super::survey::submit_public(&worker, &slug, Channel::Web, &fields, client_hash, now))
             .await??;
     let outcome = match public {
+        super::survey::Public::RateLimited(wait) => return Ok(rate_limited(wait)),
         super::survey::Public::UnknownUnit => return Err(WebError::NotFound),
         super::survey::Public::BadToken { problem, .. } => Outcome::Rejected(vec![survey::token_message(problem)]),
         super::survey::Public::Done { outcome, .. } => outcome,
@@ -188,7 +188,14 @@ pub async fn submit(
         Outcome::Replayed => HttpResponse::Conflict()
             .json(json!({"error": "replayed", "field": "token", "reason": "this token was already used"})),
         Outcome::Rejected(messages) => invalid(problems(&messages)),
+        Outcome::RateLimited => rate_limited(std::time::Duration::from_secs(1)),
     })
+}
+
+fn rate_limited(wait: std::time::Duration) -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header(("retry-after", wait.as_secs().max(1).to_string()))
+        .json(json!({"error": "rate_limited", "reason": "too many submissions from this client; retry later"}))
 }
 
 #[derive(serde::Deserialize)]

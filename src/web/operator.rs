@@ -164,6 +164,7 @@ pub async fn paper_submit(
                 client_hash: None,
                 now,
                 token: None,
+                rate_limit: None,
             },
             // paper questionnaires come from one desk: no burst check
             (0, 1),
@@ -179,7 +180,8 @@ pub async fn paper_submit(
         state.metrics.submitted(Channel::Paper.as_str(), 1);
     }
     match outcome {
-        Outcome::Stored { .. } | Outcome::Replayed => Ok(HttpResponse::SeeOther()
+        // (paper entry carries neither a one-time token nor a rate limit: only `Stored` occurs)
+        Outcome::Stored { .. } | Outcome::Replayed | Outcome::RateLimited => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
             .finish()),
         Outcome::Rejected(messages) => {

@@ -3,10 +3,11 @@
 //! in-memory governor limiter in front sheds a flood from one client on this instance before it
 //! costs a database write (actix-governor is GPL; governor itself is MIT/Apache).
 
-use crate::db::{self, Pool};
+use crate::db::{self, DbConnection, Pool};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 const WINDOW_SECS: i64 = 60;
@@ -27,42 +28,81 @@ impl RateLimit {
         }
     }
 
+    /// The most a client may send in one window.
+    pub fn limit(&self) -> u32 {
+        self.per_minute
+    }
+
+    /// The start of the window `now` falls in (seconds since the epoch).
+    pub fn window_of(now: chrono::DateTime<chrono::Utc>) -> i64 {
+        let now = now.timestamp();
+        now - now.rem_euclid(WINDOW_SECS)
+    }
+
+    /// How long a client over its limit waits: until the window ends.
+    pub fn wait(window_start: i64, now: chrono::DateTime<chrono::Utc>) -> Duration {
+        Duration::from_secs((window_start + WINDOW_SECS - now.timestamp()).max(1) as u64)
+    }
+
     /// `Err(wait)` when the client (a keyed hash, never a raw address) must wait before
     /// sending again.
-    pub async fn check(&self, pool: &Pool, client: String) -> Result<(), Duration> {
+    pub async fn check(self: &Arc<Self>, pool: &Pool, client: String) -> Result<(), Duration> {
         self.check_local(&client)?;
-        let now = chrono::Utc::now().timestamp();
-        let window = now - now.rem_euclid(WINDOW_SECS);
-        let pool = pool.clone();
-        let counted = actix_web::web::block(move || -> Result<i32, db::DbError> {
-            let mut conn = pool.get()?;
-            let hits = db::rate_limits::hit(&mut conn, &client, window)?;
-            // A new window for this client: now and then, drop counters nobody can hit any more.
-            if hits == 1 && uuid::Uuid::new_v4().as_bytes()[0] < 4 {
-                db::rate_limits::forget_before(&mut conn, window - WINDOW_SECS)?;
+        let (pool, limit) = (pool.clone(), self.clone());
+        let counted = actix_web::web::block(move || {
+            let now = chrono::Utc::now();
+            let mut conn = pool.get().map_err(|e| {
+                tracing::warn!(error = %e, "rate limit not counted (no connection)");
+            });
+            match &mut conn {
+                Ok(conn) => limit.count(conn, &client, now),
+                Err(()) => Ok(()),
             }
-            Ok(hits)
         })
         .await;
-        match counted {
-            Ok(Ok(hits)) if i64::from(hits) > i64::from(self.per_minute) => {
-                Err(Duration::from_secs((window + WINDOW_SECS - now).max(1) as u64))
+        counted.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "rate limit not counted (worker pool)");
+            Ok(())
+        })
+    }
+
+    /// Blocking: one hit on the client's shared counter, in a statement of its own.
+    pub fn count(
+        &self,
+        conn: &mut DbConnection,
+        client: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Duration> {
+        let window = Self::window_of(now);
+        match db::rate_limits::hit(conn, client, window) {
+            Ok(hits) => {
+                self.forget_now_and_then(conn, window);
+                if i64::from(hits) > i64::from(self.per_minute) {
+                    Err(Self::wait(window, now))
+                } else {
+                    Ok(())
+                }
             }
-            Ok(Ok(_)) => Ok(()),
             // The limit is a guard, not a gate: a database hiccup here must not refuse a citizen
             // (the submission itself will say what is wrong with the database).
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "rate limit not counted");
-                Ok(())
-            }
             Err(e) => {
-                tracing::warn!(error = %e, "rate limit not counted (worker pool)");
+                tracing::warn!(error = %e, "rate limit not counted");
                 Ok(())
             }
         }
     }
 
-    fn check_local(&self, client: &str) -> Result<(), Duration> {
+    /// Now and then, drop counters nobody can hit any more (a row per client otherwise stays).
+    pub fn forget_now_and_then(&self, conn: &mut DbConnection, window: i64) {
+        if uuid::Uuid::new_v4().as_bytes()[0] < 2 {
+            if let Err(e) = db::rate_limits::forget_before(conn, window - WINDOW_SECS) {
+                tracing::warn!(error = %e, "old rate-limit windows not dropped");
+            }
+        }
+    }
+
+    /// This instance's in-memory limiter only (no database write): sheds floods early.
+    pub fn check_local(&self, client: &str) -> Result<(), Duration> {
         // Forget idle clients now and then so the map stays small.
         if self.local.len() > 10_000 {
             self.local.retain_recent();

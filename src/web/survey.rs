@@ -3,7 +3,9 @@
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::{form_page, html, FormSpec, MessagePage};
+use super::rate_limit::RateLimit;
 use super::AppState;
+use crate::db::responses::RateGuard;
 use crate::domain::names::Channel;
 use crate::domain::period::local_date;
 use crate::domain::template::Template;
@@ -111,13 +113,23 @@ pub async fn show(
 
 /// What a submission carrying a one-time token (form or API) came to.
 pub enum Public {
+    /// over the client's limit: wait this long
+    RateLimited(std::time::Duration),
     UnknownUnit,
-    BadToken { form: Form, problem: TokenProblem },
-    Done { form: Form, template: Arc<Template>, outcome: Outcome },
+    BadToken {
+        form: Form,
+        problem: TokenProblem,
+    },
+    Done {
+        form: Form,
+        template: Arc<Template>,
+        outcome: Outcome,
+    },
 }
 
 /// Blocking: the unit's form, the token's check, validation and the write, for the public form
-/// and the JSON API alike.
+/// and the JSON API alike. Every post counts once against the client's limit: a response that is
+/// stored counts in its own transaction, anything else on its own.
 pub fn submit_public(
     state: &AppState,
     slug: &str,
@@ -127,7 +139,35 @@ pub fn submit_public(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Public, WebError> {
     let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-    let Some(form) = survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, slug)? else {
+    let key = format!("submit {client_hash}");
+    let window = RateLimit::window_of(now);
+    let rate = RateGuard { key: &key, window_start: window, limit: state.limiter.limit() };
+    let public = store_public(state, &mut conn, slug, channel, fields, client_hash, now, rate)?;
+    match public {
+        Public::Done { outcome: Outcome::Stored { .. }, .. } => {
+            state.limiter.forget_now_and_then(&mut conn, window);
+            Ok(public)
+        }
+        Public::Done { outcome: Outcome::RateLimited, .. } => Ok(Public::RateLimited(RateLimit::wait(window, now))),
+        _ => match state.limiter.count(&mut conn, &key, now) {
+            Ok(()) => Ok(public),
+            Err(wait) => Ok(Public::RateLimited(wait)),
+        },
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store_public(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    slug: &str,
+    channel: Channel,
+    fields: &BTreeMap<String, String>,
+    client_hash: String,
+    now: chrono::DateTime<chrono::Utc>,
+    rate: RateGuard,
+) -> Result<Public, WebError> {
+    let Some(form) = survey::form_for_unit(conn, &state.versions, &state.config.default_template, slug)? else {
         return Ok(Public::UnknownUnit);
     };
     let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
@@ -136,9 +176,9 @@ pub fn submit_public(
         Ok(token) => token,
         Err(problem) => return Ok(Public::BadToken { form, problem }),
     };
-    let template = state.versions.get(&mut conn, token.template_version_id)?;
+    let template = state.versions.get(conn, token.template_version_id)?;
     let outcome = survey::submit(
-        &mut conn,
+        conn,
         &Submission {
             form: &form,
             template: template.clone(),
@@ -149,14 +189,25 @@ pub fn submit_public(
             client_hash: Some(client_hash),
             now,
             token: Some(&token),
+            rate_limit: Some(rate),
         },
         (state.config.burst_threshold, state.config.burst_window_minutes),
     )?;
     Ok(Public::Done { form, template, outcome })
 }
 
+/// The 429 page, with the wait in `Retry-After`.
+fn rate_limited_page(tr: Tr, wait: std::time::Duration) -> Result<HttpResponse, WebError> {
+    let mut page = html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr, "ratelimit.title", "ratelimit.text"))?;
+    if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        page.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Ok(page)
+}
+
 /// What the blocking part of a submission decided.
 enum Decision {
+    RateLimited(std::time::Duration),
     UnknownUnit,
     Stored,
     Replayed(Form),
@@ -180,19 +231,19 @@ pub async fn submit(
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let ip = super::client_ip(&req, &state.config);
     let client_hash = state.keys.client_hash(&ip);
-    if let Err(wait) = state.limiter.check(&state.pool, format!("submit {client_hash}")).await {
-        let page = html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr, "ratelimit.title", "ratelimit.text"))?;
-        let mut page = page;
-        if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            page.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return Ok(page);
-    }
     let thanks = format!("{}/terima-kasih?lang={}", base_path(&slug, channel), tr.code());
     if fields.get("website").is_some_and(|v| !v.trim().is_empty()) {
-        // A bot filled the honeypot: it sees success, nothing is stored.
+        // A bot filled the honeypot: it sees success (within its limit), nothing is stored.
+        if let Err(wait) = state.limiter.check(&state.pool, format!("submit {client_hash}")).await {
+            return rate_limited_page(tr, wait);
+        }
         tracing::info!(slug, "honeypot submission ignored");
         return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish());
+    }
+    // A flood from one client stops here, before it costs a database write; the shared count
+    // happens with the submission.
+    if let Err(wait) = state.limiter.check_local(&format!("submit {client_hash}")) {
+        return rate_limited_page(tr, wait);
     }
 
     let now = chrono::Utc::now();
@@ -200,6 +251,8 @@ pub async fn submit(
     let worker = state.clone();
     let public = web::block(move || submit_public(&worker, &slug, channel, &fields, client_hash, now)).await??;
     let decision = match public {
+        Public::RateLimited(wait) => Decision::RateLimited(wait),
+        Public::Done { outcome: Outcome::RateLimited, .. } => Decision::RateLimited(std::time::Duration::from_secs(1)),
         Public::UnknownUnit => Decision::UnknownUnit,
         Public::BadToken { form, problem } => {
             // a fresh token, so the citizen can simply send again
@@ -216,6 +269,7 @@ pub async fn submit(
     };
 
     match decision {
+        Decision::RateLimited(wait) => rate_limited_page(tr, wait),
         Decision::UnknownUnit => not_found_page(tr),
         Decision::Stored => {
             state.metrics.submitted(channel.as_str(), 1);
