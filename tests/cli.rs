@@ -224,3 +224,17 @@ fn a_broken_template_file_stops_start_up_with_file_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("custom.toml: elements[8].code: 'U1' appears twice"), "{err}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly_with_its_work_done() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // `skm demo | head -0`: the reading end is closed before the command prints anything
+    let mut child = skm(dir.path()).arg("demo").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?} {err}", out.status);
+    let listed = skm(dir.path()).args(["unit", "list"]).output().expect("run");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("disdukcapil"), "the demo data was committed");
+}

@@ -143,11 +143,11 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             )
             .map_err(conflict_as_input)?;
             db::audit::record(&mut conn, None, "unit.add", &format!("cli added unit {}", unit.slug))?;
-            println!("added unit {} ({})", unit.slug, unit.name);
+            say!("added unit {} ({})", unit.slug, unit.name);
         }
         UnitCommand::List => {
             let all = units::list(&mut conn)?;
-            print_tree(&all, None, 0);
+            print_tree(&all, None, 0)?;
         }
         UnitCommand::Population { unit, period, count } => {
             let parsed: Period = period.parse().map_err(|e| input(format!("--period: {e}")))?;
@@ -156,17 +156,18 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             }
             let unit = unit_by_slug(&mut conn, &unit)?;
             units::set_population(&mut conn, unit.id, &parsed.to_string(), i64::from(count))?;
-            println!("population of {} in {parsed}: {count}", unit.slug);
+            say!("population of {} in {parsed}: {count}", unit.slug);
         }
     }
     Ok(())
 }
 
-fn print_tree(all: &[units::Unit], parent: Option<i32>, depth: usize) {
+fn print_tree(all: &[units::Unit], parent: Option<i32>, depth: usize) -> Result<(), CliError> {
     for unit in all.iter().filter(|u| u.parent_id == parent) {
-        println!("{:indent$}{:<28} {:<9} {}", "", unit.slug, unit.kind, unit.name, indent = depth * 2);
-        print_tree(all, Some(unit.id), depth + 1);
+        say!("{:indent$}{:<28} {:<9} {}", "", unit.slug, unit.kind, unit.name, indent = depth * 2);
+        print_tree(all, Some(unit.id), depth + 1)?;
     }
+    Ok(())
 }
 
 pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliError> {
@@ -180,12 +181,12 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
             }
             let unit = unit_by_slug(&mut conn, &unit)?;
             let service = units::add_service(&mut conn, unit.id, &slug, name.trim()).map_err(conflict_as_input)?;
-            println!("added service {} to {}", service.slug, unit.slug);
+            say!("added service {} to {}", service.slug, unit.slug);
         }
         ServiceCommand::List { unit } => {
             let unit = unit_by_slug(&mut conn, &unit)?;
             for service in units::services_of(&mut conn, unit.id)? {
-                println!("{:<28} {}", service.slug, service.name);
+                say!("{:<28} {}", service.slug, service.name);
             }
         }
     }
@@ -214,7 +215,7 @@ pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
     )
     .map_err(conflict_as_input)?;
     db::audit::record(&mut conn, None, "user.add", &format!("cli added {} {}", user.role, user.email))?;
-    println!("added {} {}", user.role, user.email);
+    say!("added {} {}", user.role, user.email);
     Ok(())
 }
 
@@ -255,12 +256,12 @@ pub fn ticket(context: &Context, command: TicketCommand) -> Result<(), CliError>
         TicketCommand::Enable { unit } => {
             let unit = unit_by_slug(&mut conn, &unit)?;
             tickets::set_ticket_mode(&mut conn, unit.id, true)?;
-            println!("ticket mode on for {}", unit.slug);
+            say!("ticket mode on for {}", unit.slug);
         }
         TicketCommand::Disable { unit } => {
             let unit = unit_by_slug(&mut conn, &unit)?;
             tickets::set_ticket_mode(&mut conn, unit.id, false)?;
-            println!("ticket mode off for {}", unit.slug);
+            say!("ticket mode off for {}", unit.slug);
         }
         TicketCommand::Generate { unit, count } => {
             if !(1..=100_000).contains(&count) {
@@ -268,7 +269,7 @@ pub fn ticket(context: &Context, command: TicketCommand) -> Result<(), CliError>
             }
             let unit = unit_by_slug(&mut conn, &unit)?;
             for code in tickets::generate(&mut conn, unit.id, count)? {
-                println!("{code}");
+                say!("{code}");
             }
         }
     }

@@ -50,11 +50,11 @@ pub fn run(context: &Context, args: ComputeArgs) -> Result<(), CliError> {
     })?;
     let result = ikm::compute(&template, &csv::tally(&template, &rows), args.population);
     match args.format {
-        Format::Table => print!("{}", summary::table(&template, &result)),
+        Format::Table => say!("{}", summary::table(&template, &result).trim_end_matches('\n')),
         Format::Json => {
             let json = serde_json::to_string_pretty(&summary::summarize(&template, &result))
                 .map_err(|e| CliError::Input(e.to_string()))?;
-            println!("{json}");
+            say!("{json}");
         }
     }
     Ok(())

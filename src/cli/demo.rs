@@ -12,12 +12,12 @@ pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliEr
     let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
     let today = demo::today(context.config.timezone);
     match demo::create(&mut conn, &versions, &context.config.default_template, today, responses, 20261127)? {
-        DemoOutcome::AlreadyPresent => println!("the demo regency is already in the database; nothing added"),
+        DemoOutcome::AlreadyPresent => say!("the demo regency is already in the database; nothing added"),
         DemoOutcome::Created { accounts, responses } => {
-            println!("demo regency Kutai Timur created: 12 units, {responses} responses over the last 12 months");
-            println!("sign in at {}/masuk with (shown only now):", context.config.base_url);
+            say!("demo regency Kutai Timur created: 12 units, {responses} responses over the last 12 months");
+            say!("sign in at {}/masuk with (shown only now):", context.config.base_url);
             for a in accounts {
-                println!(
+                say!(
                     "  {:<10} {:<48} {}{}",
                     a.role.as_str(),
                     a.email,
@@ -25,7 +25,7 @@ pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliEr
                     a.unit.map(|u| format!("  ({u})")).unwrap_or_default()
                 );
             }
-            println!("public form example: {}/s/disdukcapil", context.config.base_url);
+            say!("public form example: {}/s/disdukcapil", context.config.base_url);
         }
     }
     Ok(())

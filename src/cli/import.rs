@@ -44,6 +44,6 @@ pub fn run(context: &Context, args: ImportArgs) -> Result<(), CliError> {
         "responses.import",
         &format!("cli imported {count} responses into {}", form.unit.slug),
     )?;
-    println!("imported {count} responses into {}", form.unit.slug);
+    say!("imported {count} responses into {}", form.unit.slug);
     Ok(())
 }

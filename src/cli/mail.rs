@@ -39,7 +39,7 @@ pub fn test(context: &Context, command: MailCommand) -> Result<(), CliError> {
     let mailer = Mailer::smtp(&context.config.mail).map_err(|e| CliError::Input(e.to_string()))?;
     let message = compose::test_message(&context.config.mail.from, &to).map_err(|e| CliError::Input(e.to_string()))?;
     let answer = mailer.send(&message).map_err(|e| CliError::Input(format!("not sent: {e}")))?;
-    println!("sent to {to}; the server answered: {answer}");
+    say!("sent to {to}; the server answered: {answer}");
     Ok(())
 }
 
@@ -74,10 +74,10 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
     let report = monthly::run(&pool, &versions, &context.config, &mailer, &options)
         .map_err(|e| CliError::Input(e.to_string()))?;
     if report.other_instance {
-        println!("another instance is sending the monthly summaries right now; nothing done");
+        say!("another instance is sending the monthly summaries right now; nothing done");
         return Ok(());
     }
-    println!(
+    say!(
         "{period}: {} sent, {} already sent earlier, {} in progress elsewhere or uncertain, {} failed",
         report.sent,
         report.already_sent,
@@ -85,10 +85,10 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
         report.failed.len()
     );
     if args.dry_run {
-        println!("messages written to {}", args.out.display());
+        say!("messages written to {}", args.out.display());
     }
     for (to, reason) in &report.failed {
-        println!("  not sent to {to}: {reason}");
+        say!("  not sent to {to}: {reason}");
     }
     if report.failed.is_empty() {
         Ok(())

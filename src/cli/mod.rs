@@ -1,5 +1,14 @@
 //! The `skm` command line: every command loads the configuration the same way, then does one job.
 
+/// Command output, one line. A reader that stops early (`skm demo | head -1`) ends the command
+/// with a broken-pipe `CliError::Io`, which `main` ends quietly, instead of a panic in `println!`.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::CliError::Io)?
+    }};
+}
+
 mod admin;
 mod compute;
 mod demo;
@@ -145,10 +154,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let mut conn = pool.get().map_err(DbError::from)?;
             let applied = db::migrate(&mut conn)?;
             if applied.is_empty() {
-                println!("database is up to date");
+                say!("database is up to date");
             }
             for version in applied {
-                println!("applied migration {version}");
+                say!("applied migration {version}");
             }
             Ok(())
         }
@@ -156,7 +165,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let pool = context.database()?;
             let mut conn = pool.get().map_err(DbError::from)?;
             db::totals::rebuild(&mut conn)?;
-            println!("daily totals rebuilt");
+            say!("daily totals rebuilt");
             Ok(())
         }
         Command::Unit(command) => admin::unit(&context, command),
@@ -165,7 +174,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Ticket(command) => admin::ticket(&context, command),
         Command::Templates => {
             for t in context.catalog.all() {
-                println!("{:<22} {:<8} {:>2} unsur  {}", t.id, t.version, t.elements.len(), t.title.id);
+                say!("{:<22} {:<8} {:>2} unsur  {}", t.id, t.version, t.elements.len(), t.title.id);
             }
             Ok(())
         }

@@ -33,6 +33,6 @@ pub fn run(context: &Context, args: QrArgs) -> Result<(), CliError> {
     })?;
     let bytes = render(&poster, format).map_err(|e| CliError::Input(e.to_string()))?;
     std::fs::write(&args.out, bytes).map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))?;
-    println!("wrote {} ({})", args.out.display(), poster.url);
+    say!("wrote {} ({})", args.out.display(), poster.url);
     Ok(())
 }

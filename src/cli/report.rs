@@ -66,6 +66,6 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::Input(e.to_string()))?;
         }
     }
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     Ok(())
 }

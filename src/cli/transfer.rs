@@ -49,7 +49,7 @@ fn unmigrated(context: &Context) -> Result<crate::db::PooledConnection, CliError
 pub fn backup(context: &Context, args: BackupArgs) -> Result<(), CliError> {
     let mut conn = unmigrated(context)?;
     transfer::backup_sqlite(&mut conn, &args.out)?;
-    println!("wrote {}", args.out.display());
+    say!("wrote {}", args.out.display());
     Ok(())
 }
 
@@ -78,9 +78,9 @@ pub fn export_all(context: &Context, args: ExportArgs) -> Result<(), CliError> {
         }
     };
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
-    println!("wrote {} ({total} rows)", args.out.display());
+    say!("wrote {} ({total} rows)", args.out.display());
     for (table, n) in counts.iter().filter(|(_, n)| *n > 0) {
-        println!("  {table:<24} {n:>9}");
+        say!("  {table:<24} {n:>9}");
     }
     Ok(())
 }
@@ -93,9 +93,9 @@ pub fn import_all(context: &Context, args: ImportArgs) -> Result<(), CliError> {
     let counts = transfer::import(&mut conn, &mut BufReader::new(file))
         .map_err(|e| CliError::Input(format!("{}: {e}", args.input.display())))?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
-    println!("imported {total} rows from {}", args.input.display());
+    say!("imported {total} rows from {}", args.input.display());
     for (table, n) in &counts {
-        println!("  {table:<24} {n:>9}");
+        say!("  {table:<24} {n:>9}");
     }
     Ok(())
 }
