@@ -2,6 +2,7 @@
 //! `SKM_*` environment variables. A bad value stops start-up naming the setting and the reason.
 
 use chrono_tz::Tz;
+use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     /// bearer token for GET /metrics; empty: no metrics endpoint
-    pub metrics_token: String,
+    pub metrics_token: SecretString,
     /// how long SIGTERM waits for requests in flight
     pub shutdown_timeout_secs: u64,
     pub form_token_minutes: u32,
@@ -60,7 +61,7 @@ pub struct MailSettings {
     pub smtp_port: u16,
     pub smtp_security: SmtpSecurity,
     pub smtp_user: String,
-    pub smtp_password: String,
+    pub smtp_password: SecretString,
     pub from: String,
     pub timeout_secs: u64,
     /// the monthly summary goes out on this day of the month…
@@ -223,7 +224,8 @@ impl Config {
                 other => return Err(invalid(&v, "log_format", format!("'{other}' is not text or json"))),
             },
         };
-        let metrics_token = take("metrics_token").map(|v| v.text.trim().to_string()).unwrap_or_default();
+        let metrics_token =
+            SecretString::from(take("metrics_token").map(|v| v.text.trim().to_string()).unwrap_or_default());
         let shutdown_timeout_secs = number(take("shutdown_timeout_secs"), "shutdown_timeout_secs", 30, 1)?;
         let mut small = |name: &'static str, default: u64, min: u64| -> Result<u32, ConfigError> {
             let value = take(name);
@@ -264,7 +266,7 @@ impl Config {
             },
         };
         let smtp_user = take("smtp_user").map(|v| v.text).unwrap_or_default();
-        let smtp_password = take("smtp_password").map(|v| v.text).unwrap_or_default();
+        let smtp_password = SecretString::from(take("smtp_password").map(|v| v.text).unwrap_or_default());
         let from = match take("mail_from") {
             None => "SKM <skm@localhost>".to_string(),
             Some(v) if v.text.contains('@') => v.text,
@@ -388,6 +390,19 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.timezone, chrono_tz::Asia::Makassar);
         assert_eq!(c.base_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn secrets_are_read_but_never_shown() {
+        use secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "smtp_password = \"kata-sandi-smtp\"\n").expect("write");
+        let c = Config::load(Some(&path), env(&[("SKM_METRICS_TOKEN", "token-metrik")])).expect("valid");
+        assert_eq!(c.mail.smtp_password.expose_secret(), "kata-sandi-smtp");
+        assert_eq!(c.metrics_token.expose_secret(), "token-metrik");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("kata-sandi-smtp") && !shown.contains("token-metrik"), "{shown}");
     }
 
     #[test]

@@ -115,7 +115,7 @@ fn metrics_need_the_token_and_count_requests_submissions_pool_and_mail() {
     assert_eq!(off.get("/metrics").0, 404, "no token configured: no metrics endpoint");
     drop(off);
 
-    let app = TestApp::spawn_with(&database, |c| c.metrics_token = "rahasia-metrik".into());
+    let app = TestApp::spawn_with(&database, |c| c.metrics_token = "rahasia-metrik".to_string().into());
     seed_service_unit(&app, "disdukcapil");
     let form = app.get_with("/s/disdukcapil", &[("x-request-id", "forged-by-client")]);
     let id = form.header("x-request-id").expect("every response carries a request id").to_string();

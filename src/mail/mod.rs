@@ -7,6 +7,7 @@ pub mod monthly;
 use crate::config::{MailSettings, SmtpSecurity};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
@@ -46,7 +47,10 @@ impl Mailer {
         };
         let mut builder = builder.port(settings.smtp_port).timeout(Some(Duration::from_secs(settings.timeout_secs)));
         if !settings.smtp_user.is_empty() {
-            builder = builder.credentials(Credentials::new(settings.smtp_user.clone(), settings.smtp_password.clone()));
+            builder = builder.credentials(Credentials::new(
+                settings.smtp_user.clone(),
+                settings.smtp_password.expose_secret().to_string(),
+            ));
         }
         Ok(Mailer::Smtp(Box::new(builder.build())))
     }

@@ -14,6 +14,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use secrecy::ExposeSecret;
 use std::time::Duration;
 
 type Labels = Vec<(&'static str, String)>;
@@ -84,7 +85,7 @@ impl Metrics {
 
 /// `GET /metrics`
 pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let expected = state.config.metrics_token.as_str();
+    let expected = state.config.metrics_token.expose_secret();
     if expected.is_empty() {
         return Err(WebError::NotFound);
     }
