@@ -169,6 +169,33 @@ fn units_are_unique_and_populations_update() {
 }
 
 #[test]
+fn a_unit_comes_with_its_active_services_in_name_order() {
+    use diesel::prelude::*;
+    for database in backends() {
+        let pool = database.pool();
+        let mut conn = pool.get().expect("connection");
+        let name = database.name;
+        let bare = add_unit(&mut conn, "kecamatan", None);
+        let (unit, services) = units::with_active_services(&mut conn, "kecamatan").expect("found");
+        assert_eq!((unit.id, services.len()), (bare.id, 0), "{name}: a unit without services");
+        let unit = add_unit(&mut conn, "disdukcapil", None);
+        let akta = units::add_service(&mut conn, unit.id, &slug("akta"), "Akta kelahiran").expect("service");
+        let ktp = units::add_service(&mut conn, unit.id, &slug("ktp"), "KTP elektronik").expect("service");
+        let kia = units::add_service(&mut conn, unit.id, &slug("kia"), "Kartu identitas anak").expect("service");
+        diesel::update(skm::db::schema::services::table.find(kia.id))
+            .set(skm::db::schema::services::active.eq(false))
+            .execute(&mut conn)
+            .expect("deactivate");
+        let (found, services) = units::with_active_services(&mut conn, "disdukcapil").expect("found");
+        assert_eq!(found.id, unit.id, "{name}");
+        let ids: Vec<i32> = services.iter().map(|s| s.id).collect();
+        assert_eq!(ids, [akta.id, ktp.id], "{name}: the inactive one left out, by name");
+        assert!(matches!(units::with_active_services(&mut conn, "tidak-ada"), Err(DbError::NotFound)), "{name}");
+        assert!(matches!(units::with_active_services(&mut conn, "%00"), Err(DbError::NotFound)), "{name}");
+    }
+}
+
+#[test]
 fn sqlite_takes_concurrent_writers_without_locking_errors() {
     let database = common::TestDb::sqlite();
     let pool = database.pool();

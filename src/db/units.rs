@@ -65,6 +65,24 @@ pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Unit, DbError> {
     Ok(units::table.filter(units::slug.eq(slug)).select(Unit::as_select()).get_result(conn)?)
 }
 
+/// The unit with its active services (by name), in one round trip: every form page and every
+/// submission asks for both.
+pub fn with_active_services(conn: &mut DbConnection, slug: &str) -> Result<(Unit, Vec<Service>), DbError> {
+    if crate::domain::names::Slug::parse(slug).is_err() {
+        return Err(DbError::NotFound);
+    }
+    let rows: Vec<(Unit, Option<Service>)> = units::table
+        .left_join(services::table.on(services::unit_id.eq(units::id).and(services::active.eq(true))))
+        .filter(units::slug.eq(slug))
+        .order((services::name.asc(), services::id.asc()))
+        .select((Unit::as_select(), Option::<Service>::as_select()))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let (unit, first) = rows.next().ok_or(DbError::NotFound)?;
+    let services = first.into_iter().chain(rows.filter_map(|(_, service)| service)).collect();
+    Ok((unit, services))
+}
+
 /// All units, parents before children where names tie; the tree is small (tens to hundreds).
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)

@@ -56,12 +56,11 @@ pub fn form_for_unit(
     default_template: &str,
     slug: &str,
 ) -> Result<Option<Form>, DbError> {
-    let unit = match units::by_slug(conn, slug) {
-        Ok(unit) => unit,
+    let (unit, services) = match units::with_active_services(conn, slug) {
+        Ok(found) => found,
         Err(DbError::NotFound) => return Ok(None),
         Err(other) => return Err(other),
     };
-    let services = units::services_of(conn, unit.id)?.into_iter().filter(|s| s.active).collect();
     let template_id = unit.template_id.clone().unwrap_or_else(|| default_template.to_string());
     let (version_id, template) = versions
         .current(&template_id)
