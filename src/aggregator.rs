@@ -71,15 +71,14 @@ pub fn template_of(
 /// The population of the units together; unknown unless every unit has a figure (a partial sum
 /// would understate the required sample).
 fn population(conn: &mut DbConnection, unit_ids: &[i32], period: &Period) -> Result<Option<u64>, DbError> {
-    let mut total = 0;
-    for id in unit_ids {
-        let recorded: HashMap<String, i64> = units::populations(conn, *id)?.into_iter().collect();
-        match population_for(period, &recorded) {
-            Some(n) => total += n,
-            None => return Ok(None),
-        }
-    }
-    Ok(Some(total))
+    let recorded = units::populations_of(conn, unit_ids)?;
+    Ok(population_of(&recorded, unit_ids, period))
+}
+
+/// The same from populations already read (`units::populations_of`).
+fn population_of(recorded: &HashMap<i32, HashMap<String, i64>>, unit_ids: &[i32], period: &Period) -> Option<u64> {
+    let none = HashMap::new();
+    unit_ids.iter().map(|id| population_for(period, recorded.get(id).unwrap_or(&none))).sum()
 }
 
 fn change(now: &IndexResult, before: &IndexResult) -> Option<Rounded> {
@@ -102,13 +101,13 @@ pub fn unit_index(
         template_version_ids: &version_ids,
         period: selection.period,
     };
-    let tally_of = |conn: &mut DbConnection, scope: &Scope| -> Result<Tally, DbError> {
-        Ok(aggregate::totals(conn, scope, Grouping::All)?.into_iter().next().unwrap_or_default().tally(&template))
-    };
     let population = population(conn, &unit_ids, &selection.period)?;
-    let result = ikm::compute(&template, &tally_of(conn, &scope)?, population);
-    let previous_scope = Scope { period: selection.period.previous(), ..scope.clone() };
-    let previous = ikm::compute(&template, &tally_of(conn, &previous_scope)?, None);
+    // Both periods in one statement per table: the previous one only feeds the change.
+    let previous_period = selection.period.previous();
+    let totals = aggregate::totals_by_period(conn, &scope, &[selection.period, previous_period])?;
+    let tally = |i: usize| totals.get(i).map(|(_, t)| t.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
+    let result = ikm::compute(&template, &tally(0), population);
+    let previous = ikm::compute(&template, &tally(1), None);
     Ok(UnitIndex {
         change: change(&result, &previous),
         unit: unit.clone(),
@@ -190,6 +189,8 @@ pub fn regency(
     let (_, default) = versions
         .current(default_template)
         .ok_or_else(|| DbError::Conflict(format!("unknown template {default_template}")))?;
+    let all_ids: Vec<i32> = all.iter().map(|u| u.id).collect();
+    let populations = units::populations_of(conn, &all_ids)?;
     let mut rows = Vec::with_capacity(all.len());
     let mut pooled = Tally::empty(&default);
     let mut default_results = Vec::new();
@@ -203,7 +204,7 @@ pub fn regency(
         for unit in members {
             let tally =
                 totals.get(&Some(unit.id)).map(|g| g.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
-            let population = population(conn, &[unit.id], &period)?;
+            let population = population_of(&populations, &[unit.id], &period);
             let result = ikm::compute(&template, &tally, population);
             if template_id == default_template {
                 pooled.merge(&tally);

@@ -1,6 +1,6 @@
 //! Aggregation in SQL: sums and counts per element, grouped by unit or service, for one date
-//! range, read from the daily totals (`db::totals`). The arithmetic on those totals happens in
-//! `domain::ikm`.
+//! range or several, read from the daily totals (`db::totals`). The arithmetic on those totals
+//! happens in `domain::ikm`.
 
 use super::schema::responses;
 use super::{DbConnection, DbError};
@@ -8,9 +8,9 @@ use crate::domain::ikm::{ElementTally, Tally};
 use crate::domain::interval::Dispersion;
 use crate::domain::period::Period;
 use crate::domain::template::Template;
-use diesel::dsl::{count_star, sql, sum};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Nullable};
+use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use std::collections::BTreeMap;
 
 /// Which responses to total.
@@ -56,8 +56,7 @@ impl GroupTotals {
     }
 }
 
-/// The scope's filters on a table with the response columns (`responses`, or a daily totals
-/// table), boxed so the optional service filter can be added.
+/// The scope's filters on `responses`, boxed so the optional service filter can be added.
 macro_rules! within {
     ($query:expr, $table:ident, $scope:expr) => {{
         let (from, to) = ($scope.period.first_day().to_string(), $scope.period.end_exclusive().to_string());
@@ -74,120 +73,188 @@ macro_rules! within {
     }};
 }
 
-type ElementRow = (Option<i32>, String, Option<i64>, Option<i64>);
-type ResponseRow = (Option<i32>, Option<i64>, Option<f64>, Option<f64>);
+/// One element's sums in one period (its position in the request) and group.
+#[derive(QueryableByName)]
+struct ElementSums {
+    #[diesel(sql_type = Integer)]
+    period: i32,
+    #[diesel(sql_type = Nullable<Integer>)]
+    group_key: Option<i32>,
+    #[diesel(sql_type = Text)]
+    element_code: String,
+    #[diesel(sql_type = BigInt)]
+    score_sum: i64,
+    #[diesel(sql_type = BigInt)]
+    answer_count: i64,
+}
 
-fn no_key() -> diesel::expression::SqlLiteral<Nullable<Integer>> {
-    sql::<Nullable<Integer>>("NULL")
+/// The responses and the sums of their mean scores (and squares) in one period and group.
+#[derive(QueryableByName)]
+struct ResponseSums {
+    #[diesel(sql_type = Integer)]
+    period: i32,
+    #[diesel(sql_type = Nullable<Integer>)]
+    group_key: Option<i32>,
+    #[diesel(sql_type = BigInt)]
+    responses: i64,
+    #[diesel(sql_type = Double)]
+    mean_sum: f64,
+    #[diesel(sql_type = Double)]
+    mean_square_sum: f64,
+}
+
+enum Bind {
+    Int(i32),
+    Text(String),
+}
+
+/// Sums over one daily totals table: one `UNION ALL` branch per period, each grouped by the
+/// grouping's key (and `group_by`), so several periods cost one round trip and each branch reads
+/// only its own date range from the (unit_id, survey_date, …) primary key.
+fn sums_statement(
+    table: &str,
+    sums: &str,
+    group_by: &str,
+    scope: &Scope,
+    grouping: Grouping,
+    periods: &[Period],
+) -> (String, Vec<Bind>) {
+    let key = match grouping {
+        Grouping::All => "CAST(NULL AS INTEGER)",
+        Grouping::Unit => "unit_id",
+        Grouping::Service => "service_id",
+    };
+    let placeholders = |n: usize| vec!["?"; n].join(", ");
+    let mut binds = Vec::new();
+    let branches: Vec<String> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, period)| {
+            binds.extend(scope.unit_ids.iter().map(|id| Bind::Int(*id)));
+            binds.extend(scope.template_version_ids.iter().map(|id| Bind::Int(*id)));
+            binds.push(Bind::Text(period.first_day().to_string()));
+            binds.push(Bind::Text(period.end_exclusive().to_string()));
+            let service = match scope.service_id {
+                Some(id) => {
+                    binds.push(Bind::Int(id));
+                    " AND service_id = ?"
+                }
+                None => "",
+            };
+            format!(
+                "SELECT {i} AS period, {key} AS group_key{group_by}, {sums} FROM {table} \
+                 WHERE unit_id IN ({}) AND template_version_id IN ({}) AND survey_date >= ? AND survey_date < ?{service} \
+                 GROUP BY group_key{group_by}",
+                placeholders(scope.unit_ids.len()),
+                placeholders(scope.template_version_ids.len()),
+            )
+        })
+        .collect();
+    (branches.join(" UNION ALL "), binds)
+}
+
+/// Runs a statement written with `?` placeholders on the connection's own backend.
+fn load<T>(conn: &mut DbConnection, (statement, binds): (String, Vec<Bind>)) -> Result<Vec<T>, DbError>
+where
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    macro_rules! run {
+        ($c:expr, $statement:expr, $backend:ty) => {{
+            let mut query = diesel::sql_query($statement).into_boxed::<$backend>();
+            for bind in &binds {
+                query = match bind {
+                    Bind::Int(value) => query.bind::<Integer, _>(*value),
+                    Bind::Text(value) => query.bind::<Text, _>(value.as_str()),
+                };
+            }
+            query.load($c)?
+        }};
+    }
+    Ok(match conn {
+        DbConnection::Sqlite(c) => run!(c, statement, diesel::sqlite::Sqlite),
+        DbConnection::Postgres(c) => run!(c, super::numbered(&statement), diesel::pg::Pg),
+    })
+}
+
+/// The group `key` of the `period`-th period, created empty on first use.
+fn group(per_period: &mut [BTreeMap<Option<i32>, GroupTotals>], period: i32, key: Option<i32>) -> &mut GroupTotals {
+    per_period[period as usize].entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() })
+}
+
+/// Sums and counts per element and group for each of `periods` (one map per period, in order),
+/// computed by the database from the daily totals in one statement per table.
+fn grouped_totals(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+    periods: &[Period],
+) -> Result<Vec<BTreeMap<Option<i32>, GroupTotals>>, DbError> {
+    let mut per_period = vec![BTreeMap::new(); periods.len()];
+    // `IN ()` is not SQL everywhere; nothing can match anyway.
+    if periods.is_empty() || scope.unit_ids.is_empty() || scope.template_version_ids.is_empty() {
+        return Ok(per_period);
+    }
+    let element_rows: Vec<ElementSums> = load(
+        conn,
+        sums_statement(
+            "daily_element_totals",
+            "SUM(score_sum) AS score_sum, SUM(answer_count) AS answer_count",
+            ", element_code",
+            scope,
+            grouping,
+            periods,
+        ),
+    )?;
+    let response_rows: Vec<ResponseSums> = load(
+        conn,
+        sums_statement(
+            "daily_response_totals",
+            "SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, SUM(mean_square_sum) AS mean_square_sum",
+            "",
+            scope,
+            grouping,
+            periods,
+        ),
+    )?;
+    // In the daily tables service 0 stands for "no service".
+    let key = |k: Option<i32>| if grouping == Grouping::Service { k.filter(|id| *id != 0) } else { k };
+    for row in response_rows {
+        let responses = row.responses.max(0) as u64;
+        if responses == 0 {
+            continue;
+        }
+        let group = group(&mut per_period, row.period, key(row.group_key));
+        group.responses = responses;
+        group.dispersion = Dispersion { n: responses, sum: row.mean_sum, sum_squares: row.mean_square_sum };
+    }
+    for row in element_rows {
+        group(&mut per_period, row.period, key(row.group_key)).elements.insert(
+            row.element_code,
+            ElementTally { sum: row.score_sum.max(0) as u64, count: row.answer_count.max(0) as u64 },
+        );
+    }
+    Ok(per_period)
 }
 
 /// Sums and counts per element and group, computed by the database from the daily totals.
 pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Result<Vec<GroupTotals>, DbError> {
-    use super::schema::daily_element_totals as e;
-    use super::schema::daily_response_totals as r;
-    let element_rows: Vec<ElementRow> = match grouping {
-        Grouping::All => within!(
-            e::table.group_by(e::element_code).select((
-                no_key(),
-                e::element_code,
-                sum(e::score_sum),
-                sum(e::answer_count)
-            )),
-            e,
-            scope
-        )
-        .load(conn)?,
-        Grouping::Unit => within!(
-            e::table.group_by((e::unit_id, e::element_code)).select((
-                e::unit_id.nullable(),
-                e::element_code,
-                sum(e::score_sum),
-                sum(e::answer_count)
-            )),
-            e,
-            scope
-        )
-        .load(conn)?,
-        Grouping::Service => within!(
-            e::table.group_by((e::service_id, e::element_code)).select((
-                e::service_id.nullable(),
-                e::element_code,
-                sum(e::score_sum),
-                sum(e::answer_count)
-            )),
-            e,
-            scope
-        )
-        .load(conn)?,
-    };
-    let response_rows: Vec<ResponseRow> = match grouping {
-        Grouping::All => {
-            within!(r::table.select((no_key(), sum(r::responses), sum(r::mean_sum), sum(r::mean_square_sum))), r, scope)
-                .load(conn)?
-        }
-        Grouping::Unit => within!(
-            r::table.group_by(r::unit_id).select((
-                r::unit_id.nullable(),
-                sum(r::responses),
-                sum(r::mean_sum),
-                sum(r::mean_square_sum)
-            )),
-            r,
-            scope
-        )
-        .load(conn)?,
-        Grouping::Service => within!(
-            r::table.group_by(r::service_id).select((
-                r::service_id.nullable(),
-                sum(r::responses),
-                sum(r::mean_sum),
-                sum(r::mean_square_sum)
-            )),
-            r,
-            scope
-        )
-        .load(conn)?,
-    };
-    // In the daily tables service 0 stands for "no service".
-    let key = |k: Option<i32>| if grouping == Grouping::Service { k.filter(|id| *id != 0) } else { k };
-
-    let mut groups: BTreeMap<Option<i32>, GroupTotals> = BTreeMap::new();
-    for (raw, responses, mean_sum, squares) in response_rows {
-        let responses = responses.unwrap_or(0).max(0) as u64;
-        if responses == 0 {
-            continue;
-        }
-        let key = key(raw);
-        let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
-        group.responses = responses;
-        group.dispersion =
-            Dispersion { n: responses, sum: mean_sum.unwrap_or(0.0), sum_squares: squares.unwrap_or(0.0) };
-    }
-    for (raw, code, total, answered) in element_rows {
-        let key = key(raw);
-        let group = groups.entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() });
-        group.elements.insert(
-            code,
-            ElementTally { sum: total.unwrap_or(0).max(0) as u64, count: answered.unwrap_or(0).max(0) as u64 },
-        );
-    }
+    let groups = grouped_totals(conn, scope, grouping, &[scope.period])?.pop().unwrap_or_default();
     Ok(groups.into_values().collect())
 }
 
-/// Pooled totals of the scope for each period in `periods` (a trend), one query pair each.
+/// Pooled totals of the scope for each period in `periods` (a trend, or a period and the one
+/// before it), in one statement per table; `scope.period` is ignored.
 pub fn totals_by_period(
     conn: &mut DbConnection,
     scope: &Scope,
     periods: &[Period],
 ) -> Result<Vec<(Period, GroupTotals)>, DbError> {
-    periods
+    let per_period = grouped_totals(conn, scope, Grouping::All, periods)?;
+    Ok(periods
         .iter()
-        .map(|period| {
-            let scope = Scope { period: *period, ..scope.clone() };
-            let total = totals(conn, &scope, Grouping::All)?.into_iter().next().unwrap_or_default();
-            Ok((*period, total))
-        })
-        .collect()
+        .zip(per_period)
+        .map(|(period, mut groups)| (*period, groups.remove(&None).unwrap_or_default()))
+        .collect())
 }
 
 diesel::define_sql_function! {

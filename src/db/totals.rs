@@ -74,8 +74,16 @@ pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Res
     Ok(())
 }
 
-/// Recomputes both tables from `responses` and `answers`, in one transaction.
+/// Recomputes both tables from `responses` and `answers`, in one transaction, then refreshes
+/// the planner's statistics of both (after a rebuild they describe tables that no longer exist,
+/// and PostgreSQL would plan the aggregator's queries blind until autovacuum came by).
 pub fn rebuild(conn: &mut DbConnection) -> Result<(), DbError> {
+    rebuild_rows(conn)?;
+    conn.batch_execute("ANALYZE daily_element_totals; ANALYZE daily_response_totals;")?;
+    Ok(())
+}
+
+fn rebuild_rows(conn: &mut DbConnection) -> Result<(), DbError> {
     conn.transaction(|conn| {
         conn.batch_execute(
             "DELETE FROM daily_element_totals;

@@ -174,6 +174,22 @@ pub fn set_template(conn: &mut DbConnection, unit_id: i32, template_id: Option<&
 }
 
 /// Every recorded population of a unit, by period key ("2026", "2026-10").
+/// Every recorded population of the units, per unit (period → count), in one query.
+pub fn populations_of(
+    conn: &mut DbConnection,
+    unit_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, std::collections::HashMap<String, i64>>, DbError> {
+    let rows: Vec<(i32, String, i64)> = unit_populations::table
+        .filter(unit_populations::unit_id.eq_any(unit_ids))
+        .select((unit_populations::unit_id, unit_populations::period, unit_populations::population))
+        .load(conn)?;
+    let mut by_unit: std::collections::HashMap<i32, std::collections::HashMap<String, i64>> = Default::default();
+    for (unit_id, period, count) in rows {
+        by_unit.entry(unit_id).or_default().insert(period, count);
+    }
+    Ok(by_unit)
+}
+
 pub fn populations(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<(String, i64)>, DbError> {
     Ok(unit_populations::table
         .filter(unit_populations::unit_id.eq(unit_id))
