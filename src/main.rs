@@ -5,7 +5,9 @@ fn main() -> std::process::ExitCode {
     match skm::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // the reader of our output went away (`skm … | head`): what the command did is done
-        Err(skm::cli::CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::ExitCode::SUCCESS,
+        Err(skm::cli::CliError::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            std::process::ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err}");
             std::process::ExitCode::FAILURE

@@ -34,6 +34,24 @@ fn responses(app: &TestApp) -> i64 {
 }
 
 #[test]
+fn api_bodies_refused_before_the_database_still_count_at_every_instance() {
+    for database in backends() {
+        let tweak = |c: &mut skm::config::Config| c.rate_limit_per_minute = 2;
+        let (a, b) = (TestApp::spawn_with(&database, tweak), TestApp::spawn_with(&database, tweak));
+        seed_service_unit(&a, "disdukcapil");
+        let name = database.name;
+        let path = "/api/v1/units/disdukcapil/responses";
+        early_in_a_minute();
+        assert_eq!(a.post_raw(path, "application/json", "{").status, 400, "{name}: invalid JSON");
+        assert_eq!(a.post_raw(path, "application/json", "[]").status, 422, "{name}: not an object");
+        // B's own limiter has seen nothing from this client; the shared count has seen two
+        let third = b.post_raw(path, "application/json", "{}");
+        assert_eq!(third.status, 429, "{name}: {}", third.body);
+        assert!(third.body.contains("rate_limited"), "{name}");
+    }
+}
+
+#[test]
 fn two_instances_share_sessions_form_tokens_and_limits() {
     for database in backends() {
         let tweak = |c: &mut skm::config::Config| c.rate_limit_per_minute = 5;

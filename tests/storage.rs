@@ -127,6 +127,38 @@ fn the_database_totals_equal_the_csv_arithmetic() {
 }
 
 #[test]
+fn a_response_over_the_clients_limit_is_refused_and_leaves_nothing_behind() {
+    use responses::{Guards, RateGuard, StoreError};
+    for database in backends() {
+        let pool = database.pool();
+        let mut conn = pool.get().expect("connection");
+        let name = database.name;
+        let unit = add_unit(&mut conn, "kecamatan", None);
+        let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("template");
+        let version = templates::ensure_version(&mut conn, &template).expect("version");
+        let date = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
+        let guards = |nonce: &'static str| Guards {
+            token_nonce: Some(nonce),
+            rate_limit: Some(RateGuard { key: "submit klien", window_start: 1_800_000_000, limit: 1 }),
+            ..Guards::default()
+        };
+        let first = response(unit.id, None, version, date, &[Some(4); 9]);
+        assert!(responses::insert_guarded(&mut conn, &first, &guards("n1")).is_ok(), "{name}: within the limit");
+        let second = response(unit.id, None, version, date, &[Some(3); 9]);
+        let refused = responses::insert_guarded(&mut conn, &second, &guards("n2"));
+        assert!(matches!(refused, Err(StoreError::RateLimited)), "{name}: over the limit");
+        assert_eq!(responses::count_for_units(&mut conn, &[unit.id]).expect("count"), 1, "{name}");
+        // the refused one spent neither its token nor a count: the counter stays at the limit
+        let spent: i64 = {
+            use diesel::prelude::*;
+            skm::db::schema::used_form_tokens::table.count().get_result(&mut conn).expect("count")
+        };
+        assert_eq!(spent, 1, "{name}");
+        assert_eq!(db::rate_limits::hit(&mut conn, "submit klien", 1_800_000_000).expect("hit"), 2, "{name}");
+    }
+}
+
+#[test]
 fn a_failed_response_leaves_nothing_behind() {
     for database in backends() {
         let pool = database.pool();

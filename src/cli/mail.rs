@@ -77,22 +77,28 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
         say!("another instance is sending the monthly summaries right now; nothing done");
         return Ok(());
     }
-    say!(
-        "{period}: {} sent, {} already sent earlier, {} in progress elsewhere or uncertain, {} failed",
-        report.sent,
-        report.already_sent,
-        report.busy,
-        report.failed.len()
-    );
-    if args.dry_run {
-        say!("messages written to {}", args.out.display());
-    }
-    for (to, reason) in &report.failed {
-        say!("  not sent to {to}: {reason}");
-    }
-    if report.failed.is_empty() {
+    let printed = (|| -> Result<(), CliError> {
+        say!(
+            "{period}: {} sent, {} already sent earlier, {} in progress elsewhere or uncertain, {} failed",
+            report.sent,
+            report.already_sent,
+            report.busy,
+            report.failed.len()
+        );
+        if args.dry_run {
+            say!("messages written to {}", args.out.display());
+        }
+        for (to, reason) in &report.failed {
+            say!("  not sent to {to}: {reason}");
+        }
         Ok(())
-    } else {
-        Err(CliError::Input(format!("{} messages failed; run send-monthly again to retry them", report.failed.len())))
+    })();
+    // failed messages fail the command even when nobody reads its output
+    if !report.failed.is_empty() {
+        return Err(CliError::Input(format!(
+            "{} messages failed; run send-monthly again to retry them",
+            report.failed.len()
+        )));
     }
+    printed
 }

@@ -1,11 +1,11 @@
 //! The `skm` command line: every command loads the configuration the same way, then does one job.
 
 /// Command output, one line. A reader that stops early (`skm demo | head -1`) ends the command
-/// with a broken-pipe `CliError::Io`, which `main` ends quietly, instead of a panic in `println!`.
+/// with `CliError::Stdout`, which `main` ends quietly, instead of a panic in `println!`.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::CliError::Io)?
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cli::CliError::Stdout)?
     }};
 }
 
@@ -103,6 +103,9 @@ pub enum CliError {
     Input(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// writing the command's own output failed (its reader went away, or a full disk)
+    #[error("writing the output: {0}")]
+    Stdout(std::io::Error),
 }
 
 /// What most commands need: settings and the questionnaires.

@@ -173,8 +173,7 @@ pub fn set_template(conn: &mut DbConnection, unit_id: i32, template_id: Option<&
     Ok(())
 }
 
-/// Every recorded population of a unit, by period key ("2026", "2026-10").
-/// Every recorded population of the units, per unit (period → count), in one query.
+/// Every recorded population of the units, per unit (period key → count), in one query.
 pub fn populations_of(
     conn: &mut DbConnection,
     unit_ids: &[i32],
@@ -190,6 +189,7 @@ pub fn populations_of(
     Ok(by_unit)
 }
 
+/// Every recorded population of a unit, by period key ("2026", "2026-10"), latest first.
 pub fn populations(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<(String, i64)>, DbError> {
     Ok(unit_populations::table
         .filter(unit_populations::unit_id.eq(unit_id))

@@ -3,6 +3,7 @@
 
 use super::error::WebError;
 use super::i18n::Tr;
+use super::rate_limit::RateLimit;
 use super::AppState;
 use crate::domain::names::Channel;
 use crate::domain::template::{Lang, ProfileKind};
@@ -141,6 +142,21 @@ fn fields_of(body: Map<String, Value>) -> Result<BTreeMap<String, String>, Field
     Ok(fields)
 }
 
+/// The submission's fields from its JSON body, or the 400 that says what is wrong with it.
+fn parse_submission(body: &[u8]) -> Result<BTreeMap<String, String>, Box<HttpResponse>> {
+    let parsed: Value = serde_json::from_slice(body).map_err(|e| {
+        Box::new(HttpResponse::BadRequest().json(json!({"error": "invalid_json", "reason": e.to_string()})))
+    })?;
+    let Value::Object(object) = parsed else {
+        return Err(Box::new(one("body", "must be a JSON object")));
+    };
+    let fields = fields_of(object).map_err(|problem| Box::new(invalid(vec![problem])))?;
+    if !fields.contains_key("token") {
+        return Err(Box::new(one("token", "required: fetch it from GET /api/v1/units/{slug}/form")));
+    }
+    Ok(fields)
+}
+
 /// `POST /api/v1/units/{slug}/responses`
 pub async fn submit(
     state: web::Data<AppState>,
@@ -150,24 +166,21 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let ip = super::client_ip(&req, &state.config);
     let client_hash = state.keys.client_hash(&ip);
-    // the shared count happens with the submission; this instance's limiter sheds floods first
-    if let Err(wait) = state.limiter.check_local(&format!("submit {client_hash}")) {
+    // The shared count happens with the submission; this instance's limiter sheds floods first,
+    // and a body refused before it reaches the database is counted on its own.
+    let key = format!("submit {client_hash}");
+    if let Err(wait) = state.limiter.check_local(&key) {
         return Ok(rate_limited(wait));
     }
-    let parsed: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(e) => return Ok(HttpResponse::BadRequest().json(json!({"error": "invalid_json", "reason": e.to_string()}))),
-    };
-    let Value::Object(object) = parsed else {
-        return Ok(one("body", "must be a JSON object"));
-    };
-    let fields = match fields_of(object) {
+    let fields = match parse_submission(&body) {
         Ok(fields) => fields,
-        Err(problem) => return Ok(invalid(vec![problem])),
+        Err(reply) => {
+            return Ok(match state.limiter.check_shared(&state.pool, key).await {
+                Ok(()) => *reply,
+                Err(wait) => rate_limited(wait),
+            })
+        }
     };
-    if !fields.contains_key("token") {
-        return Ok(one("token", "required: fetch it from GET /api/v1/units/{slug}/form"));
-    }
     let now = chrono::Utc::now();
     let slug = slug.into_inner();
     let worker = state.clone();
@@ -188,7 +201,7 @@ pub async fn submit(
         Outcome::Replayed => HttpResponse::Conflict()
             .json(json!({"error": "replayed", "field": "token", "reason": "this token was already used"})),
         Outcome::Rejected(messages) => invalid(problems(&messages)),
-        Outcome::RateLimited => rate_limited(std::time::Duration::from_secs(1)),
+        Outcome::RateLimited => rate_limited(RateLimit::wait(RateLimit::window_of(now), now)),
     })
 }
 

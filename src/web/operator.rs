@@ -180,13 +180,14 @@ pub async fn paper_submit(
         state.metrics.submitted(Channel::Paper.as_str(), 1);
     }
     match outcome {
-        // (paper entry carries neither a one-time token nor a rate limit: only `Stored` occurs)
-        Outcome::Stored { .. } | Outcome::Replayed | Outcome::RateLimited => Ok(HttpResponse::SeeOther()
+        Outcome::Stored { .. } | Outcome::Replayed => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
             .finish()),
         Outcome::Rejected(messages) => {
             html(StatusCode::UNPROCESSABLE_ENTITY, &paper_page(&form, &session, &fields, &messages, None))
         }
+        // paper entry is not rate limited (it passes no `RateGuard`), so this cannot be reached
+        Outcome::RateLimited => Err(WebError::Internal("paper entry refused by a rate limit".into())),
     }
 }
 

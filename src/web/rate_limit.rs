@@ -48,6 +48,11 @@ impl RateLimit {
     /// sending again.
     pub async fn check(self: &Arc<Self>, pool: &Pool, client: String) -> Result<(), Duration> {
         self.check_local(&client)?;
+        self.check_shared(pool, client).await
+    }
+
+    /// The shared count alone, for a request this instance's limiter has already let through.
+    pub async fn check_shared(self: &Arc<Self>, pool: &Pool, client: String) -> Result<(), Duration> {
         let (pool, limit) = (pool.clone(), self.clone());
         let counted = actix_web::web::block(move || {
             let now = chrono::Utc::now();

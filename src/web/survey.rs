@@ -128,8 +128,11 @@ pub enum Public {
 }
 
 /// Blocking: the unit's form, the token's check, validation and the write, for the public form
-/// and the JSON API alike. Every post counts once against the client's limit: a response that is
-/// stored counts in its own transaction, anything else on its own.
+/// and the JSON API alike. A post counts against the client's limit in the response's own
+/// transaction when it is stored, and in a statement of its own when it is not (invalid,
+/// replayed, unknown unit); one refused for the limit is rolled back with its count, which
+/// stays at the limit, so the next is refused too. On this path the count is part of the
+/// write: a database that cannot count cannot store either.
 pub fn submit_public(
     state: &AppState,
     slug: &str,
@@ -252,7 +255,9 @@ pub async fn submit(
     let public = web::block(move || submit_public(&worker, &slug, channel, &fields, client_hash, now)).await??;
     let decision = match public {
         Public::RateLimited(wait) => Decision::RateLimited(wait),
-        Public::Done { outcome: Outcome::RateLimited, .. } => Decision::RateLimited(std::time::Duration::from_secs(1)),
+        Public::Done { outcome: Outcome::RateLimited, .. } => {
+            Decision::RateLimited(RateLimit::wait(RateLimit::window_of(now), now))
+        }
         Public::UnknownUnit => Decision::UnknownUnit,
         Public::BadToken { form, problem } => {
             // a fresh token, so the citizen can simply send again
