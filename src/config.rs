@@ -10,7 +10,8 @@ use thiserror::Error;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
+    /// a postgres:// URL may carry a password
+    pub database_url: SecretString,
     pub listen: SocketAddr,
     pub base_url: String,
     pub timezone: Tz,
@@ -179,7 +180,8 @@ impl Config {
             }
         };
 
-        let database_url = parse(take("database_url"), "database_url", "skm.db", "a file path or URL")?;
+        let database_url =
+            SecretString::from(parse(take("database_url"), "database_url", "skm.db", "a file path or URL")?);
         let listen_value = take("listen");
         let listen: SocketAddr =
             match listen_value {
@@ -375,6 +377,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -386,7 +389,7 @@ mod tests {
         let empty = dir.path().join("skm.toml");
         std::fs::write(&empty, "").expect("write");
         let c = Config::load(Some(&empty), env(&[])).expect("defaults");
-        assert_eq!(c.database_url, "skm.db");
+        assert_eq!(c.database_url.expose_secret(), "skm.db");
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.timezone, chrono_tz::Asia::Makassar);
         assert_eq!(c.base_url, "http://127.0.0.1:8080");
@@ -394,15 +397,21 @@ mod tests {
 
     #[test]
     fn secrets_are_read_but_never_shown() {
-        use secrecy::ExposeSecret;
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("skm.toml");
         std::fs::write(&path, "smtp_password = \"kata-sandi-smtp\"\n").expect("write");
-        let c = Config::load(Some(&path), env(&[("SKM_METRICS_TOKEN", "token-metrik")])).expect("valid");
+        let c = Config::load(
+            Some(&path),
+            env(&[("SKM_METRICS_TOKEN", "token-metrik"), ("SKM_DATABASE_URL", "postgres://skm:sandi-db@db/skm")]),
+        )
+        .expect("valid");
+        assert_eq!(c.database_url.expose_secret(), "postgres://skm:sandi-db@db/skm");
         assert_eq!(c.mail.smtp_password.expose_secret(), "kata-sandi-smtp");
         assert_eq!(c.metrics_token.expose_secret(), "token-metrik");
         let shown = format!("{c:?}");
-        assert!(!shown.contains("kata-sandi-smtp") && !shown.contains("token-metrik"), "{shown}");
+        for secret in ["kata-sandi-smtp", "token-metrik", "sandi-db"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[test]

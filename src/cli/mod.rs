@@ -23,6 +23,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::config::{Config, ConfigError};
 use crate::db::{self, DbError};
 use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::time::Duration;
 use thiserror::Error;
@@ -125,7 +126,7 @@ impl Context {
     /// Opens the database and brings its schema up to date.
     fn database(&self) -> Result<db::Pool, CliError> {
         let pool = db::open_pool(
-            &self.config.database_url,
+            self.config.database_url.expose_secret(),
             self.config.pool_size,
             Duration::from_millis(self.config.pool_timeout_ms),
         )?;
@@ -152,8 +153,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             demo::run(&context, &pool, responses)
         }
         Command::Migrate => {
-            let pool =
-                db::open_pool(&context.config.database_url, 1, Duration::from_millis(context.config.pool_timeout_ms))?;
+            let pool = db::open_pool(
+                context.config.database_url.expose_secret(),
+                1,
+                Duration::from_millis(context.config.pool_timeout_ms),
+            )?;
             let mut conn = pool.get().map_err(DbError::from)?;
             let applied = db::migrate(&mut conn)?;
             if applied.is_empty() {

@@ -3,6 +3,7 @@
 use super::{CliError, Context};
 use crate::db::transfer::{self, TransferError};
 use crate::db::DbError;
+use secrecy::ExposeSecret;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -42,7 +43,7 @@ impl From<TransferError> for CliError {
 /// older binary is still serving.
 fn unmigrated(context: &Context) -> Result<crate::db::PooledConnection, CliError> {
     let timeout = std::time::Duration::from_millis(context.config.pool_timeout_ms);
-    let pool = crate::db::open_pool(&context.config.database_url, 1, timeout)?;
+    let pool = crate::db::open_pool(context.config.database_url.expose_secret(), 1, timeout)?;
     Ok(pool.get().map_err(DbError::from)?)
 }
 

@@ -5,6 +5,7 @@ use super::error::WebError;
 use super::AppState;
 use crate::db::{self, Backend};
 use actix_web::{web, HttpResponse};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -35,7 +36,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, WebError
     let ready = Ready {
         status: if current { "ok" } else { "migrations_pending" },
         version: env!("CARGO_PKG_VERSION"),
-        database: match Backend::of(&state.config.database_url) {
+        database: match Backend::of(state.config.database_url.expose_secret()) {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         },

@@ -74,7 +74,7 @@ pub fn backends() -> Vec<TestDb> {
 
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::load(Some(&empty_config_file()), Vec::new()).expect("default config");
-    config.database_url = database_url.to_string();
+    config.database_url = database_url.to_string().into();
     config.workers = 2;
     config
 }
