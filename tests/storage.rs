@@ -33,6 +33,14 @@ fn add_unit(conn: &mut DbConnection, s: &str, parent: Option<i32>) -> units::Uni
     .expect("create unit")
 }
 
+/// A unit, the default questionnaire's version and a survey date, for single responses.
+fn unit_with_default_template(conn: &mut DbConnection) -> (units::Unit, i32, NaiveDate) {
+    let unit = add_unit(conn, "kecamatan", None);
+    let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("template");
+    let version = templates::ensure_version(conn, &template).expect("version");
+    (unit, version, NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"))
+}
+
 fn response(
     unit_id: i32,
     service_id: Option<i32>,
@@ -133,10 +141,7 @@ fn a_response_over_the_clients_limit_is_refused_and_leaves_nothing_behind() {
         let pool = database.pool();
         let mut conn = pool.get().expect("connection");
         let name = database.name;
-        let unit = add_unit(&mut conn, "kecamatan", None);
-        let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("template");
-        let version = templates::ensure_version(&mut conn, &template).expect("version");
-        let date = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
+        let (unit, version, date) = unit_with_default_template(&mut conn);
         let guards = |nonce: &'static str| Guards {
             token_nonce: Some(nonce),
             rate_limit: Some(RateGuard { key: "submit klien", window_start: 1_800_000_000, limit: 1 }),
@@ -163,10 +168,7 @@ fn a_failed_response_leaves_nothing_behind() {
     for database in backends() {
         let pool = database.pool();
         let mut conn = pool.get().expect("connection");
-        let unit = add_unit(&mut conn, "kecamatan", None);
-        let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("template");
-        let version = templates::ensure_version(&mut conn, &template).expect("version");
-        let date = NaiveDate::from_ymd_opt(2026, 10, 1).expect("date");
+        let (unit, version, date) = unit_with_default_template(&mut conn);
         let mut bad = response(unit.id, None, version, date, &[Some(4); 9]);
         bad.answers.push(("U1".into(), 3)); // duplicate key: the second answer insert fails
         assert!(responses::insert(&mut conn, &bad).is_err(), "{}", database.name);
