@@ -168,6 +168,23 @@ pub fn services_of(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<Service>
         .load(conn)?)
 }
 
+/// The services of every unit in `unit_ids`, per unit, by name.
+pub fn services_of_units(
+    conn: &mut DbConnection,
+    unit_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, Vec<Service>>, DbError> {
+    let rows: Vec<Service> = services::table
+        .filter(services::unit_id.eq_any(unit_ids))
+        .order((services::name.asc(), services::id.asc()))
+        .select(Service::as_select())
+        .load(conn)?;
+    let mut by_unit: std::collections::HashMap<i32, Vec<Service>> = Default::default();
+    for service in rows {
+        by_unit.entry(service.unit_id).or_default().push(service);
+    }
+    Ok(by_unit)
+}
+
 pub fn set_template(conn: &mut DbConnection, unit_id: i32, template_id: Option<&str>) -> Result<(), DbError> {
     diesel::update(units::table.find(unit_id)).set(units::template_id.eq(template_id)).execute(conn)?;
     Ok(())
@@ -187,13 +204,4 @@ pub fn populations_of(
         by_unit.entry(unit_id).or_default().insert(period, count);
     }
     Ok(by_unit)
-}
-
-/// Every recorded population of a unit, by period key ("2026", "2026-10"), latest first.
-pub fn populations(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(unit_populations::table
-        .filter(unit_populations::unit_id.eq(unit_id))
-        .order(unit_populations::period.desc())
-        .select((unit_populations::period, unit_populations::population))
-        .load(conn)?)
 }

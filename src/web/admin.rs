@@ -62,12 +62,17 @@ async fn page(
     let (all, people, details, mail_problems) = web::block(move || -> Result<_, DbError> {
         let mut conn = worker.pool.get()?;
         let all = units::list(&mut conn)?;
+        let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
+        let (mut services, mut populations) =
+            (units::services_of_units(&mut conn, &ids)?, units::populations_of(&mut conn, &ids)?);
         let mut details = BTreeMap::new();
-        for unit in &all {
-            let services: Vec<String> = units::services_of(&mut conn, unit.id)?.into_iter().map(|s| s.name).collect();
-            let populations: Vec<String> =
-                units::populations(&mut conn, unit.id)?.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
-            details.insert(unit.id, (services.join(", "), populations.join(", ")));
+        for id in ids {
+            let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
+            // the three latest periods ("2026-10" sorts after "2026")
+            let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
+            counts.sort_by(|a, b| b.0.cmp(&a.0));
+            let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
+            details.insert(id, (names.join(", "), latest.join(", ")));
         }
         let problems = db::mail_log::problems(&mut conn)?;
         Ok((all, users::list_with_units(&mut conn)?, details, problems))
