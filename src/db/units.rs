@@ -5,6 +5,7 @@ use super::{now_utc, DbConnection, DbError};
 use crate::domain::names::{Slug, UnitKind};
 use diesel::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = units)]
@@ -54,12 +55,14 @@ pub fn by_id(conn: &mut DbConnection, id: i32) -> Result<Unit, DbError> {
     Ok(units::table.find(id).select(Unit::as_select()).first(conn)?)
 }
 
+/// No unit has a slug that does not parse; asking the database for one (e.g. `/s/%00`, which
+/// PostgreSQL would refuse outright) can only find nothing.
+fn findable(slug: &str) -> Result<(), DbError> {
+    crate::domain::names::Slug::parse(slug).map(|_| ()).map_err(|_| DbError::NotFound)
+}
+
 pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Unit, DbError> {
-    // No unit has a slug that does not parse; asking the database for one (e.g. `/s/%00`, which
-    // PostgreSQL would refuse outright) can only find nothing.
-    if crate::domain::names::Slug::parse(slug).is_err() {
-        return Err(DbError::NotFound);
-    }
+    findable(slug)?;
     // `get_result`, not `first`: slugs are unique, and a bound LIMIT makes SQLite re-prepare the
     // statement on every execution (it lets the planner see the limit's value).
     Ok(units::table.filter(units::slug.eq(slug)).select(Unit::as_select()).get_result(conn)?)
@@ -68,9 +71,7 @@ pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Unit, DbError> {
 /// The unit with its active services (by name), in one round trip: every form page and every
 /// submission asks for both.
 pub fn with_active_services(conn: &mut DbConnection, slug: &str) -> Result<(Unit, Vec<Service>), DbError> {
-    if crate::domain::names::Slug::parse(slug).is_err() {
-        return Err(DbError::NotFound);
-    }
+    findable(slug)?;
     let rows: Vec<(Unit, Option<Service>)> = units::table
         .left_join(services::table.on(services::unit_id.eq(units::id).and(services::active.eq(true))))
         .filter(units::slug.eq(slug))
@@ -169,16 +170,13 @@ pub fn services_of(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<Service>
 }
 
 /// The services of every unit in `unit_ids`, per unit, by name.
-pub fn services_of_units(
-    conn: &mut DbConnection,
-    unit_ids: &[i32],
-) -> Result<std::collections::HashMap<i32, Vec<Service>>, DbError> {
+pub fn services_of_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<HashMap<i32, Vec<Service>>, DbError> {
     let rows: Vec<Service> = services::table
         .filter(services::unit_id.eq_any(unit_ids))
         .order((services::name.asc(), services::id.asc()))
         .select(Service::as_select())
         .load(conn)?;
-    let mut by_unit: std::collections::HashMap<i32, Vec<Service>> = Default::default();
+    let mut by_unit: HashMap<i32, Vec<Service>> = Default::default();
     for service in rows {
         by_unit.entry(service.unit_id).or_default().push(service);
     }
@@ -194,12 +192,12 @@ pub fn set_template(conn: &mut DbConnection, unit_id: i32, template_id: Option<&
 pub fn populations_of(
     conn: &mut DbConnection,
     unit_ids: &[i32],
-) -> Result<std::collections::HashMap<i32, std::collections::HashMap<String, i64>>, DbError> {
+) -> Result<HashMap<i32, HashMap<String, i64>>, DbError> {
     let rows: Vec<(i32, String, i64)> = unit_populations::table
         .filter(unit_populations::unit_id.eq_any(unit_ids))
         .select((unit_populations::unit_id, unit_populations::period, unit_populations::population))
         .load(conn)?;
-    let mut by_unit: std::collections::HashMap<i32, std::collections::HashMap<String, i64>> = Default::default();
+    let mut by_unit: HashMap<i32, HashMap<String, i64>> = Default::default();
     for (unit_id, period, count) in rows {
         by_unit.entry(unit_id).or_default().insert(period, count);
     }

@@ -168,7 +168,7 @@ pub async fn submit(
     let client_hash = state.keys.client_hash(&ip);
     // The shared count happens with the submission; this instance's limiter sheds floods first,
     // and a body refused before it reaches the database is counted on its own.
-    let key = format!("submit {client_hash}");
+    let key = RateLimit::submit_key(&client_hash);
     if let Err(wait) = state.limiter.check_local(&key) {
         return Ok(rate_limited(wait));
     }

@@ -28,6 +28,11 @@ impl RateLimit {
         }
     }
 
+    /// The counter of a client's submissions (form and API alike).
+    pub fn submit_key(client_hash: &str) -> String {
+        format!("submit {client_hash}")
+    }
+
     /// The most a client may send in one window.
     pub fn limit(&self) -> u32 {
         self.per_minute

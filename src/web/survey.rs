@@ -142,7 +142,7 @@ pub fn submit_public(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Public, WebError> {
     let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-    let key = format!("submit {client_hash}");
+    let key = RateLimit::submit_key(&client_hash);
     let window = RateLimit::window_of(now);
     let rate = RateGuard { key: &key, window_start: window, limit: state.limiter.limit() };
     let public = store_public(state, &mut conn, slug, channel, fields, client_hash, now, rate)?;
@@ -234,10 +234,11 @@ pub async fn submit(
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let ip = super::client_ip(&req, &state.config);
     let client_hash = state.keys.client_hash(&ip);
+    let key = RateLimit::submit_key(&client_hash);
     let thanks = format!("{}/terima-kasih?lang={}", base_path(&slug, channel), tr.code());
     if fields.get("website").is_some_and(|v| !v.trim().is_empty()) {
         // A bot filled the honeypot: it sees success (within its limit), nothing is stored.
-        if let Err(wait) = state.limiter.check(&state.pool, format!("submit {client_hash}")).await {
+        if let Err(wait) = state.limiter.check(&state.pool, key).await {
             return rate_limited_page(tr, wait);
         }
         tracing::info!(slug, "honeypot submission ignored");
@@ -245,7 +246,7 @@ pub async fn submit(
     }
     // A flood from one client stops here, before it costs a database write; the shared count
     // happens with the submission.
-    if let Err(wait) = state.limiter.check_local(&format!("submit {client_hash}")) {
+    if let Err(wait) = state.limiter.check_local(&key) {
         return rate_limited_page(tr, wait);
     }
 
