@@ -23,17 +23,14 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{token_of, TestDb};
+use common::{token_of, TestApp, TestDb};
 use diesel::prelude::*;
 use skm::catalog::Catalog;
-use skm::config::Config;
 use skm::db::responses::{Guards, NewResponse, RateGuard};
 use skm::db::schema::{answers, responses, used_form_tokens};
 use skm::db::{self, Backend, DbConnection};
 use skm::demo::Rng;
 use skm::domain::names::Channel;
-use skm::web::{AppState, Application};
-use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,45 +76,17 @@ impl Settings {
     }
 }
 
-/// The real application as `skm serve` builds it: the pool sized by `pool_size` (TestApp always
-/// opens 4 connections, whatever the configuration says).
-struct Server {
-    addr: SocketAddr,
-    pool: db::Pool,
-    config: Config,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Server {
-    fn spawn(database: &TestDb, settings: &Settings) -> Server {
-        let mut config = common::test_config(&database.url);
+/// The real application as `skm serve` builds it (workers and pool from the settings), with the
+/// per-client limit raised.
+fn spawn(database: &TestDb, settings: &Settings) -> TestApp {
+    TestApp::spawn_with(database, |config| {
         config.workers = settings.workers;
         config.pool_size = settings.pool_size;
         config.rate_limit_per_minute = NO_RATE_LIMIT;
         // Each client sends its own X-Forwarded-For from loopback, so the rate limiter and the
         // burst check see 64 citizens, not one address.
         config.trusted_proxies = vec![std::net::Ipv4Addr::LOCALHOST.into()];
-        let timeout = Duration::from_millis(config.pool_timeout_ms);
-        let pool = db::open_pool(&database.url, config.pool_size, timeout).expect("open pool");
-        db::migrate(&mut pool.get().expect("connection")).expect("migrate");
-        let state =
-            AppState::new(pool.clone(), config.clone(), Catalog::load(None).expect("templates")).expect("app state");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let app = Application::build(state, listener).expect("build app");
-                tx.send((app.addr(), app.handle())).expect("report address");
-                let _ = app.run().await;
-            });
-        });
-        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
-        Server { addr, pool, config, handle }
-    }
-
-    fn stop(self) {
-        actix_web::rt::System::new().block_on(self.handle.stop(true));
-    }
+    })
 }
 
 /// The unit, its two services and the current template version, for the raw inserts.
@@ -129,7 +98,7 @@ struct Ids {
     survey_date: String,
 }
 
-fn seed(server: &Server) -> Ids {
+fn seed(server: &TestApp) -> Ids {
     let mut conn = server.pool.get().expect("connection");
     let (unit, services) = common::create_service_unit(&mut conn, SLUG);
     let catalog = Catalog::load(None).expect("templates");
@@ -269,7 +238,7 @@ fn client(
     load
 }
 
-fn drive(server: &Server, settings: &Settings, total: usize, seed: u64, pace: Pace) -> Load {
+fn drive(server: &TestApp, settings: &Settings, total: usize, seed: u64, pace: Pace) -> Load {
     let base = format!("http://{}", server.addr);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -307,7 +276,7 @@ fn percentiles(samples: &mut [Duration]) -> (f64, f64, f64) {
     (at(0.50), at(0.95), at(0.99))
 }
 
-fn count_responses(server: &Server) -> i64 {
+fn count_responses(server: &TestApp) -> i64 {
     responses::table.count().get_result(&mut server.pool.get().expect("connection")).expect("count")
 }
 
@@ -689,7 +658,7 @@ fn report(name: &str, what: &str, load: &mut Load, charged: &str) -> (f64, (f64,
 
 fn run(database: TestDb, settings: &Settings) {
     let name = database.name;
-    let server = Server::spawn(&database, settings);
+    let server = spawn(&database, settings);
     let ids = seed(&server);
     println!(
         "[{name}] app: {} actix workers, pool of {} connections (timeout {} ms), rate limit raised to {}/min per \

@@ -43,6 +43,8 @@ fn skm_qr_writes_a_pdf_poppler_can_read() {
     let out = dir.path().join("poster.pdf");
     let result = run(&["qr", "kecamatan-bengalon", "--out", out.to_str().expect("path")]);
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let size = std::fs::metadata(&out).expect("poster written").len();
+    assert!(size < 100_000, "the poster is {size} bytes: the fonts go in with only the glyphs drawn");
     let bad = run(&["qr", "kecamatan-bengalon", "--out", "poster.gif"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("must end in .pdf, .svg or .png"));
     let missing = run(&["qr", "nowhere", "--out", "poster.svg"]);

@@ -57,7 +57,7 @@ pub fn pdf(
     let mut b = PdfBuilder::new(
         &format!("Laporan SKM {} {}", unit.name, period.label_id()),
         &format!("Laporan SKM {} — {}", unit.name, period.label_id()),
-    )?;
+    );
 
     // Cover
     b.space(25.0);
@@ -268,5 +268,5 @@ pub fn pdf(
         let answers: Vec<String> = e.answers.iter().map(|a| format!("{}. {}", a.score, a.label.id)).collect();
         b.paragraph(&answers.join("   "));
     }
-    Ok(b.finish())
+    b.finish()
 }

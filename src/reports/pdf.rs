@@ -3,9 +3,10 @@
 
 use super::fonts;
 use printpdf::{
-    Color, FontId, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, RawImage,
+    Color, FontId, Mm, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, RawImage,
     RawImageData, RawImageFormat, Rect, Rgb, TextItem, XObjectTransform,
 };
+use std::collections::BTreeSet;
 
 const WIDTH: f32 = 210.0;
 const HEIGHT: f32 = 297.0;
@@ -17,6 +18,10 @@ pub struct PdfBuilder {
     doc: PdfDocument,
     regular: FontId,
     bold: FontId,
+    /// Every character drawn in each font: the fonts are embedded with only these glyphs
+    /// (DejaVu Sans whole is 0.7 MB per face).
+    regular_chars: BTreeSet<char>,
+    bold_chars: BTreeSet<char>,
     pages: Vec<Vec<Op>>,
     ops: Vec<Op>,
     /// the next line's top, in mm from the page's top
@@ -29,13 +34,19 @@ fn rgb(r: f32, g: f32, b: f32) -> Color {
 }
 
 impl PdfBuilder {
-    pub fn new(title: &str, footer: &str) -> Result<PdfBuilder, String> {
-        let mut doc = PdfDocument::new(title);
-        let load =
-            |bytes: &[u8]| ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| "bundled font".to_string());
-        let regular = doc.add_font(&load(fonts::REGULAR)?);
-        let bold = doc.add_font(&load(fonts::BOLD)?);
-        Ok(PdfBuilder { doc, regular, bold, pages: Vec::new(), ops: Vec::new(), y: MARGIN, footer: footer.to_string() })
+    pub fn new(title: &str, footer: &str) -> PdfBuilder {
+        PdfBuilder {
+            doc: PdfDocument::new(title),
+            // The fonts themselves are added in `finish`, once every character is known.
+            regular: FontId::new(),
+            bold: FontId::new(),
+            regular_chars: BTreeSet::new(),
+            bold_chars: BTreeSet::new(),
+            pages: Vec::new(),
+            ops: Vec::new(),
+            y: MARGIN,
+            footer: footer.to_string(),
+        }
     }
 
     pub fn content_width() -> f32 {
@@ -43,7 +54,12 @@ impl PdfBuilder {
     }
 
     fn text_at(&mut self, x: f32, baseline: f32, size: f32, bold: bool, text: &str) {
-        let font = if bold { self.bold.clone() } else { self.regular.clone() };
+        let (font, chars) = if bold {
+            (self.bold.clone(), &mut self.bold_chars)
+        } else {
+            (self.regular.clone(), &mut self.regular_chars)
+        };
+        chars.extend(text.chars());
         self.ops.extend([
             Op::StartTextSection,
             Op::SetFillColor { col: rgb(0.07, 0.07, 0.07) },
@@ -170,12 +186,17 @@ impl PdfBuilder {
         self.y += height_mm + 3.0;
     }
 
-    pub fn finish(mut self) -> Vec<u8> {
+    pub fn finish(mut self) -> Result<Vec<u8>, String> {
         if !self.ops.is_empty() {
             self.page_break();
         }
+        for (id, face, chars) in
+            [(&self.regular, fonts::REGULAR, &self.regular_chars), (&self.bold, fonts::BOLD, &self.bold_chars)]
+        {
+            self.doc.resources.fonts.map.insert(id.clone(), PdfFont::new(fonts::pdf_font(face, chars)?));
+        }
         let pages = self.pages.into_iter().map(|ops| PdfPage::new(Mm(WIDTH), Mm(HEIGHT), ops)).collect();
-        self.doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
+        Ok(self.doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new()))
     }
 }
 

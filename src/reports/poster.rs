@@ -255,15 +255,23 @@ fn png(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
 
 fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
     use printpdf::{
-        Color as PdfColor, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect,
-        Rgb, TextItem,
+        Color as PdfColor, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem,
     };
     let mut doc = PdfDocument::new("Poster Survei Kepuasan Masyarakat");
-    let load = |bytes: &[u8]| {
-        ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| PosterError::Encode("font".into()))
+    // Each face with only the characters drawn in it.
+    let chars_in = |want_bold: bool| {
+        marks
+            .iter()
+            .filter_map(|mark| match mark {
+                Mark::Text { bold, text, .. } if *bold == want_bold => Some(text.chars()),
+                _ => None,
+            })
+            .flatten()
+            .collect::<std::collections::BTreeSet<char>>()
     };
-    let regular = doc.add_font(&load(fonts::REGULAR)?);
-    let bold = doc.add_font(&load(fonts::BOLD)?);
+    let load = |face: &[u8], bold: bool| fonts::pdf_font(face, &chars_in(bold)).map_err(PosterError::Encode);
+    let regular = doc.add_font(&load(fonts::REGULAR, false)?);
+    let bold = doc.add_font(&load(fonts::BOLD, true)?);
     let rgb = |r: f32, g: f32, b: f32| PdfColor::Rgb(Rgb { r, g, b, icc_profile: None });
     let mut ops = Vec::new();
     for mark in marks {

@@ -42,7 +42,12 @@ impl TestDb {
     }
 
     pub fn pool(&self) -> db::Pool {
-        let pool = db::open_pool(&self.url, 4, Duration::from_secs(10)).expect("open pool");
+        self.pool_sized(TEST_POOL_SIZE, Duration::from_secs(10))
+    }
+
+    /// A migrated pool of `size` connections, as `skm serve` opens it.
+    pub fn pool_sized(&self, size: u32, timeout: Duration) -> db::Pool {
+        let pool = db::open_pool(&self.url, size, timeout).expect("open pool");
         db::migrate(&mut pool.get().expect("connection")).expect("migrate");
         pool
     }
@@ -72,10 +77,15 @@ pub fn backends() -> Vec<TestDb> {
     dbs
 }
 
+/// Connections per test pool: enough for two workers' blocking calls, few enough that dozens
+/// of tests in parallel stay within PostgreSQL's `max_connections`.
+const TEST_POOL_SIZE: u32 = 4;
+
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::load(Some(&empty_config_file()), Vec::new()).expect("default config");
     config.database_url = database_url.to_string().into();
     config.workers = 2;
+    config.pool_size = TEST_POOL_SIZE;
     config
 }
 
@@ -91,6 +101,8 @@ fn empty_config_file() -> PathBuf {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: db::Pool,
+    /// The settings the app runs with.
+    pub config: Config,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -99,13 +111,15 @@ impl TestApp {
         Self::spawn_with(database, |_| {})
     }
 
+    /// The app with `tweak`ed settings; its pool is opened from the tweaked `pool_size` and
+    /// `pool_timeout_ms`, as `skm serve` opens it.
     pub fn spawn_with(database: &TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let pool = database.pool();
         let mut config = test_config(&database.url);
         tweak(&mut config);
+        let pool = database.pool_sized(config.pool_size, Duration::from_millis(config.pool_timeout_ms));
         let catalog = Catalog::load(None).expect("templates");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let state = AppState::new(pool.clone(), config, catalog).expect("app state");
+        let state = AppState::new(pool.clone(), config.clone(), catalog).expect("app state");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -116,7 +130,13 @@ impl TestApp {
             });
         });
         let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
-        TestApp { addr, pool, handle }
+        TestApp { addr, pool, config, handle }
+    }
+
+    /// Stops the server and waits until its in-flight requests are done (dropping it stops it
+    /// without waiting).
+    pub fn stop(self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
     }
 
     pub fn url(&self, path: &str) -> String {
