@@ -17,8 +17,10 @@
 //!
 //! Two phases: closed loop (every client sends again as soon as it has its answer: the
 //! throughput), then open loop (submissions are due at Poisson-distributed times whatever the
-//! replies, as citizens arrive; each POST is timed from its due time). pgbench is run both ways
-//! too (`-R` at the highest open-loop rate) for the database's own figures.
+//! replies, as citizens arrive; each POST is timed from its due time), each rate after the
+//! database has checkpointed (and, on PostgreSQL, vacuumed) what the phase before left behind.
+//! pgbench is run both ways too (`-R` at the highest open-loop rate) for the database's own
+//! figures.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -274,6 +276,24 @@ fn percentiles(samples: &mut [Duration]) -> (f64, f64, f64) {
     samples.sort();
     let at = |p: f64| ms(samples[((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1]);
     (at(0.50), at(0.95), at(0.99))
+}
+
+/// Lets the database write out what the previous phase left behind before the next starts:
+/// the closed loop's burst leaves dirty pages and dead rows that PostgreSQL's checkpointer and
+/// autovacuum would otherwise handle in the middle of the next measurement. A server between
+/// bursts has done that already.
+fn settle(server: &TestApp, name: &str) {
+    let mut conn = server.pool.get().expect("connection");
+    // One at a time: VACUUM cannot run inside the transaction a batch of statements makes.
+    let statements: &[&str] = match *conn {
+        DbConnection::Postgres(_) => &["CHECKPOINT", "VACUUM ANALYZE"],
+        DbConnection::Sqlite(_) => &["PRAGMA wal_checkpoint(TRUNCATE)"],
+    };
+    let t = Instant::now();
+    match statements.iter().try_for_each(|s| diesel::connection::SimpleConnection::batch_execute(&mut *conn, s)) {
+        Ok(()) => println!("[{name}]   settled ({}) in {:.1} s", statements.join(", "), t.elapsed().as_secs_f64()),
+        Err(e) => println!("[{name}]   could not settle ({}): {e}", statements.join(", ")),
+    }
 }
 
 fn count_responses(server: &TestApp) -> i64 {
@@ -693,6 +713,7 @@ fn run(database: TestDb, settings: &Settings) {
     let mut open_loops = Vec::new();
     let mut acknowledged = (warm.stored + closed.stored) as i64;
     for (i, offered) in offered_rates.iter().copied().enumerate() {
+        settle(&server, name);
         let count = ((offered * settings.open_seconds).round() as usize).max(settings.clients);
         let seed = 2_000_000 * (i as u64 + 1);
         let mut open = drive(&server, settings, count, seed, Pace::poisson(count, offered, 3 + i as u64));
