@@ -46,6 +46,20 @@ pub fn wrap(text: &str, size: f32, bold: bool, max_width: f32) -> Vec<String> {
     lines
 }
 
+/// `text` with every character the bundled font cannot draw (emoji, most non-Latin scripts in a
+/// saran) replaced by U+FFFD, which it can: the PDF shows a visible mark in its place, and the
+/// rest of the line stays readable to text extraction (poppler stops at a glyph without a
+/// Unicode mapping).
+pub fn drawable(text: &str, bold: bool) -> std::borrow::Cow<'_, str> {
+    let Some(font) = font(bold) else { return text.into() };
+    let lacks = |c: char| !c.is_whitespace() && font.glyph_id(c).0 == 0;
+    if text.chars().any(lacks) {
+        text.chars().map(|c| if lacks(c) { char::REPLACEMENT_CHARACTER } else { c }).collect::<String>().into()
+    } else {
+        text.into()
+    }
+}
+
 /// `face` cut down to the glyphs of `chars` (and what they are composed of), parsed for
 /// printpdf. A PDF then carries a few kilobytes of font instead of DejaVu Sans whole (0.7 MB
 /// per face): printpdf subsets only with its `text_layout` feature, which would bring a layout
@@ -93,5 +107,10 @@ mod tests {
             assert_eq!(subset.lookup_glyph_index('Ж' as u32), None, "characters not drawn are left out");
             assert!(subset.original_bytes.len() < face.len() / 10, "{} bytes", subset.original_bytes.len());
         }
+        assert_eq!(drawable("Antrean 👍 cepat", false), "Antrean \u{FFFD} cepat");
+        assert!(matches!(drawable("Sangatta — 76,61", true), std::borrow::Cow::Borrowed(_)));
+        // A face nothing was drawn in still makes a valid font (the missing glyph alone).
+        let empty = pdf_font(REGULAR, &BTreeSet::new()).expect("empty subset");
+        assert_eq!(empty.lookup_glyph_index('A' as u32), None);
     }
 }

@@ -59,13 +59,14 @@ impl PdfBuilder {
         } else {
             (self.regular.clone(), &mut self.regular_chars)
         };
+        let text = fonts::drawable(text, bold);
         chars.extend(text.chars());
         self.ops.extend([
             Op::StartTextSection,
             Op::SetFillColor { col: rgb(0.07, 0.07, 0.07) },
             Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
             Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT - baseline).into() } },
-            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+            Op::ShowText { items: vec![TextItem::Text(text.into_owned())] },
             Op::EndTextSection,
         ]);
     }
@@ -232,4 +233,20 @@ pub fn read_logo(path: &std::path::Path) -> Option<(u32, u32, Vec<u8>)> {
         }
     };
     Some((info.width, info.height, pixels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_the_font_lacks_still_makes_a_pdf_with_the_rest_in_it() {
+        // A saran may hold anything: emoji and scripts DejaVu Sans does not cover.
+        let mut b = PdfBuilder::new("t", "f");
+        b.text("Pelayanan cepat 👍 terima kasih — 谢谢", 11.0, false, false);
+        b.text("BAB I", 14.0, true, false);
+        let pdf = b.finish().expect("pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+    }
 }

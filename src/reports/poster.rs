@@ -263,10 +263,10 @@ fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
         marks
             .iter()
             .filter_map(|mark| match mark {
-                Mark::Text { bold, text, .. } if *bold == want_bold => Some(text.chars()),
+                Mark::Text { bold, text, .. } if *bold == want_bold => Some(fonts::drawable(text, *bold)),
                 _ => None,
             })
-            .flatten()
+            .flat_map(|text| text.chars().collect::<Vec<_>>())
             .collect::<std::collections::BTreeSet<char>>()
     };
     let load = |face: &[u8], bold: bool| fonts::pdf_font(face, &chars_in(bold)).map_err(PosterError::Encode);
@@ -292,7 +292,7 @@ fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
                     size: Pt(*size_pt),
                 });
                 ops.push(Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT_MM - y).into() } });
-                ops.push(Op::ShowText { items: vec![TextItem::Text(text.clone())] });
+                ops.push(Op::ShowText { items: vec![TextItem::Text(fonts::drawable(text, *is_bold).into_owned())] });
                 ops.push(Op::EndTextSection);
             }
         }
