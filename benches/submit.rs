@@ -30,6 +30,7 @@ use diesel::prelude::*;
 use skm::catalog::Catalog;
 use skm::db::responses::{Guards, NewResponse, RateGuard};
 use skm::db::schema::{answers, responses, used_form_tokens};
+use skm::db::statement::{Statement, Value};
 use skm::db::{self, Backend, DbConnection};
 use skm::demo::Rng;
 use skm::domain::names::Channel;
@@ -355,8 +356,8 @@ const RATE_HIT: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES
         THEN excluded.window_start ELSE rate_limits.window_start END";
 
 /// SQLite: one writer, diesel with bound parameters on a plain SqliteConnection with the app's
-/// pragmas, one transaction per response; the inserts are prepared once (diesel's statement
-/// cache), the upserts each time (diesel does not cache them).
+/// pragmas, one transaction per response; every statement prepared once (diesel's statement
+/// cache; the upserts as `db::statement` writes them).
 fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 {
     let DbConnection::Sqlite(mut conn) = db::Manager::new(&database.url).connect_now().expect("connect") else {
         unreachable!("a SQLite URL")
@@ -368,10 +369,11 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
         let now = chrono::Utc::now().naive_utc();
         conn.transaction(|c| {
             if set == WriteSet::Everything {
-                diesel::sql_query(RATE_HIT)
-                    .bind::<diesel::sql_types::Text, _>(format!("submit {}", r.client_hash))
-                    .bind::<diesel::sql_types::BigInt, _>(0_i64)
-                    .execute(c)?;
+                let key = format!("submit {}", r.client_hash);
+                let (head, tail) = RATE_HIT.split_once("(?, ?,").expect("two placeholders");
+                let mut hit = Statement::new();
+                hit.sql(head).sql("(").bind(Value::Text(&key)).sql(", ").bind(Value::BigInt(0)).sql(",").sql(tail);
+                RunQueryDsl::execute(std::mem::take(&mut hit), c)?;
                 diesel::insert_into(used_form_tokens::table)
                     .values((used_form_tokens::nonce.eq(&r.nonce), used_form_tokens::used_at.eq(now)))
                     .execute(c)?;
@@ -411,54 +413,51 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
                     .filter(responses::submitted_at.ge(now - chrono::Duration::minutes(10)))
                     .count()
                     .get_result(c)?;
-                // diesel prepares these upserts anew each time (it caches no ON CONFLICT DO
-                // UPDATE, nor `sql_query`, which the application uses): the same cost as the app.
-                use diesel::upsert::excluded;
-                use skm::db::schema::{daily_element_totals as e, daily_response_totals as t};
+                // Prepared once, as the application's (`db::statement`), one row at a time.
+                let (unit, date, version, service) = (
+                    Value::Int(ids.unit),
+                    Value::Text(&ids.survey_date),
+                    Value::Int(ids.version),
+                    Value::Int(r.service),
+                );
                 for (code, score) in CODES.iter().zip(r.scores) {
-                    diesel::insert_into(e::table)
-                        .values((
-                            e::unit_id.eq(ids.unit),
-                            e::survey_date.eq(&ids.survey_date),
-                            e::template_version_id.eq(ids.version),
-                            e::service_id.eq(r.service),
-                            e::element_code.eq(code),
-                            e::score_sum.eq(score),
-                            e::answer_count.eq(1),
-                        ))
-                        .on_conflict((
-                            e::unit_id,
-                            e::survey_date,
-                            e::template_version_id,
-                            e::service_id,
-                            e::element_code,
-                        ))
-                        .do_update()
-                        .set((
-                            e::score_sum.eq(e::score_sum + excluded(e::score_sum)),
-                            e::answer_count.eq(e::answer_count + 1),
-                        ))
-                        .execute(c)?;
+                    let mut upsert = Statement::new();
+                    upsert
+                        .sql(
+                            "INSERT INTO daily_element_totals (unit_id, survey_date, template_version_id, service_id, \
+                             element_code, score_sum, answer_count) VALUES ",
+                        )
+                        .rows([[unit, date, version, service, Value::Text(code), Value::Int(score), Value::Int(1)]])
+                        .sql(
+                            " ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) \
+                             DO UPDATE SET score_sum = daily_element_totals.score_sum + excluded.score_sum, \
+                             answer_count = daily_element_totals.answer_count + 1",
+                        );
+                    RunQueryDsl::execute(upsert, c)?;
                 }
                 let mean = f64::from(r.scores.iter().sum::<i32>()) / 9.0;
-                diesel::insert_into(t::table)
-                    .values((
-                        t::unit_id.eq(ids.unit),
-                        t::survey_date.eq(&ids.survey_date),
-                        t::template_version_id.eq(ids.version),
-                        t::service_id.eq(r.service),
-                        t::responses.eq(1),
-                        t::mean_sum.eq(mean),
-                        t::mean_square_sum.eq(mean * mean),
-                    ))
-                    .on_conflict((t::unit_id, t::survey_date, t::template_version_id, t::service_id))
-                    .do_update()
-                    .set((
-                        t::responses.eq(t::responses + 1),
-                        t::mean_sum.eq(t::mean_sum + excluded(t::mean_sum)),
-                        t::mean_square_sum.eq(t::mean_square_sum + excluded(t::mean_square_sum)),
-                    ))
-                    .execute(c)?;
+                let mut upsert = Statement::new();
+                upsert
+                    .sql(
+                        "INSERT INTO daily_response_totals (unit_id, survey_date, template_version_id, service_id, \
+                         responses, mean_sum, mean_square_sum) VALUES ",
+                    )
+                    .rows([[
+                        unit,
+                        date,
+                        version,
+                        service,
+                        Value::Int(1),
+                        Value::Double(mean),
+                        Value::Double(mean * mean),
+                    ]])
+                    .sql(
+                        " ON CONFLICT (unit_id, survey_date, template_version_id, service_id) DO UPDATE SET \
+                         responses = daily_response_totals.responses + 1, \
+                         mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
+                         mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum",
+                    );
+                RunQueryDsl::execute(upsert, c)?;
             }
             Ok::<_, diesel::result::Error>(())
         })

@@ -10,6 +10,7 @@ pub mod responses;
 pub mod rtl;
 pub mod schema;
 pub mod secrets;
+pub mod statement;
 pub mod templates;
 pub mod tickets;
 pub mod totals;

@@ -1,18 +1,10 @@
 //! Fixed-window hit counters shared by every instance on the database, so a client bounced
 //! between instances gets the same limit as on one.
 
+use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
-
-/// Only a later window resets the count: an instance whose clock is a little behind counts into
-/// the current window instead of resetting it.
-const HIT: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) \
-    ON CONFLICT (key) DO UPDATE SET \
-    hits = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.hits + 1 END, \
-    window_start = CASE WHEN excluded.window_start > rate_limits.window_start \
-        THEN excluded.window_start ELSE rate_limits.window_start END \
-    RETURNING hits";
+use diesel::sql_types::Integer;
 
 #[derive(QueryableByName)]
 struct Hits {
@@ -24,15 +16,21 @@ struct Hits {
 /// returns the hits in that window including this one. One statement, so concurrent hits from
 /// several instances are counted exactly.
 pub fn hit(conn: &mut DbConnection, key: &str, window_start: i64) -> Result<i32, DbError> {
-    let row: Hits = match conn {
-        DbConnection::Sqlite(c) => {
-            diesel::sql_query(HIT).bind::<Text, _>(key).bind::<BigInt, _>(window_start).get_result(c)?
-        }
-        DbConnection::Postgres(c) => diesel::sql_query(super::numbered(HIT))
-            .bind::<Text, _>(key)
-            .bind::<BigInt, _>(window_start)
-            .get_result(c)?,
-    };
+    // Only a later window resets the count: an instance whose clock is a little behind counts
+    // into the current window instead of resetting it.
+    let row: Hits = Statement::new()
+        .sql("INSERT INTO rate_limits (key, window_start, hits) VALUES (")
+        .bind(Value::Text(key))
+        .sql(", ")
+        .bind(Value::BigInt(window_start))
+        .sql(
+            ", 1) ON CONFLICT (key) DO UPDATE SET \
+             hits = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.hits + 1 END, \
+             window_start = CASE WHEN excluded.window_start > rate_limits.window_start \
+                 THEN excluded.window_start ELSE rate_limits.window_start END \
+             RETURNING hits",
+        )
+        .get_result(conn)?;
     Ok(row.hits)
 }
 

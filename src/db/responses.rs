@@ -1,6 +1,7 @@
 //! Writing responses: the response row and its answers in one transaction.
 
 use super::schema::{answers, responses, ticket_codes, used_form_tokens};
+use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use crate::domain::names::Channel;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -184,19 +185,18 @@ fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> 
                 responses::flagged.eq(false),
             ))
             .execute(conn)?;
-        let rows: Vec<_> = response
-            .answers
-            .iter()
-            .map(|(code, score)| {
-                (answers::response_id.eq(id), answers::element_code.eq(code), answers::score.eq(score))
-            })
-            .collect();
-        // One statement (multi-row VALUES does not compile through the MultiConnection itself).
-        match conn {
-            _ if rows.is_empty() => 0,
-            DbConnection::Postgres(c) => diesel::insert_into(answers::table).values(&rows).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(answers::table).values(&rows).execute(c)?,
-        };
+        if !response.answers.is_empty() {
+            // One statement, prepared once per number of answers.
+            Statement::new()
+                .sql("INSERT INTO answers (response_id, element_code, score) VALUES ")
+                .rows(
+                    response
+                        .answers
+                        .iter()
+                        .map(|(code, score)| [Value::Text(id), Value::Text(code), Value::Int(*score)]),
+                )
+                .execute(conn)?;
+        }
         Ok(())
     }
 }

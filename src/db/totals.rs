@@ -2,6 +2,7 @@
 //! transaction, and rebuilt from the responses in one statement when needed (bulk loads,
 //! repairs: `skm rebuild-totals`).
 
+use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -15,62 +16,47 @@ pub struct Day<'a> {
 }
 
 /// Adds one response's answers to its day's totals (inside the response's transaction): one
-/// multi-row upsert for the elements and one for the response, on the connection's own variant
-/// (upserts do not compile through the MultiConnection).
+/// multi-row upsert for the elements and one for the response, each prepared once per shape.
 pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Result<(), DbError> {
-    use super::schema::{daily_element_totals as e, daily_response_totals as r};
-    use diesel::upsert::excluded;
     if answers.is_empty() {
         return Ok(());
     }
-    let elements: Vec<_> = answers
-        .iter()
-        .map(|(code, score)| {
-            (
-                e::unit_id.eq(day.unit_id),
-                e::survey_date.eq(day.survey_date),
-                e::template_version_id.eq(day.template_version_id),
-                e::service_id.eq(day.service_id),
-                e::element_code.eq(code),
-                e::score_sum.eq(*score),
-                e::answer_count.eq(1),
-            )
-        })
-        .collect();
-    let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
-    let response = (
-        r::unit_id.eq(day.unit_id),
-        r::survey_date.eq(day.survey_date),
-        r::template_version_id.eq(day.template_version_id),
-        r::service_id.eq(day.service_id),
-        r::responses.eq(1),
-        r::mean_sum.eq(mean),
-        r::mean_square_sum.eq(mean * mean),
+    let (unit, date, version, service) = (
+        Value::Int(day.unit_id),
+        Value::Text(day.survey_date),
+        Value::Int(day.template_version_id),
+        Value::Int(day.service_id),
     );
-    macro_rules! upsert {
-        ($c:expr) => {{
-            diesel::insert_into(e::table)
-                .values(&elements)
-                .on_conflict((e::unit_id, e::survey_date, e::template_version_id, e::service_id, e::element_code))
-                .do_update()
-                .set((e::score_sum.eq(e::score_sum + excluded(e::score_sum)), e::answer_count.eq(e::answer_count + 1)))
-                .execute($c)?;
-            diesel::insert_into(r::table)
-                .values(response)
-                .on_conflict((r::unit_id, r::survey_date, r::template_version_id, r::service_id))
-                .do_update()
-                .set((
-                    r::responses.eq(r::responses + 1),
-                    r::mean_sum.eq(r::mean_sum + excluded(r::mean_sum)),
-                    r::mean_square_sum.eq(r::mean_square_sum + excluded(r::mean_square_sum)),
-                ))
-                .execute($c)?;
-        }};
-    }
-    match conn {
-        DbConnection::Sqlite(c) => upsert!(c),
-        DbConnection::Postgres(c) => upsert!(c),
-    }
+    Statement::new()
+        .sql(
+            "INSERT INTO daily_element_totals \
+             (unit_id, survey_date, template_version_id, service_id, element_code, score_sum, answer_count) VALUES ",
+        )
+        .rows(
+            answers.iter().map(|(code, score)| {
+                [unit, date, version, service, Value::Text(code), Value::Int(*score), Value::Int(1)]
+            }),
+        )
+        .sql(
+            " ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) DO UPDATE SET \
+             score_sum = daily_element_totals.score_sum + excluded.score_sum, \
+             answer_count = daily_element_totals.answer_count + 1",
+        )
+        .execute(conn)?;
+    let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
+    Statement::new()
+        .sql(
+            "INSERT INTO daily_response_totals \
+             (unit_id, survey_date, template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES ",
+        )
+        .rows([[unit, date, version, service, Value::Int(1), Value::Double(mean), Value::Double(mean * mean)]])
+        .sql(
+            " ON CONFLICT (unit_id, survey_date, template_version_id, service_id) DO UPDATE SET \
+             responses = daily_response_totals.responses + 1, \
+             mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
+             mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum",
+        )
+        .execute(conn)?;
     Ok(())
 }
 
