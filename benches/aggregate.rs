@@ -183,19 +183,33 @@ struct ResponseCounts {
     /// the sums of the responses' mean scores and their squares, for the 95 % interval the
     /// overview shows: the same sums the aggregator reads, so the SQL does the same work
     #[diesel(sql_type = Nullable<Double>)]
-    #[allow(dead_code)]
     m: Option<f64>,
     #[diesel(sql_type = Nullable<Double>)]
-    #[allow(dead_code)]
     q: Option<f64>,
 }
 
 /// (unit, element) → (sum, count), and unit → responses, for 2025.
 type Sums = (BTreeMap<(i32, String), (u64, u64)>, BTreeMap<i32, u64>);
+/// unit → the sums of its responses' mean scores and of their squares (floating point, so
+/// compared within a relative 1e-9: the order of the additions differs)
+type Dispersions = BTreeMap<i32, (f64, f64)>;
+
+fn dispersions(rows: &[ResponseCounts]) -> Dispersions {
+    rows.iter().map(|x| (x.unit_id, (x.m.unwrap_or(0.0), x.q.unwrap_or(0.0)))).collect()
+}
+
+fn assert_close(a: &Dispersions, b: &Dispersions, what: &str) {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    assert!(
+        a.len() == b.len()
+            && a.iter().zip(b).all(|((ua, (ma, qa)), (ub, (mb, qb)))| ua == ub && close(*ma, *mb) && close(*qa, *qb)),
+        "the interval's sums differ: {what}"
+    );
+}
 
 /// The best plain SQL for every unit's yearly tallies: one GROUP BY over the raw answers (with
 /// the indexes the schema has), or over the daily summary the aggregator itself reads.
-fn sql_group_by(conn: &mut DbConnection, summary: bool) -> Sums {
+fn sql_group_by(conn: &mut DbConnection, summary: bool) -> (Sums, Dispersions) {
     let (elements, responses) = if summary {
         (
             "SELECT unit_id, element_code, CAST(SUM(score_sum) AS BIGINT) AS s, CAST(SUM(answer_count) AS BIGINT) AS n \
@@ -227,15 +241,19 @@ fn sql_group_by(conn: &mut DbConnection, summary: bool) -> Sums {
             diesel::sql_query(responses).load(c).expect("responses"),
         ),
     };
+    let spread = dispersions(&r);
     (
-        e.into_iter().map(|x| ((x.unit_id, x.element_code), (x.s as u64, x.n as u64))).collect(),
-        r.into_iter().map(|x| (x.unit_id, x.n as u64)).collect(),
+        (
+            e.into_iter().map(|x| ((x.unit_id, x.element_code), (x.s as u64, x.n as u64))).collect(),
+            r.into_iter().map(|x| (x.unit_id, x.n as u64)).collect(),
+        ),
+        spread,
     )
 }
 
 /// The best plain SQL for one unit at a time, as a dashboard per unit would ask: one GROUP BY per
 /// unit and daily table, the unit bound, 2025 only (the aggregator reads the previous year too).
-fn sql_per_unit(conn: &mut DbConnection, units: &[units::Unit]) -> Sums {
+fn sql_per_unit(conn: &mut DbConnection, units: &[units::Unit]) -> (Sums, Dispersions) {
     const ELEMENTS: &str = "SELECT unit_id, element_code, CAST(SUM(score_sum) AS BIGINT) AS s, \
         CAST(SUM(answer_count) AS BIGINT) AS n FROM daily_element_totals \
         WHERE unit_id = ? AND survey_date >= '2025-01-01' AND survey_date < '2026-01-01' GROUP BY unit_id, element_code";
@@ -246,6 +264,7 @@ fn sql_per_unit(conn: &mut DbConnection, units: &[units::Unit]) -> Sums {
         DbConnection::Postgres(_) => (ELEMENTS.replace('?', "$1"), RESPONSES.replace('?', "$1")),
     };
     let mut sums: Sums = Default::default();
+    let mut spread = Dispersions::new();
     for unit in units {
         let (e, r): (Vec<ElementSums>, Vec<ResponseCounts>) = match conn {
             DbConnection::Sqlite(c) => (
@@ -258,9 +277,10 @@ fn sql_per_unit(conn: &mut DbConnection, units: &[units::Unit]) -> Sums {
             ),
         };
         sums.0.extend(e.into_iter().map(|x| ((x.unit_id, x.element_code), (x.s as u64, x.n as u64))));
+        spread.extend(dispersions(&r));
         sums.1.extend(r.into_iter().map(|x| (x.unit_id, x.n as u64)));
     }
-    sums
+    (sums, spread)
 }
 
 fn median(mut samples: Vec<f64>) -> f64 {
@@ -308,30 +328,49 @@ fn run(database: TestDb, total: usize) {
     // a shared machine's noise is as large as the differences: rounds that take each
     // measurement in turn, so a noisy moment hits ours and the SQL alike, and medians.
     let mut raw_sql = Vec::new();
+    let mut raw_spread = Dispersions::new();
     for _ in 0..3 {
         let t = Instant::now();
-        let raw = sql_group_by(&mut conn, false);
+        let (raw, spread) = sql_group_by(&mut conn, false);
         raw_sql.push(t.elapsed().as_secs_f64());
         assert!(
             raw == ours_now(&mut conn, &versions, &all, year),
             "the aggregator's sums differ from SQL over the raw answers"
         );
+        raw_spread = spread;
     }
     let (mut per_unit, mut unit_sql, mut summary_sql, mut overview, mut page) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut nik = None;
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
-        let ours = ours_now(&mut conn, &versions, &all, year);
-        per_unit.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let one_by_one = sql_per_unit(&mut conn, &all);
-        unit_sql.push(t.elapsed().as_secs_f64());
+    for round in 0..ROUNDS {
+        // Every other round the SQL goes first, so neither side always follows the page.
+        let (mut ours, mut one_by_one, mut summary) = (None, None, None);
+        for step in if round % 2 == 0 { [0, 1, 2] } else { [1, 2, 0] } {
+            let t = Instant::now();
+            match step {
+                0 => {
+                    ours = Some(ours_now(&mut conn, &versions, &all, year));
+                    per_unit.push(t.elapsed().as_secs_f64());
+                }
+                1 => {
+                    one_by_one = Some(sql_per_unit(&mut conn, &all));
+                    unit_sql.push(t.elapsed().as_secs_f64());
+                }
+                _ => {
+                    summary = Some(sql_group_by(&mut conn, true));
+                    summary_sql.push(t.elapsed().as_secs_f64());
+                }
+            }
+        }
+        let (Some(ours), Some((one_by_one, unit_spread)), Some((summary, summary_spread))) =
+            (ours, one_by_one, summary)
+        else {
+            unreachable!("every step ran")
+        };
         assert!(one_by_one == ours, "the aggregator's sums differ from SQL GROUP BY per unit");
-        let t = Instant::now();
-        let summary = sql_group_by(&mut conn, true);
-        summary_sql.push(t.elapsed().as_secs_f64());
         assert!(summary == ours, "the aggregator's sums differ from SQL GROUP BY over the daily summary");
+        assert_close(&summary_spread, &raw_spread, "daily summary against the raw responses");
+        assert_close(&unit_spread, &raw_spread, "daily summary per unit against the raw responses");
         let t = Instant::now();
         let o = aggregator::regency(&mut conn, &versions, "permenpanrb-14-2017", year, None, today).expect("regency");
         overview.push(t.elapsed().as_secs_f64());

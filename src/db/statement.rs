@@ -24,11 +24,14 @@ pub enum Value<'a> {
 
 #[derive(Debug, Clone, Copy)]
 enum Part<'a> {
-    Sql(&'a str),
+    Sql(&'static str),
     Bind(Value<'a>),
 }
 
-/// SQL text and bound values in order; placeholders are written by the backend (`?`, `$1`).
+/// SQL text and bound values in order; placeholders are written by the backend (`?`, `$1`), so
+/// the text itself holds none. The text is `'static`: every statement diesel keeps prepared
+/// comes from the program, never from data, so the cache stays as small as the program's
+/// statements (a multi-row `VALUES` adds one per row count).
 #[derive(Debug, Default)]
 pub struct Statement<'a> {
     parts: Vec<Part<'a>>,
@@ -39,7 +42,7 @@ impl<'a> Statement<'a> {
         Self::default()
     }
 
-    pub fn sql(&mut self, sql: &'a str) -> &mut Self {
+    pub fn sql(&mut self, sql: &'static str) -> &mut Self {
         self.parts.push(Part::Sql(sql));
         self
     }
@@ -64,8 +67,8 @@ impl<'a> Statement<'a> {
         self
     }
 
-    /// Runs the statement (taken out of `self`, which is left empty) on the connection's own
-    /// backend: a multi-row `VALUES` does not compile through the MultiConnection itself.
+    /// Runs the statement on the connection's own backend (a multi-row `VALUES` does not compile
+    /// through the MultiConnection itself). It is taken out of `self`, which is left empty.
     pub fn execute(&mut self, conn: &mut DbConnection) -> Result<usize, DbError> {
         let statement = std::mem::take(self);
         Ok(match conn {

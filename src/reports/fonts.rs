@@ -47,17 +47,21 @@ pub fn wrap(text: &str, size: f32, bold: bool, max_width: f32) -> Vec<String> {
 }
 
 /// `text` with every character the bundled font cannot draw (emoji, most non-Latin scripts in a
-/// saran) replaced by U+FFFD, which it can: the PDF shows a visible mark in its place, and the
-/// rest of the line stays readable to text extraction (poppler stops at a glyph without a
-/// Unicode mapping).
+/// saran) replaced by U+FFFD, which it can, and whitespace it cannot draw (tabs, line breaks,
+/// ideographic space) by a space: the PDF shows a visible mark in its place, and the rest of
+/// the line stays readable to text extraction (poppler stops at a glyph without a Unicode
+/// mapping). Measure and wrap the result, not the original, so widths match what is drawn.
 pub fn drawable(text: &str, bold: bool) -> std::borrow::Cow<'_, str> {
     let Some(font) = font(bold) else { return text.into() };
-    let lacks = |c: char| !c.is_whitespace() && font.glyph_id(c).0 == 0;
-    if text.chars().any(lacks) {
-        text.chars().map(|c| if lacks(c) { char::REPLACEMENT_CHARACTER } else { c }).collect::<String>().into()
-    } else {
-        text.into()
+    let substitute = |c: char| match font.glyph_id(c).0 {
+        0 if c.is_whitespace() => Some(' '),
+        0 => Some(char::REPLACEMENT_CHARACTER),
+        _ => None,
+    };
+    if text.chars().all(|c| substitute(c).is_none()) {
+        return text.into();
     }
+    text.chars().map(|c| substitute(c).unwrap_or(c)).collect::<String>().into()
 }
 
 /// `face` cut down to the glyphs of `chars` (and what they are composed of), parsed for
@@ -107,7 +111,7 @@ mod tests {
             assert_eq!(subset.lookup_glyph_index('Ж' as u32), None, "characters not drawn are left out");
             assert!(subset.original_bytes.len() < face.len() / 10, "{} bytes", subset.original_bytes.len());
         }
-        assert_eq!(drawable("Antrean 👍 cepat", false), "Antrean \u{FFFD} cepat");
+        assert_eq!(drawable("Antrean 👍 cepat\tsekali", false), "Antrean \u{FFFD} cepat sekali");
         assert!(matches!(drawable("Sangatta — 76,61", true), std::borrow::Cow::Borrowed(_)));
         // A face nothing was drawn in still makes a valid font (the missing glyph alone).
         let empty = pdf_font(REGULAR, &BTreeSet::new()).expect("empty subset");

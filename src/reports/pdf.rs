@@ -45,7 +45,7 @@ impl PdfBuilder {
             pages: Vec::new(),
             ops: Vec::new(),
             y: MARGIN,
-            footer: footer.to_string(),
+            footer: fonts::drawable(footer, false).into_owned(),
         }
     }
 
@@ -53,20 +53,20 @@ impl PdfBuilder {
         WIDTH - 2.0 * MARGIN
     }
 
+    /// One line at a position; `text` has been through `fonts::drawable`.
     fn text_at(&mut self, x: f32, baseline: f32, size: f32, bold: bool, text: &str) {
         let (font, chars) = if bold {
             (self.bold.clone(), &mut self.bold_chars)
         } else {
             (self.regular.clone(), &mut self.regular_chars)
         };
-        let text = fonts::drawable(text, bold);
         chars.extend(text.chars());
         self.ops.extend([
             Op::StartTextSection,
             Op::SetFillColor { col: rgb(0.07, 0.07, 0.07) },
             Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
             Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT - baseline).into() } },
-            Op::ShowText { items: vec![TextItem::Text(text.into_owned())] },
+            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
             Op::EndTextSection,
         ]);
     }
@@ -100,7 +100,8 @@ impl PdfBuilder {
     pub fn text(&mut self, text: &str, size: f32, bold: bool, center: bool) {
         let line_height = size * PT_TO_MM * 1.45;
         for paragraph in text.split('\n') {
-            let lines = fonts::wrap(paragraph, size * PT_TO_MM, bold, Self::content_width());
+            let paragraph = fonts::drawable(paragraph, bold);
+            let lines = fonts::wrap(&paragraph, size * PT_TO_MM, bold, Self::content_width());
             for line in if lines.is_empty() { vec![String::new()] } else { lines } {
                 self.ensure(line_height);
                 let x = if center { (WIDTH - fonts::text_width(&line, size * PT_TO_MM, bold)) / 2.0 } else { MARGIN };
@@ -128,7 +129,11 @@ impl PdfBuilder {
         let size = 8.5;
         let line = size * PT_TO_MM * 1.35;
         let wrap_cells = |cells: &[String], bold: bool| -> Vec<Vec<String>> {
-            cells.iter().zip(widths).map(|(c, w)| fonts::wrap(c, size * PT_TO_MM, bold, w - 2.0)).collect()
+            cells
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| fonts::wrap(&fonts::drawable(c, bold), size * PT_TO_MM, bold, w - 2.0))
+                .collect()
         };
         let header_cells: Vec<String> = header.iter().map(|h| h.to_string()).collect();
         let header_lines = wrap_cells(&header_cells, true);
@@ -248,5 +253,14 @@ mod tests {
         let pdf = b.finish().expect("pdf");
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+        // With poppler at hand (CI installs it): the words after the emoji can still be read.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.pdf");
+        std::fs::write(&path, &pdf).expect("write");
+        if let Ok(out) = std::process::Command::new("pdftotext").arg(&path).arg("-").output() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("terima kasih —"), "{text}");
+            assert!(text.contains("BAB I"), "{text}");
+        }
     }
 }

@@ -77,14 +77,17 @@ fn layout(poster: &Poster) -> Result<Vec<Mark>, PosterError> {
         size_pt,
         bold,
         anchor: Anchor::Middle,
-        text: text.to_string(),
+        text: fonts::drawable(text, bold).into_owned(),
     };
     // The title sits white on the dark band (drawn by the backends as inverted text).
     marks.push(text(16.0, 22.0, true, "SURVEI KEPUASAN MASYARAKAT"));
     marks.push(text(27.0, 13.0, false, "Bantu kami memperbaiki pelayanan"));
 
     let mut y = 50.0;
-    for line in fonts::wrap(&poster.unit_name, 20.0 * PT_TO_MM, true, WIDTH_MM - 2.0 * MARGIN_MM) {
+    // What the font cannot draw is replaced before measuring, so the lines fit as drawn.
+    for line in
+        fonts::wrap(&fonts::drawable(&poster.unit_name, true), 20.0 * PT_TO_MM, true, WIDTH_MM - 2.0 * MARGIN_MM)
+    {
         marks.push(text(y, 20.0, true, &line));
         y += 9.0;
     }
@@ -263,10 +266,10 @@ fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
         marks
             .iter()
             .filter_map(|mark| match mark {
-                Mark::Text { bold, text, .. } if *bold == want_bold => Some(fonts::drawable(text, *bold)),
+                Mark::Text { bold, text, .. } if *bold == want_bold => Some(text.chars()),
                 _ => None,
             })
-            .flat_map(|text| text.chars().collect::<Vec<_>>())
+            .flatten()
             .collect::<std::collections::BTreeSet<char>>()
     };
     let load = |face: &[u8], bold: bool| fonts::pdf_font(face, &chars_in(bold)).map_err(PosterError::Encode);
@@ -292,7 +295,7 @@ fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
                     size: Pt(*size_pt),
                 });
                 ops.push(Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT_MM - y).into() } });
-                ops.push(Op::ShowText { items: vec![TextItem::Text(fonts::drawable(text, *is_bold).into_owned())] });
+                ops.push(Op::ShowText { items: vec![TextItem::Text(text.clone())] });
                 ops.push(Op::EndTextSection);
             }
         }

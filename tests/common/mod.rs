@@ -86,6 +86,8 @@ pub fn test_config(database_url: &str) -> Config {
     config.database_url = database_url.to_string().into();
     config.workers = 2;
     config.pool_size = TEST_POOL_SIZE;
+    // Dozens of tests share two cores in CI: wait as long for a connection as `pool()` does.
+    config.pool_timeout_ms = 10_000;
     config
 }
 
