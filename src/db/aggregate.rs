@@ -3,6 +3,7 @@
 //! happens in `domain::ikm`.
 
 use super::schema::responses;
+use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use crate::domain::ikm::{ElementTally, Tally};
 use crate::domain::interval::Dispersion;
@@ -103,77 +104,56 @@ struct ResponseSums {
     mean_square_sum: f64,
 }
 
-enum Bind {
-    Int(i32),
-    Text(String),
-}
-
 /// Sums over one daily totals table: one `UNION ALL` branch per period, each grouped by the
 /// grouping's key (and `group_by`), so several periods cost one round trip and each branch reads
-/// only its own date range from the (unit_id, survey_date, …) primary key.
-fn sums_statement(
-    table: &str,
-    sums: &str,
-    group_by: &str,
+/// only its own date range from the (unit_id, survey_date, …) primary key. `bounds` are the
+/// periods' first and excluded last days. Not kept prepared: its shape follows the number of
+/// units and periods.
+fn sums_statement<'a>(
+    table: &'static str,
+    sums: &'static str,
+    group_by: &'static str,
     scope: &Scope,
     grouping: Grouping,
-    periods: &[Period],
-) -> (String, Vec<Bind>) {
+    bounds: &'a [(String, String)],
+) -> Statement<'a> {
     let key = match grouping {
         Grouping::All => "CAST(NULL AS INTEGER)",
         Grouping::Unit => "unit_id",
         Grouping::Service => "service_id",
     };
-    let placeholders = |n: usize| vec!["?"; n].join(", ");
-    let mut binds = Vec::new();
-    let branches: Vec<String> = periods
-        .iter()
-        .enumerate()
-        .map(|(i, period)| {
-            binds.extend(scope.unit_ids.iter().map(|id| Bind::Int(*id)));
-            binds.extend(scope.template_version_ids.iter().map(|id| Bind::Int(*id)));
-            binds.push(Bind::Text(period.first_day().to_string()));
-            binds.push(Bind::Text(period.end_exclusive().to_string()));
-            let service = match scope.service_id {
-                Some(id) => {
-                    binds.push(Bind::Int(id));
-                    " AND service_id = ?"
-                }
-                None => "",
-            };
-            format!(
-                "SELECT {i} AS period, {key} AS group_key{group_by}, {sums} FROM {table} \
-                 WHERE unit_id IN ({}) AND template_version_id IN ({}) AND survey_date >= ? AND survey_date < ?{service} \
-                 GROUP BY group_key{group_by}",
-                placeholders(scope.unit_ids.len()),
-                placeholders(scope.template_version_ids.len()),
-            )
-        })
-        .collect();
-    (branches.join(" UNION ALL "), binds)
-}
-
-/// Runs a statement written with `?` placeholders on the connection's own backend.
-fn load<T>(conn: &mut DbConnection, (statement, binds): (String, Vec<Bind>)) -> Result<Vec<T>, DbError>
-where
-    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
-{
-    macro_rules! run {
-        ($c:expr, $statement:expr, $backend:ty) => {{
-            let mut query = diesel::sql_query($statement).into_boxed::<$backend>();
-            for bind in &binds {
-                query = match bind {
-                    Bind::Int(value) => query.bind::<Integer, _>(*value),
-                    Bind::Text(value) => query.bind::<Text, _>(value.as_str()),
-                };
-            }
-            query.load($c)?
-        }};
+    let mut statement = Statement::new();
+    statement.uncached();
+    for (i, (from, to)) in bounds.iter().enumerate() {
+        if i > 0 {
+            statement.sql(" UNION ALL ");
+        }
+        let period = i32::try_from(i).unwrap_or(i32::MAX);
+        statement
+            .sql("SELECT ")
+            .bind(Value::Int(period))
+            .sql(" AS period, ")
+            .sql(key)
+            .sql(" AS group_key")
+            .sql(group_by)
+            .sql(", ")
+            .sql(sums)
+            .sql(" FROM ")
+            .sql(table)
+            .sql(" WHERE unit_id IN (")
+            .list(scope.unit_ids.iter().map(|id| Value::Int(*id)))
+            .sql(") AND template_version_id IN (")
+            .list(scope.template_version_ids.iter().map(|id| Value::Int(*id)))
+            .sql(") AND survey_date >= ")
+            .bind(Value::Text(from))
+            .sql(" AND survey_date < ")
+            .bind(Value::Text(to));
+        if let Some(id) = scope.service_id {
+            statement.sql(" AND service_id = ").bind(Value::Int(id));
+        }
+        statement.sql(" GROUP BY group_key").sql(group_by);
     }
-    Ok(match conn {
-        DbConnection::Sqlite(c) => run!(c, statement, diesel::sqlite::Sqlite),
-        DbConnection::Postgres(c) => run!(c, super::numbered(&statement), diesel::pg::Pg),
-    })
+    statement
 }
 
 /// The group `key` of the `period`-th period, created empty on first use.
@@ -194,28 +174,26 @@ fn grouped_totals(
     if periods.is_empty() || scope.unit_ids.is_empty() || scope.template_version_ids.is_empty() {
         return Ok(per_period);
     }
-    let element_rows: Vec<ElementSums> = load(
-        conn,
-        sums_statement(
-            "daily_element_totals",
-            "SUM(score_sum) AS score_sum, SUM(answer_count) AS answer_count",
-            ", element_code",
-            scope,
-            grouping,
-            periods,
-        ),
-    )?;
-    let response_rows: Vec<ResponseSums> = load(
-        conn,
-        sums_statement(
-            "daily_response_totals",
-            "SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, SUM(mean_square_sum) AS mean_square_sum",
-            "",
-            scope,
-            grouping,
-            periods,
-        ),
-    )?;
+    let bounds: Vec<(String, String)> =
+        periods.iter().map(|p| (p.first_day().to_string(), p.end_exclusive().to_string())).collect();
+    let element_rows: Vec<ElementSums> = sums_statement(
+        "daily_element_totals",
+        "SUM(score_sum) AS score_sum, SUM(answer_count) AS answer_count",
+        ", element_code",
+        scope,
+        grouping,
+        &bounds,
+    )
+    .load(conn)?;
+    let response_rows: Vec<ResponseSums> = sums_statement(
+        "daily_response_totals",
+        "SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, SUM(mean_square_sum) AS mean_square_sum",
+        "",
+        scope,
+        grouping,
+        &bounds,
+    )
+    .load(conn)?;
     // In the daily tables service 0 stands for "no service".
     let key = |k: Option<i32>| if grouping == Grouping::Service { k.filter(|id| *id != 0) } else { k };
     for row in response_rows {

@@ -182,29 +182,6 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, DbError> {
     pending.map(|n| n == 0).map_err(|e| DbError::Migration(e.to_string()))
 }
 
-/// PostgreSQL numbers its placeholders.
-pub(crate) fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 pub fn now_utc() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(super::numbered("VALUES (?, ?, 1, ?)"), "VALUES ($1, $2, 1, $3)");
-    }
 }

@@ -1,10 +1,11 @@
-//! Hand-written statements that diesel prepares once per connection and keeps.
+//! Hand-written SQL with typed binds, run on the connection's own backend, which writes the
+//! placeholders (`?`, `$1`).
 //!
 //! diesel never caches an upsert, a multi-row `INSERT` of a `Vec` or an `sql_query`, so
 //! PostgreSQL parsed and planned each of a submission's four such statements on every call
-//! (about 0.1 ms of its CPU apiece). A `Statement` is the same SQL with typed binds: diesel's
-//! statement cache keys it by its text, so each shape (a nine-answer insert, say) is prepared
-//! on first use and reused after.
+//! (about 0.1 ms of its CPU apiece). diesel's statement cache keys a `Statement` by its text, so
+//! each shape (a nine-answer insert, say) is prepared on first use and reused after — unless it
+//! is marked `uncached`, for shapes that follow the data (an `IN` list per unit).
 
 use super::{DbConnection, DbError};
 use diesel::backend::Backend;
@@ -28,13 +29,14 @@ enum Part<'a> {
     Bind(Value<'a>),
 }
 
-/// SQL text and bound values in order; placeholders are written by the backend (`?`, `$1`), so
-/// the text itself holds none. The text is `'static`: every statement diesel keeps prepared
-/// comes from the program, never from data, so the cache stays as small as the program's
-/// statements (a multi-row `VALUES` adds one per row count).
+/// SQL text and bound values in order; the text holds no placeholders of its own. The text is
+/// `'static`: every statement diesel keeps prepared comes from the program, never from data, so
+/// the cache stays as small as the program's statements (a multi-row `VALUES` adds one per row
+/// count).
 #[derive(Debug, Default)]
 pub struct Statement<'a> {
     parts: Vec<Part<'a>>,
+    uncached: bool,
 }
 
 impl<'a> Statement<'a> {
@@ -52,18 +54,29 @@ impl<'a> Statement<'a> {
         self
     }
 
+    /// `v1, v2, …`: the values of an `IN (…)` or of one row.
+    pub fn list(&mut self, values: impl IntoIterator<Item = Value<'a>>) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql(", ");
+            }
+            self.bind(value);
+        }
+        self
+    }
+
     /// `(v1, v2, …)` for each row, separated by commas: the rows of a multi-row `VALUES`.
     pub fn rows<const N: usize>(&mut self, rows: impl IntoIterator<Item = [Value<'a>; N]>) -> &mut Self {
         for (i, row) in rows.into_iter().enumerate() {
-            self.sql(if i == 0 { "(" } else { ", (" });
-            for (j, value) in row.into_iter().enumerate() {
-                if j > 0 {
-                    self.sql(", ");
-                }
-                self.bind(value);
-            }
-            self.sql(")");
+            self.sql(if i == 0 { "(" } else { ", (" }).list(row).sql(")");
         }
+        self
+    }
+
+    /// Never prepared for reuse: for statements whose shape follows the data (how many units an
+    /// `IN` list holds), which would fill diesel's cache with one-offs.
+    pub fn uncached(&mut self) -> &mut Self {
+        self.uncached = true;
         self
     }
 
@@ -74,6 +87,18 @@ impl<'a> Statement<'a> {
         Ok(match conn {
             DbConnection::Sqlite(c) => RunQueryDsl::execute(statement, c)?,
             DbConnection::Postgres(c) => RunQueryDsl::execute(statement, c)?,
+        })
+    }
+
+    /// The rows the statement returns, as `execute` runs it.
+    pub fn load<T>(&mut self, conn: &mut DbConnection) -> Result<Vec<T>, DbError>
+    where
+        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        let statement = std::mem::take(self);
+        Ok(match conn {
+            DbConnection::Sqlite(c) => RunQueryDsl::load(statement, c)?,
+            DbConnection::Postgres(c) => RunQueryDsl::load(statement, c)?,
         })
     }
 
@@ -102,8 +127,11 @@ where
     f64: ToSql<Double, DB>,
     str: ToSql<Text, DB>,
 {
-    // Unlike `sql_query`, nothing here marks the statement unsafe to cache.
+    // Unlike `sql_query`, only an `uncached` statement is marked unsafe to cache.
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if self.uncached {
+            out.unsafe_to_cache_prepared();
+        }
         for part in &self.parts {
             match part {
                 Part::Sql(sql) => out.push_sql(sql),
@@ -156,5 +184,13 @@ mod tests {
         select.sql("SELECT a, b FROM t WHERE c = ").bind(Value::BigInt(-1)).sql(" AND d > ").bind(Value::Double(1.5));
         let row: Row = select.get_result(&mut conn).expect("select");
         assert_eq!(row, Row { a: 2, b: "y'); DROP TABLE t; --".into() });
+        let mut listed = Statement::new();
+        listed
+            .sql("SELECT a, b FROM t WHERE a IN (")
+            .list([Value::Int(2), Value::Int(1)])
+            .sql(") ORDER BY a")
+            .uncached();
+        let rows: Vec<Row> = listed.load(&mut conn).expect("load");
+        assert_eq!(rows.iter().map(|r| r.a).collect::<Vec<_>>(), [1, 2]);
     }
 }
