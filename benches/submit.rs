@@ -32,6 +32,7 @@ use skm::db::responses::{Guards, NewResponse, RateGuard};
 use skm::db::schema::{answers, responses, used_form_tokens};
 use skm::db::statement::{Statement, Value};
 use skm::db::{self, Backend, DbConnection};
+use skm::db::{rate_limits, totals};
 use skm::demo::Rng;
 use skm::domain::names::Channel;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -361,13 +362,6 @@ impl WriteSet {
     }
 }
 
-/// The application's rate-limit hit (`db::rate_limits`), for the raw loops.
-const RATE_HIT: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) \
-    ON CONFLICT (key) DO UPDATE SET \
-    hits = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.hits + 1 END, \
-    window_start = CASE WHEN excluded.window_start > rate_limits.window_start \
-        THEN excluded.window_start ELSE rate_limits.window_start END";
-
 /// SQLite: one writer, diesel with bound parameters on a plain SqliteConnection with the app's
 /// pragmas, one transaction per response; every statement prepared once (diesel's statement
 /// cache; the upserts as `db::statement` writes them).
@@ -383,10 +377,11 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
         conn.transaction(|c| {
             if set == WriteSet::Everything {
                 let key = format!("submit {}", r.client_hash);
-                let (head, tail) = RATE_HIT.split_once("(?, ?,").expect("two placeholders");
                 let mut hit = Statement::new();
-                hit.sql(head).sql("(").bind(Value::Text(&key)).sql(", ").bind(Value::BigInt(0)).sql(",").sql(tail);
-                RunQueryDsl::execute(std::mem::take(&mut hit), c)?;
+                hit.sql(rate_limits::HIT_INSERT)
+                    .rows([[Value::Text(&key), Value::BigInt(0), Value::Int(1)]])
+                    .sql(rate_limits::HIT_ON_CONFLICT);
+                RunQueryDsl::execute(hit, c)?;
                 diesel::insert_into(used_form_tokens::table)
                     .values((used_form_tokens::nonce.eq(&r.nonce), used_form_tokens::used_at.eq(now)))
                     .execute(c)?;
@@ -437,25 +432,15 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
                 for (code, score) in CODES.iter().zip(r.scores) {
                     let mut upsert = Statement::new();
                     upsert
-                        .sql(
-                            "INSERT INTO daily_element_totals (unit_id, survey_date, template_version_id, service_id, \
-                             element_code, score_sum, answer_count) VALUES ",
-                        )
+                        .sql(totals::ELEMENTS_INSERT)
                         .rows([[unit, date, version, service, Value::Text(code), Value::Int(score), Value::Int(1)]])
-                        .sql(
-                            " ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) \
-                             DO UPDATE SET score_sum = daily_element_totals.score_sum + excluded.score_sum, \
-                             answer_count = daily_element_totals.answer_count + 1",
-                        );
+                        .sql(totals::ELEMENTS_ON_CONFLICT);
                     RunQueryDsl::execute(upsert, c)?;
                 }
                 let mean = f64::from(r.scores.iter().sum::<i32>()) / 9.0;
                 let mut upsert = Statement::new();
                 upsert
-                    .sql(
-                        "INSERT INTO daily_response_totals (unit_id, survey_date, template_version_id, service_id, \
-                         responses, mean_sum, mean_square_sum) VALUES ",
-                    )
+                    .sql(totals::RESPONSES_INSERT)
                     .rows([[
                         unit,
                         date,
@@ -465,12 +450,7 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
                         Value::Double(mean),
                         Value::Double(mean * mean),
                     ]])
-                    .sql(
-                        " ON CONFLICT (unit_id, survey_date, template_version_id, service_id) DO UPDATE SET \
-                         responses = daily_response_totals.responses + 1, \
-                         mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
-                         mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum",
-                    );
+                    .sql(totals::RESPONSES_ON_CONFLICT);
                 RunQueryDsl::execute(upsert, c)?;
             }
             Ok::<_, diesel::result::Error>(())
@@ -508,8 +488,11 @@ fn pgbench_raw(
     let key = CODES.map(|c| format!("'{c}=' || :{c}")).join(" || ';' || ");
     script.push_str("BEGIN;\n");
     if set == WriteSet::Everything {
-        let hit = RATE_HIT.replacen('?', "'submit c' || :client_id", 1).replacen('?', "0", 1);
-        script.push_str(&format!("{hit};\n"));
+        script.push_str(&format!(
+            "{}('submit c' || :client_id, 0, 1){};\n",
+            rate_limits::HIT_INSERT,
+            rate_limits::HIT_ON_CONFLICT
+        ));
         script.push_str("INSERT INTO used_form_tokens (nonce, used_at) VALUES ('n-' || :client_id || '-' || :rid, now()::timestamp);\n");
     }
     script.push_str(&format!(
@@ -530,21 +513,16 @@ fn pgbench_raw(
         ));
         for code in CODES {
             script.push_str(&format!(
-                "INSERT INTO daily_element_totals (unit_id, survey_date, template_version_id, service_id, element_code, \
-                 score_sum, answer_count) VALUES (:unit, :date, :version, :svc, '{code}', :{code}, 1) \
-                 ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) DO UPDATE SET \
-                 score_sum = daily_element_totals.score_sum + excluded.score_sum, \
-                 answer_count = daily_element_totals.answer_count + 1;\n"
+                "{}(:unit, :date, :version, :svc, '{code}', :{code}, 1){};\n",
+                totals::ELEMENTS_INSERT,
+                totals::ELEMENTS_ON_CONFLICT
             ));
         }
-        script.push_str(
-            "INSERT INTO daily_response_totals (unit_id, survey_date, template_version_id, service_id, responses, \
-             mean_sum, mean_square_sum) VALUES (:unit, :date, :version, :svc, 1, :mean, :msq) \
-             ON CONFLICT (unit_id, survey_date, template_version_id, service_id) DO UPDATE SET \
-             responses = daily_response_totals.responses + 1, \
-             mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
-             mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum;\n",
-        );
+        script.push_str(&format!(
+            "{}(:unit, :date, :version, :svc, 1, :mean, :msq){};\n",
+            totals::RESPONSES_INSERT,
+            totals::RESPONSES_ON_CONFLICT
+        ));
     }
     script.push_str("COMMIT;\n");
     let file = tempfile::Builder::new().suffix(".sql").tempfile().expect("temp file");

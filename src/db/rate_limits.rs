@@ -6,6 +6,15 @@ use super::{DbConnection, DbError};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
+// A hit in pieces, as `db::totals` writes its upserts (the benches reuse them). Only a later
+// window resets the count: an instance whose clock is a little behind counts into the current
+// window instead of resetting it.
+pub const HIT_INSERT: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES ";
+pub const HIT_ON_CONFLICT: &str = " ON CONFLICT (key) DO UPDATE SET \
+    hits = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.hits + 1 END, \
+    window_start = CASE WHEN excluded.window_start > rate_limits.window_start \
+        THEN excluded.window_start ELSE rate_limits.window_start END";
+
 #[derive(QueryableByName)]
 struct Hits {
     #[diesel(sql_type = Integer)]
@@ -16,20 +25,11 @@ struct Hits {
 /// returns the hits in that window including this one. One statement, so concurrent hits from
 /// several instances are counted exactly.
 pub fn hit(conn: &mut DbConnection, key: &str, window_start: i64) -> Result<i32, DbError> {
-    // Only a later window resets the count: an instance whose clock is a little behind counts
-    // into the current window instead of resetting it.
     let row: Hits = Statement::new()
-        .sql("INSERT INTO rate_limits (key, window_start, hits) VALUES (")
-        .bind(Value::Text(key))
-        .sql(", ")
-        .bind(Value::BigInt(window_start))
-        .sql(
-            ", 1) ON CONFLICT (key) DO UPDATE SET \
-             hits = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.hits + 1 END, \
-             window_start = CASE WHEN excluded.window_start > rate_limits.window_start \
-                 THEN excluded.window_start ELSE rate_limits.window_start END \
-             RETURNING hits",
-        )
+        .sql(HIT_INSERT)
+        .rows([[Value::Text(key), Value::BigInt(window_start), Value::Int(1)]])
+        .sql(HIT_ON_CONFLICT)
+        .sql(" RETURNING hits")
         .get_result(conn)?;
     Ok(row.hits)
 }

@@ -15,6 +15,21 @@ pub struct Day<'a> {
     pub service_id: i32,
 }
 
+// The upserts in pieces — the insert up to `VALUES `, then the rows, then what a row already
+// there gets — so the benches' raw loops write exactly the application's SQL.
+pub const ELEMENTS_INSERT: &str = "INSERT INTO daily_element_totals \
+    (unit_id, survey_date, template_version_id, service_id, element_code, score_sum, answer_count) VALUES ";
+pub const ELEMENTS_ON_CONFLICT: &str =
+    " ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) \
+    DO UPDATE SET score_sum = daily_element_totals.score_sum + excluded.score_sum, \
+    answer_count = daily_element_totals.answer_count + 1";
+pub const RESPONSES_INSERT: &str = "INSERT INTO daily_response_totals \
+    (unit_id, survey_date, template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES ";
+pub const RESPONSES_ON_CONFLICT: &str = " ON CONFLICT (unit_id, survey_date, template_version_id, service_id) \
+    DO UPDATE SET responses = daily_response_totals.responses + 1, \
+    mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
+    mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum";
+
 /// Adds one response's answers to its day's totals (inside the response's transaction): one
 /// multi-row upsert for the elements and one for the response, each prepared once per shape.
 pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Result<(), DbError> {
@@ -28,34 +43,19 @@ pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Res
         Value::Int(day.service_id),
     );
     Statement::new()
-        .sql(
-            "INSERT INTO daily_element_totals \
-             (unit_id, survey_date, template_version_id, service_id, element_code, score_sum, answer_count) VALUES ",
-        )
+        .sql(ELEMENTS_INSERT)
         .rows(
             answers.iter().map(|(code, score)| {
                 [unit, date, version, service, Value::Text(code), Value::Int(*score), Value::Int(1)]
             }),
         )
-        .sql(
-            " ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) DO UPDATE SET \
-             score_sum = daily_element_totals.score_sum + excluded.score_sum, \
-             answer_count = daily_element_totals.answer_count + 1",
-        )
+        .sql(ELEMENTS_ON_CONFLICT)
         .execute(conn)?;
     let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
     Statement::new()
-        .sql(
-            "INSERT INTO daily_response_totals \
-             (unit_id, survey_date, template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES ",
-        )
+        .sql(RESPONSES_INSERT)
         .rows([[unit, date, version, service, Value::Int(1), Value::Double(mean), Value::Double(mean * mean)]])
-        .sql(
-            " ON CONFLICT (unit_id, survey_date, template_version_id, service_id) DO UPDATE SET \
-             responses = daily_response_totals.responses + 1, \
-             mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
-             mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum",
-        )
+        .sql(RESPONSES_ON_CONFLICT)
         .execute(conn)?;
     Ok(())
 }
