@@ -102,16 +102,12 @@ impl<'a> Statement<'a> {
         })
     }
 
-    /// The one row the statement returns, as `execute` runs it.
+    /// The first row the statement returns (`NotFound` without one), as `load` reads it.
     pub fn get_result<T>(&mut self, conn: &mut DbConnection) -> Result<T, DbError>
     where
         T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
     {
-        let statement = std::mem::take(self);
-        Ok(match conn {
-            DbConnection::Sqlite(c) => RunQueryDsl::get_result(statement, c)?,
-            DbConnection::Postgres(c) => RunQueryDsl::get_result(statement, c)?,
-        })
+        self.load(conn)?.into_iter().next().ok_or(DbError::NotFound)
     }
 }
 
