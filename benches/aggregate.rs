@@ -21,12 +21,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
+use skm::catalog::TemplateRegistry;
 use skm::db::schema::{answers, responses};
 use skm::db::{units, users, DbConnection};
 use skm::demo::Rng;
 use skm::domain::names::{Role, Slug, UnitKind};
 use skm::domain::period::Period;
-use skm::survey::versions::TemplateVersions;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -292,7 +292,8 @@ fn run(database: TestDb, total: usize) {
     let app = TestApp::spawn(&database);
     let catalog = Catalog::load(None).expect("templates");
     let mut conn = app.conn();
-    let versions = TemplateVersions::register(&mut conn, &catalog).expect("versions");
+    let versions =
+        TemplateRegistry::register(&mut conn, &catalog, skm::domain::template::DEFAULT_TEMPLATE).expect("versions");
     let (version_id, _) = versions.current("permenpanrb-14-2017").expect("default template");
     let t = Instant::now();
     let all = generate(&mut conn, version_id, total);
@@ -372,7 +373,7 @@ fn run(database: TestDb, total: usize) {
         assert_close(&summary_spread, &raw_spread, "daily summary against the raw responses");
         assert_close(&unit_spread, &raw_spread, "daily summary per unit against the raw responses");
         let t = Instant::now();
-        let o = aggregator::regency(&mut conn, &versions, "permenpanrb-14-2017", year, None, today).expect("regency");
+        let o = aggregator::regency(&mut conn, &versions, year, None, today).expect("regency");
         overview.push(t.elapsed().as_secs_f64());
         nik = o.pooled.index;
         let t = Instant::now();
@@ -418,11 +419,11 @@ fn run(database: TestDb, total: usize) {
 }
 
 /// Every unit's yearly tallies, one aggregator call per unit (as each unit's dashboard asks).
-fn ours_now(conn: &mut DbConnection, versions: &TemplateVersions, all: &[units::Unit], year: Period) -> Sums {
+fn ours_now(conn: &mut DbConnection, versions: &TemplateRegistry, all: &[units::Unit], year: Period) -> Sums {
     let mut ours: Sums = Default::default();
     for unit in all {
         let selection = Selection { period: year, with_subunits: false, service_id: None };
-        let index = aggregator::unit_index(conn, versions, "permenpanrb-14-2017", unit, &selection).expect("index");
+        let index = aggregator::unit_index(conn, versions, unit, &selection).expect("index");
         for e in &index.result.elements {
             ours.0.insert((unit.id, e.code.clone()), (e.sum, e.count));
         }

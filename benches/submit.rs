@@ -106,7 +106,9 @@ fn seed(server: &TestApp) -> Ids {
     let mut conn = server.pool.get().expect("connection");
     let (unit, services) = common::create_service_unit(&mut conn, SLUG);
     let catalog = Catalog::load(None).expect("templates");
-    let versions = skm::survey::versions::TemplateVersions::register(&mut conn, &catalog).expect("versions");
+    let versions =
+        skm::catalog::TemplateRegistry::register(&mut conn, &catalog, skm::domain::template::DEFAULT_TEMPLATE)
+            .expect("versions");
     let (version, _) = versions.current(&server.config.default_template).expect("default template");
     let survey_date = skm::domain::period::local_date(chrono::Utc::now(), server.config.timezone).to_string();
     Ids { unit, services, version, survey_date }

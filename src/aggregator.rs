@@ -2,6 +2,7 @@
 //! a service and a period, the trend, and the regency overview. The database sums and counts;
 //! `domain::ikm` does the arithmetic. Pages, reports, e-mails and the JSON API all use this.
 
+use crate::catalog::TemplateRegistry;
 use crate::db::aggregate::{self, Grouping, Scope};
 use crate::db::units::{self, Unit};
 use crate::db::{rtl, templates, DbConnection, DbError};
@@ -11,7 +12,6 @@ use crate::domain::period::Period;
 use crate::domain::population::population_for;
 use crate::domain::sampling::required_sample;
 use crate::domain::template::Template;
-use crate::survey::versions::TemplateVersions;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -59,13 +59,11 @@ impl UnitIndex {
 /// The questionnaire a unit uses and the ids of all its stored versions.
 pub fn template_of(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     unit: &Unit,
 ) -> Result<(Arc<Template>, Vec<i32>), DbError> {
-    let id = unit.template_id.as_deref().unwrap_or(default_template);
-    let (_, template) = versions.current(id).ok_or_else(|| DbError::Conflict(format!("unknown template {id}")))?;
-    Ok((template, templates::version_ids(conn, id)?))
+    let (_, template) = registry.current_for(unit)?;
+    Ok((template, templates::version_ids(conn, registry.id_for(unit))?))
 }
 
 /// The population of the units together; unknown unless every unit has a figure (a partial sum
@@ -88,12 +86,11 @@ fn change(now: &IndexResult, before: &IndexResult) -> Option<Rounded> {
 
 pub fn unit_index(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     unit: &Unit,
     selection: &Selection,
 ) -> Result<UnitIndex, DbError> {
-    let (template, version_ids) = template_of(conn, versions, default_template, unit)?;
+    let (template, version_ids) = template_of(conn, registry, unit)?;
     let unit_ids = units::scope_ids(conn, unit.id, selection.with_subunits)?;
     let scope = Scope {
         unit_ids: &unit_ids,
@@ -125,14 +122,13 @@ pub fn unit_index(
 /// The index of each of the `months` months up to and including `last` (oldest first).
 pub fn trend(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     unit: &Unit,
     with_subunits: bool,
     last: Period,
     months: usize,
 ) -> Result<Vec<(Period, IndexResult)>, DbError> {
-    let (template, version_ids) = template_of(conn, versions, default_template, unit)?;
+    let (template, version_ids) = template_of(conn, registry, unit)?;
     let unit_ids = units::scope_ids(conn, unit.id, with_subunits)?;
     let last = Period::month_of(last.end_exclusive().pred_opt().unwrap_or(last.first_day()));
     let mut periods = vec![last];
@@ -170,8 +166,7 @@ pub struct RegencyOverview {
 /// Every unit's own index for the period (optionally only units of one kind), ranked.
 pub fn regency(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     period: Period,
     kind: Option<&str>,
     today: chrono::NaiveDate,
@@ -181,21 +176,16 @@ pub fn regency(
         rtl::open_counts(conn, today)?.into_iter().map(|(u, o, l)| (u, (o, l))).collect();
     let mut by_template: HashMap<String, Vec<&Unit>> = HashMap::new();
     for unit in &all {
-        by_template
-            .entry(unit.template_id.clone().unwrap_or_else(|| default_template.to_string()))
-            .or_default()
-            .push(unit);
+        by_template.entry(registry.id_for(unit).to_string()).or_default().push(unit);
     }
-    let (_, default) = versions
-        .current(default_template)
-        .ok_or_else(|| DbError::Conflict(format!("unknown template {default_template}")))?;
+    let (_, default) = registry.default_template();
     let all_ids: Vec<i32> = all.iter().map(|u| u.id).collect();
     let populations = units::populations_of(conn, &all_ids)?;
     let mut rows = Vec::with_capacity(all.len());
     let mut pooled = Tally::empty(&default);
     let mut default_results = Vec::new();
     for (template_id, members) in by_template {
-        let Some((_, template)) = versions.current(&template_id) else { continue };
+        let Some((_, template)) = registry.current(&template_id) else { continue };
         let version_ids = templates::version_ids(conn, &template_id)?;
         let ids: Vec<i32> = members.iter().map(|u| u.id).collect();
         let scope = Scope { unit_ids: &ids, service_id: None, template_version_ids: &version_ids, period };
@@ -206,7 +196,7 @@ pub fn regency(
                 totals.get(&Some(unit.id)).map(|g| g.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
             let population = population_of(&populations, &[unit.id], &period);
             let result = ikm::compute(&template, &tally, population);
-            if template_id == default_template {
+            if template_id == registry.default_id() {
                 pooled.merge(&tally);
                 default_results.push(result.clone());
             }

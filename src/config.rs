@@ -210,8 +210,12 @@ impl Config {
             Some(v) if Path::new(&v.text).is_dir() => Some(PathBuf::from(v.text)),
             Some(v) => return Err(invalid(&v, "templates_dir", format!("'{}' is not a folder", v.text))),
         };
-        let default_template =
-            parse(take("default_template"), "default_template", crate::catalog::DEFAULT_TEMPLATE, "a template id")?;
+        let default_template = parse(
+            take("default_template"),
+            "default_template",
+            crate::domain::template::DEFAULT_TEMPLATE,
+            "a template id",
+        )?;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
         let workers = number(take("workers"), "workers", cpus, 1)? as usize;
         let pool_size = number(take("pool_size"), "pool_size", workers as u64 + 4, 1)?;

@@ -2,13 +2,13 @@
 //! with services and populations, a user for each role, and a year of varied responses.
 //! Deterministic (a fixed-seed generator), so screenshots and tests are repeatable.
 
+use crate::catalog::TemplateRegistry;
 use crate::db::responses::{self, NewResponse};
 use crate::db::units::{self, NewUnit};
 use crate::db::{rtl, users, DbConnection, DbError};
 use crate::domain::names::{Channel, Role, Slug, UnitKind};
 use crate::domain::period::{local_date, Period};
 use crate::password;
-use crate::survey::versions::TemplateVersions;
 use chrono::{Duration, NaiveDate};
 use diesel::Connection;
 
@@ -207,8 +207,7 @@ fn random_password() -> String {
 /// 12 months up to `today`.
 pub fn create(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     today: NaiveDate,
     responses_wanted: usize,
     seed: u64,
@@ -216,9 +215,7 @@ pub fn create(
     if units::by_slug(conn, "kutim").is_ok() {
         return Ok(DemoOutcome::AlreadyPresent);
     }
-    let (version_id, template) = versions
-        .current(default_template)
-        .ok_or_else(|| DbError::Conflict(format!("unknown template {default_template}")))?;
+    let (version_id, template) = registry.default_template();
     let mut rng = Rng::new(seed);
     let mut created = Vec::new();
     for (slug, name, kind, parent, services, quality, population) in UNITS {

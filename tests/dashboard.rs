@@ -10,13 +10,13 @@ use common::{backends, hidden, samples_dir, tool_available, TestApp};
 use serde_json::Value;
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
+use skm::catalog::TemplateRegistry;
 use skm::db::{templates, units};
 use skm::demo::{self, DemoAccount};
 use skm::domain::ikm;
 use skm::domain::names::Role;
 use skm::domain::period::Period;
-use skm::import::csv;
-use skm::survey::versions::TemplateVersions;
+use skm::sheets::csv;
 
 fn seed_demo(app: &TestApp, responses: usize) -> Vec<DemoAccount> {
     common::seed_demo(&mut app.conn(), responses, 7).1
@@ -77,12 +77,16 @@ fn dashboards_show_the_index_and_respect_unit_scope() {
         let json: Value = serde_json::from_str(&api.body).expect("json");
         let expected = {
             let mut conn = app.conn();
-            let versions =
-                TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+            let versions = TemplateRegistry::register(
+                &mut conn,
+                &Catalog::load(None).expect("templates"),
+                skm::domain::template::DEFAULT_TEMPLATE,
+            )
+            .expect("versions");
             let u = units::by_slug(&mut conn, "disdukcapil").expect("unit");
             let selection =
                 Selection { period: period.parse().expect("period"), with_subunits: false, service_id: None };
-            aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", &u, &selection).expect("index")
+            aggregator::unit_index(&mut conn, &versions, &u, &selection).expect("index")
         };
         assert_eq!(json["index"]["nik"].as_f64(), expected.result.index.map(|v| v.to_f64()));
         assert_eq!(json["index"]["responses"].as_u64(), Some(expected.result.responses));
@@ -143,7 +147,8 @@ fn the_aggregator_equals_skm_compute_on_its_own_export() {
         seed_demo(&app, 3000);
         let mut conn = app.conn();
         let catalog = Catalog::load(None).expect("templates");
-        let versions = TemplateVersions::register(&mut conn, &catalog).expect("versions");
+        let versions =
+            TemplateRegistry::register(&mut conn, &catalog, skm::domain::template::DEFAULT_TEMPLATE).expect("versions");
         let template = catalog.get("permenpanrb-14-2017").expect("template");
         let period: Period = year_to_date().parse().expect("period");
         for slug in ["disdukcapil", "puskesmas-bengalon", "dishub"] {
@@ -161,8 +166,7 @@ fn the_aggregator_equals_skm_compute_on_its_own_export() {
             );
             let from_csv = ikm::compute(&template, &csv::tally(&template, &rows), None);
             let selection = Selection { period, with_subunits: false, service_id: None };
-            let from_db =
-                aggregator::unit_index(&mut conn, &versions, &template.id, &unit, &selection).expect("index").result;
+            let from_db = aggregator::unit_index(&mut conn, &versions, &unit, &selection).expect("index").result;
             assert_eq!(from_db.index_exact, from_csv.index_exact, "{}: {slug}", database.name);
             assert_eq!(from_db.elements, from_csv.elements, "{}: {slug}", database.name);
             assert_eq!(from_db.lowest, from_csv.lowest);

@@ -281,8 +281,8 @@ fn check_import(w: &World, cookie: &str, content_type: &str, body: &[u8]) -> Res
 fn check_csv(template: &Template, bytes: &[u8]) -> Result<(), String> {
     let lines = 1 + bytes.iter().filter(|b| **b == b'\n' || **b == b'\r').count() as u64;
     // a workbook's rows are the sheet's, not lines of the (zipped) bytes
-    let upload_lines = if skm::import::xlsx::looks_like_xlsx(bytes) { u64::MAX } else { lines };
-    let check_issues = |issues: &[skm::import::csv::CsvIssue], lines: u64, file_level_ok: bool| {
+    let upload_lines = if skm::sheets::xlsx::looks_like_xlsx(bytes) { u64::MAX } else { lines };
+    let check_issues = |issues: &[skm::sheets::csv::CsvIssue], lines: u64, file_level_ok: bool| {
         for issue in issues {
             let file_level = issue.row == 0 && issue.column.is_none();
             if (issue.row == 0 && !(file_level && file_level_ok)) || issue.row > lines {
@@ -294,7 +294,7 @@ fn check_csv(template: &Template, bytes: &[u8]) -> Result<(), String> {
         }
         Ok(())
     };
-    let check_rows = |rows: &[skm::import::csv::CsvRow], lines: u64| {
+    let check_rows = |rows: &[skm::sheets::csv::CsvRow], lines: u64| {
         for row in rows {
             if row.row < 2 || row.row > lines || row.scores.len() != template.elements.len() {
                 return Err(format!("row on line {} ({} scores) of {lines} lines", row.row, row.scores.len()));
@@ -305,12 +305,12 @@ fn check_csv(template: &Template, bytes: &[u8]) -> Result<(), String> {
         }
         Ok(())
     };
-    match skm::import::csv::parse(template, bytes) {
+    match skm::sheets::csv::parse(template, bytes) {
         Ok(rows) => check_rows(&rows, lines)?,
         Err(issues) if issues.is_empty() => return Err("refused without naming a problem".into()),
         Err(issues) => check_issues(&issues, lines, false)?,
     }
-    match skm::survey::import::read_upload(template, bytes) {
+    match skm::survey::sheet_import::read_upload(template, bytes) {
         Ok((rows, issues)) => {
             check_rows(&rows, upload_lines)?;
             check_issues(&issues, upload_lines, false)

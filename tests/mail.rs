@@ -7,13 +7,13 @@ mod common;
 mod smtp;
 
 use common::{backends, skm, test_config, TestDb};
+use skm::catalog::TemplateRegistry;
 use skm::config::{Config, SmtpSecurity};
 use skm::db::mail_log;
 use skm::demo;
 use skm::domain::period::Period;
 use skm::mail::monthly::{self, Options, RunReport};
 use skm::mail::Mailer;
-use skm::survey::versions::TemplateVersions;
 use smtp::SmtpSink;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -35,13 +35,13 @@ fn last_month() -> Period {
 
 struct Setup {
     pool: skm::db::Pool,
-    versions: TemplateVersions,
+    templates: TemplateRegistry,
 }
 
 fn seed(database: &TestDb) -> Setup {
     let pool = database.pool();
     let (versions, _) = common::seed_demo(&mut pool.get().expect("connection"), 1200, 5);
-    Setup { pool, versions }
+    Setup { pool, templates: versions }
 }
 
 fn run(setup: &Setup, config: &Config, holder: &str) -> RunReport {
@@ -53,7 +53,7 @@ fn run(setup: &Setup, config: &Config, holder: &str) -> RunReport {
         retry_delays: vec![Duration::from_millis(10)],
         holder: holder.into(),
     };
-    monthly::run(&setup.pool, &setup.versions, config, &mailer, &options).expect("run")
+    monthly::run(&setup.pool, &setup.templates, config, &mailer, &options).expect("run")
 }
 
 /// Recipient → how many messages reached them.
@@ -121,8 +121,7 @@ fn every_head_and_admin_gets_a_complete_summary() {
         let mut conn = setup.pool.get().expect("connection");
         let unit = skm::db::units::by_slug(&mut conn, "disdukcapil").expect("unit");
         let selection = skm::aggregator::Selection { period: last_month(), with_subunits: true, service_id: None };
-        let index = skm::aggregator::unit_index(&mut conn, &setup.versions, "permenpanrb-14-2017", &unit, &selection)
-            .expect("index");
+        let index = skm::aggregator::unit_index(&mut conn, &setup.templates, &unit, &selection).expect("index");
         let nik = index.result.index.expect("nik").format_with(',');
         assert!(text.contains(&format!("NIK {nik}")), "{text}");
         assert!(html.contains(&format!("NIK {nik}")));

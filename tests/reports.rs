@@ -8,11 +8,11 @@ use common::{backends, hidden, skm, tool_available, TestApp};
 use serde_json::Value;
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
+use skm::catalog::TemplateRegistry;
 use skm::db::units;
 use skm::demo::{self, DemoAccount};
 use skm::domain::names::Role;
 use skm::domain::period::Period;
-use skm::survey::versions::TemplateVersions;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -32,10 +32,15 @@ fn period() -> String {
 
 fn expected(app: &TestApp, slug: &str, with_sub: bool) -> aggregator::UnitIndex {
     let mut conn = app.conn();
-    let versions = TemplateVersions::register(&mut conn, &Catalog::load(None).expect("templates")).expect("versions");
+    let versions = TemplateRegistry::register(
+        &mut conn,
+        &Catalog::load(None).expect("templates"),
+        skm::domain::template::DEFAULT_TEMPLATE,
+    )
+    .expect("versions");
     let unit = units::by_slug(&mut conn, slug).expect("unit");
     let selection = Selection { period: period().parse().expect("period"), with_subunits: with_sub, service_id: None };
-    aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", &unit, &selection).expect("index")
+    aggregator::unit_index(&mut conn, &versions, &unit, &selection).expect("index")
 }
 
 fn samples() -> PathBuf {

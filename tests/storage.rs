@@ -12,7 +12,7 @@ use skm::db::{self, templates, units, DbConnection, DbError};
 use skm::domain::ikm;
 use skm::domain::names::{Channel, Slug, UnitKind};
 use skm::domain::period::Period;
-use skm::import::csv;
+use skm::sheets::csv;
 
 fn slug(s: &str) -> Slug {
     Slug::parse(s).expect("slug")

@@ -15,14 +15,15 @@ fn indices(url: &str) -> Vec<String> {
     let pool = db::open_pool(url, 2, Duration::from_secs(10)).expect("pool");
     let mut conn = pool.get().expect("connection");
     let catalog = Catalog::load(None).expect("templates");
-    let versions = skm::survey::versions::TemplateVersions::register(&mut conn, &catalog).expect("versions");
+    let versions =
+        skm::catalog::TemplateRegistry::register(&mut conn, &catalog, skm::domain::template::DEFAULT_TEMPLATE)
+            .expect("versions");
     let mut out = Vec::new();
     for unit in db::units::list(&mut conn).expect("units") {
         for period in ["2025", "2026"] {
             let selection =
                 Selection { period: period.parse().expect("period"), with_subunits: true, service_id: None };
-            let index =
-                aggregator::unit_index(&mut conn, &versions, "permenpanrb-14-2017", &unit, &selection).expect("index");
+            let index = aggregator::unit_index(&mut conn, &versions, &unit, &selection).expect("index");
             out.push(format!("{} {period} {:?}", unit.slug, index.result));
         }
     }

@@ -5,7 +5,7 @@
 mod build;
 mod draw;
 
-use crate::reports::fonts;
+use crate::fonts;
 use plotters::prelude::*;
 use std::sync::Once;
 use thiserror::Error;

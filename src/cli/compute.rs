@@ -4,8 +4,8 @@ use super::{CliError, Context};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::ikm;
 use crate::domain::template::Weighting;
-use crate::import::csv;
 use crate::reports::summary;
+use crate::sheets::csv;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 

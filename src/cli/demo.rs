@@ -1,17 +1,17 @@
 //! `skm demo` (and `skm serve --demo`): fill the database with the demo regency.
 
 use super::{CliError, Context};
+use crate::catalog::TemplateRegistry;
 use crate::db::{DbError, Pool};
 use crate::demo::{self, DemoOutcome};
-use crate::survey::versions::TemplateVersions;
 
 pub const DEFAULT_RESPONSES: usize = 6000;
 
 pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliError> {
     let mut conn = pool.get().map_err(DbError::from)?;
-    let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
+    let versions = TemplateRegistry::register(&mut conn, &context.catalog, &context.config.default_template)?;
     let today = demo::today(context.config.timezone);
-    match demo::create(&mut conn, &versions, &context.config.default_template, today, responses, 20261127)? {
+    match demo::create(&mut conn, &versions, today, responses, 20261127)? {
         DemoOutcome::AlreadyPresent => say!("the demo regency is already in the database; nothing added"),
         DemoOutcome::Created { accounts, responses } => {
             say!("demo regency Kutai Timur created: 12 units, {responses} responses over the last 12 months");

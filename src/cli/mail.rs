@@ -1,11 +1,11 @@
 //! `skm mail test --to ADDR` and `skm send-monthly [--period 2026-10] [--dry-run] [--unit SLUG]`.
 
 use super::{CliError, Context};
+use crate::catalog::TemplateRegistry;
 use crate::db::DbError;
 use crate::domain::period::{local_date, Period};
 use crate::mail::monthly::{self, Options};
 use crate::mail::{compose, Mailer};
-use crate::survey::versions::TemplateVersions;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,7 +62,7 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
     let pool = context.database()?;
     let versions = {
         let mut conn = pool.get().map_err(DbError::from)?;
-        TemplateVersions::register(&mut conn, &context.catalog)?
+        TemplateRegistry::register(&mut conn, &context.catalog, &context.config.default_template)?
     };
     let options = Options {
         period,

@@ -12,7 +12,7 @@ macro_rules! say {
 mod admin;
 mod compute;
 mod demo;
-mod import;
+mod import_sheet;
 pub mod mail;
 mod qr;
 mod report;
@@ -72,7 +72,7 @@ pub enum Command {
     /// List the survey templates this deployment offers
     Templates,
     /// Import a CSV or XLSX of responses into a unit (all rows or none)
-    Import(import::ImportArgs),
+    Import(import_sheet::ImportArgs),
     /// E-mail settings check
     #[command(subcommand)]
     Mail(mail::MailCommand),
@@ -186,7 +186,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Compute(args) => compute::run(&context, args),
-        Command::Import(args) => import::run(&context, args),
+        Command::Import(args) => import_sheet::run(&context, args),
         Command::Qr(args) => qr::run(&context, args),
         Command::Report(args) => report::run(&context, args),
         Command::Mail(command) => mail::test(&context, command),

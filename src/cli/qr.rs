@@ -1,9 +1,10 @@
 //! `skm qr SLUG --out poster.pdf|svg|png [--service SLUG]`: the unit's A4 QR poster.
 
 use super::{CliError, Context};
+use crate::catalog::TemplateRegistry;
 use crate::db::DbError;
-use crate::reports::poster::{render, PosterFormat};
-use crate::survey::{self, versions::TemplateVersions};
+use crate::reports::poster::{render, Poster, PosterFormat};
+use crate::survey;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -25,10 +26,10 @@ pub fn run(context: &Context, args: QrArgs) -> Result<(), CliError> {
         .ok_or_else(|| CliError::Input(format!("--out: '{}' must end in .pdf, .svg or .png", args.out.display())))?;
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
-    let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
-    let form = survey::form_for_unit(&mut conn, &versions, &context.config.default_template, &args.unit)?
+    let versions = TemplateRegistry::register(&mut conn, &context.catalog, &context.config.default_template)?;
+    let form = survey::form_for_unit(&mut conn, &versions, &args.unit)?
         .ok_or_else(|| CliError::Input(format!("no unit with slug '{}'", args.unit)))?;
-    let poster = survey::poster(&form, args.service.as_deref(), &context.config.base_url).ok_or_else(|| {
+    let poster = Poster::for_form(&form, args.service.as_deref(), &context.config.base_url).ok_or_else(|| {
         CliError::Input(format!("--service: the unit has no service '{}'", args.service.unwrap_or_default()))
     })?;
     let bytes = render(&poster, format).map_err(|e| CliError::Input(e.to_string()))?;

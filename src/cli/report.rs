@@ -2,10 +2,10 @@
 
 use super::{CliError, Context};
 use crate::aggregator;
+use crate::catalog::TemplateRegistry;
 use crate::db::{units, DbError};
 use crate::domain::period::{local_date, Period};
-use crate::reports::{csv_export, data, laporan, pdf, xlsx};
-use crate::survey::versions::TemplateVersions;
+use crate::reports::{csv_export, data, official_pdf, pdf, xlsx};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -36,12 +36,11 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
     let period: Period = args.period.parse().map_err(|e| CliError::Input(format!("--period: {e}")))?;
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
-    let versions = TemplateVersions::register(&mut conn, &context.catalog)?;
+    let versions = TemplateRegistry::register(&mut conn, &context.catalog, &context.config.default_template)?;
     let unit = units::by_slug(&mut conn, &args.unit).map_err(|e| match e {
         DbError::NotFound => CliError::Input(format!("no unit with slug '{}'", args.unit)),
         other => other.into(),
     })?;
-    let default = &context.config.default_template;
     let today = local_date(chrono::Utc::now(), context.config.timezone);
     let who = "skm report (baris perintah)";
     let write = |bytes: Vec<u8>| {
@@ -49,16 +48,16 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
     };
     match args.format {
         ReportFormat::Pdf => {
-            let report = data::gather(&mut conn, &versions, default, &unit, period, args.sub)?;
+            let report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
             let logo = context.config.logo.as_deref().and_then(pdf::read_logo);
-            write(laporan::pdf(&report, today, who, logo).map_err(CliError::Input)?)?;
+            write(official_pdf::pdf(&report, today, who, logo).map_err(CliError::Input)?)?;
         }
         ReportFormat::Xlsx => {
-            let report = data::gather(&mut conn, &versions, default, &unit, period, args.sub)?;
+            let report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
             write(xlsx::workbook(&mut conn, &report, who, today).map_err(|e| CliError::Input(e.to_string()))?)?;
         }
         ReportFormat::Csv => {
-            let (template, version_ids) = aggregator::template_of(&mut conn, &versions, default, &unit)?;
+            let (template, version_ids) = aggregator::template_of(&mut conn, &versions, &unit)?;
             let unit_ids = units::scope_ids(&mut conn, unit.id, args.sub)?;
             let file = std::fs::File::create(&args.out)
                 .map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))?;

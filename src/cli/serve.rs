@@ -47,7 +47,7 @@ fn start_mail_tick(state: &AppState) {
                     retry_delays: vec![Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
                     holder: holder.clone(),
                 };
-                match monthly::run(&state.pool, &state.versions, &state.config, &mailer, &options) {
+                match monthly::run(&state.pool, &state.templates, &state.config, &mailer, &options) {
                     Ok(r) if r.sent > 0 || !r.failed.is_empty() => {
                         tracing::info!(%period, sent = r.sent, failed = r.failed.len(), "monthly summaries")
                     }

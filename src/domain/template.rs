@@ -97,6 +97,9 @@ pub struct ProfileField {
     pub kind: ProfileKind,
 }
 
+/// The questionnaire of PermenPANRB 14/2017 (SPEC §2): what a unit uses unless it is given another.
+pub const DEFAULT_TEMPLATE: &str = "permenpanrb-14-2017";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     pub id: String,

@@ -6,6 +6,7 @@
 use super::compose::{self, Envelope, UnitSummary};
 use super::{MailError, Mailer};
 use crate::aggregator::{self, Selection};
+use crate::catalog::TemplateRegistry;
 use crate::charts;
 use crate::config::Config;
 use crate::db::mail_log::{self, Claim};
@@ -14,8 +15,7 @@ use crate::db::users::{self, User};
 use crate::db::{rtl, DbError, Pool};
 use crate::domain::names::Role;
 use crate::domain::period::{date_id, local_date, Period};
-use crate::reports::{data, laporan};
-use crate::survey::versions::TemplateVersions;
+use crate::reports::{data, official_pdf};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -93,7 +93,7 @@ fn recipients(conn: &mut crate::db::DbConnection, unit_filter: Option<&str>) -> 
 
 pub fn run(
     pool: &Pool,
-    versions: &TemplateVersions,
+    versions: &TemplateRegistry,
     config: &Config,
     mailer: &Mailer,
     options: &Options,
@@ -113,7 +113,7 @@ pub fn run(
 
 fn send_all(
     conn: &mut crate::db::DbConnection,
-    versions: &TemplateVersions,
+    versions: &TemplateRegistry,
     config: &Config,
     mailer: &Mailer,
     options: &Options,
@@ -195,15 +195,14 @@ fn send_with_retry(mailer: &Mailer, message: &lettre::Message, delays: &[Duratio
 
 fn summarize(
     conn: &mut crate::db::DbConnection,
-    versions: &TemplateVersions,
+    versions: &TemplateRegistry,
     config: &Config,
     unit: &Unit,
     period: Period,
     today: chrono::NaiveDate,
 ) -> Result<UnitSummary, MonthlyError> {
-    let default = &config.default_template;
     let selection = Selection { period, with_subunits: true, service_id: None };
-    let index = aggregator::unit_index(conn, versions, default, unit, &selection)?;
+    let index = aggregator::unit_index(conn, versions, unit, &selection)?;
     let chart_png = charts::png(&charts::elements(&index.template, &index.result))
         .map_err(|e| MonthlyError::Report(e.to_string()))?;
     let late_rtl = rtl::for_unit(conn, unit.id)?
@@ -215,9 +214,9 @@ fn summarize(
             (a.element_code, a.action, due)
         })
         .collect();
-    let report = data::gather(conn, versions, default, unit, period, true)?;
+    let report = data::gather(conn, versions, unit, period, true)?;
     let logo = config.logo.as_deref().and_then(crate::reports::pdf::read_logo);
-    let pdf = laporan::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)?;
+    let pdf = official_pdf::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)?;
     Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
 }
 

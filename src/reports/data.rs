@@ -1,12 +1,12 @@
 //! Everything an official report (PDF, XLSX) shows about a unit and a period, read once.
 
 use crate::aggregator::{self, Selection, UnitIndex};
+use crate::catalog::TemplateRegistry;
 use crate::db::aggregate::{self, ProfileCounts};
 use crate::db::rtl::{self, RtlAction};
 use crate::db::units::Unit;
 use crate::db::{DbConnection, DbError};
 use crate::domain::period::Period;
-use crate::survey::versions::TemplateVersions;
 
 pub struct ReportData {
     pub index: UnitIndex,
@@ -29,14 +29,13 @@ impl ReportData {
 
 pub fn gather(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     unit: &Unit,
     period: Period,
     with_subunits: bool,
 ) -> Result<ReportData, DbError> {
     let selection = Selection { period, with_subunits, service_id: None };
-    let index = aggregator::unit_index(conn, versions, default_template, unit, &selection)?;
+    let index = aggregator::unit_index(conn, registry, unit, &selection)?;
     let scope = index.scope();
     let channels = aggregate::channel_counts(conn, &scope)?;
     let profile = aggregate::profile_counts(conn, &scope)?;

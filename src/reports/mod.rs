@@ -1,9 +1,10 @@
-//! Presenting results: JSON and text summaries, QR posters; PDF/XLSX reports come later.
+//! Presenting results as documents: the official report (`official_pdf` on the `pdf` layout,
+//! `xlsx`, the responses' `csv_export`) from the figures `data` gathers, the SPEC §3 `summary`
+//! (JSON, text), the saran `themes`, and the QR `poster`.
 
 pub mod csv_export;
 pub mod data;
-pub mod fonts;
-pub mod laporan;
+pub mod official_pdf;
 pub mod pdf;
 pub mod poster;
 pub mod summary;

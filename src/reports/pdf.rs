@@ -1,7 +1,7 @@
 //! A small page layout on printpdf: headings, wrapped paragraphs, tables that break across
 //! pages with their header repeated, and bitmap images (charts), in the bundled font. A4, mm.
 
-use super::fonts;
+use crate::fonts;
 use printpdf::{
     Color, FontId, Mm, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, RawImage,
     RawImageData, RawImageFormat, Rect, Rgb, TextItem, XObjectTransform,

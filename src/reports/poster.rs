@@ -1,7 +1,8 @@
 //! The A4 QR poster for a unit's counter: unit name, the QR code of the public form, short
 //! instructions in Bahasa Indonesia. One layout in millimetres, drawn as SVG, PNG or PDF.
 
-use super::fonts;
+use crate::fonts;
+use crate::survey::Form;
 use ab_glyph::{Font, PxScale, ScaleFont};
 use qrcode::{Color, EcLevel, QrCode};
 use thiserror::Error;
@@ -54,6 +55,27 @@ pub struct Poster {
     pub url: String,
     pub legal_basis: String,
     pub questions: usize,
+}
+
+impl Poster {
+    /// The poster of a unit's form (or of one of its services); `None` for an unknown service.
+    pub fn for_form(form: &Form, service: Option<&str>, base_url: &str) -> Option<Poster> {
+        let service = match service {
+            Some(slug) => Some(form.services.iter().find(|s| s.slug == slug)?),
+            None => None,
+        };
+        let mut url = format!("{base_url}/s/{}", form.unit.slug);
+        if let Some(s) = service {
+            url.push_str(&format!("?layanan={}", s.slug));
+        }
+        Some(Poster {
+            unit_name: form.unit.name.clone(),
+            service_name: service.map(|s| s.name.clone()),
+            url,
+            legal_basis: form.template.legal_basis.clone(),
+            questions: form.template.elements.len(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

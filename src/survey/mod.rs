@@ -1,9 +1,9 @@
 //! The survey service: what a citizen's form shows, and storing what they send. Called by the
 //! web handlers (inside `web::block`) and by the CLI; holds no HTTP types.
 
-pub mod import;
-pub mod versions;
+pub mod sheet_import;
 
+use crate::catalog::TemplateRegistry;
 use crate::db::responses::{self, Guards, NewResponse, RateGuard, StoreError};
 use crate::db::units::{self, Service, Unit};
 use crate::db::{DbConnection, DbError};
@@ -14,7 +14,6 @@ use crate::security::form_token::{FormToken, TokenProblem};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use versions::TemplateVersions;
 
 /// A unit's questionnaire as the public sees it.
 #[derive(Clone)]
@@ -52,8 +51,7 @@ pub const DATE_FIELD: &str = "tanggal";
 /// The unit's form, or `None` for an unknown slug.
 pub fn form_for_unit(
     conn: &mut DbConnection,
-    versions: &TemplateVersions,
-    default_template: &str,
+    registry: &TemplateRegistry,
     slug: &str,
 ) -> Result<Option<Form>, DbError> {
     let (unit, services) = match units::with_active_services(conn, slug) {
@@ -61,10 +59,7 @@ pub fn form_for_unit(
         Err(DbError::NotFound) => return Ok(None),
         Err(other) => return Err(other),
     };
-    let template_id = unit.template_id.clone().unwrap_or_else(|| default_template.to_string());
-    let (version_id, template) = versions
-        .current(&template_id)
-        .ok_or_else(|| DbError::Conflict(format!("unit {} uses unknown template {template_id}", unit.slug)))?;
+    let (version_id, template) = registry.current_for(&unit)?;
     Ok(Some(Form { unit, services, template, version_id }))
 }
 
@@ -201,23 +196,4 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> R
 /// Ticket codes are printed in capitals; citizens type them any way.
 pub fn normalize_ticket(code: &str) -> String {
     code.trim().to_ascii_uppercase().replace([' ', '-'], "")
-}
-
-/// The QR poster of a unit's form (or of one of its services); `None` for an unknown service.
-pub fn poster(form: &Form, service: Option<&str>, base_url: &str) -> Option<crate::reports::poster::Poster> {
-    let service = match service {
-        Some(slug) => Some(form.services.iter().find(|s| s.slug == slug)?),
-        None => None,
-    };
-    let mut url = format!("{base_url}/s/{}", form.unit.slug);
-    if let Some(s) = service {
-        url.push_str(&format!("?layanan={}", s.slug));
-    }
-    Some(crate::reports::poster::Poster {
-        unit_name: form.unit.name.clone(),
-        service_name: service.map(|s| s.name.clone()),
-        url,
-        legal_basis: form.template.legal_basis.clone(),
-        questions: form.template.elements.len(),
-    })
 }

@@ -57,7 +57,7 @@ pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result
     let worker = state.clone();
     let form = web::block(move || {
         let mut conn = worker.pool.get()?;
-        survey::form_for_unit(&mut conn, &worker.versions, &worker.config.default_template, &slug)
+        survey::form_for_unit(&mut conn, &worker.templates, &slug)
     })
     .await??
     .ok_or(WebError::NotFound)?;
@@ -249,13 +249,7 @@ pub async fn index(
             None => None,
         };
         let selection = crate::aggregator::Selection { period, with_subunits, service_id };
-        Ok(Some(crate::aggregator::unit_index(
-            &mut conn,
-            &worker.versions,
-            &worker.config.default_template,
-            &unit,
-            &selection,
-        )?))
+        Ok(Some(crate::aggregator::unit_index(&mut conn, &worker.templates, &unit, &selection)?))
     })
     .await??
     .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;

@@ -144,14 +144,7 @@ pub async fn regency(
     let today = local_date(chrono::Utc::now(), state.config.timezone);
     let overview = web::block(move || -> Result<aggregator::RegencyOverview, DbError> {
         let mut conn = worker.pool.get()?;
-        aggregator::regency(
-            &mut conn,
-            &worker.versions,
-            &worker.config.default_template,
-            period,
-            kind_filter.as_deref(),
-            today,
-        )
+        aggregator::regency(&mut conn, &worker.templates, period, kind_filter.as_deref(), today)
     })
     .await??;
     let admin = session.role == Role::Admin;
@@ -359,10 +352,9 @@ pub async fn unit(
     let (block_unit, block_search) = (unit.clone(), search.clone());
     let data = web::block(move || -> Result<UnitData, DbError> {
         let mut conn = worker.pool.get()?;
-        let default = &worker.config.default_template;
         let selection = Selection { period, with_subunits: with_sub, service_id: None };
-        let index = aggregator::unit_index(&mut conn, &worker.versions, default, &block_unit, &selection)?;
-        let trend = aggregator::trend(&mut conn, &worker.versions, default, &block_unit, with_sub, period, 12)?;
+        let index = aggregator::unit_index(&mut conn, &worker.templates, &block_unit, &selection)?;
+        let trend = aggregator::trend(&mut conn, &worker.templates, &block_unit, with_sub, period, 12)?;
         let scope = index.scope();
         let profile = aggregate::profile_counts(&mut conn, &scope)?;
         let saran = aggregate::saran_page(&mut conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
@@ -525,8 +517,7 @@ pub async fn add_rtl(
     let (unit_id, slug) = (unit.id, unit.slug.clone());
     let known = web::block(move || -> Result<bool, DbError> {
         let mut conn = worker.pool.get()?;
-        let (template, _) =
-            aggregator::template_of(&mut conn, &worker.versions, &worker.config.default_template, &unit)?;
+        let (template, _) = aggregator::template_of(&mut conn, &worker.templates, &unit)?;
         if template.element(&element).is_none() {
             return Ok(false);
         }

@@ -84,29 +84,6 @@ impl ResponseError for WebError {
     }
 }
 
-pub async fn not_found() -> HttpResponse {
-    WebError::NotFound.error_response()
-}
-
-/// A form body that is not valid `application/x-www-form-urlencoded` (or too large): a page, not
-/// a bare error, because citizens post forms.
-pub fn bad_form(err: actix_web::error::UrlencodedError, req: &actix_web::HttpRequest) -> actix_web::Error {
-    tracing::info!(error = %err, path = req.path(), "unreadable form body");
-    let tr = super::i18n::Tr::new(crate::domain::template::Lang::Id);
-    let page = super::pages::MessagePage::new(tr, "badrequest.title", "badrequest.text");
-    let response = super::pages::html(StatusCode::BAD_REQUEST, &page).unwrap_or_else(|e| e.error_response());
-    actix_web::error::InternalError::from_response(err, response).into()
-}
-
-pub fn bad_query(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
-    let reason = err.to_string();
-    actix_web::error::InternalError::from_response(
-        err,
-        WebError::Invalid { field: "query".into(), reason }.error_response(),
-    )
-    .into()
-}
-
 /// Percent-encodes a path for a query parameter (only what a path can hold needs care).
 fn utf8_percent_encode(path: &str) -> String {
     path.bytes()

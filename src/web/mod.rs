@@ -1,11 +1,13 @@
 //! The HTTP layer: actix-web routes over shared state. Handlers stay thin; blocking work
 //! (diesel, argon2) runs in `web::block`.
 
+pub mod access;
 pub mod account;
 pub mod admin;
 pub mod api;
 pub mod dashboard;
 pub mod error;
+pub mod fallback;
 pub mod health;
 pub mod i18n;
 pub mod login;
@@ -19,11 +21,10 @@ pub mod reports;
 pub mod session;
 pub mod survey;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, TemplateRegistry};
 use crate::config::Config;
-use crate::db::{self, DbError, Pool};
+use crate::db::{self, DbConnection, DbError, Pool};
 use crate::security::Keys;
-use crate::survey::versions::TemplateVersions;
 use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
 use rate_limit::RateLimit;
@@ -38,7 +39,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub catalog: Arc<Catalog>,
     pub keys: Keys,
-    pub versions: Arc<TemplateVersions>,
+    pub templates: Arc<TemplateRegistry>,
     pub limiter: Arc<RateLimit>,
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -48,7 +49,7 @@ impl AppState {
     pub fn new(pool: Pool, config: Config, catalog: Catalog) -> Result<AppState, DbError> {
         let mut conn = pool.get()?;
         let keys = Keys::derive(&db::secrets::master_secret(&mut conn)?);
-        let versions = TemplateVersions::register(&mut conn, &catalog)?;
+        let templates = TemplateRegistry::register(&mut conn, &catalog, &config.default_template)?;
         drop(conn);
         Ok(AppState {
             limiter: Arc::new(RateLimit::per_minute(config.rate_limit_per_minute)),
@@ -57,7 +58,7 @@ impl AppState {
             config: Arc::new(config),
             catalog: Arc::new(catalog),
             keys,
-            versions: Arc::new(versions),
+            templates: Arc::new(templates),
         })
     }
 }
@@ -78,8 +79,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(error::bad_form))
-                .app_data(web::QueryConfig::default().error_handler(error::bad_query))
+                .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(fallback::bad_form))
+                .app_data(web::QueryConfig::default().error_handler(fallback::bad_query))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(observe::observe))
                 .configure(routes)
@@ -103,6 +104,29 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Runs `work` with a pooled connection on the blocking thread pool (diesel and argon2 must not
+/// stall the async workers); any error it returns becomes the web layer's.
+pub async fn blocking<T, E>(
+    state: &web::Data<AppState>,
+    work: impl FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+) -> Result<T, error::WebError>
+where
+    T: Send + 'static,
+    E: Into<error::WebError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || {
+        let mut conn = state.pool.get().map_err(DbError::from)?;
+        work(&state, &mut conn).map_err(Into::into)
+    })
+    .await?
+}
+
+/// `303 See Other` to `location`: where a form post sends the browser next.
+pub fn see_other(location: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.into())).finish()
 }
 
 /// No inline scripts anywhere (there are none), no framing, no sniffing; HSTS when the public
@@ -159,7 +183,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/operator/{slug}/poster.{ext}", web::get().to(operator::poster))
         .route("/api/v1/units/{slug}/form", web::get().to(api::form))
         .route("/api/v1/units/{slug}/responses", web::post().to(api::submit))
-        .default_service(web::to(error::not_found));
+        .default_service(web::to(fallback::not_found));
 }
 
 const STYLESHEET: &str = include_str!("../../assets/skm.css");

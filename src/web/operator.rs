@@ -10,9 +10,9 @@ use crate::db::units;
 use crate::domain::names::{Channel, Role};
 use crate::domain::period::local_date;
 use crate::domain::template::Lang;
-use crate::import::csv::CsvIssue;
-use crate::reports::poster::{render as render_poster, PosterFormat};
-use crate::survey::{self, import, Form, Message, Outcome, Submission, DATE_FIELD};
+use crate::reports::poster::{render as render_poster, Poster, PosterFormat};
+use crate::sheets::csv::CsvIssue;
+use crate::survey::{self, sheet_import, Form, Message, Outcome, Submission, DATE_FIELD};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -57,7 +57,7 @@ pub async fn unit_form(state: &web::Data<AppState>, session: &Session, slug: Str
     let worker = state.clone();
     let form = web::block(move || {
         let mut conn = worker.pool.get()?;
-        survey::form_for_unit(&mut conn, &worker.versions, &worker.config.default_template, &slug)
+        survey::form_for_unit(&mut conn, &worker.templates, &slug)
     })
     .await??;
     form.filter(|f| session.may_access(f.unit.id)).ok_or(WebError::NotFound)
@@ -232,7 +232,7 @@ pub async fn import_sample(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"skm-{}-contoh.csv\"", form.unit.slug),
         ))
-        .body(import::sample_csv(&form.template)))
+        .body(sheet_import::sample_csv(&form.template)))
 }
 
 /// Reads the multipart upload: the CSRF field and the file (at most `MAX_UPLOAD` bytes).
@@ -277,12 +277,12 @@ pub async fn import_submit(
     let block_form = form.clone();
     let user_id = session.user.id;
     let result = web::block(move || -> Result<Result<usize, Vec<CsvIssue>>, crate::db::DbError> {
-        let rows = match import::read_upload(&block_form.template, &bytes) {
+        let rows = match sheet_import::read_upload(&block_form.template, &bytes) {
             Ok(rows) => rows,
             Err(issues) => return Ok(Err(issues)),
         };
         let mut conn = worker.pool.get()?;
-        let result = import::import(&mut conn, &block_form, rows, Channel::Import, now.naive_utc(), today)?;
+        let result = sheet_import::import(&mut conn, &block_form, rows, Channel::Import, now.naive_utc(), today)?;
         if let Ok(count) = &result {
             crate::db::audit::record(
                 &mut conn,
@@ -320,7 +320,7 @@ pub async fn poster(
     let (slug, ext) = path.into_inner();
     let format = PosterFormat::from_extension(&ext).ok_or(WebError::NotFound)?;
     let form = unit_form(&state, &session, slug).await?;
-    let poster = survey::poster(&form, query.layanan.as_deref(), &state.config.base_url)
+    let poster = Poster::for_form(&form, query.layanan.as_deref(), &state.config.base_url)
         .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
     let bytes =
         web::block(move || render_poster(&poster, format)).await?.map_err(|e| WebError::Internal(e.to_string()))?;

@@ -40,13 +40,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
             let Ok(period) = period.parse::<Period>() else { continue };
             let unit = units::by_id(&mut conn, unit_id)?;
             let selection = Selection { period, with_subunits: false, service_id: None };
-            out.push(aggregator::unit_index(
-                &mut conn,
-                &worker.versions,
-                &worker.config.default_template,
-                &unit,
-                &selection,
-            )?);
+            out.push(aggregator::unit_index(&mut conn, &worker.templates, &unit, &selection)?);
         }
         Ok(out)
     })

@@ -7,7 +7,7 @@ use super::AppState;
 use crate::aggregator;
 use crate::db::responses::{export_page, EXPORT_PAGE};
 use crate::domain::period::{local_date, Period};
-use crate::reports::{csv_export, data, laporan, xlsx};
+use crate::reports::{csv_export, data, official_pdf, xlsx};
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -60,16 +60,9 @@ pub async fn download(
             let logo = state.config.logo.clone();
             let bytes = web::block(move || -> Result<Vec<u8>, WebError> {
                 let mut conn = worker.pool.get().map_err(crate::db::DbError::from)?;
-                let report = data::gather(
-                    &mut conn,
-                    &worker.versions,
-                    &worker.config.default_template,
-                    &unit,
-                    period,
-                    with_sub,
-                )?;
+                let report = data::gather(&mut conn, &worker.templates, &unit, period, with_sub)?;
                 if want_pdf {
-                    laporan::pdf(&report, today, &who, logo.as_deref().and_then(crate::reports::pdf::read_logo))
+                    official_pdf::pdf(&report, today, &who, logo.as_deref().and_then(crate::reports::pdf::read_logo))
                         .map_err(WebError::Internal)
                 } else {
                     xlsx::workbook(&mut conn, &report, &who, today).map_err(|e| WebError::Internal(e.to_string()))
@@ -112,8 +105,7 @@ async fn csv_stream(
     let worker = state.clone();
     let (template, version_ids, unit_ids) = web::block(move || -> Result<_, crate::db::DbError> {
         let mut conn = worker.pool.get()?;
-        let (template, version_ids) =
-            aggregator::template_of(&mut conn, &worker.versions, &worker.config.default_template, &unit)?;
+        let (template, version_ids) = aggregator::template_of(&mut conn, &worker.templates, &unit)?;
         let unit_ids = crate::db::units::scope_ids(&mut conn, unit.id, with_sub)?;
         Ok((template, version_ids, unit_ids))
     })

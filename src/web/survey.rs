@@ -42,7 +42,7 @@ async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<F
     let state = state.clone();
     Ok(web::block(move || {
         let mut conn = state.pool.get()?;
-        survey::form_for_unit(&mut conn, &state.versions, &state.config.default_template, &slug)
+        survey::form_for_unit(&mut conn, &state.templates, &slug)
     })
     .await??)
 }
@@ -170,7 +170,7 @@ fn store_public(
     now: chrono::DateTime<chrono::Utc>,
     rate: RateGuard,
 ) -> Result<Public, WebError> {
-    let Some(form) = survey::form_for_unit(conn, &state.versions, &state.config.default_template, slug)? else {
+    let Some(form) = survey::form_for_unit(conn, &state.templates, slug)? else {
         return Ok(Public::UnknownUnit);
     };
     let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
@@ -179,7 +179,7 @@ fn store_public(
         Ok(token) => token,
         Err(problem) => return Ok(Public::BadToken { form, problem }),
     };
-    let template = state.versions.get(conn, token.template_version_id)?;
+    let template = state.templates.get(conn, token.template_version_id)?;
     let outcome = survey::submit(
         conn,
         &Submission {

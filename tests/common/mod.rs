@@ -398,12 +398,16 @@ pub fn seed_demo(
     conn: &mut skm::db::DbConnection,
     responses: usize,
     seed: u64,
-) -> (skm::survey::versions::TemplateVersions, Vec<skm::demo::DemoAccount>) {
+) -> (skm::catalog::TemplateRegistry, Vec<skm::demo::DemoAccount>) {
     use skm::demo::{self, DemoOutcome};
-    let versions = skm::survey::versions::TemplateVersions::register(conn, &Catalog::load(None).expect("templates"))
-        .expect("versions");
+    let versions = skm::catalog::TemplateRegistry::register(
+        conn,
+        &Catalog::load(None).expect("templates"),
+        skm::domain::template::DEFAULT_TEMPLATE,
+    )
+    .expect("versions");
     let today = demo::today(chrono_tz::Asia::Makassar);
-    match demo::create(conn, &versions, "permenpanrb-14-2017", today, responses, seed).expect("demo") {
+    match demo::create(conn, &versions, today, responses, seed).expect("demo") {
         DemoOutcome::Created { accounts, .. } => (versions, accounts),
         DemoOutcome::AlreadyPresent => panic!("the demo needs a fresh database"),
     }

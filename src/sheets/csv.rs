@@ -1,4 +1,4 @@
-//! The response CSV of `skm compute` (and later of imports and exports): a header of element
+//! The response CSV of `skm compute`, of imports and of exports: a header of element
 //! codes, optional profile columns and metadata columns; one row per respondent; an empty cell
 //! is an unanswered element. Every problem is reported with its row and column.
 

@@ -7,8 +7,8 @@ use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
 use crate::domain::submission;
 use crate::domain::template::Template;
-use crate::import::csv::{self, CsvIssue, CsvRow};
-use crate::import::xlsx;
+use crate::sheets::csv::{self, CsvIssue, CsvRow};
+use crate::sheets::xlsx;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::Connection;
 

@@ -3,8 +3,8 @@
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 
-pub const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-pub const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+pub const REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub const BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 
 pub fn font(bold: bool) -> Option<FontRef<'static>> {
     FontRef::try_from_slice(if bold { BOLD } else { REGULAR }).ok()

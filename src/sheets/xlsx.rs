@@ -83,7 +83,7 @@ mod tests {
         let bytes = book.save_to_buffer().expect("xlsx");
         let template = Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("shipped");
         let text = to_csv(&bytes).expect("readable");
-        let issues = crate::import::csv::parse(&template, text.as_slice()).expect_err("9 is off the scale");
+        let issues = crate::sheets::csv::parse(&template, text.as_slice()).expect_err("9 is off the scale");
         assert_eq!(issues[0].to_string(), "row 5, column U1: '9' is not a score from 1 to 4");
     }
 }

@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 
-pub const DEFAULT_TEMPLATE: &str = "permenpanrb-14-2017";
+pub mod registry;
+pub use registry::TemplateRegistry;
 
 const SHIPPED: [(&str, &str); 4] = [
-    ("permenpanrb-14-2017.toml", include_str!("../survey-templates/permenpanrb-14-2017.toml")),
-    ("kepmenpan-25-2004.toml", include_str!("../survey-templates/kepmenpan-25-2004.toml")),
-    ("spkp-zi.toml", include_str!("../survey-templates/spkp-zi.toml")),
-    ("spak-zi.toml", include_str!("../survey-templates/spak-zi.toml")),
+    ("permenpanrb-14-2017.toml", include_str!("../../survey-templates/permenpanrb-14-2017.toml")),
+    ("kepmenpan-25-2004.toml", include_str!("../../survey-templates/kepmenpan-25-2004.toml")),
+    ("spkp-zi.toml", include_str!("../../survey-templates/spkp-zi.toml")),
+    ("spak-zi.toml", include_str!("../../survey-templates/spak-zi.toml")),
 ];
 
 #[derive(Debug, Error)]

@@ -1,0 +1,5 @@
+//! Reading spreadsheets of responses: the `skm compute` CSV layout (`csv`), and XLSX uploads
+//! turned into that same CSV (`xlsx`). Pure parsing; storing the rows is `survey::sheet_import`.
+
+pub mod csv;
+pub mod xlsx;

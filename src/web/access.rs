@@ -1,0 +1,143 @@
+//! Who may call a handler, as the types it takes. Each extractor signs the user in from the
+//! session cookie and checks the role (and, for a unit's pages, that the unit is in the user's
+//! scope) before the handler runs:
+//!
+//! | extractor    | who                                        | otherwise                   |
+//! |--------------|--------------------------------------------|-----------------------------|
+//! | `SignedIn`   | any signed-in user                         | redirect to the login page  |
+//! | `Admin`      | admins                                     | 404                         |
+//! | `UnitReader` | admins and heads of the unit in `{slug}`   | 404 (as for no such unit)   |
+//! | `DataEntry`  | admins and operators of the unit in `{slug}` | 404 (as for no such unit) |
+//!
+//! A unit outside the user's scope answers exactly like a unit that does not exist. `Access`
+//! names these levels (plus `Public` and `Token`) for the route table in `web::routes`.
+
+use super::error::WebError;
+use super::session::{self, Session};
+use super::{blocking, AppState};
+use crate::db::units::{self, Unit};
+use crate::db::DbError;
+use crate::domain::names::Role;
+use crate::survey::{self, Form};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+/// Who may use a route; the route table gives one to every route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// anyone, without a session (the citizen's form and the JSON API take a one-time form token)
+    Public,
+    /// a bearer token from the configuration, for machines; never a session
+    Token,
+    /// any signed-in user, whatever the role
+    SignedIn,
+    /// admins only
+    Admin,
+    /// admins and the heads of the unit (dashboards, reports, follow-up actions)
+    UnitReader,
+    /// admins and the operators of the unit (paper entry, imports, posters)
+    UnitDataEntry,
+}
+
+/// Any signed-in user.
+pub struct SignedIn(pub Session);
+
+/// An admin of the regency.
+pub struct Admin(pub Session);
+
+/// An admin or a head of the unit named by the route's `{slug}`.
+pub struct UnitReader {
+    pub session: Session,
+    pub unit: Unit,
+}
+
+/// An admin or an operator of the unit named by the route's `{slug}`, with the unit's form.
+pub struct DataEntry {
+    pub session: Session,
+    pub form: Form,
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| WebError::Internal("no app state".into()))
+}
+
+fn slug_of(req: &HttpRequest) -> Result<String, WebError> {
+    req.match_info().get("slug").map(str::to_string).ok_or_else(|| WebError::Internal("route without {slug}".into()))
+}
+
+impl FromRequest for SignedIn {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(SignedIn(session::require(&state_of(&req)?, &req).await?)) })
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = session::require(&state_of(&req)?, &req).await?;
+            if session.role != Role::Admin {
+                return Err(WebError::NotFound);
+            }
+            Ok(Admin(session))
+        })
+    }
+}
+
+impl FromRequest for UnitReader {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            let session = session::require(&state, &req).await?;
+            // Dashboards are for unit heads and admins; operators enter data.
+            if session.role == Role::Operator {
+                return Err(WebError::NotFound);
+            }
+            let slug = slug_of(&req)?;
+            let unit = blocking(&state, move |_, conn| units::by_slug(conn, &slug)).await;
+            match unit {
+                Ok(unit) if session.may_access(unit.id) => Ok(UnitReader { session, unit }),
+                Ok(_) | Err(WebError::NotFound) => Err(WebError::NotFound),
+                Err(other) => Err(other),
+            }
+        })
+    }
+}
+
+impl FromRequest for DataEntry {
+    type Error = WebError;
+    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            let session = session::require(&state, &req).await?;
+            // Unit heads read and plan; data entry is for operators and admins.
+            if session.role == Role::UnitHead {
+                return Err(WebError::NotFound);
+            }
+            let slug = slug_of(&req)?;
+            let form = blocking(&state, move |state, conn| -> Result<Option<Form>, DbError> {
+                survey::form_for_unit(conn, &state.templates, &slug)
+            })
+            .await?;
+            match form {
+                Some(form) if session.may_access(form.unit.id) => Ok(DataEntry { session, form }),
+                _ => Err(WebError::NotFound),
+            }
+        })
+    }
+}
