@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod follow_up;
 pub mod fonts;
 pub mod mail;
 pub mod password;

@@ -1,15 +1,15 @@
 //! `/akun/sandi`: a signed-in user changes their password; every other session ends.
 
-use super::dashboard::Nav;
+use super::access::SignedIn;
 use super::error::WebError;
 use super::i18n::Tr;
-use super::pages::html;
-use super::{session, AppState};
+use super::pages::{html, Nav};
+use super::{blocking, see_other, session, AppState};
 use crate::db::users;
 use crate::domain::template::Lang;
 use crate::password;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -42,12 +42,7 @@ pub struct ShowQuery {
     diganti: Option<String>,
 }
 
-pub async fn show(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ShowQuery>,
-) -> Result<HttpResponse, WebError> {
-    let s = session::require(&state, &req).await?;
+pub async fn show(SignedIn(s): SignedIn, query: web::Query<ShowQuery>) -> Result<HttpResponse, WebError> {
     let tr = Tr::new(Lang::Id);
     let message = query.diganti.as_ref().map(|_| tr.t("password.saved").to_string());
     html(
@@ -66,10 +61,9 @@ pub async fn show(
 
 pub async fn change(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    SignedIn(s): SignedIn,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
-    let s = session::require(&state, &req).await?;
     session::check_csrf(&s, Some(&form.csrf))?;
     let tr = Tr::new(Lang::Id);
     let refuse = |key: &str| {
@@ -92,27 +86,24 @@ pub async fn change(
     if form.new.chars().count() < password::MIN_LENGTH {
         return refuse("password.short");
     }
-    let worker = state.clone();
     let (user_id, stored, current, new) =
         (s.user.id, s.user.password_hash.clone(), form.current.clone(), form.new.clone());
-    let changed = web::block(move || -> Result<Option<users::User>, WebError> {
+    let changed = blocking(&state, move |_, conn| -> Result<Option<users::User>, WebError> {
         if !password::verify(&current, &stored) {
             return Ok(None);
         }
         let hash = password::hash(&new).map_err(|e| WebError::Internal(e.to_string()))?;
-        let mut conn = worker.pool.get().map_err(crate::db::DbError::from)?;
-        users::set_password(&mut conn, user_id, &hash)?;
-        crate::db::audit::record(&mut conn, Some(user_id), "user.password", "changed own password")?;
-        Ok(Some(users::by_id(&mut conn, user_id)?))
+        users::set_password(conn, user_id, &hash)?;
+        crate::db::audit::record(conn, Some(user_id), "user.password", "changed own password")?;
+        Ok(Some(users::by_id(conn, user_id)?))
     })
-    .await??;
+    .await?;
     let Some(user) = changed else { return refuse("password.wrong") };
     // This browser continues with a fresh session at the new epoch; all others are signed out.
     let cookie = session::start(&state, &user)?;
-    Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((actix_web::http::header::LOCATION, "/akun/sandi?diganti=1"))
-        .finish())
+    let mut done = see_other("/akun/sandi?diganti=1");
+    done.add_cookie(&cookie).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(done)
 }
 
 #[derive(Deserialize)]
@@ -125,17 +116,11 @@ pub struct OptOutForm {
 /// `POST /akun/email`: stop (or restart) the monthly summary for oneself.
 pub async fn email(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    SignedIn(s): SignedIn,
     form: web::Form<OptOutForm>,
 ) -> Result<HttpResponse, WebError> {
-    let s = session::require(&state, &req).await?;
     session::check_csrf(&s, Some(&form.csrf))?;
-    let worker = state.clone();
     let (user_id, opt_out) = (s.user.id, form.opt_out.is_some());
-    web::block(move || {
-        let mut conn = worker.pool.get()?;
-        users::set_email_opt_out(&mut conn, user_id, opt_out)
-    })
-    .await??;
-    Ok(HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, "/akun/sandi?diganti=1")).finish())
+    blocking(&state, move |_, conn| users::set_email_opt_out(conn, user_id, opt_out)).await?;
+    Ok(see_other("/akun/sandi?diganti=1"))
 }

@@ -1,19 +1,19 @@
 //! `/admin`: the regency's Bagian Organisasi manages units (the tree), services, populations, the
 //! questionnaire of each unit, and users. Admins only; everyone else gets a 404.
 
-use super::dashboard::Nav;
+use super::access::Admin;
 use super::error::WebError;
 use super::i18n::Tr;
-use super::pages::html;
+use super::pages::{html, Nav};
 use super::session::{self, Session};
-use super::AppState;
+use super::{see_other, AppState};
 use crate::db::{self, units, users, DbError};
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::domain::template::Lang;
 use crate::password;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use std::collections::BTreeMap;
 
@@ -41,14 +41,6 @@ struct AdminPage {
     templates: Vec<(String, String)>,
     users: Vec<(String, String, String, String)>,
     mail_problems: Vec<(String, String, String, i32, String)>,
-}
-
-async fn require_admin(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Session, WebError> {
-    let session = session::require(state, req).await?;
-    if session.role != Role::Admin {
-        return Err(WebError::NotFound);
-    }
-    Ok(session)
 }
 
 async fn page(
@@ -102,7 +94,7 @@ async fn page(
             walk(all, Some(unit.id), depth + 1, out, details, default);
         }
     }
-    walk(&all, None, 0, &mut rows, &details, &state.config.default_template);
+    walk(&all, None, 0, &mut rows, &details, state.templates.default_id());
     let view = AdminPage {
         tr: Tr::new(Lang::Id),
         kiosk: false,
@@ -132,10 +124,9 @@ pub struct ShowQuery {
 
 pub async fn show(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Admin(session): Admin,
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let session = require_admin(&state, &req).await?;
     let message = query.ok.as_ref().map(|_| "Tersimpan.".to_string());
     page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
 }
@@ -143,11 +134,10 @@ pub async fn show(
 /// `POST /admin/{unit|service|population|template|user}`
 pub async fn act(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Admin(session): Admin,
     action: web::Path<String>,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let session = require_admin(&state, &req).await?;
     let fields: BTreeMap<String, String> =
         body.into_inner().into_iter().map(|(k, v)| (k, v.trim().to_string())).collect();
     session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
@@ -156,7 +146,7 @@ pub async fn act(
     let actor = session.user.id;
     let outcome = web::block(move || apply(&worker, actor, &action, &fields)).await??;
     match outcome {
-        Ok(()) => Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin?ok=1")).finish()),
+        Ok(()) => Ok(see_other("/admin?ok=1")),
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }

@@ -1,6 +1,7 @@
 //! JSON API for kiosk apps and integrations: fetch a unit's form (with its one-time token) and
 //! submit a response. Every rejection names the field and the reason.
 
+use super::access::UnitReader;
 use super::error::WebError;
 use super::i18n::Tr;
 use super::rate_limit::RateLimit;
@@ -222,12 +223,9 @@ pub struct IndexQuery {
 /// unit the signed-in user may read.
 pub async fn index(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
+    UnitReader { unit, .. }: UnitReader,
     query: web::Query<IndexQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let session = super::dashboard::require_reader(&state, &req).await?;
-    let unit = super::dashboard::scoped_unit(&state, &session, slug.into_inner()).await?;
     let period: crate::domain::period::Period = match query.period.as_deref() {
         Some(text) => text.parse().map_err(|e: crate::domain::period::PeriodError| WebError::Invalid {
             field: "period".into(),

@@ -63,7 +63,7 @@ impl ResponseError for WebError {
 
     fn error_response(&self) -> HttpResponse {
         if let WebError::LoginRequired { next } = self {
-            let target = format!("/masuk?next={}", utf8_percent_encode(next));
+            let target = format!("/masuk?next={}", super::percent_encode(next));
             return HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, target)).finish();
         }
         let (error, field, reason) = match self {
@@ -82,14 +82,4 @@ impl ResponseError for WebError {
         };
         HttpResponse::build(self.status_code()).json(ErrorBody { error, field, reason })
     }
-}
-
-/// Percent-encodes a path for a query parameter (only what a path can hold needs care).
-fn utf8_percent_encode(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'~' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }

@@ -1,9 +1,10 @@
 //! `/masuk` (sign in) and `/keluar` (sign out).
 
+use super::access::SignedIn;
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::html;
-use super::{session, AppState};
+use super::{blocking, session, AppState};
 use crate::accounts::{self, LoginOutcome};
 use crate::security::form_token::FormToken;
 use actix_web::http::{header, StatusCode};
@@ -145,19 +146,13 @@ fn cross_site(req: &HttpRequest) -> bool {
 
 pub async fn logout(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    SignedIn(current): SignedIn,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let current = session::require(&state, &req).await?;
     session::check_csrf(&current, Some(&form.csrf))?;
     // A copied cookie must not outlive the logout: bumping the epoch ends every session.
-    let worker = state.clone();
     let user_id = current.user.id;
-    web::block(move || {
-        let mut conn = worker.pool.get()?;
-        crate::db::users::end_sessions(&mut conn, user_id)
-    })
-    .await??;
+    blocking(&state, move |_, conn| crate::db::users::end_sessions(conn, user_id)).await?;
     Ok(HttpResponse::SeeOther().cookie(session::end(&state)).insert_header((header::LOCATION, "/masuk")).finish())
 }
 

@@ -8,6 +8,7 @@ pub mod api;
 pub mod dashboard;
 pub mod error;
 pub mod fallback;
+pub mod follow_up;
 pub mod health;
 pub mod i18n;
 pub mod login;
@@ -18,6 +19,7 @@ pub mod pages;
 pub mod public;
 pub mod rate_limit;
 pub mod reports;
+pub mod routes;
 pub mod session;
 pub mod survey;
 
@@ -83,7 +85,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(fallback::bad_query))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(observe::observe))
-                .configure(routes)
+                .configure(routes::mount)
         })
         .workers(workers)
         // SIGTERM/SIGINT: stop accepting, let requests in flight finish for up to this long.
@@ -124,6 +126,17 @@ where
     .await?
 }
 
+/// Percent-encodes `text` for a query value in a link: everything but RFC 3986's unreserved
+/// characters and `/` (which a query may hold, and which keeps `next=/dasbor` readable).
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// `303 See Other` to `location`: where a form post sends the browser next.
 pub fn see_other(location: impl Into<String>) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.into())).finish()
@@ -146,44 +159,6 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
-}
-
-fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(metrics::scrape))
-        .route("/static/skm.css", web::get().to(stylesheet))
-        .route("/s/{slug}", web::get().to(survey::show))
-        .route("/s/{slug}", web::post().to(survey::submit))
-        .route("/s/{slug}/terima-kasih", web::get().to(survey::thanks))
-        .route("/s/{slug}/kiosk", web::get().to(survey::show))
-        .route("/s/{slug}/kiosk", web::post().to(survey::submit))
-        .route("/s/{slug}/kiosk/terima-kasih", web::get().to(survey::thanks))
-        .route("/publik", web::get().to(public::page))
-        .route("/masuk", web::get().to(login::show))
-        .route("/masuk", web::post().to(login::submit))
-        .route("/keluar", web::post().to(login::logout))
-        .route("/admin", web::get().to(admin::show))
-        .route("/admin/{action}", web::post().to(admin::act))
-        .route("/akun/sandi", web::get().to(account::show))
-        .route("/akun/sandi", web::post().to(account::change))
-        .route("/akun/email", web::post().to(account::email))
-        .route("/api/v1/units/{slug}/index", web::get().to(api::index))
-        .route("/dasbor", web::get().to(dashboard::regency))
-        .route("/dasbor/unit/{slug}", web::get().to(dashboard::unit))
-        .route("/dasbor/unit/{slug}/rtl", web::post().to(dashboard::add_rtl))
-        .route("/dasbor/unit/{slug}/laporan.{format}", web::get().to(reports::download))
-        .route("/dasbor/unit/{slug}/rtl/{id}", web::post().to(dashboard::set_rtl_status))
-        .route("/operator", web::get().to(operator::home))
-        .route("/operator/{slug}/kertas", web::get().to(operator::paper_form))
-        .route("/operator/{slug}/kertas", web::post().to(operator::paper_submit))
-        .route("/operator/{slug}/impor", web::get().to(operator::import_form))
-        .route("/operator/{slug}/impor", web::post().to(operator::import_submit))
-        .route("/operator/{slug}/impor/contoh.csv", web::get().to(operator::import_sample))
-        .route("/operator/{slug}/poster.{ext}", web::get().to(operator::poster))
-        .route("/api/v1/units/{slug}/form", web::get().to(api::form))
-        .route("/api/v1/units/{slug}/responses", web::post().to(api::submit))
-        .default_service(web::to(fallback::not_found));
 }
 
 const STYLESHEET: &str = include_str!("../../assets/skm.css");

@@ -1,11 +1,12 @@
 //! Pages for a unit's operators: paper questionnaires, file imports and QR posters. Every page
 //! answers 404 for a unit outside the user's scope, exactly as for a unit that does not exist.
 
+use super::access::{DataEntry, SignedIn};
 use super::error::WebError;
 use super::i18n::Tr;
 use super::pages::{form_page, html, FormSpec};
 use super::session::{self, Session};
-use super::AppState;
+use super::{blocking, see_other, AppState};
 use crate::db::units;
 use crate::domain::names::{Channel, Role};
 use crate::domain::period::local_date;
@@ -15,7 +16,7 @@ use crate::sheets::csv::CsvIssue;
 use crate::survey::{self, sheet_import, Form, Message, Outcome, Submission, DATE_FIELD};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
@@ -48,32 +49,12 @@ fn tr() -> Tr {
     Tr::new(Lang::Id)
 }
 
-/// The unit's form, if the user may work on it; `NotFound` otherwise (no hint that it exists).
-pub async fn unit_form(state: &web::Data<AppState>, session: &Session, slug: String) -> Result<Form, WebError> {
-    // Unit heads read and plan; data entry is for operators and admins.
+/// `GET /operator`: the units the user enters data for; unit heads go to their dashboard.
+pub async fn home(state: web::Data<AppState>, SignedIn(session): SignedIn) -> Result<HttpResponse, WebError> {
     if session.role == Role::UnitHead {
-        return Err(WebError::NotFound);
+        return Ok(see_other("/dasbor"));
     }
-    let worker = state.clone();
-    let form = web::block(move || {
-        let mut conn = worker.pool.get()?;
-        survey::form_for_unit(&mut conn, &worker.templates, &slug)
-    })
-    .await??;
-    form.filter(|f| session.may_access(f.unit.id)).ok_or(WebError::NotFound)
-}
-
-pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
-    if session.role == Role::UnitHead {
-        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/dasbor")).finish());
-    }
-    let worker = state.clone();
-    let all = web::block(move || {
-        let mut conn = worker.pool.get()?;
-        units::list(&mut conn)
-    })
-    .await??;
+    let all = blocking(&state, |_, conn| units::list(conn)).await?;
     let units = all.into_iter().filter(|u| session.may_access(u.id)).map(|u| (u.slug, u.name)).collect();
     html(
         StatusCode::OK,
@@ -113,12 +94,9 @@ pub struct SavedQuery {
 
 pub async fn paper_form(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
+    DataEntry { session, form }: DataEntry,
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
-    let form = unit_form(&state, &session, slug.into_inner()).await?;
     let today = local_date(chrono::Utc::now(), state.config.timezone);
     let values = BTreeMap::from([(DATE_FIELD.to_string(), today.to_string())]);
     let notice = query.tersimpan.as_ref().map(|_| tr().t("operator.saved").to_string());
@@ -127,14 +105,11 @@ pub async fn paper_form(
 
 pub async fn paper_submit(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
+    DataEntry { session, form }: DataEntry,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
     let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
-    let form = unit_form(&state, &session, slug.into_inner()).await?;
     let now = chrono::Utc::now();
     let today = local_date(now, state.config.timezone);
     let date = fields
@@ -180,9 +155,9 @@ pub async fn paper_submit(
         state.metrics.submitted(Channel::Paper.as_str(), 1);
     }
     match outcome {
-        Outcome::Stored { .. } | Outcome::Replayed => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
-            .finish()),
+        Outcome::Stored { .. } | Outcome::Replayed => {
+            Ok(see_other(format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
+        }
         Outcome::Rejected(messages) => {
             html(StatusCode::UNPROCESSABLE_ENTITY, &paper_page(&form, &session, &fields, &messages, None))
         }
@@ -209,23 +184,11 @@ fn import_page(form: &Form, session: &Session, done: Option<String>, issues: &[C
     }
 }
 
-pub async fn import_form(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
-    let form = unit_form(&state, &session, slug.into_inner()).await?;
+pub async fn import_form(DataEntry { session, form }: DataEntry) -> Result<HttpResponse, WebError> {
     html(StatusCode::OK, &import_page(&form, &session, None, &[]))
 }
 
-pub async fn import_sample(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
-    let form = unit_form(&state, &session, slug.into_inner()).await?;
+pub async fn import_sample(DataEntry { form, .. }: DataEntry) -> Result<HttpResponse, WebError> {
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
@@ -263,14 +226,11 @@ async fn read_upload(mut payload: Multipart) -> Result<(String, Vec<u8>), WebErr
 
 pub async fn import_submit(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    slug: web::Path<String>,
+    DataEntry { session, form }: DataEntry,
     payload: Multipart,
 ) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
     let (csrf, bytes) = read_upload(payload).await?;
     session::check_csrf(&session, Some(&csrf))?;
-    let form = unit_form(&state, &session, slug.into_inner()).await?;
     let now = chrono::Utc::now();
     let today = local_date(now, state.config.timezone);
     let worker = state.clone();
@@ -312,14 +272,12 @@ pub struct PosterQuery {
 /// `GET /operator/{slug}/poster.{pdf,png,svg}[?layanan=…]`
 pub async fn poster(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    DataEntry { form, .. }: DataEntry,
     path: web::Path<(String, String)>,
     query: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let session = session::require(&state, &req).await?;
-    let (slug, ext) = path.into_inner();
+    let (_, ext) = path.into_inner();
     let format = PosterFormat::from_extension(&ext).ok_or(WebError::NotFound)?;
-    let form = unit_form(&state, &session, slug).await?;
     let poster = Poster::for_form(&form, query.layanan.as_deref(), &state.config.base_url)
         .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
     let bytes =

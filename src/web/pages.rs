@@ -3,12 +3,26 @@
 
 use super::error::WebError;
 use super::i18n::Tr;
+use super::session::Session;
+use crate::domain::names::Role;
 use crate::domain::template::{ProfileKind, Template};
 use crate::survey::{Form, Message, DATE_FIELD, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use askama::Template as Askama;
 use std::collections::BTreeMap;
+
+/// The links a signed-in page offers, by the user's role.
+pub struct Nav {
+    pub admin: bool,
+    pub data_entry: bool,
+}
+
+impl Nav {
+    pub fn of(session: &Session) -> Nav {
+        Nav { admin: session.role == Role::Admin, data_entry: session.role != Role::UnitHead }
+    }
+}
 
 pub struct OptionView {
     pub value: String,

@@ -1,7 +1,7 @@
 //! Report downloads for a unit and period: `laporan.pdf`, `laporan.xlsx`, and `jawaban.csv`
 //! (streamed page by page, so a year of a busy unit never sits in memory).
 
-use super::dashboard::{require_reader, scoped_unit};
+use super::access::UnitReader;
 use super::error::WebError;
 use super::AppState;
 use crate::aggregator;
@@ -10,7 +10,7 @@ use crate::domain::period::{local_date, Period};
 use crate::reports::{csv_export, data, official_pdf, xlsx};
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -41,13 +41,11 @@ fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
 /// `GET /dasbor/unit/{slug}/laporan.{pdf|xlsx|csv}?period=…[&sub=1]`
 pub async fn download(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    UnitReader { session, unit }: UnitReader,
     path: web::Path<(String, String)>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let session = require_reader(&state, &req).await?;
-    let (slug, format) = path.into_inner();
-    let unit = scoped_unit(&state, &session, slug).await?;
+    let (_, format) = path.into_inner();
     let period = period_of(&query)?;
     let with_sub = query.sub.as_deref() == Some("1");
     let base = format!("laporan-skm-{}-{}", unit.slug, period.to_string().replace("..", "_"));

@@ -1,0 +1,264 @@
+//! `/dasbor/unit/{slug}`: a unit's index for a period with its confidence interval, sample
+//! adequacy, per-element table and charts, trend, respondent profile, follow-up actions and a
+//! searchable page of saran.
+
+use super::{id, period_or_default, period_suggestions, signed};
+use crate::aggregator::{self, Selection};
+use crate::charts;
+use crate::db::{aggregate, rtl, DbError};
+use crate::domain::decimal::Rounded;
+use crate::domain::period::Period;
+use crate::domain::template::{IndexKind, Lang, ProfileKind, Template};
+use crate::web::access::UnitReader;
+use crate::web::error::WebError;
+use crate::web::i18n::Tr;
+use crate::web::pages::{html, Nav};
+use crate::web::{blocking, percent_encode, AppState};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template as Askama;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct UnitQuery {
+    period: Option<String>,
+    sub: Option<String>,
+    q: Option<String>,
+    hal: Option<i64>,
+}
+
+struct ElementRow {
+    code: String,
+    name: String,
+    sum: u64,
+    count: u64,
+    nrr: String,
+    index: String,
+    grade: String,
+    lowest: bool,
+}
+
+struct RtlRow {
+    id: i32,
+    element: String,
+    action: String,
+    owner: String,
+    due: String,
+    status: String,
+}
+
+#[derive(Askama)]
+#[template(path = "dashboard_unit.html")]
+struct UnitPage {
+    tr: Tr,
+    kiosk: bool,
+    nav: Nav,
+    csrf: String,
+    slug: String,
+    unit_name: String,
+    period_text: String,
+    period_label: String,
+    periods: Vec<String>,
+    with_sub: bool,
+    index_name: &'static str,
+    index_text: Option<String>,
+    grade: Option<String>,
+    grade_label: String,
+    interval_text: Option<String>,
+    interval_warning: bool,
+    change_text: Option<String>,
+    responses: u64,
+    required: Option<u64>,
+    population: Option<u64>,
+    sample_text: String,
+    sample_short: bool,
+    flagged_text: Option<String>,
+    element_svg: String,
+    elements: Vec<ElementRow>,
+    trend_svg: String,
+    profile_svgs: Vec<String>,
+    lowest: Vec<(String, String)>,
+    rtl: Vec<RtlRow>,
+    statuses: Vec<(String, String)>,
+    q: String,
+    saran: Vec<(String, String)>,
+    page_text: String,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+const SARAN_PER_PAGE: i64 = 20;
+
+/// Everything the unit page shows, read in one blocking call.
+struct UnitData {
+    index: aggregator::UnitIndex,
+    trend: Vec<(Period, crate::domain::ikm::IndexResult)>,
+    profile: aggregate::ProfileCounts,
+    saran: (Vec<(String, String)>, i64),
+    rtl: Vec<rtl::RtlAction>,
+}
+
+fn age_band(age: Option<i32>) -> String {
+    match age {
+        None => "Tidak diisi".into(),
+        Some(a) if a < 25 => "15–24".into(),
+        Some(a) if a < 35 => "25–34".into(),
+        Some(a) if a < 45 => "35–44".into(),
+        Some(a) if a < 55 => "45–54".into(),
+        Some(a) if a < 65 => "55–64".into(),
+        Some(_) => "65+".into(),
+    }
+}
+
+/// Counts by the template's option labels, in the template's order, then anything else.
+fn labelled(template: &Template, code: &str, counts: &[(Option<String>, i64)]) -> Vec<(String, i64)> {
+    let options = match template.profile_field(code).map(|p| &p.kind) {
+        Some(ProfileKind::Choice(options)) => options.clone(),
+        _ => Vec::new(),
+    };
+    let mut rows: Vec<(String, i64)> = options
+        .iter()
+        .map(|o| {
+            (
+                o.label.id.clone(),
+                counts.iter().filter(|(v, _)| v.as_deref() == Some(o.code.as_str())).map(|(_, n)| n).sum(),
+            )
+        })
+        .collect();
+    let unknown: i64 = counts
+        .iter()
+        .filter(|(v, _)| v.as_ref().is_none_or(|v| !options.iter().any(|o| &o.code == v)))
+        .map(|(_, n)| n)
+        .sum();
+    if unknown > 0 {
+        rows.push(("Tidak diisi".into(), unknown));
+    }
+    rows
+}
+
+/// `GET /dasbor/unit/{slug}?period=…[&sub=1][&q=…][&hal=…]`
+pub async fn page(
+    state: web::Data<AppState>,
+    UnitReader { session, unit }: UnitReader,
+    query: web::Query<UnitQuery>,
+) -> Result<HttpResponse, WebError> {
+    let period = period_or_default(query.period.as_deref(), &state)?;
+    let with_sub = query.sub.as_deref() == Some("1");
+    // No saran holds a NUL, and neither database can search for one: SQLite's LIKE stops at it
+    // (matching everything) and PostgreSQL refuses it.
+    let search = query.q.as_deref().map(|q| q.replace('\0', "").trim().to_string()).filter(|q| !q.is_empty());
+    let page = query.hal.unwrap_or(0).clamp(0, 100_000);
+    let (block_unit, block_search) = (unit.clone(), search.clone());
+    let data = blocking(&state, move |state, conn| -> Result<UnitData, DbError> {
+        let selection = Selection { period, with_subunits: with_sub, service_id: None };
+        let index = aggregator::unit_index(conn, &state.templates, &block_unit, &selection)?;
+        let trend = aggregator::trend(conn, &state.templates, &block_unit, with_sub, period, 12)?;
+        let scope = index.scope();
+        let profile = aggregate::profile_counts(conn, &scope)?;
+        let saran = aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
+        let rtl = rtl::for_unit(conn, block_unit.id)?;
+        Ok(UnitData { index, trend, profile, saran, rtl })
+    })
+    .await?;
+    let t = Tr::new(Lang::Id);
+    let template = data.index.template.clone();
+    let result = &data.index.result;
+    let draw = |spec: &charts::ChartSpec| charts::svg(spec).map_err(|e| WebError::Internal(e.to_string()));
+    let mut ages: Vec<(String, i64)> = Vec::new();
+    for (age, n) in &data.profile.age {
+        let band = age_band(*age);
+        match ages.iter_mut().find(|(b, _)| *b == band) {
+            Some(entry) => entry.1 += n,
+            None => ages.push((band, *n)),
+        }
+    }
+    ages.sort();
+    let profile_svgs = vec![
+        draw(&charts::counts("Jenis kelamin", &labelled(&template, "jenis_kelamin", &data.profile.gender)))?,
+        draw(&charts::counts("Usia", &ages))?,
+        draw(&charts::counts("Pendidikan", &labelled(&template, "pendidikan", &data.profile.education)))?,
+        draw(&charts::counts("Pekerjaan", &labelled(&template, "pekerjaan", &data.profile.occupation)))?,
+    ];
+    let sample_text = match (data.index.required_sample, data.index.shortfall()) {
+        (None, _) => t.t("dash.no_population").to_string(),
+        (Some(_), Some(short)) if short > 0 => t.fill("dash.shortfall", &[("count", short.to_string())]),
+        _ => t.t("dash.enough").to_string(),
+    };
+    let (saran, total) = data.saran;
+    let pages = ((total + SARAN_PER_PAGE - 1) / SARAN_PER_PAGE).max(1);
+    let link = |p: i64| {
+        let mut href = format!("/dasbor/unit/{}?period={}&hal={p}", unit.slug, period);
+        if with_sub {
+            href.push_str("&sub=1");
+        }
+        if let Some(q) = &search {
+            href.push_str(&format!("&q={}", percent_encode(q)));
+        }
+        href.push_str("#h-saran");
+        href
+    };
+    let element_name = |code: &str| template.element(code).map(|e| e.name.id.clone()).unwrap_or_default();
+    let page_view = UnitPage {
+        tr: t,
+        kiosk: false,
+        nav: Nav::of(&session),
+        csrf: session.csrf.clone(),
+        slug: unit.slug.clone(),
+        unit_name: unit.name.clone(),
+        period_text: period.to_string(),
+        period_label: period.label_id(),
+        periods: period_suggestions(&state),
+        with_sub,
+        index_name: if template.kind == IndexKind::Nik { "NIK" } else { "Indeks" },
+        index_text: result.index.map(id),
+        grade: result.grade.as_ref().map(|g| g.grade.clone()),
+        grade_label: result.grade.as_ref().map(|g| g.label.id.clone()).unwrap_or_default(),
+        interval_text: result.interval.as_ref().map(|i| format!("{} – {}", id(i.lower), id(i.upper))),
+        interval_warning: result.interval.as_ref().is_some_and(|i| i.crosses_grade_line),
+        change_text: data.index.change.map(signed),
+        responses: result.responses,
+        required: data.index.required_sample,
+        population: data.index.population,
+        sample_short: data.index.shortfall().is_some_and(|s| s > 0),
+        sample_text,
+        flagged_text: (data.profile.flagged > 0)
+            .then(|| t.fill("dash.flags", &[("count", data.profile.flagged.to_string())])),
+        element_svg: draw(&charts::elements(&template, result))?,
+        elements: result
+            .elements
+            .iter()
+            .map(|e| ElementRow {
+                code: e.code.clone(),
+                name: element_name(&e.code),
+                sum: e.sum,
+                count: e.count,
+                nrr: e.nrr.as_ref().map(|n| id(Rounded::half_up(n, 2))).unwrap_or_else(|| "–".into()),
+                index: e.index.map(id).unwrap_or_else(|| "–".into()),
+                grade: e.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
+                lowest: e.lowest,
+            })
+            .collect(),
+        trend_svg: draw(&charts::trend(&template, &data.trend))?,
+        profile_svgs,
+        lowest: result.lowest.iter().map(|c| (c.clone(), element_name(c))).collect(),
+        rtl: data
+            .rtl
+            .into_iter()
+            .map(|a| RtlRow {
+                id: a.id,
+                element: format!("{} {}", a.element_code, element_name(&a.element_code)),
+                action: a.action,
+                owner: a.owner,
+                due: a.due_date,
+                status: a.status,
+            })
+            .collect(),
+        statuses: rtl::STATUSES.iter().map(|s| (s.to_string(), t.t(&format!("status.{s}")).to_string())).collect(),
+        q: search.clone().unwrap_or_default(),
+        saran,
+        page_text: t.fill("dash.saran.page", &[("page", (page + 1).to_string()), ("pages", pages.to_string())]),
+        prev_href: (page > 0).then(|| link(page - 1)),
+        next_href: (page + 1 < pages).then(|| link(page + 1)),
+    };
+    html(StatusCode::OK, &page_view)
+}

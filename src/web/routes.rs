@@ -1,0 +1,92 @@
+//! Every route of the application in one table: method, path, who may use it, and the handler.
+//! The router mounts exactly this table, and the security test walks it, so a route cannot exist
+//! without saying who may call it. The access column must agree with the handler's extractor
+//! (`web::access`); the security test checks that it does, role by role.
+
+use super::access::Access;
+use super::{
+    account, admin, api, dashboard, fallback, follow_up, health, login, metrics, operator, public, reports, survey,
+};
+use actix_web::http::Method;
+use actix_web::web;
+
+pub struct Route {
+    pub method: Method,
+    /// as actix-web matches it: `{slug}` a unit, `{action}` an admin form, `{format}` a report
+    /// format, `{ext}` a poster format, `{id}` a follow-up action of the unit
+    pub path: &'static str,
+    pub access: Access,
+    handler: fn() -> actix_web::Route,
+}
+
+macro_rules! route {
+    ($method:ident $path:literal, $access:ident, $handler:path) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            access: Access::$access,
+            handler: || web::method(Method::$method).to($handler),
+        }
+    };
+}
+
+pub static ROUTES: &[Route] = &[
+    route!(GET "/healthz", Public, health::healthz),
+    route!(GET "/readyz", Public, health::readyz),
+    route!(GET "/metrics", Token, metrics::scrape),
+    route!(GET "/static/skm.css", Public, super::stylesheet),
+    // the citizen's form; the kiosk is the same pages under /kiosk (the path decides the channel)
+    route!(GET "/s/{slug}", Public, survey::show),
+    route!(POST "/s/{slug}", Public, survey::submit),
+    route!(GET "/s/{slug}/terima-kasih", Public, survey::thanks),
+    route!(GET "/s/{slug}/kiosk", Public, survey::show),
+    route!(POST "/s/{slug}/kiosk", Public, survey::submit),
+    route!(GET "/s/{slug}/kiosk/terima-kasih", Public, survey::thanks),
+    route!(GET "/publik", Public, public::page),
+    route!(GET "/masuk", Public, login::show),
+    route!(POST "/masuk", Public, login::submit),
+    route!(POST "/keluar", SignedIn, login::logout),
+    route!(GET "/akun/sandi", SignedIn, account::show),
+    route!(POST "/akun/sandi", SignedIn, account::change),
+    route!(POST "/akun/email", SignedIn, account::email),
+    route!(GET "/admin", Admin, admin::show),
+    route!(POST "/admin/{action}", Admin, admin::act),
+    route!(GET "/dasbor", SignedIn, dashboard::regency::page),
+    route!(GET "/dasbor/unit/{slug}", UnitReader, dashboard::unit::page),
+    route!(GET "/dasbor/unit/{slug}/laporan.{format}", UnitReader, reports::download),
+    route!(POST "/dasbor/unit/{slug}/rtl", UnitReader, follow_up::add),
+    route!(POST "/dasbor/unit/{slug}/rtl/{id}", UnitReader, follow_up::set_status),
+    route!(GET "/operator", SignedIn, operator::home),
+    route!(GET "/operator/{slug}/kertas", UnitDataEntry, operator::paper_form),
+    route!(POST "/operator/{slug}/kertas", UnitDataEntry, operator::paper_submit),
+    route!(GET "/operator/{slug}/impor", UnitDataEntry, operator::import_form),
+    route!(POST "/operator/{slug}/impor", UnitDataEntry, operator::import_submit),
+    route!(GET "/operator/{slug}/impor/contoh.csv", UnitDataEntry, operator::import_sample),
+    route!(GET "/operator/{slug}/poster.{ext}", UnitDataEntry, operator::poster),
+    // the JSON API: the form and its submission take a one-time form token, the index a session
+    route!(GET "/api/v1/units/{slug}/form", Public, api::form),
+    route!(POST "/api/v1/units/{slug}/responses", Public, api::submit),
+    route!(GET "/api/v1/units/{slug}/index", UnitReader, api::index),
+];
+
+/// Mounts the table, and the fallback for everything else.
+pub fn mount(cfg: &mut web::ServiceConfig) {
+    for route in ROUTES {
+        cfg.route(route.path, (route.handler)());
+    }
+    cfg.default_service(web::to(fallback::not_found));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn no_route_is_declared_twice() {
+        let mut seen = HashSet::new();
+        for route in ROUTES {
+            assert!(seen.insert((route.method.clone(), route.path)), "{} {} twice", route.method, route.path);
+        }
+    }
+}
