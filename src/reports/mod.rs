@@ -6,6 +6,7 @@ pub mod fonts;
 pub mod laporan;
 pub mod pdf;
 pub mod poster;
+pub mod profile;
 pub mod summary;
 pub mod themes;
 pub mod xlsx;
