@@ -243,3 +243,127 @@ fn skm_report_writes_every_format() {
         .expect("report");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--period"));
 }
+
+/// One `<text>` of an SVG as plotters writes it.
+struct SvgText<'a> {
+    y: f64,
+    anchor: &'a str,
+    text: &'a str,
+}
+
+/// An attribute of an element other than its first (each follows a space).
+fn svg_attr<'a>(attrs: &'a str, name: &str) -> Option<&'a str> {
+    let start = attrs.find(&format!(" {name}=\""))? + name.len() + 3;
+    attrs[start..].split('"').next()
+}
+
+fn svg_texts(svg: &str) -> Vec<SvgText<'_>> {
+    svg.split("<text ")
+        .skip(1)
+        .filter_map(|element| {
+            let (attrs, rest) = element.split_once('>')?;
+            Some(SvgText {
+                y: svg_attr(attrs, "y")?.parse().ok()?,
+                anchor: svg_attr(attrs, "text-anchor")?,
+                text: rest.split("</text>").next()?.trim(),
+            })
+        })
+        .collect()
+}
+
+/// The number drawn after the bar labelled `label` in a horizontal bar chart: the category
+/// label is right-aligned left of the axis, the value left-aligned after the bar, at about the
+/// same height.
+fn bar_value(svg: &str, label: &str) -> Option<String> {
+    let texts = svg_texts(svg);
+    let y = texts.iter().find(|t| t.anchor == "end" && t.text == label)?.y;
+    texts
+        .iter()
+        .filter(|t| t.anchor == "start")
+        .min_by(|a, b| (a.y - y).abs().total_cmp(&(b.y - y).abs()))
+        .map(|t| t.text.to_string())
+}
+
+/// A unit head's unit with five responses whose occupation is `x9` (three times, a code no
+/// template offers, as an import from an older questionnaire could store), `PNS` and blank.
+fn seed_unknown_occupation(app: &TestApp) -> String {
+    use skm::db::responses::{self, NewResponse};
+    use skm::domain::names::Channel;
+    let unit_id = common::seed_unit_and_user(app, "loket-x9", "kepala@loket.test", Role::UnitHead);
+    let mut conn = app.conn();
+    let versions = TemplateRegistry::register(
+        &mut conn,
+        &Catalog::load(None).expect("templates"),
+        skm::domain::template::DEFAULT_TEMPLATE,
+    )
+    .expect("versions");
+    let (version_id, _) = versions.current("permenpanrb-14-2017").expect("default template");
+    let today = demo::today(chrono_tz::Asia::Makassar);
+    for occupation in [Some("x9"), Some("x9"), Some("x9"), Some("PNS"), None] {
+        // Stored directly: the form and the importer refuse a code the template does not offer.
+        let response = NewResponse {
+            id: uuid::Uuid::now_v7(),
+            unit_id,
+            service_id: None,
+            template_version_id: version_id,
+            channel: Channel::Import,
+            submitted_at: today.and_hms_opt(9, 0, 0).expect("time"),
+            survey_date: today,
+            gender: Some("P".into()),
+            age: Some(30),
+            education: Some("SMA".into()),
+            occupation: occupation.map(str::to_string),
+            profile_extra: None,
+            saran: None,
+            client_hash: None,
+            answers: (1..=9).map(|i| (format!("U{i}"), 4)).collect(),
+        };
+        responses::insert(&mut conn, &response).expect("response stored");
+    }
+    app.login("kepala@loket.test", common::PASSWORD).expect("signed in")
+}
+
+#[test]
+fn an_unknown_profile_code_reads_the_same_on_the_dashboard_the_pdf_and_the_xlsx() {
+    let label = "x9 (kode tidak dikenal)";
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let head = seed_unknown_occupation(&app);
+        let query = format!("?period={}", period());
+
+        let page = app.get_as(&head, &format!("/dasbor/unit/loket-x9{query}"));
+        assert_eq!(page.status, 200, "{}", database.name);
+        let chart = page.body.split("<svg").find(|svg| svg_texts(svg).iter().any(|t| t.text == "Pekerjaan"));
+        let bar = chart.and_then(|svg| bar_value(svg, label));
+        assert_eq!(bar.as_deref(), Some("3"), "{}: the dashboard's {label:?} bar", database.name);
+
+        let xlsx = app.get_as(&head, &format!("/dasbor/unit/loket-x9/laporan.xlsx{query}"));
+        assert_eq!(xlsx.status, 200, "{}", database.name);
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.bytes.clone())).expect("xlsx opens");
+        let sheet = book.worksheet_range("Profil responden").expect("profile sheet");
+        let rows: Vec<&[Data]> = sheet.rows().collect();
+        let section = rows.iter().position(|r| r.first().is_some_and(|c| *c == "Pekerjaan")).expect("Pekerjaan");
+        let row = rows[section..]
+            .iter()
+            .take_while(|r| r.first().is_some_and(|c| *c != Data::Empty))
+            .find(|r| r.first().is_some_and(|c| *c == label));
+        assert_eq!(row.and_then(|r| number(r.get(1))), Some(3.0), "{}: the workbook's {label:?} row", database.name);
+
+        let pdf = app.get_as(&head, &format!("/dasbor/unit/loket-x9/laporan.pdf{query}"));
+        assert_eq!(pdf.status, 200, "{}", database.name);
+        if !tool_available("pdftotext") {
+            continue;
+        }
+        let path = samples().join(format!("laporan-loket-x9-{}.pdf", database.name));
+        std::fs::write(&path, &pdf.bytes).expect("write pdf");
+        let text = Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().expect("pdftotext");
+        assert!(text.status.success(), "poppler reads the PDF");
+        let text = String::from_utf8_lossy(&text.stdout);
+        // The table row: label, respondents, percentage.
+        let count = text
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next());
+        assert_eq!(count, Some("3"), "{}: the PDF's {label:?} row", database.name);
+    }
+}

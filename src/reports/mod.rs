@@ -7,6 +7,7 @@ pub mod data;
 pub mod official_pdf;
 pub mod pdf;
 pub mod poster;
+pub mod profile;
 pub mod summary;
 pub mod themes;
 pub mod xlsx;

@@ -3,10 +3,11 @@
 
 use super::data::ReportData;
 use super::pdf::PdfBuilder;
+use super::profile::profile_table;
 use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::period::date_id;
-use crate::domain::template::{IndexKind, ProfileKind};
+use crate::domain::template::IndexKind;
 use chrono::NaiveDate;
 
 fn id(value: Rounded) -> String {
@@ -119,36 +120,16 @@ pub fn pdf(
     // BAB III
     b.heading("BAB III HASIL");
     b.paragraph("A. Profil responden");
-    let total = result.responses;
-    for (title, code, counts) in [
-        ("Jenis kelamin", "jenis_kelamin", &data.profile.gender),
-        ("Pendidikan", "pendidikan", &data.profile.education),
-        ("Pekerjaan", "pekerjaan", &data.profile.occupation),
-    ] {
-        let labels = match template.profile_field(code).map(|p| &p.kind) {
-            Some(ProfileKind::Choice(options)) => options.clone(),
-            _ => Vec::new(),
-        };
-        let mut rows: Vec<Vec<String>> = labels
+    let profile = profile_table(template, &data.profile);
+    for section in profile.sections() {
+        let rows: Vec<Vec<String>> = section
+            .rows
             .iter()
-            .map(|o| {
-                let n: i64 = counts.iter().filter(|(v, _)| v.as_deref() == Some(o.code.as_str())).map(|(_, n)| n).sum();
-                vec![o.label.id.clone(), n.to_string(), percent(n, total)]
-            })
+            .map(|(label, n)| vec![label.clone(), n.to_string(), percent(*n, result.responses)])
             .collect();
-        let missing: i64 = counts.iter().filter(|(v, _)| v.is_none()).map(|(_, n)| n).sum();
-        rows.push(vec!["Tidak diisi".into(), missing.to_string(), percent(missing, total)]);
-        b.table(&[title, "Responden", "Persentase"], &[90.0, 35.0, 45.0], &rows);
+        b.table(&[section.title, "Responden", "Persentase"], &[90.0, 35.0, 45.0], &rows);
     }
-    let label_of = |code: &Option<String>| match (code, template.profile_field("jenis_kelamin").map(|p| &p.kind)) {
-        (Some(c), Some(ProfileKind::Choice(options))) => {
-            options.iter().find(|o| &o.code == c).map_or_else(|| c.clone(), |o| o.label.id.clone())
-        }
-        (Some(c), _) => c.clone(),
-        (None, _) => "Tidak diisi".into(),
-    };
-    let gender: Vec<(String, i64)> = data.profile.gender.iter().map(|(v, n)| (label_of(v), *n)).collect();
-    chart(&mut b, &charts::counts("Jenis kelamin responden", &gender), 120.0)?;
+    chart(&mut b, &charts::counts("Jenis kelamin responden", &profile.gender.rows), 120.0)?;
 
     b.paragraph("B. Nilai per unsur");
     let rows: Vec<Vec<String>> = template

@@ -4,6 +4,7 @@
 //! or LibreOffice; plus sheets for the respondent profile and the saran.
 
 use super::data::ReportData;
+use super::profile::profile_table;
 use crate::db::responses::for_each_export_page;
 use crate::db::{DbConnection, DbError};
 use crate::domain::decimal::Rounded;
@@ -172,43 +173,14 @@ pub fn workbook(
 fn profile_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<(), XlsxReportError> {
     sheet.set_name("Profil responden")?;
     let mut row = 0;
-    let groups: [(&str, Vec<(String, i64)>); 4] = [
-        (
-            "Jenis kelamin",
-            data.profile.gender.iter().map(|(v, n)| (v.clone().unwrap_or_else(|| "Tidak diisi".into()), *n)).collect(),
-        ),
-        (
-            "Usia",
-            data.profile
-                .age
-                .iter()
-                .map(|(v, n)| (v.map(|a| a.to_string()).unwrap_or_else(|| "Tidak diisi".into()), *n))
-                .collect(),
-        ),
-        (
-            "Pendidikan",
-            data.profile
-                .education
-                .iter()
-                .map(|(v, n)| (v.clone().unwrap_or_else(|| "Tidak diisi".into()), *n))
-                .collect(),
-        ),
-        (
-            "Pekerjaan",
-            data.profile
-                .occupation
-                .iter()
-                .map(|(v, n)| (v.clone().unwrap_or_else(|| "Tidak diisi".into()), *n))
-                .collect(),
-        ),
-    ];
-    for (title, rows) in groups {
-        sheet.write_string_with_format(row, 0, title, bold)?;
+    let profile = profile_table(&data.index.template, &data.profile);
+    for section in profile.sections() {
+        sheet.write_string_with_format(row, 0, section.title, bold)?;
         sheet.write_string_with_format(row, 1, "Responden", bold)?;
         row += 1;
-        for (label, n) in rows {
+        for (label, n) in &section.rows {
             sheet.write_string(row, 0, label)?;
-            sheet.write_number(row, 1, n as f64)?;
+            sheet.write_number(row, 1, *n as f64)?;
             row += 1;
         }
         row += 1;

@@ -8,7 +8,8 @@ use crate::charts;
 use crate::db::{aggregate, rtl, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::period::Period;
-use crate::domain::template::{IndexKind, Lang, ProfileKind, Template};
+use crate::domain::template::{IndexKind, Lang};
+use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
 use crate::web::error::WebError;
 use crate::web::i18n::Tr;
@@ -98,44 +99,6 @@ struct UnitData {
     rtl: Vec<rtl::RtlAction>,
 }
 
-fn age_band(age: Option<i32>) -> String {
-    match age {
-        None => "Tidak diisi".into(),
-        Some(a) if a < 25 => "15–24".into(),
-        Some(a) if a < 35 => "25–34".into(),
-        Some(a) if a < 45 => "35–44".into(),
-        Some(a) if a < 55 => "45–54".into(),
-        Some(a) if a < 65 => "55–64".into(),
-        Some(_) => "65+".into(),
-    }
-}
-
-/// Counts by the template's option labels, in the template's order, then anything else.
-fn labelled(template: &Template, code: &str, counts: &[(Option<String>, i64)]) -> Vec<(String, i64)> {
-    let options = match template.profile_field(code).map(|p| &p.kind) {
-        Some(ProfileKind::Choice(options)) => options.clone(),
-        _ => Vec::new(),
-    };
-    let mut rows: Vec<(String, i64)> = options
-        .iter()
-        .map(|o| {
-            (
-                o.label.id.clone(),
-                counts.iter().filter(|(v, _)| v.as_deref() == Some(o.code.as_str())).map(|(_, n)| n).sum(),
-            )
-        })
-        .collect();
-    let unknown: i64 = counts
-        .iter()
-        .filter(|(v, _)| v.as_ref().is_none_or(|v| !options.iter().any(|o| &o.code == v)))
-        .map(|(_, n)| n)
-        .sum();
-    if unknown > 0 {
-        rows.push(("Tidak diisi".into(), unknown));
-    }
-    rows
-}
-
 /// `GET /dasbor/unit/{slug}?period=…[&sub=1][&q=…][&hal=…]`
 pub async fn page(
     state: web::Data<AppState>,
@@ -164,21 +127,11 @@ pub async fn page(
     let template = data.index.template.clone();
     let result = &data.index.result;
     let draw = |spec: &charts::ChartSpec| charts::svg(spec).map_err(|e| WebError::Internal(e.to_string()));
-    let mut ages: Vec<(String, i64)> = Vec::new();
-    for (age, n) in &data.profile.age {
-        let band = age_band(*age);
-        match ages.iter_mut().find(|(b, _)| *b == band) {
-            Some(entry) => entry.1 += n,
-            None => ages.push((band, *n)),
-        }
-    }
-    ages.sort();
-    let profile_svgs = vec![
-        draw(&charts::counts("Jenis kelamin", &labelled(&template, "jenis_kelamin", &data.profile.gender)))?,
-        draw(&charts::counts("Usia", &ages))?,
-        draw(&charts::counts("Pendidikan", &labelled(&template, "pendidikan", &data.profile.education)))?,
-        draw(&charts::counts("Pekerjaan", &labelled(&template, "pekerjaan", &data.profile.occupation)))?,
-    ];
+    let profile_svgs = profile_table(&template, &data.profile)
+        .sections()
+        .iter()
+        .map(|section| draw(&charts::counts(section.title, &section.rows)))
+        .collect::<Result<Vec<_>, _>>()?;
     let sample_text = match (data.index.required_sample, data.index.shortfall()) {
         (None, _) => t.t("dash.no_population").to_string(),
         (Some(_), Some(short)) if short > 0 => t.fill("dash.shortfall", &[("count", short.to_string())]),
