@@ -622,11 +622,10 @@ fn storage_layer(database: &TestDb, ids: &Ids, total: usize, writers: usize, cli
                     let guards = Guards {
                         token_nonce: Some(&r.nonce),
                         ticket_code: None,
-                        burst_threshold: 3,
-                        burst_window_minutes: 10,
+                        burst: skm::domain::submission::BurstRule { threshold: 3, window_minutes: 10 },
                         rate_limit: Some(RateGuard {
                             key: &key,
-                            window_start: skm::web::rate_limit::RateLimit::window_of(chrono::Utc::now()),
+                            window_start: skm::rate_limit::RateLimit::window_of(chrono::Utc::now()),
                             limit: NO_RATE_LIMIT,
                         }),
                     };

@@ -133,6 +133,14 @@ struct Value {
 }
 
 impl Config {
+    /// The burst rule of public submissions (`burst_threshold`, `burst_window_minutes`).
+    pub fn burst_rule(&self) -> crate::domain::submission::BurstRule {
+        crate::domain::submission::BurstRule {
+            threshold: self.burst_threshold,
+            window_minutes: self.burst_window_minutes,
+        }
+    }
+
     /// Reads `file` (when given, it must exist) or `./skm.toml` (when present), then the
     /// environment.
     pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {

@@ -42,14 +42,9 @@ pub fn run(context: &Context, args: ImportArgs) -> Result<(), CliError> {
         channel,
         now.naive_utc(),
         local_date(now, context.config.timezone),
+        None,
     )?
     .map_err(report)?;
-    crate::db::audit::record(
-        &mut conn,
-        None,
-        "responses.import",
-        &format!("cli imported {count} responses into {}", form.unit.slug),
-    )?;
     say!("imported {count} responses into {}", form.unit.slug);
     Ok(())
 }

@@ -4,6 +4,7 @@ use super::schema::{answers, responses, ticket_codes, used_form_tokens};
 use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use crate::domain::names::Channel;
+use crate::domain::submission::BurstRule;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use thiserror::Error;
@@ -39,10 +40,8 @@ pub struct Guards<'a> {
     pub token_nonce: Option<&'a str>,
     /// the ticket code, for units in ticket mode
     pub ticket_code: Option<&'a str>,
-    /// flag the response when this many identical answer sets come from one client…
-    pub burst_threshold: u32,
-    /// …within this many minutes
-    pub burst_window_minutes: u32,
+    /// when identical answer sets from one client flag the response
+    pub burst: BurstRule,
     /// the client's shared rate-limit counter, counted in the same transaction (one commit per
     /// submission instead of two)
     pub rate_limit: Option<RateGuard<'a>>,
@@ -141,10 +140,10 @@ fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) 
     let Some(client) = &response.client_hash else {
         return Ok(false);
     };
-    if guards.burst_threshold < 2 {
+    if !guards.burst.is_on() {
         return Ok(false);
     }
-    let since = response.submitted_at - chrono::Duration::minutes(i64::from(guards.burst_window_minutes));
+    let since = response.submitted_at - chrono::Duration::minutes(i64::from(guards.burst.window_minutes));
     let key = answer_key(&response.answers);
     let same = responses::table
         .filter(responses::unit_id.eq(response.unit_id))
@@ -152,7 +151,7 @@ fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) 
         .filter(responses::answer_key.eq(&key))
         .filter(responses::submitted_at.ge(since));
     let count: i64 = same.count().get_result(conn)?;
-    if count < i64::from(guards.burst_threshold) {
+    if count < i64::from(guards.burst.threshold) {
         return Ok(false);
     }
     diesel::update(same).set(responses::flagged.eq(true)).execute(conn)?;

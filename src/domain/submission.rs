@@ -4,6 +4,25 @@
 use super::template::{ProfileKind, Template};
 use std::collections::BTreeMap;
 
+/// When identical answer sets from one client are flagged as a burst (a form filled in again and
+/// again): `threshold` of them within `window_minutes`. Flagged responses still count; the
+/// dashboard says how many there are so a unit head can look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BurstRule {
+    pub threshold: u32,
+    pub window_minutes: u32,
+}
+
+impl BurstRule {
+    /// No burst check: paper questionnaires come from one desk, so identical sets are expected.
+    pub const OFF: BurstRule = BurstRule { threshold: 0, window_minutes: 0 };
+
+    /// A rule below two identical sets could flag every single response, so it means off.
+    pub fn is_on(self) -> bool {
+        self.threshold >= 2
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// an element left unanswered

@@ -1,6 +1,7 @@
 //! The survey service: what a citizen's form shows, and storing what they send. Called by the
 //! web handlers (inside `web::block`) and by the CLI; holds no HTTP types.
 
+pub mod public;
 pub mod sheet_import;
 
 use crate::catalog::TemplateRegistry;
@@ -8,15 +9,16 @@ use crate::db::responses::{self, Guards, NewResponse, RateGuard, StoreError};
 use crate::db::units::{self, Service, Unit};
 use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
-use crate::domain::submission::{self, FieldError, Problem};
+use crate::domain::submission::{self, BurstRule, FieldError, Problem};
 use crate::domain::template::Template;
+use crate::rate_limit::RateLimit;
 use crate::security::form_token::{FormToken, TokenProblem};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A unit's questionnaire as the public sees it.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Form {
     pub unit: Unit,
     pub services: Vec<Service>,
@@ -105,21 +107,53 @@ pub struct Submission<'a> {
     pub rate_limit: Option<RateGuard<'a>>,
 }
 
+/// What a submission came to, whatever its channel: the one result the form page, the paper
+/// entry and the JSON API each map to their own answer.
 #[derive(Debug)]
 pub enum Outcome {
     Stored {
         id: uuid::Uuid,
         flagged: bool,
     },
-    Rejected(Vec<Message>),
+    /// nothing was stored; the messages say why, field by field
+    Rejected(Rejection),
     /// the one-time token was already spent
-    Replayed,
+    Replayed {
+        form: Box<Form>,
+    },
     /// the client is over its rate limit; nothing was stored
-    RateLimited,
+    RateLimited {
+        wait: std::time::Duration,
+    },
+    /// no unit has this slug
+    UnknownUnit,
+}
+
+/// A refused submission, with what it takes to show the form again with the citizen's answers.
+#[derive(Debug)]
+pub struct Rejection {
+    pub form: Box<Form>,
+    /// the questionnaire version the citizen answered (may be older than the form's current one)
+    pub template: Arc<Template>,
+    pub messages: Vec<Message>,
+    /// a fresh signed token when the submitted one was refused, so the citizen can simply send
+    /// again; `None` keeps the submitted token
+    pub new_token: Option<String>,
+}
+
+impl Submission<'_> {
+    fn rejected(&self, messages: Vec<Message>) -> Outcome {
+        Outcome::Rejected(Rejection {
+            form: Box::new(self.form.clone()),
+            template: self.template.clone(),
+            messages,
+            new_token: None,
+        })
+    }
 }
 
 /// Validates and stores; nothing is written unless everything is valid.
-pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> Result<Outcome, DbError> {
+pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Result<Outcome, DbError> {
     let mut messages = Vec::new();
     let valid =
         submission::validate(&sub.template, sub.fields).map_err(|errors| messages.extend(field_messages(&errors))).ok();
@@ -149,7 +183,7 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> R
         None
     };
     let Some(valid) = valid.filter(|_| messages.is_empty()) else {
-        return Ok(Outcome::Rejected(messages));
+        return Ok(sub.rejected(messages));
     };
 
     let mut profile = valid.profile;
@@ -177,20 +211,49 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: (u32, u32)) -> R
     let guards = Guards {
         token_nonce: sub.token.map(|t| t.nonce.as_str()),
         ticket_code: ticket.as_deref(),
-        burst_threshold: burst.0,
-        burst_window_minutes: burst.1,
+        burst,
         rate_limit: sub.rate_limit,
     };
     match responses::insert_guarded(conn, &response, &guards) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
-        Err(StoreError::TokenUsed) => Ok(Outcome::Replayed),
-        Err(StoreError::RateLimited) => Ok(Outcome::RateLimited),
-        Err(StoreError::TicketUnknown) => {
-            Ok(Outcome::Rejected(vec![Message::on(TICKET_FIELD, "error.ticket_unknown")]))
+        Err(StoreError::TokenUsed) => Ok(Outcome::Replayed { form: Box::new(sub.form.clone()) }),
+        Err(StoreError::RateLimited) => {
+            Ok(Outcome::RateLimited { wait: RateLimit::wait(RateLimit::window_of(sub.now), sub.now) })
         }
-        Err(StoreError::TicketUsed) => Ok(Outcome::Rejected(vec![Message::on(TICKET_FIELD, "error.ticket_used")])),
+        Err(StoreError::TicketUnknown) => Ok(sub.rejected(vec![Message::on(TICKET_FIELD, "error.ticket_unknown")])),
+        Err(StoreError::TicketUsed) => Ok(sub.rejected(vec![Message::on(TICKET_FIELD, "error.ticket_used")])),
         Err(StoreError::Db(e)) => Err(e),
     }
+}
+
+/// A paper questionnaire typed in by an operator: stored without a token, rate limit or burst
+/// check (paper comes from one desk), and recorded in the audit log.
+pub fn submit_paper(
+    conn: &mut DbConnection,
+    form: &Form,
+    fields: &BTreeMap<String, String>,
+    survey_date: NaiveDate,
+    now: DateTime<Utc>,
+    actor: i32,
+) -> Result<Outcome, DbError> {
+    let paper = Submission {
+        form,
+        template: form.template.clone(),
+        version_id: form.version_id,
+        channel: Channel::Paper,
+        fields,
+        survey_date,
+        client_hash: None,
+        now,
+        token: None,
+        rate_limit: None,
+    };
+    let outcome = submit(conn, &paper, BurstRule::OFF)?;
+    if let Outcome::Stored { id, .. } = &outcome {
+        let detail = format!("{} paper response {id} dated {survey_date}", form.unit.slug);
+        crate::db::audit::record(conn, Some(actor), "responses.paper", &detail)?;
+    }
+    Ok(outcome)
 }
 
 /// Ticket codes are printed in capitals; citizens type them any way.

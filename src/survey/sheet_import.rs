@@ -49,6 +49,7 @@ pub fn import(
     channel: Channel,
     now: NaiveDateTime,
     today: NaiveDate,
+    actor: Option<i32>,
 ) -> Result<Result<usize, Vec<CsvIssue>>, DbError> {
     let mut responses = Vec::with_capacity(rows.len());
     if rows.len() > MAX_ROWS {
@@ -133,6 +134,9 @@ pub fn import(
         for response in &responses {
             responses::insert(conn, response)?;
         }
+        // `actor` is the signed-in user; none for the command line
+        let detail = format!("{} {} responses into {}", responses.len(), channel.as_str(), form.unit.slug);
+        crate::db::audit::record(conn, actor, "responses.import", &detail)?;
         Ok::<_, DbError>(())
     })?;
     Ok(Ok(responses.len()))

@@ -4,11 +4,12 @@
 use super::access::UnitReader;
 use super::error::WebError;
 use super::i18n::Tr;
-use super::rate_limit::RateLimit;
-use super::AppState;
+use super::{blocking, throttle, AppState};
 use crate::domain::names::Channel;
 use crate::domain::template::{Lang, ProfileKind};
+use crate::rate_limit::RateLimit;
 use crate::security::form_token::FormToken;
+use crate::survey::public::PublicPost;
 use crate::survey::{self, Message, Outcome, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -55,13 +56,9 @@ fn one(field: &str, reason: impl Into<String>) -> HttpResponse {
 /// `GET /api/v1/units/{slug}/form`
 pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, WebError> {
     let slug = slug.into_inner();
-    let worker = state.clone();
-    let form = web::block(move || {
-        let mut conn = worker.pool.get()?;
-        survey::form_for_unit(&mut conn, &worker.templates, &slug)
-    })
-    .await??
-    .ok_or(WebError::NotFound)?;
+    let form = blocking(&state, move |state, conn| survey::form_for_unit(conn, &state.templates, &slug))
+        .await?
+        .ok_or(WebError::NotFound)?;
     let t = &form.template;
     let token = FormToken::issue(form.unit.id, form.version_id, Channel::Web.as_str(), chrono::Utc::now())
         .sign(state.keys.form());
@@ -176,7 +173,7 @@ pub async fn submit(
     let fields = match parse_submission(&body) {
         Ok(fields) => fields,
         Err(reply) => {
-            return Ok(match state.limiter.check_shared(&state.pool, key).await {
+            return Ok(match throttle::check_shared(&state, key).await {
                 Ok(()) => *reply,
                 Err(wait) => rate_limited(wait),
             })
@@ -184,25 +181,21 @@ pub async fn submit(
     };
     let now = chrono::Utc::now();
     let slug = slug.into_inner();
-    let worker = state.clone();
-    let public =
-        web::block(move || super::survey::submit_public(&worker, &slug, Channel::Web, &fields, client_hash, now))
-            .await??;
-    let outcome = match public {
-        super::survey::Public::RateLimited(wait) => return Ok(rate_limited(wait)),
-        super::survey::Public::UnknownUnit => return Err(WebError::NotFound),
-        super::survey::Public::BadToken { problem, .. } => Outcome::Rejected(vec![survey::token_message(problem)]),
-        super::survey::Public::Done { outcome, .. } => outcome,
-    };
+    let outcome = blocking(&state, move |state, conn| {
+        let post = PublicPost { slug: &slug, channel: Channel::Web, fields: &fields, client_hash, now };
+        survey::public::submit_public(conn, &state.gate(), post)
+    })
+    .await?;
     Ok(match outcome {
         Outcome::Stored { id, flagged } => {
             state.metrics.submitted(Channel::Web.as_str(), 1);
             HttpResponse::Created().json(json!({"id": id.to_string(), "flagged": flagged}))
         }
-        Outcome::Replayed => HttpResponse::Conflict()
+        Outcome::Replayed { .. } => HttpResponse::Conflict()
             .json(json!({"error": "replayed", "field": "token", "reason": "this token was already used"})),
-        Outcome::Rejected(messages) => invalid(problems(&messages)),
-        Outcome::RateLimited => rate_limited(RateLimit::wait(RateLimit::window_of(now), now)),
+        Outcome::Rejected(rejection) => invalid(problems(&rejection.messages)),
+        Outcome::RateLimited { wait } => rate_limited(wait),
+        Outcome::UnknownUnit => return Err(WebError::NotFound),
     })
 }
 
@@ -235,21 +228,18 @@ pub async fn index(
     };
     let with_subunits = query.sub.as_deref() == Some("1");
     let service = query.layanan.clone();
-    let worker = state.clone();
-    let report = web::block(move || -> Result<Option<crate::aggregator::UnitIndex>, WebError> {
-        let mut conn = worker.pool.get().map_err(crate::db::DbError::from)?;
+    let report = blocking(&state, move |state, conn| -> Result<Option<crate::aggregator::UnitIndex>, WebError> {
         let service_id = match service {
-            Some(slug) => match crate::db::units::services_of(&mut conn, unit.id)?.into_iter().find(|s| s.slug == slug)
-            {
+            Some(slug) => match crate::db::units::services_of(conn, unit.id)?.into_iter().find(|s| s.slug == slug) {
                 Some(s) => Some(s.id),
                 None => return Ok(None),
             },
             None => None,
         };
         let selection = crate::aggregator::Selection { period, with_subunits, service_id };
-        Ok(Some(crate::aggregator::unit_index(&mut conn, &worker.templates, &unit, &selection)?))
+        Ok(Some(crate::aggregator::unit_index(conn, &state.templates, &unit, &selection)?))
     })
-    .await??
+    .await?
     .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
     let summary = crate::reports::summary::summarize(&report.template, &report.result);
     Ok(HttpResponse::Ok().json(json!({

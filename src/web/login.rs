@@ -4,7 +4,7 @@ use super::access::SignedIn;
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::html;
-use super::{blocking, session, AppState};
+use super::{blocking, session, throttle, AppState};
 use crate::accounts::{self, LoginOutcome};
 use crate::security::form_token::FormToken;
 use actix_web::http::{header, StatusCode};
@@ -94,7 +94,7 @@ pub async fn submit(
     let tr = Tr::new(negotiate(None, req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
     let next = safe_next(&form.next);
     let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
-    if state.limiter.check(&state.pool, client).await.is_err() {
+    if throttle::check(&state, client).await.is_err() {
         let error = Some(tr.t("ratelimit.text").to_string());
         return page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS);
     }

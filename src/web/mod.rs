@@ -17,19 +17,20 @@ pub mod observe;
 pub mod operator;
 pub mod pages;
 pub mod public;
-pub mod rate_limit;
 pub mod reports;
 pub mod routes;
 pub mod session;
 pub mod survey;
+pub mod throttle;
 
 use crate::catalog::{Catalog, TemplateRegistry};
 use crate::config::Config;
 use crate::db::{self, DbConnection, DbError, Pool};
+use crate::rate_limit::RateLimit;
 use crate::security::Keys;
+use crate::survey::public::Gate;
 use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
-use rate_limit::RateLimit;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
@@ -62,6 +63,20 @@ impl AppState {
             keys,
             templates: Arc::new(templates),
         })
+    }
+}
+
+impl AppState {
+    /// What a public submission is checked against (`survey::public`).
+    pub fn gate(&self) -> Gate<'_> {
+        Gate {
+            templates: &self.templates,
+            keys: &self.keys,
+            limiter: &self.limiter,
+            burst: self.config.burst_rule(),
+            token_max_age: chrono::Duration::minutes(i64::from(self.config.form_token_minutes)),
+            timezone: self.config.timezone,
+        }
     }
 }
 

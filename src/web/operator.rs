@@ -13,7 +13,7 @@ use crate::domain::period::local_date;
 use crate::domain::template::Lang;
 use crate::reports::poster::{render as render_poster, Poster, PosterFormat};
 use crate::sheets::csv::CsvIssue;
-use crate::survey::{self, sheet_import, Form, Message, Outcome, Submission, DATE_FIELD};
+use crate::survey::{self, sheet_import, Form, Message, Outcome, DATE_FIELD};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -122,47 +122,24 @@ pub async fn paper_submit(
             &paper_page(&form, &session, &fields, &[Message::on(DATE_FIELD, "error.date")], None),
         );
     };
-    let worker = state.clone();
     let (form_for_block, fields_for_block) = (form.clone(), fields.clone());
     let user_id = session.user.id;
-    let outcome = web::block(move || -> Result<Outcome, crate::db::DbError> {
-        let mut conn = worker.pool.get()?;
-        let outcome = survey::submit(
-            &mut conn,
-            &Submission {
-                form: &form_for_block,
-                template: form_for_block.template.clone(),
-                version_id: form_for_block.version_id,
-                channel: Channel::Paper,
-                fields: &fields_for_block,
-                survey_date,
-                client_hash: None,
-                now,
-                token: None,
-                rate_limit: None,
-            },
-            // paper questionnaires come from one desk: no burst check
-            (0, 1),
-        )?;
-        if let Outcome::Stored { id, .. } = &outcome {
-            let detail = format!("{} paper response {id} dated {survey_date}", form_for_block.unit.slug);
-            crate::db::audit::record(&mut conn, Some(user_id), "responses.paper", &detail)?;
-        }
-        Ok(outcome)
+    let outcome = blocking(&state, move |_, conn| {
+        survey::submit_paper(conn, &form_for_block, &fields_for_block, survey_date, now, user_id)
     })
-    .await??;
-    if matches!(outcome, Outcome::Stored { .. }) {
-        state.metrics.submitted(Channel::Paper.as_str(), 1);
-    }
+    .await?;
     match outcome {
-        Outcome::Stored { .. } | Outcome::Replayed => {
+        Outcome::Stored { .. } => {
+            state.metrics.submitted(Channel::Paper.as_str(), 1);
             Ok(see_other(format!("/operator/{}/kertas?tersimpan=1", form.unit.slug)))
         }
-        Outcome::Rejected(messages) => {
-            html(StatusCode::UNPROCESSABLE_ENTITY, &paper_page(&form, &session, &fields, &messages, None))
+        Outcome::Rejected(rejection) => {
+            html(StatusCode::UNPROCESSABLE_ENTITY, &paper_page(&form, &session, &fields, &rejection.messages, None))
         }
-        // paper entry is not rate limited (it passes no `RateGuard`), so this cannot be reached
-        Outcome::RateLimited => Err(WebError::Internal("paper entry refused by a rate limit".into())),
+        // paper entry spends no token and has no rate limit, and its unit was just found
+        Outcome::Replayed { .. } | Outcome::RateLimited { .. } | Outcome::UnknownUnit => {
+            Err(WebError::Internal("paper entry refused as if it were a public post".into()))
+        }
     }
 }
 
@@ -233,27 +210,16 @@ pub async fn import_submit(
     session::check_csrf(&session, Some(&csrf))?;
     let now = chrono::Utc::now();
     let today = local_date(now, state.config.timezone);
-    let worker = state.clone();
     let block_form = form.clone();
     let user_id = session.user.id;
-    let result = web::block(move || -> Result<Result<usize, Vec<CsvIssue>>, crate::db::DbError> {
+    let result = blocking(&state, move |_, conn| -> Result<Result<usize, Vec<CsvIssue>>, crate::db::DbError> {
         let rows = match sheet_import::read_upload(&block_form.template, &bytes) {
             Ok(rows) => rows,
             Err(issues) => return Ok(Err(issues)),
         };
-        let mut conn = worker.pool.get()?;
-        let result = sheet_import::import(&mut conn, &block_form, rows, Channel::Import, now.naive_utc(), today)?;
-        if let Ok(count) = &result {
-            crate::db::audit::record(
-                &mut conn,
-                Some(user_id),
-                "responses.import",
-                &format!("{count} responses into {}", block_form.unit.slug),
-            )?;
-        }
-        Ok(result)
+        sheet_import::import(conn, &block_form, rows, Channel::Import, now.naive_utc(), today, Some(user_id))
     })
-    .await??;
+    .await?;
     match result {
         Ok(count) => {
             state.metrics.submitted(Channel::Import.as_str(), count as u64);

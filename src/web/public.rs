@@ -2,7 +2,7 @@
 
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
-use super::AppState;
+use super::{blocking, AppState};
 use crate::aggregator::{self, Selection};
 use crate::charts;
 use crate::db::{publications, units, DbError};
@@ -32,19 +32,17 @@ struct PublicPage {
 
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
     let tr = Tr::new(negotiate(None, req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
-    let worker = state.clone();
-    let results = web::block(move || -> Result<Vec<aggregator::UnitIndex>, DbError> {
-        let mut conn = worker.pool.get()?;
+    let results = blocking(&state, |state, conn| -> Result<Vec<aggregator::UnitIndex>, DbError> {
         let mut out = Vec::new();
-        for (unit_id, period) in publications::latest(&mut conn)? {
+        for (unit_id, period) in publications::latest(conn)? {
             let Ok(period) = period.parse::<Period>() else { continue };
-            let unit = units::by_id(&mut conn, unit_id)?;
+            let unit = units::by_id(conn, unit_id)?;
             let selection = Selection { period, with_subunits: false, service_id: None };
-            out.push(aggregator::unit_index(&mut conn, &worker.templates, &unit, &selection)?);
+            out.push(aggregator::unit_index(conn, &state.templates, &unit, &selection)?);
         }
         Ok(out)
     })
-    .await??;
+    .await?;
     let mut units = Vec::with_capacity(results.len());
     for r in results {
         units.push(PublicUnit {

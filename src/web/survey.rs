@@ -3,19 +3,16 @@
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::{form_page, html, FormSpec, MessagePage};
-use super::rate_limit::RateLimit;
-use super::AppState;
-use crate::db::responses::RateGuard;
+use super::{blocking, see_other, throttle, AppState};
 use crate::domain::names::Channel;
-use crate::domain::period::local_date;
-use crate::domain::template::Template;
-use crate::security::form_token::{FormToken, TokenProblem};
-use crate::survey::{self, Form, Message, Outcome, Submission, SERVICE_FIELD};
+use crate::rate_limit::RateLimit;
+use crate::security::form_token::FormToken;
+use crate::survey::public::{PublicPost, TOKEN_FIELD};
+use crate::survey::{self, Form, Message, Outcome, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct FormQuery {
@@ -39,12 +36,7 @@ pub fn not_found_page(tr: Tr) -> Result<HttpResponse, WebError> {
 }
 
 async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<Form>, WebError> {
-    let state = state.clone();
-    Ok(web::block(move || {
-        let mut conn = state.pool.get()?;
-        survey::form_for_unit(&mut conn, &state.templates, &slug)
-    })
-    .await??)
+    blocking(state, move |state, conn| survey::form_for_unit(conn, &state.templates, &slug)).await
 }
 
 struct Render<'a> {
@@ -111,94 +103,6 @@ pub async fn show(
     )
 }
 
-/// What a submission carrying a one-time token (form or API) came to.
-pub enum Public {
-    /// over the client's limit: wait this long
-    RateLimited(std::time::Duration),
-    UnknownUnit,
-    BadToken {
-        form: Form,
-        problem: TokenProblem,
-    },
-    Done {
-        form: Form,
-        template: Arc<Template>,
-        outcome: Outcome,
-    },
-}
-
-/// Blocking: the unit's form, the token's check, validation and the write, for the public form
-/// and the JSON API alike. A post counts against the client's limit in the response's own
-/// transaction when it is stored, and in a statement of its own when it is not (invalid,
-/// replayed, unknown unit); one refused for the limit is rolled back with its count, which
-/// stays at the limit, so the next is refused too. On this path the count is part of the
-/// write: a database that cannot count cannot store either.
-pub fn submit_public(
-    state: &AppState,
-    slug: &str,
-    channel: Channel,
-    fields: &BTreeMap<String, String>,
-    client_hash: String,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Public, WebError> {
-    let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
-    let key = RateLimit::submit_key(&client_hash);
-    let window = RateLimit::window_of(now);
-    let rate = RateGuard { key: &key, window_start: window, limit: state.limiter.limit() };
-    let public = store_public(state, &mut conn, slug, channel, fields, client_hash, now, rate)?;
-    match public {
-        Public::Done { outcome: Outcome::Stored { .. }, .. } => {
-            state.limiter.forget_now_and_then(&mut conn, window);
-            Ok(public)
-        }
-        Public::Done { outcome: Outcome::RateLimited, .. } => Ok(Public::RateLimited(RateLimit::wait(window, now))),
-        _ => match state.limiter.count(&mut conn, &key, now) {
-            Ok(()) => Ok(public),
-            Err(wait) => Ok(Public::RateLimited(wait)),
-        },
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn store_public(
-    state: &AppState,
-    conn: &mut crate::db::DbConnection,
-    slug: &str,
-    channel: Channel,
-    fields: &BTreeMap<String, String>,
-    client_hash: String,
-    now: chrono::DateTime<chrono::Utc>,
-    rate: RateGuard,
-) -> Result<Public, WebError> {
-    let Some(form) = survey::form_for_unit(conn, &state.templates, slug)? else {
-        return Ok(Public::UnknownUnit);
-    };
-    let max_age = chrono::Duration::minutes(i64::from(state.config.form_token_minutes));
-    let token_text = fields.get("token").map(String::as_str).unwrap_or_default();
-    let token = match FormToken::verify(token_text, state.keys.form(), now, max_age, form.unit.id, channel.as_str()) {
-        Ok(token) => token,
-        Err(problem) => return Ok(Public::BadToken { form, problem }),
-    };
-    let template = state.templates.get(conn, token.template_version_id)?;
-    let outcome = survey::submit(
-        conn,
-        &Submission {
-            form: &form,
-            template: template.clone(),
-            version_id: token.template_version_id,
-            channel,
-            fields,
-            survey_date: local_date(now, state.config.timezone),
-            client_hash: Some(client_hash),
-            now,
-            token: Some(&token),
-            rate_limit: Some(rate),
-        },
-        (state.config.burst_threshold, state.config.burst_window_minutes),
-    )?;
-    Ok(Public::Done { form, template, outcome })
-}
-
 /// The 429 page, with the wait in `Retry-After`.
 fn rate_limited_page(tr: Tr, wait: std::time::Duration) -> Result<HttpResponse, WebError> {
     let mut page = html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr, "ratelimit.title", "ratelimit.text"))?;
@@ -206,20 +110,6 @@ fn rate_limited_page(tr: Tr, wait: std::time::Duration) -> Result<HttpResponse, 
         page.headers_mut().insert(header::RETRY_AFTER, value);
     }
     Ok(page)
-}
-
-/// What the blocking part of a submission decided.
-enum Decision {
-    RateLimited(std::time::Duration),
-    UnknownUnit,
-    Stored,
-    Replayed(Form),
-    Rejected {
-        form: Form,
-        template: std::sync::Arc<crate::domain::template::Template>,
-        messages: Vec<Message>,
-        token: String,
-    },
 }
 
 /// `POST /s/{slug}` and `/s/{slug}/kiosk`
@@ -238,11 +128,11 @@ pub async fn submit(
     let thanks = format!("{}/terima-kasih?lang={}", base_path(&slug, channel), tr.code());
     if fields.get("website").is_some_and(|v| !v.trim().is_empty()) {
         // A bot filled the honeypot: it sees success (within its limit), nothing is stored.
-        if let Err(wait) = state.limiter.check(&state.pool, key).await {
+        if let Err(wait) = throttle::check(&state, key).await {
             return rate_limited_page(tr, wait);
         }
         tracing::info!(slug, "honeypot submission ignored");
-        return Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish());
+        return Ok(see_other(thanks));
     }
     // A flood from one client stops here, before it costs a database write; the shared count
     // happens with the submission.
@@ -252,51 +142,35 @@ pub async fn submit(
 
     let now = chrono::Utc::now();
     let submitted = fields.clone();
-    let worker = state.clone();
-    let public = web::block(move || submit_public(&worker, &slug, channel, &fields, client_hash, now)).await??;
-    let decision = match public {
-        Public::RateLimited(wait) => Decision::RateLimited(wait),
-        Public::Done { outcome: Outcome::RateLimited, .. } => {
-            Decision::RateLimited(RateLimit::wait(RateLimit::window_of(now), now))
-        }
-        Public::UnknownUnit => Decision::UnknownUnit,
-        Public::BadToken { form, problem } => {
-            // a fresh token, so the citizen can simply send again
-            let token = FormToken::issue(form.unit.id, form.version_id, channel.as_str(), now).sign(state.keys.form());
-            let template = form.template.clone();
-            Decision::Rejected { form, template, messages: vec![survey::token_message(problem)], token }
-        }
-        Public::Done { outcome: Outcome::Stored { .. }, .. } => Decision::Stored,
-        Public::Done { form, outcome: Outcome::Replayed, .. } => Decision::Replayed(form),
-        Public::Done { form, template, outcome: Outcome::Rejected(messages) } => {
-            let token = submitted.get("token").cloned().unwrap_or_default();
-            Decision::Rejected { form, template, messages, token }
-        }
-    };
-
-    match decision {
-        Decision::RateLimited(wait) => rate_limited_page(tr, wait),
-        Decision::UnknownUnit => not_found_page(tr),
-        Decision::Stored => {
+    let outcome = blocking(&state, move |state, conn| {
+        let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
+        survey::public::submit_public(conn, &state.gate(), post)
+    })
+    .await?;
+    match outcome {
+        Outcome::RateLimited { wait } => rate_limited_page(tr, wait),
+        Outcome::UnknownUnit => not_found_page(tr),
+        Outcome::Stored { .. } => {
             state.metrics.submitted(channel.as_str(), 1);
-            Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, thanks)).finish())
+            Ok(see_other(thanks))
         }
-        Decision::Replayed(form) => {
+        Outcome::Replayed { form } => {
             let mut page = MessagePage::new(tr, "replay.title", "replay.text")
                 .link(format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()), "replay.again");
             page.unit_name = form.unit.name;
             page.kiosk = channel == Channel::Kiosk;
             html(StatusCode::CONFLICT, &page)
         }
-        Decision::Rejected { form, template, messages, token } => {
+        Outcome::Rejected(rejection) => {
             // The citizen's answers go back into the form, each message next to its field.
+            let token = rejection.new_token.unwrap_or_else(|| submitted.get(TOKEN_FIELD).cloned().unwrap_or_default());
             let render_args = Render {
-                form: &form,
-                template: &template,
+                form: &rejection.form,
+                template: &rejection.template,
                 channel,
                 tr,
                 values: &submitted,
-                messages: &messages,
+                messages: &rejection.messages,
                 token,
             };
             render(render_args, StatusCode::UNPROCESSABLE_ENTITY)

@@ -1,13 +1,13 @@
 //! Per-client limits on submissions and login attempts, shared by every instance: the count
 //! lives in the database (`rate_limits`, one fixed-window counter per keyed client hash). An
 //! in-memory governor limiter in front sheds a flood from one client on this instance before it
-//! costs a database write (actix-governor is GPL; governor itself is MIT/Apache).
+//! costs a database write (actix-governor is GPL; governor itself is MIT/Apache). Blocking; the
+//! web layer's `web::throttle` calls it from async handlers.
 
-use crate::db::{self, DbConnection, Pool};
+use crate::db::{self, DbConnection};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 const WINDOW_SECS: i64 = 60;
@@ -47,33 +47,6 @@ impl RateLimit {
     /// How long a client over its limit waits: until the window ends.
     pub fn wait(window_start: i64, now: chrono::DateTime<chrono::Utc>) -> Duration {
         Duration::from_secs((window_start + WINDOW_SECS - now.timestamp()).max(1) as u64)
-    }
-
-    /// `Err(wait)` when the client (a keyed hash, never a raw address) must wait before
-    /// sending again.
-    pub async fn check(self: &Arc<Self>, pool: &Pool, client: String) -> Result<(), Duration> {
-        self.check_local(&client)?;
-        self.check_shared(pool, client).await
-    }
-
-    /// The shared count alone, for a request this instance's limiter has already let through.
-    pub async fn check_shared(self: &Arc<Self>, pool: &Pool, client: String) -> Result<(), Duration> {
-        let (pool, limit) = (pool.clone(), self.clone());
-        let counted = actix_web::web::block(move || {
-            let now = chrono::Utc::now();
-            let mut conn = pool.get().map_err(|e| {
-                tracing::warn!(error = %e, "rate limit not counted (no connection)");
-            });
-            match &mut conn {
-                Ok(conn) => limit.count(conn, &client, now),
-                Err(()) => Ok(()),
-            }
-        })
-        .await;
-        counted.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "rate limit not counted (worker pool)");
-            Ok(())
-        })
     }
 
     /// Blocking: one hit on the client's shared counter, in a statement of its own.

@@ -1,0 +1,105 @@
+//! A public submission (the citizen's form and the JSON API alike): the unit's form, the one-time
+//! token's check, the client's rate limit, validation and the write, in that order.
+//!
+//! A post counts against the client's limit in the response's own transaction when it is
+//! stored, and in a statement of its own when it is not (invalid, replayed, unknown unit); one
+//! refused for the limit is rolled back with its count, which stays at the limit, so the next is
+//! refused too. On this path the count is part of the write: a database that cannot count cannot
+//! store either.
+
+use super::{form_for_unit, submit, token_message, Outcome, Rejection, Submission};
+use crate::catalog::TemplateRegistry;
+use crate::db::responses::RateGuard;
+use crate::db::{DbConnection, DbError};
+use crate::domain::names::Channel;
+use crate::domain::period::local_date;
+use crate::domain::submission::BurstRule;
+use crate::rate_limit::RateLimit;
+use crate::security::form_token::FormToken;
+use crate::security::Keys;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// The form field that carries the signed one-time token.
+pub const TOKEN_FIELD: &str = "token";
+
+/// What every public submission is checked against: the deployment's keys, limits and rules.
+pub struct Gate<'a> {
+    pub templates: &'a TemplateRegistry,
+    pub keys: &'a Keys,
+    pub limiter: &'a RateLimit,
+    pub burst: BurstRule,
+    /// how long a rendered form can be submitted
+    pub token_max_age: chrono::Duration,
+    /// survey dates are the regency's local dates
+    pub timezone: chrono_tz::Tz,
+}
+
+/// One post of the public form or the API.
+pub struct PublicPost<'a> {
+    pub slug: &'a str,
+    pub channel: Channel,
+    pub fields: &'a BTreeMap<String, String>,
+    /// the client's keyed hash (never its address)
+    pub client_hash: String,
+    pub now: DateTime<Utc>,
+}
+
+/// Blocking: checks and stores one public post.
+pub fn submit_public(conn: &mut DbConnection, gate: &Gate, post: PublicPost) -> Result<Outcome, DbError> {
+    let key = RateLimit::submit_key(&post.client_hash);
+    let window = RateLimit::window_of(post.now);
+    let rate = RateGuard { key: &key, window_start: window, limit: gate.limiter.limit() };
+    let outcome = store(conn, gate, &post, rate)?;
+    match outcome {
+        Outcome::Stored { .. } => {
+            gate.limiter.forget_now_and_then(conn, window);
+            Ok(outcome)
+        }
+        Outcome::RateLimited { .. } => Ok(outcome),
+        _ => match gate.limiter.count(conn, &key, post.now) {
+            Ok(()) => Ok(outcome),
+            Err(wait) => Ok(Outcome::RateLimited { wait }),
+        },
+    }
+}
+
+fn store(conn: &mut DbConnection, gate: &Gate, post: &PublicPost, rate: RateGuard) -> Result<Outcome, DbError> {
+    let Some(form) = form_for_unit(conn, gate.templates, post.slug)? else {
+        return Ok(Outcome::UnknownUnit);
+    };
+    let token_text = post.fields.get(TOKEN_FIELD).map(String::as_str).unwrap_or_default();
+    let channel = post.channel.as_str();
+    let token =
+        match FormToken::verify(token_text, gate.keys.form(), post.now, gate.token_max_age, form.unit.id, channel) {
+            Ok(token) => token,
+            Err(problem) => {
+                let new_token =
+                    FormToken::issue(form.unit.id, form.version_id, channel, post.now).sign(gate.keys.form());
+                let template = form.template.clone();
+                return Ok(Outcome::Rejected(Rejection {
+                    form: Box::new(form),
+                    template,
+                    messages: vec![token_message(problem)],
+                    new_token: Some(new_token),
+                }));
+            }
+        };
+    let template = gate.templates.get(conn, token.template_version_id)?;
+    submit(
+        conn,
+        &Submission {
+            form: &form,
+            template,
+            version_id: token.template_version_id,
+            channel: post.channel,
+            fields: post.fields,
+            survey_date: local_date(post.now, gate.timezone),
+            client_hash: Some(post.client_hash.clone()),
+            now: post.now,
+            token: Some(&token),
+            rate_limit: Some(rate),
+        },
+        gate.burst,
+    )
+}
