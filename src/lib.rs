@@ -15,4 +15,5 @@ pub mod password;
 pub mod reports;
 pub mod security;
 pub mod survey;
+pub mod units;
 pub mod web;
