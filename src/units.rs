@@ -102,10 +102,7 @@ pub fn add(conn: &mut DbConnection, catalog: &Catalog, actor: Option<i32>, new: 
     let contact_emails: Vec<String> = new.contact_emails.iter().map(|e| e.to_string()).collect();
     conn.transaction(|conn| {
         let parent = match &new.parent {
-            Some(slug) => Some(existing(conn, slug).map_err(|e| match e {
-                UnitError::UnitUnknown(slug) => UnitError::ParentUnknown(slug),
-                other => other,
-            })?),
+            Some(slug) => Some(existing(conn, slug, UnitError::ParentUnknown)?),
             None => None,
         };
         let unit = stored::create(
@@ -134,7 +131,7 @@ pub fn add(conn: &mut DbConnection, catalog: &Catalog, actor: Option<i32>, new: 
 pub fn add_service(conn: &mut DbConnection, actor: Option<i32>, new: NewService) -> Result<Service, UnitError> {
     let name = required_name(&new.name)?;
     conn.transaction(|conn| {
-        let unit = existing(conn, &new.unit)?;
+        let unit = existing(conn, &new.unit, UnitError::UnitUnknown)?;
         let service = stored::add_service(conn, unit.id, &new.slug, name).map_err(|e| match e {
             DbError::Conflict(_) => UnitError::ServiceSlugTaken(new.slug.clone()),
             other => other.into(),
@@ -145,16 +142,16 @@ pub fn add_service(conn: &mut DbConnection, actor: Option<i32>, new: NewService)
     })
 }
 
-/// Records (or corrects) a unit's population in a year or a month. The required sample
-/// (SPEC §4) is computed from the population of the period being surveyed, and reports cover
-/// years, halves, quarters and months; a half or a quarter is derived, never recorded.
+/// Records (or corrects) a unit's population in a year or a month: the required sample
+/// (SPEC §4) of any other period (a quarter, a semester, a range) is derived from these by
+/// `domain::population`, so only these two are recorded.
 pub fn set_population(conn: &mut DbConnection, actor: Option<i32>, population: Population) -> Result<(), UnitError> {
     let Population { unit, period, count } = population;
     if !matches!(period, Period::Year { .. } | Period::Month { .. }) {
         return Err(UnitError::PeriodNotYearOrMonth(period));
     }
     conn.transaction(|conn| {
-        let unit = existing(conn, &unit)?;
+        let unit = existing(conn, &unit, UnitError::UnitUnknown)?;
         stored::set_population(conn, unit.id, &period.to_string(), i64::from(count))?;
         audit::record(conn, actor, "unit.population", &format!("population of {} in {period}: {count}", unit.slug))?;
         Ok(())
@@ -170,7 +167,7 @@ pub fn set_template(
     template: &str,
 ) -> Result<(), UnitError> {
     conn.transaction(|conn| {
-        let unit = existing(conn, unit)?;
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
         known_template(catalog, template)?;
         stored::set_template(conn, unit.id, Some(template))?;
         audit::record(conn, actor, "unit.template", &format!("{} asks template {template}", unit.slug))?;
@@ -189,10 +186,10 @@ fn known_template(catalog: &Catalog, id: &str) -> Result<(), UnitError> {
     catalog.get(id).map(|_| ()).map_err(|_| UnitError::TemplateUnknown(id.to_string()))
 }
 
-/// The unit a form or a flag refers to by slug.
-fn existing(conn: &mut DbConnection, slug: &str) -> Result<Unit, UnitError> {
+/// The unit a form or a flag refers to by slug; `unknown` says which field named a missing one.
+fn existing(conn: &mut DbConnection, slug: &str, unknown: fn(String) -> UnitError) -> Result<Unit, UnitError> {
     stored::by_slug(conn, slug).map_err(|e| match e {
-        DbError::NotFound => UnitError::UnitUnknown(slug.to_string()),
+        DbError::NotFound => unknown(slug.to_string()),
         other => other.into(),
     })
 }
