@@ -18,4 +18,5 @@ pub mod reports;
 pub mod security;
 pub mod sheets;
 pub mod survey;
+pub mod units;
 pub mod web;

@@ -238,3 +238,51 @@ fn a_reader_that_stops_early_ends_the_command_quietly_with_its_work_done() {
     let listed = skm(dir.path()).args(["unit", "list"]).output().expect("run");
     assert!(String::from_utf8_lossy(&listed.stdout).contains("disdukcapil"), "the demo data was committed");
 }
+
+#[test]
+fn an_address_without_a_dotted_domain_is_refused_by_skm_user_add_and_the_admin_form_with_the_same_reason() {
+    use common::{hidden, seed_unit_and_user, TestApp, TestDb, PASSWORD};
+    use skm::domain::email::Email;
+    use skm::domain::names::Role;
+
+    let database = TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    seed_unit_and_user(&app, "dishub", "admin@kutaitimurkab.go.id", Role::Admin);
+    let reason = Email::parse("kadis@dishub").expect_err("no dot in the domain").to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let cli = |args: &[&str]| {
+        let out = skm(dir.path()).env("SKM_DATABASE_URL", &database.url).args(args).output().expect("run");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let admin = app.login("admin@kutaitimurkab.go.id", PASSWORD).expect("admin signs in");
+    let csrf = hidden(&app.get_as(&admin, "/admin").body, "csrf");
+    let form = |action: &str, fields: &[(&str, &str)]| {
+        let mut fields: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        fields.push(("csrf".into(), csrf.clone()));
+        app.post_form_as(&admin, &format!("/admin/{action}"), &fields)
+    };
+
+    let (ok, err) = cli(&["user", "add", "--email", "kadis@dishub", "--name", "Kadis", "--role", "admin"]);
+    assert!(!ok && err.contains(&format!("--email: 'kadis@dishub' is not an e-mail address ({reason})")), "{err}");
+    let page = form(
+        "user",
+        &[
+            ("email", "kadis@dishub"),
+            ("name", "Kadis"),
+            ("role", "unit_head"),
+            ("unit", "dishub"),
+            ("password", "sandi-awal-panjang"),
+        ],
+    );
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains(&format!("email: bukan alamat email ({reason})")), "{}", page.body);
+
+    // a unit's contact address follows the same rule
+    let (ok, err) = cli(&["unit", "add", "--slug", "dinkes", "--name", "Dinkes", "--email", "kadis@dishub"]);
+    assert!(!ok && err.contains(&format!("({reason})")), "{err}");
+    let page = form("unit", &[("slug", "dinkes"), ("name", "Dinkes"), ("kind", "opd"), ("emails", "kadis@dishub")]);
+    assert!(page.status == 422 && page.body.contains(&format!("({reason})")), "{}", page.body);
+
+    let admin_page = app.get_as(&admin, "/admin").body;
+    assert!(!admin_page.contains("kadis@dishub") && !admin_page.contains("Dinkes"), "nothing was stored");
+}

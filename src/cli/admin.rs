@@ -1,11 +1,16 @@
-//! `skm unit …`, `skm service …`, `skm user …`: managing the regency from the command line.
+//! `skm unit …`, `skm service …`, `skm ticket …`, `skm user …`: managing the regency from the
+//! command line. The flags are parsed here; the rules, shared with the `/admin` forms, live in
+//! `crate::units` and `crate::accounts`.
 
 use super::{CliError, Context};
-use crate::db::{self, tickets, units, users, DbError};
-use crate::domain::names::{Role, Slug, UnitKind};
+use crate::accounts::{self, UserError};
+use crate::db::{self, tickets, units, DbError};
+use crate::domain::email::Email;
+use crate::domain::names::{Role, Slug};
 use crate::domain::period::Period;
-use crate::password;
+use crate::units::{NewService, NewUnit, Population, UnitError};
 use clap::Subcommand;
+use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, Subcommand)]
@@ -115,34 +120,15 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
     let mut conn = pool.get().map_err(DbError::from)?;
     match command {
         UnitCommand::Add { slug, name, kind, parent, emails, template } => {
-            let slug = Slug::parse(&slug).map_err(|e| input(format!("--slug: {e}")))?;
-            let kind: UnitKind = kind.parse().map_err(|e| input(format!("--kind: {e}")))?;
-            if name.trim().is_empty() {
-                return Err(input("--name: must not be empty"));
-            }
-            if let Some(bad) = emails.iter().find(|e| !looks_like_email(e)) {
-                return Err(input(format!("--email: '{bad}' is not an e-mail address")));
-            }
-            if let Some(id) = &template {
-                context.catalog.get(id)?;
-            }
-            let parent_id = match parent {
-                Some(p) => Some(unit_by_slug(&mut conn, &p)?.id),
-                None => None,
+            let new = NewUnit {
+                slug: Slug::parse(&slug).map_err(|e| input(format!("--slug: {e}")))?,
+                kind: kind.parse().map_err(|e| input(format!("--kind: {e}")))?,
+                name,
+                parent,
+                contact_emails: emails.iter().map(|e| email("--email", e)).collect::<Result<_, _>>()?,
+                template,
             };
-            let unit = units::create(
-                &mut conn,
-                &units::NewUnit {
-                    slug: &slug,
-                    name: name.trim(),
-                    kind,
-                    parent_id,
-                    contact_emails: &emails,
-                    template_id: template.as_deref(),
-                },
-            )
-            .map_err(conflict_as_input)?;
-            db::audit::record(&mut conn, None, "unit.add", &format!("cli added unit {}", unit.slug))?;
+            let unit = crate::units::add(&mut conn, &context.catalog, None, new)?;
             say!("added unit {} ({})", unit.slug, unit.name);
         }
         UnitCommand::List => {
@@ -150,13 +136,9 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             print_tree(&all, None, 0)?;
         }
         UnitCommand::Population { unit, period, count } => {
-            let parsed: Period = period.parse().map_err(|e| input(format!("--period: {e}")))?;
-            if !matches!(parsed, Period::Year { .. } | Period::Month { .. }) {
-                return Err(input("--period: a population is recorded per year (2026) or month (2026-10)"));
-            }
-            let unit = unit_by_slug(&mut conn, &unit)?;
-            units::set_population(&mut conn, unit.id, &parsed.to_string(), i64::from(count))?;
-            say!("population of {} in {parsed}: {count}", unit.slug);
+            let period: Period = period.parse().map_err(|e| input(format!("--period: {e}")))?;
+            crate::units::set_population(&mut conn, None, Population { unit: unit.clone(), period, count })?;
+            say!("population of {unit} in {period}: {count}");
         }
     }
     Ok(())
@@ -176,12 +158,9 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
     match command {
         ServiceCommand::Add { unit, slug, name } => {
             let slug = Slug::parse(&slug).map_err(|e| input(format!("--slug: {e}")))?;
-            if name.trim().is_empty() {
-                return Err(input("--name: must not be empty"));
-            }
-            let unit = unit_by_slug(&mut conn, &unit)?;
-            let service = units::add_service(&mut conn, unit.id, &slug, name.trim()).map_err(conflict_as_input)?;
-            say!("added service {} to {}", service.slug, unit.slug);
+            let new = NewService { unit: unit.clone(), slug, name };
+            let service = crate::units::add_service(&mut conn, None, new)?;
+            say!("added service {} to {unit}", service.slug);
         }
         ServiceCommand::List { unit } => {
             let unit = unit_by_slug(&mut conn, &unit)?;
@@ -194,58 +173,58 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
 }
 
 pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
-    let UserCommand::Add { email, name, role, units: unit_slugs } = command;
-    let email = email.trim().to_lowercase();
-    if !looks_like_email(&email) {
-        return Err(input(format!("--email: '{email}' is not an e-mail address")));
-    }
+    let UserCommand::Add { email: address, name, role, units } = command;
+    let email = email("--email", &address)?;
     let role: Role = role.parse().map_err(|e| input(format!("--role: {e}")))?;
-    if role != Role::Admin && unit_slugs.is_empty() {
-        return Err(input(format!("--unit: a {role} needs at least one unit")));
-    }
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
-    let unit_ids =
-        unit_slugs.iter().map(|slug| unit_by_slug(&mut conn, slug).map(|u| u.id)).collect::<Result<Vec<_>, _>>()?;
-    let secret = read_password()?;
-    let hash = password::hash(&secret).map_err(|e| input(e.to_string()))?;
-    let user = users::create(
-        &mut conn,
-        &users::NewUser { email: &email, name: name.trim(), password_hash: &hash, role, unit_ids: &unit_ids },
-    )
-    .map_err(conflict_as_input)?;
-    db::audit::record(&mut conn, None, "user.add", &format!("cli added {} {}", user.role, user.email))?;
+    let password = read_password()?;
+    let user = accounts::add_user(&mut conn, None, accounts::NewUser { email, name, role, units, password })?;
     say!("added {} {}", user.role, user.email);
     Ok(())
 }
 
 /// From a terminal: prompted twice without echo. From a pipe: the first line.
-fn read_password() -> Result<String, CliError> {
+fn read_password() -> Result<SecretString, CliError> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;
         let second = rpassword::prompt_password("Repeat password: ")?;
         if first != second {
             return Err(input("the two passwords differ"));
         }
-        Ok(first)
+        Ok(first.into())
     } else {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+        Ok(line.trim_end_matches(['\r', '\n']).into())
     }
 }
 
-fn looks_like_email(value: &str) -> bool {
-    match value.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace),
-        None => false,
+/// An address given with `flag`, or why it is not one (the reason is the one the admin page
+/// shows, in the same words).
+fn email(flag: &str, value: &str) -> Result<Email, CliError> {
+    Email::parse(value)
+        .map_err(|reason| input(format!("{flag}: '{}' is not an e-mail address ({reason})", value.trim())))
+}
+
+/// `--field: reason`, as clap words its own refusals; a storage fault stays one.
+impl From<UnitError> for CliError {
+    fn from(err: UnitError) -> Self {
+        match (err.field(), err) {
+            (_, UnitError::Db(e)) => CliError::Db(e),
+            (field, err) => input(format!("--{}: {err}", field.unwrap_or("input"))),
+        }
     }
 }
 
-fn conflict_as_input(err: DbError) -> CliError {
-    match err {
-        DbError::Conflict(message) => CliError::Input(message),
-        other => other.into(),
+impl From<UserError> for CliError {
+    fn from(err: UserError) -> Self {
+        match (err.field(), err) {
+            (_, UserError::Db(e)) => CliError::Db(e),
+            // the password has no flag: it is read from standard input
+            (Some("password") | None, err) => input(err.to_string()),
+            (Some(field), err) => input(format!("--{field}: {err}")),
+        }
     }
 }
 

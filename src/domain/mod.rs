@@ -1,6 +1,7 @@
 //! Pure domain: templates, the IKM arithmetic, sampling and periods. No I/O here.
 
 pub mod decimal;
+pub mod email;
 pub mod ikm;
 pub mod interval;
 pub mod names;

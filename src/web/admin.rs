@@ -7,11 +7,13 @@ use super::i18n::Tr;
 use super::pages::{html, Nav};
 use super::session::{self, Session};
 use super::{see_other, AppState};
+use crate::accounts::{self, UserError};
 use crate::db::{self, units, users, DbError};
+use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::domain::template::Lang;
-use crate::password;
+use crate::units::{NewService, NewUnit, Population, UnitError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -158,149 +160,122 @@ fn apply(
     action: &str,
     f: &BTreeMap<String, String>,
 ) -> Result<Result<(), String>, WebError> {
-    let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
-    let mut conn = state.pool.get().map_err(DbError::from)?;
-    let unit = |conn: &mut db::DbConnection, field: &str| match units::by_slug(conn, get(field)) {
-        Ok(u) => Ok(Ok(u)),
-        Err(DbError::NotFound) => Ok(Err(format!("{field}: unit '{}' tidak ada", get(field)))),
-        Err(e) => Err(WebError::from(e)),
-    };
-    let conflict = |r: Result<(), DbError>| match r {
+    match change(state, actor, action, f) {
         Ok(()) => Ok(Ok(())),
-        Err(DbError::Conflict(m)) => Ok(Err(m)),
-        Err(e) => Err(WebError::from(e)),
-    };
-    let result = match action {
+        Err(Refusal::Input(text)) => Ok(Err(text)),
+        Err(Refusal::Fault(err)) => Err(err),
+    }
+}
+
+/// Reads one form into the input of its service function (`crate::units`, `crate::accounts`),
+/// which checks the rules `skm unit …` and `skm user …` share and writes the audit record.
+fn change(state: &AppState, actor: i32, action: &str, f: &BTreeMap<String, String>) -> Result<(), Refusal> {
+    let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
+    // a select left at "—" (or an empty field) chooses nothing
+    let chosen = |name: &str| Some(get(name)).filter(|v| !v.is_empty()).map(String::from);
+    let slug = |name: &str| Slug::parse(get(name)).map_err(|e| refuse(format!("{name}: {e}")));
+    let mut conn = state.pool.get().map_err(DbError::from)?;
+    let (conn, by) = (&mut conn, Some(actor));
+    match action {
         "unit" => {
-            let slug = match Slug::parse(get("slug")) {
-                Ok(s) => s,
-                Err(e) => return Ok(Err(format!("slug: {e}"))),
+            let new = NewUnit {
+                slug: slug("slug")?,
+                kind: get("kind").parse::<UnitKind>().map_err(|_| refuse("kind: tidak dikenal"))?,
+                name: get("name").into(),
+                parent: chosen("parent"),
+                contact_emails: contact_emails(get("emails"))?,
+                template: None,
             };
-            let Ok(kind) = get("kind").parse::<UnitKind>() else { return Ok(Err("kind: tidak dikenal".into())) };
-            if get("name").is_empty() {
-                return Ok(Err("name: wajib diisi".into()));
-            }
-            let parent_id = if get("parent").is_empty() {
-                None
-            } else {
-                match unit(&mut conn, "parent")? {
-                    Ok(u) => Some(u.id),
-                    Err(m) => return Ok(Err(m)),
-                }
-            };
-            let emails: Vec<String> =
-                get("emails").split(',').map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect();
-            if let Some(bad) = emails.iter().find(|e| !e.contains('@')) {
-                return Ok(Err(format!("emails: '{bad}' bukan alamat email")));
-            }
-            conflict(
-                units::create(
-                    &mut conn,
-                    &units::NewUnit {
-                        slug: &slug,
-                        name: get("name"),
-                        kind,
-                        parent_id,
-                        contact_emails: &emails,
-                        template_id: None,
-                    },
-                )
-                .map(|_| ()),
-            )?
+            crate::units::add(conn, &state.catalog, by, new)?;
         }
         "service" => {
-            let target = match unit(&mut conn, "unit")? {
-                Ok(u) => u,
-                Err(m) => return Ok(Err(m)),
-            };
-            let slug = match Slug::parse(get("slug")) {
-                Ok(s) => s,
-                Err(e) => return Ok(Err(format!("slug: {e}"))),
-            };
-            if get("name").is_empty() {
-                return Ok(Err("name: wajib diisi".into()));
-            }
-            conflict(units::add_service(&mut conn, target.id, &slug, get("name")).map(|_| ()))?
+            let new = NewService { unit: get("unit").into(), slug: slug("slug")?, name: get("name").into() };
+            crate::units::add_service(conn, by, new)?;
         }
         "population" => {
-            let target = match unit(&mut conn, "unit")? {
-                Ok(u) => u,
-                Err(m) => return Ok(Err(m)),
-            };
-            let period = match get("period").parse::<Period>() {
-                Ok(p @ (Period::Year { .. } | Period::Month { .. })) => p,
-                _ => return Ok(Err("period: tulis tahun (2026) atau bulan (2026-10)".into())),
-            };
-            let Ok(count) = get("count").parse::<u32>() else { return Ok(Err("count: bilangan bulat ≥ 0".into())) };
-            units::set_population(&mut conn, target.id, &period.to_string(), i64::from(count))?;
-            Ok(())
+            let period = get("period").parse().map_err(|_| refuse(PERIOD_YEAR_OR_MONTH))?;
+            let count = get("count").parse().map_err(|_| refuse("count: bilangan bulat ≥ 0"))?;
+            crate::units::set_population(conn, by, Population { unit: get("unit").into(), period, count })?;
         }
-        "template" => {
-            let target = match unit(&mut conn, "unit")? {
-                Ok(u) => u,
-                Err(m) => return Ok(Err(m)),
-            };
-            if state.catalog.get(get("template")).is_err() {
-                return Ok(Err("template: tidak dikenal".into()));
-            }
-            units::set_template(&mut conn, target.id, Some(get("template")))?;
-            Ok(())
-        }
+        "template" => crate::units::set_template(conn, &state.catalog, by, get("unit"), get("template"))?,
         "user" => {
-            let email = get("email").to_lowercase();
-            if !email.contains('@') || email.contains(char::is_whitespace) {
-                return Ok(Err("email: bukan alamat email".into()));
-            }
-            let Ok(role) = get("role").parse::<Role>() else { return Ok(Err("role: tidak dikenal".into())) };
-            let unit_ids = if get("unit").is_empty() {
-                Vec::new()
-            } else {
-                match unit(&mut conn, "unit")? {
-                    Ok(u) => vec![u.id],
-                    Err(m) => return Ok(Err(m)),
-                }
+            let new = accounts::NewUser {
+                email: Email::parse(get("email"))
+                    .map_err(|reason| refuse(format!("email: {NOT_AN_ADDRESS} ({reason})")))?,
+                name: get("name").into(),
+                role: get("role").parse::<Role>().map_err(|_| refuse("role: tidak dikenal"))?,
+                units: chosen("unit").into_iter().collect(),
+                password: get("password").into(),
             };
-            if role != Role::Admin && unit_ids.is_empty() {
-                return Ok(Err("unit: kepala unit dan operator perlu unit".into()));
-            }
-            let hash = match password::hash(get("password")) {
-                Ok(h) => h,
-                Err(e) => return Ok(Err(format!("password: {e}"))),
-            };
-            conflict(
-                users::create(
-                    &mut conn,
-                    &users::NewUser {
-                        email: &email,
-                        name: get("name"),
-                        password_hash: &hash,
-                        role,
-                        unit_ids: &unit_ids,
-                    },
-                )
-                .map(|_| ()),
-            )?
+            accounts::add_user(conn, by, new)?;
         }
         "publish" => {
-            let target = match unit(&mut conn, "unit")? {
-                Ok(u) => u,
-                Err(m) => return Ok(Err(m)),
-            };
-            let Ok(period) = get("period").parse::<Period>() else {
-                return Ok(Err("period: periode tidak dikenal".into()));
-            };
-            db::publications::publish(&mut conn, target.id, &period.to_string(), actor)?;
-            Ok(())
+            let target = units::by_slug(conn, get("unit")).map_err(|e| match e {
+                DbError::NotFound => refuse(format!("unit: unit '{}' tidak ada", get("unit"))),
+                other => other.into(),
+            })?;
+            let period = get("period").parse::<Period>().map_err(|_| refuse("period: periode tidak dikenal"))?;
+            db::publications::publish(conn, target.id, &period.to_string(), actor)?;
+            db::audit::record(conn, by, "unit.publish", &format!("published {} {period}", target.slug))?;
         }
-        _ => return Err(WebError::NotFound),
-    };
-    if result.is_ok() {
-        db::audit::record(
-            &mut conn,
-            Some(actor),
-            &format!("admin.{action}"),
-            &format!("{:?}", f.iter().filter(|(k, _)| *k != "csrf" && *k != "password").collect::<Vec<_>>()),
-        )?;
+        _ => return Err(Refusal::Fault(WebError::NotFound)),
     }
-    Ok(result)
+    Ok(())
+}
+
+const NOT_AN_ADDRESS: &str = "bukan alamat email";
+const PERIOD_YEAR_OR_MONTH: &str = "period: tulis tahun (2026) atau bulan (2026-10)";
+
+/// The unit form's contact addresses, separated by commas; each must parse.
+fn contact_emails(field: &str) -> Result<Vec<Email>, Refusal> {
+    field
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| Email::parse(e).map_err(|reason| refuse(format!("emails: '{e}' {NOT_AN_ADDRESS} ({reason})"))))
+        .collect()
+}
+
+/// Why an admin form changed nothing: its input (a text for the page, in the page's Indonesian
+/// where it has its own words, else the service's reason) or a fault of ours (the error page).
+enum Refusal {
+    Input(String),
+    Fault(WebError),
+}
+
+fn refuse(text: impl Into<String>) -> Refusal {
+    Refusal::Input(text.into())
+}
+
+impl From<DbError> for Refusal {
+    fn from(err: DbError) -> Self {
+        Refusal::Fault(err.into())
+    }
+}
+
+impl From<UnitError> for Refusal {
+    fn from(err: UnitError) -> Self {
+        refuse(match err {
+            UnitError::NameEmpty => "name: wajib diisi".to_string(),
+            UnitError::ParentUnknown(slug) => format!("parent: unit '{slug}' tidak ada"),
+            UnitError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
+            UnitError::PeriodNotYearOrMonth(_) => PERIOD_YEAR_OR_MONTH.to_string(),
+            UnitError::TemplateUnknown(_) => "template: tidak dikenal".to_string(),
+            taken @ (UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_)) => format!("slug: {taken}"),
+            UnitError::Db(err) => return err.into(),
+        })
+    }
+}
+
+impl From<UserError> for Refusal {
+    fn from(err: UserError) -> Self {
+        refuse(match err {
+            UserError::UnitMissing(_) => "unit: kepala unit dan operator perlu unit".to_string(),
+            UserError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
+            short @ UserError::PasswordTooShort => format!("password: {short}"),
+            taken @ UserError::EmailTaken(_) => format!("email: {taken}"),
+            UserError::Hashing(reason) => return Refusal::Fault(WebError::Internal(reason)),
+            UserError::Db(err) => return err.into(),
+        })
+    }
 }

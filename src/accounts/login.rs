@@ -1,5 +1,4 @@
-//! Logging in: password check with lockout, and what a signed-in user may see. Blocking (argon2
-//! and the database): call from `web::block`.
+//! Signing in: password check with lockout, and what a signed-in user may see.
 
 use crate::db::users::{self, User};
 use crate::db::{units, DbConnection, DbError};
@@ -29,7 +28,8 @@ pub fn login(
     secret: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<LoginOutcome, DbError> {
-    let user = match users::by_email(conn, &email.trim().to_lowercase()) {
+    // normalised, not parsed: accounts made before the dotted-domain rule still sign in
+    let user = match users::by_email(conn, &crate::domain::email::normalize(email)) {
         Ok(user) => user,
         // an address no account can have (one with a NUL) is simply not found
         Err(DbError::NotFound | DbError::NotText(_)) => {

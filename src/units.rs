@@ -1,0 +1,300 @@
+//! Managing the regency's units: adding a unit or a service (jenis layanan), recording a
+//! population, choosing a unit's questionnaire. One function per use case, called by both
+//! `skm unit …`/`skm service …` and the `/admin` forms, so both apply the same rules and leave
+//! the same audit record. Each change and its audit record are one transaction. Blocking (the
+//! database): call from `web::block` in a handler.
+
+use crate::catalog::Catalog;
+use crate::db::units::{self as stored, Service, Unit};
+use crate::db::{audit, DbConnection, DbError};
+use crate::domain::email::Email;
+use crate::domain::names::{Slug, UnitKind};
+use crate::domain::period::Period;
+use diesel::Connection;
+use thiserror::Error;
+
+/// A unit to add. What can be checked without the database (slug, kind, addresses) is parsed
+/// by the front end; the rules that need the database or the catalog are checked here.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub slug: Slug,
+    pub name: String,
+    pub kind: UnitKind,
+    /// the slug of the unit above this one; `None` for a root (the regency)
+    pub parent: Option<String>,
+    /// who receives the unit's monthly summary
+    pub contact_emails: Vec<Email>,
+    /// the survey template id; `None` for the configured default
+    pub template: Option<String>,
+}
+
+/// A service (jenis layanan) to add to an existing unit.
+#[derive(Debug, Clone)]
+pub struct NewService {
+    /// the slug of the unit offering it
+    pub unit: String,
+    pub slug: Slug,
+    pub name: String,
+}
+
+/// A unit's number of service users in a period, from which the required sample follows.
+#[derive(Debug, Clone)]
+pub struct Population {
+    pub unit: String,
+    /// a year (2026) or a month (2026-10)
+    pub period: Period,
+    pub count: u32,
+}
+
+/// Why a change was refused: the variant names the field and what is wrong with it, the
+/// message is the reason in English (the CLI shows `--field: reason`; the admin page has its own
+/// Indonesian texts). `Db` is a storage fault, not the input's.
+#[derive(Debug, Error)]
+pub enum UnitError {
+    #[error("must not be empty")]
+    NameEmpty,
+    #[error("no unit with slug '{0}'")]
+    ParentUnknown(String),
+    #[error("no unit with slug '{0}'")]
+    UnitUnknown(String),
+    #[error("a unit with slug '{0}' already exists")]
+    SlugTaken(Slug),
+    #[error("the unit already has a service '{0}'")]
+    ServiceSlugTaken(Slug),
+    #[error("a population is recorded per year (2026) or month (2026-10), not for {0}")]
+    PeriodNotYearOrMonth(Period),
+    #[error("unknown survey template '{0}'")]
+    TemplateUnknown(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl UnitError {
+    /// The input field at fault (the form field and the command-line flag share the name);
+    /// `None` for a storage fault.
+    pub fn field(&self) -> Option<&'static str> {
+        Some(match self {
+            UnitError::NameEmpty => "name",
+            UnitError::ParentUnknown(_) => "parent",
+            UnitError::UnitUnknown(_) => "unit",
+            UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_) => "slug",
+            UnitError::PeriodNotYearOrMonth(_) => "period",
+            UnitError::TemplateUnknown(_) => "template",
+            UnitError::Db(_) => return None,
+        })
+    }
+}
+
+/// For `Connection::transaction`, whose own failures are the database's.
+impl From<diesel::result::Error> for UnitError {
+    fn from(err: diesel::result::Error) -> Self {
+        UnitError::Db(err.into())
+    }
+}
+
+/// Adds a unit under its parent. `actor` is the signed-in admin's user id, `None` for the
+/// command line (as in the audit log).
+pub fn add(conn: &mut DbConnection, catalog: &Catalog, actor: Option<i32>, new: NewUnit) -> Result<Unit, UnitError> {
+    let name = required_name(&new.name)?;
+    if let Some(id) = &new.template {
+        known_template(catalog, id)?;
+    }
+    let contact_emails: Vec<String> = new.contact_emails.iter().map(|e| e.to_string()).collect();
+    conn.transaction(|conn| {
+        let parent = match &new.parent {
+            Some(slug) => Some(existing(conn, slug, UnitError::ParentUnknown)?),
+            None => None,
+        };
+        let unit = stored::create(
+            conn,
+            &stored::NewUnit {
+                slug: &new.slug,
+                name,
+                kind: new.kind,
+                parent_id: parent.as_ref().map(|u| u.id),
+                contact_emails: &contact_emails,
+                template_id: new.template.as_deref(),
+            },
+        )
+        .map_err(|e| match e {
+            DbError::Conflict(_) => UnitError::SlugTaken(new.slug.clone()),
+            other => other.into(),
+        })?;
+        let under = parent.map(|p| format!(" under {}", p.slug)).unwrap_or_default();
+        let detail = format!("added {} {} ({}){under}", unit.kind, unit.slug, unit.name);
+        audit::record(conn, actor, "unit.add", &detail)?;
+        Ok(unit)
+    })
+}
+
+/// Adds a service to a unit; its slug is unique within the unit.
+pub fn add_service(conn: &mut DbConnection, actor: Option<i32>, new: NewService) -> Result<Service, UnitError> {
+    let name = required_name(&new.name)?;
+    conn.transaction(|conn| {
+        let unit = existing(conn, &new.unit, UnitError::UnitUnknown)?;
+        let service = stored::add_service(conn, unit.id, &new.slug, name).map_err(|e| match e {
+            DbError::Conflict(_) => UnitError::ServiceSlugTaken(new.slug.clone()),
+            other => other.into(),
+        })?;
+        let detail = format!("added service {} ({}) to {}", service.slug, service.name, unit.slug);
+        audit::record(conn, actor, "service.add", &detail)?;
+        Ok(service)
+    })
+}
+
+/// Records (or corrects) a unit's population in a year or a month: the required sample
+/// (SPEC §4) of any other period (a quarter, a semester, a range) is derived from these by
+/// `domain::population`, so only these two are recorded.
+pub fn set_population(conn: &mut DbConnection, actor: Option<i32>, population: Population) -> Result<(), UnitError> {
+    let Population { unit, period, count } = population;
+    if !matches!(period, Period::Year { .. } | Period::Month { .. }) {
+        return Err(UnitError::PeriodNotYearOrMonth(period));
+    }
+    conn.transaction(|conn| {
+        let unit = existing(conn, &unit, UnitError::UnitUnknown)?;
+        stored::set_population(conn, unit.id, &period.to_string(), i64::from(count))?;
+        audit::record(conn, actor, "unit.population", &format!("population of {} in {period}: {count}", unit.slug))?;
+        Ok(())
+    })
+}
+
+/// Gives a unit another questionnaire from the catalog.
+pub fn set_template(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    actor: Option<i32>,
+    unit: &str,
+    template: &str,
+) -> Result<(), UnitError> {
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        known_template(catalog, template)?;
+        stored::set_template(conn, unit.id, Some(template))?;
+        audit::record(conn, actor, "unit.template", &format!("{} asks template {template}", unit.slug))?;
+        Ok(())
+    })
+}
+
+fn required_name(name: &str) -> Result<&str, UnitError> {
+    match name.trim() {
+        "" => Err(UnitError::NameEmpty),
+        name => Ok(name),
+    }
+}
+
+fn known_template(catalog: &Catalog, id: &str) -> Result<(), UnitError> {
+    catalog.get(id).map(|_| ()).map_err(|_| UnitError::TemplateUnknown(id.to_string()))
+}
+
+/// The unit a form or a flag refers to by slug; `unknown` says which field named a missing one.
+fn existing(conn: &mut DbConnection, slug: &str, unknown: fn(String) -> UnitError) -> Result<Unit, UnitError> {
+    stored::by_slug(conn, slug).map_err(|e| match e {
+        DbError::NotFound => unknown(slug.to_string()),
+        other => other.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::schema::audit_log;
+    use diesel::prelude::*;
+    use diesel::sqlite::SqliteConnection;
+
+    fn database() -> DbConnection {
+        let mut conn = DbConnection::Sqlite(SqliteConnection::establish(":memory:").expect("sqlite"));
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::load(None).expect("shipped templates")
+    }
+
+    fn new_unit(slug: &str, parent: Option<&str>) -> NewUnit {
+        NewUnit {
+            slug: Slug::parse(slug).expect("slug"),
+            name: format!("  Unit {slug} "),
+            kind: UnitKind::Opd,
+            parent: parent.map(String::from),
+            contact_emails: vec![Email::parse("Kadis@Dinas.go.id").expect("email")],
+            template: None,
+        }
+    }
+
+    fn audited(conn: &mut DbConnection) -> Vec<(Option<i32>, String, String)> {
+        audit_log::table
+            .order(audit_log::id)
+            .select((audit_log::actor_user_id, audit_log::action, audit_log::detail))
+            .load(conn)
+            .expect("audit log")
+    }
+
+    #[test]
+    fn a_unit_is_added_under_its_parent_and_audited() {
+        let (mut conn, catalog) = (database(), catalog());
+        let admin = crate::db::users::create(
+            &mut conn,
+            &crate::db::users::NewUser {
+                email: "admin@kutaitimurkab.go.id",
+                name: "Admin",
+                password_hash: "-",
+                role: crate::domain::names::Role::Admin,
+                unit_ids: &[],
+            },
+        )
+        .expect("admin");
+        let regency = add(&mut conn, &catalog, None, new_unit("kutim", None)).expect("regency");
+        let unit = add(&mut conn, &catalog, Some(admin.id), new_unit("dishub", Some("kutim"))).expect("unit");
+        assert_eq!((unit.parent_id, unit.name.as_str()), (Some(regency.id), "Unit dishub"), "name trimmed");
+        assert_eq!(unit.contact_emails, "kadis@dinas.go.id");
+        let log = audited(&mut conn);
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[1], (Some(admin.id), "unit.add".into(), "added opd dishub (Unit dishub) under kutim".into()));
+    }
+
+    #[test]
+    fn a_unit_is_refused_naming_the_field() {
+        let (mut conn, catalog) = (database(), catalog());
+        add(&mut conn, &catalog, None, new_unit("kutim", None)).expect("regency");
+        let refused = |conn: &mut DbConnection, new: NewUnit| add(conn, &catalog, None, new).expect_err("refused");
+        let nameless = NewUnit { name: " ".into(), ..new_unit("a", None) };
+        assert!(matches!(refused(&mut conn, nameless), UnitError::NameEmpty));
+        let orphan = refused(&mut conn, new_unit("b", Some("nowhere")));
+        assert_eq!((orphan.field(), orphan.to_string().as_str()), (Some("parent"), "no unit with slug 'nowhere'"));
+        let again = refused(&mut conn, new_unit("kutim", None));
+        assert_eq!(again.to_string(), "a unit with slug 'kutim' already exists");
+        let odd = NewUnit { template: Some("no-such".into()), ..new_unit("c", None) };
+        assert!(matches!(refused(&mut conn, odd), UnitError::TemplateUnknown(id) if id == "no-such"));
+        assert_eq!(audited(&mut conn).len(), 1, "only the change that was made is audited");
+    }
+
+    #[test]
+    fn services_populations_and_templates_need_an_existing_unit() {
+        let (mut conn, catalog) = (database(), catalog());
+        add(&mut conn, &catalog, None, new_unit("dishub", None)).expect("unit");
+        let service = |unit: &str, slug: &str| NewService {
+            unit: unit.into(),
+            slug: Slug::parse(slug).expect("slug"),
+            name: "Uji KIR".into(),
+        };
+        add_service(&mut conn, None, service("dishub", "uji-kir")).expect("service");
+        let twice = add_service(&mut conn, None, service("dishub", "uji-kir")).expect_err("duplicate");
+        assert!(matches!(twice, UnitError::ServiceSlugTaken(_)), "{twice}");
+        let elsewhere = add_service(&mut conn, None, service("nowhere", "x")).expect_err("no unit");
+        assert_eq!(elsewhere.field(), Some("unit"));
+
+        let count =
+            |period: &str| Population { unit: "dishub".into(), period: period.parse().expect("period"), count: 4000 };
+        set_population(&mut conn, None, count("2026")).expect("a year");
+        set_population(&mut conn, None, count("2026-10")).expect("a month");
+        let quarter = set_population(&mut conn, None, count("2026-Q3")).expect_err("a quarter is derived");
+        assert!(matches!(quarter, UnitError::PeriodNotYearOrMonth(_)), "{quarter}");
+
+        set_template(&mut conn, &catalog, None, "dishub", "kepmenpan-25-2004").expect("template");
+        let unknown = set_template(&mut conn, &catalog, None, "dishub", "no-such").expect_err("unknown");
+        assert_eq!(unknown.field(), Some("template"));
+        let actions: Vec<String> = audited(&mut conn).into_iter().map(|(_, action, _)| action).collect();
+        assert_eq!(actions, ["unit.add", "service.add", "unit.population", "unit.population", "unit.template"]);
+    }
+}
