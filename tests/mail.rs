@@ -1,22 +1,27 @@
 //! Monthly summaries through a real SMTP server on loopback: content, exactly-once delivery
-//! across failures and reruns, two instances on one database, and the commands.
+//! across failures and reruns, two instances on one database, the scheduler of `skm serve`, and
+//! the commands.
 
 mod common;
 
 #[path = "common/smtp.rs"]
 mod smtp;
 
+use chrono::{DateTime, Datelike, Utc};
 use common::{backends, skm, test_config, TestDb};
-use skm::catalog::TemplateRegistry;
+use skm::catalog::{Catalog, TemplateRegistry};
 use skm::config::{Config, SmtpSecurity};
 use skm::db::mail_log;
 use skm::demo;
 use skm::domain::period::Period;
 use skm::mail::monthly::{self, Options, RunReport};
+use skm::mail::scheduler::{Clock, Schedule, Scheduler, SchedulerHandle};
 use skm::mail::Mailer;
 use smtp::SmtpSink;
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 fn config(database: &TestDb, sink: &SmtpSink) -> Config {
     let mut config = test_config(&database.url);
@@ -26,6 +31,9 @@ fn config(database: &TestDb, sink: &SmtpSink) -> Config {
     config.mail.from = "SKM Kutai Timur <skm@kutaitimurkab.go.id>".into();
     config.mail.timeout_secs = 5;
     config.base_url = "https://skm.kutaitimurkab.go.id".into();
+    config.timezone = chrono_tz::Asia::Makassar;
+    config.mail.day = 1;
+    config.mail.hour = 7;
     config
 }
 
@@ -184,6 +192,120 @@ fn two_instances_on_one_database_send_one_set() {
     assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 3, "{reports:?}");
     assert_eq!(sink.messages().len(), 3);
     assert!(per_recipient(&sink).values().all(|n| *n == 1));
+}
+
+/// The first of this month at `hour` o'clock in Makassar: with `mail_day` 1 and `mail_hour` 7,
+/// last month is due from 07:00.
+fn day_one_at(hour: u32) -> DateTime<Utc> {
+    let tz = chrono_tz::Asia::Makassar;
+    let first = demo::today(tz).with_day(1).and_then(|d| d.and_hms_opt(hour, 0, 0)).expect("day one");
+    first.and_local_timezone(tz).single().expect("one instant").with_timezone(&Utc)
+}
+
+/// A clock the test sets, which counts how often the scheduler has looked at it (once a tick).
+#[derive(Clone)]
+struct TestClock {
+    now: Arc<Mutex<DateTime<Utc>>>,
+    looks: Arc<AtomicUsize>,
+}
+
+impl TestClock {
+    fn at(now: DateTime<Utc>) -> TestClock {
+        TestClock { now: Arc::new(Mutex::new(now)), looks: Arc::default() }
+    }
+
+    fn set(&self, now: DateTime<Utc>) {
+        *self.now.lock().expect("clock") = now;
+    }
+
+    fn clock(&self) -> Clock {
+        let this = self.clone();
+        // counted before reading, so every look counted after `set` sees the new time
+        Box::new(move || {
+            this.looks.fetch_add(1, Ordering::SeqCst);
+            *this.now.lock().expect("clock")
+        })
+    }
+
+    /// Waits for `ticks` more looks: all but the last of those ticks have finished their run.
+    fn wait_for_ticks(&self, ticks: usize) {
+        let until = self.looks.load(Ordering::SeqCst) + ticks;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.looks.load(Ordering::SeqCst) < until {
+            assert!(Instant::now() < deadline, "the scheduler stopped ticking");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+fn start(
+    pool: &skm::db::Pool,
+    templates: Arc<TemplateRegistry>,
+    config: &Config,
+    mailer: Mailer,
+    clock: &TestClock,
+    first_tick_after: Duration,
+    every: Duration,
+) -> SchedulerHandle {
+    let schedule = Schedule { first_tick_after, every, clock: clock.clock() };
+    Scheduler { pool: pool.clone(), templates, config: Arc::new(config.clone()), mailer, schedule }
+        .start()
+        .expect("scheduler thread")
+}
+
+#[test]
+fn a_waiting_scheduler_stops_as_soon_as_it_is_asked() {
+    let database = TestDb::sqlite();
+    let pool = database.pool();
+    let versions = TemplateRegistry::register(
+        &mut pool.get().expect("connection"),
+        &Catalog::load(None).expect("templates"),
+        skm::domain::template::DEFAULT_TEMPLATE,
+    )
+    .expect("versions");
+    let versions = Arc::new(versions);
+    let mut config = test_config(&database.url);
+    config.mail.day = 1;
+    config.mail.hour = 7;
+    let out = tempfile::tempdir().expect("tmp");
+    let clock = TestClock::at(day_one_at(0));
+    let hour = Duration::from_secs(3600);
+    for (first_tick_after, ticks_before_stop, wait) in
+        [(hour, 0, "before the first tick"), (Duration::ZERO, 1, "between two ticks")]
+    {
+        let mailer = Mailer::files(out.path().to_path_buf()).expect("mailer");
+        let scheduler = start(&pool, versions.clone(), &config, mailer, &clock, first_tick_after, hour);
+        clock.wait_for_ticks(ticks_before_stop);
+        // stopped from another thread, so a stop that does not wake the scheduler fails the test
+        // instead of hanging it for the hour
+        let (done, stopped) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(scheduler.stop().is_ok()));
+        assert_eq!(stopped.recv_timeout(Duration::from_secs(2)), Ok(true), "stopping {wait}");
+    }
+    assert_eq!(clock.looks.load(Ordering::SeqCst), 1, "no tick after stop");
+}
+
+#[test]
+fn the_scheduler_sends_a_due_month_once_however_often_it_ticks() {
+    for database in backends() {
+        let sink = SmtpSink::start();
+        let Setup { pool, templates: versions } = seed(&database);
+        let config = config(&database, &sink);
+        let mailer = Mailer::smtp(&config.mail).expect("mailer");
+        let clock = TestClock::at(day_one_at(6));
+        let every = Duration::from_millis(20);
+        let scheduler = start(&pool, Arc::new(versions), &config, mailer, &clock, Duration::ZERO, every);
+
+        clock.wait_for_ticks(3);
+        assert_eq!(sink.messages().len(), 0, "{}: nothing before mail_hour", database.name);
+
+        clock.set(day_one_at(7));
+        clock.wait_for_ticks(5);
+        scheduler.stop().expect("the thread ended without a panic");
+        let counts = per_recipient(&sink);
+        assert_eq!(counts.keys().map(String::as_str).collect::<Vec<_>>(), RECIPIENTS, "{}", database.name);
+        assert!(counts.values().all(|n| *n == 1), "{}: sent once, never twice: {counts:?}", database.name);
+    }
 }
 
 #[test]

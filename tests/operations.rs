@@ -196,7 +196,7 @@ impl Drop for Server {
 }
 
 #[test]
-fn sigterm_lets_a_submission_in_flight_finish_then_exits() {
+fn sigterm_lets_a_submission_in_flight_finish_stops_the_monthly_mail_then_exits() {
     let database = TestDb::sqlite();
     let pool = database.pool();
     common::create_service_unit(&mut pool.get().expect("connection"), "disdukcapil");
@@ -208,6 +208,9 @@ fn sigterm_lets_a_submission_in_flight_finish_then_exits() {
         .env("SKM_LISTEN", format!("127.0.0.1:{port}"))
         .env("SKM_LOG_FORMAT", "json")
         .env("SKM_SHUTDOWN_TIMEOUT_SECS", "20")
+        // mail on, so the monthly scheduler runs (its first look is 30 s away: it sends nothing)
+        .env("SKM_SMTP_HOST", "127.0.0.1")
+        .env("SKM_SMTP_SECURITY", "none")
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log file"))
@@ -278,6 +281,9 @@ fn sigterm_lets_a_submission_in_flight_finish_then_exits() {
         .unwrap_or_else(|| panic!("no log line for request {request_id}:\n{logs}"));
     assert_eq!(line["fields"]["status"], 303);
     assert_eq!(line["fields"]["path"], "/s/disdukcapil");
+    let said = |message: &str| lines.iter().position(|v| v["fields"]["message"] == message);
+    let (mail_stopped, stopped) = (said("monthly e-mail stopped"), said("skm stopped"));
+    assert!(mail_stopped.is_some() && mail_stopped < stopped, "the scheduler is stopped before the exit:\n{logs}");
 }
 
 #[test]

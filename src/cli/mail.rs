@@ -8,7 +8,6 @@ use crate::mail::monthly::{self, Options};
 use crate::mail::{compose, Mailer};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
@@ -43,12 +42,6 @@ pub fn test(context: &Context, command: MailCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A name for this process in the job lease.
-pub fn holder() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "skm".into());
-    format!("{host}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
-}
-
 pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliError> {
     let period = match &args.period {
         Some(text) => match text.parse::<Period>() {
@@ -68,8 +61,8 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
         period,
         unit: args.unit.clone(),
         dry_run: args.dry_run,
-        retry_delays: vec![Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
-        holder: holder(),
+        retry_delays: monthly::RETRY_DELAYS.to_vec(),
+        holder: monthly::holder(),
     };
     let report = monthly::run(&pool, &versions, &context.config, &mailer, &options)
         .map_err(|e| CliError::Input(e.to_string()))?;

@@ -1,8 +1,9 @@
-//! E-mail: the monthly summaries and the test message, through lettre (SMTP over rustls, or
-//! .eml files for a dry run).
+//! E-mail: the monthly summaries, the scheduler that sends them from `skm serve`, and the test
+//! message, through lettre (SMTP over rustls, or .eml files for a dry run).
 
 pub mod compose;
 pub mod monthly;
+pub mod scheduler;
 
 use crate::config::{MailSettings, SmtpSecurity};
 use lettre::transport::smtp::authentication::Credentials;

@@ -24,6 +24,9 @@ use thiserror::Error;
 pub const KIND: &str = "monthly";
 const LEASE: &str = "monthly-mail";
 
+/// Waits before retrying a transient SMTP failure, the command's and the scheduler's.
+pub const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)];
+
 #[derive(Debug, Error)]
 pub enum MonthlyError {
     #[error(transparent)]
@@ -54,6 +57,12 @@ pub struct RunReport {
     pub failed: Vec<(String, String)>,
     /// another instance holds the job's lease: nothing was done
     pub other_instance: bool,
+}
+
+/// A name for this process in the job lease.
+pub fn holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "skm".into());
+    format!("{host}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
 }
 
 /// The month whose summary is due at `now` (local), once the configured day and hour of the
