@@ -115,10 +115,10 @@ pub fn validate(template: &Template, fields: &BTreeMap<String, String>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
+    use crate::domain::template::parse_template;
 
-    fn template() -> std::sync::Arc<Template> {
-        Catalog::load(None).and_then(|c| c.get("permenpanrb-14-2017")).expect("shipped")
+    fn template() -> Template {
+        parse_template("p.toml", include_str!("../../survey-templates/permenpanrb-14-2017.toml")).expect("shipped")
     }
 
     fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
