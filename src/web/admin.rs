@@ -6,7 +6,7 @@ use super::error::WebError;
 use super::i18n::Tr;
 use super::pages::{html, Nav};
 use super::session::{self, Session};
-use super::{see_other, AppState};
+use super::{blocking, see_other, AppState};
 use crate::accounts::{self, UserError};
 use crate::db::{self, units, users, DbError};
 use crate::domain::email::Email;
@@ -52,13 +52,11 @@ async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let worker = state.clone();
-    let (all, people, details, mail_problems) = web::block(move || -> Result<_, DbError> {
-        let mut conn = worker.pool.get()?;
-        let all = units::list(&mut conn)?;
+    let (all, people, details, mail_problems) = blocking(state, |_, conn| -> Result<_, DbError> {
+        let all = units::list(conn)?;
         let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
         let (mut services, mut populations) =
-            (units::services_of_units(&mut conn, &ids)?, units::populations_of(&mut conn, &ids)?);
+            (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
         let mut details = BTreeMap::new();
         for id in ids {
             let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
@@ -68,10 +66,10 @@ async fn page(
             let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
             details.insert(id, (names.join(", "), latest.join(", ")));
         }
-        let problems = db::mail_log::problems(&mut conn)?;
-        Ok((all, users::list_with_units(&mut conn)?, details, problems))
+        let problems = db::mail_log::problems(conn)?;
+        Ok((all, users::list_with_units(conn)?, details, problems))
     })
-    .await??;
+    .await?;
     let mut rows = Vec::new();
     fn walk(
         all: &[units::Unit],

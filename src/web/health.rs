@@ -27,12 +27,7 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
-    let pool = state.pool.clone();
-    let current = web::block(move || -> Result<bool, db::DbError> {
-        let mut conn = pool.get()?;
-        db::migrations_current(&mut conn)
-    })
-    .await??;
+    let current = super::blocking(&state, |_, conn| db::migrations_current(conn)).await?;
     let ready = Ready {
         status: if current { "ok" } else { "migrations_pending" },
         version: env!("CARGO_PKG_VERSION"),

@@ -107,13 +107,8 @@ pub async fn submit(
         let error = Some(tr.t("login.expired").to_string());
         return page(&state, tr, form.email, next, error, StatusCode::FORBIDDEN);
     }
-    let worker = state.clone();
     let (email, password) = (form.email.clone(), form.password);
-    let outcome = web::block(move || {
-        let mut conn = worker.pool.get()?;
-        accounts::login(&mut conn, &email, &password, now.naive_utc())
-    })
-    .await??;
+    let outcome = blocking(&state, move |_, conn| accounts::login(conn, &email, &password, now.naive_utc())).await?;
     match outcome {
         LoginOutcome::Ok(user) => {
             let cookie = session::start(&state, &user)?;

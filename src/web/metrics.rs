@@ -4,7 +4,7 @@
 
 use super::error::WebError;
 use super::AppState;
-use crate::db::{self, DbError};
+use crate::db;
 use crate::security::{hmac_sha256, verify_hmac};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -98,12 +98,7 @@ pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
             .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
             .json(serde_json::json!({"error": "unauthorized", "reason": "send the metrics token as a bearer token"})));
     }
-    let pool = state.pool.clone();
-    let email = web::block(move || -> Result<_, DbError> {
-        let mut conn = pool.get()?;
-        db::mail_log::status_counts(&mut conn)
-    })
-    .await??;
+    let email = super::blocking(&state, |_, conn| db::mail_log::status_counts(conn)).await?;
     let text = state
         .metrics
         .render(state.pool.state(), state.pool.max_size(), &email)

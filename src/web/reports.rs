@@ -3,7 +3,7 @@
 
 use super::access::UnitReader;
 use super::error::WebError;
-use super::AppState;
+use super::{blocking, AppState};
 use crate::aggregator;
 use crate::db::responses::{export_page, EXPORT_PAGE};
 use crate::domain::period::{local_date, Period};
@@ -51,22 +51,20 @@ pub async fn download(
     let base = format!("laporan-skm-{}-{}", unit.slug, period.to_string().replace("..", "_"));
     let today = local_date(chrono::Utc::now(), state.config.timezone);
     let who = format!("{} ({})", session.user.name, session.user.email);
-    let worker = state.clone();
     match format.as_str() {
         "pdf" | "xlsx" => {
             let want_pdf = format == "pdf";
             let logo = state.config.logo.clone();
-            let bytes = web::block(move || -> Result<Vec<u8>, WebError> {
-                let mut conn = worker.pool.get().map_err(crate::db::DbError::from)?;
-                let report = data::gather(&mut conn, &worker.templates, &unit, period, with_sub)?;
+            let bytes = blocking(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
+                let report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
                 if want_pdf {
                     official_pdf::pdf(&report, today, &who, logo.as_deref().and_then(crate::reports::pdf::read_logo))
                         .map_err(WebError::Internal)
                 } else {
-                    xlsx::workbook(&mut conn, &report, &who, today).map_err(|e| WebError::Internal(e.to_string()))
+                    xlsx::workbook(conn, &report, &who, today).map_err(|e| WebError::Internal(e.to_string()))
                 }
             })
-            .await??;
+            .await?;
             Ok(if want_pdf {
                 attachment(&format!("{base}.pdf"), "application/pdf", bytes)
             } else {
@@ -100,14 +98,12 @@ async fn csv_stream(
     with_sub: bool,
     name: String,
 ) -> Result<HttpResponse, WebError> {
-    let worker = state.clone();
-    let (template, version_ids, unit_ids) = web::block(move || -> Result<_, crate::db::DbError> {
-        let mut conn = worker.pool.get()?;
-        let (template, version_ids) = aggregator::template_of(&mut conn, &worker.templates, &unit)?;
-        let unit_ids = crate::db::units::scope_ids(&mut conn, unit.id, with_sub)?;
+    let (template, version_ids, unit_ids) = blocking(&state, move |state, conn| -> Result<_, crate::db::DbError> {
+        let (template, version_ids) = aggregator::template_of(conn, &state.templates, &unit)?;
+        let unit_ids = crate::db::units::scope_ids(conn, unit.id, with_sub)?;
         Ok((template, version_ids, unit_ids))
     })
-    .await??;
+    .await?;
     let start = Cursor {
         state,
         template,

@@ -3,7 +3,7 @@
 //! password change, ending older sessions), a CSRF secret and an expiry.
 
 use super::error::WebError;
-use super::AppState;
+use super::{blocking, AppState};
 use crate::accounts;
 use crate::db::users::{self, User};
 use crate::db::DbError;
@@ -93,10 +93,8 @@ fn claims(state: &AppState, req: &HttpRequest) -> Option<Claims> {
 /// The signed-in user, if the cookie is valid and still matches the account.
 pub async fn current(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Option<Session>, WebError> {
     let Some(claims) = claims(state, req) else { return Ok(None) };
-    let state = state.clone();
-    Ok(web::block(move || -> Result<Option<Session>, DbError> {
-        let mut conn = state.pool.get()?;
-        let user = match users::by_id(&mut conn, claims.u) {
+    blocking(state, move |_, conn| -> Result<Option<Session>, DbError> {
+        let user = match users::by_id(conn, claims.u) {
             Ok(user) => user,
             Err(DbError::NotFound) => return Ok(None),
             Err(other) => return Err(other),
@@ -105,10 +103,10 @@ pub async fn current(state: &web::Data<AppState>, req: &HttpRequest) -> Result<O
             return Ok(None);
         }
         let Ok(role) = user.role.parse::<Role>() else { return Ok(None) };
-        let scope = accounts::unit_scope(&mut conn, &user)?;
+        let scope = accounts::unit_scope(conn, &user)?;
         Ok(Some(Session { user, role, scope, csrf: claims.c }))
     })
-    .await??)
+    .await
 }
 
 /// The signed-in user, or a redirect to the login page that comes back here.
