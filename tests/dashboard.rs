@@ -77,12 +77,7 @@ fn dashboards_show_the_index_and_respect_unit_scope() {
         let json: Value = serde_json::from_str(&api.body).expect("json");
         let expected = {
             let mut conn = app.conn();
-            let versions = TemplateRegistry::register(
-                &mut conn,
-                &Catalog::load(None).expect("templates"),
-                skm::domain::template::DEFAULT_TEMPLATE,
-            )
-            .expect("versions");
+            let versions = common::registry(&mut conn);
             let u = units::by_slug(&mut conn, "disdukcapil").expect("unit");
             let selection =
                 Selection { period: period.parse().expect("period"), with_subunits: false, service_id: None };

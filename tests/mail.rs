@@ -9,7 +9,7 @@ mod smtp;
 
 use chrono::{DateTime, Datelike, Utc};
 use common::{backends, skm, test_config, TestDb};
-use skm::catalog::{Catalog, TemplateRegistry};
+use skm::catalog::TemplateRegistry;
 use skm::config::{Config, SmtpSecurity};
 use skm::db::mail_log;
 use skm::demo;
@@ -257,13 +257,7 @@ fn start(
 fn a_waiting_scheduler_stops_as_soon_as_it_is_asked() {
     let database = TestDb::sqlite();
     let pool = database.pool();
-    let versions = TemplateRegistry::register(
-        &mut pool.get().expect("connection"),
-        &Catalog::load(None).expect("templates"),
-        skm::domain::template::DEFAULT_TEMPLATE,
-    )
-    .expect("versions");
-    let versions = Arc::new(versions);
+    let versions = Arc::new(common::registry(&mut pool.get().expect("connection")));
     let mut config = test_config(&database.url);
     config.mail.day = 1;
     config.mail.hour = 7;

@@ -7,8 +7,6 @@ use calamine::{Data, Reader, Xlsx};
 use common::{backends, hidden, skm, tool_available, TestApp};
 use serde_json::Value;
 use skm::aggregator::{self, Selection};
-use skm::catalog::Catalog;
-use skm::catalog::TemplateRegistry;
 use skm::db::units;
 use skm::demo::{self, DemoAccount};
 use skm::domain::names::Role;
@@ -32,12 +30,7 @@ fn period() -> String {
 
 fn expected(app: &TestApp, slug: &str, with_sub: bool) -> aggregator::UnitIndex {
     let mut conn = app.conn();
-    let versions = TemplateRegistry::register(
-        &mut conn,
-        &Catalog::load(None).expect("templates"),
-        skm::domain::template::DEFAULT_TEMPLATE,
-    )
-    .expect("versions");
+    let versions = common::registry(&mut conn);
     let unit = units::by_slug(&mut conn, slug).expect("unit");
     let selection = Selection { period: period().parse().expect("period"), with_subunits: with_sub, service_id: None };
     aggregator::unit_index(&mut conn, &versions, &unit, &selection).expect("index")
@@ -291,12 +284,7 @@ fn seed_unknown_occupation(app: &TestApp) -> String {
     use skm::domain::names::Channel;
     let unit_id = common::seed_unit_and_user(app, "loket-x9", "kepala@loket.test", Role::UnitHead);
     let mut conn = app.conn();
-    let versions = TemplateRegistry::register(
-        &mut conn,
-        &Catalog::load(None).expect("templates"),
-        skm::domain::template::DEFAULT_TEMPLATE,
-    )
-    .expect("versions");
+    let versions = common::registry(&mut conn);
     let (version_id, _) = versions.current("permenpanrb-14-2017").expect("default template");
     let today = demo::today(chrono_tz::Asia::Makassar);
     for occupation in [Some("x9"), Some("x9"), Some("x9"), Some("PNS"), None] {

@@ -10,8 +10,6 @@ mod common;
 
 use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
-use skm::catalog::Catalog;
-use skm::catalog::TemplateRegistry;
 use skm::db::schema::{
     answers, audit_log, publications, responses, rtl_actions, services, ticket_codes, unit_populations, units,
     used_form_tokens, user_units, users,
@@ -113,12 +111,7 @@ fn add_user(app: &TestApp, email: &str, role: Role, unit_id: i32) {
 
 fn seed_responses(app: &TestApp, unit_id: i32, saran: &str, today: chrono::NaiveDate) {
     let mut conn = app.conn();
-    let versions = TemplateRegistry::register(
-        &mut conn,
-        &Catalog::load(None).expect("templates"),
-        skm::domain::template::DEFAULT_TEMPLATE,
-    )
-    .expect("versions");
+    let versions = common::registry(&mut conn);
     let (version_id, template) = versions.current("permenpanrb-14-2017").expect("default template");
     let service = skm::db::units::services_of(&mut conn, unit_id).expect("services")[0].id;
     for i in 1..=3 {

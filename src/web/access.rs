@@ -66,6 +66,17 @@ fn slug_of(req: &HttpRequest) -> Result<String, WebError> {
     req.match_info().get("slug").map(str::to_string).ok_or_else(|| WebError::Internal("route without {slug}".into()))
 }
 
+/// The signed-in user of a unit's route, unless their role is `refused`; with the state and the
+/// route's `{slug}`.
+async fn unit_user(req: &HttpRequest, refused: Role) -> Result<(web::Data<AppState>, Session, String), WebError> {
+    let state = state_of(req)?;
+    let session = session::require(&state, req).await?;
+    if session.role == refused {
+        return Err(WebError::NotFound);
+    }
+    Ok((state, session, slug_of(req)?))
+}
+
 impl FromRequest for SignedIn {
     type Error = WebError;
     type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
@@ -99,13 +110,8 @@ impl FromRequest for UnitReader {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = state_of(&req)?;
-            let session = session::require(&state, &req).await?;
             // Dashboards are for unit heads and admins; operators enter data.
-            if session.role == Role::Operator {
-                return Err(WebError::NotFound);
-            }
-            let slug = slug_of(&req)?;
+            let (state, session, slug) = unit_user(&req, Role::Operator).await?;
             let unit = blocking(&state, move |_, conn| units::by_slug(conn, &slug)).await;
             match unit {
                 Ok(unit) if session.may_access(unit.id) => Ok(UnitReader { session, unit }),
@@ -123,13 +129,8 @@ impl FromRequest for DataEntry {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = state_of(&req)?;
-            let session = session::require(&state, &req).await?;
             // Unit heads read and plan; data entry is for operators and admins.
-            if session.role == Role::UnitHead {
-                return Err(WebError::NotFound);
-            }
-            let slug = slug_of(&req)?;
+            let (state, session, slug) = unit_user(&req, Role::UnitHead).await?;
             let form = blocking(&state, move |state, conn| -> Result<Option<Form>, DbError> {
                 survey::form_for_unit(conn, &state.templates, &slug)
             })

@@ -392,6 +392,13 @@ pub fn create_service_unit(conn: &mut skm::db::DbConnection, slug: &str) -> (i32
     (unit.id, services)
 }
 
+/// The shipped questionnaires registered in the database, the default one as `skm serve` has it.
+pub fn registry(conn: &mut skm::db::DbConnection) -> skm::catalog::TemplateRegistry {
+    let catalog = Catalog::load(None).expect("templates");
+    skm::catalog::TemplateRegistry::register(conn, &catalog, skm::domain::template::DEFAULT_TEMPLATE)
+        .expect("the template registry")
+}
+
 /// The demo regency with `responses` responses (`seed` fixes the data); the template versions
 /// and the demo accounts with their passwords.
 pub fn seed_demo(
@@ -400,12 +407,7 @@ pub fn seed_demo(
     seed: u64,
 ) -> (skm::catalog::TemplateRegistry, Vec<skm::demo::DemoAccount>) {
     use skm::demo::{self, DemoOutcome};
-    let versions = skm::catalog::TemplateRegistry::register(
-        conn,
-        &Catalog::load(None).expect("templates"),
-        skm::domain::template::DEFAULT_TEMPLATE,
-    )
-    .expect("versions");
+    let versions = registry(conn);
     let today = demo::today(chrono_tz::Asia::Makassar);
     match demo::create(conn, &versions, today, responses, seed).expect("demo") {
         DemoOutcome::Created { accounts, .. } => (versions, accounts),
