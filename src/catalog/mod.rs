@@ -1,5 +1,6 @@
 //! The questionnaires this deployment offers: the shipped files compiled into the binary, plus
-//! any from `SKM_TEMPLATES_DIR` (which override a shipped one with the same `id`).
+//! any from `SKM_TEMPLATES_DIR` (which override a shipped one with the same `id`); `registry`
+//! records their versions in the database and knows which one a unit uses.
 
 use crate::domain::template::{parse_template, Template, TemplateError};
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
-//! The survey service: what a citizen's form shows, and storing what they send. Called by the
-//! web handlers (inside `web::block`) and by the CLI; holds no HTTP types.
+//! The survey service: what a citizen's form shows, and storing what they send, whatever the
+//! channel (`public` for the form and the API, `submit_paper` for typed-in paper, `sheet_import`
+//! for files). Every submission ends in one `Outcome`. Blocking; holds no HTTP types.
 
 pub mod public;
 pub mod sheet_import;

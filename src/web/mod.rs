@@ -1,5 +1,6 @@
-//! The HTTP layer: actix-web routes over shared state. Handlers stay thin; blocking work
-//! (diesel, argon2) runs in `web::block`.
+//! The HTTP layer: the route table (`routes`) over shared state (`AppState`). Who may call a
+//! handler is in its signature (`access`); handlers stay thin: extract, call one service, render.
+//! Blocking work (diesel, argon2) runs through `blocking`.
 
 pub mod access;
 pub mod account;
