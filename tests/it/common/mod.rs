@@ -2,6 +2,9 @@
 //! port, and the real binary.
 #![allow(dead_code)]
 
+pub mod smtp;
+pub mod webdriver;
+
 use diesel::prelude::*;
 use skm::catalog::Catalog;
 use skm::config::Config;

@@ -10,7 +10,7 @@
 //! `the_regression_corpus_passes_every_check` replays through the same checks. Corpus files may
 //! hold `{token}` (a fresh form token), `{ticket}` (an unused ticket code) and `{csrf}`.
 
-mod common;
+use crate::common;
 
 use common::{encode, hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;

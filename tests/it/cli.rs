@@ -1,6 +1,6 @@
 //! The real binary: migrate, serve, administer, and refuse bad settings clearly.
 
-mod common;
+use crate::common;
 
 use common::{backends, get, skm};
 use std::io::Write;
@@ -200,7 +200,7 @@ fn a_broken_template_file_stops_start_up_with_file_and_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let templates = dir.path().join("templates");
     std::fs::create_dir(&templates).expect("mkdir");
-    let shipped = include_str!("../survey-templates/permenpanrb-14-2017.toml");
+    let shipped = include_str!("../../survey-templates/permenpanrb-14-2017.toml");
     std::fs::write(
         templates.join("custom.toml"),
         shipped.replace("id = \"permenpanrb-14-2017\"", "id = \"custom\"").replacen("max = 4", "max = \"four\"", 1),

@@ -1,6 +1,6 @@
 //! The JSON submission API: a form with its token, then a response; every rejection names the field.
 
-mod common;
+use crate::common;
 
 use common::{backends, TestApp};
 use serde_json::{json, Value};

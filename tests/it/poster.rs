@@ -1,6 +1,6 @@
 //! QR posters: downloads for operators and `skm qr`, readable as PDF by poppler.
 
-mod common;
+use crate::common;
 
 use common::{backends, samples_dir, seed_unit_and_user, skm, tool_available, TestApp, PASSWORD};
 use skm::domain::names::Role;

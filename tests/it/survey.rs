@@ -1,7 +1,7 @@
 //! The public survey over HTTP, on every backend: storing, re-rendering with answers kept,
 //! one-time tokens, rate limits, ticket codes, kiosk mode, honeypot and bursts.
 
-mod common;
+use crate::common;
 
 use common::{backends, filled, token_of, TestApp};
 use diesel::prelude::*;

@@ -6,7 +6,7 @@
 //!
 //! The kill moments come from a seed printed at the start; `SKM_TEST_CRASH_SEED=<n>` replays one.
 
-mod common;
+use crate::common;
 
 use common::{backends, skm, token_of, TestDb};
 use diesel::prelude::*;

@@ -2,7 +2,7 @@
 //! dumped by that release, in tests/data/upgrade-0.1.0) is migrated by this binary; every response
 //! is still there, exported the same, with the same index as 0.1.0 computed.
 
-mod common;
+use crate::common;
 
 use common::{backends, skm, TestDb};
 use diesel::connection::SimpleConnection;

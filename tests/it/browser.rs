@@ -1,10 +1,9 @@
 //! What a citizen sees: the form in headless chromium on a 360×640 phone screen, filled in and
 //! sent, with screenshots left in target/test-samples and an axe-core accessibility check.
 
-mod common;
+use crate::common;
 
-#[path = "common/webdriver.rs"]
-mod webdriver;
+use crate::common::webdriver;
 
 use common::{samples_dir, tool_available, TestApp};
 use diesel::prelude::*;

@@ -6,7 +6,7 @@
 //! every route says who may use it, so a new route gets every check below; `QUERY_PARAMS`
 //! mirrors the `*Query` structs of `src/web/`.
 
-mod common;
+use crate::common;
 
 use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;

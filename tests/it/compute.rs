@@ -1,6 +1,6 @@
 //! `skm compute` reproduces every vector of `tests/data` (copied from ../shared/testdata).
 
-mod common;
+use crate::common;
 
 use common::{data, skm};
 use serde_json::Value;

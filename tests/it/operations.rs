@@ -1,7 +1,7 @@
 //! Operating several instances: shared sessions, tokens and limits; forged proxy headers;
 //! metrics and request ids; HSTS; graceful shutdown of the real binary.
 
-mod common;
+use crate::common;
 
 use common::{
     agent, backends, filled, hidden, seed_service_unit, seed_unit_and_user, token_of, TestApp, TestDb, PASSWORD,

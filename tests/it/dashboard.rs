@@ -1,10 +1,9 @@
 //! Dashboards, the index API and role scopes over HTTP on every backend, the aggregator against
 //! `skm compute` on its own CSV export, and screenshots of both dashboards.
 
-mod common;
+use crate::common;
 
-#[path = "common/webdriver.rs"]
-mod webdriver;
+use crate::common::webdriver;
 
 use common::{backends, hidden, samples_dir, tool_available, TestApp};
 use serde_json::Value;

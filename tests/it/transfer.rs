@@ -1,7 +1,7 @@
 //! Copies and moves of a whole deployment through the real binary: `skm backup`, pg_dump and
 //! pg_restore, and `skm export-all` / `skm import-all` from SQLite to PostgreSQL and back.
 
-mod common;
+use crate::common;
 
 use common::{skm, TestDb};
 use skm::aggregator::{self, Selection};

@@ -1,6 +1,6 @@
 //! The real server on a random port, on every backend.
 
-mod common;
+use crate::common;
 
 use common::{backends, TestApp};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Official reports: the PDF read back by poppler, the XLSX's formulas read by calamine and
 //! evaluated, the CSV through `skm compute`; the public page; samples in target/report-samples.
 
-mod common;
+use crate::common;
 
 use calamine::{Data, Reader, Xlsx};
 use common::{backends, hidden, skm, tool_available, TestApp};

@@ -1,6 +1,6 @@
 //! Signed-in work: login with lockout, CSRF, paper entry, imports all-or-nothing, unit scope.
 
-mod common;
+use crate::common;
 
 use common::{backends, hidden, seed_unit_and_user, TestApp, PASSWORD};
 use diesel::prelude::*;

@@ -1,7 +1,7 @@
 //! Storage on every backend: migrations, the unit tree, template versions, atomic responses and
 //! aggregation by the database that equals the CSV arithmetic.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use common::{backends, data};

@@ -2,10 +2,9 @@
 //! across failures and reruns, two instances on one database, the scheduler of `skm serve`, and
 //! the commands.
 
-mod common;
+use crate::common;
 
-#[path = "common/smtp.rs"]
-mod smtp;
+use crate::common::smtp;
 
 use chrono::{DateTime, Datelike, Utc};
 use common::{backends, skm, test_config, TestDb};

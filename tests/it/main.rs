@@ -1,0 +1,24 @@
+//! The integration tests, as one binary (one link of the crate instead of one per file): each
+//! module is what used to be its own `tests/*.rs`, sharing `common`.
+
+mod common;
+
+mod api;
+mod browser;
+mod cli;
+mod compute;
+mod crash;
+mod dashboard;
+mod fuzz;
+mod http;
+mod layers;
+mod mail;
+mod operations;
+mod operator;
+mod poster;
+mod reports;
+mod security;
+mod storage;
+mod survey;
+mod transfer;
+mod upgrade;
