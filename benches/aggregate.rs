@@ -11,7 +11,7 @@
 //!     cargo bench --bench aggregate
 //!     SKM_BENCH_RESPONSES=200000 SKM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench aggregate
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use chrono::{Duration, NaiveDate};

@@ -22,7 +22,7 @@
 //! pgbench is run both ways too (`-R` at the highest open-loop rate) for the database's own
 //! figures.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use common::{token_of, TestApp, TestDb};
