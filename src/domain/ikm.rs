@@ -156,11 +156,19 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
     }
 }
 
-/// The lowest answered elements by exact NRR, ties broken by code (SPEC §3).
+/// The candidates for follow-up (SPEC §3): the three lowest element NIKs as published (rounded),
+/// every element tied with the third-lowest included (a reader must never see one element marked
+/// and another at the same figure not), listed in code order.
 fn lowest_elements(elements: &[ElementResult]) -> Vec<String> {
-    let mut answered: Vec<&ElementResult> = elements.iter().filter(|e| e.nrr.is_some()).collect();
-    answered.sort_by(|a, b| a.nrr.cmp(&b.nrr).then_with(|| compare_codes(&a.code, &b.code)));
-    answered.into_iter().take(LOWEST_COUNT).map(|e| e.code.clone()).collect()
+    let mut values: Vec<&Rounded> = elements.iter().filter_map(|e| e.index.as_ref()).collect();
+    values.sort_by(|a, b| a.as_ratio().cmp(&b.as_ratio()));
+    let Some(cut) = values.get(LOWEST_COUNT - 1).or(values.last()).map(|v| v.as_ratio()) else {
+        return Vec::new();
+    };
+    let mut lowest: Vec<&ElementResult> =
+        elements.iter().filter(|e| e.index.as_ref().is_some_and(|v| v.as_ratio() <= cut)).collect();
+    lowest.sort_by(|a, b| compare_codes(&a.code, &b.code));
+    lowest.into_iter().map(|e| e.code.clone()).collect()
 }
 
 /// Orders codes naturally, so `U2` comes before `U10`.
@@ -221,7 +229,8 @@ mod tests {
         assert_eq!(r.ikm_rounded().map(|v| v.to_string()).as_deref(), Some("3.6590"));
         assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("91.48"));
         assert_eq!(r.grade.as_ref().map(|g| g.grade.as_str()), Some("A"));
-        assert_eq!(r.lowest[0], "U3");
+        // U3 is the lowest (86.21); U2 (87.07) and U5 (87.93) complete the three, in code order
+        assert_eq!(r.lowest, ["U2", "U3", "U5"]);
         let u3 = &r.elements[2];
         assert_eq!(u3.index.map(|v| v.to_string()).as_deref(), Some("86.21"));
         assert_eq!(u3.grade.as_ref().map(|g| g.grade.as_str()), Some("B"));
@@ -309,6 +318,15 @@ mod tests {
         let r = compute(&default_template(), &Tally::empty(&default_template()), None);
         assert_eq!(r.index, None);
         assert!(r.lowest.is_empty());
+    }
+
+    #[test]
+    fn every_element_tied_with_the_third_lowest_is_marked_in_code_order() {
+        // NIK per element: U9 75, U5 87.50, U6 87.50, U2 90, the rest 100
+        let r = compute(&default_template(), &tally(10, &[40, 36, 40, 40, 35, 35, 40, 40, 30]), None);
+        assert_eq!(r.lowest, ["U5", "U6", "U9"]);
+        let r = compute(&default_template(), &tally(10, &[40, 36, 40, 40, 35, 35, 35, 40, 30]), None);
+        assert_eq!(r.lowest, ["U5", "U6", "U7", "U9"], "three tied at the third-lowest value");
     }
 
     #[test]

@@ -118,8 +118,8 @@ pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, M
             text.push_str(&format!("{fact}\n"));
             html.push_str(&format!("<p>{}</p>", escape(fact)));
         }
-        text.push_str("Tiga unsur terendah:\n");
-        html.push_str("<p>Tiga unsur terendah:</p><ul>");
+        text.push_str("Unsur terendah (calon RTL):\n");
+        html.push_str("<p>Unsur terendah (calon RTL):</p><ul>");
         for low in &l.lowest {
             text.push_str(&format!("  - {low}\n"));
             html.push_str(&format!("<li>{}</li>", escape(low)));
