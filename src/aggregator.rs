@@ -4,12 +4,13 @@
 
 use crate::catalog::TemplateRegistry;
 use crate::db::aggregate::{self, Grouping, Scope};
+use crate::db::rtl::{self, RtlAction};
 use crate::db::units::{self, Unit};
-use crate::db::{rtl, templates, DbConnection, DbError};
+use crate::db::{templates, DbConnection, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::{self, IndexResult, Tally};
 use crate::domain::period::Period;
-use crate::domain::population::population_for;
+use crate::domain::population::{self, population_for, RollUpPopulation};
 use crate::domain::sampling::required_sample;
 use crate::domain::template::Template;
 use std::collections::HashMap;
@@ -31,12 +32,46 @@ pub struct UnitIndex {
     pub previous: IndexResult,
     /// index minus the previous period's, both rounded as published
     pub change: Option<Rounded>,
+    /// the population of the period; for a roll-up, only when it is known (SPEC §3)
     pub population: Option<u64>,
     pub required_sample: Option<u64>,
     /// the units counted (the unit, and its sub-units when selected)
     pub unit_ids: Vec<i32>,
+    /// with sub-units selected and present: each member's own figures
+    pub roll_up: Option<RollUp>,
     /// every stored version of the unit's questionnaire
     pub version_ids: Vec<i32>,
+}
+
+/// A unit with its sub-units (SPEC §3): the pooled index is `UnitIndex::result`; this holds what
+/// a roll-up shows beside it.
+pub struct RollUp {
+    /// every unit of the subtree with its own responses, population and follow-up actions,
+    /// ranked by index (ties share a rank, by name within it); the top unit only when it has
+    /// responses of its own
+    pub members: Vec<Member>,
+    pub population: Option<RollUpPopulation>,
+    /// the unweighted mean of the members' indices, offered beside the pooled one
+    pub mean_of_units: Option<Rounded>,
+}
+
+pub struct Member {
+    pub unit: Unit,
+    pub result: IndexResult,
+    pub population: Option<u64>,
+    pub required_sample: Option<u64>,
+    pub rtl: Vec<RtlAction>,
+}
+
+impl Member {
+    /// Responses short of the required sample, if the population is known.
+    pub fn shortfall(&self) -> Option<u64> {
+        self.required_sample.map(|r| r.saturating_sub(self.result.responses))
+    }
+
+    pub fn rtl_done(&self) -> usize {
+        self.rtl.iter().filter(|a| a.status == "done").count()
+    }
 }
 
 impl UnitIndex {
@@ -66,13 +101,6 @@ pub fn template_of(
     Ok((template, templates::version_ids(conn, registry.id_for(unit))?))
 }
 
-/// The population of the units together; unknown unless every unit has a figure (a partial sum
-/// would understate the required sample).
-fn population(conn: &mut DbConnection, unit_ids: &[i32], period: &Period) -> Result<Option<u64>, DbError> {
-    let recorded = units::populations_of(conn, unit_ids)?;
-    Ok(population_of(&recorded, unit_ids, period))
-}
-
 /// The same from populations already read (`units::populations_of`).
 fn population_of(recorded: &HashMap<i32, HashMap<String, i64>>, unit_ids: &[i32], period: &Period) -> Option<u64> {
     let none = HashMap::new();
@@ -98,7 +126,15 @@ pub fn unit_index(
         template_version_ids: &version_ids,
         period: selection.period,
     };
-    let population = population(conn, &unit_ids, &selection.period)?;
+    let recorded = units::populations_of(conn, &unit_ids)?;
+    let roll_up = match unit_ids.len() {
+        1 => None,
+        _ => Some(roll_up(conn, &template, unit, &unit_ids, &scope, &recorded)?),
+    };
+    let population = match &roll_up {
+        Some(r) => r.population.and_then(RollUpPopulation::known),
+        None => population_of(&recorded, &unit_ids, &selection.period),
+    };
     // Both periods in one statement per table: the previous one only feeds the change.
     let previous_period = selection.period.previous();
     let totals = aggregate::totals_by_period(conn, &scope, &[selection.period, previous_period])?;
@@ -116,7 +152,50 @@ pub fn unit_index(
         required_sample: population.map(required_sample),
         unit_ids,
         version_ids,
+        roll_up,
     })
+}
+
+/// Each member's own figures, and the roll-up's population and mean of units.
+fn roll_up(
+    conn: &mut DbConnection,
+    template: &Template,
+    top: &Unit,
+    unit_ids: &[i32],
+    scope: &Scope,
+    recorded: &HashMap<i32, HashMap<String, i64>>,
+) -> Result<RollUp, DbError> {
+    let totals: HashMap<Option<i32>, aggregate::GroupTotals> =
+        aggregate::totals(conn, scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect();
+    let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
+    for action in rtl::for_units(conn, unit_ids)? {
+        actions.entry(action.unit_id).or_default().push(action);
+    }
+    let mut members = Vec::new();
+    for unit in units::list(conn)?.into_iter().filter(|u| unit_ids.contains(&u.id)) {
+        let tally = totals.get(&Some(unit.id)).map(|g| g.tally(template)).unwrap_or_else(|| Tally::empty(template));
+        if unit.id == top.id && tally.responses == 0 {
+            continue;
+        }
+        let population = population_of(recorded, &[unit.id], &scope.period);
+        members.push(Member {
+            result: ikm::compute(template, &tally, population),
+            required_sample: population.map(required_sample),
+            population,
+            rtl: actions.remove(&unit.id).unwrap_or_default(),
+            unit,
+        });
+    }
+    members.sort_by(|a, b| b.result.index_exact.cmp(&a.result.index_exact).then_with(|| a.unit.name.cmp(&b.unit.name)));
+    let answered: Vec<(bool, Option<u64>)> = unit_ids
+        .iter()
+        .map(|id| {
+            let responses = totals.get(&Some(*id)).map_or(0, |g| g.responses);
+            (responses > 0, population_of(recorded, &[*id], &scope.period))
+        })
+        .collect();
+    let results: Vec<IndexResult> = members.iter().map(|m| m.result.clone()).collect();
+    Ok(RollUp { members, population: population::roll_up(&answered), mean_of_units: ikm::mean_of_units(&results) })
 }
 
 /// The index of each of the `months` months up to and including `last` (oldest first).

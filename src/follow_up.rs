@@ -4,7 +4,7 @@
 
 use crate::catalog::TemplateRegistry;
 use crate::db::units::Unit;
-use crate::db::{audit, rtl, DbConnection, DbError};
+use crate::db::{audit, rtl, units, DbConnection, DbError};
 use crate::domain::period::Period;
 use thiserror::Error;
 
@@ -89,7 +89,9 @@ pub fn set_status(
     if !rtl::STATUSES.contains(&status) {
         return Err(FollowUpError::Invalid { field: "status", reason: format!("one of {}", rtl::STATUSES.join(", ")) });
     }
-    if !rtl::set_status(conn, id, &[unit.id], status)? {
+    // a roll-up's page lists its members' actions too
+    let subtree = units::subtree_ids(conn, unit.id)?;
+    if !rtl::set_status(conn, id, &subtree, status)? {
         return Err(FollowUpError::NotFound);
     }
     audit::record(conn, Some(actor), "rtl.status", &format!("{} action {id}: {status}", unit.slug))?;

@@ -60,6 +60,15 @@ pub fn set_status(conn: &mut DbConnection, id: i32, unit_ids: &[i32], status: &s
     Ok(updated > 0)
 }
 
+/// The actions of any of `unit_ids` (a roll-up's are its members'), by due date.
+pub fn for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<Vec<RtlAction>, DbError> {
+    Ok(rtl_actions::table
+        .filter(rtl_actions::unit_id.eq_any(unit_ids))
+        .order((rtl_actions::due_date.asc(), rtl_actions::id.asc()))
+        .select(RtlAction::as_select())
+        .load(conn)?)
+}
+
 pub fn for_unit(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<RtlAction>, DbError> {
     Ok(rtl_actions::table
         .filter(rtl_actions::unit_id.eq(unit_id))

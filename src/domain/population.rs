@@ -43,9 +43,61 @@ pub fn population_for(period: &Period, recorded: &HashMap<String, i64>) -> Optio
     None
 }
 
+/// The population of a roll-up (a unit with its sub-units, SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollUpPopulation {
+    /// every member with responses has a population: their sum (members without responses add
+    /// theirs too, since they served citizens in the period)
+    Known(u64),
+    /// `recorded` of the `of` members with responses have a population: no sum (it would
+    /// understate the required sample) and no adequacy verdict, only the coverage
+    Coverage { recorded: usize, of: usize },
+}
+
+impl RollUpPopulation {
+    pub fn known(self) -> Option<u64> {
+        match self {
+            RollUpPopulation::Known(n) => Some(n),
+            RollUpPopulation::Coverage { .. } => None,
+        }
+    }
+}
+
+/// A roll-up's population from its members' `(has responses, population)`; `None` when no
+/// member has a population and none has responses (nothing to say).
+pub fn roll_up(members: &[(bool, Option<u64>)]) -> Option<RollUpPopulation> {
+    let answering: Vec<Option<u64>> = members.iter().filter(|(answered, _)| *answered).map(|(_, n)| *n).collect();
+    let recorded = answering.iter().filter(|n| n.is_some()).count();
+    if recorded < answering.len() {
+        return Some(RollUpPopulation::Coverage { recorded, of: answering.len() });
+    }
+    let known: Vec<u64> = members.iter().filter_map(|(_, n)| *n).collect();
+    (!known.is_empty()).then(|| RollUpPopulation::Known(known.iter().sum()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_roll_up_sums_when_every_answering_member_has_a_population() {
+        // the third member has no responses and no population: it does not block the sum
+        let members = [(true, Some(100)), (true, Some(50)), (false, None), (false, Some(10))];
+        assert_eq!(roll_up(&members), Some(RollUpPopulation::Known(160)));
+    }
+
+    #[test]
+    fn a_roll_up_with_an_answering_member_lacking_a_population_shows_only_coverage() {
+        let members = [(true, Some(100)), (true, None), (true, Some(7)), (false, Some(10))];
+        assert_eq!(roll_up(&members), Some(RollUpPopulation::Coverage { recorded: 2, of: 3 }));
+        assert_eq!(roll_up(&members).and_then(RollUpPopulation::known), None);
+    }
+
+    #[test]
+    fn a_roll_up_with_nothing_recorded_has_no_population() {
+        assert_eq!(roll_up(&[(false, None), (false, None)]), None);
+        assert_eq!(roll_up(&[]), None);
+    }
 
     fn recorded(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
         pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()

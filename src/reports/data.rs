@@ -52,6 +52,6 @@ pub fn gather(
         page += 1;
     };
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
-    let rtl = rtl::for_unit(conn, unit.id)?;
+    let rtl = rtl::for_units(conn, &index.unit_ids)?;
     Ok(ReportData { index, channels, profile, saran_count, top_words, rtl })
 }

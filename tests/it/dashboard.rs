@@ -192,4 +192,71 @@ fn both_dashboards_as_a_person_sees_them() {
     browser.wait_for_text("NIK per unsur");
     browser.screenshot(&samples_dir().join("dashboard-unit.png"));
     browser.screenshot_viewport(&samples_dir().join("dashboard-unit-top.png"));
+    browser.open(&app.url(&format!("/dasbor/unit/kutim?period={period}&sub=1")));
+    browser.wait_for_text("Per unit");
+    browser.screenshot(&samples_dir().join("dashboard-rollup.png"));
+}
+
+#[test]
+fn a_regency_roll_up_has_its_units_their_populations_and_their_follow_up_actions() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed_demo(&app, 1500);
+        let period = year_to_date();
+        let admin = login(&app, &accounts, Role::Admin, None);
+        let expected = {
+            let mut conn = app.conn();
+            let kutim = units::by_slug(&mut conn, "kutim").expect("regency");
+            let selection =
+                Selection { period: period.parse().expect("period"), with_subunits: true, service_id: None };
+            let registry = common::registry(&mut conn);
+            aggregator::unit_index(&mut conn, &registry, &kutim, &selection).expect("roll-up")
+        };
+        let roll_up = expected.roll_up.as_ref().expect("the regency has sub-units");
+        // the regency itself has no responses: its members are the eleven units below it
+        assert_eq!(roll_up.members.len(), 11, "{}", database.name);
+        let summed: u64 = roll_up.members.iter().filter_map(|m| m.population).sum();
+        assert_eq!(expected.population, Some(summed), "{}: the population of the parts", database.name);
+        assert!(roll_up.members.iter().any(|m| !m.rtl.is_empty()), "the follow-up actions of the parts");
+
+        let page = app.get_as(&admin, &format!("/dasbor/unit/kutim?period={period}&sub=1"));
+        assert_eq!(page.status, 200, "{}", database.name);
+        for member in &roll_up.members {
+            assert!(
+                page.body.contains(&member.unit.name),
+                "{}: per-unit table lacks {}",
+                database.name,
+                member.unit.name
+            );
+        }
+        for text in
+            ["Per unit", "NIK gabungan (semua responden)", "Rata-rata NIK unit (tanpa bobot)", "Menambah satu loket"]
+        {
+            assert!(page.body.contains(text), "{}: roll-up page lacks {text}", database.name);
+        }
+        assert!(!page.body.contains("belum dicatat"), "{}: the population of the parts is known", database.name);
+        assert!(page.body.contains(&format!("(Populasi {summed})")), "{}: population {summed} shown", database.name);
+
+        // a new unit with a respondent and no population: only the coverage, no verdict
+        let new_id = common::seed_unit_and_user(&app, "kelurahan-baru", "lurah@baru.go.id", Role::UnitHead);
+        {
+            use diesel::prelude::*;
+            let mut conn = app.conn();
+            let kutim = units::by_slug(&mut conn, "kutim").expect("regency");
+            diesel::update(skm::db::schema::units::table.find(new_id))
+                .set(skm::db::schema::units::parent_id.eq(Some(kutim.id)))
+                .execute(&mut conn)
+                .expect("moved under the regency");
+        }
+        let (_, form) = app.get("/s/kelurahan-baru");
+        let stored = app.post_form("/s/kelurahan-baru", &common::filled(&common::token_of(&form)));
+        assert_eq!(stored.status, 303, "{}", stored.body);
+        let page = app.get_as(&admin, &format!("/dasbor/unit/kutim?period={period}&sub=1"));
+        assert!(
+            page.body.contains("Populasi tercatat untuk 11 dari 12 unit yang punya responden"),
+            "{}: coverage shown",
+            database.name
+        );
+        assert!(page.body.contains("Unit kelurahan-baru"), "{}: the new unit is listed", database.name);
+    }
 }

@@ -8,6 +8,7 @@ use crate::charts;
 use crate::db::{aggregate, rtl, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::period::Period;
+use crate::domain::population::RollUpPopulation;
 use crate::domain::template::{IndexKind, Lang};
 use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
@@ -39,8 +40,24 @@ struct ElementRow {
     lowest: bool,
 }
 
+/// A member of a roll-up in the per-unit table.
+struct MemberRow {
+    slug: String,
+    name: String,
+    responses: u64,
+    required: String,
+    /// "sampel kurang: 12 dari 219"
+    short: Option<String>,
+    index: String,
+    grade: String,
+    lowest: String,
+    rtl: String,
+}
+
 struct RtlRow {
     id: i32,
+    /// the member unit the action belongs to, on a roll-up's page
+    unit: Option<String>,
     element: String,
     action: String,
     owner: String,
@@ -73,6 +90,10 @@ struct UnitPage {
     population: Option<u64>,
     sample_text: String,
     sample_short: bool,
+    /// on a roll-up: "NIK gabungan" is the pooled index; the mean of units beside it
+    pooled_label: Option<String>,
+    mean_text: Option<String>,
+    members: Vec<MemberRow>,
     flagged_text: Option<String>,
     element_svg: String,
     elements: Vec<ElementRow>,
@@ -119,7 +140,8 @@ pub async fn page(
         let scope = index.scope();
         let profile = aggregate::profile_counts(conn, &scope)?;
         let saran = aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
-        let rtl = rtl::for_unit(conn, block_unit.id)?;
+        // a roll-up's follow-up actions are its members'
+        let rtl = rtl::for_units(conn, &index.unit_ids)?;
         Ok(UnitData { index, trend, profile, saran, rtl })
     })
     .await?;
@@ -132,9 +154,16 @@ pub async fn page(
         .iter()
         .map(|section| draw(&charts::counts(section.title, &section.rows)))
         .collect::<Result<Vec<_>, _>>()?;
-    let sample_text = match (data.index.required_sample, data.index.shortfall()) {
-        (None, _) => t.t("dash.no_population").to_string(),
-        (Some(_), Some(short)) if short > 0 => t.fill("dash.shortfall", &[("count", short.to_string())]),
+    let coverage = data.index.roll_up.as_ref().and_then(|r| match r.population {
+        Some(RollUpPopulation::Coverage { recorded, of }) => Some((recorded, of)),
+        _ => None,
+    });
+    let sample_text = match (data.index.required_sample, data.index.shortfall(), coverage) {
+        (None, _, Some((recorded, of))) => {
+            t.fill("dash.coverage", &[("recorded", recorded.to_string()), ("of", of.to_string())])
+        }
+        (None, _, None) => t.t("dash.no_population").to_string(),
+        (Some(_), Some(short), _) if short > 0 => t.fill("dash.shortfall", &[("count", short.to_string())]),
         _ => t.t("dash.enough").to_string(),
     };
     let (saran, total) = data.saran;
@@ -150,6 +179,8 @@ pub async fn page(
         href.push_str("#h-saran");
         href
     };
+    let unit_names: std::collections::HashMap<i32, String> =
+        data.index.roll_up.iter().flat_map(|r| r.members.iter().map(|m| (m.unit.id, m.unit.name.clone()))).collect();
     let element_name = |code: &str| template.element(code).map(|e| e.name.id.clone()).unwrap_or_default();
     let page_view = UnitPage {
         tr: t,
@@ -194,10 +225,19 @@ pub async fn page(
         trend_svg: draw(&charts::trend(&template, &data.trend))?,
         profile_svgs,
         lowest: result.lowest.iter().map(|c| (c.clone(), element_name(c))).collect(),
+        pooled_label: data.index.roll_up.as_ref().map(|_| t.t("dash.rollup.pooled").to_string()),
+        mean_text: data
+            .index
+            .roll_up
+            .as_ref()
+            .and_then(|r| r.mean_of_units)
+            .map(|m| t.fill("dash.rollup.mean", &[("index", id(m))])),
+        members: data.index.roll_up.as_ref().map(|r| member_rows(&t, r)).unwrap_or_default(),
         rtl: data
             .rtl
             .into_iter()
             .map(|a| RtlRow {
+                unit: (a.unit_id != unit.id).then(|| unit_names.get(&a.unit_id).cloned().unwrap_or_default()),
                 id: a.id,
                 element: format!("{} {}", a.element_code, element_name(&a.element_code)),
                 action: a.action,
@@ -214,4 +254,28 @@ pub async fn page(
         next_href: (page + 1 < pages).then(|| link(page + 1)),
     };
     html(StatusCode::OK, &page_view)
+}
+
+/// The per-unit table of a roll-up: ranked, with a badge where the sample falls short.
+fn member_rows(t: &Tr, roll_up: &aggregator::RollUp) -> Vec<MemberRow> {
+    roll_up
+        .members
+        .iter()
+        .map(|m| MemberRow {
+            slug: m.unit.slug.clone(),
+            name: m.unit.name.clone(),
+            responses: m.result.responses,
+            required: m.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
+            short: m.shortfall().filter(|s| *s > 0).and_then(|_| m.required_sample).map(|required| {
+                t.fill(
+                    "dash.short_badge",
+                    &[("count", m.result.responses.to_string()), ("required", required.to_string())],
+                )
+            }),
+            index: m.result.index.map(id).unwrap_or_else(|| "–".into()),
+            grade: m.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
+            lowest: m.result.lowest.join(", "),
+            rtl: format!("{} / {}", m.rtl_done(), m.rtl.len()),
+        })
+        .collect()
 }
