@@ -77,68 +77,51 @@ async fn unit_user(req: &HttpRequest, refused: Role) -> Result<(web::Data<AppSta
     Ok((state, session, slug_of(req)?))
 }
 
-impl FromRequest for SignedIn {
-    type Error = WebError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+/// `FromRequest` for an extractor whose check is an async block over the request.
+macro_rules! extractor {
+    ($type:ty, |$req:ident| $check:expr) => {
+        impl FromRequest for $type {
+            type Error = WebError;
+            type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { Ok(SignedIn(session::require(&state_of(&req)?, &req).await?)) })
-    }
-}
-
-impl FromRequest for Admin {
-    type Error = WebError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let session = session::require(&state_of(&req)?, &req).await?;
-            if session.role != Role::Admin {
-                return Err(WebError::NotFound);
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let $req = req.clone();
+                Box::pin(async move { $check })
             }
-            Ok(Admin(session))
-        })
-    }
+        }
+    };
 }
 
-impl FromRequest for UnitReader {
-    type Error = WebError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
+extractor!(SignedIn, |req| Ok(SignedIn(session::require(&state_of(&req)?, &req).await?)));
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            // Dashboards are for unit heads and admins; operators enter data.
-            let (state, session, slug) = unit_user(&req, Role::Operator).await?;
-            let unit = blocking(&state, move |_, conn| units::by_slug(conn, &slug)).await;
-            match unit {
-                Ok(unit) if session.may_access(unit.id) => Ok(UnitReader { session, unit }),
-                Ok(_) | Err(WebError::NotFound) => Err(WebError::NotFound),
-                Err(other) => Err(other),
-            }
-        })
+extractor!(Admin, |req| {
+    let session = session::require(&state_of(&req)?, &req).await?;
+    if session.role != Role::Admin {
+        return Err(WebError::NotFound);
     }
-}
+    Ok(Admin(session))
+});
 
-impl FromRequest for DataEntry {
-    type Error = WebError;
-    type Future = LocalBoxFuture<'static, Result<Self, WebError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            // Unit heads read and plan; data entry is for operators and admins.
-            let (state, session, slug) = unit_user(&req, Role::UnitHead).await?;
-            let form = blocking(&state, move |state, conn| -> Result<Option<Form>, DbError> {
-                survey::form_for_unit(conn, &state.templates, &slug)
-            })
-            .await?;
-            match form {
-                Some(form) if session.may_access(form.unit.id) => Ok(DataEntry { session, form }),
-                _ => Err(WebError::NotFound),
-            }
-        })
+extractor!(UnitReader, |req| {
+    // Dashboards are for unit heads and admins; operators enter data.
+    let (state, session, slug) = unit_user(&req, Role::Operator).await?;
+    let unit = blocking(&state, move |_, conn| units::by_slug(conn, &slug)).await;
+    match unit {
+        Ok(unit) if session.may_access(unit.id) => Ok(UnitReader { session, unit }),
+        Ok(_) | Err(WebError::NotFound) => Err(WebError::NotFound),
+        Err(other) => Err(other),
     }
-}
+});
+
+extractor!(DataEntry, |req| {
+    // Unit heads read and plan; data entry is for operators and admins.
+    let (state, session, slug) = unit_user(&req, Role::UnitHead).await?;
+    let form = blocking(&state, move |state, conn| -> Result<Option<Form>, DbError> {
+        survey::form_for_unit(conn, &state.templates, &slug)
+    })
+    .await?;
+    match form {
+        Some(form) if session.may_access(form.unit.id) => Ok(DataEntry { session, form }),
+        _ => Err(WebError::NotFound),
+    }
+});

@@ -266,7 +266,7 @@ fn member_rows(t: &Tr, roll_up: &aggregator::RollUp) -> Vec<MemberRow> {
             name: m.unit.name.clone(),
             responses: m.result.responses,
             required: m.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
-            short: m.shortfall().filter(|s| *s > 0).and_then(|_| m.required_sample).map(|required| {
+            short: m.shortfall().filter(|s| *s > 0).and(m.required_sample).map(|required| {
                 t.fill(
                     "dash.short_badge",
                     &[("count", m.result.responses.to_string()), ("required", required.to_string())],
