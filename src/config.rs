@@ -35,7 +35,18 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// PNG logo for report covers
     pub logo: Option<PathBuf>,
+    /// the period a dashboard shows when the address names none
+    pub dashboard_period: DashboardPeriod,
     pub mail: MailSettings,
+}
+
+/// Which month a dashboard opens on (SPEC §5: the last complete month by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DashboardPeriod {
+    /// the month before the running one: on the 1st the running month has hardly any responses
+    LastComplete,
+    /// the running month, for regencies that watch responses come in
+    Running,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +83,7 @@ pub struct MailSettings {
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 29] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 30] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -103,6 +114,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 29] = [
     ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
     ("trusted_proxies", "SKM_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
     ("logo", "SKM_LOGO", "", "PNG logo on report covers"),
+    (
+        "dashboard_period",
+        "SKM_DASHBOARD_PERIOD",
+        "last_complete",
+        "the month dashboards open on: last_complete (the previous month) or running",
+    ),
     ("smtp_host", "SKM_SMTP_HOST", "", "SMTP server for the monthly summaries (empty: no e-mail)"),
     ("smtp_port", "SKM_SMTP_PORT", "587", "SMTP port"),
     ("smtp_security", "SKM_SMTP_SECURITY", "starttls", "starttls, tls (implicit) or none (local relays only)"),
@@ -317,6 +334,16 @@ impl Config {
             }
             Some(v) => return Err(invalid(&v, "logo", format!("'{}' is not a PNG file", v.text))),
         };
+        let dashboard_period = match take("dashboard_period") {
+            None => DashboardPeriod::LastComplete,
+            Some(v) => match v.text.trim() {
+                "last_complete" => DashboardPeriod::LastComplete,
+                "running" => DashboardPeriod::Running,
+                other => {
+                    return Err(invalid(&v, "dashboard_period", format!("'{other}' is not last_complete or running")))
+                }
+            },
+        };
         let trusted_proxies = match take("trusted_proxies") {
             None => Vec::new(),
             Some(v) => v
@@ -348,6 +375,7 @@ impl Config {
             kiosk_reset_seconds,
             trusted_proxies,
             logo,
+            dashboard_period,
             mail,
         })
     }
@@ -405,6 +433,22 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.timezone, chrono_tz::Asia::Makassar);
         assert_eq!(c.base_url, "http://127.0.0.1:8080");
+        assert_eq!(c.dashboard_period, DashboardPeriod::LastComplete);
+    }
+
+    #[test]
+    fn the_dashboard_period_is_last_complete_or_running() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "dashboard_period = \"running\"\n").expect("write");
+        assert_eq!(Config::load(Some(&path), env(&[])).expect("valid").dashboard_period, DashboardPeriod::Running);
+        let c = Config::load(Some(&path), env(&[("SKM_DASHBOARD_PERIOD", "last_complete")])).expect("valid");
+        assert_eq!(c.dashboard_period, DashboardPeriod::LastComplete);
+        let err = Config::load(Some(&path), env(&[("SKM_DASHBOARD_PERIOD", "last-month")])).expect_err("typo");
+        assert_eq!(
+            err.to_string(),
+            "SKM_DASHBOARD_PERIOD: setting 'dashboard_period': 'last-month' is not last_complete or running"
+        );
     }
 
     #[test]

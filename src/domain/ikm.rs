@@ -161,7 +161,7 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
 /// and another at the same figure not), listed in code order.
 fn lowest_elements(elements: &[ElementResult]) -> Vec<String> {
     let mut values: Vec<&Rounded> = elements.iter().filter_map(|e| e.index.as_ref()).collect();
-    values.sort_by_key(|v| v.as_ratio());
+    values.sort_by_key(|a| a.as_ratio());
     let Some(cut) = values.get(LOWEST_COUNT - 1).or(values.last()).map(|v| v.as_ratio()) else {
         return Vec::new();
     };

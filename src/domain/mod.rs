@@ -1,4 +1,4 @@
-//! Pure domain: templates, the IKM arithmetic, sampling and periods. No I/O here.
+//! Pure domain: templates, the IKM arithmetic, sampling, periods and ranking. No I/O here.
 
 pub mod decimal;
 pub mod email;
@@ -7,6 +7,7 @@ pub mod interval;
 pub mod names;
 pub mod period;
 pub mod population;
+pub mod ranking;
 pub mod sampling;
 pub mod submission;
 pub mod template;

@@ -167,7 +167,8 @@ impl FromStr for Period {
             let date = |s: &str| {
                 let s = s.trim();
                 // four-digit years only: chrono would accept "-262143-01-01" and overflow later
-                let year_ok = s.len() == 10 && s[..4].chars().all(|c| c.is_ascii_digit());
+                // (bytes, not a slice: a slice at byte 4 panics inside a multi-byte character)
+                let year_ok = s.len() == 10 && s.bytes().take(4).all(|c| c.is_ascii_digit());
                 NaiveDate::parse_from_str(s, "%Y-%m-%d")
                     .ok()
                     .filter(|d| year_ok && (MIN_YEAR..=MAX_YEAR).contains(&d.year()))
@@ -224,6 +225,7 @@ mod tests {
             "1999",
             "-262143-01-01..-262143-01-02",
             "2000-01-01..2026-01-01",
+            "202é-01-0..2026-01-01",
         ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }

@@ -16,6 +16,7 @@ mod mail;
 mod operations;
 mod operator;
 mod poster;
+mod ranking;
 mod reports;
 mod security;
 mod storage;

@@ -1,14 +1,17 @@
 //! Dashboards for unit heads and admins: the regency overview (`regency`) and a unit's page
-//! (`unit`). Both read a period from the query (the current month by default) and show numbers
-//! the Indonesian way (`91,48`).
+//! (`unit`). Both read a period from the query (the last complete month by default, SPEC §5)
+//! through one period picker, and show numbers the Indonesian way (`91,48`).
 
 pub mod regency;
 pub mod unit;
 
 use super::error::WebError;
+use super::i18n::Tr;
 use super::AppState;
+use crate::config::DashboardPeriod;
 use crate::domain::decimal::Rounded;
 use crate::domain::period::{local_date, Period, PeriodError};
+use crate::domain::ranking::Adequacy;
 
 /// Indonesian number format: `91,48`.
 fn id(value: Rounded) -> String {
@@ -25,33 +28,131 @@ fn signed(value: Rounded) -> String {
     }
 }
 
+/// The badge of a unit below its required sample (SPEC §3: ranked with a badge, never
+/// silently): "sampel kurang: 12 dari 219".
+fn short_badge(t: &Tr, adequacy: Adequacy) -> Option<String> {
+    match adequacy {
+        Adequacy::Short { responses, required } => {
+            Some(t.fill("dash.short_badge", &[("count", responses.to_string()), ("required", required.to_string())]))
+        }
+        Adequacy::Adequate | Adequacy::Unknown => None,
+    }
+}
+
 fn today(state: &AppState) -> chrono::NaiveDate {
     local_date(chrono::Utc::now(), state.config.timezone)
 }
 
-/// The period the query names, or the current month.
-fn period_or_default(text: Option<&str>, state: &AppState) -> Result<Period, WebError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => {
-            t.parse().map_err(|e: PeriodError| WebError::Invalid { field: "period".into(), reason: e.to_string() })
-        }
-        None => Ok(Period::month_of(today(state))),
+/// The month a dashboard opens on: the last complete month (SPEC §5), or the running one when
+/// `dashboard_period = "running"`.
+fn default_period(state: &AppState) -> Period {
+    let running = Period::month_of(today(state));
+    match state.config.dashboard_period {
+        DashboardPeriod::LastComplete => running.previous(),
+        DashboardPeriod::Running => running,
     }
 }
 
-/// Suggestions for the period picker: recent months, quarters, semesters and years.
-fn period_suggestions(state: &AppState) -> Vec<String> {
-    let today = today(state);
-    let mut month = Period::month_of(today);
-    let mut out = Vec::new();
-    for _ in 0..12 {
-        out.push(month.to_string());
-        month = month.previous();
+/// The period a dashboard's query names: `period` (`2026-10`, `2026-Q3`, …) when given, else the
+/// custom range `dari`..`sampai` (two dates), else the default. A mistyped period is a 400.
+fn chosen_period(
+    period: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    state: &AppState,
+) -> Result<Period, WebError> {
+    let given = |text: Option<&str>| text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let invalid = |reason: String| WebError::Invalid { field: "period".into(), reason };
+    let text = match (given(period), given(from), given(to)) {
+        (Some(period), _, _) => period,
+        (None, Some(from), Some(to)) => format!("{from}..{to}"),
+        (None, None, None) => return Ok(default_period(state)),
+        (None, _, _) => return Err(invalid("a date range needs both dates (dari and sampai)".into())),
+    };
+    text.parse().map_err(|e: PeriodError| invalid(e.to_string()))
+}
+
+/// One choice of the period picker: the machine form as value, the Indonesian label shown.
+struct PeriodOption {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The period picker both dashboards share (`period_picker.html`): recent months, quarters,
+/// semesters and years under readable labels ("Oktober 2026", "Triwulan III 2026"), and a custom
+/// date range. A GET form, no script.
+pub struct PeriodPicker {
+    /// (group label, choices), newest first within a group
+    groups: Vec<(String, Vec<PeriodOption>)>,
+    /// the period shown is a date range: the "range" choice is selected and the dates filled
+    range: bool,
+    from: String,
+    to: String,
+}
+
+impl PeriodPicker {
+    fn new(shown: Period, state: &AppState, t: &Tr) -> PeriodPicker {
+        let today = today(state);
+        let year = chrono::Datelike::year(&today);
+        let running = Period::month_of(today);
+        let mut months = Vec::new();
+        let mut month = running;
+        for _ in 0..12 {
+            months.push(month);
+            month = month.previous();
+        }
+        // only periods that have begun: a quarter still to come has no responses
+        let begun = |p: &Period| p.first_day() <= today;
+        let of_years = |make: &dyn Fn(i32) -> Vec<Period>| -> Vec<Period> {
+            [year, year - 1].into_iter().flat_map(|y| make(y).into_iter().rev()).filter(begun).collect()
+        };
+        let quarters = of_years(&|year| (1..=4).map(|quarter| Period::Quarter { year, quarter }).collect());
+        let semesters = of_years(&|year| (1..=2).map(|semester| Period::Semester { year, semester }).collect());
+        let years = vec![Period::Year { year }, Period::Year { year: year - 1 }];
+        let mut groups: Vec<(&str, Vec<Period>)> = vec![
+            ("dash.period.months", months),
+            ("dash.period.quarters", quarters),
+            ("dash.period.semesters", semesters),
+            ("dash.period.years", years),
+        ];
+        // a period typed into the address that the list lacks is shown as chosen, not lost
+        let group_of = match shown {
+            Period::Month { .. } => Some(0),
+            Period::Quarter { .. } => Some(1),
+            Period::Semester { .. } => Some(2),
+            Period::Year { .. } => Some(3),
+            Period::Range { .. } => None,
+        };
+        if let Some(group) = group_of.filter(|g| !groups[*g].1.contains(&shown)) {
+            groups[group].1.insert(0, shown);
+        }
+        let (range, from, to) = match shown {
+            Period::Range { from, to } => (true, from.to_string(), to.to_string()),
+            _ => (false, String::new(), String::new()),
+        };
+        PeriodPicker {
+            groups: groups
+                .into_iter()
+                .map(|(key, periods)| {
+                    let options = periods
+                        .into_iter()
+                        .map(|p| PeriodOption {
+                            value: p.to_string(),
+                            label: if p == running {
+                                t.fill("dash.period.running", &[("period", p.label_id())])
+                            } else {
+                                p.label_id()
+                            },
+                            selected: p == shown,
+                        })
+                        .collect();
+                    (t.t(key).to_string(), options)
+                })
+                .collect(),
+            range,
+            from,
+            to,
+        }
     }
-    let year = chrono::Datelike::year(&today);
-    for y in [year, year - 1] {
-        out.extend(["Q1", "Q2", "Q3", "Q4", "S1", "S2"].map(|part| format!("{y}-{part}")));
-        out.push(y.to_string());
-    }
-    out
 }

@@ -1,10 +1,12 @@
-//! `/dasbor`: every unit's index for a period, ranked, with the ranking chart; the regency's
-//! pooled index and the mean of units for admins.
+//! `/dasbor`: every unit's index for a period, ranked (ties in the published NIK share a rank;
+//! units short of their sample carry a badge, or are left out with `cukup=1`), with the ranking
+//! chart; the regency's pooled index and the mean of units for admins.
 
-use super::{id, period_or_default, period_suggestions, today};
+use super::{chosen_period, id, short_badge, today, PeriodPicker};
 use crate::aggregator;
 use crate::charts;
 use crate::domain::names::{Role, UnitKind};
+use crate::domain::ranking::{competition_ranks, Adequacy};
 use crate::domain::template::Lang;
 use crate::web::access::SignedIn;
 use crate::web::error::WebError;
@@ -19,18 +21,27 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct RegencyQuery {
     period: Option<String>,
+    /// a custom range: first and last day (`YYYY-MM-DD`), used when `period` is empty
+    dari: Option<String>,
+    sampai: Option<String>,
     kind: Option<String>,
+    /// `1`: rank only units whose sample reaches the required size
+    cukup: Option<String>,
 }
 
 struct RankRow {
-    rank: usize,
+    /// "2"; "–" for a unit without responses
+    rank: String,
     slug: String,
     name: String,
     index: String,
     grade: String,
     responses: u64,
     required: String,
-    short: bool,
+    /// "sampel kurang: 12 dari 219"
+    short: Option<String>,
+    /// no population recorded for the period: no required sample, no verdict
+    no_population: bool,
     rtl: String,
 }
 
@@ -43,8 +54,11 @@ struct RegencyPage {
     csrf: String,
     period_text: String,
     period_label: String,
-    periods: Vec<String>,
+    picker: PeriodPicker,
     kind: String,
+    adequate_only: bool,
+    /// with `cukup=1`: "3 unit tidak diperingkat …"
+    left_out: Option<String>,
     kinds: Vec<(String, String)>,
     pooled: Option<String>,
     mean: Option<String>,
@@ -61,7 +75,8 @@ pub async fn page(
     if session.role == Role::Operator {
         return Ok(see_other("/operator"));
     }
-    let period = period_or_default(query.period.as_deref(), &state)?;
+    let period = chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state)?;
+    let adequate_only = query.cukup.as_deref() == Some("1");
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
@@ -69,9 +84,14 @@ pub async fn page(
         aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)
     })
     .await?;
+    let t = Tr::new(Lang::Id);
     let admin = session.role == Role::Admin;
-    let visible: Vec<&aggregator::RegencyRow> =
-        overview.rows.iter().filter(|r| session.may_access(r.unit.id)).collect();
+    let adequacy = |r: &aggregator::RegencyRow| Adequacy::of(r.result.responses, r.required_sample);
+    let (visible, left_out): (Vec<&aggregator::RegencyRow>, Vec<&aggregator::RegencyRow>) = overview
+        .rows
+        .iter()
+        .filter(|r| session.may_access(r.unit.id))
+        .partition(|r| !adequate_only || adequacy(r).is_adequate());
     // The chart's axis is the default questionnaire's; units on another one are in the table only.
     let ranked: Vec<(String, f64)> = visible
         .iter()
@@ -80,32 +100,37 @@ pub async fn page(
         .collect();
     let ranking_svg =
         charts::svg(&charts::ranking(&overview.template, &ranked)).map_err(|e| WebError::Internal(e.to_string()))?;
+    let ranks = competition_ranks(&visible.iter().map(|r| r.result.index).collect::<Vec<_>>());
     let rows = visible
         .iter()
-        .enumerate()
-        .map(|(i, r)| RankRow {
-            rank: i + 1,
+        .zip(ranks)
+        .map(|(r, rank)| RankRow {
+            rank: rank.map_or_else(|| "–".into(), |n| n.to_string()),
             slug: r.unit.slug.clone(),
             name: r.unit.name.clone(),
             index: r.result.index.map(id).unwrap_or_else(|| "–".into()),
             grade: r.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
             responses: r.result.responses,
             required: r.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
-            short: r.required_sample.is_some_and(|n| r.result.responses < n),
+            short: short_badge(&t, adequacy(r)),
+            no_population: adequacy(r) == Adequacy::Unknown,
             rtl: format!("{} / {}", r.rtl_open, r.rtl_late),
         })
         .collect();
     html(
         StatusCode::OK,
         &RegencyPage {
-            tr: Tr::new(Lang::Id),
+            picker: PeriodPicker::new(period, &state, &t),
+            tr: t,
             kiosk: false,
             nav: Nav::of(&session),
             csrf: session.csrf.clone(),
             period_text: period.to_string(),
             period_label: period.label_id(),
-            periods: period_suggestions(&state),
             kind: kind.unwrap_or_default(),
+            adequate_only,
+            left_out: (adequate_only && !left_out.is_empty())
+                .then(|| t.fill("dash.rank.left_out", &[("count", left_out.len().to_string())])),
             kinds: vec![
                 ("regency".into(), "Kabupaten".into()),
                 ("opd".into(), "OPD".into()),

@@ -2,13 +2,14 @@
 //! adequacy, per-element table and charts, trend, respondent profile, follow-up actions and a
 //! searchable page of saran.
 
-use super::{id, period_or_default, period_suggestions, signed};
+use super::{chosen_period, id, short_badge, signed, PeriodPicker};
 use crate::aggregator::{self, Selection};
 use crate::charts;
 use crate::db::{aggregate, rtl, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::period::Period;
 use crate::domain::population::RollUpPopulation;
+use crate::domain::ranking::{competition_ranks, Adequacy};
 use crate::domain::template::{IndexKind, Lang};
 use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
@@ -24,6 +25,9 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct UnitQuery {
     period: Option<String>,
+    /// a custom range: first and last day (`YYYY-MM-DD`), used when `period` is empty
+    dari: Option<String>,
+    sampai: Option<String>,
     sub: Option<String>,
     q: Option<String>,
     hal: Option<i64>,
@@ -42,6 +46,8 @@ struct ElementRow {
 
 /// A member of a roll-up in the per-unit table.
 struct MemberRow {
+    /// shared by units with the same published NIK; "–" without responses
+    rank: String,
     slug: String,
     name: String,
     responses: u64,
@@ -76,7 +82,7 @@ struct UnitPage {
     unit_name: String,
     period_text: String,
     period_label: String,
-    periods: Vec<String>,
+    picker: PeriodPicker,
     with_sub: bool,
     index_name: &'static str,
     index_text: Option<String>,
@@ -126,7 +132,7 @@ pub async fn page(
     UnitReader { session, unit }: UnitReader,
     query: web::Query<UnitQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let period = period_or_default(query.period.as_deref(), &state)?;
+    let period = chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state)?;
     let with_sub = query.sub.as_deref() == Some("1");
     // No saran holds a NUL, and neither database can search for one: SQLite's LIKE stops at it
     // (matching everything) and PostgreSQL refuses it.
@@ -191,7 +197,7 @@ pub async fn page(
         unit_name: unit.name.clone(),
         period_text: period.to_string(),
         period_label: period.label_id(),
-        periods: period_suggestions(&state),
+        picker: PeriodPicker::new(period, &state, &t),
         with_sub,
         index_name: if template.kind == IndexKind::Nik { "NIK" } else { "Indeks" },
         index_text: result.index.map(id),
@@ -256,22 +262,21 @@ pub async fn page(
     html(StatusCode::OK, &page_view)
 }
 
-/// The per-unit table of a roll-up: ranked, with a badge where the sample falls short.
+/// The per-unit table of a roll-up: ranked (ties share a rank), with a badge where the sample
+/// falls short.
 fn member_rows(t: &Tr, roll_up: &aggregator::RollUp) -> Vec<MemberRow> {
+    let ranks = competition_ranks(&roll_up.members.iter().map(|m| m.result.index).collect::<Vec<_>>());
     roll_up
         .members
         .iter()
-        .map(|m| MemberRow {
+        .zip(ranks)
+        .map(|(m, rank)| MemberRow {
+            rank: rank.map_or_else(|| "–".into(), |n| n.to_string()),
             slug: m.unit.slug.clone(),
             name: m.unit.name.clone(),
             responses: m.result.responses,
             required: m.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
-            short: m.shortfall().filter(|s| *s > 0).and(m.required_sample).map(|required| {
-                t.fill(
-                    "dash.short_badge",
-                    &[("count", m.result.responses.to_string()), ("required", required.to_string())],
-                )
-            }),
+            short: short_badge(t, Adequacy::of(m.result.responses, m.required_sample)),
             index: m.result.index.map(id).unwrap_or_else(|| "–".into()),
             grade: m.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
             lowest: m.result.lowest.join(", "),
