@@ -1,5 +1,7 @@
 //! The monthly summary message: HTML and plain text (Bahasa Indonesia), the element chart inline
-//! by Content-ID, the unit's PDF report attached.
+//! by Content-ID, the unit's PDF report attached. The unit head's summary is written here; the
+//! envelope, greeting, closing and MIME assembly are shared with the regency summary
+//! (`src/mail/regency.rs`).
 
 use super::MailError;
 use crate::aggregator::UnitIndex;
@@ -16,11 +18,11 @@ pub struct UnitSummary {
     pub pdf: Option<Vec<u8>>,
 }
 
-fn id(v: Rounded) -> String {
+pub(super) fn id(v: Rounded) -> String {
     v.format_with(',')
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -35,16 +37,7 @@ fn lines(s: &UnitSummary) -> Lines {
     let r = &s.index.result;
     let nik = r.index.map(id).unwrap_or_else(|| "–".into());
     let grade = r.grade.as_ref().map(|g| format!("{} ({})", g.grade, g.label.id)).unwrap_or_else(|| "–".into());
-    let change = match s.index.change {
-        Some(c) if c.as_ratio() > num_rational::BigRational::from_integer(0.into()) => {
-            format!("naik {} dari bulan sebelumnya", id(c))
-        }
-        Some(c) if c.as_ratio() < num_rational::BigRational::from_integer(0.into()) => {
-            format!("turun {} dari bulan sebelumnya", id(Rounded::half_up(&-c.as_ratio(), 2)))
-        }
-        Some(_) => "sama dengan bulan sebelumnya".into(),
-        None => "belum ada pembanding bulan sebelumnya".into(),
-    };
+    let change = change_words(s.index.change);
     let sample = match s.index.required_sample {
         Some(req) => format!(
             "{} responden dari sampel minimal {req}{}",
@@ -73,6 +66,19 @@ fn lines(s: &UnitSummary) -> Lines {
     }
 }
 
+/// A change of the index in words: "naik 1,25 dari bulan sebelumnya".
+pub(super) fn change_words(change: Option<Rounded>) -> String {
+    let zero = num_rational::BigRational::from_integer(0.into());
+    match change {
+        Some(c) if c.as_ratio() > zero => format!("naik {} dari bulan sebelumnya", id(c)),
+        Some(c) if c.as_ratio() < zero => {
+            format!("turun {} dari bulan sebelumnya", id(Rounded::half_up(&-c.as_ratio(), 2)))
+        }
+        Some(_) => "sama dengan bulan sebelumnya".into(),
+        None => "belum ada pembanding bulan sebelumnya".into(),
+    }
+}
+
 pub struct Envelope<'a> {
     pub from: &'a str,
     pub to: &'a str,
@@ -85,12 +91,6 @@ pub struct Envelope<'a> {
 
 /// The message for one recipient (summaries are shared between recipients).
 pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, MailError> {
-    let from: Mailbox =
-        envelope.from.parse().map_err(|e| MailError::Address(format!("mail_from '{}': {e}", envelope.from)))?;
-    let to = Mailbox::new(
-        Some(envelope.to_name.to_string()),
-        envelope.to.parse().map_err(|e| MailError::Address(format!("'{}': {e}", envelope.to)))?,
-    );
     let subject = match units {
         [one] => format!(
             "Ringkasan SKM {}: {} — NIK {}",
@@ -100,16 +100,7 @@ pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, M
         ),
         _ => format!("Ringkasan SKM {} untuk {} unit", envelope.period_label, units.len()),
     };
-
-    let mut text = format!(
-        "Yth. {},\n\nBerikut ringkasan Survei Kepuasan Masyarakat periode {}.\n",
-        envelope.to_name, envelope.period_label
-    );
-    let mut html = format!(
-        "<!doctype html><html lang=\"id\"><body style=\"font-family:sans-serif;color:#111\"><p>Yth. {},</p><p>Berikut ringkasan Survei Kepuasan Masyarakat periode <strong>{}</strong>.</p>",
-        escape(envelope.to_name),
-        escape(envelope.period_label)
-    );
+    let (mut text, mut html) = opening(envelope);
     for (i, unit) in units.iter().enumerate() {
         let l = lines(unit);
         text.push_str(&format!("\n== {} ==\n", l.title));
@@ -137,11 +128,31 @@ pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, M
             }
             html.push_str("</ul>");
         }
-        html.push_str(&format!(
-            "<p><img src=\"cid:grafik-{i}\" alt=\"Grafik NIK per unsur {}\" width=\"640\"></p>",
-            escape(&l.title)
-        ));
+        html.push_str(&chart_img(i, &l.title));
     }
+    closing(envelope, &mut text, &mut html);
+    let charts: Vec<&[u8]> = units.iter().map(|u| u.chart_png.as_slice()).collect();
+    let pdfs: Vec<(String, &[u8])> =
+        units.iter().filter_map(|u| u.pdf.as_deref().map(|pdf| (pdf_name(&u.index), pdf))).collect();
+    assemble(envelope, subject, text, html, &charts, &pdfs)
+}
+
+/// The greeting both summaries open with, as text and as the start of the HTML document.
+pub(super) fn opening(envelope: &Envelope) -> (String, String) {
+    let text = format!(
+        "Yth. {},\n\nBerikut ringkasan Survei Kepuasan Masyarakat periode {}.\n",
+        envelope.to_name, envelope.period_label
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"id\"><body style=\"font-family:sans-serif;color:#111\"><p>Yth. {},</p><p>Berikut ringkasan Survei Kepuasan Masyarakat periode <strong>{}</strong>.</p>",
+        escape(envelope.to_name),
+        escape(envelope.period_label)
+    );
+    (text, html)
+}
+
+/// The dashboard link and the note that the message is automatic; ends the HTML document.
+pub(super) fn closing(envelope: &Envelope, text: &mut String, html: &mut String) {
     text.push_str(&format!(
         "\nDasbor: {}\nLaporan lengkap terlampir (PDF).\n\nPesan ini dikirim otomatis oleh skm.\n",
         envelope.dashboard_url
@@ -150,22 +161,44 @@ pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, M
         "<p><a href=\"{}\">Buka dasbor</a>. Laporan lengkap terlampir (PDF).</p><p style=\"color:#555;font-size:12px\">Pesan ini dikirim otomatis oleh skm.</p></body></html>",
         escape(envelope.dashboard_url)
     ));
+}
 
+/// The `i`th inline chart (`assemble` gives it the Content-ID `grafik-{i}`).
+pub(super) fn chart_img(i: usize, title: &str) -> String {
+    format!("<p><img src=\"cid:grafik-{i}\" alt=\"Grafik NIK per unsur {}\" width=\"640\"></p>", escape(title))
+}
+
+/// The attached report's file name.
+pub(super) fn pdf_name(index: &UnitIndex) -> String {
+    format!("laporan-skm-{}-{}.pdf", index.unit.slug, index.selection.period)
+}
+
+/// The MIME message: text and HTML alternatives with the PNG charts inline (`cid:grafik-{i}`),
+/// then the PDF reports attached.
+pub(super) fn assemble(
+    envelope: &Envelope,
+    subject: String,
+    text: String,
+    html: String,
+    charts: &[&[u8]],
+    pdfs: &[(String, &[u8])],
+) -> Result<Message, MailError> {
+    let from: Mailbox =
+        envelope.from.parse().map_err(|e| MailError::Address(format!("mail_from '{}': {e}", envelope.from)))?;
+    let to = Mailbox::new(
+        Some(envelope.to_name.to_string()),
+        envelope.to.parse().map_err(|e| MailError::Address(format!("'{}': {e}", envelope.to)))?,
+    );
+    let png = ContentType::parse("image/png").map_err(|e| MailError::Build(e.to_string()))?;
     let mut related = MultiPart::related().multipart(MultiPart::alternative_plain_html(text, html));
-    for (i, unit) in units.iter().enumerate() {
-        related = related.singlepart(Attachment::new_inline(format!("grafik-{i}")).body(
-            unit.chart_png.clone(),
-            ContentType::parse("image/png").map_err(|e| MailError::Build(e.to_string()))?,
-        ));
+    for (i, chart) in charts.iter().enumerate() {
+        related = related.singlepart(Attachment::new_inline(format!("grafik-{i}")).body(chart.to_vec(), png.clone()));
     }
+    let pdf_type = ContentType::parse("application/pdf").map_err(|e| MailError::Build(e.to_string()))?;
     let mut mixed = MultiPart::mixed().multipart(related);
-    for unit in units {
-        if let Some(pdf) = &unit.pdf {
-            let name = format!("laporan-skm-{}-{}.pdf", unit.index.unit.slug, unit.index.selection.period);
-            let part: SinglePart = Attachment::new(name)
-                .body(pdf.clone(), ContentType::parse("application/pdf").map_err(|e| MailError::Build(e.to_string()))?);
-            mixed = mixed.singlepart(part);
-        }
+    for (name, pdf) in pdfs {
+        let part: SinglePart = Attachment::new(name.clone()).body(pdf.to_vec(), pdf_type.clone());
+        mixed = mixed.singlepart(part);
     }
     Message::builder()
         .from(from)

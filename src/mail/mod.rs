@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod monthly;
+pub mod regency;
 pub mod scheduler;
 
 use crate::config::{MailSettings, SmtpSecurity};

@@ -1,9 +1,10 @@
-//! The monthly summary job: every unit head (their units, with sub-units) and every admin (the
-//! regency) gets the previous month's summary once. Each (recipient, period) is claimed in the
+//! The monthly summary job: every unit head (their units, with sub-units) gets the previous
+//! month's unit summary and every admin the regency summary (`super::regency`), once. Each (recipient, period) is claimed in the
 //! sent-email log before sending and marked after; a lease row keeps a second instance from
 //! running the job at the same time. Restart-safe: a run sends whatever the log says is missing.
 
 use super::compose::{self, Envelope, UnitSummary};
+use super::regency::{self, RegencySummary};
 use super::{MailError, Mailer};
 use crate::aggregator::{self, Selection};
 use crate::catalog::TemplateRegistry;
@@ -18,6 +19,7 @@ use crate::domain::period::{date_id, local_date, Period};
 use crate::reports::{data, official_pdf};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -74,7 +76,10 @@ pub fn due_period(now: NaiveDateTime, day: u32, hour: u32) -> Option<Period> {
 
 struct Recipient {
     user: User,
+    /// an admin's are the regencies (the units without a parent), a unit head's their units
     units: Vec<Unit>,
+    /// an admin: the regency summary, not the unit summary
+    regency: bool,
 }
 
 fn recipients(conn: &mut crate::db::DbConnection, unit_filter: Option<&str>) -> Result<Vec<Recipient>, DbError> {
@@ -84,9 +89,9 @@ fn recipients(conn: &mut crate::db::DbConnection, unit_filter: Option<&str>) -> 
         if user.disabled || user.email_opt_out {
             continue;
         }
-        let units: Vec<Unit> = match user.role.parse::<Role>() {
-            Ok(Role::Admin) => all_units.iter().filter(|u| u.parent_id.is_none()).cloned().collect(),
-            Ok(Role::UnitHead) => all_units.iter().filter(|u| slugs.contains(&u.slug)).cloned().collect(),
+        let (units, regency): (Vec<Unit>, bool) = match user.role.parse::<Role>() {
+            Ok(Role::Admin) => (all_units.iter().filter(|u| u.parent_id.is_none()).cloned().collect(), true),
+            Ok(Role::UnitHead) => (all_units.iter().filter(|u| slugs.contains(&u.slug)).cloned().collect(), false),
             _ => continue,
         };
         let units: Vec<Unit> = match unit_filter {
@@ -94,7 +99,7 @@ fn recipients(conn: &mut crate::db::DbConnection, unit_filter: Option<&str>) -> 
             None => units,
         };
         if !units.is_empty() {
-            out.push(Recipient { user, units });
+            out.push(Recipient { user, units, regency });
         }
     }
     Ok(out)
@@ -131,7 +136,7 @@ fn send_all(
     let period = options.period;
     let period_key = period.to_string();
     let today = local_date(chrono::Utc::now(), config.timezone);
-    let mut cache: HashMap<i32, std::rc::Rc<UnitSummary>> = HashMap::new();
+    let mut summaries = Summaries { versions, config, period, today, units: HashMap::new(), regencies: HashMap::new() };
     for recipient in recipients(conn, options.unit.as_deref())? {
         let email = recipient.user.email.clone();
         if !options.dry_run {
@@ -147,17 +152,6 @@ fn send_all(
                 }
             }
         }
-        let mut summaries = Vec::new();
-        for unit in &recipient.units {
-            if let Some(s) = cache.get(&unit.id) {
-                summaries.push(s.clone());
-                continue;
-            }
-            let summary = std::rc::Rc::new(summarize(conn, versions, config, unit, period, today)?);
-            cache.insert(unit.id, summary.clone());
-            summaries.push(summary);
-        }
-        let owned: Vec<&UnitSummary> = summaries.iter().map(|s| s.as_ref()).collect();
         let envelope = Envelope {
             from: &config.mail.from,
             to: &email,
@@ -166,7 +160,8 @@ fn send_all(
             dashboard_url: &format!("{}/dasbor?period={period_key}", config.base_url),
             message_id: format!("<skm-{KIND}-{period_key}-{}@skm>", recipient.user.id),
         };
-        let outcome = compose::monthly(&envelope, &owned)
+        let outcome = summaries
+            .message(conn, &recipient, &envelope)?
             .and_then(|message| send_with_retry(mailer, &message, &options.retry_delays));
         match outcome {
             Ok(answer) => {
@@ -186,6 +181,52 @@ fn send_all(
         }
     }
     Ok(())
+}
+
+/// The summaries of one run's period, made once and shared by the recipients.
+struct Summaries<'a> {
+    versions: &'a TemplateRegistry,
+    config: &'a Config,
+    period: Period,
+    today: chrono::NaiveDate,
+    units: HashMap<i32, Rc<UnitSummary>>,
+    regencies: HashMap<i32, Rc<RegencySummary>>,
+}
+
+impl Summaries<'_> {
+    /// The recipient's message; the outer error stops the run, the inner one is this message's.
+    fn message(
+        &mut self,
+        conn: &mut crate::db::DbConnection,
+        recipient: &Recipient,
+        envelope: &Envelope,
+    ) -> Result<Result<lettre::Message, MailError>, MonthlyError> {
+        let (versions, config, period, today) = (self.versions, self.config, self.period, self.today);
+        if recipient.regency {
+            let mut summaries = Vec::new();
+            for unit in &recipient.units {
+                let summary = match self.regencies.get(&unit.id) {
+                    Some(s) => s.clone(),
+                    None => Rc::new(summarize_regency(conn, versions, config, unit, period, today)?),
+                };
+                self.regencies.insert(unit.id, summary.clone());
+                summaries.push(summary);
+            }
+            let borrowed: Vec<&RegencySummary> = summaries.iter().map(Rc::as_ref).collect();
+            return Ok(regency::message(envelope, &borrowed));
+        }
+        let mut summaries = Vec::new();
+        for unit in &recipient.units {
+            let summary = match self.units.get(&unit.id) {
+                Some(s) => s.clone(),
+                None => Rc::new(summarize(conn, versions, config, unit, period, today)?),
+            };
+            self.units.insert(unit.id, summary.clone());
+            summaries.push(summary);
+        }
+        let borrowed: Vec<&UnitSummary> = summaries.iter().map(Rc::as_ref).collect();
+        Ok(compose::monthly(envelope, &borrowed))
+    }
 }
 
 fn send_with_retry(mailer: &Mailer, message: &lettre::Message, delays: &[Duration]) -> Result<String, MailError> {
@@ -223,10 +264,37 @@ fn summarize(
             (a.element_code, a.action, due)
         })
         .collect();
+    let pdf = report_pdf(conn, versions, config, unit, period, today)?;
+    Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
+}
+
+fn summarize_regency(
+    conn: &mut crate::db::DbConnection,
+    versions: &TemplateRegistry,
+    config: &Config,
+    unit: &Unit,
+    period: Period,
+    today: chrono::NaiveDate,
+) -> Result<RegencySummary, MonthlyError> {
+    let figures = regency::figures(conn, versions, unit, period, today)?;
+    let chart_png = charts::png(&charts::elements(&figures.index.template, &figures.index.result))
+        .map_err(|e| MonthlyError::Report(e.to_string()))?;
+    let pdf = report_pdf(conn, versions, config, unit, period, today)?;
+    Ok(RegencySummary { figures, chart_png, pdf: Some(pdf) })
+}
+
+/// The official report of the unit with its sub-units, attached to its summary.
+fn report_pdf(
+    conn: &mut crate::db::DbConnection,
+    versions: &TemplateRegistry,
+    config: &Config,
+    unit: &Unit,
+    period: Period,
+    today: chrono::NaiveDate,
+) -> Result<Vec<u8>, MonthlyError> {
     let report = data::gather(conn, versions, unit, period, true)?;
     let logo = config.logo.as_deref().and_then(crate::reports::pdf::read_logo);
-    let pdf = official_pdf::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)?;
-    Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
+    official_pdf::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)
 }
 
 #[cfg(test)]

@@ -376,3 +376,180 @@ fn the_commands_test_the_server_and_write_dry_runs() {
     );
     assert_eq!(sink.messages().len(), 4);
 }
+
+/// `count` responses for `unit_slug` answering `score` everywhere, on the third day of `period`.
+fn add_responses(
+    conn: &mut skm::db::DbConnection,
+    templates: &TemplateRegistry,
+    unit_slug: &str,
+    period: Period,
+    score: i32,
+    count: usize,
+) {
+    use skm::db::responses::{self, NewResponse};
+    let unit = skm::db::units::by_slug(conn, unit_slug).expect("unit");
+    let (version_id, _) = templates.current("permenpanrb-14-2017").expect("default template");
+    let day = period.first_day() + chrono::Duration::days(2);
+    for _ in 0..count {
+        let response = NewResponse {
+            id: uuid::Uuid::now_v7(),
+            unit_id: unit.id,
+            service_id: None,
+            template_version_id: version_id,
+            channel: skm::domain::names::Channel::Paper,
+            submitted_at: day.and_hms_opt(2, 0, 0).expect("time"),
+            survey_date: day,
+            gender: None,
+            age: None,
+            education: None,
+            occupation: None,
+            profile_extra: None,
+            saran: None,
+            client_hash: None,
+            answers: (1..=9).map(|i| (format!("U{i}"), score)).collect(),
+        };
+        responses::insert(conn, &response).expect("response stored");
+    }
+}
+
+/// A message's parts, depth first.
+fn all_parts<'a>(part: &'a mailparse::ParsedMail<'a>) -> Vec<&'a mailparse::ParsedMail<'a>> {
+    std::iter::once(part).chain(part.subparts.iter().flat_map(all_parts)).collect()
+}
+
+/// The text and HTML parts of a message.
+fn text_and_html(data: &str) -> (String, String) {
+    let parsed = mailparse::parse_mail(data.as_bytes()).expect("MIME");
+    let body = |mimetype: &str| {
+        all_parts(&parsed).into_iter().find(|p| p.ctype.mimetype == mimetype).and_then(|p| p.get_body().ok())
+    };
+    (body("text/plain").expect("plain part"), body("text/html").expect("html part"))
+}
+
+#[test]
+fn the_regency_admin_gets_a_regency_summary_and_unit_heads_their_unit_summary() {
+    use skm::aggregator::{unit_index, Selection};
+    use skm::db::{publications, rtl, units, users};
+    for database in backends() {
+        let sink = SmtpSink::start();
+        let setup = seed(&database);
+        let config = config(&database, &sink);
+        let period = last_month();
+        let mut conn = setup.pool.get().expect("connection");
+        // Bapenda falls far: all 4 the month before, mostly 1 last month
+        add_responses(&mut conn, &setup.templates, "bapenda", period.previous(), 4, 30);
+        add_responses(&mut conn, &setup.templates, "bapenda", period, 1, 200);
+        // of the demo's two follow-up actions (by due date: a late one, then one due next month)
+        // the second is done
+        let capil = units::by_slug(&mut conn, "disdukcapil").expect("unit");
+        let actions = rtl::for_unit(&mut conn, capil.id).expect("actions");
+        assert!(rtl::set_status(&mut conn, actions[1].id, &[capil.id], "done").expect("status"));
+        // Dinas Sosial's month is published, nobody else's
+        let admin = users::by_email(&mut conn, RECIPIENTS[0]).expect("admin");
+        let dinsos = units::by_slug(&mut conn, "dinsos").expect("unit");
+        publications::publish(&mut conn, dinsos.id, &period.to_string(), admin.id).expect("published");
+
+        let report = run(&setup, &config, "one");
+        assert_eq!((report.sent, report.failed.len()), (3, 0), "{}: {report:?}", database.name);
+        let message_to = |to: &str| sink.messages().into_iter().find(|m| m.to == [to]).expect("a message");
+        let admins = message_to(RECIPIENTS[0]);
+        let (text, html) = text_and_html(&admins.data);
+
+        // the aggregator's figures
+        let kutim = units::by_slug(&mut conn, "kutim").expect("regency");
+        let selection = |period| Selection { period, with_subunits: true, service_id: None };
+        let index = unit_index(&mut conn, &setup.templates, &kutim, &selection(period)).expect("index");
+        let roll_up = index.roll_up.as_ref().expect("the regency rolls up its units");
+        let before = unit_index(&mut conn, &setup.templates, &kutim, &selection(period.previous())).expect("index");
+        let previous = |id: i32| {
+            before
+                .roll_up
+                .as_ref()
+                .and_then(|r| r.members.iter().find(|m| m.unit.id == id))
+                .and_then(|m| m.result.index)
+        };
+        let nik = index.result.index.expect("pooled nik").format_with(',');
+        let mean = roll_up.mean_of_units.expect("mean").format_with(',');
+        assert!(text.contains(&format!("NIK gabungan (semua responden): {nik}")), "{text}");
+        assert!(text.contains(&format!("Rata-rata NIK unit (tanpa bobot): {mean}")), "{text}");
+        assert!(html.contains(&format!("NIK gabungan (semua responden): {nik}")));
+
+        // one row per member unit, with its NIK, in the announced order
+        let table: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Urutan:"))
+            .skip(2) // the order line and the headings
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert_eq!(table.len(), roll_up.members.len(), "{}: a row per unit:\n{text}", database.name);
+        for member in &roll_up.members {
+            let row = table.iter().find(|l| l.starts_with(&member.unit.name)).expect("the unit's row");
+            let nik = member.result.index.map(|v| v.format_with(',')).unwrap_or_else(|| "–".into());
+            assert!(row.contains(&format!(" {nik} ")), "{row}");
+            assert!(html.contains(&format!("{}</td>", member.unit.name)));
+        }
+        let fall = |m: &skm::aggregator::Member| {
+            m.result.index.zip(previous(m.unit.id)).map(|(now, was)| now.as_ratio() - was.as_ratio())
+        };
+        let zero = num_rational::BigRational::from_integer(0.into());
+        let mut expected: Vec<&skm::aggregator::Member> = roll_up.members.iter().collect();
+        expected.sort_by_key(|m| match fall(m).filter(|f| *f < zero) {
+            Some(f) => (0, Some(f)),
+            None if m.shortfall().is_some_and(|s| s > 0) => (1, None),
+            None => (2, None),
+        });
+        let shown: Vec<&str> = table
+            .iter()
+            .map(|row| {
+                roll_up.members.iter().find(|m| row.starts_with(&m.unit.name)).expect("a unit").unit.name.as_str()
+            })
+            .collect();
+        assert_eq!(shown, expected.iter().map(|m| m.unit.name.as_str()).collect::<Vec<_>>(), "{}", database.name);
+        assert_eq!(shown[0], "Badan Pendapatan Daerah", "the biggest drop first:\n{text}");
+        assert!(table[0].contains(" -"), "its change is negative: {}", table[0]);
+
+        // the regency's follow-up actions done, of all its units'
+        let all = rtl::for_units(&mut conn, &index.unit_ids).expect("actions");
+        let done = all.iter().filter(|a| a.status == "done").count();
+        assert_eq!((done, all.len()), (1, 2), "the demo's actions, one done");
+        assert!(text.contains("RTL selesai: 1 dari 2 (50 %)"), "{text}");
+        let late = |name: &str| table.iter().find(|l| l.starts_with(name)).and_then(|l| l.split(' ').next_back());
+        assert_eq!(late("Dinas Kependudukan dan Pencatatan Sipil"), Some("1"), "its late action:\n{text}");
+        assert_eq!(late("Dinas Sosial"), Some("0"));
+
+        // what is still unpublished: the regency's month and every unit's but Dinas Sosial's
+        let label = period.label_id();
+        assert!(text.contains("Belum dipublikasikan:"), "{text}");
+        assert!(text.contains(&format!("{label} (kabupaten) — Pemerintah Kabupaten Kutai Timur")), "{text}");
+        for member in &roll_up.members {
+            let item = format!("  - {label} — {}", member.unit.name);
+            let listed = text.lines().any(|l| l.trim_end() == item);
+            let expected = member.result.responses > 0 && member.unit.id != dinsos.id;
+            assert_eq!(listed, expected, "{}: {} listed as unpublished:\n{text}", database.name, member.unit.name);
+        }
+        assert!(roll_up.members.iter().any(|m| m.result.responses == 0), "a unit without results, not listed");
+        assert!(html.contains(&format!("{label} (kabupaten) — Pemerintah Kabupaten Kutai Timur")));
+
+        // the report attached as before, and the HTML saved for a person to look at
+        let parsed = mailparse::parse_mail(admins.data.as_bytes()).expect("MIME");
+        let parts = all_parts(&parsed);
+        let pdf = parts.iter().find(|p| p.ctype.mimetype == "application/pdf").expect("report attached");
+        assert!(pdf.get_body_raw().expect("pdf").starts_with(b"%PDF-"));
+        let chart = parts.iter().find(|p| p.ctype.mimetype == "image/png").expect("chart").get_body_raw().expect("png");
+        let dir = common::samples_dir();
+        std::fs::write(dir.join(format!("mail-regency-{}.png", database.name)), chart).expect("chart saved");
+        let page = html
+            .replace("cid:grafik-0", &format!("mail-regency-{}.png", database.name))
+            .replace("<body", "<head><meta charset=\"utf-8\"></head><body");
+        std::fs::write(dir.join(format!("mail-regency-{}.html", database.name)), page).expect("html saved");
+
+        // a unit head still gets the unit summary
+        let dinkes = units::by_slug(&mut conn, "dinkes").expect("unit");
+        let head_index = unit_index(&mut conn, &setup.templates, &dinkes, &selection(period)).expect("index");
+        let (head_text, _) = text_and_html(&message_to(RECIPIENTS[1]).data);
+        let head_nik = head_index.result.index.expect("nik").format_with(',');
+        assert!(head_text.lines().any(|l| l.starts_with(&format!("NIK {head_nik}, mutu "))), "{head_text}");
+        assert!(head_text.contains("== Dinas Kesehatan ==") && head_text.contains("Unsur terendah (calon RTL)"));
+        assert!(!head_text.contains("NIK gabungan") && !head_text.contains("Belum dipublikasikan"), "{head_text}");
+    }
+}
