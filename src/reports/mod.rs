@@ -14,3 +14,4 @@ pub mod sections;
 pub mod summary;
 pub mod themes;
 pub mod xlsx;
+pub mod xlsx_sheet;

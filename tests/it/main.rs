@@ -16,6 +16,7 @@ mod mail;
 mod operations;
 mod operator;
 mod poster;
+mod regency_report;
 mod reports;
 mod security;
 mod storage;
