@@ -144,10 +144,28 @@ mod tests {
         let profile = [("Laki-laki".to_string(), 14), ("Perempuan".to_string(), 15)];
         check(&counts("Jenis kelamin", &profile), "gender", &["Jenis kelamin", "Perempuan", "15"]);
         let rank = [
-            ("Disdukcapil".to_string(), 91.48),
+            ("Dinas Kependudukan dan Pencatatan Sipil".to_string(), 91.48),
             ("Dinas Kesehatan".to_string(), 80.1),
             ("Kecamatan Bengalon".to_string(), 70.0),
         ];
-        check(&ranking(&template, &rank), "ranking", &["Disdukcapil", "Kecamatan Bengalon", "Peringkat"]);
+        check(
+            &ranking(&template, &rank),
+            "ranking",
+            &["Dinas Kependudukan dan Pencatatan Sipil", "Kecamatan Bengalon", "Peringkat"],
+        );
+        // A name too long for the label area wraps at a space: every word is drawn, none cut.
+        let long = "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kabupaten Kutai Timur";
+        let spec = ranking(&template, &[(long.to_string(), 85.0), ("Dinas Sosial".to_string(), 80.0)]);
+        let svg = crate::charts::svg(&spec).expect("svg");
+        let drawn: String = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(drawn.contains("Dinas Penanaman Modal"), "{drawn}");
+        assert!(drawn.contains("Kutai Timur"), "the end of the name is drawn: {drawn}");
+        assert!(spec.size().1 > 70 + 2 * 26, "rows grow for a wrapped label");
+        check(&spec, "ranking-long", &["Dinas Sosial"]);
     }
 }

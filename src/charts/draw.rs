@@ -1,7 +1,9 @@
 //! The drawing of each chart, generic over the plotters backend.
 
+use crate::fonts;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// A grade band on the index axis, e.g. B from 76.61 to 88.31.
 #[derive(Debug, Clone)]
@@ -42,13 +44,45 @@ pub enum ChartSpec {
     Trend(Trend),
 }
 
+const WIDTH: u32 = 640;
+/// The category labels of horizontal bars, in pixels.
+const LABEL_SIZE: f32 = 12.0;
+const LABEL_LINE: u32 = 14;
+/// The share of the width the category labels may take; a longer label wraps onto more lines.
+const LABEL_SHARE: f32 = 0.42;
+
 impl ChartSpec {
     pub fn size(&self) -> (u32, u32) {
         match self {
-            ChartSpec::Bars(b) if b.horizontal => (640, (70 + 26 * b.labels.len().max(1)) as u32),
-            ChartSpec::Bars(_) | ChartSpec::Trend(_) => (640, 360),
+            ChartSpec::Bars(b) if b.horizontal => {
+                (WIDTH, 70 + row_height(&label_lines(b)) * b.labels.len().max(1) as u32)
+            }
+            ChartSpec::Bars(_) | ChartSpec::Trend(_) => (WIDTH, 360),
         }
     }
+}
+
+/// Each bar's label as the lines it is drawn on: whole when it fits the label area, else
+/// wrapped at spaces, never cut (a unit's name must be readable in full).
+fn label_lines(bars: &Bars) -> Vec<Vec<String>> {
+    let max = WIDTH as f32 * LABEL_SHARE;
+    bars.labels
+        .iter()
+        .map(|label| {
+            let lines = fonts::wrap(label, LABEL_SIZE, false, max);
+            if lines.is_empty() {
+                vec![String::new()]
+            } else {
+                lines
+            }
+        })
+        .collect()
+}
+
+/// The height of one bar's row: room for its label's lines.
+fn row_height(lines: &[Vec<String>]) -> u32 {
+    let most = lines.iter().map(Vec::len).max().unwrap_or(1) as u32;
+    26.max(most * LABEL_LINE + 8)
 }
 
 const INK: RGBColor = RGBColor(20, 20, 20);
@@ -118,10 +152,7 @@ fn columns<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) -> Dr
         chart.draw_series(std::iter::once(Text::new(
             format!("{v:.2}"),
             (x + 0.5, *v),
-            ("sans-serif", 11).into_font().color(&INK).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Bottom,
-            )),
+            ("sans-serif", 11).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
         )))?;
     }
     band_labels(&mut chart, &bars.bands, f64::from(n), bars.range)?;
@@ -153,12 +184,16 @@ fn band_labels<DB: DrawingBackend>(
 
 fn horizontal<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) -> DrawResult<DB> {
     let n = bars.labels.len().max(1);
-    let longest = bars.labels.iter().map(|l| l.chars().count()).max().unwrap_or(4).min(34);
+    let lines = label_lines(bars);
+    // Measured in the bundled font (em-based: a little wider than plotters draws, never narrower).
+    let widest = lines.iter().flatten().map(|l| fonts::text_width(l, LABEL_SIZE, false)).fold(0.0, f32::max);
     let mut chart = ChartBuilder::on(root)
         .margin(12)
+        // room for a value written after a bar that reaches the end of the axis
+        .margin_right(40)
         .caption(&bars.title, ("sans-serif", 18).into_font().style(FontStyle::Bold).color(&INK))
-        .x_label_area_size(28)
-        .y_label_area_size((longest * 7 + 12) as u32)
+        .x_label_area_size(34)
+        .y_label_area_size(widest.ceil() as u32 + 14)
         .build_cartesian_2d(bars.range.0..bars.range.1, 0f64..n as f64)?;
     for (i, band) in bars.bands.iter().enumerate() {
         chart.draw_series(std::iter::once(Rectangle::new(
@@ -166,26 +201,28 @@ fn horizontal<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) ->
             band_fill(i).filled(),
         )))?;
     }
-    let labels = bars.labels.clone();
     chart
         .configure_mesh()
         .disable_y_mesh()
         .light_line_style(WHITE.mix(0.0))
         .x_desc(&bars.axis)
-        .y_labels(n * 2 + 1)
-        .y_label_formatter(&move |y: &f64| {
-            let centre = y - y.floor();
-            // the first bar is drawn at the top
-            if (centre - 0.5).abs() < 1e-6 {
-                let index = n.saturating_sub(1 + y.floor() as usize);
-                labels.get(index).map(|l| l.chars().take(34).collect()).unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        // the category labels are drawn below, on as many lines as each needs
+        .y_labels(0)
         .label_style(("sans-serif", 12).into_font().color(&INK))
         .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
         .draw()?;
+    for (i, label) in lines.iter().enumerate() {
+        // the first bar is drawn at the top; the label's lines are centred on its bar
+        let (x, y) = chart.backend_coord(&(bars.range.0, (n - 1 - i) as f64 + 0.5));
+        let first = y - (label.len() as i32 - 1) * LABEL_LINE as i32 / 2;
+        for (j, line) in label.iter().enumerate() {
+            root.draw(&Text::new(
+                line.clone(),
+                (x - 6, first + j as i32 * LABEL_LINE as i32),
+                ("sans-serif", f64::from(LABEL_SIZE)).into_font().color(&INK).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+        }
+    }
     for (i, value) in bars.values.iter().enumerate() {
         let Some(v) = value else { continue };
         let y = (n - 1 - i) as f64;
@@ -196,11 +233,13 @@ fn horizontal<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) ->
         )))?;
         // counts are whole numbers; indices keep two decimals
         let label = if bars.bands.is_empty() && v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") };
-        chart.draw_series(std::iter::once(Text::new(
+        // after the bar's end, a little apart, centred on the bar
+        let (x, middle) = chart.backend_coord(&(*v, y + 0.5));
+        root.draw(&Text::new(
             label,
-            (*v, y + 0.75),
-            ("sans-serif", 11).into_font().color(&INK),
-        )))?;
+            (x + 4, middle),
+            ("sans-serif", 11).into_font().color(&INK).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
     }
     Ok(())
 }

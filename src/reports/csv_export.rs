@@ -1,6 +1,7 @@
 //! The responses CSV: the `skm compute` columns (element codes, profile) plus metadata, written
-//! page by page so a year of a busy unit never sits in memory. It round-trips through
-//! `skm compute` and `skm import`.
+//! page by page so a year of a busy unit never sits in memory. Every row names its unit by slug
+//! (`unit`), for a single unit too, so a roll-up's export can be split by unit. It round-trips
+//! through `skm compute` and `skm import` (both read `unit` as metadata).
 
 use crate::db::responses::{for_each_export_page, ExportRow};
 use crate::db::{DbConnection, DbError};
@@ -8,6 +9,9 @@ use crate::domain::period::Period;
 use crate::domain::template::Template;
 use std::io::Write;
 
+/// The columns: `id`, `unit` (the responding unit's slug), `layanan` (service slug), `channel`,
+/// `submitted_at` (UTC), `tanggal` (local survey date), the profile fields the template has, one
+/// column per element code (an empty cell is unanswered), `saran`.
 pub fn header(template: &Template) -> Vec<String> {
     let mut columns: Vec<String> =
         ["id", "unit", "layanan", "channel", "submitted_at", "tanggal"].iter().map(|s| s.to_string()).collect();

@@ -1,4 +1,5 @@
-//! Everything an official report (PDF, XLSX) shows about a unit and a period, read once.
+//! Everything an official report (PDF, XLSX) shows about a unit and a period, read once. For a
+//! roll-up (a unit with its sub-units) each member's own figures are in `index.roll_up`.
 
 use crate::aggregator::{self, Selection, UnitIndex};
 use crate::catalog::TemplateRegistry;
@@ -14,6 +15,7 @@ pub struct ReportData {
     pub profile: ProfileCounts,
     pub saran_count: i64,
     pub top_words: Vec<(String, usize)>,
+    /// the follow-up actions of every unit counted (for a roll-up, its members': SPEC §3)
     pub rtl: Vec<RtlAction>,
 }
 
@@ -24,6 +26,20 @@ impl ReportData {
 
     pub fn period(&self) -> Period {
         self.index.selection.period
+    }
+
+    /// The follow-up actions by unit, units in name order, each unit's in the order read; only
+    /// units that have actions. The unit is the top one or a member of the roll-up.
+    pub fn rtl_by_unit(&self) -> Vec<(&Unit, Vec<&RtlAction>)> {
+        let members = self.index.roll_up.iter().flat_map(|r| r.members.iter().map(|m| &m.unit));
+        let mut units: Vec<&Unit> = std::iter::once(self.unit()).chain(members).collect();
+        units.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        units.dedup_by_key(|u| u.id);
+        units
+            .into_iter()
+            .map(|unit| (unit, self.rtl.iter().filter(|a| a.unit_id == unit.id).collect::<Vec<_>>()))
+            .filter(|(_, actions)| !actions.is_empty())
+            .collect()
     }
 }
 

@@ -1,22 +1,16 @@
 //! The official report (Laporan SKM) as PDF, in the structure units submit: cover, BAB I–V and
 //! the questionnaire as an appendix. Indonesian dates and numbers (`20 November 2024`, `3,66`).
+//! For a roll-up (the regency report) `regency_pdf` adds its parts in place.
 
 use super::data::ReportData;
 use super::pdf::PdfBuilder;
 use super::profile::profile_table;
+use super::regency_pdf;
+use super::sections::{chart, element_table, id, index_name, or_dash, status};
 use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::period::date_id;
-use crate::domain::template::IndexKind;
 use chrono::NaiveDate;
-
-fn id(value: Rounded) -> String {
-    value.format_with(',')
-}
-
-fn or_dash(value: Option<Rounded>) -> String {
-    value.map(id).unwrap_or_else(|| "–".into())
-}
 
 fn percent(part: i64, whole: u64) -> String {
     if whole == 0 {
@@ -36,12 +30,6 @@ fn channel_name(code: &str) -> &str {
     }
 }
 
-fn chart(builder: &mut PdfBuilder, spec: &charts::ChartSpec, width_mm: f32) -> Result<(), String> {
-    let (w, h, pixels) = charts::bitmap(spec).map_err(|e| e.to_string())?;
-    builder.image(w, h, pixels, width_mm);
-    Ok(())
-}
-
 /// Renders the report; `downloaded` names who made it and when (shown on the cover).
 pub fn pdf(
     data: &ReportData,
@@ -54,7 +42,8 @@ pub fn pdf(
     let index = &data.index;
     let template = &index.template;
     let result = &index.result;
-    let index_name = if template.kind == IndexKind::Nik { "NIK" } else { "Indeks" };
+    let index_name = index_name(template);
+    let roll_up = index.roll_up.as_ref();
     let mut b = PdfBuilder::new(
         &format!("Laporan SKM {} {}", unit.name, period.label_id()),
         &format!("Laporan SKM {} — {}", unit.name, period.label_id()),
@@ -74,6 +63,10 @@ pub fn pdf(
     b.text(&format!("{index_name} {}", or_dash(result.index)), 26.0, true, true);
     if let Some(g) = &result.grade {
         b.text(&format!("Mutu pelayanan {} ({})", g.grade, g.label.id), 14.0, false, true);
+    }
+    if let Some(r) = roll_up {
+        b.space(4.0);
+        regency_pdf::cover(&mut b, index, r);
     }
     b.space(40.0);
     b.text(&format!("Disusun berdasarkan {}", template.legal_basis), 10.0, false, true);
@@ -107,8 +100,9 @@ pub fn pdf(
         .map(|(c, n)| vec![channel_name(c).to_string(), n.to_string(), percent(*n, result.responses)])
         .collect();
     b.table(&["Cara pengisian", "Responden", "Persentase"], &[90.0, 35.0, 45.0], &channel_rows);
-    let sample = match (index.population, index.required_sample) {
-        (Some(p), Some(s)) => format!(
+    let sample = match (roll_up, index.population, index.required_sample) {
+        (Some(r), _, _) => regency_pdf::sample_sentence(index, r),
+        (None, Some(p), Some(s)) => format!(
             "Populasi penerima layanan pada periode ini {p} orang. Menurut tabel Krejcie dan Morgan, sampel minimal adalah {s} responden; diperoleh {} responden ({}).",
             result.responses,
             if result.responses >= s { "memenuhi sampel minimal".to_string() } else { format!("kurang {} responden", s - result.responses) }
@@ -132,31 +126,19 @@ pub fn pdf(
     chart(&mut b, &charts::counts("Jenis kelamin responden", &profile.gender.rows), 120.0)?;
 
     b.paragraph("B. Nilai per unsur");
-    let rows: Vec<Vec<String>> = template
-        .elements
-        .iter()
-        .zip(&result.elements)
-        .map(|(e, r)| {
-            vec![
-                format!("{} {}", e.code, e.name.id),
-                r.sum.to_string(),
-                r.count.to_string(),
-                r.nrr.as_ref().map(|n| id(Rounded::half_up(n, 2))).unwrap_or_else(|| "–".into()),
-                r.weighted_nrr.as_ref().map(|n| id(Rounded::half_up(n, 4))).unwrap_or_else(|| "–".into()),
-                or_dash(r.index),
-                r.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
-            ]
-        })
-        .collect();
-    b.table(
-        &["Unsur", "Jumlah nilai", "n", "NRR", "NRR tertimbang", index_name, "Mutu"],
-        &[58.0, 20.0, 14.0, 16.0, 24.0, 20.0, 18.0],
-        &rows,
-    );
+    element_table(&mut b, template, result);
+    // a roll-up's index pools every respondent (SPEC §3), and says so
+    let pooled = if roll_up.is_some() { format!(" {}", regency_pdf::POOLED) } else { String::new() };
     let mut summary = vec![
         vec!["IKM (jumlah NRR tertimbang)".to_string(), or_dash(result.ikm_rounded())],
-        vec![format!("{index_name} (IKM × {})", id(Rounded::half_up(&template.conversion, 0))), or_dash(result.index)],
+        vec![
+            format!("{index_name}{pooled} (IKM × {})", id(Rounded::half_up(&template.conversion, 0))),
+            or_dash(result.index),
+        ],
     ];
+    if let Some(r) = roll_up {
+        summary.push(vec![regency_pdf::mean_label(index), or_dash(r.mean_of_units)]);
+    }
     if let Some(g) = &result.grade {
         summary.push(vec!["Mutu pelayanan".into(), g.grade.clone()]);
         summary.push(vec!["Kinerja unit pelayanan".into(), g.label.id.clone()]);
@@ -167,6 +149,9 @@ pub fn pdf(
     }
     b.table(&["Hasil", "Nilai"], &[110.0, 60.0], &summary);
     chart(&mut b, &charts::elements(template, result), 160.0)?;
+    if let Some(r) = roll_up {
+        regency_pdf::per_unit(&mut b, index, r)?;
+    }
 
     // BAB IV
     b.heading("BAB IV ANALISIS");
@@ -213,17 +198,11 @@ pub fn pdf(
 
     // BAB V
     b.heading("BAB V RENCANA TINDAK LANJUT");
-    if data.rtl.is_empty() {
+    if roll_up.is_some() {
+        regency_pdf::follow_up(&mut b, data);
+    } else if data.rtl.is_empty() {
         b.paragraph("Belum ada rencana tindak lanjut yang dicatat.");
     } else {
-        fn status(s: &str) -> &str {
-            match s {
-                "planned" => "Direncanakan",
-                "in_progress" => "Berjalan",
-                "done" => "Selesai",
-                other => other,
-            }
-        }
         let rows: Vec<Vec<String>> = data
             .rtl
             .iter()
@@ -242,8 +221,15 @@ pub fn pdf(
     }
 
     // Lampiran
+    let questionnaire = match roll_up {
+        Some(r) => {
+            regency_pdf::appendix(&mut b, index, r);
+            "LAMPIRAN B"
+        }
+        None => "LAMPIRAN",
+    };
     b.page_break();
-    b.heading(&format!("LAMPIRAN: KUESIONER ({} versi {})", template.title.id, template.version));
+    b.heading(&format!("{questionnaire}: KUESIONER ({} versi {})", template.title.id, template.version));
     for (i, e) in template.elements.iter().enumerate() {
         b.text(&format!("{}. {}", i + 1, e.question.id), 10.0, true, false);
         let answers: Vec<String> = e.answers.iter().map(|a| format!("{}. {}", a.score, a.label.id)).collect();

@@ -124,7 +124,8 @@ impl PdfBuilder {
         self.space(2.0);
     }
 
-    /// A table with a shaded header row (repeated on each page); `widths` in mm.
+    /// A table with a shaded header row (repeated on each page); `widths` in mm. Cells wrap at
+    /// spaces to their column and at `\n`.
     pub fn table(&mut self, header: &[&str], widths: &[f32], rows: &[Vec<String>]) {
         let size = 8.5;
         let line = size * PT_TO_MM * 1.35;
@@ -132,7 +133,12 @@ impl PdfBuilder {
             cells
                 .iter()
                 .zip(widths)
-                .map(|(c, w)| fonts::wrap(&fonts::drawable(c, bold), size * PT_TO_MM, bold, w - 2.0))
+                .map(|(c, w)| {
+                    // a line break in a cell starts a new line (a badge under a figure)
+                    c.split('\n')
+                        .flat_map(|part| fonts::wrap(&fonts::drawable(part, bold), size * PT_TO_MM, bold, w - 2.0))
+                        .collect()
+                })
                 .collect()
         };
         let header_cells: Vec<String> = header.iter().map(|h| h.to_string()).collect();

@@ -1,49 +1,33 @@
-//! The regulation's "tabel pengolahan data" as an XLSX workbook: one row per respondent, one
-//! column per element, then Σ, n, NRR, bobot, NRR tertimbang, IKM, NIK and mutu as real formulas
-//! (with their results cached, exactly as skm computed them) so officials can audit them in Excel
-//! or LibreOffice; plus sheets for the respondent profile and the saran.
+//! The official report as an XLSX workbook, for officials to audit in Excel or LibreOffice: the
+//! regulation's "tabel pengolahan data" (`xlsx_sheet`) with its formulas, the respondent profile
+//! and the saran. For a roll-up (the regency report), one data sheet per unit with responses and
+//! a summary sheet first whose figures are formulas over the unit sheets: each element's Σ and n
+//! are the units' summed, the rest computed from them as on a unit sheet, and the mean of units
+//! beside the pooled index (SPEC §3). Every formula's result is cached as skm computed it.
 
 use super::data::ReportData;
 use super::profile::profile_table;
-use crate::db::responses::for_each_export_page;
-use crate::db::{DbConnection, DbError};
+use super::xlsx_sheet::{
+    cell, cell_of, computation, data_sheet, grade_formula, number, DataSheet, Rows, FIRST_ELEMENT_COL,
+};
+use crate::aggregator::{Member, RollUp};
+use crate::db::units::Unit;
+use crate::db::DbConnection;
 use crate::domain::decimal::Rounded;
+use crate::domain::ikm::ElementResult;
 use crate::domain::period::date_id;
-use crate::domain::template::Weighting;
+use crate::domain::template::{IndexKind, Template};
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet, XlsxError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum XlsxReportError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("cannot write the workbook: {0}")]
-    Write(#[from] XlsxError),
-}
+pub use super::xlsx_sheet::XlsxReportError;
 
+/// A unit's data sheet (a report without sub-units).
 pub const DATA_SHEET: &str = "Pengolahan data";
-const FIRST_DATA_ROW: u32 = 5;
-const FIRST_ELEMENT_COL: u16 = 3;
-
-/// A1-style column letters.
-fn column(index: u16) -> String {
-    let mut n = u32::from(index) + 1;
-    let mut out = String::new();
-    while n > 0 {
-        let rem = (n - 1) % 26;
-        out.insert(0, (b'A' + rem as u8) as char);
-        n = (n - 1) / 26;
-    }
-    out
-}
-
-fn cell(row: u32, col: u16) -> String {
-    format!("{}{}", column(col), row + 1)
-}
-
-fn number(value: Option<Rounded>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
+/// A roll-up's summary sheet.
+pub const SUMMARY_SHEET: &str = "Rekap gabungan";
+const PROFILE_SHEET: &str = "Profil responden";
+const SARAN_SHEET: &str = "Saran";
 
 pub fn workbook(
     conn: &mut DbConnection,
@@ -51,127 +35,300 @@ pub fn workbook(
     downloaded_by: &str,
     today: NaiveDate,
 ) -> Result<Vec<u8>, XlsxReportError> {
-    let template = &data.index.template;
-    let result = &data.index.result;
+    let index = &data.index;
     let period = data.period();
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet().set_name(DATA_SHEET)?;
-    sheet.write_string_with_format(0, 0, "TABEL PENGOLAHAN DATA SURVEI KEPUASAN MASYARAKAT", &bold)?;
-    sheet.write_string(1, 0, format!("{} — {}", data.unit().name, period.label_id()))?;
-    sheet.write_string(2, 0, format!("Diunduh oleh {downloaded_by} pada {}", date_id(today)))?;
-    let header_row = FIRST_DATA_ROW - 1;
-    for (col, title) in ["No", "Tanggal", "Layanan"].iter().enumerate() {
-        sheet.write_string_with_format(header_row, col as u16, *title, &bold)?;
-    }
-    let k = template.elements.len() as u16;
-    for (i, e) in template.elements.iter().enumerate() {
-        sheet.write_string_with_format(header_row, FIRST_ELEMENT_COL + i as u16, &e.code, &bold)?;
-    }
-
-    // respondents, a page at a time
-    let mut row = FIRST_DATA_ROW;
-    let (from, to) = (period.first_day(), period.end_exclusive());
-    for_each_export_page(conn, &data.index.unit_ids, &data.index.version_ids, from, to, |page| {
-        for r in page {
-            sheet.write_number(row, 0, f64::from(row - FIRST_DATA_ROW + 1))?;
-            sheet.write_string(row, 1, &r.survey_date)?;
-            sheet.write_string(row, 2, r.service_slug.as_deref().unwrap_or(""))?;
-            for (i, e) in template.elements.iter().enumerate() {
-                if let Some((_, score)) = r.answers.iter().find(|(c, _)| *c == e.code) {
-                    sheet.write_number(row, FIRST_ELEMENT_COL + i as u16, f64::from(*score))?;
-                }
-            }
-            row += 1;
+    let downloaded = format!("Diunduh oleh {downloaded_by} pada {}", date_id(today));
+    match &index.roll_up {
+        None => {
+            let sheet = book.add_worksheet().set_name(DATA_SHEET)?;
+            let unit = DataSheet {
+                template: &index.template,
+                result: &index.result,
+                unit_ids: &index.unit_ids,
+                version_ids: &index.version_ids,
+                period,
+                heading: [format!("{} — {}", data.unit().name, period.label_id()), downloaded],
+            };
+            data_sheet(conn, sheet, &unit, &bold)?;
         }
-        Ok::<_, XlsxReportError>(())
-    })?;
-    let last_data = row.max(FIRST_DATA_ROW + 1) - 1;
-
-    // the computation rows
-    let labels = ["Σ nilai per unsur", "n (jawaban)", "NRR", "Bobot", "NRR tertimbang"];
-    let (sum_row, n_row, nrr_row, weight_row, weighted_row) = (row + 1, row + 2, row + 3, row + 4, row + 5);
-    for (offset, label) in labels.iter().enumerate() {
-        sheet.write_string_with_format(row + 1 + offset as u32, 2, *label, &bold)?;
+        Some(roll_up) => roll_up_sheets(conn, &mut book, data, roll_up, &downloaded, &bold)?,
     }
-    let n_range = format!("{}:{}", cell(n_row, FIRST_ELEMENT_COL), cell(n_row, FIRST_ELEMENT_COL + k - 1));
-    for (i, e) in result.elements.iter().enumerate() {
-        let col = FIRST_ELEMENT_COL + i as u16;
-        let range = format!("{}:{}", cell(FIRST_DATA_ROW, col), cell(last_data, col));
-        let formula = |f: String, cached: String| Formula::new(f).set_result(cached);
-        sheet.write_formula(sum_row, col, formula(format!("=SUM({range})"), e.sum.to_string()))?;
-        sheet.write_formula(n_row, col, formula(format!("=COUNT({range})"), e.count.to_string()))?;
-        let nrr = e.nrr.as_ref().map(|v| Rounded::half_up(v, 10));
-        sheet.write_formula(
-            nrr_row,
-            col,
-            formula(format!("=IF({n}>0,{s}/{n},\"\")", n = cell(n_row, col), s = cell(sum_row, col)), number(nrr)),
-        )?;
-        let weight = e.weight.as_ref().map(|v| Rounded::half_up(v, 10));
-        let weight_formula = match template.weighting {
-            Weighting::Exact => format!("=IF({n}>0,1/COUNTIF({n_range},\">0\"),0)", n = cell(n_row, col)),
-            Weighting::Fixed => format!("={}", number(weight)),
-        };
-        sheet.write_formula(weight_row, col, formula(weight_formula, number(weight)))?;
-        let weighted = e.weighted_nrr.as_ref().map(|v| Rounded::half_up(v, 10));
-        sheet.write_formula(
-            weighted_row,
-            col,
-            formula(
-                format!(
-                    "=IF({n}>0,{v}*{w},0)",
-                    n = cell(n_row, col),
-                    v = cell(nrr_row, col),
-                    w = cell(weight_row, col)
-                ),
-                number(weighted),
-            ),
-        )?;
-    }
-    let (ikm_row, nik_row, grade_row) = (weighted_row + 2, weighted_row + 3, weighted_row + 4);
-    let weighted_range =
-        format!("{}:{}", cell(weighted_row, FIRST_ELEMENT_COL), cell(weighted_row, FIRST_ELEMENT_COL + k - 1));
-    sheet.write_string_with_format(ikm_row, 2, "IKM", &bold)?;
-    sheet.write_formula(
-        ikm_row,
-        FIRST_ELEMENT_COL,
-        Formula::new(format!("=SUM({weighted_range})"))
-            .set_result(number(result.ikm.as_ref().map(|v| Rounded::half_up(v, 10)))),
-    )?;
-    let conversion = Rounded::half_up(&template.conversion, 4);
-    sheet.write_string_with_format(nik_row, 2, "NIK", &bold)?;
-    sheet.write_formula(
-        nik_row,
-        FIRST_ELEMENT_COL,
-        Formula::new(format!("=ROUND({}*{conversion},2)", cell(ikm_row, FIRST_ELEMENT_COL)))
-            .set_result(number(result.index)),
-    )?;
-    if !template.grades.is_empty() {
-        // =IF(NIK>=88.31,"A",IF(NIK>=76.61,"B",…))
-        let nik = cell(nik_row, FIRST_ELEMENT_COL);
-        let mut formula = String::from("\"-\"");
-        for g in template.grades.iter().rev() {
-            formula = format!("IF({nik}>={},\"{}\",{formula})", Rounded::half_up(&g.min, 2), g.grade);
-        }
-        sheet.write_string_with_format(grade_row, 2, "Mutu", &bold)?;
-        sheet.write_formula(
-            grade_row,
-            FIRST_ELEMENT_COL,
-            Formula::new(format!("={formula}"))
-                .set_result(result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_default()),
-        )?;
-    }
-    sheet.set_column_width(0, 6)?;
-    sheet.set_column_width(1, 12)?;
-    sheet.set_column_width(2, 22)?;
-
     profile_sheet(book.add_worksheet(), data, &bold)?;
     saran_sheet(conn, book.add_worksheet(), data, &bold)?;
     Ok(book.save_to_buffer()?)
 }
 
+/// One unit's sheet as the summary refers to it.
+struct UnitSheet<'a> {
+    member: &'a Member,
+    name: String,
+    rows: Rows,
+}
+
+/// The summary sheet, then a data sheet per unit with responses (in ranking order).
+fn roll_up_sheets(
+    conn: &mut DbConnection,
+    book: &mut Workbook,
+    data: &ReportData,
+    roll_up: &RollUp,
+    downloaded: &str,
+    bold: &Format,
+) -> Result<(), XlsxReportError> {
+    let index = &data.index;
+    let period = data.period();
+    let answering: Vec<&Member> = roll_up.members.iter().filter(|m| m.result.responses > 0).collect();
+    let names = sheet_names(answering.iter().map(|m| &m.unit), &[SUMMARY_SHEET, PROFILE_SHEET, SARAN_SHEET]);
+    let mut units = Vec::with_capacity(answering.len());
+    let mut sheets = Vec::with_capacity(answering.len());
+    for (member, name) in answering.into_iter().zip(names) {
+        let mut sheet = Worksheet::new();
+        sheet.set_name(&name)?;
+        let unit = DataSheet {
+            template: &index.template,
+            result: &member.result,
+            unit_ids: &[member.unit.id],
+            version_ids: &index.version_ids,
+            period,
+            heading: [format!("{} — {}", member.unit.name, period.label_id()), downloaded.to_string()],
+        };
+        let rows = data_sheet(conn, &mut sheet, &unit, bold)?;
+        units.push(UnitSheet { member, name, rows });
+        sheets.push(sheet);
+    }
+    let mut summary = Worksheet::new();
+    summary.set_name(SUMMARY_SHEET)?;
+    summary_sheet(&mut summary, data, roll_up, &units, downloaded, bold)?;
+    book.push_worksheet(summary);
+    for sheet in sheets {
+        book.push_worksheet(sheet);
+    }
+    Ok(())
+}
+
+/// One of the summary's per-unit blocks: a figure of each element from each unit sheet.
+struct Block {
+    title: &'static str,
+    /// the unit sheet's row holding the figure
+    row: fn(&Rows) -> u32,
+    /// the figure as skm computed it (the cached result)
+    figure: fn(&ElementResult) -> u64,
+}
+
+const SUMS: Block = Block { title: "Σ nilai per unsur, per unit", row: |r| r.sum, figure: |e| e.sum };
+const COUNTS: Block = Block { title: "n (jawaban) per unsur, per unit", row: |r| r.n, figure: |e| e.count };
+
+/// A block of one row per unit from `title_row` on: No, unit, responses, then the block's figure
+/// per element taken from the unit's sheet. Returns the first and last unit rows.
+fn per_unit_block(
+    sheet: &mut Worksheet,
+    template: &Template,
+    units: &[UnitSheet],
+    title_row: u32,
+    block: &Block,
+    bold: &Format,
+) -> Result<(u32, u32), XlsxError> {
+    sheet.write_string_with_format(title_row, 0, block.title, bold)?;
+    let header = title_row + 1;
+    for (col, text) in ["No", "Unit", "Responden"].iter().enumerate() {
+        sheet.write_string_with_format(header, col as u16, *text, bold)?;
+    }
+    for (i, e) in template.elements.iter().enumerate() {
+        sheet.write_string_with_format(header, FIRST_ELEMENT_COL + i as u16, &e.code, bold)?;
+    }
+    let first = header + 1;
+    for (i, unit) in units.iter().enumerate() {
+        let row = first + i as u32;
+        sheet.write_number(row, 0, (i + 1) as f64)?;
+        sheet.write_string(row, 1, &unit.member.unit.name)?;
+        let (from, to) = unit.rows.data;
+        sheet.write_formula(
+            row,
+            2,
+            Formula::new(format!("=COUNT({}:{})", cell_of(&unit.name, from, 0), cell(to, 0)))
+                .set_result(unit.member.result.responses.to_string()),
+        )?;
+        for (j, e) in unit.member.result.elements.iter().enumerate() {
+            let col = FIRST_ELEMENT_COL + j as u16;
+            sheet.write_formula(
+                row,
+                col,
+                Formula::new(format!("={}", cell_of(&unit.name, (block.row)(&unit.rows), col)))
+                    .set_result((block.figure)(e).to_string()),
+            )?;
+        }
+    }
+    Ok((first, first + units.len().max(1) as u32 - 1))
+}
+
+fn summary_sheet(
+    sheet: &mut Worksheet,
+    data: &ReportData,
+    roll_up: &RollUp,
+    units: &[UnitSheet],
+    downloaded: &str,
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    let index = &data.index;
+    let template = &index.template;
+    sheet.write_string_with_format(0, 0, "REKAPITULASI SURVEI KEPUASAN MASYARAKAT (GABUNGAN)", bold)?;
+    sheet.write_string(1, 0, format!("{} — {} ({} unit)", data.unit().name, data.period().label_id(), units.len()))?;
+    sheet.write_string(2, 0, downloaded)?;
+    sheet.write_string(
+        3,
+        0,
+        "Σ nilai dan n setiap unsur dijumlahkan dari lembar tiap unit (semua responden), lalu dihitung seperti tabel pengolahan data.",
+    )?;
+    let sums = per_unit_block(sheet, template, units, 5, &SUMS, bold)?;
+    let counts = per_unit_block(sheet, template, units, sums.1 + 2, &COUNTS, bold)?;
+    let column_sum =
+        |(first, last): (u32, u32)| move |col: u16| format!("=SUM({}:{})", cell(first, col), cell(last, col));
+    let pooled_label = format!("{} gabungan (semua responden)", index_label(data));
+    let pooled = computation(
+        sheet,
+        template,
+        &index.result,
+        counts.1 + 1,
+        &column_sum(sums),
+        &column_sum(counts),
+        &pooled_label,
+        bold,
+    )?;
+
+    // each unit's own index, and their unweighted mean beside the pooled one
+    let title = pooled.grade.unwrap_or(pooled.nik) + 2;
+    sheet.write_string_with_format(title, 0, "Indeks per unit", bold)?;
+    let header = title + 1;
+    for (col, text) in ["No", "Unit", "Responden", "IKM", index_label(data), "Mutu"].iter().enumerate() {
+        sheet.write_string_with_format(header, col as u16, *text, bold)?;
+    }
+    let first = header + 1;
+    let (ikm_col, nik_col, grade_col) = (FIRST_ELEMENT_COL, FIRST_ELEMENT_COL + 1, FIRST_ELEMENT_COL + 2);
+    for (i, unit) in units.iter().enumerate() {
+        let row = first + i as u32;
+        let result = &unit.member.result;
+        let refer = |r: u32, cached: String| {
+            Formula::new(format!("={}", cell_of(&unit.name, r, FIRST_ELEMENT_COL))).set_result(cached)
+        };
+        sheet.write_number(row, 0, (i + 1) as f64)?;
+        sheet.write_string(row, 1, &unit.member.unit.name)?;
+        sheet.write_formula(
+            row,
+            2,
+            Formula::new(format!("={}", cell(sums.0 + i as u32, 2))).set_result(result.responses.to_string()),
+        )?;
+        sheet.write_formula(
+            row,
+            ikm_col,
+            refer(unit.rows.ikm, number(result.ikm.as_ref().map(|v| Rounded::half_up(v, 10)))),
+        )?;
+        sheet.write_formula(row, nik_col, refer(unit.rows.nik, number(result.index)))?;
+        if let Some(grade_row) = unit.rows.grade {
+            sheet.write_formula(
+                row,
+                grade_col,
+                refer(grade_row, result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_default()),
+            )?;
+        }
+    }
+    let last = first + units.len().max(1) as u32 - 1;
+    let mean_row = last + 1;
+    let conversion = Rounded::half_up(&template.conversion, 4);
+    sheet.write_string_with_format(mean_row, 1, format!("Rata-rata {} unit (tanpa bobot)", index_label(data)), bold)?;
+    // the mean of the exact indices, rounded once (SPEC §3): of the units' IKM, not their rounded NIK
+    sheet.write_formula(
+        mean_row,
+        nik_col,
+        Formula::new(format!("=ROUND(AVERAGE({}:{})*{conversion},2)", cell(first, ikm_col), cell(last, ikm_col)))
+            .set_result(number(roll_up.mean_of_units)),
+    )?;
+    if !template.grades.is_empty() {
+        sheet.write_formula(
+            mean_row,
+            grade_col,
+            Formula::new(format!("={}", grade_formula(template, &cell(mean_row, nik_col)))).set_result(
+                roll_up
+                    .mean_of_units
+                    .and_then(|m| template.grade_for(&m.as_ratio()))
+                    .map(|g| g.grade.clone())
+                    .unwrap_or_default(),
+            ),
+        )?;
+    }
+    let silent: Vec<&str> =
+        roll_up.members.iter().filter(|m| m.result.responses == 0).map(|m| m.unit.name.as_str()).collect();
+    if !silent.is_empty() {
+        sheet.write_string(mean_row + 2, 0, format!("Unit tanpa responden pada periode ini: {}", silent.join(", ")))?;
+    }
+    sheet.set_column_width(0, 6)?;
+    sheet.set_column_width(1, 40)?;
+    sheet.set_column_width(2, 30)?;
+    Ok(())
+}
+
+fn index_label(data: &ReportData) -> &'static str {
+    match data.index.template.kind {
+        IndexKind::Nik => "NIK",
+        IndexKind::Mean => "Indeks",
+    }
+}
+
+/// Characters a worksheet name may not hold.
+const FORBIDDEN: [char; 7] = ['[', ']', ':', '*', '?', '/', '\\'];
+/// The longest worksheet name, in UTF-16 units as Excel counts.
+const MAX_NAME: usize = 31;
+
+/// `text` cut to at most `max` UTF-16 units, without a leading or trailing apostrophe or space
+/// (Excel refuses a name that starts or ends with an apostrophe).
+fn fit(text: &str, max: usize) -> String {
+    let mut used = 0;
+    let cut: String = text
+        .chars()
+        .take_while(|c| {
+            used += c.len_utf16();
+            used <= max
+        })
+        .collect();
+    cut.trim_matches(|c: char| c == '\'' || c.is_whitespace()).to_string()
+}
+
+/// A valid, distinct worksheet name for each unit: its name when it fits, else its slug, else
+/// its name cut; a number added when two would be the same (Excel compares without case).
+fn sheet_names<'a>(units: impl Iterator<Item = &'a Unit>, reserved: &[&str]) -> Vec<String> {
+    let clean = |text: &str| -> String {
+        let text: String =
+            text.chars().map(|c| if FORBIDDEN.contains(&c) || c.is_control() { ' ' } else { c }).collect();
+        fit(&text.split_whitespace().collect::<Vec<_>>().join(" "), usize::MAX)
+    };
+    let mut taken: Vec<String> = reserved.iter().map(|r| r.to_lowercase()).collect();
+    taken.push("history".into());
+    units
+        .map(|unit| {
+            let name = clean(&unit.name);
+            let slug = clean(&unit.slug);
+            let base = if !name.is_empty() && name.encode_utf16().count() <= MAX_NAME {
+                name
+            } else if !slug.is_empty() && slug.encode_utf16().count() <= MAX_NAME {
+                slug
+            } else {
+                fit(&name, MAX_NAME)
+            };
+            let mut candidate = if base.is_empty() { format!("Unit {}", unit.id) } else { base.clone() };
+            let mut n = 2;
+            while taken.contains(&candidate.to_lowercase()) {
+                let suffix = format!(" ({n})");
+                candidate = format!("{}{suffix}", fit(&base, MAX_NAME - suffix.len()));
+                n += 1;
+            }
+            taken.push(candidate.to_lowercase());
+            candidate
+        })
+        .collect()
+}
+
 fn profile_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<(), XlsxReportError> {
-    sheet.set_name("Profil responden")?;
+    sheet.set_name(PROFILE_SHEET)?;
     let mut row = 0;
     let profile = profile_table(&data.index.template, &data.profile);
     for section in profile.sections() {
@@ -195,7 +352,7 @@ fn saran_sheet(
     data: &ReportData,
     bold: &Format,
 ) -> Result<(), XlsxReportError> {
-    sheet.set_name("Saran")?;
+    sheet.set_name(SARAN_SHEET)?;
     sheet.write_string_with_format(0, 0, "Tanggal", bold)?;
     sheet.write_string_with_format(0, 1, "Saran dan masukan", bold)?;
     let scope = data.index.scope();
@@ -219,11 +376,46 @@ fn saran_sheet(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn unit(id: i32, slug: &str, name: &str) -> Unit {
+        Unit {
+            id,
+            parent_id: None,
+            slug: slug.into(),
+            name: name.into(),
+            kind: "opd".into(),
+            contact_emails: String::new(),
+            template_id: None,
+            ticket_mode: false,
+            created_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
     #[test]
-    fn column_letters() {
-        assert_eq!(super::column(0), "A");
-        assert_eq!(super::column(25), "Z");
-        assert_eq!(super::column(26), "AA");
-        assert_eq!(super::cell(4, 3), "D5");
+    fn sheet_names_are_valid_and_distinct() {
+        let units = [
+            unit(1, "dinsos", "Dinas Sosial"),
+            unit(2, "disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil"),
+            unit(3, "dinsos-2", "dinas sosial"),
+            unit(4, "x", "Bagian [Umum]: Surat/Arsip*?"),
+            unit(5, "rekap", "Rekap gabungan"),
+            unit(
+                6,
+                "a-very-long-slug-that-does-not-fit-either",
+                "'Kantor Kecamatan Sangatta Utara Kabupaten Kutai Timur'",
+            ),
+        ];
+        let names = sheet_names(units.iter(), &[SUMMARY_SHEET, PROFILE_SHEET, SARAN_SHEET]);
+        assert_eq!(names[0], "Dinas Sosial");
+        assert_eq!(names[1], "disdukcapil", "too long a name: the slug");
+        assert_eq!(names[2], "dinas sosial (2)", "the same but for case");
+        assert_eq!(names[3], "Bagian Umum Surat Arsip");
+        assert_eq!(names[4], "Rekap gabungan (2)", "the summary's name is taken");
+        assert_eq!(names[5], "Kantor Kecamatan Sangatta Utara");
+        for name in &names {
+            assert!(name.encode_utf16().count() <= MAX_NAME, "{name}");
+            assert!(!name.contains(FORBIDDEN) && !name.starts_with('\'') && !name.ends_with('\''), "{name}");
+        }
     }
 }

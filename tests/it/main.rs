@@ -17,6 +17,7 @@ mod operations;
 mod operator;
 mod poster;
 mod ranking;
+mod regency_report;
 mod reports;
 mod security;
 mod storage;
