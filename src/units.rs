@@ -354,4 +354,23 @@ mod tests {
         let actions: Vec<String> = audited(&mut conn).into_iter().map(|(_, action, _)| action).collect();
         assert_eq!(actions, ["unit.add", "service.add", "unit.population", "unit.population", "unit.template"]);
     }
+
+    #[test]
+    fn an_empty_period_is_not_published_and_only_a_publication_is_taken_back() {
+        let (mut conn, catalog) = (database(), catalog());
+        let registry = TemplateRegistry::register(&mut conn, &catalog, crate::domain::template::DEFAULT_TEMPLATE)
+            .expect("registry");
+        add(&mut conn, &catalog, None, new_unit("kutim", None)).expect("regency");
+        add(&mut conn, &catalog, None, new_unit("dishub", Some("kutim"))).expect("unit");
+        let of = |unit: &str| Publication { unit: unit.into(), period: "2019".parse().expect("period") };
+        let empty = publish(&mut conn, &registry, None, of("kutim")).expect_err("no responses");
+        assert_eq!(empty.field(), Some("period"));
+        assert_eq!(empty.to_string(), "Unit kutim has no responses in 2019: an empty result is not published");
+        let nowhere = publish(&mut conn, &registry, None, of("nowhere")).expect_err("no unit");
+        assert_eq!(nowhere.field(), Some("unit"));
+        let never = unpublish(&mut conn, None, of("dishub")).expect_err("not published");
+        assert!(matches!(never, UnitError::NotPublished { ref unit, .. } if unit == "Unit dishub"), "{never}");
+        assert!(publications::all(&mut conn).expect("publications").is_empty());
+        assert_eq!(audited(&mut conn).len(), 2, "only the units were audited");
+    }
 }

@@ -283,4 +283,14 @@ mod tests {
         assert_eq!("2026-Q3".parse::<Period>().expect("valid").label_id(), "Triwulan III 2026");
         assert_eq!(date_id(d(2024, 11, 20)), "20 November 2024");
     }
+
+    #[test]
+    fn english_labels() {
+        let label = |text: &str| text.parse::<Period>().expect("valid").label_en();
+        assert_eq!(label("2026-10"), "October 2026");
+        assert_eq!(label("2026-Q3"), "Q3 2026");
+        assert_eq!(label("2026-S1"), "H1 2026");
+        assert_eq!(label("2026"), "2026");
+        assert_eq!(label("2026-01-01..2026-03-31"), "1 Jan 2026 – 31 Mar 2026");
+    }
 }
