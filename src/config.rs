@@ -31,6 +31,8 @@ pub struct Config {
     pub burst_threshold: u32,
     pub burst_window_minutes: u32,
     pub kiosk_reset_seconds: u32,
+    /// seconds each published unit stays on the TV page (`/publik/layar`) before the next
+    pub tv_seconds: u32,
     /// reverse proxies whose X-Forwarded-For is believed
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// PNG logo for report covers
@@ -83,7 +85,7 @@ pub struct MailSettings {
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 30] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 31] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -112,6 +114,7 @@ pub const SETTINGS: [(&str, &str, &str, &str); 30] = [
     ),
     ("burst_window_minutes", "SKM_BURST_WINDOW_MINUTES", "10", "the time window of a burst"),
     ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
+    ("tv_seconds", "SKM_TV_SECONDS", "20", "seconds each published unit stays on the TV page /publik/layar"),
     ("trusted_proxies", "SKM_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
     ("logo", "SKM_LOGO", "", "PNG logo on report covers"),
     (
@@ -273,6 +276,7 @@ impl Config {
         let burst_threshold = small("burst_threshold", 3, 0)?;
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
         let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
+        let tv_seconds = small("tv_seconds", 20, 1)?;
         let timeout_secs = small("smtp_timeout_secs", 20, 1)?.into();
         let day = small("mail_day", 1, 1)?;
         let hour = small("mail_hour", 7, 0)?;
@@ -373,6 +377,7 @@ impl Config {
             burst_threshold,
             burst_window_minutes,
             kiosk_reset_seconds,
+            tv_seconds,
             trusted_proxies,
             logo,
             dashboard_period,

@@ -1,12 +1,14 @@
 //! Managing the regency's units: adding a unit or a service (jenis layanan), recording a
-//! population, choosing a unit's questionnaire. One function per use case, called by both
+//! population, choosing a unit's questionnaire, publishing a unit's results on `/publik` and
+//! taking them back. One function per use case, called by both
 //! `skm unit …`/`skm service …` and the `/admin` forms, so both apply the same rules and leave
 //! the same audit record. Each change and its audit record are one transaction. Blocking (the
 //! database): call from `web::block` in a handler.
 
-use crate::catalog::Catalog;
+use crate::aggregator::{self, Selection};
+use crate::catalog::{Catalog, TemplateRegistry};
 use crate::db::units::{self as stored, Service, Unit};
-use crate::db::{audit, DbConnection, DbError};
+use crate::db::{audit, publications, DbConnection, DbError};
 use crate::domain::email::Email;
 use crate::domain::names::{Slug, UnitKind};
 use crate::domain::period::Period;
@@ -46,6 +48,14 @@ pub struct Population {
     pub count: u32,
 }
 
+/// A unit's results of a period, to publish on `/publik` or to take off it.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// the unit's slug
+    pub unit: String,
+    pub period: Period,
+}
+
 /// Why a change was refused: the variant names the field and what is wrong with it, the
 /// message is the reason in English (the CLI shows `--field: reason`; the admin page has its own
 /// Indonesian texts). `Db` is a storage fault, not the input's.
@@ -65,6 +75,11 @@ pub enum UnitError {
     PeriodNotYearOrMonth(Period),
     #[error("unknown survey template '{0}'")]
     TemplateUnknown(String),
+    /// names the unit (its name) and the period: there is nothing to publish
+    #[error("{unit} has no responses in {period}: an empty result is not published")]
+    NoResponses { unit: String, period: Period },
+    #[error("{unit} has no published result for {period}")]
+    NotPublished { unit: String, period: Period },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -80,6 +95,7 @@ impl UnitError {
             UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_) => "slug",
             UnitError::PeriodNotYearOrMonth(_) => "period",
             UnitError::TemplateUnknown(_) => "template",
+            UnitError::NoResponses { .. } | UnitError::NotPublished { .. } => "period",
             UnitError::Db(_) => return None,
         })
     }
@@ -171,6 +187,47 @@ pub fn set_template(
         known_template(catalog, template)?;
         stored::set_template(conn, unit.id, Some(template))?;
         audit::record(conn, actor, "unit.template", &format!("{} asks template {template}", unit.slug))?;
+        Ok(())
+    })
+}
+
+/// Publishes a unit's results of a period on `/publik` (SPEC §6: the results must be public).
+/// A unit with sub-units is published as its roll-up (SPEC §3: the pooled responses of the whole
+/// subtree, its units beside it), since its own responses are few or none; a leaf unit as itself.
+/// A period without a single response is refused: published, it would read "0 respondents".
+/// Returns whether the roll-up was published.
+pub fn publish(
+    conn: &mut DbConnection,
+    registry: &TemplateRegistry,
+    actor: Option<i32>,
+    publication: Publication,
+) -> Result<bool, UnitError> {
+    let Publication { unit, period } = publication;
+    conn.transaction(|conn| {
+        let unit = existing(conn, &unit, UnitError::UnitUnknown)?;
+        let with_subunits = stored::subtree_ids(conn, unit.id)?.len() > 1;
+        let selection = Selection { period, with_subunits, service_id: None };
+        let index = aggregator::unit_index(conn, registry, &unit, &selection)?;
+        if index.result.responses == 0 {
+            return Err(UnitError::NoResponses { unit: unit.name, period });
+        }
+        publications::publish(conn, unit.id, &period.to_string(), with_subunits, actor)?;
+        let what = if with_subunits { " with its sub-units" } else { "" };
+        let detail = format!("published {} {period}{what} ({} responses)", unit.slug, index.result.responses);
+        audit::record(conn, actor, "unit.publish", &detail)?;
+        Ok(with_subunits)
+    })
+}
+
+/// Takes a unit's published results of a period off `/publik`.
+pub fn unpublish(conn: &mut DbConnection, actor: Option<i32>, publication: Publication) -> Result<(), UnitError> {
+    let Publication { unit, period } = publication;
+    conn.transaction(|conn| {
+        let unit = existing(conn, &unit, UnitError::UnitUnknown)?;
+        if !publications::unpublish(conn, unit.id, &period.to_string())? {
+            return Err(UnitError::NotPublished { unit: unit.name, period });
+        }
+        audit::record(conn, actor, "unit.unpublish", &format!("unpublished {} {period}", unit.slug))?;
         Ok(())
     })
 }
@@ -296,5 +353,24 @@ mod tests {
         assert_eq!(unknown.field(), Some("template"));
         let actions: Vec<String> = audited(&mut conn).into_iter().map(|(_, action, _)| action).collect();
         assert_eq!(actions, ["unit.add", "service.add", "unit.population", "unit.population", "unit.template"]);
+    }
+
+    #[test]
+    fn an_empty_period_is_not_published_and_only_a_publication_is_taken_back() {
+        let (mut conn, catalog) = (database(), catalog());
+        let registry = TemplateRegistry::register(&mut conn, &catalog, crate::domain::template::DEFAULT_TEMPLATE)
+            .expect("registry");
+        add(&mut conn, &catalog, None, new_unit("kutim", None)).expect("regency");
+        add(&mut conn, &catalog, None, new_unit("dishub", Some("kutim"))).expect("unit");
+        let of = |unit: &str| Publication { unit: unit.into(), period: "2019".parse().expect("period") };
+        let empty = publish(&mut conn, &registry, None, of("kutim")).expect_err("no responses");
+        assert_eq!(empty.field(), Some("period"));
+        assert_eq!(empty.to_string(), "Unit kutim has no responses in 2019: an empty result is not published");
+        let nowhere = publish(&mut conn, &registry, None, of("nowhere")).expect_err("no unit");
+        assert_eq!(nowhere.field(), Some("unit"));
+        let never = unpublish(&mut conn, None, of("dishub")).expect_err("not published");
+        assert!(matches!(never, UnitError::NotPublished { ref unit, .. } if unit == "Unit dishub"), "{never}");
+        assert!(publications::all(&mut conn).expect("publications").is_empty());
+        assert_eq!(audited(&mut conn).len(), 2, "only the units were audited");
     }
 }

@@ -1,11 +1,31 @@
-//! Publication of results: nothing is public until an admin publishes a unit's period.
+//! Publication of results: nothing is public until an admin publishes a unit's period, and it
+//! stays public until an admin takes it back. A unit with sub-units is published as its roll-up
+//! (`with_subunits`); the rules for what may be published are the units service's.
 
 use super::schema::publications;
 use super::{now_utc, DbConnection, DbError};
 use diesel::prelude::*;
 
-/// Publishes (again) a unit's period; the newest publication is the one shown.
-pub fn publish(conn: &mut DbConnection, unit_id: i32, period: &str, user_id: i32) -> Result<(), DbError> {
+/// One published period of a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = publications)]
+pub struct Publication {
+    pub unit_id: i32,
+    /// as `Period` writes it ("2026-10", "2026-Q3", "2026")
+    pub period: String,
+    /// the unit's roll-up (its pooled responses and its sub-units), not its own responses only
+    pub with_subunits: bool,
+    pub published_at: chrono::NaiveDateTime,
+}
+
+/// Publishes (again) a unit's period; publishing again replaces the earlier publication.
+pub fn publish(
+    conn: &mut DbConnection,
+    unit_id: i32,
+    period: &str,
+    with_subunits: bool,
+    user_id: Option<i32>,
+) -> Result<(), DbError> {
     conn.transaction(|conn| {
         diesel::delete(publications::table.find((unit_id, period))).execute(conn)?;
         diesel::insert_into(publications::table)
@@ -13,24 +33,23 @@ pub fn publish(conn: &mut DbConnection, unit_id: i32, period: &str, user_id: i32
                 publications::unit_id.eq(unit_id),
                 publications::period.eq(period),
                 publications::published_at.eq(now_utc()),
-                publications::published_by.eq(Some(user_id)),
+                publications::published_by.eq(user_id),
+                publications::with_subunits.eq(with_subunits),
             ))
             .execute(conn)?;
         Ok(())
     })
 }
 
-/// Each unit's most recently published period.
-pub fn latest(conn: &mut DbConnection) -> Result<Vec<(i32, String)>, DbError> {
-    let all: Vec<(i32, String, chrono::NaiveDateTime)> = publications::table
+/// Takes a unit's period off the public page; `false` when it was not published.
+pub fn unpublish(conn: &mut DbConnection, unit_id: i32, period: &str) -> Result<bool, DbError> {
+    Ok(diesel::delete(publications::table.find((unit_id, period))).execute(conn)? > 0)
+}
+
+/// Every publication, by unit, the most recently published first.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Publication>, DbError> {
+    Ok(publications::table
         .order((publications::unit_id.asc(), publications::published_at.desc()))
-        .select((publications::unit_id, publications::period, publications::published_at))
-        .load(conn)?;
-    let mut latest: Vec<(i32, String)> = Vec::new();
-    for (unit, period, _) in all {
-        if latest.last().is_none_or(|(u, _)| *u != unit) {
-            latest.push((unit, period));
-        }
-    }
-    Ok(latest)
+        .select(Publication::as_select())
+        .load(conn)?)
 }

@@ -105,6 +105,7 @@ diesel::table! {
         period -> Text,
         published_at -> Timestamp,
         published_by -> Nullable<Integer>,
+        with_subunits -> Bool,
     }
 }
 

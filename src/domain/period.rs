@@ -128,6 +128,32 @@ impl Period {
             Period::Range { from, to } => format!("{} – {}", date_id(from), date_id(to)),
         }
     }
+
+    /// The English label, for pages a reader views in English: `October 2026`, `Q3 2026`,
+    /// `H1 2026`, `2026`, `1 Jan 2026 – 31 Mar 2026`.
+    pub fn label_en(&self) -> String {
+        const MONTHS_EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        match *self {
+            Period::Month { year, month } => format!("{} {year}", MONTHS_EN[(month - 1) as usize % 12]),
+            Period::Quarter { year, quarter } => format!("Q{quarter} {year}"),
+            Period::Semester { year, semester } => format!("H{semester} {year}"),
+            Period::Year { year } => year.to_string(),
+            Period::Range { from, to } => format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y")),
+        }
+    }
 }
 
 /// `20 November 2024`
@@ -258,5 +284,15 @@ mod tests {
         assert_eq!("2026-10".parse::<Period>().expect("valid").label_id(), "Oktober 2026");
         assert_eq!("2026-Q3".parse::<Period>().expect("valid").label_id(), "Triwulan III 2026");
         assert_eq!(date_id(d(2024, 11, 20)), "20 November 2024");
+    }
+
+    #[test]
+    fn english_labels() {
+        let label = |text: &str| text.parse::<Period>().expect("valid").label_en();
+        assert_eq!(label("2026-10"), "October 2026");
+        assert_eq!(label("2026-Q3"), "Q3 2026");
+        assert_eq!(label("2026-S1"), "H1 2026");
+        assert_eq!(label("2026"), "2026");
+        assert_eq!(label("2026-01-01..2026-03-31"), "1 Jan 2026 – 31 Mar 2026");
     }
 }

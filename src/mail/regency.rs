@@ -126,11 +126,13 @@ pub fn figures(
         .collect();
     order(&mut rows);
 
-    // Only each unit's latest publication can be read (`publications::latest`): a month
-    // published and then followed by an older period's publication is listed as unpublished.
-    let published: HashMap<i32, String> = publications::latest(conn)?.into_iter().collect();
+    // A unit's month is public when it was published itself, or within the regency's roll-up.
     let key = period.to_string();
-    let is_published = |unit_id: i32| published.get(&unit_id).is_some_and(|p| *p == key);
+    let published: Vec<publications::Publication> =
+        publications::all(conn)?.into_iter().filter(|p| p.period == key).collect();
+    let regency_rolled_up = published.iter().any(|p| p.unit_id == regency.id && p.with_subunits);
+    let is_published =
+        |unit_id: i32| published.iter().any(|p| p.unit_id == unit_id) || (unit_id != regency.id && regency_rolled_up);
     let mut unpublished = Vec::new();
     if index.result.responses > 0 && !is_published(regency.id) {
         unpublished.push(Unpublished { name: regency.name.clone(), regency: true });

@@ -13,7 +13,7 @@ use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::domain::template::Lang;
-use crate::units::{NewService, NewUnit, Population, UnitError};
+use crate::units::{NewService, NewUnit, Population, Publication, UnitError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -30,6 +30,16 @@ struct UnitRow {
     ticket: bool,
 }
 
+/// A published period, with the form that takes it back.
+struct PublishedRow {
+    unit_name: String,
+    slug: String,
+    period: String,
+    period_label: String,
+    roll_up: bool,
+    published_at: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
@@ -43,6 +53,7 @@ struct AdminPage {
     templates: Vec<(String, String)>,
     users: Vec<(String, String, String, String)>,
     mail_problems: Vec<(String, String, String, i32, String)>,
+    published: Vec<PublishedRow>,
 }
 
 async fn page(
@@ -52,7 +63,7 @@ async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let (all, people, details, mail_problems) = blocking(state, |_, conn| -> Result<_, DbError> {
+    let (all, people, details, mail_problems, publications) = blocking(state, |_, conn| -> Result<_, DbError> {
         let all = units::list(conn)?;
         let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
         let (mut services, mut populations) =
@@ -67,7 +78,7 @@ async fn page(
             details.insert(id, (names.join(", "), latest.join(", ")));
         }
         let problems = db::mail_log::problems(conn)?;
-        Ok((all, users::list_with_units(conn)?, details, problems))
+        Ok((all, users::list_with_units(conn)?, details, problems, db::publications::all(conn)?))
     })
     .await?;
     let mut rows = Vec::new();
@@ -95,6 +106,22 @@ async fn page(
         }
     }
     walk(&all, None, 0, &mut rows, &details, state.templates.default_id());
+    let mut published: Vec<PublishedRow> = publications
+        .into_iter()
+        .filter_map(|p| {
+            let unit = all.iter().find(|u| u.id == p.unit_id)?;
+            let label = p.period.parse::<Period>().map(|period| period.label_id()).unwrap_or_else(|_| p.period.clone());
+            Some(PublishedRow {
+                unit_name: unit.name.clone(),
+                slug: unit.slug.clone(),
+                period_label: label,
+                period: p.period,
+                roll_up: p.with_subunits,
+                published_at: p.published_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })
+        })
+        .collect();
+    published.sort_by(|a, b| a.unit_name.cmp(&b.unit_name).then_with(|| b.period.cmp(&a.period)));
     let view = AdminPage {
         tr: Tr::new(Lang::Id),
         kiosk: false,
@@ -113,6 +140,7 @@ async fn page(
             .into_iter()
             .map(|(to, period, status, attempts, error)| (to, period, status, attempts, error.unwrap_or_default()))
             .collect(),
+        published,
     };
     html(status, &view)
 }
@@ -131,7 +159,7 @@ pub async fn show(
     page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
 }
 
-/// `POST /admin/{unit|service|population|template|user}`
+/// `POST /admin/{unit|service|population|template|user|publish|unpublish}`
 pub async fn act(
     state: web::Data<AppState>,
     Admin(session): Admin,
@@ -207,18 +235,18 @@ fn change(state: &AppState, actor: i32, action: &str, f: &BTreeMap<String, Strin
             };
             accounts::add_user(conn, by, new)?;
         }
-        "publish" => {
-            let target = units::by_slug(conn, get("unit")).map_err(|e| match e {
-                DbError::NotFound => refuse(format!("unit: unit '{}' tidak ada", get("unit"))),
-                other => other.into(),
-            })?;
-            let period = get("period").parse::<Period>().map_err(|_| refuse("period: periode tidak dikenal"))?;
-            db::publications::publish(conn, target.id, &period.to_string(), actor)?;
-            db::audit::record(conn, by, "unit.publish", &format!("published {} {period}", target.slug))?;
-        }
+        "publish" => crate::units::publish(conn, &state.templates, by, publication(f)?).map(drop)?,
+        "unpublish" => crate::units::unpublish(conn, by, publication(f)?)?,
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }
     Ok(())
+}
+
+/// The unit and period of the publish and unpublish forms.
+fn publication(f: &BTreeMap<String, String>) -> Result<Publication, Refusal> {
+    let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
+    let period = get("period").parse::<Period>().map_err(|_| refuse("period: periode tidak dikenal"))?;
+    Ok(Publication { unit: get("unit").into(), period })
 }
 
 const NOT_AN_ADDRESS: &str = "bukan alamat email";
@@ -259,6 +287,13 @@ impl From<UnitError> for Refusal {
             UnitError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
             UnitError::PeriodNotYearOrMonth(_) => PERIOD_YEAR_OR_MONTH.to_string(),
             UnitError::TemplateUnknown(_) => "template: tidak dikenal".to_string(),
+            UnitError::NoResponses { unit, period } => format!(
+                "period: {unit} belum punya responden pada {}; hasil kosong tidak dipublikasikan",
+                period.label_id()
+            ),
+            UnitError::NotPublished { unit, period } => {
+                format!("period: hasil {unit} untuk {} tidak sedang dipublikasikan", period.label_id())
+            }
             taken @ (UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_)) => format!("slug: {taken}"),
             UnitError::Db(err) => return err.into(),
         })

@@ -43,6 +43,8 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/s/{slug}/kiosk", Public, survey::submit),
     route!(GET "/s/{slug}/kiosk/terima-kasih", Public, survey::thanks),
     route!(GET "/publik", Public, public::page),
+    // the same results in large type for a TV in a service hall, one unit after another
+    route!(GET "/publik/layar", Public, public::screen),
     route!(GET "/masuk", Public, login::show),
     route!(POST "/masuk", Public, login::submit),
     route!(POST "/keluar", SignedIn, login::logout),

@@ -447,7 +447,7 @@ fn the_regency_admin_gets_a_regency_summary_and_unit_heads_their_unit_summary() 
         // Dinas Sosial's month is published, nobody else's
         let admin = users::by_email(&mut conn, RECIPIENTS[0]).expect("admin");
         let dinsos = units::by_slug(&mut conn, "dinsos").expect("unit");
-        publications::publish(&mut conn, dinsos.id, &period.to_string(), admin.id).expect("published");
+        publications::publish(&mut conn, dinsos.id, &period.to_string(), false, Some(admin.id)).expect("published");
 
         let report = run(&setup, &config, "one");
         assert_eq!((report.sent, report.failed.len()), (3, 0), "{}: {report:?}", database.name);

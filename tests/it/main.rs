@@ -16,6 +16,7 @@ mod mail;
 mod operations;
 mod operator;
 mod poster;
+mod publication;
 mod ranking;
 mod regency_report;
 mod reports;

@@ -49,7 +49,8 @@ fn query_for(pattern: &str) -> &'static str {
     }
 }
 
-const ADMIN_ACTIONS: [&str; 6] = ["unit", "service", "population", "template", "user", "publish"];
+/// `unpublish` after `publish`: it takes back what the publish form published.
+const ADMIN_ACTIONS: [&str; 7] = ["unit", "service", "population", "template", "user", "publish", "unpublish"];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
 const HEAD_A: &str = "kepala@alpha.go.id";
@@ -300,7 +301,7 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             ("unit", "alpha"),
             ("password", "sandi-awal-panjang"),
         ]),
-        (_, "publish") => pairs(&[("unit", "alpha"), ("period", &w.period)]),
+        (_, "publish" | "unpublish") => pairs(&[("unit", "alpha"), ("period", &w.period)]),
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -855,7 +856,7 @@ fn no_page_holds_inline_script_handlers_or_styles_even_with_hostile_data() {
             },
         )
         .expect("unit");
-        skm::db::publications::publish(&mut conn, w.alpha, &w.period, 1).expect("publish");
+        skm::db::publications::publish(&mut conn, w.alpha, &w.period, false, Some(1)).expect("publish");
     }
     seed_responses(app, w.alpha, XSS, w.today);
     let admin = w.login(ADMIN);
@@ -876,6 +877,7 @@ fn no_page_holds_inline_script_handlers_or_styles_even_with_hostile_data() {
         format!("/masuk?next={x}"),
         format!("/masuk?next=javascript:alert(1)&lang={x}"),
         "/publik".to_string(),
+        "/publik/layar".to_string(),
         "/s/tidak-ada".to_string(),
     ] {
         pages.push((path.clone(), app.get_with(&path, &[])));
@@ -958,6 +960,9 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/operator/alpha/kertas", "tersimpan", OP_A),
     ("/operator/alpha/poster.svg", "layanan", OP_A),
     ("/publik", "period", ""),
+    ("/publik", "lang", ""),
+    ("/publik/layar", "unit", ""),
+    ("/publik/layar", "lang", ""),
 ];
 
 /// Field names of the `*Query` structs in `src/web/` and its folders.

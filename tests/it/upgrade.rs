@@ -79,7 +79,8 @@ fn a_database_of_release_0_1_0_migrates_keeping_every_response_and_index() {
         assert_eq!(now.lines().count(), 195, "{name}: header and 194 responses");
         assert!(now == then, "{name}: the responses differ from what 0.1.0 exported");
 
-        // the same index, element by element, as 0.1.0 computed
+        // the same index, element by element, as 0.1.0 computed (the lowest elements listed in
+        // code order, as SPEC §3 asks; 0.1.0 listed disdukcapil's by value: U3, U8, U5)
         for unit in ["kutim", "dinkes", "disdukcapil"] {
             let csv = dir.path().join(format!("{unit}.csv"));
             let out = csv.display().to_string();
