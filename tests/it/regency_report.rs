@@ -360,3 +360,89 @@ fn the_regency_csv_has_every_units_slug_and_computes_to_the_pooled_nik() {
         assert_eq!(json["responses"].as_u64(), Some(index.result.responses));
     }
 }
+
+/// The workbook with every formula's cached result removed, so a spreadsheet that opens it must
+/// calculate each figure itself.
+fn without_cached_results(xlsx: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("xlsx is a zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).expect("entry");
+        let name = file.name().expect("entry name").to_string();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).expect("read entry");
+        if name.starts_with("xl/worksheets/sheet") {
+            let text = String::from_utf8(bytes).expect("sheet XML is UTF-8");
+            // `<c …><f>…</f><v>…</v></c>`: keep the formula, drop the value after it
+            let mut stripped = String::with_capacity(text.len());
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("</f><v>") {
+                let (head, tail) = rest.split_at(at + "</f>".len());
+                stripped.push_str(head);
+                rest = tail.find("</v>").map_or("", |end| &tail[end + "</v>".len()..]);
+            }
+            stripped.push_str(rest);
+            bytes = stripped.into_bytes();
+        }
+        out.start_file(name, options).expect("entry");
+        out.write_all(&bytes).expect("write entry");
+    }
+    out.finish().expect("zip").into_inner()
+}
+
+#[test]
+fn libreoffice_recalculates_the_regency_workbook_to_the_same_figures() {
+    if !tool_available("soffice") {
+        return;
+    }
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    let (_, accounts) = common::seed_demo(&mut app.conn(), 1500, 11);
+    let cookie = admin(&app, &accounts);
+    let bytes = get(&app, &cookie, "xlsx");
+    let index = regency(&app);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (input, output, profile) = (dir.path().join("in"), dir.path().join("out"), dir.path().join("profile"));
+    std::fs::create_dir_all(&input).expect("dir");
+    std::fs::create_dir_all(profile.join("user")).expect("dir");
+    let stripped = without_cached_results(&bytes);
+    {
+        // nothing left to read back: only a recalculation can give the figures below
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(stripped.clone())).expect("stripped opens");
+        let values = book.worksheet_range("Rekap gabungan").expect("summary");
+        let nik_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == "NIK gabungan (semua responden)"));
+        assert_eq!(nik_row.and_then(|row| number(values.get((row, 3)))), None, "cached results removed");
+    }
+    std::fs::write(input.join("regency.xlsx"), stripped).expect("write");
+    // "Recalculation on file load: always" for Excel files, in a profile of the test's own
+    std::fs::write(
+        profile.join("user/registrymodifications.xcu"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"#,
+    )
+    .expect("profile");
+    let converted = Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--norestore", "--convert-to", "xlsx", "--outdir"])
+        .arg(&output)
+        .arg(input.join("regency.xlsx"))
+        .output()
+        .expect("soffice runs");
+    assert!(converted.status.success(), "soffice: {}", String::from_utf8_lossy(&converted.stderr));
+    let recalculated = std::fs::read(output.join("regency.xlsx")).expect("LibreOffice wrote the workbook");
+    std::fs::copy(output.join("regency.xlsx"), samples().join("laporan-regency-libreoffice.xlsx")).expect("sample");
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(recalculated)).expect("xlsx opens");
+    let values = book.worksheet_range("Rekap gabungan").expect("summary");
+    let row_of = |col: usize, label: &str| values.rows().position(|r| r.get(col).is_some_and(|c| *c == label));
+    let nik_row = row_of(2, "NIK gabungan (semua responden)").expect("pooled NIK row");
+    let pooled = index.result.index.expect("pooled").to_f64();
+    assert_eq!(number(values.get((nik_row, 3))), Some(pooled), "LibreOffice's pooled NIK");
+    let mean_row = row_of(1, "Rata-rata NIK unit (tanpa bobot)").expect("mean of units row");
+    let mean = index.roll_up.as_ref().and_then(|r| r.mean_of_units).map(|v| v.to_f64());
+    assert_eq!(number(values.get((mean_row, 4))), mean, "LibreOffice's mean of units");
+}
