@@ -11,6 +11,7 @@ use crate::domain::decimal::Rounded;
 use crate::domain::ikm::{self, IndexResult, Tally};
 use crate::domain::period::Period;
 use crate::domain::population::{self, population_for, RollUpPopulation};
+use crate::domain::ranking::competition_ranks;
 use crate::domain::sampling::required_sample;
 use crate::domain::template::Template;
 use std::collections::HashMap;
@@ -56,6 +57,8 @@ pub struct RollUp {
 }
 
 pub struct Member {
+    /// the competition rank of the member's published NIK (1, 2, 2, 4); `None` without responses
+    pub rank: Option<usize>,
     pub unit: Unit,
     pub result: IndexResult,
     pub population: Option<u64>,
@@ -179,6 +182,7 @@ fn roll_up(
         }
         let population = population_of(recorded, &[unit.id], &scope.period);
         members.push(Member {
+            rank: None,
             result: ikm::compute(template, &tally, population),
             required_sample: population.map(required_sample),
             population,
@@ -187,6 +191,10 @@ fn roll_up(
         });
     }
     members.sort_by(|a, b| b.result.index_exact.cmp(&a.result.index_exact).then_with(|| a.unit.name.cmp(&b.unit.name)));
+    let ranks = competition_ranks(&members.iter().map(|m| m.result.index).collect::<Vec<_>>());
+    for (member, rank) in members.iter_mut().zip(ranks) {
+        member.rank = rank;
+    }
     let answered: Vec<(bool, Option<u64>)> = unit_ids
         .iter()
         .map(|id| {

@@ -9,7 +9,7 @@ use super::MailError;
 use crate::aggregator::{self, Selection, UnitIndex};
 use crate::catalog::TemplateRegistry;
 use crate::db::units::Unit;
-use crate::db::{publications, rtl, DbConnection, DbError};
+use crate::db::{publications, rtl, units, DbConnection, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
 use crate::domain::period::Period;
@@ -126,13 +126,17 @@ pub fn figures(
         .collect();
     order(&mut rows);
 
-    // A unit's month is public when it was published itself, or within the regency's roll-up.
+    // A unit's month is public when it was published itself, or within a roll-up above it (the
+    // regency's, or its OPD's).
     let key = period.to_string();
-    let published: Vec<publications::Publication> =
-        publications::all(conn)?.into_iter().filter(|p| p.period == key).collect();
-    let regency_rolled_up = published.iter().any(|p| p.unit_id == regency.id && p.with_subunits);
-    let is_published =
-        |unit_id: i32| published.iter().any(|p| p.unit_id == unit_id) || (unit_id != regency.id && regency_rolled_up);
+    let mut public = std::collections::HashSet::new();
+    for publication in publications::all(conn)?.into_iter().filter(|p| p.period == key) {
+        if publication.with_subunits {
+            public.extend(units::subtree_ids(conn, publication.unit_id)?);
+        }
+        public.insert(publication.unit_id);
+    }
+    let is_published = |unit_id: i32| public.contains(&unit_id);
     let mut unpublished = Vec::new();
     if index.result.responses > 0 && !is_published(regency.id) {
         unpublished.push(Unpublished { name: regency.name.clone(), regency: true });

@@ -32,7 +32,8 @@ pub fn cover(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) {
 /// answering member recorded one, else the coverage and no adequacy verdict.
 pub fn sample_sentence(index: &UnitIndex, roll_up: &RollUp) -> String {
     let responses = index.result.responses;
-    let units = roll_up.members.len();
+    // the units whose populations make the sum
+    let units = roll_up.members.iter().filter(|m| m.population.is_some()).count();
     match (roll_up.population, index.required_sample) {
         (Some(RollUpPopulation::Known(p)), Some(s)) => format!(
             "Populasi penerima layanan pada periode ini, jumlah populasi {units} unit, {p} orang. Menurut tabel Krejcie dan Morgan, sampel minimal gabungan adalah {s} responden; diperoleh {responses} responden ({}). Kecukupan sampel setiap unit ada pada tabel hasil per unit (BAB III C).",
@@ -66,10 +67,9 @@ pub fn per_unit(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) -> Resu
     let rows: Vec<Vec<String>> = roll_up
         .members
         .iter()
-        .enumerate()
-        .map(|(i, m)| {
+        .map(|m| {
             vec![
-                (i + 1).to_string(),
+                m.rank.map_or_else(|| "–".into(), |n| n.to_string()),
                 m.unit.name.clone(),
                 m.result.responses.to_string(),
                 required(m),
@@ -150,7 +150,8 @@ pub fn appendix(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) {
             (Some(p), Some(s)) => format!("populasi {p}, sampel minimal {s}: sampel kurang {}", s - m.result.responses),
             _ => "populasi belum dicatat".into(),
         };
-        b.paragraph(&format!("Peringkat {} · {} responden ({sample}).", i + 1, m.result.responses));
+        let rank = m.rank.map_or_else(|| "–".into(), |n| n.to_string());
+        b.paragraph(&format!("Peringkat {rank} · {} responden ({sample}).", m.result.responses));
         element_table(b, &index.template, &m.result);
         let mut summary = vec![
             vec!["IKM (jumlah NRR tertimbang)".to_string(), or_dash(m.result.ikm_rounded())],

@@ -117,7 +117,13 @@ async fn page(
                 period_label: label,
                 period: p.period,
                 roll_up: p.with_subunits,
-                published_at: p.published_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                // stored in UTC, shown in the regency's time zone (SPEC §5)
+                published_at: p
+                    .published_at
+                    .and_utc()
+                    .with_timezone(&state.config.timezone)
+                    .format("%Y-%m-%d %H:%M %Z")
+                    .to_string(),
             })
         })
         .collect();

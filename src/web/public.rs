@@ -111,6 +111,8 @@ struct ScreenPage {
     next_href: String,
     next_text: String,
     result: Option<ResultView>,
+    /// the unit asked for cannot be shown (the page still moves on)
+    missing: bool,
 }
 
 fn language(req: &HttpRequest, explicit: Option<&str>) -> Tr {
@@ -335,15 +337,18 @@ pub async fn screen(
     .await?;
     let seconds = state.config.tv_seconds;
     let lang = lang_param(&tr, explicit);
-    let (result, next) = match shown {
+    // A unit that cannot be shown answers 404, but its page still refreshes onward, so a screen
+    // in a service hall never stops (an admin may unpublish the unit it is about to show).
+    let (result, next, status) = match shown {
         Some((i, index)) if index.result.responses > 0 => {
-            (Some(view(&tr, &index, Vec::new())?), rotation.get((i + 1) % rotation.len()))
+            (Some(view(&tr, &index, Vec::new())?), rotation.get((i + 1) % rotation.len()), StatusCode::OK)
         }
-        // an unknown unit, one without a publication, or one published empty by an older release
-        Some(_) => return not_found(tr),
-        None if query.unit.as_deref().is_some_and(|u| !u.is_empty()) => return not_found(tr),
+        // published empty by an older release: on to the next unit
+        Some((i, _)) => (None, rotation.get((i + 1) % rotation.len()), StatusCode::NOT_FOUND),
+        // an unknown unit, or one no longer published: the rotation starts again
+        None if query.unit.as_deref().is_some_and(|u| !u.is_empty()) => (None, None, StatusCode::NOT_FOUND),
         // nothing published yet: the screen looks again later
-        None => (None, None),
+        None => (None, None, StatusCode::OK),
     };
     let (next_href, next_text) = match next {
         Some((slug, name)) => (
@@ -352,9 +357,10 @@ pub async fn screen(
         ),
         None => (format!("/publik/layar{}", lang.replacen('&', "?", 1)), String::new()),
     };
-    let page = ScreenPage { tr, kiosk: false, seconds, next_href, next_text, result };
+    let missing = status == StatusCode::NOT_FOUND;
+    let page = ScreenPage { tr, kiosk: false, seconds, next_href, next_text, result, missing };
     let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok()
+    Ok(HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         // a screen reloads every few seconds: a shared cache may serve it for a part of that
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={}", (seconds / 2).max(1))))

@@ -173,7 +173,11 @@ fn an_admin_takes_a_publication_back_and_it_leaves_the_public_page() {
         assert!(!page.contains("Dinas Kependudukan dan Pencatatan Sipil"), "{}: still public", database.name);
         assert!(page.contains("Dinas Perhubungan"), "{}: the other publication stays", database.name);
         assert_eq!(audited(&app, "unit.unpublish"), [format!("unpublished disdukcapil {latest}")]);
-        assert_eq!(app.get_with("/publik/layar?unit=disdukcapil", &[]).status, 404, "{}", database.name);
+        let screen = app.get_with("/publik/layar?unit=disdukcapil", &[]);
+        assert_eq!(screen.status, 404, "{}", database.name);
+        // the screen showing it keeps rotating: its page refreshes to the start of the rotation
+        assert!(screen.body.contains("http-equiv=\"refresh\""), "{}: {}", database.name, screen.body);
+        assert!(screen.body.contains("url=/publik/layar\""), "{}: {}", database.name, screen.body);
 
         let again = post_admin(&app, &cookie, "unpublish", "disdukcapil", &latest.to_string());
         assert_eq!(again.status, 422, "{}", database.name);

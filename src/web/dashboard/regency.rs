@@ -100,7 +100,11 @@ pub async fn page(
         .collect();
     let ranking_svg =
         charts::svg(&charts::ranking(&overview.template, &ranked)).map_err(|e| WebError::Internal(e.to_string()))?;
-    let ranks = competition_ranks(&visible.iter().map(|r| r.result.index).collect::<Vec<_>>());
+    // Only the default questionnaire's units share one scale; units on another (a 1–6 Zona
+    // Integritas survey) are listed unranked, as the chart leaves them out.
+    let default_id = state.templates.default_id();
+    let comparable: Vec<_> = visible.iter().map(|r| r.result.index.filter(|_| r.template_id == default_id)).collect();
+    let ranks = competition_ranks(&comparable);
     let rows = visible
         .iter()
         .zip(ranks)

@@ -9,7 +9,7 @@ use crate::db::{aggregate, rtl, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::period::Period;
 use crate::domain::population::RollUpPopulation;
-use crate::domain::ranking::{competition_ranks, Adequacy};
+use crate::domain::ranking::Adequacy;
 use crate::domain::template::{IndexKind, Lang};
 use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
@@ -265,13 +265,11 @@ pub async fn page(
 /// The per-unit table of a roll-up: ranked (ties share a rank), with a badge where the sample
 /// falls short.
 fn member_rows(t: &Tr, roll_up: &aggregator::RollUp) -> Vec<MemberRow> {
-    let ranks = competition_ranks(&roll_up.members.iter().map(|m| m.result.index).collect::<Vec<_>>());
     roll_up
         .members
         .iter()
-        .zip(ranks)
-        .map(|(m, rank)| MemberRow {
-            rank: rank.map_or_else(|| "–".into(), |n| n.to_string()),
+        .map(|m| MemberRow {
+            rank: m.rank.map_or_else(|| "–".into(), |n| n.to_string()),
             slug: m.unit.slug.clone(),
             name: m.unit.name.clone(),
             responses: m.result.responses,
