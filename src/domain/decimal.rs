@@ -65,6 +65,16 @@ impl Rounded {
         let scale = 10u128.pow(self.decimals);
         format!("{sign}{}{separator}{:0width$}", magnitude / scale, magnitude % scale, width = self.decimals as usize)
     }
+
+    /// A change with its sign either way: `+1,25`, `-0,50`, `0,00`.
+    pub fn format_signed_with(&self, separator: char) -> String {
+        let text = self.format_with(separator);
+        if self.units > 0 {
+            format!("+{text}")
+        } else {
+            text
+        }
+    }
 }
 
 impl fmt::Display for Rounded {
@@ -80,6 +90,14 @@ pub fn ratio(numer: u64, denom: u64) -> BigRational {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_carries_its_sign() {
+        let of = |n: i64, d: i64| Rounded::half_up(&BigRational::new(n.into(), d.into()), 2);
+        assert_eq!(of(5, 4).format_signed_with(','), "+1,25");
+        assert_eq!(of(-1, 2).format_signed_with(','), "-0,50");
+        assert_eq!(of(0, 1).format_signed_with(','), "0,00");
+    }
 
     #[test]
     fn parses_decimals_exactly() {

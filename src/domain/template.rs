@@ -124,6 +124,14 @@ pub struct Template {
 }
 
 impl Template {
+    /// What the index is called in tables and headings: `NIK` on the 25–100 scale, else `Indeks`.
+    pub fn index_name(&self) -> &'static str {
+        match self.kind {
+            IndexKind::Nik => "NIK",
+            IndexKind::Mean => "Indeks",
+        }
+    }
+
     pub fn element(&self, code: &str) -> Option<&Element> {
         self.elements.iter().find(|e| e.code == code)
     }

@@ -14,6 +14,7 @@ use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
 use crate::domain::period::Period;
 use crate::domain::population::RollUpPopulation;
+use crate::domain::ranking::Adequacy;
 use lettre::Message;
 use std::collections::HashMap;
 
@@ -33,7 +34,7 @@ pub struct Row {
 
 impl Row {
     fn short(&self) -> bool {
-        self.required_sample.is_some_and(|required| self.responses < required)
+        matches!(Adequacy::of(self.responses, self.required_sample), Adequacy::Short { .. })
     }
 
     fn fall(&self) -> Option<Rounded> {
@@ -152,11 +153,7 @@ pub fn figures(
 
 /// "+1,25", "-0,50", "0,00"; "–" without a comparison.
 fn signed(change: Option<Rounded>) -> String {
-    match change {
-        Some(c) if c.as_ratio() > num_rational::BigRational::from_integer(0.into()) => format!("+{}", id(c)),
-        Some(c) => id(c),
-        None => "–".into(),
-    }
+    change.map_or_else(|| "–".into(), |c| c.format_signed_with(','))
 }
 
 /// "415 / 378", "120 / 306 (sampel kurang)", "96 (populasi belum dicatat)".

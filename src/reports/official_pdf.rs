@@ -6,7 +6,7 @@ use super::data::ReportData;
 use super::pdf::PdfBuilder;
 use super::profile::profile_table;
 use super::regency_pdf;
-use super::sections::{chart, element_table, id, index_name, or_dash, status};
+use super::sections::{chart, element_table, id, or_dash, status};
 use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::period::date_id;
@@ -42,7 +42,7 @@ pub fn pdf(
     let index = &data.index;
     let template = &index.template;
     let result = &index.result;
-    let index_name = index_name(template);
+    let index_name = template.index_name();
     let roll_up = index.roll_up.as_ref();
     let mut b = PdfBuilder::new(
         &format!("Laporan SKM {} {}", unit.name, period.label_id()),

@@ -5,24 +5,25 @@
 
 use super::data::ReportData;
 use super::pdf::PdfBuilder;
-use super::sections::{chart, element_table, id, index_name, or_dash, status};
+use super::sections::{chart, element_table, id, or_dash, status};
 use crate::aggregator::{Member, RollUp, UnitIndex};
 use crate::charts;
 use crate::db::rtl::RtlAction;
 use crate::domain::period::date_id;
 use crate::domain::population::RollUpPopulation;
+use crate::domain::ranking::Adequacy;
 use chrono::NaiveDate;
 
 /// SPEC §3's label of the pooled index.
 pub const POOLED: &str = "gabungan (semua responden)";
 /// SPEC §3's label of the unweighted mean of the units' indices.
 pub fn mean_label(index: &UnitIndex) -> String {
-    format!("Rata-rata {} unit (tanpa bobot)", index_name(&index.template))
+    format!("Rata-rata {} unit (tanpa bobot)", index.template.index_name())
 }
 
 /// The cover's lines under the index: what it pools, and the mean of units beside it.
 pub fn cover(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) {
-    let name = index_name(&index.template);
+    let name = index.template.index_name();
     let answering = roll_up.members.iter().filter(|m| m.result.responses > 0).count();
     b.text(&format!("{name} {POOLED}, {answering} unit"), 11.0, false, true);
     b.text(&format!("{}: {}", mean_label(index), or_dash(roll_up.mean_of_units)), 11.0, false, true);
@@ -50,16 +51,16 @@ pub fn sample_sentence(index: &UnitIndex, roll_up: &RollUp) -> String {
 
 /// A member's required sample, with the badge when it falls short (SPEC §3: never silently).
 fn required(member: &Member) -> String {
-    match (member.required_sample, member.shortfall()) {
-        (Some(s), Some(short)) if short > 0 => format!("{s}\nsampel kurang"),
-        (Some(s), _) => s.to_string(),
-        (None, _) => "–".into(),
+    match Adequacy::of(member.result.responses, member.required_sample) {
+        Adequacy::Short { required, .. } => format!("{required}\nsampel kurang"),
+        Adequacy::Adequate => member.required_sample.map_or_else(|| "–".into(), |s| s.to_string()),
+        Adequacy::Unknown => "–".into(),
     }
 }
 
 /// BAB III C: every member's own figures, ranked, and the ranking chart.
 pub fn per_unit(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) -> Result<(), String> {
-    let name = index_name(&index.template);
+    let name = index.template.index_name();
     b.paragraph("C. Hasil per unit");
     b.paragraph(&format!(
         "Setiap unit dengan {name}-nya sendiri, diurutkan dari yang tertinggi. Sampel minimal menurut populasi unit; \"sampel kurang\" bila respondennya belum mencukupi. Rincian per unsur setiap unit ada pada lampiran."
@@ -132,7 +133,7 @@ pub fn follow_up(b: &mut PdfBuilder, data: &ReportData) {
 
 /// The appendix: a page per unit with its own element table and index.
 pub fn appendix(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) {
-    let name = index_name(&index.template);
+    let name = index.template.index_name();
     for (i, m) in roll_up.members.iter().enumerate() {
         b.page_break();
         if i == 0 {

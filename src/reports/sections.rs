@@ -5,7 +5,7 @@ use super::pdf::PdfBuilder;
 use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
-use crate::domain::template::{IndexKind, Template};
+use crate::domain::template::Template;
 
 pub fn id(value: Rounded) -> String {
     value.format_with(',')
@@ -34,18 +34,10 @@ pub fn element_table(b: &mut PdfBuilder, template: &Template, result: &IndexResu
         })
         .collect();
     b.table(
-        &["Unsur", "Jumlah nilai", "n", "NRR", "NRR tertimbang", index_name(template), "Mutu"],
+        &["Unsur", "Jumlah nilai", "n", "NRR", "NRR tertimbang", template.index_name(), "Mutu"],
         &[58.0, 20.0, 14.0, 16.0, 24.0, 20.0, 18.0],
         &rows,
     );
-}
-
-pub fn index_name(template: &Template) -> &'static str {
-    if template.kind == IndexKind::Nik {
-        "NIK"
-    } else {
-        "Indeks"
-    }
 }
 
 pub fn status(s: &str) -> &str {

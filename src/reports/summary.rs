@@ -2,7 +2,7 @@
 
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
-use crate::domain::template::{Grade, IndexKind, Template, Weighting};
+use crate::domain::template::{Grade, Template, Weighting};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -94,10 +94,7 @@ pub fn summarize(template: &Template, result: &IndexResult) -> Summary {
 pub fn table(template: &Template, result: &IndexResult) -> String {
     let dash = || "-".to_string();
     let fmt = |v: Option<Rounded>| v.map_or_else(dash, |v| v.to_string());
-    let index_name = match template.kind {
-        IndexKind::Nik => "NIK",
-        IndexKind::Mean => "Indeks",
-    };
+    let index_name = template.index_name();
     let mut out = String::new();
     let weighting = match template.weighting {
         Weighting::Exact => "exact (1/k)",

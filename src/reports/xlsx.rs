@@ -16,7 +16,7 @@ use crate::db::DbConnection;
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::ElementResult;
 use crate::domain::period::date_id;
-use crate::domain::template::{IndexKind, Template};
+use crate::domain::template::Template;
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet, XlsxError};
 
@@ -184,7 +184,7 @@ fn summary_sheet(
     let counts = per_unit_block(sheet, template, units, sums.1 + 2, &COUNTS, bold)?;
     let column_sum =
         |(first, last): (u32, u32)| move |col: u16| format!("=SUM({}:{})", cell(first, col), cell(last, col));
-    let pooled_label = format!("{} gabungan (semua responden)", index_label(data));
+    let pooled_label = format!("{} gabungan (semua responden)", data.index.template.index_name());
     let pooled = computation(
         sheet,
         template,
@@ -200,7 +200,7 @@ fn summary_sheet(
     let title = pooled.grade.unwrap_or(pooled.nik) + 2;
     sheet.write_string_with_format(title, 0, "Indeks per unit", bold)?;
     let header = title + 1;
-    for (col, text) in ["No", "Unit", "Responden", "IKM", index_label(data), "Mutu"].iter().enumerate() {
+    for (col, text) in ["No", "Unit", "Responden", "IKM", data.index.template.index_name(), "Mutu"].iter().enumerate() {
         sheet.write_string_with_format(header, col as u16, *text, bold)?;
     }
     let first = header + 1;
@@ -235,7 +235,12 @@ fn summary_sheet(
     let last = first + units.len().max(1) as u32 - 1;
     let mean_row = last + 1;
     let conversion = Rounded::half_up(&template.conversion, 4);
-    sheet.write_string_with_format(mean_row, 1, format!("Rata-rata {} unit (tanpa bobot)", index_label(data)), bold)?;
+    sheet.write_string_with_format(
+        mean_row,
+        1,
+        format!("Rata-rata {} unit (tanpa bobot)", data.index.template.index_name()),
+        bold,
+    )?;
     // the mean of the exact indices, rounded once (SPEC §3): of the units' IKM, not their rounded NIK
     sheet.write_formula(
         mean_row,
@@ -265,13 +270,6 @@ fn summary_sheet(
     sheet.set_column_width(1, 40)?;
     sheet.set_column_width(2, 30)?;
     Ok(())
-}
-
-fn index_label(data: &ReportData) -> &'static str {
-    match data.index.template.kind {
-        IndexKind::Nik => "NIK",
-        IndexKind::Mean => "Indeks",
-    }
 }
 
 /// Characters a worksheet name may not hold.

@@ -20,12 +20,7 @@ fn id(value: Rounded) -> String {
 
 /// A change with its sign: `+1,25`, `-0,50`.
 fn signed(value: Rounded) -> String {
-    let text = id(value);
-    if value.as_ratio() > num_rational::BigRational::from_integer(0.into()) {
-        format!("+{text}")
-    } else {
-        text
-    }
+    value.format_signed_with(',')
 }
 
 /// The badge of a unit below its required sample (SPEC §3: ranked with a badge, never

@@ -10,7 +10,7 @@ use crate::domain::decimal::Rounded;
 use crate::domain::period::Period;
 use crate::domain::population::RollUpPopulation;
 use crate::domain::ranking::Adequacy;
-use crate::domain::template::{IndexKind, Lang};
+use crate::domain::template::Lang;
 use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
 use crate::web::error::WebError;
@@ -199,7 +199,7 @@ pub async fn page(
         period_label: period.label_id(),
         picker: PeriodPicker::new(period, &state, &t),
         with_sub,
-        index_name: if template.kind == IndexKind::Nik { "NIK" } else { "Indeks" },
+        index_name: template.index_name(),
         index_text: result.index.map(id),
         grade: result.grade.as_ref().map(|g| g.grade.clone()),
         grade_label: result.grade.as_ref().map(|g| g.label.id.clone()).unwrap_or_default(),
