@@ -205,28 +205,34 @@ impl Summaries<'_> {
         if recipient.regency {
             let mut summaries = Vec::new();
             for unit in &recipient.units {
-                let summary = match self.regencies.get(&unit.id) {
-                    Some(s) => s.clone(),
-                    None => Rc::new(summarize_regency(conn, versions, config, unit, period, today)?),
-                };
-                self.regencies.insert(unit.id, summary.clone());
-                summaries.push(summary);
+                summaries.push(once(&mut self.regencies, unit, || {
+                    summarize_regency(conn, versions, config, unit, period, today)
+                })?);
             }
             let borrowed: Vec<&RegencySummary> = summaries.iter().map(Rc::as_ref).collect();
             return Ok(regency::message(envelope, &borrowed));
         }
         let mut summaries = Vec::new();
         for unit in &recipient.units {
-            let summary = match self.units.get(&unit.id) {
-                Some(s) => s.clone(),
-                None => Rc::new(summarize(conn, versions, config, unit, period, today)?),
-            };
-            self.units.insert(unit.id, summary.clone());
-            summaries.push(summary);
+            summaries.push(once(&mut self.units, unit, || summarize(conn, versions, config, unit, period, today))?);
         }
         let borrowed: Vec<&UnitSummary> = summaries.iter().map(Rc::as_ref).collect();
         Ok(compose::monthly(envelope, &borrowed))
     }
+}
+
+/// A unit's summary, made the first time a recipient needs it and shared with the others.
+fn once<T>(
+    made: &mut HashMap<i32, Rc<T>>,
+    unit: &Unit,
+    make: impl FnOnce() -> Result<T, MonthlyError>,
+) -> Result<Rc<T>, MonthlyError> {
+    if let Some(summary) = made.get(&unit.id) {
+        return Ok(summary.clone());
+    }
+    let summary = Rc::new(make()?);
+    made.insert(unit.id, summary.clone());
+    Ok(summary)
 }
 
 fn send_with_retry(mailer: &Mailer, message: &lettre::Message, delays: &[Duration]) -> Result<String, MailError> {
