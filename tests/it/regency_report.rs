@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Reader, Xlsx};
 use common::{backends, tool_available, TestApp};
 use skm::aggregator::{self, RollUp, Selection, UnitIndex};
 use skm::db::{rtl, units};
@@ -238,15 +238,6 @@ fn the_regency_pdf_gives_the_population_coverage_when_a_part_has_none() {
     }
 }
 
-fn number(cell: Option<&Data>) -> Option<f64> {
-    match cell {
-        Some(Data::Float(f)) => Some(*f),
-        Some(Data::Int(i)) => Some(*i as f64),
-        Some(Data::String(s)) => s.parse().ok(),
-        _ => None,
-    }
-}
-
 #[test]
 fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
     for database in backends() {
@@ -279,7 +270,11 @@ fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
                 .unwrap_or_else(|| panic!("{}: no sheet for {}", database.name, member.unit.name));
             let values = book.worksheet_range(&sheet).expect("unit sheet");
             let nik_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == "NIK")).expect("NIK row");
-            assert_eq!(number(values.get((nik_row, 3))), member.result.index.map(|v| v.to_f64()), "{sheet}");
+            assert_eq!(
+                common::cell_number(values.get((nik_row, 3))),
+                member.result.index.map(|v| v.to_f64()),
+                "{sheet}"
+            );
         }
 
         // the summary: formulas over the unit sheets, cached as the aggregator pools them
@@ -292,11 +287,15 @@ fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
         let label = "NIK gabungan (semua responden)";
         let nik_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == label)).expect("pooled NIK row");
         let pooled = index.result.index.expect("pooled").to_f64();
-        assert_eq!(number(values.get((nik_row, 3))), Some(pooled), "{}: cached pooled NIK", database.name);
+        assert_eq!(common::cell_number(values.get((nik_row, 3))), Some(pooled), "{}: cached pooled NIK", database.name);
         assert!(formula_at(nik_row, 3).contains("ROUND("), "{}: {}", database.name, formula_at(nik_row, 3));
         let sum_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == "Σ nilai per unsur")).expect("Σ row");
         assert!(formula_at(sum_row, 3).contains("SUM("), "{}", formula_at(sum_row, 3));
-        assert_eq!(number(values.get((sum_row, 3))), Some(index.result.elements[0].sum as f64), "pooled Σ U1");
+        assert_eq!(
+            common::cell_number(values.get((sum_row, 3))),
+            Some(index.result.elements[0].sum as f64),
+            "pooled Σ U1"
+        );
         // every unit sheet is referred to from the summary
         let all: Vec<String> = formulas.rows().flatten().filter(|f| !f.is_empty()).cloned().collect();
         for sheet in &names[1..=roll_up.members.len()] {
@@ -308,7 +307,7 @@ fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
             .position(|r| r.get(1).is_some_and(|c| *c == "Rata-rata NIK unit (tanpa bobot)"))
             .expect("mean of units row");
         assert_eq!(
-            number(values.get((mean_row, 4))),
+            common::cell_number(values.get((mean_row, 4))),
             roll_up.mean_of_units.map(|v| v.to_f64()),
             "{}: cached mean of units",
             database.name
@@ -321,7 +320,12 @@ fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
             values.rows().position(|r| r.first().is_some_and(|c| *c == "n (jawaban) per unsur, per unit"));
         let (sums_title, counts_title) = (sums_title.expect("Σ block"), counts_title.expect("n block"));
         let block = |title: usize, col: usize| -> f64 {
-            values.rows().skip(title + 2).take(roll_up.members.len()).filter_map(|r| number(r.get(col))).sum()
+            values
+                .rows()
+                .skip(title + 2)
+                .take(roll_up.members.len())
+                .filter_map(|r| common::cell_number(r.get(col)))
+                .sum()
         };
         let nrrs: Vec<f64> = (3..3 + 9).map(|col| block(sums_title, col) / block(counts_title, col)).collect();
         let evaluated = (nrrs.iter().sum::<f64>() / 9.0 * 25.0 * 100.0).round() / 100.0;
@@ -413,7 +417,7 @@ fn libreoffice_recalculates_the_regency_workbook_to_the_same_figures() {
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(stripped.clone())).expect("stripped opens");
         let values = book.worksheet_range("Rekap gabungan").expect("summary");
         let nik_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == "NIK gabungan (semua responden)"));
-        assert_eq!(nik_row.and_then(|row| number(values.get((row, 3)))), None, "cached results removed");
+        assert_eq!(nik_row.and_then(|row| common::cell_number(values.get((row, 3)))), None, "cached results removed");
     }
     std::fs::write(input.join("regency.xlsx"), stripped).expect("write");
     // "Recalculation on file load: always" for Excel files, in a profile of the test's own
@@ -441,8 +445,8 @@ fn libreoffice_recalculates_the_regency_workbook_to_the_same_figures() {
     let row_of = |col: usize, label: &str| values.rows().position(|r| r.get(col).is_some_and(|c| *c == label));
     let nik_row = row_of(2, "NIK gabungan (semua responden)").expect("pooled NIK row");
     let pooled = index.result.index.expect("pooled").to_f64();
-    assert_eq!(number(values.get((nik_row, 3))), Some(pooled), "LibreOffice's pooled NIK");
+    assert_eq!(common::cell_number(values.get((nik_row, 3))), Some(pooled), "LibreOffice's pooled NIK");
     let mean_row = row_of(1, "Rata-rata NIK unit (tanpa bobot)").expect("mean of units row");
     let mean = index.roll_up.as_ref().and_then(|r| r.mean_of_units).map(|v| v.to_f64());
-    assert_eq!(number(values.get((mean_row, 4))), mean, "LibreOffice's mean of units");
+    assert_eq!(common::cell_number(values.get((mean_row, 4))), mean, "LibreOffice's mean of units");
 }

@@ -110,15 +110,6 @@ fn the_pdf_report_reads_back_with_the_unit_nik_and_grade() {
     }
 }
 
-fn number(cell: Option<&Data>) -> Option<f64> {
-    match cell {
-        Some(Data::Float(f)) => Some(*f),
-        Some(Data::Int(i)) => Some(*i as f64),
-        Some(Data::String(s)) => s.parse().ok(),
-        _ => None,
-    }
-}
-
 #[test]
 fn the_workbook_has_formulas_that_evaluate_to_the_nik() {
     for database in backends() {
@@ -143,16 +134,16 @@ fn the_workbook_has_formulas_that_evaluate_to_the_nik() {
         // the cached results: find the row labelled NIK
         let (start_row, start_col) = values.start().expect("cells");
         let nik_row = values.rows().position(|r| r.get(2).is_some_and(|c| *c == "NIK")).expect("NIK row");
-        assert_eq!(number(values.get((nik_row, 3))), Some(nik), "cached NIK");
+        assert_eq!(common::cell_number(values.get((nik_row, 3))), Some(nik), "cached NIK");
         assert_eq!((start_row, start_col), (0, 0));
         // evaluate the formulas' meaning from the data cells: Σ/n per element, 1/k, ×25, ROUND 2
         let header = values.rows().position(|r| r.first().is_some_and(|c| *c == "No")).expect("header row");
         let data_rows: Vec<&[Data]> =
-            values.rows().skip(header + 1).take_while(|r| number(r.first()).is_some()).collect();
+            values.rows().skip(header + 1).take_while(|r| common::cell_number(r.first()).is_some()).collect();
         assert_eq!(data_rows.len() as u64, index.result.responses);
         let mut nrrs = Vec::new();
         for col in 3..3 + 9 {
-            let scores: Vec<f64> = data_rows.iter().filter_map(|r| number(r.get(col))).collect();
+            let scores: Vec<f64> = data_rows.iter().filter_map(|r| common::cell_number(r.get(col))).collect();
             if !scores.is_empty() {
                 nrrs.push(scores.iter().sum::<f64>() / scores.len() as f64);
             }
@@ -335,7 +326,12 @@ fn an_unknown_profile_code_reads_the_same_on_the_dashboard_the_pdf_and_the_xlsx(
             .iter()
             .take_while(|r| r.first().is_some_and(|c| *c != Data::Empty))
             .find(|r| r.first().is_some_and(|c| *c == label));
-        assert_eq!(row.and_then(|r| number(r.get(1))), Some(3.0), "{}: the workbook's {label:?} row", database.name);
+        assert_eq!(
+            row.and_then(|r| common::cell_number(r.get(1))),
+            Some(3.0),
+            "{}: the workbook's {label:?} row",
+            database.name
+        );
 
         let pdf = app.get_as(&head, &format!("/dasbor/unit/loket-x9/laporan.pdf{query}"));
         assert_eq!(pdf.status, 200, "{}", database.name);

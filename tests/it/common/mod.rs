@@ -440,3 +440,14 @@ pub fn filled(token: &str) -> Vec<(String, String)> {
     fields[9].1 = "3".into(); // U1 = 3
     fields
 }
+
+/// A spreadsheet cell read back (calamine) as a number, whether stored as one or as text.
+pub fn cell_number(cell: Option<&calamine::Data>) -> Option<f64> {
+    use calamine::Data;
+    match cell {
+        Some(Data::Float(f)) => Some(*f),
+        Some(Data::Int(i)) => Some(*i as f64),
+        Some(Data::String(s)) => s.parse().ok(),
+        _ => None,
+    }
+}
