@@ -386,28 +386,12 @@ fn add_responses(
     score: i32,
     count: usize,
 ) {
-    use skm::db::responses::{self, NewResponse};
+    use skm::db::responses;
     let unit = skm::db::units::by_slug(conn, unit_slug).expect("unit");
     let (version_id, _) = templates.current("permenpanrb-14-2017").expect("default template");
     let day = period.first_day() + chrono::Duration::days(2);
     for _ in 0..count {
-        let response = NewResponse {
-            id: uuid::Uuid::now_v7(),
-            unit_id: unit.id,
-            service_id: None,
-            template_version_id: version_id,
-            channel: skm::domain::names::Channel::Paper,
-            submitted_at: day.and_hms_opt(2, 0, 0).expect("time"),
-            survey_date: day,
-            gender: None,
-            age: None,
-            education: None,
-            occupation: None,
-            profile_extra: None,
-            saran: None,
-            client_hash: None,
-            answers: (1..=9).map(|i| (format!("U{i}"), score)).collect(),
-        };
+        let response = common::paper_response(unit.id, version_id, day, score);
         responses::insert(conn, &response).expect("response stored");
     }
 }

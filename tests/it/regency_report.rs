@@ -152,8 +152,8 @@ fn the_regency_pdf_names_every_unit_with_its_own_figures_and_actions() {
 
 #[test]
 fn the_regency_pdf_gives_the_population_coverage_when_a_part_has_none() {
-    use skm::db::responses::{self, NewResponse};
-    use skm::domain::names::{Channel, Slug, UnitKind};
+    use skm::db::responses;
+    use skm::domain::names::{Slug, UnitKind};
     for database in backends() {
         let app = TestApp::spawn(&database);
         let (versions, accounts) = common::seed_demo(&mut app.conn(), 300, 5);
@@ -176,23 +176,7 @@ fn the_regency_pdf_gives_the_population_coverage_when_a_part_has_none() {
         let (version_id, _) = versions.current("permenpanrb-14-2017").expect("default template");
         let today = demo::today(chrono_tz::Asia::Makassar);
         for _ in 0..3 {
-            let response = NewResponse {
-                id: uuid::Uuid::now_v7(),
-                unit_id: unit.id,
-                service_id: None,
-                template_version_id: version_id,
-                channel: Channel::Paper,
-                submitted_at: today.and_hms_opt(9, 0, 0).expect("time"),
-                survey_date: today,
-                gender: None,
-                age: None,
-                education: None,
-                occupation: None,
-                profile_extra: None,
-                saran: None,
-                client_hash: None,
-                answers: (1..=9).map(|i| (format!("U{i}"), 3)).collect(),
-            };
+            let response = common::paper_response(unit.id, version_id, today, 3);
             responses::insert(&mut conn, &response).expect("response stored");
         }
         rtl::create(

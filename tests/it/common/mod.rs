@@ -451,3 +451,32 @@ pub fn cell_number(cell: Option<&calamine::Data>) -> Option<f64> {
         _ => None,
     }
 }
+
+/// A typed-in paper questionnaire for `unit_id`, dated `day`, every element answered `score`,
+/// no profile: stored with `skm::db::responses::insert` where a test needs responses the form
+/// would not make (a past month, a code the form refuses).
+pub fn paper_response(
+    unit_id: i32,
+    version_id: i32,
+    day: chrono::NaiveDate,
+    score: i32,
+) -> skm::db::responses::NewResponse {
+    skm::db::responses::NewResponse {
+        id: uuid::Uuid::now_v7(),
+        unit_id,
+        service_id: None,
+        template_version_id: version_id,
+        channel: skm::domain::names::Channel::Paper,
+        // 02:00 UTC is 10:00 in WITA: the same local date in every Indonesian zone
+        submitted_at: day.and_hms_opt(2, 0, 0).expect("time"),
+        survey_date: day,
+        gender: None,
+        age: None,
+        education: None,
+        occupation: None,
+        profile_extra: None,
+        saran: None,
+        client_hash: None,
+        answers: (1..=9).map(|i| (format!("U{i}"), score)).collect(),
+    }
+}
