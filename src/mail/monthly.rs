@@ -6,7 +6,7 @@
 use super::compose::{self, Envelope, UnitSummary};
 use super::regency::{self, RegencySummary};
 use super::{MailError, Mailer};
-use crate::aggregator::{self, Selection};
+use crate::aggregator::{self, Selection, UnitIndex};
 use crate::catalog::TemplateRegistry;
 use crate::charts;
 use crate::config::Config;
@@ -257,8 +257,7 @@ fn summarize(
     period: Period,
     today: chrono::NaiveDate,
 ) -> Result<UnitSummary, MonthlyError> {
-    let selection = Selection { period, with_subunits: true, service_id: None };
-    let index = aggregator::unit_index(conn, versions, unit, &selection)?;
+    let index = month_index(conn, versions, unit, period)?;
     let chart_png = charts::png(&charts::elements(&index.template, &index.result))
         .map_err(|e| MonthlyError::Report(e.to_string()))?;
     let late_rtl = rtl::for_unit(conn, unit.id)?
@@ -270,7 +269,7 @@ fn summarize(
             (a.element_code, a.action, due)
         })
         .collect();
-    let pdf = report_pdf(conn, versions, config, unit, period, today)?;
+    let (pdf, index) = report_pdf(conn, config, index, today)?;
     Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
 }
 
@@ -282,25 +281,37 @@ fn summarize_regency(
     period: Period,
     today: chrono::NaiveDate,
 ) -> Result<RegencySummary, MonthlyError> {
-    let figures = regency::figures(conn, versions, unit, period, today)?;
-    let chart_png = charts::png(&charts::elements(&figures.index.template, &figures.index.result))
+    let index = month_index(conn, versions, unit, period)?;
+    let chart_png = charts::png(&charts::elements(&index.template, &index.result))
         .map_err(|e| MonthlyError::Report(e.to_string()))?;
-    let pdf = report_pdf(conn, versions, config, unit, period, today)?;
+    let (pdf, index) = report_pdf(conn, config, index, today)?;
+    let figures = regency::figures(conn, versions, unit, index, today)?;
     Ok(RegencySummary { figures, chart_png, pdf: Some(pdf) })
 }
 
-/// The official report of the unit with its sub-units, attached to its summary.
-fn report_pdf(
+/// The unit with its sub-units for the month: computed once, for the summary and its report.
+fn month_index(
     conn: &mut crate::db::DbConnection,
     versions: &TemplateRegistry,
-    config: &Config,
     unit: &Unit,
     period: Period,
+) -> Result<UnitIndex, MonthlyError> {
+    let selection = Selection { period, with_subunits: true, service_id: None };
+    Ok(aggregator::unit_index(conn, versions, unit, &selection)?)
+}
+
+/// The official report of the unit with its sub-units, attached to its summary.
+/// The official report around the month's index; the index comes back for the summary.
+fn report_pdf(
+    conn: &mut crate::db::DbConnection,
+    config: &Config,
+    index: UnitIndex,
     today: chrono::NaiveDate,
-) -> Result<Vec<u8>, MonthlyError> {
-    let report = data::gather(conn, versions, unit, period, true)?;
+) -> Result<(Vec<u8>, UnitIndex), MonthlyError> {
+    let report = data::complete(conn, index)?;
     let logo = config.logo.as_deref().and_then(crate::reports::pdf::read_logo);
-    official_pdf::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)
+    let pdf = official_pdf::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)?;
+    Ok((pdf, report.index))
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use crate::db::units::Unit;
 use crate::db::{publications, rtl, units, DbConnection, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
-use crate::domain::period::Period;
 use crate::domain::population::RollUpPopulation;
 use crate::domain::ranking::Adequacy;
 use lettre::Message;
@@ -88,11 +87,12 @@ pub fn figures(
     conn: &mut DbConnection,
     registry: &TemplateRegistry,
     regency: &Unit,
-    period: Period,
+    // the month's roll-up of `regency`
+    index: UnitIndex,
     today: chrono::NaiveDate,
 ) -> Result<Figures, DbError> {
+    let period = index.selection.period;
     let selection = |period| Selection { period, with_subunits: true, service_id: None };
-    let index = aggregator::unit_index(conn, registry, regency, &selection(period))?;
     // The previous month's roll-up gives every member's previous index in one pass, instead of
     // one index per member.
     let before = aggregator::unit_index(conn, registry, regency, &selection(period.previous()))?;

@@ -52,6 +52,11 @@ pub fn gather(
 ) -> Result<ReportData, DbError> {
     let selection = Selection { period, with_subunits, service_id: None };
     let index = aggregator::unit_index(conn, registry, unit, &selection)?;
+    complete(conn, index)
+}
+
+/// The rest of a report around an index already computed (the monthly mail has one).
+pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData, DbError> {
     let scope = index.scope();
     let channels = aggregate::channel_counts(conn, &scope)?;
     let profile = aggregate::profile_counts(conn, &scope)?;
