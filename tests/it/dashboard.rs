@@ -179,11 +179,7 @@ fn both_dashboards_as_a_person_sees_them() {
     let accounts = seed_demo(&app, 2000);
     let admin = accounts.iter().find(|a| a.role == Role::Admin).expect("admin");
     let browser = webdriver::Browser::start(1280, 900);
-    browser.open(&app.url("/masuk"));
-    browser.type_into("input[name=email]", &admin.email);
-    browser.type_into("input[name=password]", &admin.password);
-    browser.click("button[type=submit]");
-    browser.wait_for_url("/dasbor");
+    browser.sign_in(&app.url("/masuk"), &admin.email, &admin.password);
     let period = year_to_date();
     browser.open(&app.url(&format!("/dasbor?period={period}")));
     browser.wait_for_text("Indeks kabupaten");

@@ -262,11 +262,7 @@ fn the_ranking_as_a_person_sees_it() {
     let admin = accounts.iter().find(|a| a.role == Role::Admin).expect("admin");
     for (width, file) in [(1280, "dasbor-ranking.png"), (390, "dasbor-ranking-390.png")] {
         let browser = webdriver::Browser::start(width, 900);
-        browser.open(&app.url("/masuk"));
-        browser.type_into("input[name=email]", &admin.email);
-        browser.type_into("input[name=password]", &admin.password);
-        browser.click("form button[type=submit]:not(.link)");
-        browser.wait_for_url("/dasbor");
+        browser.sign_in(&app.url("/masuk"), &admin.email, &admin.password);
         browser.wait_for_text("sampel kurang");
         browser.screenshot(&samples_dir().join(file));
         // nothing wider than the window: wide tables scroll inside their box
@@ -279,11 +275,7 @@ fn the_ranking_as_a_person_sees_it() {
 
     // a custom range through the picker, as a person submits it
     let browser = webdriver::Browser::start(1280, 900);
-    browser.open(&app.url("/masuk"));
-    browser.type_into("input[name=email]", &admin.email);
-    browser.type_into("input[name=password]", &admin.password);
-    browser.click("form button[type=submit]:not(.link)");
-    browser.wait_for_url("/dasbor");
+    browser.sign_in(&app.url("/masuk"), &admin.email, &admin.password);
     browser.click("#f-period option[value='']");
     let today = local_date(chrono::Utc::now(), app.config.timezone);
     let from = Period::month_of(today).previous().previous().first_day();

@@ -108,6 +108,16 @@ impl Browser {
         found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {found}")).to_string()
     }
 
+    /// Signs in through the login form at `login_url`, as a person would, and waits for the
+    /// dashboard it leads to.
+    pub fn sign_in(&self, login_url: &str, email: &str, password: &str) {
+        self.open(login_url);
+        self.type_into("input[name=email]", email);
+        self.type_into("input[name=password]", password);
+        self.click("form button[type=submit]:not(.link)");
+        self.wait_for_url("/dasbor");
+    }
+
     pub fn click(&self, css: &str) {
         let id = self.find(css);
         call("POST", &self.url(&format!("/element/{id}/click")), None);
