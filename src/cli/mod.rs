@@ -200,7 +200,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 fn init_logging(filter: &str, format: crate::config::LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only on a terminal: in a file or journald they are noise ("\x1b[32m INFO").
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     // A second init (tests calling run twice) is harmless; ignore it.
     let _ = match format {
         crate::config::LogFormat::Text => logs.try_init(),

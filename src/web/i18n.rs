@@ -70,7 +70,10 @@ pub fn code(lang: Lang) -> &'static str {
     }
 }
 
-/// An explicit choice wins; otherwise English only when the browser prefers it over Indonesian.
+/// An explicit choice (the language link, the form's hidden `lang`) wins; otherwise Bahasa
+/// Indonesia whenever the browser lists Indonesian at all, at any weight: many Indonesian phones
+/// send `en-US,en;q=0.9,id;q=0.8`, and their owners read Indonesian. English only for a browser
+/// that lists English and no Indonesian.
 pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>) -> Lang {
     match explicit {
         Some("en") => return Lang::En,
@@ -78,24 +81,27 @@ pub fn negotiate(explicit: Option<&str>, accept_language: Option<&str>) -> Lang 
         _ => {}
     }
     let Some(header) = accept_language else { return Lang::Id };
-    let mut best: Option<(f32, Lang)> = None;
+    let mut english = false;
     for part in header.split(',') {
         let mut pieces = part.trim().split(';');
         let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
         let quality =
             pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
-        let lang = if tag.starts_with("en") {
-            Lang::En
-        } else if tag.starts_with("id") || tag.starts_with("in") {
-            Lang::Id
-        } else {
+        if quality <= 0.0 {
             continue;
-        };
-        if best.is_none_or(|(q, _)| quality > q) {
-            best = Some((quality, lang));
+        }
+        let primary = tag.split('-').next().unwrap_or("");
+        match primary {
+            "id" | "in" => return Lang::Id,
+            "en" => english = true,
+            _ => {}
         }
     }
-    best.map_or(Lang::Id, |(_, lang)| lang)
+    if english {
+        Lang::En
+    } else {
+        Lang::Id
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +125,13 @@ mod tests {
         assert_eq!(negotiate(Some("en"), Some("id")), Lang::En);
         assert_eq!(negotiate(None, Some("en-US,en;q=0.9")), Lang::En);
         assert_eq!(negotiate(None, Some("id-ID,id;q=0.9,en;q=0.8")), Lang::Id);
+        assert_eq!(
+            negotiate(None, Some("en-US,en;q=0.9,id;q=0.8")),
+            Lang::Id,
+            "an Indonesian phone set to English still lists Indonesian"
+        );
+        assert_eq!(negotiate(None, Some("en-US,en;q=0.9,id;q=0")), Lang::En, "q=0 means not acceptable");
+        assert_eq!(negotiate(None, Some("indie")), Lang::Id, "no language, the default");
         assert_eq!(negotiate(None, Some("fr,en;q=0.5")), Lang::En);
         assert_eq!(negotiate(Some("xx"), Some("de")), Lang::Id);
     }

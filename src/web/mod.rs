@@ -8,6 +8,7 @@ pub mod admin;
 pub mod api;
 pub mod dashboard;
 pub mod error;
+pub mod error_pages;
 pub mod fallback;
 pub mod follow_up;
 pub mod health;
@@ -99,8 +100,11 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(fallback::bad_form))
                 .app_data(web::QueryConfig::default().error_handler(fallback::bad_query))
+                .wrap(middleware::from_fn(error_pages::html_for_browsers))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(observe::observe))
+                // gzip and brotli for pages and the stylesheet, as the client accepts them
+                .wrap(middleware::Compress::default())
                 .configure(routes::mount)
         })
         .workers(workers)
@@ -178,6 +182,21 @@ fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
 }
 
 const STYLESHEET: &str = include_str!("../../assets/skm.css");
+const FAVICON: &[u8] = include_bytes!("../../assets/favicon.png");
+
+/// A PNG under the name browsers ask for unprompted; they read the type from the header.
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/png"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=604800"))
+        .body(FAVICON)
+}
+
+/// `/`: a signed-in user's dashboard, everyone else's the published results.
+async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, error::WebError> {
+    let signed_in = session::current(&state, &req).await?.is_some();
+    Ok(see_other(if signed_in { "/dasbor" } else { "/publik" }))
+}
 
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()

@@ -34,7 +34,9 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/healthz", Public, health::healthz),
     route!(GET "/readyz", Public, health::readyz),
     route!(GET "/metrics", Token, metrics::scrape),
+    route!(GET "/", Public, super::home),
     route!(GET "/static/skm.css", Public, super::stylesheet),
+    route!(GET "/favicon.ico", Public, super::favicon),
     // the citizen's form; the kiosk is the same pages under /kiosk (the path decides the channel)
     route!(GET "/s/{slug}", Public, survey::show),
     route!(POST "/s/{slug}", Public, survey::submit),

@@ -190,8 +190,13 @@ pub async fn thanks(
     let Some(form) = load_form(&state, slug).await? else {
         return not_found_page(tr);
     };
-    let mut page = MessagePage::new(tr, "thanks.title", "thanks.text")
-        .link(format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()), "thanks.again");
+    // A kiosk serves the next citizen, who starts in the kiosk's own default language: its link
+    // (and the automatic return) carries no `lang`; on a citizen's own phone the choice stays.
+    let again = match channel {
+        Channel::Kiosk => base_path(&form.unit.slug, channel),
+        _ => format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()),
+    };
+    let mut page = MessagePage::new(tr, "thanks.title", "thanks.text").link(again, "thanks.again");
     page.unit_name = form.unit.name;
     if channel == Channel::Kiosk {
         page.kiosk = true;

@@ -65,17 +65,19 @@ fn serve_with_nothing_set_uses_skm_db_in_the_working_directory() {
     let dir = tempfile::tempdir().expect("tmp");
     let port = free_port();
     // only the port differs from the defaults, so parallel test runs don't collide on 8080
-    let child = skm(dir.path())
-        .env("SKM_LISTEN", format!("127.0.0.1:{port}"))
-        .arg("serve")
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
+    let log_path = dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let child =
+        skm(dir.path()).env("SKM_LISTEN", format!("127.0.0.1:{port}")).arg("serve").stderr(log).spawn().expect("serve");
     let mut running = Running(child);
     wait_for_health(&format!("http://127.0.0.1:{port}/healthz"), &mut running.0);
     assert!(dir.path().join("skm.db").exists());
     let (status, _) = get(&format!("http://127.0.0.1:{port}/healthz"));
     assert_eq!(status, 200);
+    // logs written to a file are plain text: no terminal colour codes
+    let logged = std::fs::read_to_string(&log_path).expect("log");
+    assert!(logged.contains("INFO"), "the server logged: {logged}");
+    assert!(!logged.contains('\u{1b}'), "colour codes in a log file: {logged:?}");
 }
 
 #[test]

@@ -47,3 +47,32 @@ fn readyz_says_503_when_migrations_are_pending_while_healthz_stays_alive() {
     assert!(body.contains("migrations_pending"), "{body}");
     assert_eq!(app.get("/healthz").0, 200, "the process itself is alive");
 }
+
+#[test]
+fn pages_and_the_stylesheet_are_compressed_and_there_is_a_favicon() {
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    common::seed_service_unit(&app, "disdukcapil");
+    for (path, encoding) in [("/s/disdukcapil", "br"), ("/static/skm.css", "gzip"), ("/publik", "gzip")] {
+        let plain = app.get_with(path, &[]);
+        let packed = app.get_with(path, &[("accept-encoding", encoding)]);
+        assert_eq!(packed.status, 200, "{path}");
+        assert_eq!(packed.header("content-encoding"), Some(encoding), "{path}");
+        assert!(
+            packed.bytes.len() < plain.bytes.len(),
+            "{path}: {} vs {} bytes",
+            packed.bytes.len(),
+            plain.bytes.len()
+        );
+        if encoding == "gzip" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed.bytes[..]), &mut text)
+                .expect("gzip");
+            assert_eq!(text, plain.body, "{path}: the same page, compressed");
+        }
+    }
+    let icon = app.get_with("/favicon.ico", &[]);
+    assert_eq!((icon.status, icon.header("content-type")), (200, Some("image/png")));
+    assert!(icon.bytes.starts_with(b"\x89PNG"));
+    assert!(app.get("/s/disdukcapil").1.contains("rel=\"icon\""), "pages name their icon");
+}

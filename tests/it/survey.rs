@@ -250,7 +250,16 @@ fn kiosk_records_channel_kiosk_and_returns_to_a_blank_form() {
         let location = reply.header("location").expect("redirect").to_string();
         assert!(location.starts_with("/s/disdukcapil/kiosk/terima-kasih"));
         let (_, thanks) = app.get(&location);
-        assert!(thanks.contains("http-equiv=\"refresh\" content=\"8;url=/s/disdukcapil/kiosk?lang=id\""), "{thanks}");
+        assert!(thanks.contains("http-equiv=\"refresh\" content=\"8;url=/s/disdukcapil/kiosk\""), "{thanks}");
+        // a citizen who switched the kiosk to English: their thank-you is English, the next
+        // citizen starts again in the kiosk's own language
+        let (_, english) = app.get("/s/disdukcapil/kiosk/terima-kasih?lang=en");
+        assert!(english.contains("<html lang=\"en\">"), "{english}");
+        assert!(
+            english.contains("content=\"8;url=/s/disdukcapil/kiosk\""),
+            "no ?lang=en for the next citizen: {english}"
+        );
+        assert!(!english.contains("kiosk?lang=en"), "{english}");
         let channel: String = responses::table.select(responses::channel).first(&mut app.conn()).expect("row");
         assert_eq!(channel, "kiosk");
     }

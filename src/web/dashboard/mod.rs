@@ -5,12 +5,11 @@
 pub mod regency;
 pub mod unit;
 
-use super::error::WebError;
 use super::i18n::Tr;
 use super::AppState;
 use crate::config::DashboardPeriod;
 use crate::domain::decimal::Rounded;
-use crate::domain::period::{local_date, Period, PeriodError};
+use crate::domain::period::{local_date, Period};
 use crate::domain::ranking::Adequacy;
 
 /// Indonesian number format: `91,48`.
@@ -49,22 +48,26 @@ fn default_period(state: &AppState) -> Period {
 }
 
 /// The period a dashboard's query names: `period` (`2026-10`, `2026-Q3`, …) when given, else the
-/// custom range `dari`..`sampai` (two dates), else the default. A mistyped period is a 400.
+/// custom range `dari`..`sampai` (two dates), else the default. A mistyped period does not fail
+/// the page: it opens on the default period with the problem (a translation key) shown next to
+/// the picker, so the official sees what to correct where they typed it.
 fn chosen_period(
     period: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
     state: &AppState,
-) -> Result<Period, WebError> {
+) -> (Period, Option<&'static str>) {
     let given = |text: Option<&str>| text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
-    let invalid = |reason: String| WebError::Invalid { field: "period".into(), reason };
     let text = match (given(period), given(from), given(to)) {
         (Some(period), _, _) => period,
         (None, Some(from), Some(to)) => format!("{from}..{to}"),
-        (None, None, None) => return Ok(default_period(state)),
-        (None, _, _) => return Err(invalid("a date range needs both dates (dari and sampai)".into())),
+        (None, None, None) => return (default_period(state), None),
+        (None, _, _) => return (default_period(state), Some("dash.period.error.range_incomplete")),
     };
-    text.parse().map_err(|e: PeriodError| invalid(e.to_string()))
+    match text.parse::<Period>() {
+        Ok(period) => (period, None),
+        Err(_) => (default_period(state), Some("dash.period.error.unknown")),
+    }
 }
 
 /// One choice of the period picker: the machine form as value, the Indonesian label shown.
@@ -84,10 +87,12 @@ pub struct PeriodPicker {
     range: bool,
     from: String,
     to: String,
+    /// what was wrong with the period asked for, in the page's language
+    error: Option<String>,
 }
 
 impl PeriodPicker {
-    fn new(shown: Period, state: &AppState, t: &Tr) -> PeriodPicker {
+    fn new(shown: Period, problem: Option<&'static str>, state: &AppState, t: &Tr) -> PeriodPicker {
         let today = today(state);
         let year = chrono::Datelike::year(&today);
         let running = Period::month_of(today);
@@ -148,6 +153,7 @@ impl PeriodPicker {
             range,
             from,
             to,
+            error: problem.map(|key| t.t(key).to_string()),
         }
     }
 }

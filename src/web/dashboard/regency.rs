@@ -75,7 +75,8 @@ pub async fn page(
     if session.role == Role::Operator {
         return Ok(see_other("/operator"));
     }
-    let period = chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state)?;
+    let (period, period_problem) =
+        chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state);
     let adequate_only = query.cukup.as_deref() == Some("1");
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
@@ -122,9 +123,9 @@ pub async fn page(
         })
         .collect();
     html(
-        StatusCode::OK,
+        if period_problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
         &RegencyPage {
-            picker: PeriodPicker::new(period, &state, &t),
+            picker: PeriodPicker::new(period, period_problem, &state, &t),
             tr: t,
             kiosk: false,
             nav: Nav::of(&session),

@@ -132,7 +132,8 @@ pub async fn page(
     UnitReader { session, unit }: UnitReader,
     query: web::Query<UnitQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let period = chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state)?;
+    let (period, period_problem) =
+        chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state);
     let with_sub = query.sub.as_deref() == Some("1");
     // No saran holds a NUL, and neither database can search for one: SQLite's LIKE stops at it
     // (matching everything) and PostgreSQL refuses it.
@@ -197,7 +198,7 @@ pub async fn page(
         unit_name: unit.name.clone(),
         period_text: period.to_string(),
         period_label: period.label_id(),
-        picker: PeriodPicker::new(period, &state, &t),
+        picker: PeriodPicker::new(period, period_problem, &state, &t),
         with_sub,
         index_name: template.index_name(),
         index_text: result.index.map(id),
@@ -259,7 +260,7 @@ pub async fn page(
         prev_href: (page > 0).then(|| link(page - 1)),
         next_href: (page + 1 < pages).then(|| link(page + 1)),
     };
-    html(StatusCode::OK, &page_view)
+    html(if period_problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }, &page_view)
 }
 
 /// The per-unit table of a roll-up: ranked (ties share a rank), with a badge where the sample

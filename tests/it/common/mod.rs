@@ -480,3 +480,23 @@ pub fn paper_response(
         answers: (1..=9).map(|i| (format!("U{i}"), score)).collect(),
     }
 }
+
+/// Fails when an Indonesian page holds an English sentence: any text of the English translation
+/// file that differs from its Indonesian one (a whole message, so short shared words don't count),
+/// or the English phrasing services use for their reasons.
+pub fn assert_indonesian(html: &str, what: &str) {
+    use std::collections::HashMap;
+    let table = |text: &str| toml::from_str::<HashMap<String, String>>(text).expect("translation file");
+    let en = table(include_str!("../../../assets/i18n/en.toml"));
+    let id = table(include_str!("../../../assets/i18n/id.toml"));
+    let page = html.replace("&#39;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+    for (key, english) in &en {
+        let english = english.split('{').next().unwrap_or_default().trim();
+        if english.len() >= 16 && id.get(key).is_none_or(|i| !i.contains(english)) {
+            assert!(!page.contains(english), "{what}: English text of {key} in an Indonesian page: {english:?}");
+        }
+    }
+    for phrase in [" is not ", " must be ", "required, e.g.", "not a ", "unknown column", "please ", "try again"] {
+        assert!(!page.contains(phrase), "{what}: English phrase {phrase:?} in an Indonesian page");
+    }
+}
