@@ -119,18 +119,44 @@ pub fn form_page(spec: FormSpec) -> FormPage {
     let value_of = |field: &str| spec.values.get(field).cloned().unwrap_or_default();
     let template = spec.template;
 
-    let summary = spec
-        .messages
-        .iter()
+    // The summary lists the mistakes in the order the fields appear on the form, each named by
+    // its field's label, so "Mohon isi kolom ini." never stands alone at the bottom.
+    let position = |field: Option<&str>| -> usize {
+        let Some(field) = field else { return usize::MAX };
+        let fixed = [TICKET_FIELD, SERVICE_FIELD, DATE_FIELD];
+        if let Some(i) = fixed.iter().position(|f| *f == field) {
+            return i;
+        }
+        if let Some(i) = template.profile.iter().position(|p| p.code == field) {
+            return fixed.len() + i;
+        }
+        if let Some(i) = template.elements.iter().position(|e| e.code == field) {
+            return fixed.len() + template.profile.len() + i;
+        }
+        usize::MAX - 1
+    };
+    let field_label = |field: &str| -> Option<String> {
+        if let Some(element) = template.element(field) {
+            return Some(tr.text(&element.name).to_string());
+        }
+        if let Some(p) = template.profile_field(field) {
+            return Some(tr.text(&p.label).to_string());
+        }
+        match field {
+            f if f == SERVICE_FIELD => Some(tr.t("form.service").to_string()),
+            f if f == TICKET_FIELD => Some(tr.t("form.ticket").to_string()),
+            f if f == DATE_FIELD => spec.date_label.clone(),
+            f if f == SARAN_FIELD => Some(tr.text(&template.saran_label).to_string()),
+            _ => None,
+        }
+    };
+    let mut ordered: Vec<&Message> = spec.messages.iter().collect();
+    ordered.sort_by_key(|m| position(m.field.as_deref()));
+    let summary = ordered
+        .into_iter()
         .map(|m| {
-            let label = match m.field.as_deref() {
-                Some(field) => match template.element(field) {
-                    Some(element) => format!("{}: {}", tr.text(&element.name), text(m)),
-                    None => match template.profile_field(field) {
-                        Some(p) => format!("{}: {}", tr.text(&p.label), text(m)),
-                        None => text(m),
-                    },
-                },
+            let label = match m.field.as_deref().and_then(field_label) {
+                Some(name) => format!("{name}: {}", text(m)),
                 None => text(m),
             };
             (m.field.as_deref().map(|f| anchor(f, template)), label)

@@ -24,5 +24,6 @@ mod reports;
 mod security;
 mod storage;
 mod survey;
+mod tour;
 mod transfer;
 mod upgrade;

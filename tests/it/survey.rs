@@ -127,6 +127,20 @@ fn each_kind_of_invalid_field_re_renders_with_the_answers_kept() {
         ] {
             assert!(page.contains(expected), "{}: missing {expected}", database.name);
         }
+        // the summary follows the form's order and names every field: service first, then the
+        // profile, then the questions
+        let summary = page.split("id=\"errors\"").nth(1).and_then(|s| s.split("</ul>").next()).expect("summary");
+        let items: Vec<&str> = summary.split("<li>").skip(1).collect();
+        assert_eq!(items.len(), 5, "{summary}");
+        for (item, starts) in items.iter().zip([
+            "<a href=\"#f-layanan\">Jenis layanan yang Anda terima: ",
+            "<a href=\"#f-usia\">",
+            "<a href=\"#f-pendidikan\">",
+            "<a href=\"#q-U3\">",
+            "<a href=\"#q-U5\">",
+        ]) {
+            assert!(item.starts_with(starts), "summary item {item:?} should start with {starts:?}");
+        }
         // kept: the U1 answer, the other profile values, the saran, the same token
         assert!(page.contains("name=\"U1\" value=\"3\" checked"), "U1 kept");
         assert!(page.contains("<option value=\"P\" selected>"), "gender kept");

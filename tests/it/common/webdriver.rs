@@ -183,3 +183,32 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// axe-core's script, from `target/axe` (`.ci/run` installs it); `None` (the check skipped, said
+/// on stderr) when it is missing, unless SKM_TEST_REQUIRE_TOOLS=1.
+pub fn axe_source() -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) if std::env::var("SKM_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1") => {
+            panic!("axe-core is required: npm install --prefix target/axe axe-core@4")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED the accessibility check: axe-core is not installed (npm install --prefix target/axe axe-core@4)");
+            None
+        }
+    }
+}
+
+/// Every axe-core violation of the current page, whatever its impact.
+pub fn accessibility_violations(browser: &Browser, axe: &str) -> Vec<Value> {
+    browser.script(axe, vec![]);
+    let result = browser.script_async(
+        "const done = arguments[arguments.length - 1];
+         axe.run(document, {resultTypes: ['violations']})
+            .then(r => done(JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))))
+            .catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e)}])));",
+    );
+    serde_json::from_str(result.as_str().unwrap_or("[]")).expect("axe result")
+}
