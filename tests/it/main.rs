@@ -11,6 +11,7 @@ mod crash;
 mod dashboard;
 mod fuzz;
 mod http;
+mod import;
 mod layers;
 mod mail;
 mod operations;
