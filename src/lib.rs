@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod follow_up;
 pub mod fonts;
+pub mod i18n;
 pub mod mail;
 pub mod password;
 pub mod rate_limit;

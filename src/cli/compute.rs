@@ -1,6 +1,6 @@
 //! `skm compute --csv FILE`: the SPEC §3 result of a CSV of responses, without a database.
 
-use super::{CliError, Context};
+use super::{CliError, Context, MessageLang};
 use crate::domain::decimal::parse_decimal;
 use crate::domain::ikm;
 use crate::domain::template::Weighting;
@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ComputeArgs {
-    /// CSV file: header of element codes (and optional profile/metadata columns), a row per respondent
+    /// CSV file (`,` or `;` between cells): header of element codes (and optional
+    /// profile/metadata columns), a row per respondent
     #[arg(long)]
     pub csv: PathBuf,
     /// Survey template id (default: the configured default template)
@@ -25,6 +26,9 @@ pub struct ComputeArgs {
     /// Population of the period, for the interval's finite population correction
     #[arg(long)]
     pub population: Option<u64>,
+    /// language of the messages about the file
+    #[arg(long, value_enum, default_value_t)]
+    pub lang: MessageLang,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -45,7 +49,8 @@ pub fn run(context: &Context, args: ComputeArgs) -> Result<(), CliError> {
     }
     let file = std::fs::File::open(&args.csv).map_err(|e| CliError::Input(format!("{}: {e}", args.csv.display())))?;
     let rows = csv::parse(&template, std::io::BufReader::new(file)).map_err(|issues| {
-        let lines: Vec<String> = issues.iter().map(|i| format!("{}: {i}", args.csv.display())).collect();
+        let tr = args.lang.tr();
+        let lines: Vec<String> = issues.iter().map(|i| format!("{}: {}", args.csv.display(), i.text(tr))).collect();
         CliError::Input(lines.join("\n"))
     })?;
     let result = ikm::compute(&template, &csv::tally(&template, &rows), args.population);

@@ -109,6 +109,25 @@ pub enum CliError {
     Stdout(std::io::Error),
 }
 
+/// The language of the messages about a person's own file (`skm import`, `skm compute`).
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum MessageLang {
+    /// Bahasa Indonesia
+    #[default]
+    Id,
+    /// English
+    En,
+}
+
+impl MessageLang {
+    pub fn tr(self) -> crate::i18n::Tr {
+        crate::i18n::Tr::new(match self {
+            MessageLang::Id => crate::domain::template::Lang::Id,
+            MessageLang::En => crate::domain::template::Lang::En,
+        })
+    }
+}
+
 /// What most commands need: settings and the questionnaires.
 pub struct Context {
     pub config: Config,

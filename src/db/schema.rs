@@ -198,6 +198,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_batches (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        content_hash -> Text,
+        imported_at -> Timestamp,
+        imported_by -> Nullable<Integer>,
+        row_count -> Integer,
+        channel -> Text,
+    }
+}
+
+diesel::table! {
     app_secrets (name) {
         name -> Text,
         value -> Text,
@@ -211,6 +223,8 @@ diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(unit_populations -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));
 diesel::joinable!(user_units -> units (unit_id));
+diesel::joinable!(import_batches -> units (unit_id));
+diesel::joinable!(import_batches -> users (imported_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -224,6 +238,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rtl_actions,
     email_log,
     audit_log,
+    import_batches,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

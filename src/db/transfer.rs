@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 19] = [
+pub const TABLES: [(&str, &str); 20] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -32,13 +32,14 @@ pub const TABLES: [(&str, &str); 19] = [
     ("rtl_actions", "id"),
     ("email_log", "id"),
     ("audit_log", "id"),
+    ("import_batches", "id"),
     ("job_leases", "name"),
     ("rate_limits", "key"),
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 7] =
-    ["template_versions", "units", "services", "users", "rtl_actions", "email_log", "audit_log"];
+const SERIAL_TABLES: [&str; 8] =
+    ["template_versions", "units", "services", "users", "rtl_actions", "email_log", "audit_log", "import_batches"];
 
 const BATCH: usize = 1000;
 

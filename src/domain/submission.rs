@@ -27,6 +27,11 @@ impl BurstRule {
 pub enum Problem {
     /// an element left unanswered
     Required,
+    /// an element's answer that is not a score of the scale (a paper entry of 5 on a 1–4 scale)
+    NotAScore {
+        min: u32,
+        max: u32,
+    },
     NotAnOption,
     NotANumber,
     OutOfRange {
@@ -74,7 +79,7 @@ pub fn validate(template: &Template, fields: &BTreeMap<String, String>) -> Resul
                 Ok(score) if element.answers.iter().any(|a| a.score == score) => {
                     answers.push((element.code.clone(), score as i32));
                 }
-                _ => fail(&element.code, Problem::NotAnOption),
+                _ => fail(&element.code, Problem::NotAScore { min: template.scale_min, max: template.scale_max }),
             },
         }
     }
@@ -162,7 +167,7 @@ mod tests {
             got,
             [
                 ("U3", &Problem::Required),
-                ("U5", &Problem::NotAnOption),
+                ("U5", &Problem::NotAScore { min: 1, max: 4 }),
                 ("usia", &Problem::OutOfRange { min: 15, max: 100 }),
                 ("pendidikan", &Problem::NotAnOption),
                 ("saran", &Problem::TooLong { max: 2000 }),

@@ -6,33 +6,15 @@ use crate::domain::ikm::{ElementTally, Tally};
 use crate::domain::interval::Dispersion;
 use crate::domain::template::{ProfileKind, Template};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::Read;
+
+pub use super::issue::{CsvIssue, Problem};
 
 /// Columns written by exports that carry no score; accepted and kept as metadata.
 pub const METADATA_COLUMNS: [&str; 7] = ["id", "unit", "layanan", "channel", "submitted_at", "tanggal", "saran"];
 
 /// At most this many problems are listed; a file with more is surely the wrong file.
 const MAX_ISSUES: usize = 200;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsvIssue {
-    /// 1-based line as a spreadsheet shows it (the header is row 1); 0 for the file itself
-    pub row: u64,
-    pub column: Option<String>,
-    pub reason: String,
-}
-
-impl fmt::Display for CsvIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.column, self.row) {
-            (Some(column), 0) => write!(f, "column {column}: {}", self.reason),
-            (Some(column), row) => write!(f, "row {row}, column {column}: {}", self.reason),
-            (None, 0) => write!(f, "{}", self.reason),
-            (None, row) => write!(f, "row {row}: {}", self.reason),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvRow {
@@ -43,10 +25,11 @@ pub struct CsvRow {
     pub metadata: BTreeMap<String, String>,
 }
 
+#[derive(PartialEq)]
 enum Column {
     Element(usize),
     Profile(String),
-    Metadata(String),
+    Metadata(&'static str),
 }
 
 /// Parses the whole file, returning every row or every problem found.
@@ -59,45 +42,46 @@ pub fn parse(template: &Template, input: impl Read) -> Result<Vec<CsvRow>, Vec<C
 
 /// Like `parse`, but returns the rows beside the problems of their cells, so a caller can add
 /// its own checks and report everything at once. A bad header is still fatal.
+///
+/// Forgiving where a spreadsheet program differs from us, strict about the values: `,` or `;`
+/// between cells (Excel writes `;` where the decimal separator is a comma, as on an Indonesian
+/// Windows), header names in any case, profile fields by code or label, profile answers by code
+/// or by their Indonesian or English label; rows with every cell empty (which spreadsheet
+/// programs leave behind) are skipped.
 pub fn parse_collecting(
     template: &Template,
     mut input: impl Read,
 ) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
     let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| vec![CsvIssue { row: 0, column: None, reason: format!("cannot read the file: {e}") }])?;
+    input.read_to_end(&mut bytes).map_err(|_| vec![CsvIssue::file(Problem::Unreadable)])?;
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(vec![CsvIssue::file(Problem::EmptyFile)]);
+    }
     let mut lines = Lines { bytes: &bytes, offset: 0, line: 1 };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes.as_slice());
-    let header = reader.headers().map_err(|e| vec![CsvIssue { row: 1, column: None, reason: e.to_string() }])?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .delimiter(delimiter(text))
+        .from_reader(bytes.as_slice());
+    let header =
+        reader.headers().map_err(|_| vec![CsvIssue { row: 1, column: None, problem: Problem::BadRecord }])?.clone();
     let mut issues = Vec::new();
-    let mut columns = Vec::with_capacity(header.len());
-    for name in header.iter() {
-        let name = name.trim_start_matches('\u{feff}');
-        let column = if let Some(i) = template.elements.iter().position(|e| e.code == name) {
-            Column::Element(i)
-        } else if template.profile_field(name).is_some() {
-            Column::Profile(name.to_string())
-        } else if METADATA_COLUMNS.contains(&name) {
-            Column::Metadata(name.to_string())
-        } else {
-            issues.push(CsvIssue {
-                row: 1,
-                column: Some(name.to_string()),
-                reason: format!(
-                    "unknown column (not an element, profile field or metadata of template {})",
-                    template.id
-                ),
-            });
+    let mut columns: Vec<(String, Column)> = Vec::with_capacity(header.len());
+    for written in header.iter() {
+        let written = written.trim_start_matches('\u{feff}');
+        let at_header = |problem| CsvIssue { row: 1, column: Some(written.to_string()), problem };
+        let Some(column) = column_of(template, written) else {
+            issues.push(at_header(Problem::UnknownColumn { template: template.id.clone() }));
             continue;
         };
-        if columns.iter().any(|(n, _)| n == name) {
-            issues.push(CsvIssue { row: 1, column: Some(name.to_string()), reason: "column appears twice".into() });
+        if columns.iter().any(|(_, c)| *c == column) {
+            issues.push(at_header(Problem::DuplicateColumn));
         }
-        columns.push((name.to_string(), column));
+        columns.push((written.to_string(), column));
     }
     if !columns.iter().any(|(_, c)| matches!(c, Column::Element(_))) && issues.is_empty() {
-        issues.push(CsvIssue { row: 1, column: None, reason: "the header names no element of the template".into() });
+        issues.push(CsvIssue { row: 1, column: None, problem: Problem::NoElementColumn });
     }
     if !issues.is_empty() {
         return Err(issues);
@@ -112,17 +96,17 @@ pub fn parse_collecting(
             Ok(record) => record,
             Err(e) => {
                 let row = e.position().map_or(0, |p| lines.at(p.byte()));
-                issues.push(CsvIssue { row, column: None, reason: e.to_string() });
+                issues.push(CsvIssue { row, column: None, problem: Problem::BadRecord });
                 continue;
             }
         };
         let row = record.position().map_or(0, |p| lines.at(p.byte()));
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
         if record.len() != header.len() {
-            issues.push(CsvIssue {
-                row,
-                column: None,
-                reason: format!("has {} cells, the header has {}", record.len(), header.len()),
-            });
+            let problem = Problem::CellCount { found: record.len(), expected: header.len() };
+            issues.push(CsvIssue { row, column: None, problem });
             continue;
         }
         let mut parsed = CsvRow {
@@ -131,41 +115,89 @@ pub fn parse_collecting(
             profile: BTreeMap::new(),
             metadata: BTreeMap::new(),
         };
-        for ((name, column), cell) in columns.iter().zip(record.iter()) {
+        for ((written, column), cell) in columns.iter().zip(record.iter()) {
             if cell.is_empty() {
                 continue;
             }
-            let mut problem = |reason: String| issues.push(CsvIssue { row, column: Some(name.clone()), reason });
+            let mut problem = |problem| issues.push(CsvIssue { row, column: Some(written.clone()), problem });
             if cell.contains('\0') {
                 // never text anyone typed, and PostgreSQL cannot store it
-                problem("contains a NUL character".into());
+                problem(Problem::Nul);
                 continue;
             }
             match column {
                 Column::Element(i) => match cell.parse::<u32>() {
                     Ok(score) if template.score_in_scale(score) => parsed.scores[*i] = Some(score),
-                    _ => problem(format!(
-                        "'{cell}' is not a score from {} to {}",
-                        template.scale_min, template.scale_max
-                    )),
+                    _ => problem(Problem::NotAScore {
+                        value: cell.to_string(),
+                        min: template.scale_min,
+                        max: template.scale_max,
+                    }),
                 },
                 Column::Profile(code) => match profile_value(template, code, cell) {
-                    Ok(value) => {
+                    Some(Ok(value)) => {
                         parsed.profile.insert(code.clone(), value);
                     }
-                    Err(reason) => problem(reason),
+                    Some(Err(reason)) => problem(reason),
+                    None => {}
                 },
                 Column::Metadata(key) => {
-                    parsed.metadata.insert(key.clone(), cell.to_string());
+                    parsed.metadata.insert(key.to_string(), cell.to_string());
                 }
             }
         }
         if parsed.scores.iter().all(Option::is_none) {
-            issues.push(CsvIssue { row, column: None, reason: "no element is answered".into() });
+            issues.push(CsvIssue { row, column: None, problem: Problem::NoAnswer });
         }
         rows.push(parsed);
     }
+    if rows.is_empty() && issues.is_empty() {
+        issues.push(CsvIssue { row: 1, column: None, problem: Problem::NoRows });
+    }
     Ok((rows, issues))
+}
+
+/// The separator of a file: `;` when its header line has more semicolons than commas outside
+/// quotes, otherwise `,`.
+fn delimiter(text: &[u8]) -> u8 {
+    let (mut commas, mut semicolons, mut quoted, mut content) = (0usize, 0usize, false, false);
+    for byte in text {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted && content => break,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+        content |= !byte.is_ascii_whitespace();
+    }
+    if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// What a header names: an element by its code, a profile field by its code or label, a
+/// metadata column; in any case and with any spaces around it.
+fn column_of(template: &Template, written: &str) -> Option<Column> {
+    let written = written.trim();
+    if let Some(i) = template.elements.iter().position(|e| same(&e.code, written)) {
+        return Some(Column::Element(i));
+    }
+    if let Some(field) = template
+        .profile
+        .iter()
+        .find(|p| same(&p.code, written) || same(&p.label.id, written) || same(&p.label.en, written))
+    {
+        return Some(Column::Profile(field.code.clone()));
+    }
+    METADATA_COLUMNS.iter().find(|m| same(m, written)).map(|m| Column::Metadata(m))
+}
+
+/// Equal but for letter case and the spaces around them.
+fn same(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 /// Line numbers of byte offsets, for records read in order. The csv crate counts only the `\n`
@@ -199,24 +231,23 @@ impl Lines<'_> {
     }
 }
 
-fn profile_value(template: &Template, code: &str, cell: &str) -> Result<String, String> {
-    let Some(field) = template.profile_field(code) else {
-        return Err("unknown profile field".into());
-    };
-    match &field.kind {
+/// A profile answer as its option code (or whole number); `None` for a field the template lacks.
+fn profile_value(template: &Template, code: &str, cell: &str) -> Option<Result<String, Problem>> {
+    let field = template.profile_field(code)?;
+    Some(match &field.kind {
         ProfileKind::Choice(options) => options
             .iter()
-            .find(|o| o.code.eq_ignore_ascii_case(cell) || o.label.id.eq_ignore_ascii_case(cell))
+            .find(|o| same(&o.code, cell) || same(&o.label.id, cell) || same(&o.label.en, cell))
             .map(|o| o.code.clone())
-            .ok_or_else(|| {
-                let codes: Vec<&str> = options.iter().map(|o| o.code.as_str()).collect();
-                format!("'{cell}' is not one of {}", codes.join(", "))
+            .ok_or_else(|| Problem::NotAnOption {
+                value: cell.to_string(),
+                options: options.iter().map(|o| (o.code.clone(), o.label.clone())).collect(),
             }),
         ProfileKind::Number { min, max } => match cell.parse::<i64>() {
             Ok(n) if (*min..=*max).contains(&n) => Ok(n.to_string()),
-            _ => Err(format!("'{cell}' is not a whole number from {min} to {max}")),
+            _ => Err(Problem::NotAWholeNumber { value: cell.to_string(), min: *min, max: *max }),
         },
-    }
+    })
 }
 
 /// Totals of parsed rows, as the database would compute them.
@@ -265,20 +296,69 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_with_row_and_column() {
-        let text = "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,5,4,4,4,4,4,4,4\n4,4,4\n,,,,,,,,\n4,4,4,4,4,4,4,4,x\n";
+        let text = "U1,U2,U3,U4,U5,U6,U7,U8,U9,saran\n4,5,4,4,4,4,4,4,4,\n4,4,4\n,,,,,,,,,bagus\n4,4,4,4,4,4,4,4,x,\n";
         let issues = parse(&template(), text.as_bytes()).expect_err("bad");
         let shown: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
         assert_eq!(
             shown,
             [
                 "row 2, column U2: '5' is not a score from 1 to 4",
-                "row 3: has 3 cells, the header has 9",
+                "row 3: has 3 cells; the header has 10",
                 "row 4: no element is answered",
                 "row 5, column U9: 'x' is not a score from 1 to 4",
             ]
         );
         let issues = parse(&template(), "U1,U10\n4,4\n".as_bytes()).expect_err("unknown column");
         assert_eq!(issues[0].column.as_deref(), Some("U10"));
+        let issues = parse(&template(), "U1,u1\n4,4\n".as_bytes()).expect_err("twice");
+        assert_eq!((issues[0].column.as_deref(), &issues[0].problem), (Some("u1"), &Problem::DuplicateColumn));
+    }
+
+    #[test]
+    fn a_file_without_rows_is_refused() {
+        for text in ["U1,U2,U3\n", "U1,U2,U3", "\u{feff}U1;U2\r\n;\r\n"] {
+            let issues = parse(&template(), text.as_bytes()).expect_err("no rows");
+            assert_eq!(issues, [CsvIssue { row: 1, column: None, problem: Problem::NoRows }], "{text:?}");
+        }
+        for text in ["", "\n\n", "\u{feff}", " \r\n"] {
+            let issues = parse(&template(), text.as_bytes()).expect_err("empty");
+            assert_eq!(issues, [CsvIssue::file(Problem::EmptyFile)], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn semicolons_any_case_headers_and_profile_labels_are_read() {
+        let text = "\u{feff}u1;U2;u3;u4;u5;u6;u7;u8;u9;Jenis_Kelamin;USIA;Pendidikan Terakhir;pekerjaan;Saran\r\n\
+                    4;3;4;4;4;4;4;4;4;Laki-laki;34;d4/s1;swasta;\"ramah; cepat\"\r\n\
+                    4;4;4;4;4;4;4;4;4; perempuan ;;SMA;Student;\r\n\
+                    ;;;;;;;;;;;;;\r\n\
+                    3;3;3;3;3;3;3;3;3;FEMALE;;;;\r\n";
+        let rows = parse(&template(), text.as_bytes()).expect("valid");
+        assert_eq!(rows.len(), 3, "the empty row is skipped");
+        let profile = |i: usize, code: &str| rows[i].profile.get(code).cloned();
+        assert_eq!(rows[0].scores[1], Some(3));
+        assert_eq!(profile(0, "jenis_kelamin").as_deref(), Some("L"));
+        assert_eq!(profile(0, "pendidikan").as_deref(), Some("D4-S1"));
+        assert_eq!(profile(0, "pekerjaan").as_deref(), Some("SWASTA"));
+        assert_eq!(rows[0].metadata.get("saran").map(String::as_str), Some("ramah; cepat"));
+        assert_eq!(profile(1, "jenis_kelamin").as_deref(), Some("P"));
+        assert_eq!(profile(1, "pekerjaan").as_deref(), Some("PELAJAR"));
+        assert_eq!(profile(2, "jenis_kelamin").as_deref(), Some("P"));
+        assert_eq!(rows[2].row, 5);
+
+        let issues = parse(&template(), "U1;jenis_kelamin\n4;Pria\n".as_bytes()).expect_err("not an option");
+        assert_eq!(issues[0].to_string(), "row 2, column jenis_kelamin: 'Pria' is not one of L (Male), P (Female)");
+        assert_eq!(
+            issues[0].text(crate::i18n::Tr::new(crate::domain::template::Lang::Id)),
+            "baris 2, kolom jenis_kelamin: 'Pria' bukan salah satu dari L (Laki-laki), P (Perempuan)"
+        );
+    }
+
+    #[test]
+    fn commas_win_when_the_header_has_more_of_them() {
+        assert_eq!(delimiter(b"U1,U2,U3\n4;4;4"), b',');
+        assert_eq!(delimiter(b"\n\nU1;U2;\"a,b,c\"\n"), b';');
+        assert_eq!(delimiter(b"U1\n"), b',');
     }
 
     #[test]
@@ -295,5 +375,9 @@ mod tests {
     fn a_nul_in_a_cell_is_named() {
         let issues = parse(&template(), "U1,saran\n4,a\0b\n".as_bytes()).expect_err("NUL");
         assert_eq!(issues[0].to_string(), "row 2, column saran: contains a NUL character");
+        assert_eq!(
+            issues[0].text(crate::i18n::Tr::new(crate::domain::template::Lang::Id)),
+            "baris 2, kolom saran: berisi karakter NUL"
+        );
     }
 }

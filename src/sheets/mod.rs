@@ -1,5 +1,7 @@
 //! Reading spreadsheets of responses: the `skm compute` CSV layout (`csv`), and XLSX uploads
-//! turned into that same CSV (`xlsx`). Pure parsing; storing the rows is `survey::sheet_import`.
+//! turned into that same CSV (`xlsx`), with every problem a translatable `issue`. Pure parsing;
+//! storing the rows is `survey::sheet_import`.
 
 pub mod csv;
+pub mod issue;
 pub mod xlsx;

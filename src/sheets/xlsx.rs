@@ -3,6 +3,7 @@
 //! Cells are streamed and bounded: a tiny file naming cell XFD1048576 must not make us allocate
 //! the whole grid.
 
+use super::issue::Problem;
 use calamine::{DataRef, Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -16,23 +17,24 @@ pub fn looks_like_xlsx(bytes: &[u8]) -> bool {
 const MAX_COLUMNS: u32 = 200;
 const MAX_ROWS: u32 = 20_001;
 
-pub fn to_csv(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable XLSX file: {e}"))?;
-    let sheet = workbook.sheet_names().first().cloned().ok_or("the workbook has no sheet")?;
-    let mut reader =
-        workbook.worksheet_cells_reader(&sheet).map_err(|e| format!("cannot read the first sheet: {e}"))?;
+pub fn to_csv(bytes: &[u8]) -> Result<Vec<u8>, Problem> {
+    let unreadable = |e: calamine::XlsxError| {
+        tracing::info!(error = %e, "unreadable XLSX upload");
+        Problem::NotXlsx
+    };
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let sheet = workbook.sheet_names().first().cloned().ok_or(Problem::NoSheet)?;
+    let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(unreadable)?;
     let mut rows: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
     let mut width = 0;
-    while let Some(cell) = reader.next_cell().map_err(|e| format!("cannot read the first sheet: {e}"))? {
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
         let (row, column) = cell.get_position();
         let text = cell_text(cell.get_value());
         if text.is_empty() {
             continue;
         }
         if row >= MAX_ROWS || column >= MAX_COLUMNS {
-            return Err(format!(
-                "the sheet uses cells beyond {MAX_ROWS} rows or {MAX_COLUMNS} columns; split the file"
-            ));
+            return Err(Problem::SheetTooLarge { rows: MAX_ROWS, columns: MAX_COLUMNS });
         }
         width = width.max(column + 1);
         rows.entry(row).or_default().insert(column, text);
@@ -45,8 +47,9 @@ pub fn to_csv(bytes: &[u8]) -> Result<Vec<u8>, String> {
         line = row + 1;
         let record: Vec<&str> = (0..width).map(|c| cells.get(&c).map_or("", String::as_str)).collect();
         let mut writer = csv::Writer::from_writer(&mut out);
-        writer.write_record(&record).map_err(|e| e.to_string())?;
-        writer.flush().map_err(|e| e.to_string())?;
+        // writing to memory fails only when memory does
+        writer.write_record(&record).map_err(|_| Problem::Unreadable)?;
+        writer.flush().map_err(|_| Problem::Unreadable)?;
     }
     Ok(out)
 }

@@ -79,6 +79,9 @@ pub fn field_messages(errors: &[FieldError]) -> Vec<Message> {
         .map(|e| {
             let (key, args) = match &e.problem {
                 Problem::Required => ("error.required", vec![]),
+                Problem::NotAScore { min, max } => {
+                    ("error.not_score", vec![("min", min.to_string()), ("max", max.to_string())])
+                }
                 Problem::NotAnOption => ("error.not_option", vec![]),
                 Problem::NotANumber => ("error.not_number", vec![]),
                 Problem::OutOfRange { min, max } => {

@@ -1,74 +1,9 @@
-//! Interface texts from `assets/i18n/{id,en}.toml`; Bahasa Indonesia unless the citizen asks for
-//! English (`?lang=en`, the form's hidden `lang`, or Accept-Language).
+//! The language of a request: Bahasa Indonesia unless the citizen asks for English (`?lang=en`,
+//! the form's hidden `lang`, or Accept-Language). The texts themselves are `crate::i18n`.
 
-use crate::domain::template::{Lang, Text};
-use std::collections::HashMap;
-use std::sync::OnceLock;
+use crate::domain::template::Lang;
 
-const ID: &str = include_str!("../../assets/i18n/id.toml");
-const EN: &str = include_str!("../../assets/i18n/en.toml");
-
-struct Tables {
-    id: HashMap<String, String>,
-    en: HashMap<String, String>,
-}
-
-fn tables() -> &'static Tables {
-    static TABLES: OnceLock<Tables> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        // Both files are compiled in and checked by `translation_files_are_complete`.
-        let parse = |text: &str| toml::from_str::<HashMap<String, String>>(text).unwrap_or_default();
-        Tables { id: parse(ID), en: parse(EN) }
-    })
-}
-
-/// The texts of one language, handed to page templates.
-#[derive(Debug, Clone, Copy)]
-pub struct Tr {
-    pub lang: Lang,
-}
-
-impl Tr {
-    pub fn new(lang: Lang) -> Tr {
-        Tr { lang }
-    }
-
-    /// The text for `key`; the key itself if a translation is missing (never a panic).
-    pub fn t<'a>(&self, key: &'a str) -> &'a str {
-        let table = match self.lang {
-            Lang::Id => &tables().id,
-            Lang::En => &tables().en,
-        };
-        table.get(key).map(String::as_str).unwrap_or(key)
-    }
-
-    /// The text for `key` with `{name}` placeholders filled in.
-    pub fn fill(&self, key: &str, values: &[(&str, String)]) -> String {
-        values.iter().fold(self.t(key).to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-    }
-
-    pub fn text<'a>(&self, text: &'a Text) -> &'a str {
-        text.get(self.lang)
-    }
-
-    pub fn code(&self) -> &'static str {
-        code(self.lang)
-    }
-
-    pub fn other_code(&self) -> &'static str {
-        match self.lang {
-            Lang::Id => "en",
-            Lang::En => "id",
-        }
-    }
-}
-
-pub fn code(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Id => "id",
-        Lang::En => "en",
-    }
-}
+pub use crate::i18n::{code, Tr};
 
 /// An explicit choice (the language link, the form's hidden `lang`) wins; otherwise Bahasa
 /// Indonesia whenever the browser lists Indonesian at all, at any weight: many Indonesian phones
@@ -109,17 +44,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn translation_files_are_complete() {
-        let id: HashMap<String, String> = toml::from_str(ID).expect("id.toml parses");
-        let en: HashMap<String, String> = toml::from_str(EN).expect("en.toml parses");
-        let mut missing: Vec<&String> =
-            id.keys().filter(|k| !en.contains_key(*k)).chain(en.keys().filter(|k| !id.contains_key(*k))).collect();
-        missing.sort();
-        assert!(missing.is_empty(), "keys missing in one language: {missing:?}");
-        assert!(id.len() > 20);
-    }
-
-    #[test]
     fn language_negotiation() {
         assert_eq!(negotiate(None, None), Lang::Id);
         assert_eq!(negotiate(Some("en"), Some("id")), Lang::En);
@@ -134,15 +58,5 @@ mod tests {
         assert_eq!(negotiate(None, Some("indie")), Lang::Id, "no language, the default");
         assert_eq!(negotiate(None, Some("fr,en;q=0.5")), Lang::En);
         assert_eq!(negotiate(Some("xx"), Some("de")), Lang::Id);
-    }
-
-    #[test]
-    fn fills_placeholders() {
-        let tr = Tr::new(Lang::Id);
-        assert_eq!(
-            tr.fill("error.out_of_range", &[("min", "15".into()), ("max", "100".into())]),
-            "Isi angka dari 15 sampai 100."
-        );
-        assert_eq!(tr.t("no.such.key"), "no.such.key");
     }
 }

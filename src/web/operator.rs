@@ -12,8 +12,9 @@ use crate::domain::names::{Channel, Role};
 use crate::domain::period::local_date;
 use crate::domain::template::Lang;
 use crate::reports::poster::{render as render_poster, Poster, PosterFormat};
-use crate::sheets::csv::CsvIssue;
-use crate::survey::{self, sheet_import, Form, Message, Outcome, DATE_FIELD};
+use crate::sheets::csv::{CsvIssue, Problem};
+use crate::survey::sheet_import::{self, ImportOutcome, Upload};
+use crate::survey::{self, Form, Message, Outcome, DATE_FIELD};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -42,7 +43,15 @@ struct ImportPage {
     slug: String,
     unit_name: String,
     done: Option<String>,
+    /// row, column, reason
     issues: Vec<(String, String, String)>,
+    again: Option<Again>,
+}
+
+/// The question when the file was imported before: when, and the hash the confirmation carries.
+struct Again {
+    content_hash: String,
+    earlier: String,
 }
 
 fn tr() -> Tr {
@@ -143,62 +152,71 @@ pub async fn paper_submit(
     }
 }
 
-fn import_page(form: &Form, session: &Session, done: Option<String>, issues: &[CsvIssue]) -> ImportPage {
+fn import_page(form: &Form, session: &Session, tr: Tr) -> ImportPage {
     ImportPage {
-        tr: tr(),
+        tr,
         kiosk: false,
         csrf: session.csrf.clone(),
         slug: form.unit.slug.clone(),
         unit_name: form.unit.name.clone(),
-        done,
-        issues: issues
-            .iter()
-            .map(|i| {
-                let row = if i.row == 0 { "-".to_string() } else { i.row.to_string() };
-                (row, i.column.clone().unwrap_or_else(|| "-".into()), i.reason.clone())
-            })
-            .collect(),
+        done: None,
+        issues: Vec::new(),
+        again: None,
     }
 }
 
 pub async fn import_form(DataEntry { session, form }: DataEntry) -> Result<HttpResponse, WebError> {
-    html(StatusCode::OK, &import_page(&form, &session, None, &[]))
+    html(StatusCode::OK, &import_page(&form, &session, tr()))
 }
 
-pub async fn import_sample(DataEntry { form, .. }: DataEntry) -> Result<HttpResponse, WebError> {
+pub async fn import_sample(
+    state: web::Data<AppState>,
+    DataEntry { form, .. }: DataEntry,
+) -> Result<HttpResponse, WebError> {
+    let today = local_date(chrono::Utc::now(), state.config.timezone);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"skm-{}-contoh.csv\"", form.unit.slug),
         ))
-        .body(sheet_import::sample_csv(&form.template)))
+        .body(sheet_import::sample_csv(&form, today)))
 }
 
-/// Reads the multipart upload: the CSRF field and the file (at most `MAX_UPLOAD` bytes).
-async fn read_upload(mut payload: Multipart) -> Result<(String, Vec<u8>), WebError> {
-    let (mut csrf, mut file) = (String::new(), Vec::new());
+/// The multipart upload's fields.
+#[derive(Default)]
+struct UploadForm {
+    csrf: String,
+    /// `None` when it was larger than `MAX_UPLOAD`
+    file: Option<Vec<u8>>,
+    /// the confirmation box: the hash of the file the person agreed to import again
+    again: Option<String>,
+}
+
+/// Reads the multipart upload. A file over `MAX_UPLOAD` is read to its end but not kept, so the
+/// page can say so.
+async fn read_upload(mut payload: Multipart) -> Result<UploadForm, WebError> {
+    let mut upload = UploadForm { file: Some(Vec::new()), ..UploadForm::default() };
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| WebError::Invalid { field: "file".into(), reason: e.to_string() })?;
         let name = field.name().unwrap_or_default().to_string();
-        let mut data = Vec::new();
+        let mut data = Some(Vec::new());
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| WebError::Invalid { field: name.clone(), reason: e.to_string() })?;
-            if data.len() + chunk.len() > MAX_UPLOAD {
-                return Err(WebError::Invalid {
-                    field: name,
-                    reason: format!("larger than {} MB", MAX_UPLOAD / 1024 / 1024),
-                });
-            }
-            data.extend_from_slice(&chunk);
+            data = data.filter(|d| d.len() + chunk.len() <= MAX_UPLOAD).map(|mut d| {
+                d.extend_from_slice(&chunk);
+                d
+            });
         }
+        let text = || data.as_deref().map(|d| String::from_utf8_lossy(d).into_owned()).unwrap_or_default();
         match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
-            "file" => file = data,
+            "csrf" => upload.csrf = text(),
+            "ulang" => upload.again = Some(text()),
+            "file" => upload.file = data,
             _ => {}
         }
     }
-    Ok((csrf, file))
+    Ok(upload)
 }
 
 pub async fn import_submit(
@@ -206,28 +224,58 @@ pub async fn import_submit(
     DataEntry { session, form }: DataEntry,
     payload: Multipart,
 ) -> Result<HttpResponse, WebError> {
-    let (csrf, bytes) = read_upload(payload).await?;
-    session::check_csrf(&session, Some(&csrf))?;
+    let upload = read_upload(payload).await?;
+    session::check_csrf(&session, Some(&upload.csrf))?;
+    let tr = tr();
+    let mut page = import_page(&form, &session, tr);
+    let Some(bytes) = upload.file else {
+        let too_large = CsvIssue::file(Problem::FileTooLarge { megabytes: MAX_UPLOAD / 1024 / 1024 });
+        page.issues = issue_rows(tr, &[too_large]);
+        return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
     let now = chrono::Utc::now();
     let today = local_date(now, state.config.timezone);
     let block_form = form.clone();
-    let user_id = session.user.id;
-    let result = blocking(&state, move |_, conn| -> Result<Result<usize, Vec<CsvIssue>>, crate::db::DbError> {
-        let rows = match sheet_import::read_upload(&block_form.template, &bytes) {
-            Ok(rows) => rows,
-            Err(issues) => return Ok(Err(issues)),
+    let actor = Some(session.user.id);
+    let outcome = blocking(&state, move |_, conn| {
+        let upload = Upload {
+            bytes: &bytes,
+            channel: Channel::Import,
+            now: now.naive_utc(),
+            today,
+            actor,
+            again: upload.again.as_deref(),
         };
-        sheet_import::import(conn, &block_form, rows, Channel::Import, now.naive_utc(), today, Some(user_id))
+        sheet_import::import(conn, &block_form, &upload)
     })
     .await?;
-    match result {
-        Ok(count) => {
+    match outcome {
+        ImportOutcome::Imported { count } => {
             state.metrics.submitted(Channel::Import.as_str(), count as u64);
-            let done = tr().fill("import.done", &[("count", count.to_string())]);
-            html(StatusCode::OK, &import_page(&form, &session, Some(done), &[]))
+            page.done = Some(tr.fill("import.done", &[("count", count.to_string())]));
+            html(StatusCode::OK, &page)
         }
-        Err(issues) => html(StatusCode::UNPROCESSABLE_ENTITY, &import_page(&form, &session, None, &issues)),
+        ImportOutcome::Refused(issues) => {
+            page.issues = issue_rows(tr, &issues);
+            html(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        ImportOutcome::AlreadyImported { content_hash, earlier } => {
+            let earlier = sheet_import::earlier_import(tr, &earlier, state.config.timezone);
+            page.again = Some(Again { content_hash, earlier });
+            html(StatusCode::CONFLICT, &page)
+        }
     }
+}
+
+/// Each problem as the page's table shows it: row, column, reason in the page's language.
+fn issue_rows(tr: Tr, issues: &[CsvIssue]) -> Vec<(String, String, String)> {
+    issues
+        .iter()
+        .map(|i| {
+            let row = if i.row == 0 { "-".to_string() } else { i.row.to_string() };
+            (row, i.column.clone().unwrap_or_else(|| "-".into()), i.problem.sentence(tr))
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]

@@ -150,7 +150,7 @@ fn units_services_and_users_from_the_command_line() {
 
     let csv = dir.path().join("kertas.csv");
     std::fs::write(&csv, "U1,U2,U3,U4,U5,U6,U7,U8,U9,layanan,tanggal\n4,4,4,4,4,4,4,4,4,ktp-el,2026-10-01\n4,4,4,4,4,4,4,4,4,sim,2026-10-01\n").expect("write");
-    let (ok, _, err) = run(&["import", csv.to_str().expect("path"), "--unit", "disdukcapil"]);
+    let (ok, _, err) = run(&["import", csv.to_str().expect("path"), "--unit", "disdukcapil", "--lang", "en"]);
     assert!(!ok && err.contains("nothing was imported") && err.contains("row 3, column layanan"), "{err}");
     std::fs::write(
         &csv,
@@ -158,7 +158,7 @@ fn units_services_and_users_from_the_command_line() {
     )
     .expect("write");
     let (ok, out, err) = run(&["import", csv.to_str().expect("path"), "--unit", "disdukcapil"]);
-    assert!(ok && out.contains("imported 2 responses into disdukcapil"), "{err}");
+    assert!(ok && out.contains("2 jawaban diimpor ke disdukcapil."), "{err}");
 
     let (ok, out, _) = run(&["templates"]);
     assert!(ok && out.contains("kepmenpan-25-2004") && out.contains("14 unsur"), "{out}");

@@ -69,18 +69,49 @@ fn vector_c_boundary_prints_76_61_and_grade_b() {
 }
 
 #[test]
-fn bad_csv_names_row_and_column() {
+fn bad_csv_names_row_and_column_in_indonesian_or_english() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("bad.csv");
     std::fs::write(&path, "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n4,4,7,4,4,4,4,4,4\n4,4\n").expect("write");
     let (ok, _, stderr) = compute(&["--csv", &path.display().to_string()]);
     assert!(!ok);
+    assert!(stderr.contains("baris 3, kolom U3: '7' bukan nilai 1–4"), "{stderr}");
+    assert!(stderr.contains("baris 4: berisi 2 sel, padahal baris judul 9"), "{stderr}");
+    let (ok, _, stderr) = compute(&["--csv", &path.display().to_string(), "--lang", "en"]);
+    assert!(!ok);
     assert!(stderr.contains("row 3, column U3: '7' is not a score from 1 to 4"), "{stderr}");
-    assert!(stderr.contains("row 4: has 2 cells, the header has 9"), "{stderr}");
+    assert!(stderr.contains("row 4: has 2 cells; the header has 9"), "{stderr}");
 
     std::fs::write(&path, "U1,Ux\n4,4\n").expect("write");
     let (ok, _, stderr) = compute(&["--csv", &path.display().to_string()]);
-    assert!(!ok && stderr.contains("column Ux: unknown column"), "{stderr}");
+    assert!(!ok && stderr.contains("kolom Ux: kolom tidak dikenal"), "{stderr}");
+
+    std::fs::write(&path, "U1,U2,U3\n").expect("write");
+    let (ok, _, stderr) = compute(&["--csv", &path.display().to_string()]);
+    assert!(!ok && stderr.contains("baris 1: hanya ada baris judul kolom, tidak ada jawaban"), "{stderr}");
+}
+
+#[test]
+fn a_semicolon_csv_with_lowercase_headers_computes_like_the_comma_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let comma = dir.path().join("koma.csv");
+    let semicolon = dir.path().join("titik-koma.csv");
+    std::fs::write(
+        &comma,
+        "U1,U2,U3,U4,U5,U6,U7,U8,U9,saran\n4,4,3,4,4,4,4,4,4,\"cepat, ramah\"\n3,3,3,3,3,3,3,3,3,\n",
+    )
+    .expect("write");
+    std::fs::write(
+        &semicolon,
+        "u1;u2;u3;u4;u5;u6;u7;u8;u9;Saran\r\n4;4;3;4;4;4;4;4;4;cepat, ramah\r\n3;3;3;3;3;3;3;3;3;\r\n",
+    )
+    .expect("write");
+    let (ok, by_comma, stderr) = compute(&["--csv", &comma.display().to_string(), "--format", "json"]);
+    assert!(ok, "{stderr}");
+    let (ok, by_semicolon, stderr) = compute(&["--csv", &semicolon.display().to_string(), "--format", "json"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(by_comma, by_semicolon);
+    assert!(by_semicolon.contains("\"responses\": 2"), "{by_semicolon}");
 }
 
 #[test]

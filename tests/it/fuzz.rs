@@ -258,14 +258,15 @@ fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-/// An upload to the import: all or nothing, and the page says how many were imported.
+/// An upload to the import: all or nothing, and the page says how many were imported (or, for a
+/// file imported before, asks before importing it again).
 fn check_import(w: &World, cookie: &str, content_type: &str, body: &[u8]) -> Result<(), String> {
     let before = w.responses();
     let reply = post(&w.app, "/operator/alpha/impor", Some(cookie), Some(content_type), body);
     let stored = w.responses() - before;
     let what = format!("{}: POST /operator/alpha/impor", w.database);
     w.saw("import", &reply);
-    expect(&what, &reply, &[200, 400, 403, 422])?;
+    expect(&what, &reply, &[200, 400, 403, 409, 422])?;
     match reply.status {
         200 if !reply.body.contains(&format!("{stored} jawaban berhasil diimpor.")) => {
             Err(format!("{what}: {stored} stored but the page says: {}", clip(&reply.body)))
@@ -285,10 +286,13 @@ fn check_csv(template: &Template, bytes: &[u8]) -> Result<(), String> {
     let check_issues = |issues: &[skm::sheets::csv::CsvIssue], lines: u64, file_level_ok: bool| {
         for issue in issues {
             let file_level = issue.row == 0 && issue.column.is_none();
+            // an empty file has no line to name
+            let file_level_ok = file_level_ok || issue.problem == skm::sheets::csv::Problem::EmptyFile;
             if (issue.row == 0 && !(file_level && file_level_ok)) || issue.row > lines {
                 return Err(format!("issue on line {} of a file with {lines} lines: {issue}", issue.row));
             }
-            if issue.reason.trim().is_empty() || issue.to_string().trim().is_empty() {
+            let reason = issue.problem.text(skm::i18n::Tr::new(skm::domain::template::Lang::Id));
+            if reason.trim().is_empty() || reason == issue.problem.key() || issue.to_string().trim().is_empty() {
                 return Err(format!("an issue without a reason: {issue:?}"));
             }
         }

@@ -12,6 +12,7 @@ mod dashboard;
 mod error_pages;
 mod fuzz;
 mod http;
+mod import;
 mod layers;
 mod mail;
 mod operations;

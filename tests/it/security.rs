@@ -321,7 +321,10 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             fields
         }
         ("/operator/{slug}/impor", _) => {
-            let csv = format!("U1,U2,U3,U4,U5,U6,U7,U8,U9,layanan,tanggal\n4,4,4,4,4,4,4,4,4,ktp-el,{date}\n");
+            // a different file each time: the same file again would ask before importing
+            let csv = format!(
+                "U1,U2,U3,U4,U5,U6,U7,U8,U9,layanan,tanggal,saran\n4,4,4,4,4,4,4,4,4,ktp-el,{date},berkas {n}\n"
+            );
             return Some(Body::Upload(Vec::new(), csv.into_bytes()));
         }
         _ => return None,

@@ -119,7 +119,7 @@ fn each_kind_of_invalid_field_re_renders_with_the_answers_kept() {
         let page = &reply.body;
         for expected in [
             "id=\"e-U3\">Mohon pilih salah satu jawaban.",
-            "id=\"e-U5\">Pilihan ini tidak tersedia.",
+            "id=\"e-U5\">Isi nilai 1–4.",
             "id=\"e-usia\">Isi angka dari 15 sampai 100.",
             "id=\"e-pendidikan\">Pilihan ini tidak tersedia.",
             "id=\"e-layanan\">Pilihan ini tidak tersedia.",

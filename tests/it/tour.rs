@@ -16,8 +16,12 @@ fn screenshots_dir() -> PathBuf {
     dir
 }
 
-/// (screenshot name, path) per role; `None` for the pages anyone may open.
-fn pages(period: &str) -> Vec<(Option<(Role, Option<&'static str>)>, Vec<(&'static str, String)>)> {
+/// A demo account by role and unit; `None` for the pages anyone may open.
+type Who = Option<(Role, Option<&'static str>)>;
+/// (screenshot name, path)
+type Pages = Vec<(&'static str, String)>;
+
+fn pages(period: &str) -> Vec<(Who, Pages)> {
     vec![
         (
             None,
