@@ -64,3 +64,18 @@ pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<Vec<i32>, DbEr
     }
     Ok(scope)
 }
+
+/// Where a user lands after signing in without a page to return to: the head of one unit on
+/// that unit's dashboard (what to fix first, issue 17), operators on their data-entry page,
+/// everyone else on the regency dashboard.
+pub fn landing(conn: &mut DbConnection, user: &User) -> Result<String, DbError> {
+    let role = user.role.parse::<Role>().ok();
+    match role {
+        Some(Role::Operator) => Ok("/operator".to_string()),
+        Some(Role::UnitHead) => match users::unit_ids_of(conn, user.id)?.as_slice() {
+            [only] => Ok(format!("/dasbor/unit/{}", units::by_id(conn, *only)?.slug)),
+            _ => Ok("/dasbor".to_string()),
+        },
+        _ => Ok("/dasbor".to_string()),
+    }
+}

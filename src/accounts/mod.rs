@@ -5,5 +5,5 @@
 mod login;
 mod users;
 
-pub use login::{login, unit_scope, LoginOutcome};
+pub use login::{landing, login, unit_scope, LoginOutcome};
 pub use users::{add_user, NewUser, UserError};

@@ -82,7 +82,7 @@ pub async fn show(
         query.lang.as_deref(),
         req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
     ));
-    page(&state, tr, String::new(), safe_next(query.next.as_deref().unwrap_or("/dasbor")), None, StatusCode::OK)
+    page(&state, tr, String::new(), query.next.as_deref().map(safe_next).unwrap_or_default(), None, StatusCode::OK)
 }
 
 pub async fn submit(
@@ -92,6 +92,8 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
     let tr = Tr::new(negotiate(None, req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
+    // no page to return to: the user's own landing page, decided once signed in
+    let landing = form.next.trim().is_empty();
     let next = safe_next(&form.next);
     let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
     if throttle::check(&state, client).await.is_err() {
@@ -112,6 +114,12 @@ pub async fn submit(
     match outcome {
         LoginOutcome::Ok(user) => {
             let cookie = session::start(&state, &user)?;
+            let next = if landing {
+                let user = user.clone();
+                blocking(&state, move |_, conn| accounts::landing(conn, &user)).await?
+            } else {
+                next
+            };
             tracing::info!(user = user.id, "signed in");
             Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish())
         }

@@ -256,3 +256,31 @@ fn a_regency_roll_up_has_its_units_their_populations_and_their_follow_up_actions
         assert!(page.body.contains("Unit kelurahan-baru"), "{}: the new unit is listed", database.name);
     }
 }
+
+#[test]
+fn signing_in_lands_each_role_where_its_work_is() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed_demo(&app, 200);
+        for (role, unit, landing) in [
+            (Role::UnitHead, Some("disdukcapil"), "/dasbor/unit/disdukcapil"),
+            (Role::UnitHead, Some("dinkes"), "/dasbor/unit/dinkes"),
+            (Role::Operator, Some("disdukcapil"), "/operator"),
+            (Role::Admin, None, "/dasbor"),
+        ] {
+            let account = accounts.iter().find(|a| a.role == role && a.unit.as_deref() == unit).expect("account");
+            let (_, page) = app.get("/masuk");
+            let form = [
+                ("token".to_string(), common::token_of(&page)),
+                ("email".to_string(), account.email.clone()),
+                ("password".to_string(), account.password.clone()),
+                ("next".to_string(), hidden(&page, "next")),
+            ];
+            let reply = app.post_form("/masuk", &form);
+            assert_eq!((reply.status, reply.header("location")), (303, Some(landing)), "{}: {role:?}", database.name);
+        }
+        // a page to return to still wins
+        let (_, page) = app.get("/masuk?next=/akun/sandi");
+        assert_eq!(hidden(&page, "next"), "/akun/sandi");
+    }
+}
