@@ -284,3 +284,37 @@ fn signing_in_lands_each_role_where_its_work_is() {
         assert_eq!(hidden(&page, "next"), "/akun/sandi");
     }
 }
+
+#[test]
+fn the_regency_dashboard_opens_with_the_units_needing_attention() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed_demo(&app, 600);
+        let admin = login(&app, &accounts, Role::Admin, None);
+        let period = year_to_date();
+        let csrf = hidden(&app.get_as(&admin, "/dasbor").body, "csrf");
+        let yesterday = (skm::demo::today(chrono_tz::Asia::Makassar) - chrono::Duration::days(1)).to_string();
+        let action = [
+            ("csrf", csrf.as_str()),
+            ("element", "U3"),
+            ("period", "2026-10"),
+            ("action", "Tambah loket"),
+            ("owner", "Kasubag Umum"),
+            ("due", yesterday.as_str()),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(app.post_form_as(&admin, "/dasbor/unit/dinkes/rtl", &action).status, 303);
+
+        let page = app.get_as(&admin, &format!("/dasbor?period={period}")).body;
+        let card = page.split("id=\"h-attention\"").nth(1).and_then(|s| s.split("</section>").next()).expect("card");
+        let attention = page.find("id=\"h-attention\"").expect("the card");
+        assert!(attention < page.find("id=\"h-ranking\"").expect("ranking"), "the card comes before the ranking");
+        let dinkes = card
+            .split("<li>")
+            .find(|li| li.contains(">Dinas Kesehatan<"))
+            .unwrap_or_else(|| panic!("dinkes is named: {card}"));
+        assert!(dinkes.contains("<span class=\"late\">1 tindak lanjut terlambat</span>"), "{dinkes}");
+        assert!(card.contains("NIK terendah: ") || card.contains(", mutu "), "the lowest NIK are named: {card}");
+        common::assert_indonesian(&page, "/dasbor");
+    }
+}

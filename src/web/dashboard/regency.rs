@@ -64,6 +64,60 @@ struct RegencyPage {
     mean: Option<String>,
     ranking_svg: String,
     rows: Vec<RankRow>,
+    attention: Vec<Attention>,
+    attention_more: usize,
+}
+
+/// A unit the regency should look at first, with why, in words.
+struct Attention {
+    slug: String,
+    name: String,
+    /// (text, urgent: shown in red)
+    reasons: Vec<(String, bool)>,
+}
+
+/// How many units the "perlu perhatian" card names before pointing to the table.
+const ATTENTION_SHOWN: usize = 6;
+
+/// The units needing attention, most urgent first: late follow-up actions or a grade below B
+/// first, then the lowest NIK; a short sample and a period without responses are named too.
+/// Units with nothing to say are left out, so a regency in good shape sees an empty card.
+fn attention(t: &Tr, rows: &[&aggregator::RegencyRow], lowest: &[i32]) -> Vec<Attention> {
+    let mut flagged: Vec<(bool, Option<f64>, Attention)> = rows
+        .iter()
+        .filter_map(|r| {
+            let mut reasons = Vec::new();
+            let grade = r.result.grade.as_ref().map(|g| g.grade.as_str());
+            let weak = matches!(grade, Some("C" | "D"));
+            if let (Some(index), Some(grade)) = (r.result.index, grade) {
+                if weak || lowest.contains(&r.unit.id) {
+                    let key = if weak { "dash.attention.weak" } else { "dash.attention.lowest" };
+                    reasons.push((t.fill(key, &[("nik", id(index)), ("grade", grade.to_string())]), weak));
+                }
+            }
+            if r.rtl_late > 0 {
+                reasons.push((t.fill("dash.attention.late", &[("count", r.rtl_late.to_string())]), true));
+            }
+            if r.result.responses == 0 {
+                reasons.push((t.t("dash.attention.no_responses").to_string(), false));
+            } else if let Some(short) = short_badge(t, Adequacy::of(r.result.responses, r.required_sample)) {
+                reasons.push((short, false));
+            }
+            if reasons.is_empty() {
+                return None;
+            }
+            let urgent = weak || r.rtl_late > 0;
+            let index = r.result.index.map(|i| i.to_f64());
+            Some((urgent, index, Attention { slug: r.unit.slug.clone(), name: r.unit.name.clone(), reasons }))
+        })
+        .collect();
+    flagged.sort_by(|a, b| {
+        b.0.cmp(&a.0).then_with(|| {
+            let key = |i: Option<f64>| i.unwrap_or(f64::INFINITY);
+            key(a.1).total_cmp(&key(b.1))
+        })
+    });
+    flagged.into_iter().map(|(_, _, a)| a).collect()
 }
 
 /// `GET /dasbor`: admins see every unit, unit heads their own; operators go to their page.
@@ -106,6 +160,20 @@ pub async fn page(
     let default_id = state.templates.default_id();
     let comparable: Vec<_> = visible.iter().map(|r| r.result.index.filter(|_| r.template_id == default_id)).collect();
     let ranks = competition_ranks(&comparable);
+    // the three lowest NIK of the comparable units (more on a tie for the third)
+    let lowest: Vec<i32> = {
+        let mut indexed: Vec<(f64, i32)> = visible
+            .iter()
+            .filter(|r| r.template_id == default_id)
+            .filter_map(|r| r.result.index.map(|i| (i.to_f64(), r.unit.id)))
+            .collect();
+        indexed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let third = indexed.get(2).or(indexed.last()).map(|(i, _)| *i);
+        indexed.iter().filter(|(i, _)| third.is_some_and(|t| *i <= t)).map(|(_, id)| *id).collect()
+    };
+    let mut needing = attention(&t, &visible, &lowest);
+    let attention_more = needing.len().saturating_sub(ATTENTION_SHOWN);
+    needing.truncate(ATTENTION_SHOWN);
     let rows = visible
         .iter()
         .zip(ranks)
@@ -145,6 +213,8 @@ pub async fn page(
             mean: admin.then_some(overview.mean_of_units.map(id)).flatten(),
             ranking_svg,
             rows,
+            attention: needing,
+            attention_more,
         },
     )
 }
