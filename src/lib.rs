@@ -11,6 +11,8 @@ pub mod demo;
 pub mod domain;
 pub mod follow_up;
 pub mod fonts;
+pub mod images;
+pub mod letterhead;
 pub mod mail;
 pub mod password;
 pub mod rate_limit;
