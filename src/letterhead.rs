@@ -13,29 +13,30 @@ use diesel::Connection;
 use thiserror::Error;
 
 /// What to do with the stored logo.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum LogoChange {
+    #[default]
     Keep,
     Remove,
     /// a new file (PNG or JPEG, checked by its content)
     Set(Vec<u8>),
 }
 
-/// A unit's letterhead and signer as typed; every text field replaces the stored one (empty
-/// clears it).
-#[derive(Debug, Clone)]
+/// A unit's letterhead and signer as typed. A field left `None` keeps what is stored (a flag
+/// not given); `Some("")` clears it (the form sends every field).
+#[derive(Debug, Clone, Default)]
 pub struct LetterheadInput {
     /// the unit's slug
     pub unit: String,
-    pub agency: String,
-    pub address: String,
-    pub phone: String,
-    pub website: String,
+    pub agency: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
     pub logo: LogoChange,
-    pub place: String,
-    pub position: String,
-    pub head_name: String,
-    pub nip: String,
+    pub place: Option<String>,
+    pub position: Option<String>,
+    pub head_name: Option<String>,
+    pub nip: Option<String>,
 }
 
 /// Why a letterhead was refused; `field()` names the form field and command-line flag.
@@ -53,7 +54,7 @@ pub enum LetterheadError {
     Website,
     #[error("digits, spaces and + ( ) - . / only")]
     Phone,
-    #[error("logo: {0}")]
+    #[error("{0}")]
     Logo(ImageError),
     #[error(transparent)]
     Db(#[from] DbError),
@@ -102,22 +103,23 @@ fn one_line(field: &'static str, value: &str) -> Result<String, LetterheadError>
     Ok(value.to_string())
 }
 
-/// Checks the input into what is stored.
-fn checked(input: &LetterheadInput, stored_logo: Option<Vec<u8>>) -> Result<Letterhead, LetterheadError> {
-    let phone = one_line("phone", &input.phone)?;
+/// Checks the input into what is stored, keeping what it leaves out.
+fn checked(input: &LetterheadInput, before: Letterhead) -> Result<Letterhead, LetterheadError> {
+    let or_before = |typed: &Option<String>, stored: &str| typed.clone().unwrap_or_else(|| stored.to_string());
+    let phone = one_line("phone", &or_before(&input.phone, &before.phone))?;
     if !phone.chars().all(|c| c.is_ascii_digit() || " +()-./".contains(c)) {
         return Err(LetterheadError::Phone);
     }
-    let website = one_line("website", &input.website)?;
+    let website = one_line("website", &or_before(&input.website, &before.website))?;
     if !website.is_empty() && !is_website(&website) {
         return Err(LetterheadError::Website);
     }
-    let nip = match input.nip.trim() {
+    let nip = match or_before(&input.nip, &before.nip).trim() {
         "" => String::new(),
         typed => Nip::parse(typed).map_err(|_| LetterheadError::Nip)?.digits().to_string(),
     };
     let logo = match &input.logo {
-        LogoChange::Keep => stored_logo,
+        LogoChange::Keep => before.logo,
         LogoChange::Remove => None,
         LogoChange::Set(bytes) => {
             Bitmap::decode(bytes).map_err(LetterheadError::Logo)?;
@@ -125,14 +127,14 @@ fn checked(input: &LetterheadInput, stored_logo: Option<Vec<u8>>) -> Result<Lett
         }
     };
     Ok(Letterhead {
-        agency: one_line("agency", &input.agency)?,
-        address: one_line("address", &input.address)?,
+        agency: one_line("agency", &or_before(&input.agency, &before.agency))?,
+        address: one_line("address", &or_before(&input.address, &before.address))?,
         phone,
         website,
         logo,
-        place: one_line("place", &input.place)?,
-        position: one_line("position", &input.position)?,
-        head_name: one_line("head_name", &input.head_name)?,
+        place: one_line("place", &or_before(&input.place, &before.place))?,
+        position: one_line("position", &or_before(&input.position, &before.position))?,
+        head_name: one_line("head_name", &or_before(&input.head_name, &before.head_name))?,
         nip,
     })
 }
@@ -146,7 +148,7 @@ pub fn set(conn: &mut DbConnection, actor: Option<i32>, input: LetterheadInput) 
             other => other.into(),
         })?;
         let before = stored::of_unit(conn, unit.id)?;
-        let letterhead = checked(&input, before.and_then(|b| b.logo))?;
+        let letterhead = checked(&input, before.unwrap_or_default())?;
         stored::save(conn, unit.id, &letterhead)?;
         let logo = letterhead
             .logo
@@ -258,18 +260,11 @@ mod tests {
     }
 
     fn input(unit: &str) -> LetterheadInput {
-        LetterheadInput {
-            unit: unit.into(),
-            agency: String::new(),
-            address: String::new(),
-            phone: String::new(),
-            website: String::new(),
-            logo: LogoChange::Keep,
-            place: String::new(),
-            position: String::new(),
-            head_name: String::new(),
-            nip: String::new(),
-        }
+        LetterheadInput { unit: unit.into(), ..LetterheadInput::default() }
+    }
+
+    fn text(value: &str) -> Option<String> {
+        Some(value.into())
     }
 
     fn report(conn: &mut DbConnection, slug: &str) -> ReportLetterhead {
@@ -287,20 +282,20 @@ mod tests {
         assert!(nothing.kop.logo.is_none() && nothing.signer.name.is_empty() && nothing.signer.nip.is_none());
 
         let regency = LetterheadInput {
-            agency: "Pemerintah Kabupaten Kutai Timur".into(),
-            place: "Sangatta".into(),
+            agency: text("Pemerintah Kabupaten Kutai Timur"),
+            place: text("Sangatta"),
             logo: LogoChange::Set(LOGO.to_vec()),
             ..input("kutim")
         };
         set(&mut conn, None, regency).expect("regency");
         let dinkes = LetterheadInput {
-            agency: "Dinas Kesehatan".into(),
-            address: "Jl. Soekarno-Hatta No. 1, Sangatta".into(),
-            phone: "(0549) 21000".into(),
-            website: "dinkes.kutaitimurkab.go.id".into(),
-            position: "Kepala Dinas Kesehatan".into(),
-            head_name: "dr. Siti Rahmah, M.Kes".into(),
-            nip: "19750101 200003 2 002".into(),
+            agency: text("Dinas Kesehatan"),
+            address: text("Jl. Soekarno-Hatta No. 1, Sangatta"),
+            phone: text("(0549) 21000"),
+            website: text("dinkes.kutaitimurkab.go.id"),
+            position: text("Kepala Dinas Kesehatan"),
+            head_name: text("dr. Siti Rahmah, M.Kes"),
+            nip: text("19750101 200003 2 002"),
             ..input("dinkes")
         };
         set(&mut conn, None, dinkes).expect("dinkes");
@@ -323,11 +318,11 @@ mod tests {
         let mut conn = database();
         let refused = |conn: &mut DbConnection, input: LetterheadInput| set(conn, None, input).expect_err("refused");
         let cases = [
-            (LetterheadInput { nip: "1975".into(), ..input("dinkes") }, "nip"),
-            (LetterheadInput { website: "dinas kesehatan".into(), ..input("dinkes") }, "website"),
-            (LetterheadInput { phone: "call us".into(), ..input("dinkes") }, "phone"),
-            (LetterheadInput { agency: "x".repeat(121), ..input("dinkes") }, "agency"),
-            (LetterheadInput { address: "Jl. A\nNo. 1".into(), ..input("dinkes") }, "address"),
+            (LetterheadInput { nip: text("1975"), ..input("dinkes") }, "nip"),
+            (LetterheadInput { website: text("dinas kesehatan"), ..input("dinkes") }, "website"),
+            (LetterheadInput { phone: text("call us"), ..input("dinkes") }, "phone"),
+            (LetterheadInput { agency: Some("x".repeat(121)), ..input("dinkes") }, "agency"),
+            (LetterheadInput { address: text("Jl. A\nNo. 1"), ..input("dinkes") }, "address"),
             (LetterheadInput { logo: LogoChange::Set(b"GIF89a".to_vec()), ..input("dinkes") }, "logo"),
             (input("nowhere"), "unit"),
         ];
@@ -338,8 +333,12 @@ mod tests {
 
         let with_logo = LetterheadInput { logo: LogoChange::Set(LOGO.to_vec()), ..input("dinkes") };
         set(&mut conn, None, with_logo).expect("logo");
-        set(&mut conn, None, LetterheadInput { agency: "Dinas Kesehatan".into(), ..input("dinkes") }).expect("kept");
+        set(&mut conn, None, LetterheadInput { agency: text("Dinas Kesehatan"), ..input("dinkes") }).expect("kept");
         assert!(report(&mut conn, "dinkes").kop.logo.is_some(), "an empty file field keeps the logo");
+        set(&mut conn, None, LetterheadInput { place: text("Sangatta"), ..input("dinkes") }).expect("kept");
+        assert_eq!(report(&mut conn, "dinkes").kop.lines, ["Dinas Kesehatan"], "a field not given is kept");
+        set(&mut conn, None, LetterheadInput { agency: text(""), ..input("dinkes") }).expect("cleared");
+        assert_eq!(report(&mut conn, "dinkes").kop.lines, ["Unit dinkes"], "an empty field clears it");
         set(&mut conn, None, LetterheadInput { logo: LogoChange::Remove, ..input("dinkes") }).expect("removed");
         assert!(report(&mut conn, "dinkes").kop.logo.is_none());
         use crate::db::schema::audit_log;
@@ -350,7 +349,7 @@ mod tests {
             .select(audit_log::detail)
             .load(&mut conn)
             .expect("audit");
-        assert_eq!(details.len(), 3);
+        assert_eq!(details.len(), 5);
         assert_eq!(details[1], "letterhead of dinkes: agency 'Dinas Kesehatan', logo 2 KB, no signer");
     }
 }

@@ -52,6 +52,13 @@ pub fn of_unit(conn: &mut DbConnection, unit_id: i32) -> Result<Option<Letterhea
     Ok(row.map(|r| r.into_letterhead().1))
 }
 
+/// Every unit's letterhead, by unit id (for the admin page; tens of units).
+pub fn all(conn: &mut DbConnection) -> Result<Vec<(i32, Letterhead)>, DbError> {
+    let rows: Vec<Row> =
+        unit_letterheads::table.order(unit_letterheads::unit_id).select(Row::as_select()).load(conn)?;
+    Ok(rows.into_iter().map(Row::into_letterhead).collect())
+}
+
 /// The unit and each unit above it, nearest first, each with its letterhead if it has one.
 pub fn chain(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<(i32, Option<Letterhead>)>, DbError> {
     let edges: Vec<(i32, Option<i32>)> = units::table.select((units::id, units::parent_id)).load(conn)?;
