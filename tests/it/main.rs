@@ -12,6 +12,7 @@ mod dashboard;
 mod fuzz;
 mod http;
 mod layers;
+mod letterhead;
 mod mail;
 mod operations;
 mod operator;
