@@ -225,8 +225,9 @@ pub async fn act(
     })
 }
 
-/// Text fields of a multipart form are short; the logo is checked by `crate::letterhead`.
+/// Text fields of a multipart form are short and few; the logo is checked by `crate::letterhead`.
 const MAX_FIELD: usize = 4 * 1024;
+const MAX_FIELDS: usize = 32;
 
 /// The form's fields, trimmed, and the logo file if one was chosen.
 async fn read_form(
@@ -247,6 +248,9 @@ async fn read_form(
     while let Some(part) = parts.next().await {
         let invalid = |reason: String| WebError::Invalid { field: "form".into(), reason };
         let mut part = part.map_err(|e| invalid(e.to_string()))?;
+        if fields.len() >= MAX_FIELDS {
+            return Err(invalid(format!("more than {MAX_FIELDS} fields")).into());
+        }
         let name = part.name().unwrap_or_default().to_string();
         let limit = if name == "logo" { crate::images::MAX_BYTES + 1 } else { MAX_FIELD };
         let mut data = Vec::new();
