@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{backends, hidden, skm, tool_available, TestApp};
+use common::{backends, hidden, samples_dir, skm, tool_available, webdriver, TestApp};
 use diesel::prelude::*;
 use skm::db::schema::{audit_log, users};
 use skm::demo::{self, DemoAccount};
@@ -326,4 +326,35 @@ fn skm_unit_letterhead_sets_the_signer_and_names_the_flag_it_refuses() {
     for needle in ["DINAS KESEHATAN", "dr. Andi Wijaya, M.Kes", "NIP. 19800202 200501 1 003", "Sangatta, "] {
         assert!(text.contains(needle), "{needle}");
     }
+}
+
+#[test]
+fn an_admin_fills_in_the_kop_surat_form_in_a_browser() {
+    if !tool_available("chromium") || !tool_available("chromedriver") {
+        return;
+    }
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    let (_, accounts) = common::seed_demo(&mut app.conn(), 200, 3);
+    let admin = accounts.iter().find(|a| a.role == Role::Admin).expect("admin");
+    let browser = webdriver::Browser::start(1100, 900);
+    browser.sign_in(&app.url("/masuk"), &admin.email, &admin.password);
+    browser.open(&app.url("/admin#h-kop"));
+    browser.click("details:has(#k-disdukcapil-agency) summary");
+    browser.type_into("#k-disdukcapil-agency", "Dinas Kependudukan dan Pencatatan Sipil");
+    browser.type_into("#k-disdukcapil-place", "Sangatta");
+    browser.type_into("#k-disdukcapil-head", NAME);
+    browser.type_into("#k-disdukcapil-nip", NIP);
+    // a file input takes the file's path
+    let logo = common::data("logo-kabupaten.png");
+    browser.type_into("#k-disdukcapil-logo", logo.to_str().expect("path"));
+    browser.script("document.querySelector('#k-disdukcapil-agency').scrollIntoView();", vec![]);
+    browser.screenshot_viewport(&samples_dir().join("admin-kop-surat-form.png"));
+    browser.click("details:has(#k-disdukcapil-agency) button[type=submit]");
+    browser.wait_for_url("/admin?ok=1");
+    browser.open(&app.url("/admin#h-kop"));
+    assert!(
+        browser.source().contains("Dinas Kependudukan dan Pencatatan Sipil · logo · Hj. Siti Nurjanah"),
+        "the summary line shows what is set"
+    );
 }
