@@ -35,7 +35,7 @@ pub struct Config {
     pub tv_seconds: u32,
     /// reverse proxies whose X-Forwarded-For is believed
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// PNG logo for report covers
+    /// PNG or JPEG logo for the reports' kop surat, when no unit has set one
     pub logo: Option<PathBuf>,
     /// the period a dashboard shows when the address names none
     pub dashboard_period: DashboardPeriod,
@@ -116,7 +116,7 @@ pub const SETTINGS: [(&str, &str, &str, &str); 31] = [
     ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
     ("tv_seconds", "SKM_TV_SECONDS", "20", "seconds each published unit stays on the TV page /publik/layar"),
     ("trusted_proxies", "SKM_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
-    ("logo", "SKM_LOGO", "", "PNG logo on report covers"),
+    ("logo", "SKM_LOGO", "", "PNG or JPEG logo for report letterheads"),
     (
         "dashboard_period",
         "SKM_DASHBOARD_PERIOD",
@@ -333,10 +333,11 @@ impl Config {
         };
         let logo = match take("logo") {
             None => None,
-            Some(v) if Path::new(&v.text).is_file() && v.text.to_ascii_lowercase().ends_with(".png") => {
+            // by its first bytes, as an uploaded logo is
+            Some(v) if std::fs::read(&v.text).is_ok_and(|bytes| crate::images::ImageKind::sniff(&bytes).is_some()) => {
                 Some(PathBuf::from(v.text))
             }
-            Some(v) => return Err(invalid(&v, "logo", format!("'{}' is not a PNG file", v.text))),
+            Some(v) => return Err(invalid(&v, "logo", format!("'{}' is not a PNG or JPEG file", v.text))),
         };
         let dashboard_period = match take("dashboard_period") {
             None => DashboardPeriod::LastComplete,

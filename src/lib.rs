@@ -12,6 +12,8 @@ pub mod domain;
 pub mod follow_up;
 pub mod fonts;
 pub mod i18n;
+pub mod images;
+pub mod letterhead;
 pub mod mail;
 pub mod password;
 pub mod rate_limit;

@@ -1,6 +1,6 @@
 //! `skm unit …`, `skm service …`, `skm ticket …`, `skm user …`: managing the regency from the
 //! command line. The flags are parsed here; the rules, shared with the `/admin` forms, live in
-//! `crate::units` and `crate::accounts`.
+//! `crate::units`, `crate::letterhead` and `crate::accounts`.
 
 use super::{CliError, Context};
 use crate::accounts::{self, UserError};
@@ -8,6 +8,7 @@ use crate::db::{self, tickets, units, DbError};
 use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug};
 use crate::domain::period::Period;
+use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
 use crate::units::{NewService, NewUnit, Population, UnitError};
 use clap::Subcommand;
 use secrecy::SecretString;
@@ -45,6 +46,39 @@ pub enum UnitCommand {
         period: String,
         #[arg(long)]
         count: u32,
+    },
+    /// Set a unit's kop surat and the head who signs its reports; a flag not given keeps what
+    /// is set, an empty one clears it
+    Letterhead {
+        #[arg(long)]
+        unit: String,
+        /// the agency's name on the kop (Dinas Kesehatan); the unit's name when empty
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        website: Option<String>,
+        /// a PNG or JPEG file, at most 512 KB
+        #[arg(long, conflicts_with = "no_logo")]
+        logo: Option<std::path::PathBuf>,
+        /// remove the unit's logo (it then shows the nearest one above it)
+        #[arg(long)]
+        no_logo: bool,
+        /// the town the reports are signed in
+        #[arg(long)]
+        place: Option<String>,
+        /// the signer's position (Kepala Dinas Kesehatan)
+        #[arg(long)]
+        position: Option<String>,
+        /// the signer's name as it is signed, with titles
+        #[arg(long)]
+        head_name: Option<String>,
+        /// the signer's NIP, 18 digits (spaces allowed)
+        #[arg(long)]
+        nip: Option<String>,
     },
 }
 
@@ -140,6 +174,41 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             crate::units::set_population(&mut conn, None, Population { unit: unit.clone(), period, count })?;
             say!("population of {unit} in {period}: {count}");
         }
+        UnitCommand::Letterhead {
+            unit,
+            agency,
+            address,
+            phone,
+            website,
+            logo,
+            no_logo,
+            place,
+            position,
+            head_name,
+            nip,
+        } => {
+            let logo = match (logo, no_logo) {
+                (Some(path), _) => LogoChange::Set(
+                    std::fs::read(&path).map_err(|e| input(format!("--logo: {}: {e}", path.display())))?,
+                ),
+                (None, true) => LogoChange::Remove,
+                (None, false) => LogoChange::Keep,
+            };
+            let new = LetterheadInput {
+                unit: unit.clone(),
+                agency,
+                address,
+                phone,
+                website,
+                logo,
+                place,
+                position,
+                head_name,
+                nip,
+            };
+            crate::letterhead::set(&mut conn, None, new)?;
+            say!("letterhead of {unit} saved");
+        }
     }
     Ok(())
 }
@@ -213,6 +282,15 @@ impl From<UnitError> for CliError {
         match (err.field(), err) {
             (_, UnitError::Db(e)) => CliError::Db(e),
             (field, err) => input(format!("--{}: {err}", field.unwrap_or("input"))),
+        }
+    }
+}
+
+impl From<LetterheadError> for CliError {
+    fn from(err: LetterheadError) -> Self {
+        match (err.field(), err) {
+            (_, LetterheadError::Db(e)) => CliError::Db(e),
+            (field, err) => input(format!("--{}: {err}", field.unwrap_or("input").replace('_', "-"))),
         }
     }
 }

@@ -1,17 +1,19 @@
-//! `skm report --unit SLUG --period 2026-10 --format pdf|xlsx|csv --out FILE [--sub]`
+//! `skm report --unit SLUG --period 2026-10 --format pdf|docx|xlsx|csv --out FILE [--sub]`
 
 use super::{CliError, Context};
 use crate::aggregator;
 use crate::catalog::TemplateRegistry;
 use crate::db::{units, DbError};
 use crate::domain::period::{local_date, Period};
-use crate::reports::{csv_export, data, official_pdf, pdf, xlsx};
+use crate::reports::{csv_export, data, official_pdf, xlsx};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ReportFormat {
     Pdf,
+    /// the PDF's report as a Word document, to edit before signing
+    Docx,
     Xlsx,
     Csv,
 }
@@ -47,10 +49,16 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
         std::fs::write(&args.out, bytes).map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))
     };
     match args.format {
-        ReportFormat::Pdf => {
+        ReportFormat::Pdf | ReportFormat::Docx => {
             let report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
-            let logo = context.config.logo.as_deref().and_then(pdf::read_logo);
-            write(official_pdf::pdf(&report, today, who, logo).map_err(CliError::Input)?)?;
+            let default_logo = context.config.logo.as_deref().and_then(official_pdf::read_logo);
+            let options = official_pdf::Options { today, downloaded: who, default_logo };
+            let file = if matches!(args.format, ReportFormat::Pdf) {
+                official_pdf::pdf(&report, &options)
+            } else {
+                official_pdf::docx(&report, &options)
+            };
+            write(file.map_err(CliError::Input)?)?;
         }
         ReportFormat::Xlsx => {
             let report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;

@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod import_batches;
+pub mod letterheads;
 pub mod mail_log;
 pub mod publications;
 pub mod rate_limits;

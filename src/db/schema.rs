@@ -16,6 +16,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    unit_letterheads (unit_id) {
+        unit_id -> Integer,
+        agency -> Text,
+        address -> Text,
+        phone -> Text,
+        website -> Text,
+        logo -> Nullable<Text>,
+        place -> Text,
+        position -> Text,
+        head_name -> Text,
+        nip -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     unit_populations (unit_id, period) {
         unit_id -> Integer,
         period -> Text,
@@ -221,6 +237,7 @@ diesel::joinable!(responses -> units (unit_id));
 diesel::joinable!(responses -> services (service_id));
 diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(unit_populations -> units (unit_id));
+diesel::joinable!(unit_letterheads -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));
 diesel::joinable!(user_units -> units (unit_id));
 diesel::joinable!(import_batches -> units (unit_id));
@@ -228,6 +245,7 @@ diesel::joinable!(import_batches -> users (imported_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
+    unit_letterheads,
     unit_populations,
     services,
     template_versions,

@@ -14,10 +14,11 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 20] = [
+pub const TABLES: [(&str, &str); 21] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
+    ("unit_letterheads", "unit_id"),
     ("unit_populations", "unit_id, period"),
     ("services", "id"),
     ("users", "id"),

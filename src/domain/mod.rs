@@ -4,6 +4,7 @@ pub mod decimal;
 pub mod email;
 pub mod ikm;
 pub mod interval;
+pub mod letterhead;
 pub mod names;
 pub mod period;
 pub mod population;

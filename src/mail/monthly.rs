@@ -309,8 +309,12 @@ fn report_pdf(
     today: chrono::NaiveDate,
 ) -> Result<(Vec<u8>, UnitIndex), MonthlyError> {
     let report = data::complete(conn, index)?;
-    let logo = config.logo.as_deref().and_then(crate::reports::pdf::read_logo);
-    let pdf = official_pdf::pdf(&report, today, "skm (ringkasan bulanan)", logo).map_err(MonthlyError::Report)?;
+    let options = official_pdf::Options {
+        today,
+        downloaded: "skm (ringkasan bulanan)",
+        default_logo: config.logo.as_deref().and_then(official_pdf::read_logo),
+    };
+    let pdf = official_pdf::pdf(&report, &options).map_err(MonthlyError::Report)?;
     Ok((pdf, report.index))
 }
 

@@ -8,6 +8,7 @@ use crate::db::rtl::{self, RtlAction};
 use crate::db::units::Unit;
 use crate::db::{DbConnection, DbError};
 use crate::domain::period::Period;
+use crate::letterhead::{self, ReportLetterhead};
 
 pub struct ReportData {
     pub index: UnitIndex,
@@ -17,6 +18,8 @@ pub struct ReportData {
     pub top_words: Vec<(String, usize)>,
     /// the follow-up actions of every unit counted (for a roll-up, its members': SPEC §3)
     pub rtl: Vec<RtlAction>,
+    /// the kop surat and signer of the unit (for a roll-up, its top unit's)
+    pub letterhead: ReportLetterhead,
 }
 
 impl ReportData {
@@ -74,5 +77,6 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
     };
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
     let rtl = rtl::for_units(conn, &index.unit_ids)?;
-    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl })
+    let letterhead = letterhead::for_report(conn, &index.unit)?;
+    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl, letterhead })
 }

@@ -1,15 +1,20 @@
-//! Presenting results as documents: the official report (`official_pdf` on the `pdf` layout,
-//! with `regency_pdf` for a roll-up's parts,
+//! Presenting results as documents: the official report (`official_pdf` makes it once as a
+//! `document`, with `closing` for its foreword and Penutup and `regency_pdf` for a roll-up's
+//! parts; `render_pdf` lays it out on the `pdf` layout, `render_docx` writes it for Word),
 //! `xlsx`, the responses' `csv_export`) from the figures `data` gathers, the SPEC §3 `summary`
 //! (JSON, text), the saran `themes`, and the QR `poster`.
 
+pub mod closing;
 pub mod csv_export;
 pub mod data;
+pub mod document;
 pub mod official_pdf;
 pub mod pdf;
 pub mod poster;
 pub mod profile;
 pub mod regency_pdf;
+pub mod render_docx;
+pub mod render_pdf;
 pub mod sections;
 pub mod summary;
 pub mod themes;

@@ -1,15 +1,21 @@
-//! The official report (Laporan SKM) as PDF, in the structure units submit: cover, BAB I–V and
-//! the questionnaire as an appendix. Indonesian dates and numbers (`20 November 2024`, `3,66`).
-//! For a roll-up (the regency report) `regency_pdf` adds its parts in place.
+//! The official report (Laporan SKM) in the structure units submit: the kop surat and cover,
+//! Kata Pengantar, Daftar Isi, BAB I–VI (BAB VI Penutup ends with the signature block) and the
+//! questionnaire as an appendix. Indonesian dates and numbers (`20 November 2024`, `3,66`).
+//! [`document`] makes it once; [`pdf`] and [`docx`] render that one document, so both files
+//! carry the same text and figures. For a roll-up (the regency report) `regency_pdf` adds its
+//! parts in place.
 
+use super::closing;
 use super::data::ReportData;
-use super::pdf::PdfBuilder;
+use super::document::{Document, Numbering};
 use super::profile::profile_table;
 use super::regency_pdf;
 use super::sections::{chart, element_table, id, or_dash, status};
+use super::{render_docx, render_pdf};
 use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::period::date_id;
+use crate::images::Bitmap;
 use chrono::NaiveDate;
 
 fn percent(part: i64, whole: u64) -> String {
@@ -30,13 +36,37 @@ fn channel_name(code: &str) -> &str {
     }
 }
 
-/// Renders the report; `downloaded` names who made it and when (shown on the cover).
-pub fn pdf(
-    data: &ReportData,
-    today: NaiveDate,
-    downloaded: &str,
-    logo: Option<(u32, u32, Vec<u8>)>,
-) -> Result<Vec<u8>, String> {
+/// Who made the report and when, and the logo of last resort.
+pub struct Options<'a> {
+    pub today: NaiveDate,
+    /// who downloaded it (shown on the cover)
+    pub downloaded: &'a str,
+    /// the configured logo (`SKM_LOGO`), for a unit with no logo of its own nor above it
+    pub default_logo: Option<Bitmap>,
+}
+
+/// The configured logo file, decoded; `None` (and a log line) if it cannot be read.
+pub fn read_logo(path: &std::path::Path) -> Option<Bitmap> {
+    let read = std::fs::read(path).map_err(|e| e.to_string());
+    match read.and_then(|bytes| Bitmap::decode(&bytes).map_err(|e| e.to_string())) {
+        Ok(bitmap) => Some(bitmap),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "logo unreadable");
+            None
+        }
+    }
+}
+
+pub fn pdf(data: &ReportData, options: &Options) -> Result<Vec<u8>, String> {
+    render_pdf::render(&document(data, options)?)
+}
+
+pub fn docx(data: &ReportData, options: &Options) -> Result<Vec<u8>, String> {
+    render_docx::render(&document(data, options)?)
+}
+
+/// The whole report as blocks.
+pub fn document(data: &ReportData, options: &Options) -> Result<Document, String> {
     let unit = data.unit();
     let period = data.period();
     let index = &data.index;
@@ -44,16 +74,22 @@ pub fn pdf(
     let result = &index.result;
     let index_name = template.index_name();
     let roll_up = index.roll_up.as_ref();
-    let mut b = PdfBuilder::new(
+    let mut kop = data.letterhead.kop.clone();
+    if kop.logo.is_none() {
+        kop.logo.clone_from(&options.default_logo);
+    }
+    let mut b = Document::new(
         &format!("Laporan SKM {} {}", unit.name, period.label_id()),
         &format!("Laporan SKM {} — {}", unit.name, period.label_id()),
+        kop,
+        data.letterhead.signer.clone(),
+        date_id(options.today),
     );
 
-    // Cover
-    b.space(25.0);
-    if let Some((w, h, pixels)) = logo {
-        b.image(w, h, pixels, 30.0);
-    }
+    // Kop surat and cover
+    b.numbering(Numbering::None);
+    b.letterhead();
+    b.space(22.0);
     b.text("LAPORAN", 20.0, true, true);
     b.text("SURVEI KEPUASAN MASYARAKAT", 20.0, true, true);
     b.space(8.0);
@@ -70,21 +106,27 @@ pub fn pdf(
     }
     b.space(40.0);
     b.text(&format!("Disusun berdasarkan {}", template.legal_basis), 10.0, false, true);
-    b.text(&format!("Diunduh oleh {downloaded} pada {}", date_id(today)), 9.0, false, true);
-    b.page_break();
+    b.text(&format!("Diunduh oleh {} pada {}", options.downloaded, date_id(options.today)), 9.0, false, true);
+
+    // Front matter
+    b.numbering(Numbering::Roman);
+    closing::kata_pengantar(&mut b, data);
+    b.front_chapter("DAFTAR ISI");
+    b.contents();
+    b.numbering(Numbering::Arabic);
 
     // BAB I
-    b.heading("BAB I PENDAHULUAN");
-    b.paragraph("A. Latar belakang");
+    b.chapter("BAB I PENDAHULUAN");
+    b.section("A. Latar belakang");
     b.paragraph(&format!(
         "Undang-Undang Nomor 25 Tahun 2009 tentang Pelayanan Publik mewajibkan penyelenggara pelayanan publik menilai kinerja pelayanannya secara berkala. {} mengatur pedoman penyusunan Survei Kepuasan Masyarakat (SKM) sebagai instrumen penilaian tersebut. Laporan ini menyajikan hasil SKM pada {} untuk periode {}.",
         template.legal_basis, unit.name, period.label_id()
     ));
-    b.paragraph("B. Tujuan");
+    b.section("B. Tujuan");
     b.paragraph("Mengetahui tingkat kepuasan masyarakat terhadap pelayanan, menemukan unsur pelayanan yang perlu diperbaiki, dan menjadi dasar rencana tindak lanjut serta publikasi hasil kepada masyarakat.");
 
     // BAB II
-    b.heading("BAB II PENGUMPULAN DATA");
+    b.chapter("BAB II PENGUMPULAN DATA");
     b.paragraph(&format!(
         "Data dikumpulkan dengan kuesioner {} ({} unsur, skala {}–{}) dari responden yang baru menerima pelayanan, pada {} sampai {}.",
         template.title.id,
@@ -112,8 +154,8 @@ pub fn pdf(
     b.paragraph(&sample);
 
     // BAB III
-    b.heading("BAB III HASIL");
-    b.paragraph("A. Profil responden");
+    b.chapter("BAB III HASIL");
+    b.section("A. Profil responden");
     let profile = profile_table(template, &data.profile);
     for section in profile.sections() {
         let rows: Vec<Vec<String>> = section
@@ -125,7 +167,7 @@ pub fn pdf(
     }
     chart(&mut b, &charts::counts("Jenis kelamin responden", &profile.gender.rows), 120.0)?;
 
-    b.paragraph("B. Nilai per unsur");
+    b.section("B. Nilai per unsur");
     element_table(&mut b, template, result);
     // a roll-up's index pools every respondent (SPEC §3), and says so
     let pooled = if roll_up.is_some() { format!(" {}", regency_pdf::POOLED) } else { String::new() };
@@ -154,8 +196,8 @@ pub fn pdf(
     }
 
     // BAB IV
-    b.heading("BAB IV ANALISIS");
-    b.paragraph("A. Unsur dengan nilai terendah");
+    b.chapter("BAB IV ANALISIS");
+    b.section("A. Unsur dengan nilai terendah");
     let lowest: Vec<Vec<String>> = result
         .lowest
         .iter()
@@ -168,7 +210,7 @@ pub fn pdf(
         })
         .collect();
     b.table(&["Unsur", index_name], &[120.0, 50.0], &lowest);
-    b.paragraph(&format!("B. Perbandingan dengan periode sebelumnya ({})", period.previous().label_id()));
+    b.section(&format!("B. Perbandingan dengan periode sebelumnya ({})", period.previous().label_id()));
     let comparison: Vec<Vec<String>> = result
         .elements
         .iter()
@@ -189,15 +231,13 @@ pub fn pdf(
         })
         .collect();
     b.table(&["Unsur", "Periode ini", "Sebelumnya", "Perubahan"], &[40.0, 45.0, 45.0, 40.0], &comparison);
-    b.paragraph(&format!(
-        "C. Saran dan masukan: {} responden menulis saran. Kata yang paling sering muncul:",
-        data.saran_count
-    ));
+    b.section("C. Saran dan masukan");
+    b.paragraph(&format!("{} responden menulis saran. Kata yang paling sering muncul:", data.saran_count));
     let words: Vec<Vec<String>> = data.top_words.iter().map(|(w, n)| vec![w.clone(), n.to_string()]).collect();
     b.table(&["Kata", "Frekuensi"], &[110.0, 60.0], &words);
 
     // BAB V
-    b.heading("BAB V RENCANA TINDAK LANJUT");
+    b.chapter("BAB V RENCANA TINDAK LANJUT");
     if roll_up.is_some() {
         regency_pdf::follow_up(&mut b, data);
     } else if data.rtl.is_empty() {
@@ -220,6 +260,8 @@ pub fn pdf(
         );
     }
 
+    closing::penutup(&mut b, data);
+
     // Lampiran
     let questionnaire = match roll_up {
         Some(r) => {
@@ -228,12 +270,11 @@ pub fn pdf(
         }
         None => "LAMPIRAN",
     };
-    b.page_break();
-    b.heading(&format!("{questionnaire}: KUESIONER ({} versi {})", template.title.id, template.version));
+    b.chapter(&format!("{questionnaire}: KUESIONER ({} versi {})", template.title.id, template.version));
     for (i, e) in template.elements.iter().enumerate() {
         b.text(&format!("{}. {}", i + 1, e.question.id), 10.0, true, false);
         let answers: Vec<String> = e.answers.iter().map(|a| format!("{}. {}", a.score, a.label.id)).collect();
         b.paragraph(&answers.join("   "));
     }
-    b.finish()
+    Ok(b)
 }

@@ -1,18 +1,21 @@
 //! A small page layout on printpdf: headings, wrapped paragraphs, tables that break across
-//! pages with their header repeated, and bitmap images (charts), in the bundled font. A4, mm.
+//! pages with their header repeated, bitmap images (charts, logos) and rules, in the bundled
+//! font, with page numbers in the footer (none, roman or arabic). A4, mm.
 
+use super::document::Numbering;
 use crate::fonts;
+use crate::images::Bitmap;
 use printpdf::{
     Color, FontId, Mm, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, RawImage,
     RawImageData, RawImageFormat, Rect, Rgb, TextItem, XObjectTransform,
 };
 use std::collections::BTreeSet;
 
-const WIDTH: f32 = 210.0;
+pub const WIDTH: f32 = 210.0;
 const HEIGHT: f32 = 297.0;
-const MARGIN: f32 = 20.0;
+pub const MARGIN: f32 = 20.0;
 const BOTTOM: f32 = 20.0;
-const PT_TO_MM: f32 = 0.352_778;
+pub const PT_TO_MM: f32 = 0.352_778;
 
 pub struct PdfBuilder {
     doc: PdfDocument,
@@ -27,6 +30,9 @@ pub struct PdfBuilder {
     /// the next line's top, in mm from the page's top
     y: f32,
     footer: String,
+    numbering: Numbering,
+    /// the index of the first page numbered the current way
+    numbered_from: usize,
 }
 
 fn rgb(r: f32, g: f32, b: f32) -> Color {
@@ -46,6 +52,8 @@ impl PdfBuilder {
             ops: Vec::new(),
             y: MARGIN,
             footer: fonts::drawable(footer, false).into_owned(),
+            numbering: Numbering::Arabic,
+            numbered_from: 0,
         }
     }
 
@@ -53,8 +61,38 @@ impl PdfBuilder {
         WIDTH - 2.0 * MARGIN
     }
 
+    /// The next line's top, in mm from the page's top.
+    pub fn y(&self) -> f32 {
+        self.y
+    }
+
+    /// Nothing drawn on the current page yet.
+    pub fn page_is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// The current page's number as its footer shows it; `None` where the footer shows none.
+    pub fn page_label(&self) -> Option<String> {
+        let n = self.pages.len() - self.numbered_from + 1;
+        match self.numbering {
+            Numbering::None => None,
+            Numbering::Roman => Some(roman(n)),
+            Numbering::Arabic => Some(n.to_string()),
+        }
+    }
+
+    /// Numbers the pages from here on so, counting from 1; starts a new page unless the current
+    /// one is empty.
+    pub fn set_numbering(&mut self, numbering: Numbering) {
+        if !self.page_is_empty() {
+            self.page_break();
+        }
+        self.numbering = numbering;
+        self.numbered_from = self.pages.len();
+    }
+
     /// One line at a position; `text` has been through `fonts::drawable`.
-    fn text_at(&mut self, x: f32, baseline: f32, size: f32, bold: bool, text: &str) {
+    pub fn text_at(&mut self, x: f32, baseline: f32, size: f32, bold: bool, text: &str) {
         let (font, chars) = if bold {
             (self.bold.clone(), &mut self.bold_chars)
         } else {
@@ -71,7 +109,7 @@ impl PdfBuilder {
         ]);
     }
 
-    fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32, grey: f32) {
+    pub fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32, grey: f32) {
         self.ops.push(Op::SetFillColor { col: rgb(grey, grey, grey) });
         let rect = Rect::from_xywh(Mm(x).into(), Mm(HEIGHT - top - h).into(), Mm(w).into(), Mm(h).into());
         self.ops.push(Op::DrawPolygon { polygon: rect.to_polygon() });
@@ -85,9 +123,11 @@ impl PdfBuilder {
     }
 
     pub fn page_break(&mut self) {
-        let number = self.pages.len() + 1;
-        let footer = format!("{} — halaman {number}", self.footer);
-        self.text_at(MARGIN, HEIGHT - 10.0, 8.0, false, &footer);
+        if let Some(label) = self.page_label() {
+            let footer = format!("{} — halaman {label}", self.footer);
+            let x = (WIDTH - fonts::text_width(&footer, 8.0 * PT_TO_MM, false)) / 2.0;
+            self.text_at(x, HEIGHT - 10.0, 8.0, false, &footer);
+        }
         self.pages.push(std::mem::take(&mut self.ops));
         self.y = MARGIN;
     }
@@ -98,13 +138,19 @@ impl PdfBuilder {
 
     /// Wrapped text; `center` centres each line.
     pub fn text(&mut self, text: &str, size: f32, bold: bool, center: bool) {
+        self.text_in(MARGIN, Self::content_width(), text, size, bold, center);
+    }
+
+    /// Wrapped text in a column `width` mm wide from `left`; `center` centres each line in it.
+    pub fn text_in(&mut self, left: f32, width: f32, text: &str, size: f32, bold: bool, center: bool) {
         let line_height = size * PT_TO_MM * 1.45;
         for paragraph in text.split('\n') {
             let paragraph = fonts::drawable(paragraph, bold);
-            let lines = fonts::wrap(&paragraph, size * PT_TO_MM, bold, Self::content_width());
+            let lines = fonts::wrap(&paragraph, size * PT_TO_MM, bold, width);
             for line in if lines.is_empty() { vec![String::new()] } else { lines } {
                 self.ensure(line_height);
-                let x = if center { (WIDTH - fonts::text_width(&line, size * PT_TO_MM, bold)) / 2.0 } else { MARGIN };
+                let x =
+                    if center { left + (width - fonts::text_width(&line, size * PT_TO_MM, bold)) / 2.0 } else { left };
                 let baseline = self.y + size * PT_TO_MM;
                 self.text_at(x, baseline, size, bold, &line);
                 self.y += line_height;
@@ -172,30 +218,43 @@ impl PdfBuilder {
         self.space(3.0);
     }
 
-    /// An RGB bitmap (a chart), `width_mm` wide.
-    pub fn image(&mut self, width_px: u32, height_px: u32, pixels: Vec<u8>, width_mm: f32) {
-        let height_mm = width_mm * height_px as f32 / width_px as f32;
+    /// A bitmap (a chart), centred, `width_mm` wide.
+    pub fn image(&mut self, bitmap: &Bitmap, width_mm: f32) {
+        let height_mm = width_mm * bitmap.height as f32 / bitmap.width as f32;
         self.ensure(height_mm + 2.0);
+        self.image_at(bitmap, MARGIN + (Self::content_width() - width_mm) / 2.0, self.y, width_mm);
+        self.y += height_mm + 3.0;
+    }
+
+    /// A bitmap with its top left corner at (`left`, `top`), `width_mm` wide; the next line
+    /// stays where it was.
+    pub fn image_at(&mut self, bitmap: &Bitmap, left: f32, top: f32, width_mm: f32) {
+        let height_mm = width_mm * bitmap.height as f32 / bitmap.width as f32;
         let image = RawImage {
-            pixels: RawImageData::U8(pixels),
-            width: width_px as usize,
-            height: height_px as usize,
+            pixels: RawImageData::U8(bitmap.rgb.clone()),
+            width: bitmap.width as usize,
+            height: bitmap.height as usize,
             data_format: RawImageFormat::RGB8,
             tag: Vec::new(),
         };
         let id = self.doc.add_image(&image);
         // At `dpi` the image's natural width is width_px / dpi inches; pick the dpi that makes it width_mm.
-        let dpi = width_px as f32 / (width_mm / 25.4);
+        let dpi = bitmap.width as f32 / (width_mm / 25.4);
         self.ops.push(Op::UseXobject {
             id,
             transform: XObjectTransform {
-                translate_x: Some(Mm(MARGIN + (Self::content_width() - width_mm) / 2.0).into()),
-                translate_y: Some(Mm(HEIGHT - self.y - height_mm).into()),
+                translate_x: Some(Mm(left).into()),
+                translate_y: Some(Mm(HEIGHT - top - height_mm).into()),
                 dpi: Some(dpi),
                 ..Default::default()
             },
         });
-        self.y += height_mm + 3.0;
+    }
+
+    /// A black rule across the content width, `thickness` mm thick, at the next line.
+    pub fn rule(&mut self, thickness: f32) {
+        self.fill_rect(MARGIN, self.y, Self::content_width(), thickness, 0.0);
+        self.y += thickness;
     }
 
     pub fn finish(mut self) -> Result<Vec<u8>, String> {
@@ -212,38 +271,31 @@ impl PdfBuilder {
     }
 }
 
-/// A PNG logo for the report cover, as RGB pixels; `None` (and a log line) if unreadable.
-pub fn read_logo(path: &std::path::Path) -> Option<(u32, u32, Vec<u8>)> {
-    let file = std::fs::File::open(path).ok()?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().ok()?;
-    let mut buffer = vec![0; reader.output_buffer_size()?];
-    let info = reader.next_frame(&mut buffer).ok()?;
-    let pixels: Vec<u8> = match info.color_type {
-        png::ColorType::Rgb => buffer[..info.buffer_size()].to_vec(),
-        png::ColorType::Rgba => buffer[..info.buffer_size()]
-            .chunks(4)
-            .flat_map(|p| {
-                // blend on white: the cover is white
-                let a = u16::from(p[3]);
-                [0, 1, 2].map(|i| ((u16::from(p[i]) * a + 255 * (255 - a)) / 255) as u8)
-            })
-            .collect(),
-        png::ColorType::Grayscale => buffer[..info.buffer_size()].iter().flat_map(|g| [*g, *g, *g]).collect(),
-        png::ColorType::GrayscaleAlpha => buffer[..info.buffer_size()]
-            .chunks(2)
-            .flat_map(|p| {
-                let v = ((u16::from(p[0]) * u16::from(p[1]) + 255 * (255 - u16::from(p[1]))) / 255) as u8;
-                [v, v, v]
-            })
-            .collect(),
-        png::ColorType::Indexed => {
-            tracing::warn!(path = %path.display(), "logo: indexed PNG not expanded");
-            return None;
+/// Lower-case roman numerals for the front matter's pages (i, ii, iii, iv …).
+fn roman(mut n: usize) -> String {
+    const NUMERALS: [(usize, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut out = String::new();
+    for (value, numeral) in NUMERALS {
+        while n >= value {
+            out.push_str(numeral);
+            n -= value;
         }
-    };
-    Some((info.width, info.height, pixels))
+    }
+    out
 }
 
 #[cfg(test)]
@@ -268,5 +320,11 @@ mod tests {
             assert!(text.contains("terima kasih —"), "{text}");
             assert!(text.contains("BAB I"), "{text}");
         }
+    }
+
+    #[test]
+    fn front_matter_is_numbered_in_roman_numerals() {
+        let numbers: Vec<String> = [1, 2, 3, 4, 9, 14, 40].into_iter().map(roman).collect();
+        assert_eq!(numbers, ["i", "ii", "iii", "iv", "ix", "xiv", "xl"]);
     }
 }

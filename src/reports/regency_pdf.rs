@@ -4,7 +4,7 @@
 //! appendix page per unit with its own element table. `official_pdf` calls these in place.
 
 use super::data::ReportData;
-use super::pdf::PdfBuilder;
+use super::document::{Document, CONTENT_WIDTH};
 use super::sections::{chart, element_table, id, or_dash, status};
 use crate::aggregator::{Member, RollUp, UnitIndex};
 use crate::charts;
@@ -22,7 +22,7 @@ pub fn mean_label(index: &UnitIndex) -> String {
 }
 
 /// The cover's lines under the index: what it pools, and the mean of units beside it.
-pub fn cover(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) {
+pub fn cover(b: &mut Document, index: &UnitIndex, roll_up: &RollUp) {
     let name = index.template.index_name();
     let answering = roll_up.members.iter().filter(|m| m.result.responses > 0).count();
     b.text(&format!("{name} {POOLED}, {answering} unit"), 11.0, false, true);
@@ -59,9 +59,9 @@ fn required(member: &Member) -> String {
 }
 
 /// BAB III C: every member's own figures, ranked, and the ranking chart.
-pub fn per_unit(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) -> Result<(), String> {
+pub fn per_unit(b: &mut Document, index: &UnitIndex, roll_up: &RollUp) -> Result<(), String> {
     let name = index.template.index_name();
-    b.paragraph("C. Hasil per unit");
+    b.section("C. Hasil per unit");
     b.paragraph(&format!(
         "Setiap unit dengan {name}-nya sendiri, diurutkan dari yang tertinggi. Sampel minimal menurut populasi unit; \"sampel kurang\" bila respondennya belum mencukupi. Rincian per unsur setiap unit ada pada lampiran."
     ));
@@ -94,7 +94,7 @@ pub fn per_unit(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) -> Resu
     let ranked: Vec<(String, f64)> =
         roll_up.members.iter().filter_map(|m| m.result.index.map(|v| (m.unit.name.clone(), v.to_f64()))).collect();
     if !ranked.is_empty() {
-        chart(b, &charts::ranking(&index.template, &ranked), PdfBuilder::content_width())?;
+        chart(b, &charts::ranking(&index.template, &ranked), CONTENT_WIDTH)?;
     }
     Ok(())
 }
@@ -111,7 +111,7 @@ fn action_rows(actions: &[&RtlAction]) -> Vec<Vec<String>> {
 }
 
 /// BAB V: the members' follow-up actions (SPEC §3), one table per unit under its name.
-pub fn follow_up(b: &mut PdfBuilder, data: &ReportData) {
+pub fn follow_up(b: &mut Document, data: &ReportData) {
     let groups = data.rtl_by_unit();
     if groups.is_empty() {
         b.paragraph("Belum ada rencana tindak lanjut yang dicatat oleh unit mana pun.");
@@ -132,12 +132,13 @@ pub fn follow_up(b: &mut PdfBuilder, data: &ReportData) {
 }
 
 /// The appendix: a page per unit with its own element table and index.
-pub fn appendix(b: &mut PdfBuilder, index: &UnitIndex, roll_up: &RollUp) {
+pub fn appendix(b: &mut Document, index: &UnitIndex, roll_up: &RollUp) {
     let name = index.template.index_name();
     for (i, m) in roll_up.members.iter().enumerate() {
-        b.page_break();
         if i == 0 {
-            b.heading("LAMPIRAN A: NILAI PER UNSUR SETIAP UNIT");
+            b.chapter("LAMPIRAN A: NILAI PER UNSUR SETIAP UNIT");
+        } else {
+            b.page_break();
         }
         b.heading(&format!("A.{} {}", i + 1, m.unit.name));
         if m.result.responses == 0 {

@@ -1,11 +1,12 @@
 //! Pieces the official report draws in several places (the unit's report and a roll-up's
 //! parts): Indonesian numbers, the element table, a chart, follow-up statuses.
 
-use super::pdf::PdfBuilder;
+use super::document::Document;
 use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
 use crate::domain::template::Template;
+use crate::images::Bitmap;
 
 pub fn id(value: Rounded) -> String {
     value.format_with(',')
@@ -16,7 +17,7 @@ pub fn or_dash(value: Option<Rounded>) -> String {
 }
 
 /// Each element's sum, count, NRR, weighted NRR, index and grade (SPEC §3).
-pub fn element_table(b: &mut PdfBuilder, template: &Template, result: &IndexResult) {
+pub fn element_table(b: &mut Document, template: &Template, result: &IndexResult) {
     let rows: Vec<Vec<String>> = template
         .elements
         .iter()
@@ -49,8 +50,8 @@ pub fn status(s: &str) -> &str {
     }
 }
 
-pub fn chart(builder: &mut PdfBuilder, spec: &charts::ChartSpec, width_mm: f32) -> Result<(), String> {
-    let (w, h, pixels) = charts::bitmap(spec).map_err(|e| e.to_string())?;
-    builder.image(w, h, pixels, width_mm);
+pub fn chart(doc: &mut Document, spec: &charts::ChartSpec, width_mm: f32) -> Result<(), String> {
+    let (width, height, rgb) = charts::bitmap(spec).map_err(|e| e.to_string())?;
+    doc.image(Bitmap { width, height, rgb }, width_mm);
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `/admin`: the regency's Bagian Organisasi manages units (the tree), services, populations, the
-//! questionnaire of each unit, and users. Admins only; everyone else gets a 404.
+//! questionnaire of each unit, each unit's kop surat and report signer, and users. Admins only;
+//! everyone else gets a 404.
 
 use super::access::Admin;
 use super::error::WebError;
@@ -13,10 +14,13 @@ use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::domain::template::Lang;
+use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
 use crate::units::{NewService, NewUnit, Population, Publication, UnitError};
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_multipart::Multipart;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
+use futures_util::StreamExt;
 use std::collections::BTreeMap;
 
 struct UnitRow {
@@ -28,6 +32,22 @@ struct UnitRow {
     services: String,
     populations: String,
     ticket: bool,
+    letterhead: LetterheadRow,
+}
+
+/// A unit's kop surat and signer as the form shows them.
+#[derive(Default)]
+struct LetterheadRow {
+    set: bool,
+    agency: String,
+    address: String,
+    phone: String,
+    website: String,
+    has_logo: bool,
+    place: String,
+    position: String,
+    head_name: String,
+    nip: String,
 }
 
 /// A published period, with the form that takes it back.
@@ -63,24 +83,26 @@ async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let (all, people, details, mail_problems, publications) = blocking(state, |_, conn| -> Result<_, DbError> {
-        let all = units::list(conn)?;
-        let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
-        let (mut services, mut populations) =
-            (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
-        let mut details = BTreeMap::new();
-        for id in ids {
-            let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
-            // the three latest periods ("2026-10" sorts after "2026")
-            let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
-            counts.sort_by(|a, b| b.0.cmp(&a.0));
-            let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
-            details.insert(id, (names.join(", "), latest.join(", ")));
-        }
-        let problems = db::mail_log::problems(conn)?;
-        Ok((all, users::list_with_units(conn)?, details, problems, db::publications::all(conn)?))
-    })
-    .await?;
+    let (all, people, details, mail_problems, publications, letterheads) =
+        blocking(state, |_, conn| -> Result<_, DbError> {
+            let all = units::list(conn)?;
+            let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
+            let (mut services, mut populations) =
+                (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
+            let mut details = BTreeMap::new();
+            for id in ids {
+                let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
+                // the three latest periods ("2026-10" sorts after "2026")
+                let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
+                counts.sort_by(|a, b| b.0.cmp(&a.0));
+                let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
+                details.insert(id, (names.join(", "), latest.join(", ")));
+            }
+            let problems = db::mail_log::problems(conn)?;
+            let letterheads = db::letterheads::all(conn)?;
+            Ok((all, users::list_with_units(conn)?, details, problems, db::publications::all(conn)?, letterheads))
+        })
+        .await?;
     let mut rows = Vec::new();
     fn walk(
         all: &[units::Unit],
@@ -88,10 +110,26 @@ async fn page(
         depth: usize,
         out: &mut Vec<UnitRow>,
         details: &BTreeMap<i32, (String, String)>,
+        letterheads: &[(i32, db::letterheads::Letterhead)],
         default: &str,
     ) {
         for unit in all.iter().filter(|u| u.parent_id == parent) {
             let (services, populations) = details.get(&unit.id).cloned().unwrap_or_default();
+            let letterhead =
+                letterheads.iter().find(|(id, _)| *id == unit.id).map_or_else(LetterheadRow::default, |(_, l)| {
+                    LetterheadRow {
+                        set: true,
+                        agency: l.agency.clone(),
+                        address: l.address.clone(),
+                        phone: l.phone.clone(),
+                        website: l.website.clone(),
+                        has_logo: l.logo.is_some(),
+                        place: l.place.clone(),
+                        position: l.position.clone(),
+                        head_name: l.head_name.clone(),
+                        nip: crate::domain::letterhead::Nip::parse(&l.nip).map(|n| n.to_string()).unwrap_or_default(),
+                    }
+                });
             out.push(UnitRow {
                 indent: "— ".repeat(depth),
                 slug: unit.slug.clone(),
@@ -101,11 +139,12 @@ async fn page(
                 services,
                 populations,
                 ticket: unit.ticket_mode,
+                letterhead,
             });
-            walk(all, Some(unit.id), depth + 1, out, details, default);
+            walk(all, Some(unit.id), depth + 1, out, details, letterheads, default);
         }
     }
-    walk(&all, None, 0, &mut rows, &details, state.templates.default_id());
+    walk(&all, None, 0, &mut rows, &details, &letterheads, state.templates.default_id());
     let mut published: Vec<PublishedRow> = publications
         .into_iter()
         .filter_map(|p| {
@@ -165,24 +204,70 @@ pub async fn show(
     page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
 }
 
-/// `POST /admin/{unit|service|population|template|user|publish|unpublish}`
+/// `POST /admin/{unit|service|population|template|letterhead|user|publish|unpublish}`: a form
+/// URL-encoded, or as multipart (the kop surat form, which may carry a logo).
 pub async fn act(
     state: web::Data<AppState>,
     Admin(session): Admin,
     action: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, WebError> {
-    let fields: BTreeMap<String, String> =
-        body.into_inner().into_iter().map(|(k, v)| (k, v.trim().to_string())).collect();
+    request: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let (fields, logo) = read_form(&request, payload).await?;
     session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
     let action = action.into_inner();
     let worker = state.clone();
     let actor = session.user.id;
-    let outcome = web::block(move || apply(&worker, actor, &action, &fields)).await??;
-    match outcome {
-        Ok(()) => Ok(see_other("/admin?ok=1")),
-        Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await,
+    let outcome = web::block(move || apply(&worker, actor, &action, &fields, logo)).await.map_err(WebError::from)??;
+    Ok(match outcome {
+        Ok(()) => see_other("/admin?ok=1"),
+        Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
+    })
+}
+
+/// Text fields of a multipart form are short and few; the logo is checked by `crate::letterhead`.
+const MAX_FIELD: usize = 4 * 1024;
+const MAX_FIELDS: usize = 32;
+
+/// The form's fields, trimmed, and the logo file if one was chosen.
+async fn read_form(
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<(BTreeMap<String, String>, Option<Vec<u8>>)> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let form = web::Form::<Vec<(String, String)>>::from_request(request, &mut payload.into_inner()).await?;
+        return Ok((form.into_inner().into_iter().map(|(k, v)| (k, v.trim().to_string())).collect(), None));
     }
+    let mut parts = Multipart::new(request.headers(), payload.into_inner());
+    let (mut fields, mut logo) = (BTreeMap::new(), None);
+    while let Some(part) = parts.next().await {
+        let invalid = |reason: String| WebError::Invalid { field: "form".into(), reason };
+        let mut part = part.map_err(|e| invalid(e.to_string()))?;
+        if fields.len() >= MAX_FIELDS {
+            return Err(invalid(format!("more than {MAX_FIELDS} fields")).into());
+        }
+        let name = part.name().unwrap_or_default().to_string();
+        let limit = if name == "logo" { crate::images::MAX_BYTES + 1 } else { MAX_FIELD };
+        let mut data = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|e| invalid(e.to_string()))?;
+            // one byte past the limit is enough for the service to say "too large"
+            let room = limit.saturating_sub(data.len());
+            data.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+        if name == "logo" {
+            // a file input left empty sends an empty part
+            logo = Some(data).filter(|d| !d.is_empty());
+        } else {
+            fields.insert(name, String::from_utf8_lossy(&data).trim().to_string());
+        }
+    }
+    Ok((fields, logo))
 }
 
 /// Applies one admin form; `Ok(Err(text))` is a problem with the input, shown on the page.
@@ -191,8 +276,9 @@ fn apply(
     actor: i32,
     action: &str,
     f: &BTreeMap<String, String>,
+    logo: Option<Vec<u8>>,
 ) -> Result<Result<(), String>, WebError> {
-    match change(state, actor, action, f) {
+    match change(state, actor, action, f, logo) {
         Ok(()) => Ok(Ok(())),
         Err(Refusal::Input(text)) => Ok(Err(text)),
         Err(Refusal::Fault(err)) => Err(err),
@@ -201,7 +287,13 @@ fn apply(
 
 /// Reads one form into the input of its service function (`crate::units`, `crate::accounts`),
 /// which checks the rules `skm unit …` and `skm user …` share and writes the audit record.
-fn change(state: &AppState, actor: i32, action: &str, f: &BTreeMap<String, String>) -> Result<(), Refusal> {
+fn change(
+    state: &AppState,
+    actor: i32,
+    action: &str,
+    f: &BTreeMap<String, String>,
+    logo: Option<Vec<u8>>,
+) -> Result<(), Refusal> {
     let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
     // a select left at "—" (or an empty field) chooses nothing
     let chosen = |name: &str| Some(get(name)).filter(|v| !v.is_empty()).map(String::from);
@@ -230,6 +322,26 @@ fn change(state: &AppState, actor: i32, action: &str, f: &BTreeMap<String, Strin
             crate::units::set_population(conn, by, Population { unit: get("unit").into(), period, count })?;
         }
         "template" => crate::units::set_template(conn, &state.catalog, by, get("unit"), get("template"))?,
+        "letterhead" => {
+            let text = |name: &str| Some(get(name).to_string());
+            let input = LetterheadInput {
+                unit: get("unit").into(),
+                agency: text("agency"),
+                address: text("address"),
+                phone: text("phone"),
+                website: text("website"),
+                logo: match (logo, get("remove_logo")) {
+                    (Some(bytes), _) => LogoChange::Set(bytes),
+                    (None, "1") => LogoChange::Remove,
+                    (None, _) => LogoChange::Keep,
+                },
+                place: text("place"),
+                position: text("position"),
+                head_name: text("head_name"),
+                nip: text("nip"),
+            };
+            crate::letterhead::set(conn, by, input)?;
+        }
         "user" => {
             let new = accounts::NewUser {
                 email: Email::parse(get("email"))
@@ -302,6 +414,22 @@ impl From<UnitError> for Refusal {
             }
             taken @ (UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_)) => format!("slug: {taken}"),
             UnitError::Db(err) => return err.into(),
+        })
+    }
+}
+
+impl From<LetterheadError> for Refusal {
+    fn from(err: LetterheadError) -> Self {
+        let field = err.field().unwrap_or("input");
+        refuse(match err {
+            LetterheadError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
+            LetterheadError::TooLong { max, .. } => format!("{field}: paling banyak {max} karakter"),
+            LetterheadError::NotOneLine { .. } => format!("{field}: satu baris teks"),
+            LetterheadError::Nip => "nip: NIP terdiri atas 18 angka".to_string(),
+            LetterheadError::Website => "website: alamat laman, mis. kutaitimurkab.go.id".to_string(),
+            LetterheadError::Phone => "phone: hanya angka, spasi, dan + ( ) - . /".to_string(),
+            LetterheadError::Logo(reason) => format!("logo: berkas PNG atau JPEG paling besar 512 KB ({reason})"),
+            LetterheadError::Db(err) => return err.into(),
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Report downloads for a unit and period: `laporan.pdf`, `laporan.xlsx`, and `jawaban.csv`
-//! (streamed page by page, so a year of a busy unit never sits in memory).
+//! Report downloads for a unit and period: `laporan.pdf`, `laporan.docx` (the same report for
+//! Word), `laporan.xlsx`, and `laporan.csv` (streamed page by page, so a year of a busy unit
+//! never sits in memory).
 
 use super::access::UnitReader;
 use super::error::WebError;
@@ -38,7 +39,14 @@ fn attachment(name: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
         .body(body)
 }
 
-/// `GET /dasbor/unit/{slug}/laporan.{pdf|xlsx|csv}?period=…[&sub=1]`
+/// A report file's extension and content type.
+const DOCUMENTS: [(&str, &str); 3] = [
+    ("pdf", "application/pdf"),
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+];
+
+/// `GET /dasbor/unit/{slug}/laporan.{pdf|docx|xlsx|csv}?period=…[&sub=1]`
 pub async fn download(
     state: web::Data<AppState>,
     UnitReader { session, unit }: UnitReader,
@@ -49,35 +57,30 @@ pub async fn download(
     let period = period_of(&query)?;
     let with_sub = query.sub.as_deref() == Some("1");
     let base = format!("laporan-skm-{}-{}", unit.slug, period.to_string().replace("..", "_"));
+    if format == "csv" {
+        return csv_stream(state, unit, period, with_sub, format!("{base}.csv")).await;
+    }
+    let Some((extension, content_type)) = DOCUMENTS.into_iter().find(|(e, _)| *e == format) else {
+        return Err(WebError::NotFound);
+    };
     let today = local_date(chrono::Utc::now(), state.config.timezone);
     let who = format!("{} ({})", session.user.name, session.user.email);
-    match format.as_str() {
-        "pdf" | "xlsx" => {
-            let want_pdf = format == "pdf";
-            let logo = state.config.logo.clone();
-            let bytes = blocking(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
-                let report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
-                if want_pdf {
-                    official_pdf::pdf(&report, today, &who, logo.as_deref().and_then(crate::reports::pdf::read_logo))
-                        .map_err(WebError::Internal)
-                } else {
-                    xlsx::workbook(conn, &report, &who, today).map_err(|e| WebError::Internal(e.to_string()))
-                }
-            })
-            .await?;
-            Ok(if want_pdf {
-                attachment(&format!("{base}.pdf"), "application/pdf", bytes)
-            } else {
-                attachment(
-                    &format!("{base}.xlsx"),
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    bytes,
-                )
-            })
+    let logo = state.config.logo.clone();
+    let bytes = blocking(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
+        let report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
+        let options = official_pdf::Options {
+            today,
+            downloaded: &who,
+            default_logo: logo.as_deref().and_then(official_pdf::read_logo),
+        };
+        match extension {
+            "pdf" => official_pdf::pdf(&report, &options).map_err(WebError::Internal),
+            "docx" => official_pdf::docx(&report, &options).map_err(WebError::Internal),
+            _ => xlsx::workbook(conn, &report, &who, today).map_err(|e| WebError::Internal(e.to_string())),
         }
-        "csv" => csv_stream(state, unit, period, with_sub, format!("{base}.csv")).await,
-        _ => Err(WebError::NotFound),
-    }
+    })
+    .await?;
+    Ok(attachment(&format!("{base}.{extension}"), content_type, bytes))
 }
 
 struct Cursor {

@@ -1,6 +1,6 @@
 //! The crate's layers point down, and no two modules import each other:
 //!
-//! domain → (config, fonts, i18n, password, security) → db → services → (charts, reports, mail) → (web, cli)
+//! domain → (config, fonts, i18n, images, password, security) → db → services → (charts, reports, mail) → (web, cli)
 //!
 //! A module may use its own layer and those below it; `crate::` paths in `src/` are read to see
 //! which modules each one uses, and `super::` paths for the modules inside one folder.
@@ -14,6 +14,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("config", 1),
     ("fonts", 1),
     ("i18n", 1),
+    ("images", 1),
     ("password", 1),
     ("security", 1),
     ("db", 2),
@@ -22,6 +23,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("catalog", 3),
     ("demo", 3),
     ("follow_up", 3),
+    ("letterhead", 3),
     ("rate_limit", 3),
     ("sheets", 3),
     ("survey", 3),

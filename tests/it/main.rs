@@ -14,6 +14,7 @@ mod fuzz;
 mod http;
 mod import;
 mod layers;
+mod letterhead;
 mod mail;
 mod operations;
 mod operator;

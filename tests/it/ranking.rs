@@ -83,9 +83,12 @@ fn ranking(body: &str) -> Vec<(String, String)> {
 }
 
 /// The table row of unit `slug`.
+/// The unit's row of a table (the ranking, or a roll-up's units), past the "perlu perhatian" card
+/// that names some units first.
 fn row_of<'a>(body: &'a str, slug: &str) -> &'a str {
-    let start = body.find(&format!("/dasbor/unit/{slug}?")).unwrap_or_else(|| panic!("no row for {slug}"));
-    body[start..].split("</tr>").next().unwrap_or_default()
+    let tables = body.find("<table").map_or(body, |at| &body[at..]);
+    let start = tables.find(&format!("/dasbor/unit/{slug}?")).unwrap_or_else(|| panic!("no row for {slug}"));
+    tables[start..].split("</tr>").next().unwrap_or_default()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -211,7 +211,7 @@ fn skm_report_writes_every_format() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = skm(dir.path()).args(["demo", "--responses", "400"]).output().expect("demo");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for format in ["pdf", "xlsx", "csv"] {
+    for format in ["pdf", "docx", "xlsx", "csv"] {
         let file = dir.path().join(format!("laporan.{format}"));
         let out = skm(dir.path())
             .args(["report", "--unit", "kutim", "--sub", "--period", "2026", "--format", format, "--out"])

@@ -50,7 +50,8 @@ fn query_for(pattern: &str) -> &'static str {
 }
 
 /// `unpublish` after `publish`: it takes back what the publish form published.
-const ADMIN_ACTIONS: [&str; 7] = ["unit", "service", "population", "template", "user", "publish", "unpublish"];
+const ADMIN_ACTIONS: [&str; 8] =
+    ["unit", "service", "population", "template", "letterhead", "user", "publish", "unpublish"];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
 const HEAD_A: &str = "kepala@alpha.go.id";
@@ -302,6 +303,12 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             ("password", "sandi-awal-panjang"),
         ]),
         (_, "publish" | "unpublish") => pairs(&[("unit", "alpha"), ("period", &w.period)]),
+        // multipart, as the form sends it (its logo field left empty)
+        (_, "letterhead") => {
+            let nip = format!("19750101200003{:04}", n % 10_000);
+            let fields = pairs(&[("unit", "alpha"), ("agency", "Dinas Alpha"), ("place", "Sangatta"), ("nip", &nip)]);
+            return Some(Body::Upload(fields, Vec::new()));
+        }
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -336,7 +343,7 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
 /// format and each admin form, with a body that would succeed (CSRF field not included).
 fn requests(route: &Route, slug: &str, w: &World) -> Vec<Request> {
     let variants: &[&str] = if route.pattern.contains("{format}") {
-        &["pdf", "xlsx", "csv"]
+        &["pdf", "docx", "xlsx", "csv"]
     } else if route.pattern.contains("{ext}") {
         &["svg", "png", "pdf"]
     } else if route.pattern.contains("{action}") {

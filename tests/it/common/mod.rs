@@ -207,6 +207,18 @@ impl TestApp {
         file_name: &str,
         file: &[u8],
     ) -> Reply {
+        self.post_upload_as(cookie, path, fields, ("file", file_name), file)
+    }
+
+    /// A multipart upload: text fields and one file in the field `field.0`, named `field.1`.
+    pub fn post_upload_as(
+        &self,
+        cookie: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        (field, file_name): (&str, &str),
+        file: &[u8],
+    ) -> Reply {
         let boundary = "skmtestboundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -216,7 +228,7 @@ impl TestApp {
             );
         }
         body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
                 .as_bytes(),
         );
         body.extend(file);
