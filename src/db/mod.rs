@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod audit;
 pub mod mail_log;
+pub mod password_resets;
 pub mod publications;
 pub mod rate_limits;
 pub mod responses;

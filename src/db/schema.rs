@@ -12,6 +12,7 @@ diesel::table! {
         template_id -> Nullable<Text>,
         ticket_mode -> Bool,
         created_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -134,6 +135,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     user_units (user_id, unit_id) {
         user_id -> Integer,
         unit_id -> Integer,
@@ -211,6 +225,7 @@ diesel::joinable!(services -> units (unit_id));
 diesel::joinable!(unit_populations -> units (unit_id));
 diesel::joinable!(user_units -> users (user_id));
 diesel::joinable!(user_units -> units (unit_id));
+diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -221,6 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     users,
     user_units,
+    password_resets,
     rtl_actions,
     email_log,
     audit_log,

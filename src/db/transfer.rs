@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 19] = [
+pub const TABLES: [(&str, &str); 20] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -22,6 +22,7 @@ pub const TABLES: [(&str, &str); 19] = [
     ("services", "id"),
     ("users", "id"),
     ("user_units", "user_id, unit_id"),
+    ("password_resets", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
     ("ticket_codes", "unit_id, code"),
@@ -37,8 +38,8 @@ pub const TABLES: [(&str, &str); 19] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 7] =
-    ["template_versions", "units", "services", "users", "rtl_actions", "email_log", "audit_log"];
+const SERIAL_TABLES: [&str; 8] =
+    ["template_versions", "units", "services", "users", "password_resets", "rtl_actions", "email_log", "audit_log"];
 
 const BATCH: usize = 1000;
 
