@@ -161,6 +161,14 @@ impl Config {
         }
     }
 
+    /// Whether `base_url` is an address citizens' phones cannot reach: a loopback address
+    /// (127.0.0.0/8, ::1, localhost) or the unspecified one a server listens on (0.0.0.0, ::).
+    /// An unset `base_url` falls back to `http://<listen>`, one of these unless `listen` names
+    /// the machine's own address. QR posters would encode it: pages that make them warn.
+    pub fn base_url_is_local(&self) -> bool {
+        host_is_local(&self.base_url)
+    }
+
     /// Reads `file` (when given, it must exist) or `./skm.toml` (when present), then the
     /// environment.
     pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
@@ -420,6 +428,28 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// The host of an `http://` or `https://` URL is this machine or no machine.
+fn host_is_local(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() || host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_some() => {
+            v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
+        }
+        Ok(ip) => ip.is_loopback() || ip.is_unspecified(),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,5 +541,41 @@ mod tests {
         std::fs::write(&path, "listen = \n").expect("write");
         let err = Config::load(Some(&path), env(&[])).expect_err("syntax").to_string();
         assert!(err.contains("skm.toml:1"), "{err}");
+    }
+    #[test]
+    fn a_loopback_or_unset_base_url_is_local() {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://localhost:8080/",
+            "https://LOCALHOST.",
+            "http://skm.localhost",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]",
+            "http://0.0.0.0:8080",
+            "http://[::]:80",
+            "http://user@127.0.0.1/skm",
+        ] {
+            assert!(host_is_local(local), "{local}");
+        }
+        for public in [
+            "https://skm.kutaitimurkab.go.id",
+            "http://10.1.2.3:8080",
+            "http://192.168.1.20",
+            "https://localhost.example.go.id",
+            "http://[2001:db8::1]:8080",
+            "http://127.0.0.1.nip.io",
+        ] {
+            assert!(!host_is_local(public), "{public}");
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let empty = dir.path().join("skm.toml");
+        std::fs::write(&empty, "").expect("write");
+        let unset = Config::load(Some(&empty), env(&[])).expect("defaults");
+        assert!(unset.base_url_is_local(), "the default listen address is loopback");
+        let everywhere = Config::load(Some(&empty), env(&[("SKM_LISTEN", "0.0.0.0:8080")])).expect("listen");
+        assert!(everywhere.base_url_is_local(), "{}", everywhere.base_url);
+        let set = Config::load(Some(&empty), env(&[("SKM_BASE_URL", "https://skm.example.go.id")])).expect("set");
+        assert!(!set.base_url_is_local());
     }
 }

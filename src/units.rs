@@ -1,6 +1,6 @@
-//! Managing the regency's units: adding a unit or a service (jenis layanan), recording a
-//! population, choosing a unit's questionnaire, publishing a unit's results on `/publik` and
-//! taking them back. One function per use case, called by both
+//! Managing the regency's units: adding a unit or a service (jenis layanan), correcting them
+//! (name, kind, place in the tree), closing and reopening them, recording a population, choosing
+//! a unit's questionnaire, publishing a unit's results on `/publik` and taking them back. One function per use case, called by both
 //! `skm unit …`/`skm service …` and the `/admin` forms, so both apply the same rules and leave
 //! the same audit record. Each change and its audit record are one transaction. Blocking (the
 //! database): call from `web::block` in a handler.
@@ -48,6 +48,26 @@ pub struct Population {
     pub count: u32,
 }
 
+/// A correction of a unit: its name, kind and parent. Its slug stays: it is printed in QR codes.
+#[derive(Debug, Clone)]
+pub struct UnitEdit {
+    /// the slug of the unit to correct
+    pub unit: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// the slug of the unit above it; `None` for a root
+    pub parent: Option<String>,
+}
+
+/// A correction of a service's name. Its slug stays: QR posters link to it (`?layanan=`).
+#[derive(Debug, Clone)]
+pub struct ServiceEdit {
+    pub unit: String,
+    /// the service's slug
+    pub service: String,
+    pub name: String,
+}
+
 /// A unit's results of a period, to publish on `/publik` or to take off it.
 #[derive(Debug, Clone)]
 pub struct Publication {
@@ -71,6 +91,11 @@ pub enum UnitError {
     SlugTaken(Slug),
     #[error("the unit already has a service '{0}'")]
     ServiceSlugTaken(Slug),
+    #[error("the unit has no service '{0}'")]
+    ServiceUnknown(String),
+    /// the tree stays a tree: a unit cannot be placed under itself or under a unit below it
+    #[error("'{parent}' is {unit} itself or a unit below it: a unit cannot be its own ancestor")]
+    ParentCycle { unit: String, parent: String },
     #[error("a population is recorded per year (2026) or month (2026-10), not for {0}")]
     PeriodNotYearOrMonth(Period),
     #[error("unknown survey template '{0}'")]
@@ -90,7 +115,8 @@ impl UnitError {
     pub fn field(&self) -> Option<&'static str> {
         Some(match self {
             UnitError::NameEmpty => "name",
-            UnitError::ParentUnknown(_) => "parent",
+            UnitError::ParentUnknown(_) | UnitError::ParentCycle { .. } => "parent",
+            UnitError::ServiceUnknown(_) => "service",
             UnitError::UnitUnknown(_) => "unit",
             UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_) => "slug",
             UnitError::PeriodNotYearOrMonth(_) => "period",
@@ -156,6 +182,93 @@ pub fn add_service(conn: &mut DbConnection, actor: Option<i32>, new: NewService)
         audit::record(conn, actor, "service.add", &detail)?;
         Ok(service)
     })
+}
+
+/// Corrects a unit's name, kind and parent, keeping the tree a tree; audited with what changed.
+pub fn edit(conn: &mut DbConnection, actor: Option<i32>, edit: UnitEdit) -> Result<Unit, UnitError> {
+    let name = required_name(&edit.name)?;
+    conn.transaction(|conn| {
+        let unit = existing(conn, &edit.unit, UnitError::UnitUnknown)?;
+        let parent = match &edit.parent {
+            Some(slug) => Some(existing(conn, slug, UnitError::ParentUnknown)?),
+            None => None,
+        };
+        if let Some(parent) = &parent {
+            if stored::subtree_ids(conn, unit.id)?.contains(&parent.id) {
+                return Err(UnitError::ParentCycle { unit: unit.slug, parent: parent.slug.clone() });
+            }
+        }
+        let parent_id = parent.as_ref().map(|p| p.id);
+        stored::update(conn, unit.id, name, edit.kind, parent_id)?;
+        let mut changes = Vec::new();
+        if unit.name != name {
+            changes.push(format!("name '{}' → '{name}'", unit.name));
+        }
+        if unit.kind != edit.kind.as_str() {
+            changes.push(format!("kind {} → {}", unit.kind, edit.kind));
+        }
+        if unit.parent_id != parent_id {
+            let was = match unit.parent_id {
+                Some(id) => stored::by_id(conn, id)?.slug,
+                None => "none".into(),
+            };
+            changes.push(format!("parent {was} → {}", parent.as_ref().map_or("none", |p| p.slug.as_str())));
+        }
+        let changes = if changes.is_empty() { "no change".to_string() } else { changes.join(", ") };
+        audit::record(conn, actor, "unit.edit", &format!("edited {}: {changes}", unit.slug))?;
+        Ok(stored::by_id(conn, unit.id)?)
+    })
+}
+
+/// Closes a unit's public form (`enabled = false`) or opens it again. Nothing else changes: its
+/// responses stay in every report and dashboard, its users keep their access.
+pub fn set_enabled(conn: &mut DbConnection, actor: Option<i32>, unit: &str, enabled: bool) -> Result<(), UnitError> {
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        stored::set_active(conn, unit.id, enabled)?;
+        let (action, what) = if enabled { ("unit.enable", "opened") } else { ("unit.disable", "closed") };
+        audit::record(conn, actor, action, &format!("{what} the survey of {}", unit.slug))?;
+        Ok(())
+    })
+}
+
+/// Corrects a service's name.
+pub fn edit_service(conn: &mut DbConnection, actor: Option<i32>, edit: ServiceEdit) -> Result<Service, UnitError> {
+    let name = required_name(&edit.name)?;
+    conn.transaction(|conn| {
+        let (unit, service) = existing_service(conn, &edit.unit, &edit.service)?;
+        stored::update_service(conn, service.id, name, service.active)?;
+        let detail = format!("renamed service {} of {}: '{}' → '{name}'", service.slug, unit.slug, service.name);
+        audit::record(conn, actor, "service.edit", &detail)?;
+        Ok(stored::service_by_slug(conn, unit.id, &service.slug)?)
+    })
+}
+
+/// Takes a service off the citizen's list (`enabled = false`) or puts it back; its responses
+/// stay, under its name, in every report.
+pub fn set_service_enabled(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    unit: &str,
+    service: &str,
+    enabled: bool,
+) -> Result<(), UnitError> {
+    conn.transaction(|conn| {
+        let (unit, service) = existing_service(conn, unit, service)?;
+        stored::update_service(conn, service.id, &service.name, enabled)?;
+        let (action, what) = if enabled { ("service.enable", "enabled") } else { ("service.disable", "disabled") };
+        audit::record(conn, actor, action, &format!("{what} service {} of {}", service.slug, unit.slug))?;
+        Ok(())
+    })
+}
+
+fn existing_service(conn: &mut DbConnection, unit: &str, service: &str) -> Result<(Unit, Service), UnitError> {
+    let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+    match stored::service_by_slug(conn, unit.id, service) {
+        Ok(found) => Ok((unit, found)),
+        Err(DbError::NotFound) => Err(UnitError::ServiceUnknown(service.to_string())),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Records (or corrects) a unit's population in a year or a month: the required sample
@@ -353,6 +466,30 @@ mod tests {
         assert_eq!(unknown.field(), Some("template"));
         let actions: Vec<String> = audited(&mut conn).into_iter().map(|(_, action, _)| action).collect();
         assert_eq!(actions, ["unit.add", "service.add", "unit.population", "unit.population", "unit.template"]);
+    }
+
+    #[test]
+    fn a_unit_cannot_become_its_own_ancestor() {
+        let (mut conn, catalog) = (database(), catalog());
+        add(&mut conn, &catalog, None, new_unit("kutim", None)).expect("regency");
+        add(&mut conn, &catalog, None, new_unit("dinkes", Some("kutim"))).expect("unit");
+        add(&mut conn, &catalog, None, new_unit("puskesmas", Some("dinkes"))).expect("sub-unit");
+        let edit = |unit: &str, parent: Option<&str>| UnitEdit {
+            unit: unit.into(),
+            name: format!("Unit {unit}"),
+            kind: UnitKind::Opd,
+            parent: parent.map(String::from),
+        };
+        for (unit, parent) in [("kutim", "puskesmas"), ("kutim", "dinkes"), ("dinkes", "dinkes")] {
+            let refused = super::edit(&mut conn, None, edit(unit, Some(parent))).expect_err("a cycle");
+            assert_eq!(refused.field(), Some("parent"), "{unit} under {parent}: {refused}");
+        }
+        let moved = super::edit(&mut conn, None, edit("puskesmas", Some("kutim"))).expect("a move");
+        assert_eq!(moved.parent_id, Some(stored::by_slug(&mut conn, "kutim").expect("kutim").id));
+        let top = super::edit(&mut conn, None, edit("dinkes", None)).expect("to the top");
+        assert_eq!((top.parent_id, top.name.as_str()), (None, "Unit dinkes"));
+        let log: Vec<String> = audited(&mut conn).into_iter().map(|(_, _, detail)| detail).collect();
+        assert_eq!(&log[3..], ["edited puskesmas: parent dinkes → kutim", "edited dinkes: parent kutim → none"]);
     }
 
     #[test]

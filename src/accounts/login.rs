@@ -41,7 +41,9 @@ pub fn login(
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
         return Ok(LoginOutcome::Locked { until });
     }
-    if user.disabled || !password::verify(secret, &user.password_hash) {
+    // verified even for a disabled account, so timing does not tell which accounts are disabled
+    let verified = password::verify(secret, &user.password_hash);
+    if user.disabled || !verified {
         users::record_failure(conn, &user, now)?;
         return Ok(LoginOutcome::Refused);
     }

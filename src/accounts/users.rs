@@ -1,4 +1,5 @@
-//! Adding a user: the rules of `skm user add` and the `/admin` user form.
+//! Adding a user: the rules of `skm user add` and the `/admin` user form; the error every
+//! account change shares.
 
 use crate::db::units::{self, Unit};
 use crate::db::users::{self as stored, User};
@@ -35,6 +36,17 @@ pub enum UserError {
     PasswordTooShort,
     #[error("a user with e-mail '{0}' already exists")]
     EmailTaken(Email),
+    #[error("no user with e-mail '{0}'")]
+    UserUnknown(String),
+    #[error("must not be empty")]
+    NameEmpty,
+    /// an admin cannot lock themselves out
+    #[error("you cannot disable your own account")]
+    OwnAccount,
+    #[error("you cannot take away your own admin role")]
+    OwnAdminRole,
+    #[error("the account of '{0}' is disabled: enable it first")]
+    Disabled(String),
     #[error("could not hash the password: {0}")]
     Hashing(String),
     #[error(transparent)]
@@ -49,6 +61,9 @@ impl UserError {
             UserError::UnitMissing(_) | UserError::UnitUnknown(_) => Some("unit"),
             UserError::PasswordTooShort => Some("password"),
             UserError::EmailTaken(_) => Some("email"),
+            UserError::UserUnknown(_) | UserError::OwnAccount | UserError::Disabled(_) => Some("user"),
+            UserError::NameEmpty => Some("name"),
+            UserError::OwnAdminRole => Some("role"),
             UserError::Hashing(_) | UserError::Db(_) => None,
         }
     }
@@ -74,20 +89,16 @@ pub fn add_user(conn: &mut DbConnection, actor: Option<i32>, new: NewUser) -> Re
     if new.role != Role::Admin && new.units.is_empty() {
         return Err(UserError::UnitMissing(new.role));
     }
+    if new.name.trim().is_empty() {
+        return Err(UserError::NameEmpty);
+    }
     // Hashed before the transaction: argon2 is slow by design, and holds no lock meanwhile.
     let hash = password::hash(new.password.expose_secret()).map_err(|e| match e {
         PasswordError::TooShort => UserError::PasswordTooShort,
         PasswordError::Hash(reason) => UserError::Hashing(reason),
     })?;
     conn.transaction(|conn| {
-        let mut unit_ids = Vec::new();
-        for slug in &new.units {
-            let unit = existing_unit(conn, slug)?;
-            // a unit named twice is linked once (a second link would look like a taken address)
-            if !unit_ids.contains(&unit.id) {
-                unit_ids.push(unit.id);
-            }
-        }
+        let unit_ids = unit_ids(conn, &new.units)?;
         let user = stored::create(
             conn,
             &stored::NewUser {
@@ -106,6 +117,19 @@ pub fn add_user(conn: &mut DbConnection, actor: Option<i32>, new: NewUser) -> Re
         audit::record(conn, actor, "user.add", &format!("added {} {}{scope}", user.role, user.email))?;
         Ok(user)
     })
+}
+
+/// The ids of the units named by slug; a unit named twice is linked once (a second link would
+/// look like a taken address).
+pub(super) fn unit_ids(conn: &mut DbConnection, slugs: &[String]) -> Result<Vec<i32>, UserError> {
+    let mut ids = Vec::new();
+    for slug in slugs {
+        let unit = existing_unit(conn, slug)?;
+        if !ids.contains(&unit.id) {
+            ids.push(unit.id);
+        }
+    }
+    Ok(ids)
 }
 
 fn existing_unit(conn: &mut DbConnection, slug: &str) -> Result<Unit, UserError> {

@@ -11,7 +11,7 @@ use crate::domain::period::Period;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
 use crate::units::{NewService, NewUnit, Population, UnitError};
 use clap::Subcommand;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +37,16 @@ pub enum UnitCommand {
     },
     /// List units as a tree
     List,
+    /// Close a unit's survey: its public form takes no answers; its data stays
+    Disable {
+        #[arg(long)]
+        unit: String,
+    },
+    /// Open a closed unit's survey again
+    Enable {
+        #[arg(long)]
+        unit: String,
+    },
     /// Record a unit's number of service users in a period (for the required sample)
     Population {
         #[arg(long)]
@@ -98,6 +108,22 @@ pub enum ServiceCommand {
         #[arg(long)]
         unit: String,
     },
+    /// Take a service off the citizen's list; its responses stay
+    Disable {
+        #[arg(long)]
+        unit: String,
+        /// the service's slug
+        #[arg(long)]
+        service: String,
+    },
+    /// Put a disabled service back on the citizen's list
+    Enable {
+        #[arg(long)]
+        unit: String,
+        /// the service's slug
+        #[arg(long)]
+        service: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +162,21 @@ pub enum UserCommand {
         #[arg(long = "unit")]
         units: Vec<String>,
     },
+    /// Disable an account: it cannot sign in and its sessions end; its data stays
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Print a one-time link (valid 24 hours) with which the user sets a new password
+    ResetLink {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn input(message: impl Into<String>) -> CliError {
@@ -168,6 +209,14 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
         UnitCommand::List => {
             let all = units::list(&mut conn)?;
             print_tree(&all, None, 0)?;
+        }
+        UnitCommand::Disable { unit } => {
+            crate::units::set_enabled(&mut conn, None, &unit, false)?;
+            say!("closed the survey of {unit}");
+        }
+        UnitCommand::Enable { unit } => {
+            crate::units::set_enabled(&mut conn, None, &unit, true)?;
+            say!("opened the survey of {unit}");
         }
         UnitCommand::Population { unit, period, count } => {
             let period: Period = period.parse().map_err(|e| input(format!("--period: {e}")))?;
@@ -234,22 +283,56 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
         ServiceCommand::List { unit } => {
             let unit = unit_by_slug(&mut conn, &unit)?;
             for service in units::services_of(&mut conn, unit.id)? {
-                say!("{:<28} {}", service.slug, service.name);
+                let disabled = if service.active { "" } else { " (disabled)" };
+                say!("{:<28} {}{disabled}", service.slug, service.name);
             }
+        }
+        ServiceCommand::Disable { unit, service } => {
+            crate::units::set_service_enabled(&mut conn, None, &unit, &service, false)?;
+            say!("disabled service {service} of {unit}");
+        }
+        ServiceCommand::Enable { unit, service } => {
+            crate::units::set_service_enabled(&mut conn, None, &unit, &service, true)?;
+            say!("enabled service {service} of {unit}");
         }
     }
     Ok(())
 }
 
 pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
-    let UserCommand::Add { email: address, name, role, units } = command;
-    let email = email("--email", &address)?;
-    let role: Role = role.parse().map_err(|e| input(format!("--role: {e}")))?;
-    let pool = context.database()?;
-    let mut conn = pool.get().map_err(DbError::from)?;
-    let password = read_password()?;
-    let user = accounts::add_user(&mut conn, None, accounts::NewUser { email, name, role, units, password })?;
-    say!("added {} {}", user.role, user.email);
+    let now = chrono::Utc::now().naive_utc();
+    match command {
+        UserCommand::Add { email: address, name, role, units } => {
+            let email = email("--email", &address)?;
+            let role: Role = role.parse().map_err(|e| input(format!("--role: {e}")))?;
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            let password = read_password()?;
+            let user = accounts::add_user(&mut conn, None, accounts::NewUser { email, name, role, units, password })?;
+            say!("added {} {}", user.role, user.email);
+        }
+        UserCommand::Disable { email } => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            accounts::set_enabled(&mut conn, None, &email, false, now)?;
+            say!("disabled {email}; its sessions ended");
+        }
+        UserCommand::Enable { email } => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            accounts::set_enabled(&mut conn, None, &email, true, now)?;
+            say!("enabled {email}");
+        }
+        UserCommand::ResetLink { email } => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            let link = accounts::reset_link(&mut conn, None, &email, now)?;
+            let until = link.expires_at.and_utc().with_timezone(&context.config.timezone);
+            // shown only now: only its digest is stored
+            say!("one-time link for {}, valid until {}:", link.user.email, until.format("%Y-%m-%d %H:%M %Z"));
+            say!("{}/sandi/atur?token={}", context.config.base_url, link.token.expose_secret());
+        }
+    }
     Ok(())
 }
 
@@ -301,6 +384,8 @@ impl From<UserError> for CliError {
             (_, UserError::Db(e)) => CliError::Db(e),
             // the password has no flag: it is read from standard input
             (Some("password") | None, err) => input(err.to_string()),
+            // the form names the account `user`; the command line by its address
+            (Some("user"), err) => input(format!("--email: {err}")),
             (Some(field), err) => input(format!("--{field}: {err}")),
         }
     }

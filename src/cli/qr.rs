@@ -35,5 +35,8 @@ pub fn run(context: &Context, args: QrArgs) -> Result<(), CliError> {
     let bytes = render(&poster, format).map_err(|e| CliError::Input(e.to_string()))?;
     std::fs::write(&args.out, bytes).map_err(|e| CliError::Input(format!("{}: {e}", args.out.display())))?;
     say!("wrote {} ({})", args.out.display(), poster.url);
+    if context.config.base_url_is_local() {
+        tracing::warn!(base_url = %context.config.base_url, "the QR code opens only on this machine: set base_url");
+    }
     Ok(())
 }

@@ -10,6 +10,10 @@ use std::net::TcpListener;
 pub fn run(context: Context) -> Result<(), CliError> {
     let pool = context.database()?;
     let listen = context.config.listen;
+    if context.config.base_url_is_local() {
+        let base_url = context.config.base_url.as_str();
+        tracing::warn!(base_url, "base_url is this machine's own address: set it to the public URL for QR posters");
+    }
     let state = AppState::new(pool, context.config, context.catalog)?;
     let monthly_mail = monthly_mail(&state);
     let listener = TcpListener::bind(listen).map_err(|e| CliError::Input(format!("cannot listen on {listen}: {e}")))?;

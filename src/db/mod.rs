@@ -6,6 +6,7 @@ pub mod audit;
 pub mod import_batches;
 pub mod letterheads;
 pub mod mail_log;
+pub mod password_resets;
 pub mod publications;
 pub mod rate_limits;
 pub mod responses;

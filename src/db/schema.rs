@@ -12,6 +12,7 @@ diesel::table! {
         template_id -> Nullable<Text>,
         ticket_mode -> Bool,
         created_at -> Timestamp,
+        active -> Bool,
     }
 }
 
@@ -150,6 +151,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     user_units (user_id, unit_id) {
         user_id -> Integer,
         unit_id -> Integer,
@@ -242,6 +256,7 @@ diesel::joinable!(user_units -> users (user_id));
 diesel::joinable!(user_units -> units (unit_id));
 diesel::joinable!(import_batches -> units (unit_id));
 diesel::joinable!(import_batches -> users (imported_by));
+diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -253,6 +268,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     users,
     user_units,
+    password_resets,
     rtl_actions,
     email_log,
     audit_log,

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 21] = [
+pub const TABLES: [(&str, &str); 22] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -23,6 +23,7 @@ pub const TABLES: [(&str, &str); 21] = [
     ("services", "id"),
     ("users", "id"),
     ("user_units", "user_id, unit_id"),
+    ("password_resets", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
     ("ticket_codes", "unit_id, code"),
@@ -39,8 +40,17 @@ pub const TABLES: [(&str, &str); 21] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 8] =
-    ["template_versions", "units", "services", "users", "rtl_actions", "email_log", "audit_log", "import_batches"];
+const SERIAL_TABLES: [&str; 9] = [
+    "template_versions",
+    "units",
+    "services",
+    "users",
+    "password_resets",
+    "rtl_actions",
+    "email_log",
+    "audit_log",
+    "import_batches",
+];
 
 const BATCH: usize = 1000;
 

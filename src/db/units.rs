@@ -19,6 +19,8 @@ pub struct Unit {
     pub template_id: Option<String>,
     pub ticket_mode: bool,
     pub created_at: chrono::NaiveDateTime,
+    /// a closed unit's public form takes no responses; its data stays in every report
+    pub active: bool,
 }
 
 pub struct NewUnit<'a> {
@@ -41,6 +43,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
             units::template_id.eq(new.template_id),
             units::ticket_mode.eq(false),
             units::created_at.eq(now_utc()),
+            units::active.eq(true),
         ))
         .returning(units::id)
         .get_result::<i32>(conn)
@@ -82,6 +85,26 @@ pub fn with_active_services(conn: &mut DbConnection, slug: &str) -> Result<(Unit
     let (unit, first) = rows.next().ok_or(DbError::NotFound)?;
     let services = first.into_iter().chain(rows.filter_map(|(_, service)| service)).collect();
     Ok((unit, services))
+}
+
+/// A unit's name, kind and place in the tree (the caller checks the tree stays a tree).
+pub fn update(
+    conn: &mut DbConnection,
+    id: i32,
+    name: &str,
+    kind: UnitKind,
+    parent_id: Option<i32>,
+) -> Result<(), DbError> {
+    diesel::update(units::table.find(id))
+        .set((units::name.eq(name), units::kind.eq(kind.as_str()), units::parent_id.eq(parent_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Opens or closes a unit's public form.
+pub fn set_active(conn: &mut DbConnection, id: i32, active: bool) -> Result<(), DbError> {
+    diesel::update(units::table.find(id)).set(units::active.eq(active)).execute(conn)?;
+    Ok(())
 }
 
 /// All units, parents before children where names tie; the tree is small (tens to hundreds).
@@ -159,6 +182,23 @@ pub fn add_service(conn: &mut DbConnection, unit_id: i32, slug: &Slug, name: &st
             other => other,
         })?;
     Ok(services::table.find(id).select(Service::as_select()).first(conn)?)
+}
+
+/// A unit's service by its slug, active or not.
+pub fn service_by_slug(conn: &mut DbConnection, unit_id: i32, slug: &str) -> Result<Service, DbError> {
+    findable(slug)?;
+    Ok(services::table
+        .filter(services::unit_id.eq(unit_id).and(services::slug.eq(slug)))
+        .select(Service::as_select())
+        .get_result(conn)?)
+}
+
+/// A service's name and whether citizens can choose it; its slug (in QR links) stays.
+pub fn update_service(conn: &mut DbConnection, id: i32, name: &str, active: bool) -> Result<(), DbError> {
+    diesel::update(services::table.find(id))
+        .set((services::name.eq(name), services::active.eq(active)))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn services_of(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<Service>, DbError> {

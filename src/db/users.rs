@@ -130,3 +130,28 @@ pub fn set_email_opt_out(conn: &mut DbConnection, user_id: i32, opt_out: bool) -
     diesel::update(users::table.find(user_id)).set(users::email_opt_out.eq(opt_out)).execute(conn)?;
     Ok(())
 }
+
+/// A user's name, role and units (the units replace the old ones). Their sessions stay: each
+/// request reads the role and the units afresh.
+pub fn update(conn: &mut DbConnection, id: i32, name: &str, role: Role, unit_ids: &[i32]) -> Result<(), DbError> {
+    conn.transaction(|conn| {
+        diesel::update(users::table.find(id))
+            .set((users::name.eq(name), users::role.eq(role.as_str())))
+            .execute(conn)?;
+        diesel::delete(user_units::table.filter(user_units::user_id.eq(id))).execute(conn)?;
+        for unit_id in unit_ids {
+            diesel::insert_into(user_units::table)
+                .values((user_units::user_id.eq(id), user_units::unit_id.eq(unit_id)))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// Disables an account (it cannot sign in, and every session ends) or enables it again.
+pub fn set_disabled(conn: &mut DbConnection, id: i32, disabled: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set((users::disabled.eq(disabled), users::session_epoch.eq(users::session_epoch + 1)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -387,6 +387,7 @@ mod tests {
             template_id: None,
             ticket_mode: false,
             created_at: chrono::NaiveDateTime::default(),
+            active: true,
         }
     }
 

@@ -58,6 +58,18 @@ pub fn verify_hmac(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
     }
 }
 
+/// A secret for a one-time link: 244 random bits (two random UUIDs) as 64 hex digits.
+pub fn random_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+/// What is stored in place of a one-time token: its SHA-256, so the table alone opens no link.
+/// No key is needed: the token is random, not guessable like a password.
+pub fn token_digest(token: &str) -> String {
+    use sha2::Digest;
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -76,5 +88,15 @@ mod tests {
         assert_ne!(hash, keys.client_hash("203.0.113.8"));
         assert!(!hash.contains("203"));
         assert_eq!(keys.cookie().len(), 64);
+    }
+
+    #[test]
+    fn one_time_tokens_are_long_random_and_stored_as_a_digest() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(token_digest(&a), token_digest(&a));
+        assert_ne!(token_digest(&a), a);
+        assert_eq!(token_digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -131,6 +131,10 @@ pub enum Outcome {
     },
     /// no unit has this slug
     UnknownUnit,
+    /// the unit's survey is closed (an admin disabled the unit); nothing was stored
+    Closed {
+        form: Box<Form>,
+    },
 }
 
 /// A refused submission, with what it takes to show the form again with the citizen's answers.

@@ -1,5 +1,5 @@
-//! A public submission (the citizen's form and the JSON API alike): the unit's form, the one-time
-//! token's check, the client's rate limit, validation and the write, in that order.
+//! A public submission (the citizen's form and the JSON API alike): the unit's form (open, not
+//! closed by an admin), the one-time token's check, the client's rate limit, validation and the write, in that order.
 //!
 //! A post counts against the client's limit in the response's own transaction when it is
 //! stored, and in a statement of its own when it is not (invalid, replayed, unknown unit); one
@@ -68,6 +68,9 @@ fn store(conn: &mut DbConnection, gate: &Gate, post: &PublicPost, rate: RateGuar
     let Some(form) = form_for_unit(conn, gate.templates, post.slug)? else {
         return Ok(Outcome::UnknownUnit);
     };
+    if !form.unit.active {
+        return Ok(Outcome::Closed { form: Box::new(form) });
+    }
     let token_text = post.fields.get(TOKEN_FIELD).map(String::as_str).unwrap_or_default();
     let channel = post.channel.as_str();
     let token =

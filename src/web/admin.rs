@@ -1,11 +1,13 @@
 //! `/admin`: the regency's Bagian Organisasi manages units (the tree), services, populations, the
-//! questionnaire of each unit, each unit's kop surat and report signer, and users. Admins only;
+//! questionnaire of each unit, each unit's kop surat and report signer, and users, and corrects
+//! them: edits, closes and reopens units and services, edits, disables and enables users, and makes
+//! password reset links. Admins only;
 //! everyone else gets a 404.
 
 use super::access::Admin;
 use super::error::WebError;
 use super::i18n::Tr;
-use super::pages::{html, Nav};
+use super::pages::{html, Nav, OptionView};
 use super::session::{self, Session};
 use super::{blocking, see_other, AppState};
 use crate::accounts::{self, UserError};
@@ -15,24 +17,66 @@ use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::domain::template::Lang;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
-use crate::units::{NewService, NewUnit, Population, Publication, UnitError};
+use crate::units::{NewService, NewUnit, Population, Publication, ServiceEdit, UnitEdit, UnitError};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt;
-use std::collections::BTreeMap;
+use secrecy::ExposeSecret;
+use std::collections::{BTreeMap, HashSet};
 
 struct UnitRow {
     indent: String,
     slug: String,
     name: String,
-    kind: String,
     template: String,
     services: String,
     populations: String,
     ticket: bool,
     letterhead: LetterheadRow,
+    // the corrections (edit, close and reopen; the questionnaire preselected)
+    id: i32,
+    parent_id: Option<i32>,
+    active: bool,
+    kind_label: String,
+    kinds: Vec<OptionView>,
+    /// every unit but this one and those below it (a unit cannot be its own ancestor)
+    parents: Vec<OptionView>,
+    templates: Vec<OptionView>,
+    service_rows: Vec<ServiceRow>,
+}
+
+struct ServiceRow {
+    slug: String,
+    name: String,
+    active: bool,
+}
+
+/// A user, with the forms that correct, disable and enable them and make a reset link.
+struct UserRow {
+    email: String,
+    name: String,
+    role_label: String,
+    units: String,
+    disabled: bool,
+    /// the signed-in admin: cannot disable themselves or drop their admin role
+    own: bool,
+    roles: Vec<OptionView>,
+    unit_options: Vec<OptionView>,
+}
+
+/// A password reset link, shown once on the page that made it and never stored.
+struct ResetShown {
+    email: String,
+    url: String,
+    until: String,
+}
+
+/// What a form did: saved (back to the page), or made a link to show once.
+enum Done {
+    Saved,
+    Reset(ResetShown),
 }
 
 /// A unit's kop surat and signer as the form shows them.
@@ -70,8 +114,10 @@ struct AdminPage {
     message: Option<String>,
     ok: bool,
     units: Vec<UnitRow>,
-    templates: Vec<(String, String)>,
-    users: Vec<(String, String, String, String)>,
+    users: Vec<UserRow>,
+    reset: Option<ResetShown>,
+    /// `base_url` while it is this machine's own address (QR posters would not open)
+    base_url_warning: Option<String>,
     mail_problems: Vec<(String, String, String, i32, String)>,
     published: Vec<PublishedRow>,
 }
@@ -83,6 +129,17 @@ async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
+    page_with(state, session, message, ok, status, None).await
+}
+
+async fn page_with(
+    state: &web::Data<AppState>,
+    session: &Session,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+    reset: Option<ResetShown>,
+) -> Result<HttpResponse, WebError> {
     let (all, people, details, mail_problems, publications, letterheads) =
         blocking(state, |_, conn| -> Result<_, DbError> {
             let all = units::list(conn)?;
@@ -91,12 +148,17 @@ async fn page(
                 (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
             let mut details = BTreeMap::new();
             for id in ids {
-                let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
+                let of_unit = services.remove(&id).unwrap_or_default();
+                let names: Vec<String> = of_unit
+                    .iter()
+                    .map(|s| if s.active { s.name.clone() } else { format!("{} ({CLOSED_SERVICE})", s.name) })
+                    .collect();
+                let rows = of_unit.into_iter().map(|s| ServiceRow { slug: s.slug, name: s.name, active: s.active });
                 // the three latest periods ("2026-10" sorts after "2026")
                 let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
                 counts.sort_by(|a, b| b.0.cmp(&a.0));
                 let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
-                details.insert(id, (names.join(", "), latest.join(", ")));
+                details.insert(id, (names.join(", "), latest.join(", "), rows.collect::<Vec<_>>()));
             }
             let problems = db::mail_log::problems(conn)?;
             let letterheads = db::letterheads::all(conn)?;
@@ -109,12 +171,12 @@ async fn page(
         parent: Option<i32>,
         depth: usize,
         out: &mut Vec<UnitRow>,
-        details: &BTreeMap<i32, (String, String)>,
+        details: &mut BTreeMap<i32, (String, String, Vec<ServiceRow>)>,
         letterheads: &[(i32, db::letterheads::Letterhead)],
         default: &str,
     ) {
         for unit in all.iter().filter(|u| u.parent_id == parent) {
-            let (services, populations) = details.get(&unit.id).cloned().unwrap_or_default();
+            let (services, populations, service_rows) = details.remove(&unit.id).unwrap_or_default();
             let letterhead =
                 letterheads.iter().find(|(id, _)| *id == unit.id).map_or_else(LetterheadRow::default, |(_, l)| {
                     LetterheadRow {
@@ -134,17 +196,45 @@ async fn page(
                 indent: "— ".repeat(depth),
                 slug: unit.slug.clone(),
                 name: unit.name.clone(),
-                kind: unit.kind.clone(),
                 template: unit.template_id.clone().unwrap_or_else(|| default.to_string()),
                 services,
                 populations,
                 ticket: unit.ticket_mode,
                 letterhead,
+                id: unit.id,
+                parent_id: unit.parent_id,
+                active: unit.active,
+                kind_label: label(UNIT_KINDS, &unit.kind),
+                kinds: choices(UNIT_KINDS, &unit.kind),
+                parents: Vec::new(),
+                templates: Vec::new(),
+                service_rows,
             });
             walk(all, Some(unit.id), depth + 1, out, details, letterheads, default);
         }
     }
-    walk(&all, None, 0, &mut rows, &details, &letterheads, state.templates.default_id());
+    let mut details = details;
+    walk(&all, None, 0, &mut rows, &mut details, &letterheads, state.templates.default_id());
+    let templates: Vec<(String, String)> =
+        state.catalog.all().map(|t| (t.id.clone(), format!("{} ({} unsur)", t.title.id, t.elements.len()))).collect();
+    let tree: Vec<(i32, Option<i32>, String, String)> =
+        rows.iter().map(|r| (r.id, r.parent_id, r.slug.clone(), format!("{}{}", r.indent, r.name))).collect();
+    for row in &mut rows {
+        let below = subtree(&tree, row.id);
+        row.parents = tree
+            .iter()
+            .filter(|(id, ..)| !below.contains(id))
+            .map(|(id, _, slug, label)| OptionView {
+                value: slug.clone(),
+                label: label.clone(),
+                selected: Some(*id) == row.parent_id,
+            })
+            .collect();
+        row.templates = templates
+            .iter()
+            .map(|(id, label)| OptionView { value: id.clone(), label: label.clone(), selected: *id == row.template })
+            .collect();
+    }
     let mut published: Vec<PublishedRow> = publications
         .into_iter()
         .filter_map(|p| {
@@ -174,13 +264,29 @@ async fn page(
         csrf: session.csrf.clone(),
         message,
         ok,
-        units: rows,
-        templates: state
-            .catalog
-            .all()
-            .map(|t| (t.id.clone(), format!("{} ({} unsur)", t.title.id, t.elements.len())))
+        users: people
+            .into_iter()
+            .map(|(u, slugs)| UserRow {
+                own: u.id == session.user.id,
+                roles: choices(ROLES, &u.role),
+                role_label: label(ROLES, &u.role),
+                unit_options: rows
+                    .iter()
+                    .map(|r| OptionView {
+                        value: r.slug.clone(),
+                        label: format!("{}{}", r.indent, r.name),
+                        selected: slugs.contains(&r.slug),
+                    })
+                    .collect(),
+                units: slugs.join(", "),
+                email: u.email,
+                name: u.name,
+                disabled: u.disabled,
+            })
             .collect(),
-        users: people.into_iter().map(|(u, slugs)| (u.email, u.name, u.role, slugs.join(", "))).collect(),
+        units: rows,
+        reset,
+        base_url_warning: state.config.base_url_is_local().then(|| state.config.base_url.clone()),
         mail_problems: mail_problems
             .into_iter()
             .map(|(to, period, status, attempts, error)| (to, period, status, attempts, error.unwrap_or_default()))
@@ -188,6 +294,43 @@ async fn page(
         published,
     };
     html(status, &view)
+}
+
+/// The unit and every unit below it, from the tree's (id, parent) pairs.
+fn subtree(tree: &[(i32, Option<i32>, String, String)], root: i32) -> HashSet<i32> {
+    let mut below = HashSet::from([root]);
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (id, parent, ..) in tree {
+            if parent.is_some_and(|p| below.contains(&p)) && below.insert(*id) {
+                grew = true;
+            }
+        }
+    }
+    below
+}
+
+const UNIT_KINDS: &[(&str, &str)] = &[("opd", "OPD"), ("sub_unit", "Sub-unit"), ("regency", "Kabupaten")];
+const ROLES: &[(&str, &str)] =
+    &[("operator", "Operator"), ("unit_head", "Kepala unit"), ("admin", "Admin (Bagian Organisasi)")];
+const CLOSED_SERVICE: &str = "nonaktif";
+
+/// The label of a stored value (the value itself if it has none).
+fn label(options: &[(&str, &str)], value: &str) -> String {
+    options.iter().find(|(v, _)| *v == value).map_or(value, |(_, label)| label).to_string()
+}
+
+/// A select's options with the current value chosen.
+fn choices(options: &[(&str, &str)], current: &str) -> Vec<OptionView> {
+    options
+        .iter()
+        .map(|(value, label)| OptionView {
+            value: value.to_string(),
+            label: label.to_string(),
+            selected: *value == current,
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -220,9 +363,29 @@ pub async fn act(
     let actor = session.user.id;
     let outcome = web::block(move || apply(&worker, actor, &action, &fields, logo)).await.map_err(WebError::from)??;
     Ok(match outcome {
-        Ok(()) => see_other("/admin?ok=1"),
+        Ok(Done::Saved) => see_other("/admin?ok=1"),
+        Ok(Done::Reset(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link)).await?,
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
     })
+}
+
+/// A URL-encoded form's fields, trimmed; a multiple select (a user's units) sends `units` once
+/// per choice, kept as one comma-separated list.
+fn joined(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    for (key, value) in pairs {
+        let value = value.trim().to_string();
+        match fields.get_mut(&key) {
+            Some(list) if key == "units" && !value.is_empty() => {
+                list.push(',');
+                list.push_str(&value);
+            }
+            _ => {
+                fields.insert(key, value);
+            }
+        }
+    }
+    fields
 }
 
 /// Text fields of a multipart form are short and few; the logo is checked by `crate::letterhead`.
@@ -241,7 +404,7 @@ async fn read_form(
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
         let form = web::Form::<Vec<(String, String)>>::from_request(request, &mut payload.into_inner()).await?;
-        return Ok((form.into_inner().into_iter().map(|(k, v)| (k, v.trim().to_string())).collect(), None));
+        return Ok((joined(form.into_inner()), None));
     }
     let mut parts = Multipart::new(request.headers(), payload.into_inner());
     let (mut fields, mut logo) = (BTreeMap::new(), None);
@@ -277,9 +440,9 @@ fn apply(
     action: &str,
     f: &BTreeMap<String, String>,
     logo: Option<Vec<u8>>,
-) -> Result<Result<(), String>, WebError> {
+) -> Result<Result<Done, String>, WebError> {
     match change(state, actor, action, f, logo) {
-        Ok(()) => Ok(Ok(())),
+        Ok(done) => Ok(Ok(done)),
         Err(Refusal::Input(text)) => Ok(Err(text)),
         Err(Refusal::Fault(err)) => Err(err),
     }
@@ -293,7 +456,7 @@ fn change(
     action: &str,
     f: &BTreeMap<String, String>,
     logo: Option<Vec<u8>>,
-) -> Result<(), Refusal> {
+) -> Result<Done, Refusal> {
     let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
     // a select left at "—" (or an empty field) chooses nothing
     let chosen = |name: &str| Some(get(name)).filter(|v| !v.is_empty()).map(String::from);
@@ -355,9 +518,49 @@ fn change(
         }
         "publish" => crate::units::publish(conn, &state.templates, by, publication(f)?).map(drop)?,
         "unpublish" => crate::units::unpublish(conn, by, publication(f)?)?,
+        // corrections: units and services keep their slugs (printed in QR codes), users their address
+        "unit-edit" => {
+            let edit = UnitEdit {
+                unit: get("unit").into(),
+                name: get("name").into(),
+                kind: get("kind").parse::<UnitKind>().map_err(|_| refuse("kind: tidak dikenal"))?,
+                parent: chosen("parent"),
+            };
+            crate::units::edit(conn, by, edit).map(drop)?;
+        }
+        "unit-disable" | "unit-enable" => crate::units::set_enabled(conn, by, get("unit"), action == "unit-enable")?,
+        "service-edit" => {
+            let edit =
+                ServiceEdit { unit: get("unit").into(), service: get("service").into(), name: get("name").into() };
+            crate::units::edit_service(conn, by, edit).map(drop)?;
+        }
+        "service-disable" | "service-enable" => {
+            crate::units::set_service_enabled(conn, by, get("unit"), get("service"), action == "service-enable")?
+        }
+        "user-edit" => {
+            let edit = accounts::UserEdit {
+                user: get("user").into(),
+                name: get("name").into(),
+                role: get("role").parse::<Role>().map_err(|_| refuse("role: tidak dikenal"))?,
+                units: get("units").split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+            };
+            accounts::edit_user(conn, by, edit).map(drop)?;
+        }
+        "user-disable" | "user-enable" => {
+            accounts::set_enabled(conn, by, get("user"), action == "user-enable", chrono::Utc::now().naive_utc())?
+        }
+        "user-reset" => {
+            let link = accounts::reset_link(conn, by, get("user"), chrono::Utc::now().naive_utc())?;
+            let until = link.expires_at.and_utc().with_timezone(&state.config.timezone);
+            return Ok(Done::Reset(ResetShown {
+                url: format!("{}/sandi/atur?token={}", state.config.base_url, link.token.expose_secret()),
+                email: link.user.email,
+                until: until.format("%Y-%m-%d %H:%M %Z").to_string(),
+            }));
+        }
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }
-    Ok(())
+    Ok(Done::Saved)
 }
 
 /// The unit and period of the publish and unpublish forms.
@@ -413,6 +616,8 @@ impl From<UnitError> for Refusal {
                 format!("period: hasil {unit} untuk {} tidak sedang dipublikasikan", period.label_id())
             }
             taken @ (UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_)) => format!("slug: {taken}"),
+            UnitError::ServiceUnknown(slug) => tr().fill("admin.error.service_unknown", &[("service", slug)]),
+            UnitError::ParentCycle { parent, .. } => tr().fill("admin.error.parent_cycle", &[("parent", parent)]),
             UnitError::Db(err) => return err.into(),
         })
     }
@@ -441,8 +646,18 @@ impl From<UserError> for Refusal {
             UserError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
             short @ UserError::PasswordTooShort => format!("password: {short}"),
             taken @ UserError::EmailTaken(_) => format!("email: {taken}"),
+            UserError::UserUnknown(email) => tr().fill("admin.error.user_unknown", &[("email", email)]),
+            UserError::NameEmpty => "name: wajib diisi".to_string(),
+            UserError::OwnAccount => tr().t("admin.error.own_account").to_string(),
+            UserError::OwnAdminRole => tr().t("admin.error.own_admin_role").to_string(),
+            UserError::Disabled(email) => tr().fill("admin.error.user_disabled", &[("email", email)]),
             UserError::Hashing(reason) => return Refusal::Fault(WebError::Internal(reason)),
             UserError::Db(err) => return err.into(),
         })
     }
+}
+
+/// The admin page's language.
+fn tr() -> Tr {
+    Tr::new(Lang::Id)
 }

@@ -59,6 +59,9 @@ pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result
     let form = blocking(&state, move |state, conn| survey::form_for_unit(conn, &state.templates, &slug))
         .await?
         .ok_or(WebError::NotFound)?;
+    if !form.unit.active {
+        return Ok(closed());
+    }
     let t = &form.template;
     let token = FormToken::issue(form.unit.id, form.version_id, Channel::Web.as_str(), chrono::Utc::now())
         .sign(state.keys.form());
@@ -196,7 +199,13 @@ pub async fn submit(
         Outcome::Rejected(rejection) => invalid(problems(&rejection.messages)),
         Outcome::RateLimited { wait } => rate_limited(wait),
         Outcome::UnknownUnit => return Err(WebError::NotFound),
+        Outcome::Closed { .. } => closed(),
     })
+}
+
+/// A unit whose survey an admin closed: no form, no submissions.
+fn closed() -> HttpResponse {
+    HttpResponse::Conflict().json(json!({"error": "closed", "reason": "this unit's survey is closed"}))
 }
 
 fn rate_limited(wait: std::time::Duration) -> HttpResponse {

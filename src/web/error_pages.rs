@@ -28,7 +28,7 @@ struct ErrorPage {
 /// Staff pages are in Bahasa Indonesia; the citizen's and the public pages follow the citizen's
 /// choice (`?lang=`) and browser (`i18n::negotiate`).
 fn page_lang(req: &HttpRequest) -> Lang {
-    let staff = ["/dasbor", "/admin", "/operator", "/akun"].iter().any(|p| req.path().starts_with(p));
+    let staff = ["/dasbor", "/admin", "/operator", "/akun", "/sandi"].iter().any(|p| req.path().starts_with(p));
     if staff {
         return Lang::Id;
     }

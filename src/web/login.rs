@@ -136,7 +136,7 @@ pub async fn submit(
 
 /// A login posted from another site (login CSRF): browsers say so in Sec-Fetch-Site, older ones
 /// at least send an Origin that differs from our Host.
-fn cross_site(req: &HttpRequest) -> bool {
+pub(super) fn cross_site(req: &HttpRequest) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");

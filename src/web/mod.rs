@@ -20,6 +20,7 @@ pub mod operator;
 pub mod pages;
 pub mod public;
 pub mod reports;
+pub mod reset;
 pub mod routes;
 pub mod session;
 pub mod survey;

@@ -32,6 +32,8 @@ struct HomePage {
     csrf: String,
     user_name: String,
     units: Vec<(String, String)>,
+    /// `base_url` while it is this machine's own address: the posters' QR codes would not open
+    base_url_warning: Option<String>,
 }
 
 #[derive(Template)]
@@ -65,10 +67,15 @@ pub async fn home(state: web::Data<AppState>, SignedIn(session): SignedIn) -> Re
     }
     let all = blocking(&state, |_, conn| units::list(conn)).await?;
     let units = all.into_iter().filter(|u| session.may_access(u.id)).map(|u| (u.slug, u.name)).collect();
-    html(
-        StatusCode::OK,
-        &HomePage { tr: tr(), kiosk: false, csrf: session.csrf.clone(), user_name: session.user.name.clone(), units },
-    )
+    let page = HomePage {
+        tr: tr(),
+        kiosk: false,
+        csrf: session.csrf.clone(),
+        user_name: session.user.name.clone(),
+        units,
+        base_url_warning: state.config.base_url_is_local().then(|| state.config.base_url.clone()),
+    };
+    html(StatusCode::OK, &page)
 }
 
 fn paper_page(
@@ -145,8 +152,9 @@ pub async fn paper_submit(
         Outcome::Rejected(rejection) => {
             html(StatusCode::UNPROCESSABLE_ENTITY, &paper_page(&form, &session, &fields, &rejection.messages, None))
         }
-        // paper entry spends no token and has no rate limit, and its unit was just found
-        Outcome::Replayed { .. } | Outcome::RateLimited { .. } | Outcome::UnknownUnit => {
+        // paper entry spends no token and has no rate limit, its unit was just found, and a
+        // closed unit's paper questionnaires (filled in before it closed) are still typed in
+        Outcome::Replayed { .. } | Outcome::RateLimited { .. } | Outcome::UnknownUnit | Outcome::Closed { .. } => {
             Err(WebError::Internal("paper entry refused as if it were a public post".into()))
         }
     }

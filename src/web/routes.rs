@@ -5,7 +5,8 @@
 
 use super::access::Access;
 use super::{
-    account, admin, api, dashboard, fallback, follow_up, health, login, metrics, operator, public, reports, survey,
+    account, admin, api, dashboard, fallback, follow_up, health, login, metrics, operator, public, reports, reset,
+    survey,
 };
 use actix_web::http::Method;
 use actix_web::web;
@@ -53,6 +54,9 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/akun/sandi", SignedIn, account::show),
     route!(POST "/akun/sandi", SignedIn, account::change),
     route!(POST "/akun/email", SignedIn, account::email),
+    // a password reset link an admin made: its one-time secret is the credential
+    route!(GET "/sandi/atur", Public, reset::show),
+    route!(POST "/sandi/atur", Public, reset::submit),
     route!(GET "/admin", Admin, admin::show),
     route!(POST "/admin/{action}", Admin, admin::act),
     route!(GET "/dasbor", SignedIn, dashboard::regency::page),

@@ -35,6 +35,14 @@ pub fn not_found_page(tr: Tr) -> Result<HttpResponse, WebError> {
     html(StatusCode::NOT_FOUND, &MessagePage::new(tr, "notfound.title", "notfound.text"))
 }
 
+/// A closed unit's form: a polite page instead of the questions (the unit's data stays).
+fn closed_page(form: &Form, channel: Channel, tr: Tr, status: StatusCode) -> Result<HttpResponse, WebError> {
+    let mut page = MessagePage::new(tr, "closed.title", "closed.text");
+    page.unit_name = form.unit.name.clone();
+    page.kiosk = channel == Channel::Kiosk;
+    html(status, &page)
+}
+
 async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<Form>, WebError> {
     blocking(state, move |state, conn| survey::form_for_unit(conn, &state.templates, &slug)).await
 }
@@ -90,6 +98,9 @@ pub async fn show(
     let Some(form) = load_form(&state, slug).await? else {
         return not_found_page(tr);
     };
+    if !form.unit.active {
+        return closed_page(&form, channel, tr, StatusCode::OK);
+    }
     let token =
         FormToken::issue(form.unit.id, form.version_id, channel.as_str(), chrono::Utc::now()).sign(state.keys.form());
     let mut values = BTreeMap::new();
@@ -150,6 +161,7 @@ pub async fn submit(
     match outcome {
         Outcome::RateLimited { wait } => rate_limited_page(tr, wait),
         Outcome::UnknownUnit => not_found_page(tr),
+        Outcome::Closed { form } => closed_page(&form, channel, tr, StatusCode::CONFLICT),
         Outcome::Stored { .. } => {
             state.metrics.submitted(channel.as_str(), 1);
             Ok(see_other(thanks))

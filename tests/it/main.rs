@@ -3,6 +3,7 @@
 
 mod common;
 
+mod admin;
 mod api;
 mod browser;
 mod cli;

@@ -11,8 +11,8 @@ use crate::common;
 use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
 use skm::db::schema::{
-    answers, audit_log, publications, responses, rtl_actions, services, ticket_codes, unit_populations, units,
-    used_form_tokens, user_units, users,
+    answers, audit_log, password_resets, publications, responses, rtl_actions, services, ticket_codes,
+    unit_populations, units, used_form_tokens, user_units, users,
 };
 use skm::domain::names::{Channel, Role, Slug, UnitKind};
 use skm::web::access::Access;
@@ -49,15 +49,36 @@ fn query_for(pattern: &str) -> &'static str {
     }
 }
 
-/// `unpublish` after `publish`: it takes back what the publish form published.
-const ADMIN_ACTIONS: [&str; 8] =
-    ["unit", "service", "population", "template", "letterhead", "user", "publish", "unpublish"];
+/// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
+/// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
+const ADMIN_ACTIONS: [&str; 18] = [
+    "unit",
+    "service",
+    "population",
+    "template",
+    "letterhead",
+    "user",
+    "publish",
+    "unpublish",
+    "unit-edit",
+    "unit-disable",
+    "unit-enable",
+    "service-edit",
+    "service-disable",
+    "service-enable",
+    "user-edit",
+    "user-reset",
+    "user-disable",
+    "user-enable",
+];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
 const HEAD_A: &str = "kepala@alpha.go.id";
 const OP_A: &str = "operator@alpha.go.id";
 const HEAD_B: &str = "kepala@beta.go.id";
 const OP_B: &str = "operator@beta.go.id";
+/// an account of unit beta that only the admin forms change (edit, reset link, disable)
+const SPARE_B: &str = "cadangan@beta.go.id";
 
 /// Two units with heads, operators, responses with saran and a follow-up action each, and an
 /// admin. Saran read `rahasia-<unit>-<n>` so a leak is easy to spot.
@@ -80,6 +101,7 @@ impl World {
         add_user(&app, OP_A, Role::Operator, alpha);
         let beta = seed_unit_and_user(&app, "beta", HEAD_B, Role::UnitHead);
         add_user(&app, OP_B, Role::Operator, beta);
+        add_user(&app, SPARE_B, Role::Operator, beta);
         let today = skm::demo::today(chrono_tz::Asia::Makassar);
         seed_responses(&app, alpha, "rahasia-alpha", today);
         seed_responses(&app, beta, "rahasia-beta", today);
@@ -163,10 +185,16 @@ struct Snapshot {
     counts: Vec<(&'static str, i64)>,
     /// id, password hash, monthly e-mail opt-out, session epoch
     users: Vec<(i32, String, bool, i32)>,
+    /// id, name, role, disabled
+    accounts: Vec<(i32, String, String, bool)>,
     /// id, status
     rtl: Vec<(i32, String)>,
     /// unit id, questionnaire
     templates: Vec<(i32, Option<String>)>,
+    /// unit id, name, kind, parent, open
+    units: Vec<(i32, String, String, Option<i32>, bool)>,
+    /// service id, name, active
+    services: Vec<(i32, String, bool)>,
 }
 
 macro_rules! counts {
@@ -195,12 +223,18 @@ fn snapshot(app: &TestApp) -> Snapshot {
             used_form_tokens,
             ticket_codes,
             audit_log,
+            password_resets,
         ),
         users: users::table
             .order(users::id)
             .select((users::id, users::password_hash, users::email_opt_out, users::session_epoch))
             .load(&mut conn)
             .expect("users"),
+        accounts: users::table
+            .order(users::id)
+            .select((users::id, users::name, users::role, users::disabled))
+            .load(&mut conn)
+            .expect("accounts"),
         rtl: rtl_actions::table
             .order(rtl_actions::id)
             .select((rtl_actions::id, rtl_actions::status))
@@ -211,6 +245,16 @@ fn snapshot(app: &TestApp) -> Snapshot {
             .select((units::id, units::template_id))
             .load(&mut conn)
             .expect("units"),
+        units: units::table
+            .order(units::id)
+            .select((units::id, units::name, units::kind, units::parent_id, units::active))
+            .load(&mut conn)
+            .expect("units"),
+        services: services::table
+            .order(services::id)
+            .select((services::id, services::name, services::active))
+            .load(&mut conn)
+            .expect("services"),
     }
 }
 
@@ -309,6 +353,16 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             let fields = pairs(&[("unit", "alpha"), ("agency", "Dinas Alpha"), ("place", "Sangatta"), ("nip", &nip)]);
             return Some(Body::Upload(fields, Vec::new()));
         }
+        // corrections: kabupaten, unit beta's spare account and alpha's second service, which no
+        // other body uses
+        (_, "unit-edit") => pairs(&[("unit", "kabupaten"), ("name", &format!("Kabupaten {n}")), ("kind", "opd")]),
+        (_, "unit-disable" | "unit-enable") => pairs(&[("unit", "kabupaten")]),
+        (_, "service-edit") => pairs(&[("unit", "alpha"), ("service", "akta-lahir"), ("name", &format!("Akta {n}"))]),
+        (_, "service-disable" | "service-enable") => pairs(&[("unit", "alpha"), ("service", "akta-lahir")]),
+        (_, "user-edit") => {
+            pairs(&[("user", SPARE_B), ("name", &format!("Cadangan {n}")), ("role", "operator"), ("units", "beta")])
+        }
+        (_, "user-reset" | "user-disable" | "user-enable") => pairs(&[("user", SPARE_B)]),
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -889,6 +943,7 @@ fn no_page_holds_inline_script_handlers_or_styles_even_with_hostile_data() {
         "/publik".to_string(),
         "/publik/layar".to_string(),
         "/s/tidak-ada".to_string(),
+        format!("/sandi/atur?token={x}"),
     ] {
         pages.push((path.clone(), app.get_with(&path, &[])));
     }
@@ -951,6 +1006,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/masuk", "lang", ""),
     ("/admin", "ok", ADMIN),
     ("/akun/sandi", "diganti", HEAD_A),
+    ("/sandi/atur", "token", ""),
     ("/dasbor", "period", HEAD_A),
     ("/dasbor?period={period}", "kind", ADMIN),
     ("/dasbor?period={period}", "cukup", ADMIN),
