@@ -1,5 +1,8 @@
 //! A small page layout on printpdf: headings, wrapped paragraphs, tables that break across
-//! pages with their header repeated, and bitmap images (charts), in the bundled font. A4, mm.
+//! pages with their header repeated, bitmap images (the logo) and vector charts (`chart`), in
+//! the bundled font. A4, mm.
+
+mod chart;
 
 use crate::fonts;
 use printpdf::{

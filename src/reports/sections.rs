@@ -49,8 +49,8 @@ pub fn status(s: &str) -> &str {
     }
 }
 
+/// A chart `width_mm` wide, drawn as vector graphics.
 pub fn chart(builder: &mut PdfBuilder, spec: &charts::ChartSpec, width_mm: f32) -> Result<(), String> {
-    let (w, h, pixels) = charts::bitmap(spec).map_err(|e| e.to_string())?;
-    builder.image(w, h, pixels, width_mm);
+    builder.chart(spec, width_mm);
     Ok(())
 }

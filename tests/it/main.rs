@@ -5,6 +5,7 @@ mod common;
 
 mod api;
 mod browser;
+mod charts;
 mod cli;
 mod compute;
 mod crash;
