@@ -86,7 +86,7 @@ fn register_fonts() {
 
 /// The chart laid out `width` pixels wide as RGB pixels, drawn `scale` times larger (2 for an
 /// image shown `width` pixels wide on a sharp screen).
-pub fn bitmap(spec: &ChartSpec, width: f32, scale: f32) -> Result<(u32, u32, Vec<u8>), ChartError> {
+fn bitmap(spec: &ChartSpec, width: f32, scale: f32) -> Result<(u32, u32, Vec<u8>), ChartError> {
     let scene = layout(spec, width);
     let (w, h) = ((scene.width * scale).ceil() as u32, (scene.height * scale).ceil() as u32);
     let mut pixels = vec![255u8; (w * h * 3) as usize];

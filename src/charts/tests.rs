@@ -225,7 +225,7 @@ fn no_two_labels_of_a_profile_chart_overlap() {
             .collect();
     assert_readable("counts-jobs", &counts("Pekerjaan", &jobs));
     let long = [(long_name(1, 80), 24_000), ("x9 (kode tidak dikenal)".to_string(), 3)];
-    assert_readable("counts-long", &counts("Pekerjaan", &long));
+    assert_readable("counts-long", &counts(&long_name(2, 80), &long));
     assert_readable("counts-zero", &counts("Usia", &[("15–24".to_string(), 0), ("65+".to_string(), 0)]));
 }
 

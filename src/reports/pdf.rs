@@ -175,7 +175,7 @@ impl PdfBuilder {
         self.space(3.0);
     }
 
-    /// An RGB bitmap (a chart), `width_mm` wide.
+    /// An RGB bitmap (the logo), `width_mm` wide.
     pub fn image(&mut self, width_px: u32, height_px: u32, pixels: Vec<u8>, width_mm: f32) {
         let height_mm = width_mm * height_px as f32 / width_px as f32;
         self.ensure(height_mm + 2.0);
