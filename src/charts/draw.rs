@@ -32,6 +32,23 @@ pub fn shapes<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene, 
                 let corners = [at(scale, (area.left, area.top)), at(scale, (area.right, area.bottom))];
                 root.draw(&Rectangle::new(corners, colour(*fill).filled()))?;
             }
+            Shape::Line { points, width, colour: c } if *width > 1.5 => {
+                // Each segment as a filled band, joined by round dots: plotters' bitmap backend
+                // draws the first segment of a thick polyline thinner than the rest.
+                let half = width / 2.0;
+                for pair in points.windows(2) {
+                    let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+                    let length = ((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt().max(f32::EPSILON);
+                    let (nx, ny) = (-(y1 - y0) / length * half, (x1 - x0) / length * half);
+                    let corners = [(x0 + nx, y0 + ny), (x1 + nx, y1 + ny), (x1 - nx, y1 - ny), (x0 - nx, y0 - ny)];
+                    let corners: Vec<(i32, i32)> = corners.iter().map(|p| at(scale, *p)).collect();
+                    root.draw(&Polygon::new(corners, colour(*c).filled()))?;
+                }
+                for joint in points.iter().skip(1).take(points.len().saturating_sub(2)) {
+                    let r = (half * scale).round() as i32;
+                    root.draw(&Circle::new(at(scale, *joint), r, colour(*c).filled()))?;
+                }
+            }
             Shape::Line { points, width, colour: c } => {
                 let points: Vec<(i32, i32)> = points.iter().map(|p| at(scale, *p)).collect();
                 let stroke = ((width * scale).round() as u32).max(1);
