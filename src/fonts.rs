@@ -7,7 +7,10 @@ pub const REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 pub const BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
 
 pub fn font(bold: bool) -> Option<FontRef<'static>> {
-    FontRef::try_from_slice(if bold { BOLD } else { REGULAR }).ok()
+    // parsed once: charts measure thousands of strings
+    static FACES: std::sync::OnceLock<[Option<FontRef<'static>>; 2]> = std::sync::OnceLock::new();
+    let faces = FACES.get_or_init(|| [FontRef::try_from_slice(REGULAR).ok(), FontRef::try_from_slice(BOLD).ok()]);
+    faces[usize::from(bold)].clone()
 }
 
 /// The advance width of `text` at `size` (any unit: the result is in the same unit).
@@ -26,6 +29,15 @@ pub fn text_width(text: &str, size: f32, bold: bool) -> f32 {
     }
     // ab_glyph scales by the font's height; convert to the em-based size PDF and SVG use.
     width * font.height_unscaled() / font.units_per_em().unwrap_or(2048.0)
+}
+
+/// How far the font reaches above and below the baseline, per em (DejaVu Sans: 0.93 and
+/// 0.24): the ink of every glyph it draws lies between, so a line of text at size `s` fits a box
+/// from `s · above` over its baseline to `s · below` under it.
+pub fn vertical_extent(bold: bool) -> (f32, f32) {
+    let Some(font) = font(bold) else { return (0.95, 0.25) };
+    let em = font.units_per_em().unwrap_or(2048.0);
+    (font.ascent_unscaled() / em, -font.descent_unscaled() / em)
 }
 
 /// Splits `text` into lines no wider than `max_width`.

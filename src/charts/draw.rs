@@ -1,299 +1,121 @@
-//! The drawing of each chart, generic over the plotters backend.
+//! Drawing a laid-out scene with plotters: shapes on any backend, text by the SVG backend (the
+//! reader's browser sets it in DejaVu Sans, or a narrower sans-serif) or, for bitmaps, set here
+//! from the bundled font's outlines, so a PNG's text sits exactly in the boxes the layout
+//! measured.
 
+use super::scene::{Align, Label, Rgb, Scene, Shape, WHITE};
 use crate::fonts;
+use ab_glyph::{point, Font, PxScale, ScaleFont};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// A grade band on the index axis, e.g. B from 76.61 to 88.31.
-#[derive(Debug, Clone)]
-pub struct GradeBand {
-    pub grade: String,
-    pub from: f64,
-    pub to: f64,
-}
-
-/// Labelled bars; `highlight` marks bars drawn dark (the lowest elements).
-#[derive(Debug, Clone)]
-pub struct Bars {
-    pub title: String,
-    pub axis: String,
-    pub labels: Vec<String>,
-    pub values: Vec<Option<f64>>,
-    pub highlight: Vec<bool>,
-    pub range: (f64, f64),
-    pub bands: Vec<GradeBand>,
-    /// horizontal bars (rankings, profile breakdowns) instead of columns
-    pub horizontal: bool,
-}
-
-/// A line over periods, with the grade lines.
-#[derive(Debug, Clone)]
-pub struct Trend {
-    pub title: String,
-    pub axis: String,
-    pub labels: Vec<String>,
-    pub values: Vec<Option<f64>>,
-    pub range: (f64, f64),
-    pub bands: Vec<GradeBand>,
-}
-
-#[derive(Debug, Clone)]
-pub enum ChartSpec {
-    Bars(Bars),
-    Trend(Trend),
-}
-
-const WIDTH: u32 = 640;
-/// The category labels of horizontal bars, in pixels.
-const LABEL_SIZE: f32 = 12.0;
-const LABEL_LINE: u32 = 14;
-/// The share of the width the category labels may take; a longer label wraps onto more lines.
-const LABEL_SHARE: f32 = 0.42;
-
-impl ChartSpec {
-    pub fn size(&self) -> (u32, u32) {
-        match self {
-            ChartSpec::Bars(b) if b.horizontal => {
-                (WIDTH, 70 + row_height(&label_lines(b)) * b.labels.len().max(1) as u32)
-            }
-            ChartSpec::Bars(_) | ChartSpec::Trend(_) => (WIDTH, 360),
-        }
-    }
-}
-
-/// Each bar's label as the lines it is drawn on: whole when it fits the label area, else
-/// wrapped at spaces, never cut (a unit's name must be readable in full).
-fn label_lines(bars: &Bars) -> Vec<Vec<String>> {
-    let max = WIDTH as f32 * LABEL_SHARE;
-    bars.labels
-        .iter()
-        .map(|label| {
-            let lines = fonts::wrap(label, LABEL_SIZE, false, max);
-            if lines.is_empty() {
-                vec![String::new()]
-            } else {
-                lines
-            }
-        })
-        .collect()
-}
-
-/// The height of one bar's row: room for its label's lines.
-fn row_height(lines: &[Vec<String>]) -> u32 {
-    let most = lines.iter().map(Vec::len).max().unwrap_or(1) as u32;
-    26.max(most * LABEL_LINE + 8)
-}
-
-const INK: RGBColor = RGBColor(20, 20, 20);
-const BAR: RGBColor = RGBColor(120, 144, 168);
-const LOW: RGBColor = RGBColor(11, 47, 79);
-
-fn band_fill(i: usize) -> RGBColor {
-    // alternate light greys: bands stay distinguishable on a black-and-white printout
-    if i.is_multiple_of(2) {
-        RGBColor(244, 244, 244)
-    } else {
-        RGBColor(226, 226, 226)
-    }
-}
-
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &ChartSpec) -> DrawResult<DB> {
-    root.fill(&WHITE)?;
-    match spec {
-        ChartSpec::Bars(bars) if bars.horizontal => horizontal(root, bars),
-        ChartSpec::Bars(bars) => columns(root, bars),
-        ChartSpec::Trend(trend) => line(root, trend),
-    }
+/// The font family SVG text asks for: the bundled face where the reader has it.
+pub const FAMILY: &str = "DejaVu Sans, sans-serif";
+
+fn colour(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
 }
 
-fn columns<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) -> DrawResult<DB> {
-    let n = bars.labels.len().max(1) as i32;
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .caption(&bars.title, ("sans-serif", 18).into_font().style(FontStyle::Bold).color(&INK))
-        .x_label_area_size(28)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0f64..f64::from(n), bars.range.0..bars.range.1)?;
-    for (i, band) in bars.bands.iter().enumerate() {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, band.from.max(bars.range.0)), (f64::from(n), band.to.min(bars.range.1))],
-            band_fill(i).filled(),
-        )))?;
-    }
-    let labels = bars.labels.clone();
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .y_desc(&bars.axis)
-        .x_labels(labels.len() * 2 + 1)
-        .x_label_formatter(&move |x: &f64| {
-            let centre = x - x.floor();
-            if (centre - 0.5).abs() < 1e-6 {
-                labels.get(x.floor() as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
+fn at(scale: f32, (x, y): (f32, f32)) -> (i32, i32) {
+    ((x * scale).round() as i32, (y * scale).round() as i32)
+}
+
+/// The background and data of `scene`, every coordinate times `scale`.
+pub fn shapes<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene, scale: f32) -> DrawResult<DB> {
+    root.fill(&colour(WHITE))?;
+    for shape in scene.background.iter().chain(&scene.data) {
+        match shape {
+            Shape::Rect { area, fill } => {
+                let corners = [at(scale, (area.left, area.top)), at(scale, (area.right, area.bottom))];
+                root.draw(&Rectangle::new(corners, colour(*fill).filled()))?;
             }
-        })
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
-        .draw()?;
-    for (i, value) in bars.values.iter().enumerate() {
-        let Some(v) = value else { continue };
-        let x = i as f64;
-        let low = bars.highlight.get(i).copied().unwrap_or(false);
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(x + 0.18, bars.range.0), (x + 0.82, *v)],
-            if low { LOW.filled() } else { BAR.filled() },
-        )))?;
-        chart.draw_series(std::iter::once(Text::new(
-            format!("{v:.2}"),
-            (x + 0.5, *v),
-            ("sans-serif", 11).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
-        )))?;
-    }
-    band_labels(&mut chart, &bars.bands, f64::from(n), bars.range)?;
-    Ok(())
-}
-
-fn band_labels<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    bands: &[GradeBand],
-    right: f64,
-    range: (f64, f64),
-) -> DrawResult<DB> {
-    for band in bands {
-        let middle = (band.from.max(range.0) + band.to.min(range.1)) / 2.0;
-        // inside the plot, at its right edge
-        let at = (right - (right.abs() + 1.0) * 0.03, middle);
-        chart.draw_series(std::iter::once(Text::new(
-            band.grade.clone(),
-            at,
-            ("sans-serif", 14).into_font().style(FontStyle::Bold).color(&INK),
-        )))?;
-    }
-    Ok(())
-}
-
-fn horizontal<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, bars: &Bars) -> DrawResult<DB> {
-    let n = bars.labels.len().max(1);
-    let lines = label_lines(bars);
-    // Measured in the bundled font (em-based: a little wider than plotters draws, never narrower).
-    let widest = lines.iter().flatten().map(|l| fonts::text_width(l, LABEL_SIZE, false)).fold(0.0, f32::max);
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        // room for a value written after a bar that reaches the end of the axis
-        .margin_right(40)
-        .caption(&bars.title, ("sans-serif", 18).into_font().style(FontStyle::Bold).color(&INK))
-        .x_label_area_size(34)
-        .y_label_area_size(widest.ceil() as u32 + 14)
-        .build_cartesian_2d(bars.range.0..bars.range.1, 0f64..n as f64)?;
-    for (i, band) in bars.bands.iter().enumerate() {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(band.from.max(bars.range.0), 0.0), (band.to.min(bars.range.1), n as f64)],
-            band_fill(i).filled(),
-        )))?;
-    }
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .x_desc(&bars.axis)
-        // the category labels are drawn below, on as many lines as each needs
-        .y_labels(0)
-        .label_style(("sans-serif", 12).into_font().color(&INK))
-        .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
-        .draw()?;
-    for (i, label) in lines.iter().enumerate() {
-        // the first bar is drawn at the top; the label's lines are centred on its bar
-        let (x, y) = chart.backend_coord(&(bars.range.0, (n - 1 - i) as f64 + 0.5));
-        let first = y - (label.len() as i32 - 1) * LABEL_LINE as i32 / 2;
-        for (j, line) in label.iter().enumerate() {
-            root.draw(&Text::new(
-                line.clone(),
-                (x - 6, first + j as i32 * LABEL_LINE as i32),
-                ("sans-serif", f64::from(LABEL_SIZE)).into_font().color(&INK).pos(Pos::new(HPos::Right, VPos::Center)),
-            ))?;
+            Shape::Line { points, width, colour: c } if *width > 1.5 => {
+                // Each segment as a filled band, joined by round dots: plotters' bitmap backend
+                // draws the first segment of a thick polyline thinner than the rest.
+                let half = width / 2.0;
+                for pair in points.windows(2) {
+                    let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+                    let length = ((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt().max(f32::EPSILON);
+                    let (nx, ny) = (-(y1 - y0) / length * half, (x1 - x0) / length * half);
+                    let corners = [(x0 + nx, y0 + ny), (x1 + nx, y1 + ny), (x1 - nx, y1 - ny), (x0 - nx, y0 - ny)];
+                    let corners: Vec<(i32, i32)> = corners.iter().map(|p| at(scale, *p)).collect();
+                    root.draw(&Polygon::new(corners, colour(*c).filled()))?;
+                }
+                for joint in points.iter().skip(1).take(points.len().saturating_sub(2)) {
+                    let r = (half * scale).round() as i32;
+                    root.draw(&Circle::new(at(scale, *joint), r, colour(*c).filled()))?;
+                }
+            }
+            Shape::Line { points, width, colour: c } => {
+                let points: Vec<(i32, i32)> = points.iter().map(|p| at(scale, *p)).collect();
+                let stroke = ((width * scale).round() as u32).max(1);
+                root.draw(&PathElement::new(points, colour(*c).stroke_width(stroke)))?;
+            }
+            Shape::Dot { centre, radius, fill } => {
+                let r = (radius * scale).round() as i32;
+                root.draw(&Circle::new(at(scale, *centre), r, colour(*fill).filled()))?;
+            }
         }
     }
-    for (i, value) in bars.values.iter().enumerate() {
-        let Some(v) = value else { continue };
-        let y = (n - 1 - i) as f64;
-        let low = bars.highlight.get(i).copied().unwrap_or(false);
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(bars.range.0, y + 0.2), (*v, y + 0.8)],
-            if low { LOW.filled() } else { BAR.filled() },
-        )))?;
-        // counts are whole numbers; indices keep two decimals
-        let label = if bars.bands.is_empty() && v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") };
-        // after the bar's end, a little apart, centred on the bar
-        let (x, middle) = chart.backend_coord(&(*v, y + 0.5));
-        root.draw(&Text::new(
-            label,
-            (x + 4, middle),
-            ("sans-serif", 11).into_font().color(&INK).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
+    Ok(())
+}
+
+/// The labels as SVG text elements (plotters writes `font-size` as the size it is given / 1.24,
+/// and puts the baseline 0.76 em under a top-anchored text's position).
+pub fn svg_labels<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene) -> DrawResult<DB> {
+    for label in &scene.labels {
+        let h = match label.align {
+            Align::Start => HPos::Left,
+            Align::Middle => HPos::Center,
+            Align::End => HPos::Right,
+        };
+        let style = (FAMILY, f64::from(label.size) * 1.24)
+            .into_font()
+            .style(if label.bold { FontStyle::Bold } else { FontStyle::Normal })
+            .color(&colour(super::scene::INK))
+            .pos(Pos::new(h, VPos::Top));
+        let top = label.baseline - 0.76 * label.size;
+        root.draw(&Text::new(label.text.clone(), (label.x.round() as i32, top.round() as i32), style))?;
     }
     Ok(())
 }
 
-fn line<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, trend: &Trend) -> DrawResult<DB> {
-    let n = trend.labels.len().max(1);
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .caption(&trend.title, ("sans-serif", 18).into_font().style(FontStyle::Bold).color(&INK))
-        .x_label_area_size(30)
-        .y_label_area_size(48)
-        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, trend.range.0..trend.range.1)?;
-    for (i, band) in trend.bands.iter().enumerate() {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(-0.5, band.from.max(trend.range.0)), (n as f64 - 0.5, band.to.min(trend.range.1))],
-            band_fill(i).filled(),
-        )))?;
-    }
-    let labels = trend.labels.clone();
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .y_desc(&trend.axis)
-        .x_labels(n)
-        .x_label_formatter(&move |x: &f64| {
-            if (x - x.round()).abs() < 1e-6 {
-                labels.get(x.round() as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .label_style(("sans-serif", 11).into_font().color(&INK))
-        .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
-        .draw()?;
-    for band in &trend.bands {
-        if band.from > trend.range.0 {
-            chart.draw_series(LineSeries::new(
-                [(-0.5, band.from), (n as f64 - 0.5, band.from)],
-                INK.mix(0.5).stroke_width(1),
-            ))?;
+/// Sets `label` into an RGB buffer `width` pixels wide, every coordinate times `scale`.
+pub fn raster_label(pixels: &mut [u8], width: u32, label: &Label, scale: f32) {
+    let Some(font) = fonts::font(label.bold) else { return };
+    let em = font.units_per_em().unwrap_or(2048.0);
+    // ab_glyph's scale is the font's height (ascent to descent), not its em
+    let px = PxScale::from(label.size * scale * font.height_unscaled() / em);
+    let scaled = font.as_scaled(px);
+    let height = pixels.len() as u32 / 3 / width.max(1);
+    let ink = super::scene::INK;
+    let mut caret = label.left() * scale;
+    let baseline = label.baseline * scale;
+    let mut previous = None;
+    for c in label.text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = previous {
+            caret += scaled.kern(p, id);
         }
+        previous = Some(id);
+        let glyph = id.with_scale_and_position(px, point(caret, baseline));
+        caret += scaled.h_advance(id);
+        let Some(outline) = font.outline_glyph(glyph) else { continue };
+        let bounds = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            let x = bounds.min.x as i64 + i64::from(gx);
+            let y = bounds.min.y as i64 + i64::from(gy);
+            if x < 0 || y < 0 || x >= i64::from(width) || y >= i64::from(height) {
+                return;
+            }
+            let at = ((y as usize) * width as usize + x as usize) * 3;
+            let cover = coverage.clamp(0.0, 1.0);
+            for (channel, target) in pixels[at..at + 3].iter_mut().zip([ink.0, ink.1, ink.2]) {
+                *channel = (f32::from(*channel) * (1.0 - cover) + f32::from(target) * cover).round() as u8;
+            }
+        });
     }
-    let points: Vec<(f64, f64)> =
-        trend.values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as f64, v))).collect();
-    chart.draw_series(LineSeries::new(points.clone(), LOW.stroke_width(3)))?;
-    chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, LOW.filled())))?;
-    chart.draw_series(points.iter().map(|(x, y)| {
-        Text::new(
-            format!("{y:.2}"),
-            (*x - 0.3, *y + (trend.range.1 - trend.range.0) * 0.03),
-            ("sans-serif", 10).into_font().color(&INK),
-        )
-    }))?;
-    band_labels(&mut chart, &trend.bands, n as f64 - 0.5, trend.range)?;
-    Ok(())
 }

@@ -46,6 +46,16 @@ impl Rounded {
         }
     }
 
+    /// `units` of `10^-decimals`: `from_units(9148, 2)` is 91.48.
+    pub fn from_units(units: i128, decimals: u32) -> Self {
+        Rounded { units, decimals }
+    }
+
+    /// A whole number (a count of respondents).
+    pub fn whole(n: i64) -> Self {
+        Rounded { units: i128::from(n), decimals: 0 }
+    }
+
     pub fn as_ratio(&self) -> BigRational {
         BigRational::new(BigInt::from(self.units), BigInt::from(10u32).pow(self.decimals))
     }
@@ -64,6 +74,27 @@ impl Rounded {
         }
         let scale = 10u128.pow(self.decimals);
         format!("{sign}{}{separator}{:0width$}", magnitude / scale, magnitude % scale, width = self.decimals as usize)
+    }
+
+    /// As Indonesian text writes numbers: a decimal comma and a dot between thousands
+    /// (`24.000`, `91,67`, `1.234,50`).
+    pub fn format_id(&self) -> String {
+        self.format_grouped(',', '.')
+    }
+
+    /// With `decimal` before the fraction and `group` between each three digits of the whole part.
+    pub fn format_grouped(&self, decimal: char, group: char) -> String {
+        let plain = self.format_with(decimal);
+        let (sign, rest) = plain.split_at(usize::from(plain.starts_with('-')));
+        let (whole, fraction) = rest.split_at(rest.find(decimal).unwrap_or(rest.len()));
+        let mut grouped = String::with_capacity(plain.len() + whole.len() / 3);
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(group);
+            }
+            grouped.push(digit);
+        }
+        format!("{sign}{grouped}{fraction}")
     }
 
     /// A change with its sign either way: `+1,25`, `-0,50`, `0,00`.
@@ -97,6 +128,19 @@ mod tests {
         assert_eq!(of(5, 4).format_signed_with(','), "+1,25");
         assert_eq!(of(-1, 2).format_signed_with(','), "-0,50");
         assert_eq!(of(0, 1).format_signed_with(','), "0,00");
+    }
+
+    #[test]
+    fn indonesian_numbers_group_thousands_with_dots_and_use_a_decimal_comma() {
+        assert_eq!(Rounded::whole(24_000).format_id(), "24.000");
+        assert_eq!(Rounded::whole(1_000_000).format_id(), "1.000.000");
+        assert_eq!(Rounded::whole(999).format_id(), "999");
+        assert_eq!(Rounded::whole(0).format_id(), "0");
+        assert_eq!(Rounded::whole(-1_500).format_id(), "-1.500");
+        assert_eq!(Rounded::from_units(9167, 2).format_id(), "91,67");
+        assert_eq!(Rounded::from_units(123_450, 2).format_id(), "1.234,50");
+        assert_eq!(Rounded::from_units(-5, 2).format_id(), "-0,05");
+        assert_eq!(Rounded::from_units(25, 1).format_grouped('.', ','), "2.5");
     }
 
     #[test]

@@ -163,9 +163,17 @@ pub(super) fn closing(envelope: &Envelope, text: &mut String, html: &mut String)
     ));
 }
 
-/// The `i`th inline chart (`assemble` gives it the Content-ID `grafik-{i}`).
+/// The width, in CSS pixels, an inline chart is laid out at and shown at; its PNG has twice as
+/// many pixels, so it stays sharp on a phone's screen.
+pub const CHART_WIDTH: f32 = 640.0;
+
+/// The `i`th inline chart (`assemble` gives it the Content-ID `grafik-{i}`); it shrinks to a
+/// narrow screen.
 pub(super) fn chart_img(i: usize, title: &str) -> String {
-    format!("<p><img src=\"cid:grafik-{i}\" alt=\"Grafik NIK per unsur {}\" width=\"640\"></p>", escape(title))
+    format!(
+        "<p><img src=\"cid:grafik-{i}\" alt=\"Grafik NIK per unsur {}\" width=\"{CHART_WIDTH}\" style=\"max-width:100%;height:auto\"></p>",
+        escape(title)
+    )
 }
 
 /// The attached report's file name.

@@ -258,7 +258,7 @@ fn summarize(
     today: chrono::NaiveDate,
 ) -> Result<UnitSummary, MonthlyError> {
     let index = month_index(conn, versions, unit, period)?;
-    let chart_png = charts::png(&charts::elements(&index.template, &index.result))
+    let chart_png = charts::png(&charts::elements(&index.template, &index.result), compose::CHART_WIDTH, 2.0)
         .map_err(|e| MonthlyError::Report(e.to_string()))?;
     let late_rtl = rtl::for_unit(conn, unit.id)?
         .into_iter()
@@ -282,7 +282,7 @@ fn summarize_regency(
     today: chrono::NaiveDate,
 ) -> Result<RegencySummary, MonthlyError> {
     let index = month_index(conn, versions, unit, period)?;
-    let chart_png = charts::png(&charts::elements(&index.template, &index.result))
+    let chart_png = charts::png(&charts::elements(&index.template, &index.result), compose::CHART_WIDTH, 2.0)
         .map_err(|e| MonthlyError::Report(e.to_string()))?;
     let (pdf, index) = report_pdf(conn, config, index, today)?;
     let figures = regency::figures(conn, versions, unit, index, today)?;

@@ -48,7 +48,12 @@ pub enum Block {
         widths: Vec<f32>,
         rows: Vec<Vec<String>>,
     },
-    /// an image (a chart), centred, `width_mm` wide
+    /// a chart, centred, `width_mm` wide (drawn by each renderer as suits it)
+    Chart {
+        spec: crate::charts::ChartSpec,
+        width_mm: f32,
+    },
+    /// an image, centred, `width_mm` wide
     Image {
         bitmap: Bitmap,
         width_mm: f32,
@@ -129,6 +134,10 @@ impl Document {
             widths: widths.to_vec(),
             rows: rows.to_vec(),
         });
+    }
+
+    pub fn chart(&mut self, spec: crate::charts::ChartSpec, width_mm: f32) {
+        self.push(Block::Chart { spec, width_mm });
     }
 
     pub fn image(&mut self, bitmap: Bitmap, width_mm: f32) {

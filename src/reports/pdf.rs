@@ -1,6 +1,8 @@
 //! A small page layout on printpdf: headings, wrapped paragraphs, tables that break across
-//! pages with their header repeated, bitmap images (charts, logos) and rules, in the bundled
-//! font, with page numbers in the footer (none, roman or arabic). A4, mm.
+//! pages with their header repeated, bitmap images (logos) and vector charts (`chart`), in the
+//! bundled font, with page numbers in the footer (none, roman or arabic). A4, mm.
+
+mod chart;
 
 use super::document::Numbering;
 use crate::fonts;
@@ -218,7 +220,7 @@ impl PdfBuilder {
         self.space(3.0);
     }
 
-    /// A bitmap (a chart), centred, `width_mm` wide.
+    /// A bitmap (a logo), centred, `width_mm` wide.
     pub fn image(&mut self, bitmap: &Bitmap, width_mm: f32) {
         let height_mm = width_mm * bitmap.height as f32 / bitmap.width as f32;
         self.ensure(height_mm + 2.0);

@@ -9,6 +9,7 @@ use super::sections::{chart, element_table, id, or_dash, status};
 use crate::aggregator::{Member, RollUp, UnitIndex};
 use crate::charts;
 use crate::db::rtl::RtlAction;
+use crate::domain::decimal::Rounded;
 use crate::domain::period::date_id;
 use crate::domain::population::RollUpPopulation;
 use crate::domain::ranking::Adequacy;
@@ -91,8 +92,8 @@ pub fn per_unit(b: &mut Document, index: &UnitIndex, roll_up: &RollUp) -> Result
         vec![mean_label(index), or_dash(roll_up.mean_of_units)],
     ];
     b.table(&["Indeks gabungan", "Nilai"], &[110.0, 60.0], &summary);
-    let ranked: Vec<(String, f64)> =
-        roll_up.members.iter().filter_map(|m| m.result.index.map(|v| (m.unit.name.clone(), v.to_f64()))).collect();
+    let ranked: Vec<(String, Rounded)> =
+        roll_up.members.iter().filter_map(|m| m.result.index.map(|v| (m.unit.name.clone(), v))).collect();
     if !ranked.is_empty() {
         chart(b, &charts::ranking(&index.template, &ranked), CONTENT_WIDTH)?;
     }

@@ -80,6 +80,16 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, String> {
             Block::Table { header, widths, rows } => {
                 docx.add_table(table(header, widths, rows)).add_paragraph(Paragraph::new())
             }
+            Block::Chart { spec, width_mm } => {
+                // laid out as the PDF lays it out (12 px labels print at 9 pt), drawn at 3× for print
+                let (width, height, rgb) =
+                    crate::charts::bitmap(spec, width_mm / 0.265, 3.0).map_err(|e| e.to_string())?;
+                docx.add_paragraph(
+                    Paragraph::new()
+                        .align(AlignmentType::Center)
+                        .add_run(Run::new().add_image(picture(&Bitmap { width, height, rgb }, *width_mm)?)),
+                )
+            }
             Block::Image { bitmap, width_mm } => docx.add_paragraph(
                 Paragraph::new()
                     .align(AlignmentType::Center)

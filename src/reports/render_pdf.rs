@@ -46,6 +46,7 @@ fn lay_out(doc: &Document, entries: &[Entry], pages: &[String]) -> (PdfBuilder, 
                 let header: Vec<&str> = header.iter().map(String::as_str).collect();
                 b.table(&header, widths, rows);
             }
+            Block::Chart { spec, width_mm } => b.chart(spec, *width_mm),
             Block::Image { bitmap, width_mm } => b.image(bitmap, *width_mm),
             Block::Space(mm) => b.space(*mm),
             Block::Keep(mm) => b.ensure(*mm),

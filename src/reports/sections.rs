@@ -6,7 +6,6 @@ use crate::charts;
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
 use crate::domain::template::Template;
-use crate::images::Bitmap;
 
 pub fn id(value: Rounded) -> String {
     value.format_with(',')
@@ -50,8 +49,8 @@ pub fn status(s: &str) -> &str {
     }
 }
 
+/// A chart `width_mm` wide: vector graphics in the PDF, a sharp PNG in the DOCX.
 pub fn chart(doc: &mut Document, spec: &charts::ChartSpec, width_mm: f32) -> Result<(), String> {
-    let (width, height, rgb) = charts::bitmap(spec).map_err(|e| e.to_string())?;
-    doc.image(Bitmap { width, height, rgb }, width_mm);
+    doc.chart(spec.clone(), width_mm);
     Ok(())
 }

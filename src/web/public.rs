@@ -184,6 +184,7 @@ fn view(tr: &Tr, index: &UnitIndex, periods: Vec<PeriodLink>) -> Result<ResultVi
     let mut spec = charts::elements(template, result);
     if let charts::ChartSpec::Bars(bars) = &mut spec {
         bars.title = tr.fill("public.chart", &[("index", index_name.to_string())]);
+        bars.legend = Some(tr.t("public.chart.lowest").to_string());
     }
     let roll_up = index.roll_up.as_ref();
     Ok(ResultView {

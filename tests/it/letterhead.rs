@@ -83,9 +83,10 @@ fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
 }
 
 /// Every decimal figure of a text (`89,01`, `0,4013`, `47,4`), sorted: the figures a report shows.
-fn figures(text: &str) -> Vec<String> {
-    let mut found: Vec<String> = text
-        .split_whitespace()
+/// The decimal figures of a text (`91,67`), each once: the PDF draws its charts as vector text,
+/// so a chart's labels repeat figures its tables give, while the DOCX's charts are pictures.
+fn figures(text: &str) -> std::collections::BTreeSet<String> {
+    text.split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_ascii_digit()))
         .filter(|w| {
             w.split_once(',').is_some_and(|(a, b)| {
@@ -93,9 +94,7 @@ fn figures(text: &str) -> Vec<String> {
             })
         })
         .map(String::from)
-        .collect();
-    found.sort();
-    found
+        .collect()
 }
 
 fn set_letterhead(app: &TestApp, cookie: &str, fields: &[(&str, &str)], logo: (&str, &[u8])) -> common::Reply {
@@ -207,7 +206,7 @@ fn an_admin_sets_the_kop_surat_and_the_pdf_and_docx_carry_it_with_the_same_figur
         assert!(!pages[0].contains("halaman"), "the cover has no page number");
 
         let (in_pdf, in_docx) = (figures(&text), figures(&word));
-        assert!(in_pdf.len() > 40, "{}: {in_pdf:?}", database.name);
+        assert!(in_pdf.len() > 15, "{}: {in_pdf:?}", database.name);
         assert_eq!(in_pdf, in_docx, "{}: the DOCX shows the PDF's figures", database.name);
         let index = {
             let mut conn = app.conn();

@@ -6,6 +6,7 @@ mod common;
 mod admin;
 mod api;
 mod browser;
+mod charts;
 mod cli;
 mod compute;
 mod crash;

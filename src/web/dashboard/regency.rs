@@ -5,6 +5,7 @@
 use super::{chosen_period, id, short_badge, today, PeriodPicker};
 use crate::aggregator;
 use crate::charts;
+use crate::domain::decimal::Rounded;
 use crate::domain::names::{Role, UnitKind};
 use crate::domain::ranking::{competition_ranks, Adequacy};
 use crate::domain::template::Lang;
@@ -148,10 +149,10 @@ pub async fn page(
         .filter(|r| session.may_access(r.unit.id))
         .partition(|r| !adequate_only || adequacy(r).is_adequate());
     // The chart's axis is the default questionnaire's; units on another one are in the table only.
-    let ranked: Vec<(String, f64)> = visible
+    let ranked: Vec<(String, Rounded)> = visible
         .iter()
         .filter(|r| r.template_id == state.templates.default_id())
-        .filter_map(|r| r.result.index.map(|i| (r.unit.name.clone(), i.to_f64())))
+        .filter_map(|r| r.result.index.map(|i| (r.unit.name.clone(), i)))
         .collect();
     let ranking_svg =
         charts::svg(&charts::ranking(&overview.template, &ranked)).map_err(|e| WebError::Internal(e.to_string()))?;
