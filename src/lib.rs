@@ -13,6 +13,7 @@ pub mod follow_up;
 pub mod fonts;
 pub mod mail;
 pub mod password;
+pub mod publications;
 pub mod rate_limit;
 pub mod reports;
 pub mod security;

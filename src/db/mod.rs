@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod images;
 pub mod mail_log;
 pub mod publications;
 pub mod rate_limits;

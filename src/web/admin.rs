@@ -1,5 +1,6 @@
 //! `/admin`: the regency's Bagian Organisasi manages units (the tree), services, populations, the
-//! questionnaire of each unit, and users. Admins only; everyone else gets a 404.
+//! questionnaire of each unit, users, publication and the publication-media log. Admins only;
+//! everyone else gets a 404.
 
 use super::access::Admin;
 use super::error::WebError;
@@ -10,9 +11,11 @@ use super::{blocking, see_other, AppState};
 use crate::accounts::{self, UserError};
 use crate::db::{self, units, users, DbError};
 use crate::domain::email::Email;
-use crate::domain::names::{Role, Slug, UnitKind};
-use crate::domain::period::Period;
+use crate::domain::names::{Medium, Role, Slug, UnitKind};
+use crate::domain::period::{date_id, Period};
+use crate::domain::proof::{ProofError, MAX_IMAGE_BYTES};
 use crate::domain::template::Lang;
+use crate::publications::MediaError;
 use crate::units::{NewService, NewUnit, Population, Publication, UnitError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -38,6 +41,27 @@ struct PublishedRow {
     period_label: String,
     roll_up: bool,
     published_at: String,
+    /// "dipublikasikan di 4 media (5 bukti)", or that none is recorded yet
+    media: String,
+    /// no medium recorded yet
+    no_media: bool,
+}
+
+/// An entry of the publication-media log.
+struct MediumRow {
+    id: i32,
+    unit_name: String,
+    period_label: String,
+    medium: &'static str,
+    date: String,
+    url: Option<String>,
+    /// the link's site, shown instead of the whole address
+    url_label: String,
+    /// the proof image's address
+    image: Option<String>,
+    note: String,
+    /// the period was published and then taken back
+    withdrawn: bool,
 }
 
 #[derive(Template)]
@@ -54,33 +78,40 @@ struct AdminPage {
     users: Vec<(String, String, String, String)>,
     mail_problems: Vec<(String, String, String, i32, String)>,
     published: Vec<PublishedRow>,
+    media: Vec<MediumRow>,
+    /// the media a log entry may name: (value, label)
+    media_kinds: Vec<(&'static str, &'static str)>,
+    max_image_mb: usize,
 }
 
-async fn page(
+/// The page, with a message (a problem with a form, or that it was saved).
+pub(super) async fn page(
     state: &web::Data<AppState>,
     session: &Session,
     message: Option<String>,
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let (all, people, details, mail_problems, publications) = blocking(state, |_, conn| -> Result<_, DbError> {
-        let all = units::list(conn)?;
-        let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
-        let (mut services, mut populations) =
-            (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
-        let mut details = BTreeMap::new();
-        for id in ids {
-            let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
-            // the three latest periods ("2026-10" sorts after "2026")
-            let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
-            counts.sort_by(|a, b| b.0.cmp(&a.0));
-            let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
-            details.insert(id, (names.join(", "), latest.join(", ")));
-        }
-        let problems = db::mail_log::problems(conn)?;
-        Ok((all, users::list_with_units(conn)?, details, problems, db::publications::all(conn)?))
-    })
-    .await?;
+    let (all, people, details, mail_problems, (publications, media)) =
+        blocking(state, |_, conn| -> Result<_, DbError> {
+            let all = units::list(conn)?;
+            let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
+            let (mut services, mut populations) =
+                (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
+            let mut details = BTreeMap::new();
+            for id in ids {
+                let names: Vec<String> = services.remove(&id).unwrap_or_default().into_iter().map(|s| s.name).collect();
+                // the three latest periods ("2026-10" sorts after "2026")
+                let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
+                counts.sort_by(|a, b| b.0.cmp(&a.0));
+                let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
+                details.insert(id, (names.join(", "), latest.join(", ")));
+            }
+            let problems = db::mail_log::problems(conn)?;
+            let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
+            Ok((all, users::list_with_units(conn)?, details, problems, publications))
+        })
+        .await?;
     let mut rows = Vec::new();
     fn walk(
         all: &[units::Unit],
@@ -106,16 +137,27 @@ async fn page(
         }
     }
     walk(&all, None, 0, &mut rows, &details, state.templates.default_id());
+    let tr = Tr::new(Lang::Id);
+    let label_of = |period: &str| period.parse::<Period>().map(|p| p.label_id()).unwrap_or_else(|_| period.to_string());
+    let counts = crate::publications::counts(&media);
     let mut published: Vec<PublishedRow> = publications
-        .into_iter()
+        .iter()
         .filter_map(|p| {
             let unit = all.iter().find(|u| u.id == p.unit_id)?;
-            let label = p.period.parse::<Period>().map(|period| period.label_id()).unwrap_or_else(|_| p.period.clone());
+            let label = label_of(&p.period);
+            let counted = counts.get(&(p.unit_id, p.period.clone())).copied();
             Some(PublishedRow {
+                media: match counted {
+                    Some((media, entries)) => {
+                        tr.fill("admin.media.count", &[("media", media.to_string()), ("entries", entries.to_string())])
+                    }
+                    None => tr.t("admin.media.none").to_string(),
+                },
+                no_media: counted.is_none(),
                 unit_name: unit.name.clone(),
                 slug: unit.slug.clone(),
                 period_label: label,
-                period: p.period,
+                period: p.period.clone(),
                 roll_up: p.with_subunits,
                 // stored in UTC, shown in the regency's time zone (SPEC §5)
                 published_at: p
@@ -128,8 +170,28 @@ async fn page(
         })
         .collect();
     published.sort_by(|a, b| a.unit_name.cmp(&b.unit_name).then_with(|| b.period.cmp(&a.period)));
+    let media = media
+        .into_iter()
+        .filter_map(|m| {
+            let unit = all.iter().find(|u| u.id == m.unit_id)?;
+            Some(MediumRow {
+                id: m.id,
+                unit_name: unit.name.clone(),
+                period_label: label_of(&m.period),
+                medium: m.medium.parse::<Medium>().map(|k| k.label_id()).unwrap_or("–"),
+                date: chrono::NaiveDate::parse_from_str(&m.published_on, "%Y-%m-%d")
+                    .map(date_id)
+                    .unwrap_or(m.published_on),
+                withdrawn: !publications.iter().any(|p| p.unit_id == m.unit_id && p.period == m.period),
+                url_label: m.url.as_deref().map(site_of).unwrap_or_default(),
+                url: m.url,
+                image: m.image_id.map(|_| format!("/dasbor/unit/{}/publikasi/{}", unit.slug, m.id)),
+                note: m.note.unwrap_or_default(),
+            })
+        })
+        .collect();
     let view = AdminPage {
-        tr: Tr::new(Lang::Id),
+        tr,
         kiosk: false,
         nav: Nav::of(session),
         csrf: session.csrf.clone(),
@@ -147,6 +209,9 @@ async fn page(
             .map(|(to, period, status, attempts, error)| (to, period, status, attempts, error.unwrap_or_default()))
             .collect(),
         published,
+        media,
+        media_kinds: Medium::ALL.iter().map(|m| (m.as_str(), m.label_id())).collect(),
+        max_image_mb: MAX_IMAGE_BYTES / 1024 / 1024,
     };
     html(status, &view)
 }
@@ -165,7 +230,7 @@ pub async fn show(
     page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
 }
 
-/// `POST /admin/{unit|service|population|template|user|publish|unpublish}`
+/// `POST /admin/{unit|service|population|template|user|publish|unpublish|delete_medium}`
 pub async fn act(
     state: web::Data<AppState>,
     Admin(session): Admin,
@@ -176,10 +241,12 @@ pub async fn act(
         body.into_inner().into_iter().map(|(k, v)| (k, v.trim().to_string())).collect();
     session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
     let action = action.into_inner();
+    let action_is_media = action == "delete_medium";
     let worker = state.clone();
     let actor = session.user.id;
     let outcome = web::block(move || apply(&worker, actor, &action, &fields)).await??;
     match outcome {
+        Ok(()) if action_is_media => Ok(see_other("/admin?ok=1#h-media")),
         Ok(()) => Ok(see_other("/admin?ok=1")),
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
@@ -243,6 +310,10 @@ fn change(state: &AppState, actor: i32, action: &str, f: &BTreeMap<String, Strin
         }
         "publish" => crate::units::publish(conn, &state.templates, by, publication(f)?).map(drop)?,
         "unpublish" => crate::units::unpublish(conn, by, publication(f)?)?,
+        "delete_medium" => {
+            let id = get("id").parse().map_err(|_| refuse("id: entri media tidak dikenal"))?;
+            crate::publications::remove_medium(conn, by, id)?;
+        }
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }
     Ok(())
@@ -253,6 +324,43 @@ fn publication(f: &BTreeMap<String, String>) -> Result<Publication, Refusal> {
     let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
     let period = get("period").parse::<Period>().map_err(|_| refuse("period: periode tidak dikenal"))?;
     Ok(Publication { unit: get("unit").into(), period })
+}
+
+/// "kutaitimurkab.go.id/berita/…" for a long link: the site and where the path begins.
+fn site_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    match rest.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &rest[..cut]),
+        None => rest.to_string(),
+    }
+}
+
+/// What was wrong with the form, in the admin page's Indonesian.
+pub(super) fn media_words(problem: &MediaError) -> String {
+    match problem {
+        MediaError::Invalid { field: "medium", .. } => "medium: jenis media tidak dikenal".into(),
+        MediaError::Invalid { field: "date", .. } => "date: tulis tanggal seperti 2026-11-05".into(),
+        MediaError::Invalid { field, .. } => format!("{field}: pilih hasil yang dipublikasikan"),
+        MediaError::Proof { field, problem } => proof_words(field, *problem),
+        MediaError::NoProof => "bukti: isi tautan, unggah gambar, atau keduanya".into(),
+        MediaError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
+        MediaError::NotPublished { unit, period } => {
+            format!("period: hasil {unit} untuk {} tidak sedang dipublikasikan", period.label_id())
+        }
+        MediaError::NotFound => "entri media tidak ada (sudah dihapus?)".into(),
+        MediaError::Db(e) => e.to_string(),
+    }
+}
+
+pub(super) fn proof_words(field: &str, problem: ProofError) -> String {
+    let reason = match problem {
+        ProofError::NotAnImage => "bukan gambar PNG, JPEG atau WebP",
+        ProofError::TooLarge => "gambar lebih dari 2 MB",
+        ProofError::BadUrl => "bukan alamat web yang diawali http:// atau https://",
+        ProofError::NoteTooLong => "lebih dari 1000 karakter",
+    };
+    format!("{field}: {reason}")
 }
 
 const NOT_AN_ADDRESS: &str = "bukan alamat email";
@@ -303,6 +411,15 @@ impl From<UnitError> for Refusal {
             taken @ (UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_)) => format!("slug: {taken}"),
             UnitError::Db(err) => return err.into(),
         })
+    }
+}
+
+impl From<MediaError> for Refusal {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Db(err) => err.into(),
+            problem => refuse(media_words(&problem)),
+        }
     }
 }
 

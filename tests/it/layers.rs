@@ -21,6 +21,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("catalog", 3),
     ("demo", 3),
     ("follow_up", 3),
+    ("publications", 3),
     ("rate_limit", 3),
     ("sheets", 3),
     ("survey", 3),

@@ -9,6 +9,7 @@ mod cli;
 mod compute;
 mod crash;
 mod dashboard;
+mod follow_up;
 mod fuzz;
 mod http;
 mod layers;
