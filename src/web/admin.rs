@@ -47,11 +47,20 @@ struct PublishedRow {
     no_media: bool,
 }
 
+/// The log's entries of one published period (or one taken back).
+struct MediaGroup {
+    /// "Pemerintah Kabupaten Kutai Timur — Triwulan III 2026"
+    title: String,
+    /// "dipublikasikan di 4 media (5 bukti)"
+    count: String,
+    /// the period was published and then taken back
+    withdrawn: bool,
+    rows: Vec<MediumRow>,
+}
+
 /// An entry of the publication-media log.
 struct MediumRow {
     id: i32,
-    unit_name: String,
-    period_label: String,
     medium: &'static str,
     date: String,
     url: Option<String>,
@@ -60,8 +69,6 @@ struct MediumRow {
     /// the proof image's address
     image: Option<String>,
     note: String,
-    /// the period was published and then taken back
-    withdrawn: bool,
 }
 
 #[derive(Template)]
@@ -78,7 +85,7 @@ struct AdminPage {
     users: Vec<(String, String, String, String)>,
     mail_problems: Vec<(String, String, String, i32, String)>,
     published: Vec<PublishedRow>,
-    media: Vec<MediumRow>,
+    media: Vec<MediaGroup>,
     /// the media a log entry may name: (value, label)
     media_kinds: Vec<(&'static str, &'static str)>,
     max_image_mb: usize,
@@ -170,26 +177,35 @@ pub(super) async fn page(
         })
         .collect();
     published.sort_by(|a, b| a.unit_name.cmp(&b.unit_name).then_with(|| b.period.cmp(&a.period)));
-    let media = media
-        .into_iter()
-        .filter_map(|m| {
-            let unit = all.iter().find(|u| u.id == m.unit_id)?;
-            Some(MediumRow {
-                id: m.id,
-                unit_name: unit.name.clone(),
-                period_label: label_of(&m.period),
-                medium: m.medium.parse::<Medium>().map(|k| k.label_id()).unwrap_or("–"),
-                date: chrono::NaiveDate::parse_from_str(&m.published_on, "%Y-%m-%d")
-                    .map(date_id)
-                    .unwrap_or(m.published_on),
+    // the log grouped by published period, in the order it comes (unit, latest period first)
+    let mut groups: Vec<MediaGroup> = Vec::new();
+    let mut current: Option<(i32, String)> = None;
+    for m in media {
+        let Some(unit) = all.iter().find(|u| u.id == m.unit_id) else { continue };
+        let key = (m.unit_id, m.period.clone());
+        if current.as_ref() != Some(&key) {
+            let (kinds, entries) = counts.get(&key).copied().unwrap_or_default();
+            groups.push(MediaGroup {
+                title: format!("{} — {}", unit.name, label_of(&m.period)),
+                count: tr.fill("admin.media.count", &[("media", kinds.to_string()), ("entries", entries.to_string())]),
                 withdrawn: !publications.iter().any(|p| p.unit_id == m.unit_id && p.period == m.period),
-                url_label: m.url.as_deref().map(site_of).unwrap_or_default(),
-                url: m.url,
-                image: m.image_id.map(|_| format!("/dasbor/unit/{}/publikasi/{}", unit.slug, m.id)),
-                note: m.note.unwrap_or_default(),
-            })
-        })
-        .collect();
+                rows: Vec::new(),
+            });
+            current = Some(key);
+        }
+        let row = MediumRow {
+            id: m.id,
+            medium: m.medium.parse::<Medium>().map(|k| k.label_id()).unwrap_or("–"),
+            date: chrono::NaiveDate::parse_from_str(&m.published_on, "%Y-%m-%d").map(date_id).unwrap_or(m.published_on),
+            url_label: m.url.as_deref().map(site_of).unwrap_or_default(),
+            url: m.url,
+            image: m.image_id.map(|_| format!("/dasbor/unit/{}/publikasi/{}", unit.slug, m.id)),
+            note: m.note.unwrap_or_default(),
+        };
+        if let Some(group) = groups.last_mut() {
+            group.rows.push(row);
+        }
+    }
     let view = AdminPage {
         tr,
         kiosk: false,
@@ -209,7 +225,7 @@ pub(super) async fn page(
             .map(|(to, period, status, attempts, error)| (to, period, status, attempts, error.unwrap_or_default()))
             .collect(),
         published,
-        media,
+        media: groups,
         media_kinds: Medium::ALL.iter().map(|m| (m.as_str(), m.label_id())).collect(),
         max_image_mb: MAX_IMAGE_BYTES / 1024 / 1024,
     };

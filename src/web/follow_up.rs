@@ -65,6 +65,10 @@ pub struct AddForm {
     due: String,
 }
 
+/// The add form's fields a person can leave empty or get wrong, and the code the page reads back
+/// (`masalah=tindakan`); other refusals (a tampered element or period) stay plain 400s.
+pub const ADD_PROBLEMS: [(&str, &str); 3] = [("action", "tindakan"), ("owner", "penanggung"), ("due", "tanggal")];
+
 /// `POST /dasbor/unit/{slug}/rtl`: record a follow-up action for an element.
 pub async fn add(
     state: web::Data<AppState>,
@@ -75,7 +79,8 @@ pub async fn add(
     let UnitReader { session, unit } = reader;
     let slug = unit.slug.clone();
     let sub = form.sub == "1";
-    let period = blocking(&state, move |state, conn| {
+    let page_period = form.period.clone();
+    let added = blocking(&state, move |state, conn| {
         let new = NewAction {
             period: &form.period,
             element: &form.element,
@@ -84,10 +89,20 @@ pub async fn add(
             owner: &form.owner,
             due: &form.due,
         };
-        follow_up::add(conn, &state.templates, &unit, &new, session.user.id)
+        match follow_up::add(conn, &state.templates, &unit, &new, session.user.id) {
+            Ok(period) => Ok(Ok(period)),
+            Err(FollowUpError::Invalid { field, reason }) => match ADD_PROBLEMS.iter().find(|(f, _)| *f == field) {
+                Some((_, code)) => Ok(Err(*code)),
+                None => Err(FollowUpError::Invalid { field, reason }),
+            },
+            Err(other) => Err(other),
+        }
     })
     .await?;
-    Ok(back(&slug, &period.to_string(), sub, "tersimpan=1"))
+    Ok(match added {
+        Ok(period) => back(&slug, &period.to_string(), sub, "tersimpan=1"),
+        Err(code) => back(&slug, &page_period, sub, &format!("masalah={code}")),
+    })
 }
 
 /// `POST /dasbor/unit/{slug}/rtl/{id}` (multipart: `status`, `note`, `url`, the image as `file`,

@@ -197,16 +197,16 @@ fn percent_done_is_done_over_all_but_dropped_for_a_unit_a_regency_and_a_period()
         let regency_page = t.app.get_as(&admin, &format!("/dasbor/unit/kabupaten?period={this}&sub=1")).body;
         assert!(regency_page.contains("<strong>4 dari 8 RTL selesai (50 %)</strong>"), "{name}: {regency_page}");
         for member in
-            ["2 dari 5 RTL selesai (40 %) <span class=\"late\">1 terlambat</span>", "1 dari 1 RTL selesai (100 %)"]
+            ["<td>2 dari 5 (40 %)<br><span class=\"late\">1 terlambat</span></td>", "<td>1 dari 1 (100 %)</td>"]
         {
             assert!(regency_page.contains(member), "{name}: the per-unit table lacks {member}");
         }
         let dashboard = t.app.get_as(&admin, &format!("/dasbor?period={this}")).body;
         for text in [
             "RTL periode ini, semua unit: <strong>4 dari 8 RTL selesai (50 %)</strong> · 2 dibatalkan (tidak dihitung) · <span class=\"late\">2 terlambat</span>",
-            "<td>2 dari 5 RTL selesai (40 %)</td><td class=\"num late\">2</td>",
-            "<td>1 dari 1 RTL selesai (100 %)</td><td class=\"num\">0</td>",
-            "RTL terlambat: melewati batas waktu dan belum selesai, dari periode mana pun",
+            "<td>2 dari 5 (40 %)</td><td class=\"num late\">2</td>",
+            "<td>1 dari 1 (100 %)</td><td class=\"num\">0</td>",
+            "RTL terlambat: melewati batas waktu dan belum selesai atau dibatalkan, dari periode mana pun",
         ] {
             assert!(dashboard.contains(text), "{name}: the regency dashboard lacks {text}");
         }
@@ -397,8 +397,25 @@ fn the_rtl_form_offers_the_templates_suggested_actions_for_the_lowest_elements()
         assert_eq!(reply.header("location"), Some(expected.as_str()), "{name}: back to the period, saved");
         // both: the unit's own words win
         assert_eq!(add("Loket 4 khusus lansia", "Menyediakan antrean daring").status, 303);
-        // neither: refused, nothing stored
-        assert_eq!(add(" ", "").status, 400, "{name}");
+        // neither: refused, nothing stored, and the page says what is missing
+        let refused = add(" ", "");
+        let expected = format!("/dasbor/unit/alpha?period={}&masalah=tindakan#h-rtl", t.this_month);
+        assert_eq!((refused.status, refused.header("location")), (303, Some(expected.as_str())), "{name}");
+        let page = t.app.get_as(&head, &expected).body;
+        assert!(page.contains("Tindak lanjut belum tersimpan: isi tindakannya"), "{name}");
+        // an element the questionnaire lacks is no one's typing mistake: a plain refusal
+        let tampered: Vec<(String, String)> = [
+            ("csrf", csrf.as_str()),
+            ("element", "U99"),
+            ("period", &t.this_month.to_string()),
+            ("action", "Loket"),
+            ("owner", "Kasi Pelayanan"),
+            ("due", "2030-01-31"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(t.app.post_form_as(&head, "/dasbor/unit/alpha/rtl", &tampered).status, 400, "{name}");
         let texts: Vec<String> = rtl_actions::table
             .filter(rtl_actions::unit_id.eq(t.alpha))
             .filter(rtl_actions::owner.eq("Kasi Pelayanan"))

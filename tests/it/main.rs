@@ -14,6 +14,7 @@ mod fuzz;
 mod http;
 mod layers;
 mod mail;
+mod media;
 mod operations;
 mod operator;
 mod poster;

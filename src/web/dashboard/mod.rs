@@ -39,6 +39,8 @@ fn short_badge(t: &Tr, adequacy: Adequacy) -> Option<String> {
 pub struct ProgressView {
     /// "3 dari 4 RTL selesai (75 %)"
     pub done: String,
+    /// for a table's cell: "3 dari 4 (75 %)", "–" without actions that count
+    pub short: String,
     /// "1 dibatalkan (tidak dihitung)"
     pub dropped: Option<String>,
     /// "2 terlambat"
@@ -54,8 +56,16 @@ fn progress_view(t: &Tr, p: &Progress) -> ProgressView {
         ),
         None => t.t("dash.rtl.progress.none").to_string(),
     };
+    let short = match p.percent() {
+        Some(percent) => t.fill(
+            "dash.rtl.progress.short",
+            &[("done", p.done.to_string()), ("counted", p.counted().to_string()), ("percent", percent.to_string())],
+        ),
+        None => "–".to_string(),
+    };
     ProgressView {
         done,
+        short,
         dropped: (p.dropped > 0).then(|| t.fill("dash.rtl.progress.dropped", &[("count", p.dropped.to_string())])),
         late: (p.late > 0).then(|| t.fill("dash.rtl.progress.late", &[("count", p.late.to_string())])),
     }

@@ -90,9 +90,11 @@ pub async fn page(
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
-    let (overview, media) = blocking(&state, move |state, conn| -> Result<_, DbError> {
+    let (overview, media, published) = blocking(&state, move |state, conn| -> Result<_, DbError> {
         let overview = aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)?;
-        Ok((overview, publications::media(conn, Some(&period.to_string()))?))
+        let key = period.to_string();
+        let published = publications::all(conn)?.iter().any(|p| p.period == key);
+        Ok((overview, publications::media(conn, Some(&key))?, published))
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -129,7 +131,7 @@ pub async fn page(
             required: r.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
             short: short_badge(&t, adequacy(r)),
             no_population: adequacy(r) == Adequacy::Unknown,
-            rtl: progress_view(&t, &r.rtl).done,
+            rtl: progress_view(&t, &r.rtl).short,
             rtl_late: r.rtl_late,
         })
         .collect();
@@ -141,6 +143,7 @@ pub async fn page(
     let media = admin.then(|| {
         let kinds = media.iter().map(|m| m.medium.parse().unwrap_or(Medium::Other));
         match Medium::count(kinds) {
+            0 if !published => t.t("dash.media.unpublished").to_string(),
             0 => t.t("admin.media.none").to_string(),
             n => t.fill("admin.media.count", &[("media", n.to_string()), ("entries", media.len().to_string())]),
         }

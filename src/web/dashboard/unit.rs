@@ -18,6 +18,7 @@ use crate::follow_up::{self, TrackedAction};
 use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
 use crate::web::error::WebError;
+use crate::web::follow_up as follow_up_form;
 use crate::web::i18n::Tr;
 use crate::web::pages::{html, Nav};
 use crate::web::{blocking, percent_encode, AppState};
@@ -84,6 +85,8 @@ struct RtlRow {
     evidence: Option<EvidenceView>,
     /// dropped: why
     reason: Option<String>,
+    /// still open: the latest note of its history (why it is late, how far it got)
+    latest_note: Option<String>,
     history: Vec<HistoryLine>,
 }
 
@@ -303,11 +306,15 @@ pub async fn page(
         rtl: rtl_here.actions.into_iter().map(&row).collect(),
         rtl_open_elsewhere: rtl_elsewhere.actions.into_iter().filter(|a| !a.status.is_closed()).map(&row).collect(),
         rtl_saved: query.tersimpan.as_deref() == Some("1"),
+        // only the codes the follow-up forms send come back as words
         rtl_problem: query
             .masalah
             .as_deref()
-            .and_then(ChangeProblem::from_code)
-            .map(|p| t.t(&format!("dash.rtl.problem.{}", p.code())).to_string()),
+            .and_then(|code| {
+                let known = ChangeProblem::from_code(code).map(ChangeProblem::code);
+                known.or_else(|| follow_up_form::ADD_PROBLEMS.iter().map(|(_, c)| *c).find(|c| *c == code))
+            })
+            .map(|code| t.t(&format!("dash.rtl.problem.{code}")).to_string()),
         statuses: RtlStatus::ALL.iter().map(|s| (s.as_str().to_string(), status_label(&t, *s))).collect(),
         q: search.clone().unwrap_or_default(),
         saran,
@@ -364,12 +371,16 @@ fn rtl_row(
             note: e.note,
             url: e.url,
             image: e.image.then(|| format!("/dasbor/unit/{slug}/rtl/{id}/bukti")),
-            by: match e.by {
-                Some(by) => format!("{by}, {}", when(e.at, tz)),
-                None => when(e.at, tz),
-            },
+            by: t.fill(
+                "dash.rtl.evidence.by",
+                &[
+                    ("who", e.by.unwrap_or_else(|| t.t("dash.rtl.history.unknown").to_string())),
+                    ("when", when(e.at, tz)),
+                ],
+            ),
         }),
         reason: a.reason,
+        latest_note: (!a.status.is_closed()).then(|| a.history.iter().rev().find_map(|h| h.note.clone())).flatten(),
         history,
         due: a.action.due_date.parse().map(date_id).unwrap_or(a.action.due_date),
         action: a.action.action,
