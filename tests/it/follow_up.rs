@@ -177,8 +177,8 @@ fn percent_done_is_done_over_all_but_dropped_for_a_unit_a_regency_and_a_period()
         assert_eq!(page.status, 200, "{name}");
         let body = &page.body;
         for text in [
-            "<strong>2 dari 5 RTL selesai (40 %)</strong> · 1 dibatalkan (tidak dihitung) · <span class=\"late\">1 terlambat</span>",
-            "Semua RTL:</span> 2 dari 6 RTL selesai (33 %) · 1 dibatalkan (tidak dihitung) · <span class=\"late\">2 terlambat</span>",
+            "<strong>2 dari 5 RTL selesai (40\u{a0}%)</strong> · 1 dibatalkan (tidak dihitung) · <span class=\"late\">1 terlambat</span>",
+            "Semua RTL:</span> 2 dari 6 RTL selesai (33\u{a0}%) · 1 dibatalkan (tidak dihitung) · <span class=\"late\">2 terlambat</span>",
             "RTL periode lain yang belum selesai",
             "Kipas angin",
             "Persentase selesai = RTL selesai ÷ (semua RTL − RTL dibatalkan)",
@@ -190,29 +190,33 @@ fn percent_done_is_done_over_all_but_dropped_for_a_unit_a_regency_and_a_period()
         }
         assert_eq!(body.matches("class=\"is-late\"").count(), 2, "{name}: this month's and last month's late rows");
         let rolled = t.app.get_as(&head, &format!("/dasbor/unit/alpha?period={this}&sub=1")).body;
-        assert!(rolled.contains("<strong>3 dari 7 RTL selesai (43 %)</strong>"), "{name}: the roll-up's panel");
+        assert!(rolled.contains("<strong>3 dari 7 RTL selesai (43\u{a0}%)</strong>"), "{name}: the roll-up's panel");
         assert!(rolled.contains("UPT Alpha Satu"), "{name}: the sub-unit's actions are named by unit");
 
         let admin = t.login(ADMIN);
         let regency_page = t.app.get_as(&admin, &format!("/dasbor/unit/kabupaten?period={this}&sub=1")).body;
-        assert!(regency_page.contains("<strong>4 dari 8 RTL selesai (50 %)</strong>"), "{name}: {regency_page}");
-        for member in
-            ["<td>2 dari 5 (40 %)<br><span class=\"late\">1 terlambat</span></td>", "<td>1 dari 1 (100 %)</td>"]
-        {
+        assert!(
+            regency_page.contains("<strong>4 dari 8 RTL selesai (50\u{a0}%)</strong>"),
+            "{name}: the regency's panel"
+        );
+        for member in [
+            "<td>2 dari 5 (40\u{a0}%)<br><span class=\"late\">1 terlambat</span></td>",
+            "<td>1 dari 1 (100\u{a0}%)</td>",
+        ] {
             assert!(regency_page.contains(member), "{name}: the per-unit table lacks {member}");
         }
         let dashboard = t.app.get_as(&admin, &format!("/dasbor?period={this}")).body;
         for text in [
-            "RTL periode ini, semua unit: <strong>4 dari 8 RTL selesai (50 %)</strong> · 2 dibatalkan (tidak dihitung) · <span class=\"late\">2 terlambat</span>",
-            "<td>2 dari 5 (40 %)</td><td class=\"num late\">2</td>",
-            "<td>1 dari 1 (100 %)</td><td class=\"num\">0</td>",
+            "RTL periode ini, semua unit: <strong>4 dari 8 RTL selesai (50\u{a0}%)</strong> · 2 dibatalkan (tidak dihitung) · <span class=\"late\">2 terlambat</span>",
+            "<td>2 dari 5 (40\u{a0}%)</td><td class=\"num late\">2</td>",
+            "<td>1 dari 1 (100\u{a0}%)</td><td class=\"num\">0</td>",
             "RTL terlambat: melewati batas waktu dan belum selesai atau dibatalkan, dari periode mana pun",
         ] {
             assert!(dashboard.contains(text), "{name}: the regency dashboard lacks {text}");
         }
         // last month's page: its one action, late
         let last_page = t.app.get_as(&head, &format!("/dasbor/unit/alpha?period={last}")).body;
-        assert!(last_page.contains("<strong>0 dari 1 RTL selesai (0 %)</strong>"), "{name}");
+        assert!(last_page.contains("<strong>0 dari 1 RTL selesai (0\u{a0}%)</strong>"), "{name}");
     }
 }
 
