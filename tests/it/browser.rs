@@ -11,7 +11,7 @@ use serde_json::Value;
 use skm::db::schema::responses;
 use webdriver::Browser;
 
-fn axe_source() -> Option<String> {
+pub(crate) fn axe_source() -> Option<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
     match std::fs::read_to_string(&path) {
         Ok(source) => Some(source),
@@ -26,7 +26,7 @@ fn axe_source() -> Option<String> {
 }
 
 /// Serious and critical axe-core violations of the current page.
-fn accessibility_violations(browser: &Browser, axe: &str) -> Vec<Value> {
+pub(crate) fn accessibility_violations(browser: &Browser, axe: &str) -> Vec<Value> {
     browser.script(axe, vec![]);
     let result = browser.script_async(
         "const done = arguments[arguments.length - 1];

@@ -334,6 +334,14 @@ fn a_unit_page_with_late_actions_and_the_publication_log_as_a_kepala_dinas_sees_
     assert!(browser.source().contains("class=\"is-late\""), "the demo's late action is on the page");
     browser.screenshot_viewport(&dir.join("rtl-unit-panel.png"));
     browser.screenshot(&dir.join("rtl-unit-page.png"));
+    let axe = crate::browser::axe_source();
+    let check = |what: &str| {
+        if let Some(axe) = &axe {
+            let violations = crate::browser::accessibility_violations(&browser, axe);
+            assert!(violations.is_empty(), "{what}: accessibility violations: {violations:?}");
+        }
+    };
+    check("the unit page");
     // the form open, as a head changing a status sees it
     browser.click("tr.is-late details.edit summary");
     browser.script("document.querySelector('tr.is-late').scrollIntoView()", Vec::new());
@@ -343,7 +351,9 @@ fn a_unit_page_with_late_actions_and_the_publication_log_as_a_kepala_dinas_sees_
     browser.screenshot_viewport(&dir.join("admin-published-results.png"));
     browser.open(&app.url("/admin#h-media"));
     browser.screenshot_viewport(&dir.join("admin-publication-media.png"));
+    check("the admin page");
     browser.open(&app.url(&format!("/dasbor?period={month}")));
     browser.wait_for_text("RTL periode ini, semua unit");
     browser.screenshot(&dir.join("rtl-regency-dashboard.png"));
+    check("the regency dashboard");
 }
