@@ -8,12 +8,15 @@ use crate::db::rtl::{self, RtlAction};
 use crate::db::units::{self, Unit};
 use crate::db::{templates, DbConnection, DbError};
 use crate::domain::decimal::Rounded;
+use crate::domain::follow_up::Progress;
 use crate::domain::ikm::{self, IndexResult, Tally};
+use crate::domain::names::RtlStatus;
 use crate::domain::period::Period;
 use crate::domain::population::{self, population_for, RollUpPopulation};
 use crate::domain::ranking::competition_ranks;
 use crate::domain::sampling::required_sample;
 use crate::domain::template::Template;
+use crate::follow_up;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -73,7 +76,18 @@ impl Member {
     }
 
     pub fn rtl_done(&self) -> usize {
-        self.rtl.iter().filter(|a| a.status == "done").count()
+        self.rtl.iter().filter(|a| a.status() == RtlStatus::Done).count()
+    }
+
+    /// The actions the share done is taken of: all but the dropped ones (SPEC §6a).
+    pub fn rtl_counted(&self) -> usize {
+        self.rtl.iter().filter(|a| a.status() != RtlStatus::Dropped).count()
+    }
+
+    /// The member's follow-up actions on `today`: all of them, or those of `period` (SPEC §6a:
+    /// % done = done ÷ (all − dropped)).
+    pub fn rtl_progress(&self, period: Option<&Period>, today: chrono::NaiveDate) -> Progress {
+        follow_up::progress_of(&self.rtl, period, today)
     }
 }
 
@@ -235,8 +249,10 @@ pub struct RegencyRow {
     pub unit: Unit,
     pub result: IndexResult,
     pub required_sample: Option<u64>,
-    pub rtl_open: i64,
-    pub rtl_late: i64,
+    /// the unit's follow-up actions of the period (SPEC §6a)
+    pub rtl: Progress,
+    /// the unit's late follow-up actions, of any period
+    pub rtl_late: usize,
     pub template_id: String,
 }
 
@@ -259,8 +275,10 @@ pub fn regency(
     today: chrono::NaiveDate,
 ) -> Result<RegencyOverview, DbError> {
     let all: Vec<Unit> = units::list(conn)?.into_iter().filter(|u| kind.is_none_or(|k| u.kind == k)).collect();
-    let rtl: HashMap<i32, (i64, i64)> =
-        rtl::open_counts(conn, today)?.into_iter().map(|(u, o, l)| (u, (o, l))).collect();
+    let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
+    for action in rtl::all(conn)? {
+        actions.entry(action.unit_id).or_default().push(action);
+    }
     let mut by_template: HashMap<String, Vec<&Unit>> = HashMap::new();
     for unit in &all {
         by_template.entry(registry.id_for(unit).to_string()).or_default().push(unit);
@@ -287,13 +305,13 @@ pub fn regency(
                 pooled.merge(&tally);
                 default_results.push(result.clone());
             }
-            let (rtl_open, rtl_late) = rtl.get(&unit.id).copied().unwrap_or_default();
+            let own = actions.get(&unit.id).map(Vec::as_slice).unwrap_or_default();
             rows.push(RegencyRow {
                 unit: unit.clone(),
                 result,
                 required_sample: population.map(required_sample),
-                rtl_open,
-                rtl_late,
+                rtl: follow_up::progress_of(own, Some(&period), today),
+                rtl_late: follow_up::progress_of(own, None, today).late,
                 template_id: template_id.clone(),
             });
         }

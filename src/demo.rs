@@ -1,13 +1,15 @@
 //! `skm demo`: a realistic regency so a newcomer sees full dashboards at once: a dozen units
-//! with services and populations, a user for each role, and a year of varied responses.
+//! with services and populations, a user for each role, and a year of varied responses; then
+//! (`showcase`) follow-up actions in every status and published results with their media log.
 //! Deterministic (a fixed-seed generator), so screenshots and tests are repeatable.
 
 use crate::catalog::TemplateRegistry;
 use crate::db::responses::{self, NewResponse};
 use crate::db::units::{self, NewUnit};
-use crate::db::{rtl, users, DbConnection, DbError};
-use crate::domain::names::{Channel, Role, Slug, UnitKind};
+use crate::db::{images, publications, rtl, users, DbConnection, DbError};
+use crate::domain::names::{Channel, Medium, Role, RtlStatus, Slug, UnitKind};
 use crate::domain::period::{local_date, Period};
+use crate::domain::proof::ProofImage;
 use crate::password;
 use chrono::{Duration, NaiveDate};
 use diesel::Connection;
@@ -360,6 +362,180 @@ pub fn create(
         Ok::<_, DbError>(())
     })?;
     Ok(DemoOutcome::Created { accounts, responses: written })
+}
+
+/// What `showcase` recorded, for the command's report.
+pub struct Showcase {
+    pub actions: usize,
+    pub publications: usize,
+    pub media: usize,
+}
+
+/// The PEKPPP evidence of the demo regency (SPEC §6a), so a newcomer sees it at once: follow-up
+/// actions in every status (planned, in progress, done with evidence — a note and a link, or a
+/// photo —, dropped with its reason, and late ones), each with its history, and two published
+/// results with their publication-media log (links, and a generated photo of the board at the
+/// counter). `skm demo` and `serve --demo` add it after `create`; tests that need a demo without
+/// publications call `create` alone.
+pub fn showcase(conn: &mut DbConnection, today: NaiveDate) -> Result<Showcase, DbError> {
+    conn.transaction(|conn| {
+        let unit = |conn: &mut DbConnection, slug: &str| units::by_slug(conn, slug);
+        let (kutim, capil) = (unit(conn, "kutim")?, unit(conn, "disdukcapil")?);
+        let admin = users::by_email(conn, "admin@demo.kutaitimurkab.go.id")?.id;
+        let head = users::by_email(conn, "kepala.disdukcapil@demo.kutaitimurkab.go.id")?.id;
+        let month = Period::month_of(today).previous();
+        let photo = ProofImage::parse(counter_board_png()).map_err(|e| DbError::Conflict(e.to_string()))?;
+        let photo = photo.ok_or_else(|| DbError::Conflict("the demo photo is empty".into()))?;
+
+        // Disdukcapil's actions: the two of `create` move on (the late one is in progress, still
+        // late), and three more, done and dropped.
+        let change = |status, note: Option<&'static str>, url: Option<&'static str>, image_id| rtl::Change {
+            status,
+            by: Some(head),
+            note,
+            url,
+            image_id,
+        };
+        let existing = rtl::for_unit(conn, capil.id)?;
+        if let Some(late) = existing.iter().find(|a| a.element_code == "U3") {
+            let note = Some("Loket 4 disiapkan; mesin antrean elektronik masih menunggu pengadaan.");
+            rtl::set_status(conn, late.id, &[capil.id], &change(RtlStatus::InProgress, note, None, None))?;
+        }
+        let action = |conn: &mut DbConnection, unit_id: i32, code: &str, text: &str, owner: &str, days: i64| {
+            rtl::create(
+                conn,
+                &rtl::NewRtl {
+                    unit_id,
+                    period: &month.to_string(),
+                    element_code: code,
+                    action: text,
+                    owner,
+                    due_date: today + Duration::days(days),
+                    created_by: head,
+                },
+            )
+        };
+        let flow =
+            action(conn, capil.id, "U2", "Memasang bagan alur pelayanan di ruang tunggu", "Kasi Pelayanan", -20)?;
+        rtl::set_status(conn, flow, &[capil.id], &change(RtlStatus::InProgress, None, None, None))?;
+        let note = Some("Bagan alur KTP-el, KK dan akta dipasang di ruang tunggu dan di situs web.");
+        let url = Some("https://disdukcapil.kutaitimurkab.go.id/alur-pelayanan");
+        rtl::set_status(conn, flow, &[capil.id], &change(RtlStatus::Done, note, url, None))?;
+        let board =
+            action(conn, capil.id, "U8", "Memasang papan informasi persyaratan di setiap loket", "Kasubag Umum", -5)?;
+        let image_id = images::insert(conn, &photo, Some(head))?;
+        let note = Some("Papan terpasang di loket 1–3 (foto).");
+        rtl::set_status(conn, board, &[capil.id], &change(RtlStatus::Done, note, None, Some(image_id)))?;
+        let online = action(conn, capil.id, "U3", "Menyediakan antrean daring lewat WhatsApp", "Kasi Pelayanan", 10)?;
+        let reason =
+            Some("Digantikan aplikasi antrean daring kabupaten yang berlaku untuk semua OPD mulai bulan depan.");
+        rtl::set_status(conn, online, &[capil.id], &change(RtlStatus::Dropped, reason, None, None))?;
+        // other units, so the regency's columns differ: one late, one under way, one done
+        let (pkm, dishub, dinkes) = (unit(conn, "puskesmas-sangatta")?, unit(conn, "dishub")?, unit(conn, "dinkes")?);
+        action(conn, pkm.id, "U9", "Membuka kanal pengaduan WhatsApp dan SP4N-LAPOR!", "Kepala Puskesmas", -3)?;
+        let kir = action(conn, dishub.id, "U3", "Menambah loket uji KIR pada jam sibuk", "Kabid Sarana", 20)?;
+        rtl::set_status(conn, kir, &[dishub.id], &change(RtlStatus::InProgress, None, None, None))?;
+        let list =
+            action(conn, dinkes.id, "U1", "Memasang daftar persyaratan izin praktik di situs web", "Sekretaris", -8)?;
+        let url = Some("https://dinkes.kutaitimurkab.go.id/persyaratan-izin-praktik");
+        rtl::set_status(conn, list, &[dinkes.id], &change(RtlStatus::Done, None, url, None))?;
+
+        // Publications: the regency's last complete quarter (its roll-up) and Disdukcapil's month
+        // before last, each with where it was published.
+        let quarter = last_complete_quarter(today);
+        let capil_month = month.previous();
+        publications::publish(conn, kutim.id, &quarter.to_string(), true, Some(admin))?;
+        publications::publish(conn, capil.id, &capil_month.to_string(), false, Some(admin))?;
+        // published some days after the period ended, never after today
+        let after = |period: Period, days: i64| (period.end_exclusive() + Duration::days(days)).min(today);
+        let board_photo = images::insert(conn, &photo, Some(admin))?;
+        let mut media = 0;
+        let mut record = |conn: &mut DbConnection,
+                          (unit_id, period): (i32, Period),
+                          medium: Medium,
+                          days: i64,
+                          (url, image_id): (Option<&str>, Option<i32>),
+                          note: Option<&str>| {
+            media += 1;
+            publications::add_medium(
+                conn,
+                &publications::NewMedium {
+                    unit_id,
+                    period: &period.to_string(),
+                    medium,
+                    published_on: after(period, days),
+                    url,
+                    image_id,
+                    note,
+                    created_by: Some(admin),
+                },
+            )
+        };
+        let (regency, office) = ((kutim.id, quarter), (capil.id, capil_month));
+        let link = |url| (Some(url), None);
+        record(
+            conn,
+            regency,
+            Medium::Website,
+            4,
+            link("https://kutaitimurkab.go.id/berita/hasil-skm-kabupaten"),
+            None,
+        )?;
+        let post = link("https://www.instagram.com/p/skm-kutim-demo/");
+        record(conn, regency, Medium::SocialMedia, 5, post, Some("Instagram @pemkabkutim"))?;
+        record(conn, regency, Medium::Sippn, 6, link("https://sippn.menpan.go.id/berita/skm-kutai-timur"), None)?;
+        let board = (None, Some(board_photo));
+        record(conn, regency, Medium::CounterBoard, 7, board, Some("Papan di Mal Pelayanan Publik"))?;
+        record(conn, office, Medium::Website, 3, link("https://disdukcapil.kutaitimurkab.go.id/skm"), None)?;
+        let post = link("https://www.facebook.com/disdukcapilkutim/posts/skm-demo");
+        record(conn, office, Medium::SocialMedia, 3, post, None)?;
+        Ok(Showcase { actions: rtl::all(conn)?.len(), publications: 2, media })
+    })
+}
+
+/// The quarter before the one `today` is in.
+fn last_complete_quarter(today: NaiveDate) -> Period {
+    let (year, month) = (chrono::Datelike::year(&today), chrono::Datelike::month(&today));
+    match (month - 1) / 3 {
+        0 => Period::Quarter { year: year - 1, quarter: 4 },
+        q => Period::Quarter { year, quarter: q },
+    }
+}
+
+/// A small photo-like picture of the results board at a counter (240 × 160 pixels): a white
+/// board with a blue title band, lines of text and nine bars. Drawn here, so the demo needs no
+/// image file.
+pub fn counter_board_png() -> Vec<u8> {
+    let (w, h) = (240usize, 160usize);
+    let mut pixels = vec![0u8; w * h * 3];
+    let mut fill = |x0: usize, y0: usize, x1: usize, y1: usize, rgb: [u8; 3]| {
+        for y in y0..y1.min(h) {
+            for x in x0..x1.min(w) {
+                pixels[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&rgb);
+            }
+        }
+    };
+    fill(0, 0, w, h, [176, 160, 138]); // the wall
+    fill(14, 10, 226, 150, [92, 64, 40]); // the frame
+    fill(18, 14, 222, 146, [250, 250, 246]); // the board
+    fill(18, 14, 222, 36, [11, 79, 138]); // the title band
+    for line in 0..3 {
+        fill(30, 44 + line * 9, 30 + [150, 120, 170][line], 48 + line * 9, [90, 90, 90]);
+    }
+    for (i, height) in [52usize, 47, 38, 58, 49, 53, 55, 42, 45].into_iter().enumerate() {
+        let x = 34 + i * 20;
+        let colour = if height < 45 { [176, 0, 32] } else { [60, 60, 60] };
+        fill(x, 138 - height, x + 12, 138, colour);
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w as u32, h as u32);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    // writing to a Vec cannot fail; an empty picture is refused by `showcase`
+    if let Ok(mut writer) = encoder.write_header() {
+        let _ = writer.write_image_data(&pixels);
+    }
+    out
 }
 
 /// Today in the deployment's time zone.

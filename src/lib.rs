@@ -16,6 +16,7 @@ pub mod images;
 pub mod letterhead;
 pub mod mail;
 pub mod password;
+pub mod publications;
 pub mod rate_limit;
 pub mod reports;
 pub mod security;

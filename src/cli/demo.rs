@@ -14,7 +14,14 @@ pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliEr
     match demo::create(&mut conn, &versions, today, responses, 20261127)? {
         DemoOutcome::AlreadyPresent => say!("the demo regency is already in the database; nothing added"),
         DemoOutcome::Created { accounts, responses } => {
+            let shown = demo::showcase(&mut conn, today)?;
             say!("demo regency Kutai Timur created: 12 units, {responses} responses over the last 12 months");
+            say!(
+                "  {} follow-up actions in every status, {} published results with {} publication media",
+                shown.actions,
+                shown.publications,
+                shown.media
+            );
             say!("sign in at {}/masuk with (shown only now):", context.config.base_url);
             for a in accounts {
                 say!(

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod images;
 pub mod import_batches;
 pub mod letterheads;
 pub mod mail_log;

@@ -187,6 +187,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    proof_images (id) {
+        id -> Integer,
+        content_type -> Text,
+        data -> Binary,
+        uploaded_by -> Nullable<Integer>,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rtl_status_changes (id) {
+        id -> Integer,
+        action_id -> Integer,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        changed_by -> Nullable<Integer>,
+        changed_at -> Timestamp,
+        note -> Nullable<Text>,
+        url -> Nullable<Text>,
+        image_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    publication_media (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        period -> Text,
+        medium -> Text,
+        published_on -> Text,
+        url -> Nullable<Text>,
+        image_id -> Nullable<Integer>,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     email_log (id) {
         id -> Integer,
         recipient -> Text,
@@ -257,6 +296,9 @@ diesel::joinable!(user_units -> units (unit_id));
 diesel::joinable!(import_batches -> units (unit_id));
 diesel::joinable!(import_batches -> users (imported_by));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(rtl_status_changes -> rtl_actions (action_id));
+diesel::joinable!(rtl_status_changes -> users (changed_by));
+diesel::joinable!(publication_media -> units (unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -270,6 +312,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_units,
     password_resets,
     rtl_actions,
+    rtl_status_changes,
+    publication_media,
+    proof_images,
     email_log,
     audit_log,
     import_batches,

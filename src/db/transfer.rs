@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 22] = [
+pub const TABLES: [(&str, &str); 25] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -32,6 +32,9 @@ pub const TABLES: [(&str, &str); 22] = [
     ("daily_response_totals", "unit_id, survey_date, template_version_id, service_id"),
     ("publications", "unit_id, period"),
     ("rtl_actions", "id"),
+    ("proof_images", "id"),
+    ("rtl_status_changes", "id"),
+    ("publication_media", "id"),
     ("email_log", "id"),
     ("audit_log", "id"),
     ("import_batches", "id"),
@@ -40,13 +43,16 @@ pub const TABLES: [(&str, &str); 22] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 9] = [
+const SERIAL_TABLES: [&str; 12] = [
     "template_versions",
     "units",
     "services",
     "users",
     "password_resets",
     "rtl_actions",
+    "proof_images",
+    "rtl_status_changes",
+    "publication_media",
     "email_log",
     "audit_log",
     "import_batches",
@@ -78,6 +84,8 @@ enum Kind {
     Bool,
     Timestamp,
     Double,
+    /// bytes (proof images), written as PostgreSQL writes `bytea`: `\x` and lowercase hex
+    Binary,
 }
 
 struct Column {
@@ -135,6 +143,8 @@ fn columns(conn: &mut DbConnection, table: &str) -> Result<Vec<Column>, DbError>
                 Kind::Bool
             } else if declared.contains("double") || declared.contains("real") || declared.contains("float") {
                 Kind::Double
+            } else if declared.contains("blob") || declared.contains("bytea") {
+                Kind::Binary
             } else {
                 Kind::Plain
             };
@@ -248,6 +258,8 @@ pub fn export(conn: &mut DbConnection, out: &mut dyn Write) -> Result<Vec<(&'sta
                             let value = match col.kind {
                                 // every digit, so the number reads back bit for bit
                                 Kind::Double => format!("printf('%!.17g', {})", quote(&col.name)),
+                                // JSON holds no bytes: hex, as PostgreSQL's row_to_json writes bytea
+                                Kind::Binary => format!("'\\x' || lower(hex({}))", quote(&col.name)),
                                 _ => quote(&col.name),
                             };
                             format!("'{}', {value}", col.name)
@@ -334,7 +346,7 @@ pub fn import(conn: &mut DbConnection, input: &mut dyn BufRead) -> Result<Vec<(S
             if loader.table != Some(table) {
                 loader.flush(conn)?;
                 loader.table = Some(table);
-                loader.columns = columns(conn, table)?.into_iter().map(|c| c.name).collect();
+                loader.columns = columns(conn, table)?;
             }
             // A unit may name a parent written after it: parents are set once all units exist.
             if table == "units" {
@@ -368,7 +380,7 @@ struct Loader {
     batch: Vec<Value>,
     table: Option<&'static str>,
     /// the current table's columns (SQLite inserts name them)
-    columns: Vec<String>,
+    columns: Vec<Column>,
     parents: Vec<(i64, i64)>,
 }
 
@@ -390,11 +402,17 @@ impl Loader {
                 .execute(c)?;
             }
             DbConnection::Sqlite(c) => {
-                let names: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+                let names: Vec<String> = self.columns.iter().map(|c| quote(&c.name)).collect();
                 let values: Vec<String> = self
                     .columns
                     .iter()
-                    .map(|c| format!("json_extract(value, '$.\"{}\"')", c.replace('"', "")))
+                    .map(|c| {
+                        let value = format!("json_extract(value, '$.\"{}\"')", c.name.replace('"', ""));
+                        match c.kind {
+                            Kind::Binary => format!("unhex(substr({value}, 3))"),
+                            _ => value,
+                        }
+                    })
                     .collect();
                 let sql = format!(
                     "INSERT INTO {table} ({}) SELECT {} FROM json_each(?)",

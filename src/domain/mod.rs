@@ -1,13 +1,16 @@
-//! Pure domain: templates, the IKM arithmetic, sampling, periods and ranking. No I/O here.
+//! Pure domain: templates, the IKM arithmetic, sampling, periods, ranking, and the follow-up and
+//! publication evidence rules. No I/O here.
 
 pub mod decimal;
 pub mod email;
+pub mod follow_up;
 pub mod ikm;
 pub mod interval;
 pub mod letterhead;
 pub mod names;
 pub mod period;
 pub mod population;
+pub mod proof;
 pub mod ranking;
 pub mod sampling;
 pub mod submission;

@@ -94,6 +94,46 @@ string_enum!(
     Role, "role", { Admin = "admin", UnitHead = "unit_head", Operator = "operator" }
 );
 
+string_enum!(
+    /// A follow-up action's status (SPEC §6a): planned → in progress → done (with evidence) or
+    /// dropped (with a reason).
+    RtlStatus, "follow-up status", { Planned = "planned", InProgress = "in_progress", Done = "done", Dropped = "dropped" }
+);
+
+string_enum!(
+    /// Where a unit's published results were published (SPEC §6a: PEKPPP counts the media).
+    Medium, "publication medium", {
+        Website = "website",
+        SocialMedia = "social_media",
+        Sippn = "sippn",
+        CounterBoard = "counter_board",
+        Banner = "banner",
+        Newspaper = "newspaper",
+        Other = "other",
+    }
+);
+
+impl Medium {
+    /// The medium's Indonesian name, as the admin page and the evidence pack write it.
+    pub fn label_id(&self) -> &'static str {
+        match self {
+            Medium::Website => "Situs web",
+            Medium::SocialMedia => "Media sosial",
+            Medium::Sippn => "Berita SIPPN",
+            Medium::CounterBoard => "Papan informasi di loket",
+            Medium::Banner => "Spanduk/banner",
+            Medium::Newspaper => "Surat kabar lokal",
+            Medium::Other => "Lainnya",
+        }
+    }
+
+    /// How many media a result was published in ("dipublikasikan di 4 media"): PEKPPP counts
+    /// the kinds of media, so two posts on social media are one medium.
+    pub fn count(media: impl IntoIterator<Item = Medium>) -> usize {
+        media.into_iter().map(|m| m.as_str()).collect::<std::collections::BTreeSet<_>>().len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +151,20 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(*role));
         }
+        for status in RtlStatus::ALL {
+            assert_eq!(status.as_str().parse::<RtlStatus>(), Ok(*status));
+        }
+        for medium in Medium::ALL {
+            assert_eq!(medium.as_str().parse::<Medium>(), Ok(*medium));
+        }
+    }
+
+    #[test]
+    fn media_are_counted_by_kind() {
+        use Medium::*;
+        assert_eq!(Medium::count([]), 0);
+        assert_eq!(Medium::count([Website, SocialMedia, SocialMedia, Sippn, CounterBoard]), 4, "two posts, one medium");
+        assert_eq!(Medium::count([Other, Other, Banner]), 2);
         let err = "boss".parse::<Role>().expect_err("unknown");
         assert_eq!(err.to_string(), "'boss' is not a valid role: one of admin unit_head operator");
     }

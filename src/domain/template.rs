@@ -76,6 +76,8 @@ pub struct Element {
     pub question: Text,
     pub weight: Option<BigRational>,
     pub answers: Vec<Answer>,
+    /// typical improvements for a weak element (Bahasa Indonesia), offered by the follow-up form
+    pub suggested_actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +98,10 @@ pub struct ProfileField {
     pub label: Text,
     pub kind: ProfileKind,
 }
+
+/// An element's suggested follow-up actions: a short list a form can offer, each a short line.
+const MAX_SUGGESTIONS: usize = 8;
+const MAX_SUGGESTION_CHARS: usize = 200;
 
 /// The questionnaire of PermenPANRB 14/2017 (SPEC §2): what a unit uses unless it is given another.
 pub const DEFAULT_TEMPLATE: &str = "permenpanrb-14-2017";
@@ -199,6 +205,8 @@ struct RawElement {
     question: Text,
     weight: Option<String>,
     answers: Vec<RawAnswer>,
+    #[serde(default)]
+    suggested_actions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -356,12 +364,14 @@ impl Validator<'_> {
                     .fail(format!("{field}.answers"), "every score of the scale needs exactly one answer label");
             }
             answers.sort_by_key(|a| a.score);
+            let suggested_actions = self.suggestions(&field, element.suggested_actions)?;
             elements.push(Element {
                 code: element.code,
                 name: element.name,
                 question: element.question,
                 weight,
                 answers,
+                suggested_actions,
             });
         }
 
@@ -390,6 +400,26 @@ impl Validator<'_> {
             content_hash,
             source: source.to_string(),
         })
+    }
+
+    /// An element's `suggested_actions`: a short list of distinct, short texts.
+    fn suggestions(&self, field: &str, raw: Vec<String>) -> Result<Vec<String>, TemplateError> {
+        let field = format!("{field}.suggested_actions");
+        if raw.len() > MAX_SUGGESTIONS {
+            return self.fail(field, format!("at most {MAX_SUGGESTIONS} suggestions"));
+        }
+        let mut suggestions: Vec<String> = Vec::with_capacity(raw.len());
+        for (i, text) in raw.into_iter().enumerate() {
+            let text = text.trim().to_string();
+            if text.is_empty() || text.chars().count() > MAX_SUGGESTION_CHARS {
+                return self.fail(format!("{field}[{i}]"), format!("1 to {MAX_SUGGESTION_CHARS} characters"));
+            }
+            if suggestions.contains(&text) {
+                return self.fail(format!("{field}[{i}]"), format!("'{text}' appears twice"));
+            }
+            suggestions.push(text);
+        }
+        Ok(suggestions)
     }
 
     fn text(&self, field: &str, text: &Text) -> Result<(), TemplateError> {
@@ -511,6 +541,33 @@ mod tests {
                 Err(TemplateError::Invalid { field, .. }) => assert_eq!(field, expected),
                 other => panic!("{expected}: got {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn suggested_actions_are_read_and_checked() {
+        let t = parse_template("permenpanrb-14-2017.toml", DEFAULT).expect("valid");
+        for element in &t.elements {
+            let n = element.suggested_actions.len();
+            assert!((2..=4).contains(&n), "{}: {n} suggestions", element.code);
+        }
+        assert!(t.element("U3").is_some_and(|e| e.suggested_actions.iter().any(|s| s.contains("loket"))));
+        // optional: the Zona Integritas questionnaires have none
+        let spak = parse_template("spak-zi.toml", include_str!("../../survey-templates/spak-zi.toml")).expect("valid");
+        assert!(spak.elements.iter().all(|e| e.suggested_actions.is_empty()));
+        // a wrong type names the file and the line
+        let text = DEFAULT.replacen("suggested_actions = [", "suggested_actions = 3\nx = [", 1);
+        let line = 1 + DEFAULT.split("suggested_actions = [").next().map_or(0, |p| p.matches('\n').count());
+        match parse_template("x.toml", &text) {
+            Err(TemplateError::Syntax { file, line: at, reason, .. }) => {
+                assert_eq!((file.as_str(), at), ("x.toml", line), "{reason}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+        let text = DEFAULT.replacen("suggested_actions = [", "suggested_actions = [\"\", ", 1);
+        match parse_template("x.toml", &text) {
+            Err(TemplateError::Invalid { field, .. }) => assert_eq!(field, "elements[0].suggested_actions[0]"),
+            other => panic!("expected a content error, got {other:?}"),
         }
     }
 

@@ -13,10 +13,61 @@ use lettre::Message;
 /// One unit's part of a summary.
 pub struct UnitSummary {
     pub index: UnitIndex,
-    pub late_rtl: Vec<(String, String, String)>,
+    /// the unit's and its sub-units' follow-up actions past their due date and not done
+    pub late_rtl: Vec<LateAction>,
     pub chart_png: Vec<u8>,
     pub pdf: Option<Vec<u8>>,
 }
+
+/// A follow-up action past its due date, neither done nor dropped (SPEC §6a), as both summaries
+/// name it: in red in the HTML part.
+#[derive(Debug, Clone)]
+pub struct LateAction {
+    pub unit_id: i32,
+    pub unit: String,
+    /// "U3 Waktu Penyelesaian"
+    pub element: String,
+    pub action: String,
+    pub due: chrono::NaiveDate,
+    pub days_late: i64,
+}
+
+impl LateAction {
+    /// "U3 Waktu Penyelesaian: Menambah loket (batas 5 November 2026, terlambat 12 hari)", with
+    /// the unit's name in front when it is another unit's.
+    pub fn line(&self, summary_unit: i32) -> String {
+        let unit = if self.unit_id == summary_unit { String::new() } else { format!("{} — ", self.unit) };
+        format!(
+            "{unit}{}: {} (batas {}, terlambat {} hari)",
+            self.element,
+            self.action,
+            crate::domain::period::date_id(self.due),
+            self.days_late
+        )
+    }
+}
+
+/// The list of late actions under a heading, in red in the HTML part; a line saying there are
+/// none otherwise.
+pub(super) fn late_list(late: &[LateAction], summary_unit: i32, text: &mut String, html: &mut String) {
+    if late.is_empty() {
+        text.push_str("Tidak ada RTL yang melewati batas waktu.\n");
+        html.push_str("<p>Tidak ada RTL yang melewati batas waktu.</p>");
+        return;
+    }
+    let heading = format!("RTL yang melewati batas waktu ({}):", late.len());
+    text.push_str(&format!("{heading}\n"));
+    html.push_str(&format!("<p style=\"{LATE};margin-bottom:4px\">{heading}</p><ul style=\"margin-top:0\">"));
+    for action in late {
+        let line = action.line(summary_unit);
+        text.push_str(&format!("  - {line}\n"));
+        html.push_str(&format!("<li style=\"{LATE}\">{}</li>", escape(&line)));
+    }
+    html.push_str("</ul>");
+}
+
+/// Late actions and drops stand out in red, bold (readable in black and white too).
+pub(super) const LATE: &str = "color:#b00020;font-weight:bold";
 
 pub(super) fn id(v: Rounded) -> String {
     v.format_with(',')
@@ -30,7 +81,6 @@ struct Lines {
     title: String,
     facts: Vec<String>,
     lowest: Vec<String>,
-    late: Vec<String>,
 }
 
 fn lines(s: &UnitSummary) -> Lines {
@@ -62,7 +112,6 @@ fn lines(s: &UnitSummary) -> Lines {
                 )
             })
             .collect(),
-        late: s.late_rtl.iter().map(|(el, action, due)| format!("{el}: {action} (batas {due})")).collect(),
     }
 }
 
@@ -116,18 +165,7 @@ pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, M
             html.push_str(&format!("<li>{}</li>", escape(low)));
         }
         html.push_str("</ul>");
-        if l.late.is_empty() {
-            text.push_str("Tidak ada RTL yang melewati batas waktu.\n");
-            html.push_str("<p>Tidak ada RTL yang melewati batas waktu.</p>");
-        } else {
-            text.push_str("RTL yang melewati batas waktu:\n");
-            html.push_str("<p>RTL yang melewati batas waktu:</p><ul>");
-            for late in &l.late {
-                text.push_str(&format!("  - {late}\n"));
-                html.push_str(&format!("<li>{}</li>", escape(late)));
-            }
-            html.push_str("</ul>");
-        }
+        late_list(&unit.late_rtl, unit.index.unit.id, &mut text, &mut html);
         html.push_str(&chart_img(i, &l.title));
     }
     closing(envelope, &mut text, &mut html);

@@ -6,7 +6,12 @@ pub mod monthly;
 pub mod regency;
 pub mod scheduler;
 
+use crate::aggregator::UnitIndex;
 use crate::config::{MailSettings, SmtpSecurity};
+use crate::db::{units, DbConnection, DbError};
+use crate::domain::follow_up::Progress;
+use crate::follow_up;
+use compose::LateAction;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use secrecy::ExposeSecret;
@@ -25,6 +30,37 @@ pub enum MailError {
     /// `transient`: worth retrying later (4xx, connection trouble)
     #[error("{reason}")]
     Send { reason: String, transient: bool },
+}
+
+/// The follow-up actions of a summary's units (the unit with its sub-units, or the regency):
+/// their progress (SPEC §6a) and the late ones, named, by due date.
+pub(crate) fn follow_ups(
+    conn: &mut DbConnection,
+    index: &UnitIndex,
+    today: chrono::NaiveDate,
+) -> Result<(Progress, Vec<LateAction>), DbError> {
+    let tracker = follow_up::tracker(conn, &index.unit_ids, None, today)?;
+    let names: std::collections::HashMap<i32, String> =
+        units::list(conn)?.into_iter().filter(|u| index.unit_ids.contains(&u.id)).map(|u| (u.id, u.name)).collect();
+    let element = |code: &str| {
+        let name = index.template.element(code).map(|e| e.name.id.as_str()).unwrap_or_default();
+        format!("{code} {name}").trim_end().to_string()
+    };
+    let late = tracker
+        .actions
+        .iter()
+        .filter_map(|a| {
+            Some(LateAction {
+                unit_id: a.action.unit_id,
+                unit: names.get(&a.action.unit_id).cloned().unwrap_or_default(),
+                element: element(&a.action.element_code),
+                action: a.action.action.clone(),
+                due: a.action.due(),
+                days_late: a.days_late?,
+            })
+        })
+        .collect();
+    Ok((tracker.progress, late))
 }
 
 pub enum Mailer {

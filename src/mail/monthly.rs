@@ -13,9 +13,9 @@ use crate::config::Config;
 use crate::db::mail_log::{self, Claim};
 use crate::db::units::{self, Unit};
 use crate::db::users::{self, User};
-use crate::db::{rtl, DbError, Pool};
+use crate::db::{DbError, Pool};
 use crate::domain::names::Role;
-use crate::domain::period::{date_id, local_date, Period};
+use crate::domain::period::{local_date, Period};
 use crate::reports::{data, official_pdf};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use std::collections::HashMap;
@@ -260,15 +260,7 @@ fn summarize(
     let index = month_index(conn, versions, unit, period)?;
     let chart_png = charts::png(&charts::elements(&index.template, &index.result), compose::CHART_WIDTH, 2.0)
         .map_err(|e| MonthlyError::Report(e.to_string()))?;
-    let late_rtl = rtl::for_unit(conn, unit.id)?
-        .into_iter()
-        .filter(|a| a.status != "done" && a.due_date < today.to_string())
-        .map(|a| {
-            let due =
-                chrono::NaiveDate::parse_from_str(&a.due_date, "%Y-%m-%d").map(date_id).unwrap_or(a.due_date.clone());
-            (a.element_code, a.action, due)
-        })
-        .collect();
+    let (_, late_rtl) = super::follow_ups(conn, &index, today)?;
     let (pdf, index) = report_pdf(conn, config, index, today)?;
     Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
 }

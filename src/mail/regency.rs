@@ -4,13 +4,14 @@
 //! follow-up actions done (SPEC §6a) and the results still unpublished. The figures are the
 //! aggregator's roll-up; this module orders and words them.
 
-use super::compose::{self, change_words, escape, id, Envelope};
+use super::compose::{self, change_words, escape, id, Envelope, LateAction};
 use super::MailError;
 use crate::aggregator::{self, Selection, UnitIndex};
 use crate::catalog::TemplateRegistry;
 use crate::db::units::Unit;
-use crate::db::{publications, rtl, units, DbConnection, DbError};
+use crate::db::{publications, units, DbConnection, DbError};
 use crate::domain::decimal::Rounded;
+use crate::domain::follow_up::Progress;
 use crate::domain::ikm::IndexResult;
 use crate::domain::population::RollUpPopulation;
 use crate::domain::ranking::Adequacy;
@@ -70,8 +71,10 @@ pub struct Figures {
     pub index: UnitIndex,
     /// ordered by `order`
     pub rows: Vec<Row>,
-    pub rtl_done: usize,
-    pub rtl_all: usize,
+    /// every unit's follow-up actions (SPEC §6a: % done = done ÷ (all − dropped))
+    pub rtl: Progress,
+    /// the late ones, named, by due date
+    pub late: Vec<LateAction>,
     pub unpublished: Vec<Unpublished>,
 }
 
@@ -101,11 +104,8 @@ pub fn figures(
         None => before.result.index.map(|nik| (regency.id, nik)).into_iter().collect(),
     };
     // A unit's actions, even the regency's own when it has no responses (and so is no member).
-    let actions = rtl::for_units(conn, &index.unit_ids)?;
-    let today = today.to_string();
-    let late = |unit_id: i32| {
-        actions.iter().filter(|a| a.unit_id == unit_id && a.status != "done" && a.due_date < today).count()
-    };
+    let (rtl, late_actions) = super::follow_ups(conn, &index, today)?;
+    let late = |unit_id: i32| late_actions.iter().filter(|a| a.unit_id == unit_id).count();
     // Without sub-units the regency is its own only row.
     let members: Vec<(&Unit, &IndexResult, Option<u64>)> = match &index.roll_up {
         Some(roll_up) => roll_up.members.iter().map(|m| (&m.unit, &m.result, m.required_sample)).collect(),
@@ -147,8 +147,7 @@ pub fn figures(
             unpublished.push(Unpublished { name: unit.name.clone(), regency: false });
         }
     }
-    let rtl_done = actions.iter().filter(|a| a.status == "done").count();
-    Ok(Figures { rtl_all: actions.len(), rtl_done, rows, unpublished, index })
+    Ok(Figures { rtl, late: late_actions, rows, unpublished, index })
 }
 
 /// "+1,25", "-0,50", "0,00"; "–" without a comparison.
@@ -165,11 +164,17 @@ fn sample(row: &Row) -> String {
     }
 }
 
-/// "RTL selesai: 5 dari 12 (42 %)", the percentage rounded half up.
-fn rtl_line(done: usize, all: usize) -> String {
-    match all {
-        0 => "RTL selesai: belum ada RTL.".into(),
-        _ => format!("RTL selesai: {done} dari {all} ({} %).", (200 * done + all) / (2 * all)),
+/// "RTL selesai: 5 dari 12 (42 %)", the percentage rounded half up, of the actions not dropped
+/// (SPEC §6a); the dropped ones are named as left out.
+fn rtl_line(p: &Progress) -> String {
+    let dropped = match p.dropped {
+        0 => String::new(),
+        n => format!(" {n} RTL dibatalkan tidak dihitung."),
+    };
+    match p.percent() {
+        None if p.all == 0 => "RTL selesai: belum ada RTL.".into(),
+        None => format!("RTL selesai: tidak ada RTL yang dihitung.{dropped}"),
+        Some(percent) => format!("RTL selesai: {} dari {} ({percent} %).{dropped}", p.done, p.counted()),
     }
 }
 
@@ -194,7 +199,7 @@ fn facts(f: &Figures) -> Vec<String> {
         format!("NIK gabungan (semua responden): {nik}{grade}; {}.", change_words(f.index.change)),
         format!("Rata-rata NIK unit (tanpa bobot): {mean}."),
         format!("Jumlah responden: {responses}."),
-        rtl_line(f.rtl_done, f.rtl_all),
+        rtl_line(&f.rtl),
     ]
 }
 
@@ -293,6 +298,8 @@ pub fn message(envelope: &Envelope, regencies: &[&RegencySummary]) -> Result<Mes
         html.push_str(&format!("<p style=\"margin:0;color:#444;font-size:13px\">{ORDER_NOTE}</p>"));
         text.push_str(&text_table(&f.rows));
         html.push_str(&html_table(&f.rows));
+        text.push('\n');
+        compose::late_list(&f.late, f.index.unit.id, &mut text, &mut html);
         if f.unpublished.is_empty() {
             let line = format!("Semua hasil {} sudah dipublikasikan.", envelope.period_label);
             text.push_str(&format!("\n{line}\n"));
@@ -360,8 +367,11 @@ mod tests {
         assert_eq!(sample(&row("a", None, 415, Some(378))), "415 / 378");
         assert_eq!(sample(&row("a", None, 120, Some(306))), "120 / 306 (sampel kurang)");
         assert_eq!(sample(&row("a", None, 96, None)), "96 (populasi belum dicatat)");
-        assert_eq!(rtl_line(5, 12), "RTL selesai: 5 dari 12 (42 %).");
-        assert_eq!(rtl_line(1, 8), "RTL selesai: 1 dari 8 (13 %).", "12,5 rounds half up");
-        assert_eq!(rtl_line(0, 0), "RTL selesai: belum ada RTL.");
+        let p = |all, done, dropped| Progress { all, done, dropped, late: 0 };
+        assert_eq!(rtl_line(&p(12, 5, 0)), "RTL selesai: 5 dari 12 (42 %).");
+        assert_eq!(rtl_line(&p(8, 1, 0)), "RTL selesai: 1 dari 8 (13 %).", "12,5 rounds half up");
+        assert_eq!(rtl_line(&p(0, 0, 0)), "RTL selesai: belum ada RTL.");
+        assert_eq!(rtl_line(&p(5, 2, 1)), "RTL selesai: 2 dari 4 (50 %). 1 RTL dibatalkan tidak dihitung.");
+        assert_eq!(rtl_line(&p(1, 0, 1)), "RTL selesai: tidak ada RTL yang dihitung. 1 RTL dibatalkan tidak dihitung.");
     }
 }

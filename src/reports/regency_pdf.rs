@@ -78,7 +78,7 @@ pub fn per_unit(b: &mut Document, index: &UnitIndex, roll_up: &RollUp) -> Result
                 or_dash(m.result.index),
                 m.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
                 if m.result.lowest.is_empty() { "–".into() } else { m.result.lowest.join(", ") },
-                if m.rtl.is_empty() { "–".into() } else { format!("{} / {}", m.rtl_done(), m.rtl.len()) },
+                if m.rtl.is_empty() { "–".into() } else { format!("{} / {}", m.rtl_done(), m.rtl_counted()) },
             ]
         })
         .collect();

@@ -45,6 +45,7 @@ pub fn status(s: &str) -> &str {
         "planned" => "Direncanakan",
         "in_progress" => "Berjalan",
         "done" => "Selesai",
+        "dropped" => "Dibatalkan",
         other => other,
     }
 }

@@ -1,7 +1,7 @@
 //! `/admin`: the regency's Bagian Organisasi manages units (the tree), services, populations, the
-//! questionnaire of each unit, each unit's kop surat and report signer, and users, and corrects
-//! them: edits, closes and reopens units and services, edits, disables and enables users, and makes
-//! password reset links. Admins only;
+//! questionnaire of each unit, each unit's kop surat and report signer, users, publication and
+//! the publication-media log, and corrects them: edits, closes and reopens units and services,
+//! edits, disables and enables users, and makes password reset links. Admins only;
 //! everyone else gets a 404.
 
 use super::access::Admin;
@@ -13,10 +13,12 @@ use super::{blocking, see_other, AppState};
 use crate::accounts::{self, UserError};
 use crate::db::{self, units, users, DbError};
 use crate::domain::email::Email;
-use crate::domain::names::{Role, Slug, UnitKind};
-use crate::domain::period::Period;
+use crate::domain::names::{Medium, Role, Slug, UnitKind};
+use crate::domain::period::{date_id, Period};
+use crate::domain::proof::{ProofError, MAX_IMAGE_BYTES};
 use crate::domain::template::Lang;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
+use crate::publications::MediaError;
 use crate::units::{NewService, NewUnit, Population, Publication, ServiceEdit, UnitEdit, UnitError};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
@@ -102,6 +104,34 @@ struct PublishedRow {
     period_label: String,
     roll_up: bool,
     published_at: String,
+    /// "dipublikasikan di 4 media (5 bukti)", or that none is recorded yet
+    media: String,
+    /// no medium recorded yet
+    no_media: bool,
+}
+
+/// The log's entries of one published period (or one taken back).
+struct MediaGroup {
+    /// "Pemerintah Kabupaten Kutai Timur — Triwulan III 2026"
+    title: String,
+    /// "dipublikasikan di 4 media (5 bukti)"
+    count: String,
+    /// the period was published and then taken back
+    withdrawn: bool,
+    rows: Vec<MediumRow>,
+}
+
+/// An entry of the publication-media log.
+struct MediumRow {
+    id: i32,
+    medium: &'static str,
+    date: String,
+    url: Option<String>,
+    /// the link's site, shown instead of the whole address
+    url_label: String,
+    /// the proof image's address
+    image: Option<String>,
+    note: String,
 }
 
 #[derive(Template)]
@@ -120,9 +150,14 @@ struct AdminPage {
     base_url_warning: Option<String>,
     mail_problems: Vec<(String, String, String, i32, String)>,
     published: Vec<PublishedRow>,
+    media: Vec<MediaGroup>,
+    /// the media a log entry may name: (value, label)
+    media_kinds: Vec<(&'static str, &'static str)>,
+    max_image_mb: usize,
 }
 
-async fn page(
+/// The page, with a message (a problem with a form, or that it was saved).
+pub(super) async fn page(
     state: &web::Data<AppState>,
     session: &Session,
     message: Option<String>,
@@ -140,7 +175,7 @@ async fn page_with(
     status: StatusCode,
     reset: Option<ResetShown>,
 ) -> Result<HttpResponse, WebError> {
-    let (all, people, details, mail_problems, publications, letterheads) =
+    let (all, people, details, mail_problems, (publications, media), letterheads) =
         blocking(state, |_, conn| -> Result<_, DbError> {
             let all = units::list(conn)?;
             let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
@@ -162,7 +197,8 @@ async fn page_with(
             }
             let problems = db::mail_log::problems(conn)?;
             let letterheads = db::letterheads::all(conn)?;
-            Ok((all, users::list_with_units(conn)?, details, problems, db::publications::all(conn)?, letterheads))
+            let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
+            Ok((all, users::list_with_units(conn)?, details, problems, publications, letterheads))
         })
         .await?;
     let mut rows = Vec::new();
@@ -235,16 +271,27 @@ async fn page_with(
             .map(|(id, label)| OptionView { value: id.clone(), label: label.clone(), selected: *id == row.template })
             .collect();
     }
+    let tr = Tr::new(Lang::Id);
+    let label_of = |period: &str| period.parse::<Period>().map(|p| p.label_id()).unwrap_or_else(|_| period.to_string());
+    let counts = crate::publications::counts(&media);
     let mut published: Vec<PublishedRow> = publications
-        .into_iter()
+        .iter()
         .filter_map(|p| {
             let unit = all.iter().find(|u| u.id == p.unit_id)?;
-            let label = p.period.parse::<Period>().map(|period| period.label_id()).unwrap_or_else(|_| p.period.clone());
+            let label = label_of(&p.period);
+            let counted = counts.get(&(p.unit_id, p.period.clone())).copied();
             Some(PublishedRow {
+                media: match counted {
+                    Some((media, entries)) => {
+                        tr.fill("admin.media.count", &[("media", media.to_string()), ("entries", entries.to_string())])
+                    }
+                    None => tr.t("admin.media.none").to_string(),
+                },
+                no_media: counted.is_none(),
                 unit_name: unit.name.clone(),
                 slug: unit.slug.clone(),
                 period_label: label,
-                period: p.period,
+                period: p.period.clone(),
                 roll_up: p.with_subunits,
                 // stored in UTC, shown in the regency's time zone (SPEC §5)
                 published_at: p
@@ -257,8 +304,37 @@ async fn page_with(
         })
         .collect();
     published.sort_by(|a, b| a.unit_name.cmp(&b.unit_name).then_with(|| b.period.cmp(&a.period)));
+    // the log grouped by published period, in the order it comes (unit, latest period first)
+    let mut groups: Vec<MediaGroup> = Vec::new();
+    let mut current: Option<(i32, String)> = None;
+    for m in media {
+        let Some(unit) = all.iter().find(|u| u.id == m.unit_id) else { continue };
+        let key = (m.unit_id, m.period.clone());
+        if current.as_ref() != Some(&key) {
+            let (kinds, entries) = counts.get(&key).copied().unwrap_or_default();
+            groups.push(MediaGroup {
+                title: format!("{} — {}", unit.name, label_of(&m.period)),
+                count: tr.fill("admin.media.count", &[("media", kinds.to_string()), ("entries", entries.to_string())]),
+                withdrawn: !publications.iter().any(|p| p.unit_id == m.unit_id && p.period == m.period),
+                rows: Vec::new(),
+            });
+            current = Some(key);
+        }
+        let row = MediumRow {
+            id: m.id,
+            medium: m.medium.parse::<Medium>().map(|k| k.label_id()).unwrap_or("–"),
+            date: chrono::NaiveDate::parse_from_str(&m.published_on, "%Y-%m-%d").map(date_id).unwrap_or(m.published_on),
+            url_label: m.url.as_deref().map(site_of).unwrap_or_default(),
+            url: m.url,
+            image: m.image_id.map(|_| format!("/dasbor/unit/{}/publikasi/{}", unit.slug, m.id)),
+            note: m.note.unwrap_or_default(),
+        };
+        if let Some(group) = groups.last_mut() {
+            group.rows.push(row);
+        }
+    }
     let view = AdminPage {
-        tr: Tr::new(Lang::Id),
+        tr,
         kiosk: false,
         nav: Nav::of(session),
         csrf: session.csrf.clone(),
@@ -292,6 +368,9 @@ async fn page_with(
             .map(|(to, period, status, attempts, error)| (to, period, status, attempts, error.unwrap_or_default()))
             .collect(),
         published,
+        media: groups,
+        media_kinds: Medium::ALL.iter().map(|m| (m.as_str(), m.label_id())).collect(),
+        max_image_mb: MAX_IMAGE_BYTES / 1024 / 1024,
     };
     html(status, &view)
 }
@@ -347,8 +426,8 @@ pub async fn show(
     page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
 }
 
-/// `POST /admin/{unit|service|population|template|letterhead|user|publish|unpublish}`: a form
-/// URL-encoded, or as multipart (the kop surat form, which may carry a logo).
+/// `POST /admin/{unit|service|population|template|letterhead|user|publish|unpublish|delete_medium|…}`:
+/// a form URL-encoded, or as multipart (the kop surat form, which may carry a logo).
 pub async fn act(
     state: web::Data<AppState>,
     Admin(session): Admin,
@@ -359,10 +438,12 @@ pub async fn act(
     let (fields, logo) = read_form(&request, payload).await?;
     session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
     let action = action.into_inner();
+    let action_is_media = action == "delete_medium";
     let worker = state.clone();
     let actor = session.user.id;
     let outcome = web::block(move || apply(&worker, actor, &action, &fields, logo)).await.map_err(WebError::from)??;
     Ok(match outcome {
+        Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
         Ok(Done::Reset(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link)).await?,
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
@@ -518,6 +599,10 @@ fn change(
         }
         "publish" => crate::units::publish(conn, &state.templates, by, publication(f)?).map(drop)?,
         "unpublish" => crate::units::unpublish(conn, by, publication(f)?)?,
+        "delete_medium" => {
+            let id = get("id").parse().map_err(|_| refuse("id: entri media tidak dikenal"))?;
+            crate::publications::remove_medium(conn, by, id)?;
+        }
         // corrections: units and services keep their slugs (printed in QR codes), users their address
         "unit-edit" => {
             let edit = UnitEdit {
@@ -568,6 +653,43 @@ fn publication(f: &BTreeMap<String, String>) -> Result<Publication, Refusal> {
     let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
     let period = get("period").parse::<Period>().map_err(|_| refuse("period: periode tidak dikenal"))?;
     Ok(Publication { unit: get("unit").into(), period })
+}
+
+/// "kutaitimurkab.go.id/berita/…" for a long link: the site and where the path begins.
+fn site_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    match rest.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &rest[..cut]),
+        None => rest.to_string(),
+    }
+}
+
+/// What was wrong with the form, in the admin page's Indonesian.
+pub(super) fn media_words(problem: &MediaError) -> String {
+    match problem {
+        MediaError::Invalid { field: "medium", .. } => "medium: jenis media tidak dikenal".into(),
+        MediaError::Invalid { field: "date", .. } => "date: tulis tanggal seperti 2026-11-05".into(),
+        MediaError::Invalid { field, .. } => format!("{field}: pilih hasil yang dipublikasikan"),
+        MediaError::Proof { field, problem } => proof_words(field, *problem),
+        MediaError::NoProof => "bukti: isi tautan, unggah gambar, atau keduanya".into(),
+        MediaError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
+        MediaError::NotPublished { unit, period } => {
+            format!("period: hasil {unit} untuk {} tidak sedang dipublikasikan", period.label_id())
+        }
+        MediaError::NotFound => "entri media tidak ada (sudah dihapus?)".into(),
+        MediaError::Db(e) => e.to_string(),
+    }
+}
+
+pub(super) fn proof_words(field: &str, problem: ProofError) -> String {
+    let reason = match problem {
+        ProofError::NotAnImage => "bukan gambar PNG, JPEG atau WebP",
+        ProofError::TooLarge => "gambar lebih dari 2 MB",
+        ProofError::BadUrl => "bukan alamat web yang diawali http:// atau https://",
+        ProofError::NoteTooLong => "lebih dari 1000 karakter",
+    };
+    format!("{field}: {reason}")
 }
 
 const NOT_AN_ADDRESS: &str = "bukan alamat email";
@@ -636,6 +758,15 @@ impl From<LetterheadError> for Refusal {
             LetterheadError::Logo(reason) => format!("logo: berkas PNG atau JPEG paling besar 512 KB ({reason})"),
             LetterheadError::Db(err) => return err.into(),
         })
+    }
+}
+
+impl From<MediaError> for Refusal {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Db(err) => err.into(),
+            problem => refuse(media_words(&problem)),
+        }
     }
 }
 

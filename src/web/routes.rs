@@ -5,8 +5,8 @@
 
 use super::access::Access;
 use super::{
-    account, admin, api, dashboard, fallback, follow_up, health, login, metrics, operator, public, reports, reset,
-    survey,
+    account, admin, api, dashboard, fallback, follow_up, health, login, media, metrics, operator, public, reports,
+    reset, survey,
 };
 use actix_web::http::Method;
 use actix_web::web;
@@ -14,7 +14,8 @@ use actix_web::web;
 pub struct Route {
     pub method: Method,
     /// as actix-web matches it: `{slug}` a unit, `{action}` an admin form, `{format}` a report
-    /// format, `{ext}` a poster format, `{id}` a follow-up action of the unit
+    /// format, `{ext}` a poster format, `{id}` a follow-up action of the unit, `{medium}` an entry of
+    /// the unit's publication-media log
     pub path: &'static str,
     pub access: Access,
     handler: fn() -> actix_web::Route,
@@ -59,11 +60,15 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/sandi/atur", Public, reset::submit),
     route!(GET "/admin", Admin, admin::show),
     route!(POST "/admin/{action}", Admin, admin::act),
+    // the publication-media log's entries carry an image: a multipart form of its own
+    route!(POST "/admin/publikasi/media", Admin, media::add),
     route!(GET "/dasbor", SignedIn, dashboard::regency::page),
     route!(GET "/dasbor/unit/{slug}", UnitReader, dashboard::unit::page),
     route!(GET "/dasbor/unit/{slug}/laporan.{format}", UnitReader, reports::download),
     route!(POST "/dasbor/unit/{slug}/rtl", UnitReader, follow_up::add),
     route!(POST "/dasbor/unit/{slug}/rtl/{id}", UnitReader, follow_up::set_status),
+    route!(GET "/dasbor/unit/{slug}/rtl/{id}/bukti", UnitReader, follow_up::evidence),
+    route!(GET "/dasbor/unit/{slug}/publikasi/{medium}", UnitReader, media::proof_image),
     route!(GET "/operator", SignedIn, operator::home),
     route!(GET "/operator/{slug}/kertas", UnitDataEntry, operator::paper_form),
     route!(POST "/operator/{slug}/kertas", UnitDataEntry, operator::paper_submit),

@@ -78,7 +78,28 @@ fn a_browser_gets_pages_for_every_error_and_the_api_gets_json() {
                 .send_form(pairs)
                 .expect("HTTP"),
         );
-        assert_page(&posted, 400, "Periksa isian: Tenggat.", "a follow-up with a bad date");
+        // a form mistake goes back to the form's page, which says what to correct
+        assert_eq!(posted.status, 303, "{name}: {}", posted.body);
+        let back = posted.header("location").expect("back to the unit page").to_string();
+        assert!(back.starts_with("/dasbor/unit/dinkes?") && back.contains("masalah="), "{back}");
+        let shown = browse(&app, &head, &back);
+        assert_eq!(shown.status, 200, "{name}");
+        assert!(shown.body.contains("class=\"err\"") || shown.body.contains("role=\"alert\""), "{}", shown.body);
+        common::assert_indonesian(&shown.body, "the unit page after a bad follow-up date");
+        // a tampered element is no form mistake: an error page, still no JSON
+        let mut tampered = bad_due.clone();
+        tampered[1].1 = "U99".into();
+        tampered[5].1 = "2026-12-31".into();
+        let pairs: Vec<(&str, &str)> = tampered.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let posted = common::Reply::from(
+            common::agent()
+                .post(&app.url("/dasbor/unit/dinkes/rtl"))
+                .header("cookie", &head)
+                .header("accept", BROWSER)
+                .send_form(pairs)
+                .expect("HTTP"),
+        );
+        assert_page(&posted, 400, "Periksa isian: Unsur.", "a follow-up for an unknown element");
 
         // the same failures from a program stay JSON
         let api = app.get_as(&head, "/api/v1/units/nope/index?period=2026");

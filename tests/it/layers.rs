@@ -24,6 +24,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("demo", 3),
     ("follow_up", 3),
     ("letterhead", 3),
+    ("publications", 3),
     ("rate_limit", 3),
     ("sheets", 3),
     ("survey", 3),

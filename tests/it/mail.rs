@@ -427,7 +427,14 @@ fn the_regency_admin_gets_a_regency_summary_and_unit_heads_their_unit_summary() 
         // the second is done
         let capil = units::by_slug(&mut conn, "disdukcapil").expect("unit");
         let actions = rtl::for_unit(&mut conn, capil.id).expect("actions");
-        assert!(rtl::set_status(&mut conn, actions[1].id, &[capil.id], "done").expect("status"));
+        let done = rtl::Change {
+            status: skm::domain::names::RtlStatus::Done,
+            by: None,
+            note: Some("Kipas angin terpasang"),
+            url: None,
+            image_id: None,
+        };
+        assert!(rtl::set_status(&mut conn, actions[1].id, &[capil.id], &done).expect("status"));
         // Dinas Sosial's month is published, nobody else's
         let admin = users::by_email(&mut conn, RECIPIENTS[0]).expect("admin");
         let dinsos = units::by_slug(&mut conn, "dinsos").expect("unit");
@@ -494,7 +501,7 @@ fn the_regency_admin_gets_a_regency_summary_and_unit_heads_their_unit_summary() 
 
         // the regency's follow-up actions done, of all its units'
         let all = rtl::for_units(&mut conn, &index.unit_ids).expect("actions");
-        let done = all.iter().filter(|a| a.status == "done").count();
+        let done = all.iter().filter(|a| a.status() == skm::domain::names::RtlStatus::Done).count();
         assert_eq!((done, all.len()), (1, 2), "the demo's actions, one done");
         assert!(text.contains("RTL selesai: 1 dari 2 (50 %)"), "{text}");
         let late = |name: &str| table.iter().find(|l| l.starts_with(name)).and_then(|l| l.split(' ').next_back());

@@ -11,8 +11,8 @@ use crate::common;
 use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
 use skm::db::schema::{
-    answers, audit_log, password_resets, publications, responses, rtl_actions, services, ticket_codes,
-    unit_populations, units, used_form_tokens, user_units, users,
+    answers, audit_log, password_resets, proof_images, publication_media, publications, responses, rtl_actions,
+    rtl_status_changes, services, ticket_codes, unit_populations, units, used_form_tokens, user_units, users,
 };
 use skm::domain::names::{Channel, Role, Slug, UnitKind};
 use skm::web::access::Access;
@@ -31,7 +31,7 @@ struct Route {
 
 /// Every route the application mounts, read from its route table. Placeholders: `{slug}` a unit,
 /// `{action}` an admin form, `{format}` a report format, `{ext}` a poster format, `{id}` a
-/// follow-up action of the unit.
+/// follow-up action of the unit, `{medium}` an entry of its publication-media log.
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
     skm::web::routes::ROUTES
         .iter()
@@ -51,7 +51,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 18] = [
+const ADMIN_ACTIONS: [&str; 19] = [
     "unit",
     "service",
     "population",
@@ -70,6 +70,7 @@ const ADMIN_ACTIONS: [&str; 18] = [
     "user-reset",
     "user-disable",
     "user-enable",
+    "delete_medium",
 ];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
@@ -80,14 +81,17 @@ const OP_B: &str = "operator@beta.go.id";
 /// an account of unit beta that only the admin forms change (edit, reset link, disable)
 const SPARE_B: &str = "cadangan@beta.go.id";
 
-/// Two units with heads, operators, responses with saran and a follow-up action each, and an
-/// admin. Saran read `rahasia-<unit>-<n>` so a leak is easy to spot.
+/// Two units with heads, operators, responses with saran, a follow-up action with an evidence
+/// image and a publication-media entry with a proof image each, and an admin. Saran read
+/// `rahasia-<unit>-<n>` so a leak is easy to spot.
 struct World {
     app: TestApp,
     alpha: i32,
     beta: i32,
     rtl_alpha: i32,
     rtl_beta: i32,
+    medium_alpha: i32,
+    medium_beta: i32,
     /// the current month: the seeded responses are in it
     period: String,
     today: chrono::NaiveDate,
@@ -108,7 +112,10 @@ impl World {
         let rtl_alpha = seed_rtl(&app, alpha);
         let rtl_beta = seed_rtl(&app, beta);
         let period = skm::domain::period::Period::month_of(today).to_string();
-        World { app, alpha, beta, rtl_alpha, rtl_beta, period, today }
+        let medium_alpha = seed_medium(&app, alpha, &period, "alpha");
+        let medium_beta = seed_medium(&app, beta, &period, "papan-beta");
+        skm::db::publications::publish(&mut app.conn(), beta, &period, false, None).expect("published");
+        World { app, alpha, beta, rtl_alpha, rtl_beta, medium_alpha, medium_beta, period, today }
     }
 
     fn login(&self, email: &str) -> String {
@@ -122,6 +129,41 @@ impl World {
             _ => 999_999,
         }
     }
+
+    fn medium_of(&self, slug: &str) -> i32 {
+        match slug {
+            "alpha" => self.medium_alpha,
+            "beta" => self.medium_beta,
+            _ => 999_999,
+        }
+    }
+}
+
+/// A proof image (a real PNG).
+fn png() -> Vec<u8> {
+    skm::demo::counter_board_png()
+}
+
+/// An entry of the unit's publication-media log with a proof image (whether or not the period is
+/// published: the log keeps entries of a publication taken back). `note` shows up on /admin.
+fn seed_medium(app: &TestApp, unit_id: i32, period: &str, note: &str) -> i32 {
+    let mut conn = app.conn();
+    let image = skm::domain::proof::ProofImage::parse(png()).expect("png").expect("an image");
+    let image_id = skm::db::images::insert(&mut conn, &image, None).expect("image");
+    skm::db::publications::add_medium(
+        &mut conn,
+        &skm::db::publications::NewMedium {
+            unit_id,
+            period,
+            medium: skm::domain::names::Medium::CounterBoard,
+            published_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 5).expect("date"),
+            url: Some("https://kutaitimurkab.go.id/skm"),
+            image_id: Some(image_id),
+            note: Some(note),
+            created_by: None,
+        },
+    )
+    .expect("medium")
 }
 
 fn add_user(app: &TestApp, email: &str, role: Role, unit_id: i32) {
@@ -176,7 +218,19 @@ fn seed_rtl(app: &TestApp, unit_id: i32) -> i32 {
         },
     )
     .expect("rtl");
-    skm::db::rtl::for_unit(&mut conn, unit_id).expect("rtl list")[0].id
+    let id = skm::db::rtl::for_unit(&mut conn, unit_id).expect("rtl list")[0].id;
+    // done, with a photo as evidence: the evidence image route has something to serve
+    let image = skm::domain::proof::ProofImage::parse(png()).expect("png").expect("an image");
+    let image_id = skm::db::images::insert(&mut conn, &image, Some(creator)).expect("image");
+    let change = skm::db::rtl::Change {
+        status: skm::domain::names::RtlStatus::Done,
+        by: Some(creator),
+        note: Some("Loket 3 dibuka"),
+        url: None,
+        image_id: Some(image_id),
+    };
+    assert!(skm::db::rtl::set_status(&mut conn, id, &[unit_id], &change).expect("status"));
+    id
 }
 
 /// What the database holds, in enough detail to see any change a request could make.
@@ -219,7 +273,10 @@ fn snapshot(app: &TestApp) -> Snapshot {
             responses,
             answers,
             rtl_actions,
+            rtl_status_changes,
             publications,
+            publication_media,
+            proof_images,
             used_form_tokens,
             ticket_codes,
             audit_log,
@@ -363,6 +420,18 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             pairs(&[("user", SPARE_B), ("name", &format!("Cadangan {n}")), ("role", "operator"), ("units", "beta")])
         }
         (_, "user-reset" | "user-disable" | "user-enable") => pairs(&[("user", SPARE_B)]),
+        // (only the CSRF test deletes it, once)
+        (_, "delete_medium") => pairs(&[("id", &w.medium_alpha.to_string())]),
+        ("/admin/publikasi/media", _) => {
+            // media are recorded for a published period: beta's (the publish forms change alpha's)
+            let fields = pairs(&[
+                ("publication", &format!("beta|{}", w.period)),
+                ("medium", "website"),
+                ("date", &w.today.to_string()),
+                ("url", &format!("https://alpha.go.id/skm-{n}")),
+            ]);
+            return Some(Body::Upload(fields, png()));
+        }
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -375,7 +444,11 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             ("owner", "Kasubag"),
             ("due", "2026-12-31"),
         ]),
-        ("/dasbor/unit/{slug}/rtl/{id}", _) => pairs(&[("status", ["done", "in_progress"][n % 2])]),
+        ("/dasbor/unit/{slug}/rtl/{id}", _) => {
+            let fields =
+                pairs(&[("status", ["done", "in_progress"][n % 2]), ("note", "Loket 3 dibuka"), ("period", &w.period)]);
+            return Some(Body::Upload(fields, png()));
+        }
         ("/operator/{slug}/kertas", _) => {
             let mut fields: Vec<(String, String)> = (1..=9).map(|i| (format!("U{i}"), "3".to_string())).collect();
             fields.extend(pairs(&[("layanan", "ktp-el"), ("tanggal", &date)]));
@@ -412,6 +485,7 @@ fn requests(route: &Route, slug: &str, w: &World) -> Vec<Request> {
                 .pattern
                 .replace("{slug}", slug)
                 .replace("{id}", &w.rtl_of(slug).to_string())
+                .replace("{medium}", &w.medium_of(slug).to_string())
                 .replace("{format}", variant)
                 .replace("{ext}", variant)
                 .replace("{action}", variant);
@@ -494,7 +568,7 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
     let other_user = w.login(OP_B);
     let other_users_csrf = hidden(&w.app.get_as(&other_user, "/akun/sandi").body, "csrf");
     let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
-    assert_eq!(posts.len(), 8, "every signed-in POST route is tried");
+    assert_eq!(posts.len(), 9, "every signed-in POST route is tried");
     for route in posts {
         for request in requests(route, "alpha", &w) {
             let actor = actor_for(route, &w);
@@ -706,9 +780,17 @@ fn every_unit_route_answers_404_outside_the_users_units() {
         let (head, op) = (&actors[0].1, &actors[1].1);
         let csrf = hidden(&app.get_as(head, "/akun/sandi").body, "csrf");
         let path = format!("/dasbor/unit/alpha/rtl/{}", w.rtl_beta);
-        let reply = app.post_form_as(head, &path, &pairs(&[("csrf", &csrf), ("status", "done")]));
+        let fields = [("csrf", csrf.as_str()), ("status", "in_progress"), ("note", "x")];
+        let reply = app.post_file_as(head, &path, &fields, "bukti.png", &png());
         assert_eq!(reply.status, 404, "{}: {path}: {}", database.name, reply.body);
         assert_eq!(unit_data(app, w.beta), beta_before, "{}: unit beta's data changed", database.name);
+        // and another unit's evidence and publication proof through one's own unit
+        for path in [
+            format!("/dasbor/unit/alpha/rtl/{}/bukti", w.rtl_beta),
+            format!("/dasbor/unit/alpha/publikasi/{}", w.medium_beta),
+        ] {
+            assert_eq!(app.get_as(head, &path).status, 404, "{}: {path}", database.name);
+        }
 
         // pages of another role, and overviews that list units
         let op_csrf = hidden(&app.get_as(op, "/akun/sandi").body, "csrf");
@@ -921,7 +1003,17 @@ fn no_page_holds_inline_script_handlers_or_styles_even_with_hostile_data() {
         )
         .expect("unit");
         skm::db::publications::publish(&mut conn, w.alpha, &w.period, false, Some(1)).expect("publish");
+        // hostile text in a follow-up action's history and in the publication-media log
+        let change = skm::db::rtl::Change {
+            status: skm::domain::names::RtlStatus::Dropped,
+            by: Some(1),
+            note: Some(XSS),
+            url: None,
+            image_id: None,
+        };
+        assert!(skm::db::rtl::set_status(&mut conn, w.rtl_alpha, &[w.alpha], &change).expect("status"));
     }
+    seed_medium(app, w.alpha, &w.period, XSS);
     seed_responses(app, w.alpha, XSS, w.today);
     let admin = w.login(ADMIN);
     let head = w.login(HEAD_A);
@@ -1018,6 +1110,8 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/dasbor/unit/alpha?dari=2026-01-01", "sampai", HEAD_A),
     ("/dasbor/unit/alpha?period={period}", "q", HEAD_A),
     ("/dasbor/unit/alpha?period={period}", "hal", HEAD_A),
+    ("/dasbor/unit/alpha?period={period}", "tersimpan", HEAD_A),
+    ("/dasbor/unit/alpha?period={period}", "masalah", HEAD_A),
     ("/dasbor/unit/alpha/laporan.csv", "period", HEAD_A),
     ("/dasbor/unit/alpha/laporan.csv?period={period}", "sub", HEAD_A),
     ("/api/v1/units/alpha/index", "period", HEAD_A),

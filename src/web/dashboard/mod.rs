@@ -9,6 +9,7 @@ use super::i18n::Tr;
 use super::AppState;
 use crate::config::DashboardPeriod;
 use crate::domain::decimal::Rounded;
+use crate::domain::follow_up::Progress;
 use crate::domain::period::{local_date, Period};
 use crate::domain::ranking::Adequacy;
 
@@ -30,6 +31,42 @@ fn short_badge(t: &Tr, adequacy: Adequacy) -> Option<String> {
             Some(t.fill("dash.short_badge", &[("count", responses.to_string()), ("required", required.to_string())]))
         }
         Adequacy::Adequate | Adequacy::Unknown => None,
+    }
+}
+
+/// A share of actions done, for the panel's summary lines.
+pub struct ProgressView {
+    /// "3 dari 4 RTL selesai (75 %)"
+    pub done: String,
+    /// for a table's cell: "3 dari 4 (75 %)", "–" without actions that count
+    pub short: String,
+    /// "1 dibatalkan (tidak dihitung)"
+    pub dropped: Option<String>,
+    /// "2 terlambat"
+    pub late: Option<String>,
+}
+
+/// "3 dari 4 RTL selesai (75 %)", with the dropped and late ones beside it.
+fn progress_view(t: &Tr, p: &Progress) -> ProgressView {
+    let done = match p.percent() {
+        Some(percent) => t.fill(
+            "dash.rtl.progress",
+            &[("done", p.done.to_string()), ("counted", p.counted().to_string()), ("percent", percent.to_string())],
+        ),
+        None => t.t("dash.rtl.progress.none").to_string(),
+    };
+    let short = match p.percent() {
+        Some(percent) => t.fill(
+            "dash.rtl.progress.short",
+            &[("done", p.done.to_string()), ("counted", p.counted().to_string()), ("percent", percent.to_string())],
+        ),
+        None => "–".to_string(),
+    };
+    ProgressView {
+        done,
+        short,
+        dropped: (p.dropped > 0).then(|| t.fill("dash.rtl.progress.dropped", &[("count", p.dropped.to_string())])),
+        late: (p.late > 0).then(|| t.fill("dash.rtl.progress.late", &[("count", p.late.to_string())])),
     }
 }
 

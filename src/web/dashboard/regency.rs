@@ -1,12 +1,15 @@
 //! `/dasbor`: every unit's index for a period, ranked (ties in the published NIK share a rank;
 //! units short of their sample carry a badge, or are left out with `cukup=1`), with the ranking
-//! chart; the regency's pooled index and the mean of units for admins.
+//! chart; each unit's follow-up actions of the period done and its late ones; the regency's pooled
+//! index, the mean of units and the media its results were published in for admins.
 
-use super::{chosen_period, id, short_badge, today, PeriodPicker};
+use super::{chosen_period, id, progress_view, short_badge, today, PeriodPicker, ProgressView};
 use crate::aggregator;
 use crate::charts;
+use crate::db::{publications, DbError};
 use crate::domain::decimal::Rounded;
-use crate::domain::names::{Role, UnitKind};
+use crate::domain::follow_up::Progress;
+use crate::domain::names::{Medium, Role, UnitKind};
 use crate::domain::ranking::{competition_ranks, Adequacy};
 use crate::domain::template::Lang;
 use crate::web::access::SignedIn;
@@ -43,7 +46,10 @@ struct RankRow {
     short: Option<String>,
     /// no population recorded for the period: no required sample, no verdict
     no_population: bool,
+    /// the unit's follow-up actions of the period done: "2 dari 3 RTL selesai (67 %)"
     rtl: String,
+    /// its late actions, of any period (shown in red)
+    rtl_late: usize,
 }
 
 #[derive(Askama)]
@@ -65,6 +71,10 @@ struct RegencyPage {
     mean: Option<String>,
     ranking_svg: String,
     rows: Vec<RankRow>,
+    /// the follow-up actions of the period of every unit shown
+    rtl_total: ProgressView,
+    /// for admins: "dipublikasikan di 4 media (6 bukti)" for the period's published results
+    media: Option<String>,
     attention: Vec<Attention>,
     attention_more: usize,
 }
@@ -136,8 +146,11 @@ pub async fn page(
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
-    let overview = blocking(&state, move |state, conn| {
-        aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)
+    let (overview, media, published) = blocking(&state, move |state, conn| -> Result<_, DbError> {
+        let overview = aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)?;
+        let key = period.to_string();
+        let published = publications::all(conn)?.iter().any(|p| p.period == key);
+        Ok((overview, publications::media(conn, Some(&key))?, published))
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -188,9 +201,23 @@ pub async fn page(
             required: r.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
             short: short_badge(&t, adequacy(r)),
             no_population: adequacy(r) == Adequacy::Unknown,
-            rtl: format!("{} / {}", r.rtl_open, r.rtl_late),
+            rtl: progress_view(&t, &r.rtl).short,
+            rtl_late: r.rtl_late,
         })
         .collect();
+    let mut rtl_total = Progress::default();
+    for row in &visible {
+        rtl_total.merge(&row.rtl);
+    }
+    // the regency's media: every entry of the period, counted by kind
+    let media = admin.then(|| {
+        let kinds = media.iter().map(|m| m.medium.parse().unwrap_or(Medium::Other));
+        match Medium::count(kinds) {
+            0 if !published => t.t("dash.media.unpublished").to_string(),
+            0 => t.t("admin.media.none").to_string(),
+            n => t.fill("admin.media.count", &[("media", n.to_string()), ("entries", media.len().to_string())]),
+        }
+    });
     html(
         if period_problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
         &RegencyPage {
@@ -216,6 +243,8 @@ pub async fn page(
             rows,
             attention: needing,
             attention_more,
+            rtl_total: progress_view(&t, &rtl_total),
+            media,
         },
     )
 }

@@ -2,18 +2,23 @@
 //! adequacy, per-element table and charts, trend, respondent profile, follow-up actions and a
 //! searchable page of saran.
 
-use super::{chosen_period, id, short_badge, signed, PeriodPicker};
+use super::{chosen_period, id, progress_view, short_badge, signed, today, PeriodPicker, ProgressView};
 use crate::aggregator::{self, Selection};
 use crate::charts;
-use crate::db::{aggregate, rtl, DbError};
+use crate::db::{aggregate, DbError};
 use crate::domain::decimal::Rounded;
+use crate::domain::follow_up::ChangeProblem;
+use crate::domain::names::RtlStatus;
+use crate::domain::period::date_id;
 use crate::domain::period::Period;
 use crate::domain::population::RollUpPopulation;
 use crate::domain::ranking::Adequacy;
 use crate::domain::template::Lang;
+use crate::follow_up::{self, TrackedAction};
 use crate::reports::profile::profile_table;
 use crate::web::access::UnitReader;
 use crate::web::error::WebError;
+use crate::web::follow_up as follow_up_form;
 use crate::web::i18n::Tr;
 use crate::web::pages::{html, Nav};
 use crate::web::{blocking, percent_encode, AppState};
@@ -31,6 +36,10 @@ pub struct UnitQuery {
     sub: Option<String>,
     q: Option<String>,
     hal: Option<i64>,
+    /// `1` after a follow-up form was saved
+    tersimpan: Option<String>,
+    /// what a refused status change lacked (`domain::follow_up::ChangeProblem::code`)
+    masalah: Option<String>,
 }
 
 struct ElementRow {
@@ -57,7 +66,7 @@ struct MemberRow {
     index: String,
     grade: String,
     lowest: String,
-    rtl: String,
+    rtl: ProgressView,
 }
 
 struct RtlRow {
@@ -69,6 +78,39 @@ struct RtlRow {
     owner: String,
     due: String,
     status: String,
+    status_label: String,
+    /// "terlambat 12 hari": past due, neither done nor dropped
+    late: Option<String>,
+    /// done: what shows it (a note, a link, the image's address) and who said so when
+    evidence: Option<EvidenceView>,
+    /// dropped: why
+    reason: Option<String>,
+    /// still open: the latest note of its history (why it is late, how far it got)
+    latest_note: Option<String>,
+    history: Vec<HistoryLine>,
+}
+
+struct EvidenceView {
+    note: Option<String>,
+    url: Option<String>,
+    image: Option<String>,
+    by: String,
+}
+
+/// "3 November 2026 10.12 · Kepala Disdukcapil: Berjalan → Selesai", with what came with it.
+struct HistoryLine {
+    when: String,
+    who: String,
+    what: String,
+    note: Option<String>,
+    url: Option<String>,
+}
+
+/// A lowest element, with the RTL form for it and the template's suggested actions.
+struct LowestForm {
+    code: String,
+    name: String,
+    suggestions: Vec<String>,
 }
 
 #[derive(Askama)]
@@ -105,8 +147,16 @@ struct UnitPage {
     elements: Vec<ElementRow>,
     trend_svg: String,
     profile_svgs: Vec<String>,
-    lowest: Vec<(String, String)>,
+    lowest: Vec<LowestForm>,
+    /// the actions of the period shown, and their progress
     rtl: Vec<RtlRow>,
+    rtl_progress: ProgressView,
+    /// the unit's actions of any period
+    rtl_all_progress: ProgressView,
+    /// actions of other periods still open (late ones among them)
+    rtl_open_elsewhere: Vec<RtlRow>,
+    rtl_saved: bool,
+    rtl_problem: Option<String>,
     statuses: Vec<(String, String)>,
     q: String,
     saran: Vec<(String, String)>,
@@ -123,7 +173,7 @@ struct UnitData {
     trend: Vec<(Period, crate::domain::ikm::IndexResult)>,
     profile: aggregate::ProfileCounts,
     saran: (Vec<(String, String)>, i64),
-    rtl: Vec<rtl::RtlAction>,
+    rtl: follow_up::Tracker,
 }
 
 /// `GET /dasbor/unit/{slug}?period=…[&sub=1][&q=…][&hal=…]`
@@ -140,6 +190,7 @@ pub async fn page(
     let search = query.q.as_deref().map(|q| q.replace('\0', "").trim().to_string()).filter(|q| !q.is_empty());
     let page = query.hal.unwrap_or(0).clamp(0, 100_000);
     let (block_unit, block_search) = (unit.clone(), search.clone());
+    let today = today(&state);
     let data = blocking(&state, move |state, conn| -> Result<UnitData, DbError> {
         let selection = Selection { period, with_subunits: with_sub, service_id: None };
         let index = aggregator::unit_index(conn, &state.templates, &block_unit, &selection)?;
@@ -148,7 +199,7 @@ pub async fn page(
         let profile = aggregate::profile_counts(conn, &scope)?;
         let saran = aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
         // a roll-up's follow-up actions are its members'
-        let rtl = rtl::for_units(conn, &index.unit_ids)?;
+        let rtl = follow_up::tracker(conn, &index.unit_ids, None, today)?;
         Ok(UnitData { index, trend, profile, saran, rtl })
     })
     .await?;
@@ -189,6 +240,9 @@ pub async fn page(
     let unit_names: std::collections::HashMap<i32, String> =
         data.index.roll_up.iter().flat_map(|r| r.members.iter().map(|m| (m.unit.id, m.unit.name.clone()))).collect();
     let element_name = |code: &str| template.element(code).map(|e| e.name.id.clone()).unwrap_or_default();
+    let (rtl_here, rtl_elsewhere) = data.rtl.clone().split(&period, today);
+    let tz = state.config.timezone;
+    let row = |a: TrackedAction| rtl_row(&t, tz, &unit.slug, unit.id, &unit_names, &element_name, a);
     let page_view = UnitPage {
         tr: t,
         kiosk: false,
@@ -231,7 +285,15 @@ pub async fn page(
             .collect(),
         trend_svg: draw(&charts::trend(&template, &data.trend))?,
         profile_svgs,
-        lowest: result.lowest.iter().map(|c| (c.clone(), element_name(c))).collect(),
+        lowest: result
+            .lowest
+            .iter()
+            .map(|c| LowestForm {
+                code: c.clone(),
+                name: element_name(c),
+                suggestions: template.element(c).map(|e| e.suggested_actions.clone()).unwrap_or_default(),
+            })
+            .collect(),
         pooled_label: data.index.roll_up.as_ref().map(|_| t.t("dash.rollup.pooled").to_string()),
         mean_text: data
             .index
@@ -239,21 +301,22 @@ pub async fn page(
             .as_ref()
             .and_then(|r| r.mean_of_units)
             .map(|m| t.fill("dash.rollup.mean", &[("index", id(m))])),
-        members: data.index.roll_up.as_ref().map(|r| member_rows(&t, r)).unwrap_or_default(),
-        rtl: data
-            .rtl
-            .into_iter()
-            .map(|a| RtlRow {
-                unit: (a.unit_id != unit.id).then(|| unit_names.get(&a.unit_id).cloned().unwrap_or_default()),
-                id: a.id,
-                element: format!("{} {}", a.element_code, element_name(&a.element_code)),
-                action: a.action,
-                owner: a.owner,
-                due: a.due_date,
-                status: a.status,
+        members: data.index.roll_up.as_ref().map(|r| member_rows(&t, r, &period, today)).unwrap_or_default(),
+        rtl_all_progress: progress_view(&t, &data.rtl.progress),
+        rtl_progress: progress_view(&t, &rtl_here.progress),
+        rtl: rtl_here.actions.into_iter().map(&row).collect(),
+        rtl_open_elsewhere: rtl_elsewhere.actions.into_iter().filter(|a| !a.status.is_closed()).map(&row).collect(),
+        rtl_saved: query.tersimpan.as_deref() == Some("1"),
+        // only the codes the follow-up forms send come back as words
+        rtl_problem: query
+            .masalah
+            .as_deref()
+            .and_then(|code| {
+                let known = ChangeProblem::from_code(code).map(ChangeProblem::code);
+                known.or_else(|| follow_up_form::ADD_PROBLEMS.iter().map(|(_, c)| *c).find(|c| *c == code))
             })
-            .collect(),
-        statuses: rtl::STATUSES.iter().map(|s| (s.to_string(), t.t(&format!("status.{s}")).to_string())).collect(),
+            .map(|code| t.t(&format!("dash.rtl.problem.{code}")).to_string()),
+        statuses: RtlStatus::ALL.iter().map(|s| (s.as_str().to_string(), status_label(&t, *s))).collect(),
         q: search.clone().unwrap_or_default(),
         saran,
         page_text: t.fill("dash.saran.page", &[("page", (page + 1).to_string()), ("pages", pages.to_string())]),
@@ -263,9 +326,72 @@ pub async fn page(
     html(if period_problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }, &page_view)
 }
 
+fn status_label(t: &Tr, status: RtlStatus) -> String {
+    t.t(&format!("status.{}", status.as_str())).to_string()
+}
+
+/// A local date and time of a stored UTC instant: "3 November 2026 10.12".
+fn when(at: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> String {
+    let local = at.and_utc().with_timezone(&tz);
+    format!("{} {}", date_id(local.date_naive()), local.format("%H.%M"))
+}
+
+fn rtl_row(
+    t: &Tr,
+    tz: chrono_tz::Tz,
+    slug: &str,
+    unit_id: i32,
+    unit_names: &std::collections::HashMap<i32, String>,
+    element_name: &dyn Fn(&str) -> String,
+    a: TrackedAction,
+) -> RtlRow {
+    let label = |status: &str| status.parse().map(|s| status_label(t, s)).unwrap_or_else(|_| status.to_string());
+    let history = a
+        .history
+        .iter()
+        .map(|h| HistoryLine {
+            when: when(h.at, tz),
+            who: h.by.clone().unwrap_or_else(|| t.t("dash.rtl.history.unknown").to_string()),
+            what: match &h.from_status {
+                None => t.fill("dash.rtl.history.created", &[("status", label(&h.to_status))]),
+                Some(from) => format!("{} → {}", label(from), label(&h.to_status)),
+            },
+            note: h.note.clone(),
+            url: h.url.clone(),
+        })
+        .collect();
+    let id = a.action.id;
+    RtlRow {
+        unit: (a.action.unit_id != unit_id).then(|| unit_names.get(&a.action.unit_id).cloned().unwrap_or_default()),
+        id,
+        element: format!("{} {}", a.action.element_code, element_name(&a.action.element_code)),
+        status_label: status_label(t, a.status),
+        status: a.status.as_str().to_string(),
+        late: a.days_late.map(|days| t.fill("dash.rtl.late_days", &[("days", days.to_string())])),
+        evidence: a.evidence.map(|e| EvidenceView {
+            note: e.note,
+            url: e.url,
+            image: e.image.then(|| format!("/dasbor/unit/{slug}/rtl/{id}/bukti")),
+            by: t.fill(
+                "dash.rtl.evidence.by",
+                &[
+                    ("who", e.by.unwrap_or_else(|| t.t("dash.rtl.history.unknown").to_string())),
+                    ("when", when(e.at, tz)),
+                ],
+            ),
+        }),
+        reason: a.reason,
+        latest_note: (!a.status.is_closed()).then(|| a.history.iter().rev().find_map(|h| h.note.clone())).flatten(),
+        history,
+        due: a.action.due_date.parse().map(date_id).unwrap_or(a.action.due_date),
+        action: a.action.action,
+        owner: a.action.owner,
+    }
+}
+
 /// The per-unit table of a roll-up: ranked (ties share a rank), with a badge where the sample
-/// falls short.
-fn member_rows(t: &Tr, roll_up: &aggregator::RollUp) -> Vec<MemberRow> {
+/// falls short, and each unit's follow-up actions of the period done.
+fn member_rows(t: &Tr, roll_up: &aggregator::RollUp, period: &Period, today: chrono::NaiveDate) -> Vec<MemberRow> {
     roll_up
         .members
         .iter()
@@ -279,7 +405,7 @@ fn member_rows(t: &Tr, roll_up: &aggregator::RollUp) -> Vec<MemberRow> {
             index: m.result.index.map(id).unwrap_or_else(|| "–".into()),
             grade: m.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
             lowest: m.result.lowest.join(", "),
-            rtl: format!("{} / {}", m.rtl_done(), m.rtl.len()),
+            rtl: progress_view(t, &m.rtl_progress(Some(period), today)),
         })
         .collect()
 }
