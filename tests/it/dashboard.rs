@@ -231,7 +231,8 @@ fn a_regency_roll_up_has_its_units_their_populations_and_their_follow_up_actions
             assert!(page.body.contains(text), "{}: roll-up page lacks {text}", database.name);
         }
         assert!(!page.body.contains("belum dicatat"), "{}: the population of the parts is known", database.name);
-        assert!(page.body.contains(&format!("(Populasi {summed})")), "{}: population {summed} shown", database.name);
+        let grouped = skm::domain::decimal::Rounded::whole(summed as i64).format_id();
+        assert!(page.body.contains(&format!("(Populasi {grouped})")), "{}: population {grouped} shown", database.name);
 
         // a new unit with a respondent and no population: only the coverage, no verdict
         let new_id = common::seed_unit_and_user(&app, "kelurahan-baru", "lurah@baru.go.id", Role::UnitHead);
@@ -316,5 +317,51 @@ fn the_regency_dashboard_opens_with_the_units_needing_attention() {
         assert!(dinkes.contains("<span class=\"late\">1 tindak lanjut terlambat</span>"), "{dinkes}");
         assert!(card.contains("NIK terendah: ") || card.contains(", mutu "), "the lowest NIK are named: {card}");
         common::assert_indonesian(&page, "/dasbor");
+    }
+}
+
+#[test]
+fn the_unit_dashboard_opens_with_what_to_fix() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let accounts = seed_demo(&app, 600);
+        let head = login(&app, &accounts, Role::UnitHead, Some("disdukcapil"));
+        let period = year_to_date();
+        let lowest = {
+            let mut conn = app.conn();
+            let versions = common::registry(&mut conn);
+            let unit = units::by_slug(&mut conn, "disdukcapil").expect("unit");
+            let selection =
+                Selection { period: period.parse().expect("period"), with_subunits: false, service_id: None };
+            aggregator::unit_index(&mut conn, &versions, &unit, &selection).expect("index").result.lowest
+        };
+        assert!(!lowest.is_empty());
+        // one of them gets an action already late
+        let csrf = hidden(&app.get_as(&head, "/dasbor").body, "csrf");
+        let yesterday = (skm::demo::today(chrono_tz::Asia::Makassar) - chrono::Duration::days(2)).to_string();
+        let today = skm::demo::today(chrono_tz::Asia::Makassar);
+        let month = Period::month_of(today).to_string();
+        let action = [
+            ("csrf", csrf.as_str()),
+            ("element", lowest[0].as_str()),
+            ("period", month.as_str()),
+            ("action", "Tambah loket antrean"),
+            ("owner", "Kasubag Umum"),
+            ("due", yesterday.as_str()),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(app.post_form_as(&head, "/dasbor/unit/disdukcapil/rtl", &action).status, 303, "{}", database.name);
+
+        let page = app.get_as(&head, &format!("/dasbor/unit/disdukcapil?period={period}")).body;
+        let card = page.split("id=\"h-fix\"").nth(1).and_then(|s| s.split("</section>").next()).expect("the card");
+        assert!(page.find("id=\"h-fix\"") < page.find("id=\"h-elements\""), "the card comes before the charts");
+        for code in &lowest {
+            assert!(card.contains(&format!("<strong>{code} ")), "{}: {code} is named: {card}", database.name);
+        }
+        assert_eq!(card.matches("<li>").count(), lowest.len(), "every lowest element, ties included, and no other");
+        assert!(card.contains("Tambah loket antrean — <span class=\"late\">terlambat 2 hari</span>"), "{card}");
+        assert!(card.contains("belum ada tindak lanjut") || lowest.len() == 1, "{card}");
+        assert!(card.contains("Kata yang sering muncul dalam saran"), "the saran themes: {card}");
+        common::assert_indonesian(&page, "the unit dashboard");
     }
 }

@@ -28,7 +28,7 @@ fn signed(value: Rounded) -> String {
 fn short_badge(t: &Tr, adequacy: Adequacy) -> Option<String> {
     match adequacy {
         Adequacy::Short { responses, required } => {
-            Some(t.fill("dash.short_badge", &[("count", responses.to_string()), ("required", required.to_string())]))
+            Some(t.fill("dash.short_badge", &[("count", count(responses)), ("required", count(required))]))
         }
         Adequacy::Adequate | Adequacy::Unknown => None,
     }
@@ -68,6 +68,11 @@ fn progress_view(t: &Tr, p: &Progress) -> ProgressView {
         dropped: (p.dropped > 0).then(|| t.fill("dash.rtl.progress.dropped", &[("count", p.dropped.to_string())])),
         late: (p.late > 0).then(|| t.fill("dash.rtl.progress.late", &[("count", p.late.to_string())])),
     }
+}
+
+/// A count as pages write it: `24.000 orang` (Indonesian thousands separators).
+fn count(n: u64) -> String {
+    crate::domain::decimal::Rounded::whole(i64::try_from(n).unwrap_or(i64::MAX)).format_id()
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {

@@ -3,7 +3,7 @@
 //! chart; each unit's follow-up actions of the period done and its late ones; the regency's pooled
 //! index, the mean of units and the media its results were published in for admins.
 
-use super::{chosen_period, id, progress_view, short_badge, today, PeriodPicker, ProgressView};
+use super::{chosen_period, count, id, progress_view, short_badge, today, PeriodPicker, ProgressView};
 use crate::aggregator;
 use crate::charts;
 use crate::db::{publications, DbError};
@@ -40,7 +40,7 @@ struct RankRow {
     name: String,
     index: String,
     grade: String,
-    responses: u64,
+    responses: String,
     required: String,
     /// "sampel kurang: 12 dari 219"
     short: Option<String>,
@@ -197,8 +197,8 @@ pub async fn page(
             name: r.unit.name.clone(),
             index: r.result.index.map(id).unwrap_or_else(|| "–".into()),
             grade: r.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
-            responses: r.result.responses,
-            required: r.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
+            responses: count(r.result.responses),
+            required: r.required_sample.map(count).unwrap_or_else(|| "–".into()),
             short: short_badge(&t, adequacy(r)),
             no_population: adequacy(r) == Adequacy::Unknown,
             rtl: progress_view(&t, &r.rtl).short,

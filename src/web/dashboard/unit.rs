@@ -2,7 +2,7 @@
 //! adequacy, per-element table and charts, trend, respondent profile, follow-up actions and a
 //! searchable page of saran.
 
-use super::{chosen_period, id, progress_view, short_badge, signed, today, PeriodPicker, ProgressView};
+use super::{chosen_period, count, id, progress_view, short_badge, signed, today, PeriodPicker, ProgressView};
 use crate::aggregator::{self, Selection};
 use crate::charts;
 use crate::db::{aggregate, DbError};
@@ -59,7 +59,7 @@ struct MemberRow {
     rank: String,
     slug: String,
     name: String,
-    responses: u64,
+    responses: String,
     required: String,
     /// "sampel kurang: 12 dari 219"
     short: Option<String>,
@@ -106,6 +106,15 @@ struct HistoryLine {
     url: Option<String>,
 }
 
+/// "Yang perlu diperbaiki": a lowest element, its NIK, and what is being done about it.
+struct FixItem {
+    code: String,
+    name: String,
+    index: String,
+    /// (action, its status in words, late: shown in red)
+    actions: Vec<(String, String, bool)>,
+}
+
 /// A lowest element, with the RTL form for it and the template's suggested actions.
 struct LowestForm {
     code: String,
@@ -133,9 +142,9 @@ struct UnitPage {
     interval_text: Option<String>,
     interval_warning: bool,
     change_text: Option<String>,
-    responses: u64,
-    required: Option<u64>,
-    population: Option<u64>,
+    responses: String,
+    required: Option<String>,
+    population: Option<String>,
     sample_text: String,
     sample_short: bool,
     /// on a roll-up: "NIK gabungan" is the pooled index; the mean of units beside it
@@ -148,6 +157,10 @@ struct UnitPage {
     trend_svg: String,
     profile_svgs: Vec<String>,
     lowest: Vec<LowestForm>,
+    /// the card the page opens with: the lowest elements (all ties) and their follow-up
+    fix_first: Vec<FixItem>,
+    /// the words citizens' saran use most in the period
+    themes: Vec<String>,
     /// the actions of the period shown, and their progress
     rtl: Vec<RtlRow>,
     rtl_progress: ProgressView,
@@ -174,7 +187,11 @@ struct UnitData {
     profile: aggregate::ProfileCounts,
     saran: (Vec<(String, String)>, i64),
     rtl: follow_up::Tracker,
+    themes: Vec<(String, usize)>,
 }
+
+/// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
+const THEME_SARAN: i64 = 2000;
 
 /// `GET /dasbor/unit/{slug}?period=…[&sub=1][&q=…][&hal=…]`
 pub async fn page(
@@ -200,7 +217,9 @@ pub async fn page(
         let saran = aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
         // a roll-up's follow-up actions are its members'
         let rtl = follow_up::tracker(conn, &index.unit_ids, None, today)?;
-        Ok(UnitData { index, trend, profile, saran, rtl })
+        let (texts, _) = aggregate::saran_page(conn, &scope, None, 0, THEME_SARAN)?;
+        let themes = crate::reports::themes::top_words(texts.iter().map(|(_, s)| s.as_str()), 6);
+        Ok(UnitData { index, trend, profile, saran, rtl, themes })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -221,7 +240,7 @@ pub async fn page(
             t.fill("dash.coverage", &[("recorded", recorded.to_string()), ("of", of.to_string())])
         }
         (None, _, None) => t.t("dash.no_population").to_string(),
-        (Some(_), Some(short), _) if short > 0 => t.fill("dash.shortfall", &[("count", short.to_string())]),
+        (Some(_), Some(short), _) if short > 0 => t.fill("dash.shortfall", &[("count", count(short))]),
         _ => t.t("dash.enough").to_string(),
     };
     let (saran, total) = data.saran;
@@ -261,9 +280,9 @@ pub async fn page(
         interval_text: result.interval.as_ref().map(|i| format!("{} – {}", id(i.lower), id(i.upper))),
         interval_warning: result.interval.as_ref().is_some_and(|i| i.crosses_grade_line),
         change_text: data.index.change.map(signed),
-        responses: result.responses,
-        required: data.index.required_sample,
-        population: data.index.population,
+        responses: count(result.responses),
+        required: data.index.required_sample.map(count),
+        population: data.index.population.map(count),
         sample_short: data.index.shortfall().is_some_and(|s| s > 0),
         sample_text,
         flagged_text: (data.profile.flagged > 0)
@@ -285,6 +304,43 @@ pub async fn page(
             .collect(),
         trend_svg: draw(&charts::trend(&template, &data.trend))?,
         profile_svgs,
+        fix_first: result
+            .lowest
+            .iter()
+            .map(|code| FixItem {
+                code: code.clone(),
+                name: element_name(code),
+                index: result
+                    .elements
+                    .iter()
+                    .find(|e| &e.code == code)
+                    .and_then(|e| e.index)
+                    .map(id)
+                    .unwrap_or_else(|| "–".into()),
+                // the period's actions for the element, and older ones still open
+                actions: data
+                    .rtl
+                    .actions
+                    .iter()
+                    .filter(|a| &a.action.element_code == code)
+                    .filter(|a| {
+                        !a.status.is_closed()
+                            || a.action
+                                .period
+                                .parse::<Period>()
+                                .is_ok_and(|p| crate::domain::follow_up::belongs_to(&p, &period))
+                    })
+                    .map(|a| {
+                        let status = match a.days_late {
+                            Some(days) => t.fill("dash.rtl.late_days", &[("days", days.to_string())]),
+                            None => status_label(&t, a.status),
+                        };
+                        (a.action.action.clone(), status, a.is_late())
+                    })
+                    .collect(),
+            })
+            .collect(),
+        themes: data.themes.iter().map(|(word, _)| word.clone()).collect(),
         lowest: result
             .lowest
             .iter()
@@ -399,8 +455,8 @@ fn member_rows(t: &Tr, roll_up: &aggregator::RollUp, period: &Period, today: chr
             rank: m.rank.map_or_else(|| "–".into(), |n| n.to_string()),
             slug: m.unit.slug.clone(),
             name: m.unit.name.clone(),
-            responses: m.result.responses,
-            required: m.required_sample.map(|n| n.to_string()).unwrap_or_else(|| "–".into()),
+            responses: count(m.result.responses),
+            required: m.required_sample.map(count).unwrap_or_else(|| "–".into()),
             short: short_badge(t, Adequacy::of(m.result.responses, m.required_sample)),
             index: m.result.index.map(id).unwrap_or_else(|| "–".into()),
             grade: m.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
