@@ -108,6 +108,36 @@ fn every_page_as_each_role_on_a_desktop_and_a_phone() {
                     problems.push(format!("{name} ({path}): {content_type} instead of a page"));
                     continue;
                 }
+                if name.starts_with("form") || name == "kiosk" {
+                    // every question's title inside its card, not across its top border
+                    let straddling = browser.script(
+                        "return [...document.querySelectorAll('fieldset.question')].filter(f => \
+                         f.querySelector('legend').getBoundingClientRect().top < f.getBoundingClientRect().top).length;",
+                        vec![],
+                    );
+                    if straddling.as_u64() != Some(0) {
+                        problems.push(format!(
+                            "{name} at {width} px: {straddling} question titles cross their card's border"
+                        ));
+                    }
+                }
+                if name == "kiosk" {
+                    let sizes = browser.script(
+                        "return ['select', 'input[type=number]', 'label.opt', 'button'].map(s => \
+                         parseFloat(getComputedStyle(document.querySelector(s)).fontSize));",
+                        vec![],
+                    );
+                    let small: Vec<f64> = sizes
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_f64())
+                        .filter(|px| *px < 20.0)
+                        .collect();
+                    if !small.is_empty() {
+                        problems.push(format!("kiosk at {width} px: text under 20 px ({sizes})"));
+                    }
+                }
                 if width < 400 {
                     let wide = browser.script("return document.documentElement.scrollWidth;", vec![]);
                     if wide.as_u64().is_none_or(|w| w > u64::from(width)) {
