@@ -712,8 +712,18 @@ enum Refusal {
     Fault(WebError),
 }
 
+/// A problem with the input, as the page shows it: "field: reason" with the field named as the
+/// form labels it ("Periode: periode tidak dikenal", not "period: …"), so the page stays in one
+/// language.
 fn refuse(text: impl Into<String>) -> Refusal {
-    Refusal::Input(text.into())
+    let text = text.into();
+    let named = text.split_once(": ").and_then(|(field, reason)| {
+        let plain = !field.is_empty() && field.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let key = format!("field.{field}");
+        let label = tr().t(&key).to_string();
+        (plain && label != key).then(|| format!("{label}: {reason}"))
+    });
+    Refusal::Input(named.unwrap_or(text))
 }
 
 impl From<DbError> for Refusal {

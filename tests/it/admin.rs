@@ -44,7 +44,11 @@ impl<'a> AdminSession<'a> {
     fn refused(&self, action: &str, fields: &[(&str, &str)], field: &str) -> String {
         let reply = self.post(action, fields);
         assert_eq!(reply.status, 422, "/admin/{action} {fields:?}: {}", reply.body);
-        assert!(reply.body.contains(&format!("role=\"alert\">{field}: ")), "names {field}: {}", reply.body);
+        // named as the form labels it, in the page's language (`name` → "Nama")
+        let table: std::collections::HashMap<String, String> =
+            toml::from_str(include_str!("../../assets/i18n/id.toml")).expect("id.toml");
+        let label = table.get(&format!("field.{field}")).cloned().unwrap_or_else(|| field.to_string());
+        assert!(reply.body.contains(&format!("role=\"alert\">{label}: ")), "names {label}: {}", reply.body);
         assert_indonesian(&reply.body, &format!("/admin/{action} refused"));
         reply.body
     }
@@ -325,7 +329,7 @@ fn an_admin_edits_disables_and_enables_a_user_whose_data_stays() {
         assert!(audited(&app, "user.edit")[0].contains("role operator → unit_head"));
 
         let page = admin.refused("user-edit", &[("user", OPERATOR), ("name", "Budi"), ("role", "operator")], "unit");
-        assert!(page.contains("unit: kepala unit dan operator perlu unit"), "{page}");
+        assert!(page.contains("Unit: kepala unit dan operator perlu unit"), "{page}");
         admin.refused("user-edit", &[("user", "tidak@ada.go.id"), ("name", "X"), ("role", "admin")], "user");
         admin.refused("user-edit", &[("user", OPERATOR), ("name", " "), ("role", "admin")], "name");
         // an admin cannot lock themselves out

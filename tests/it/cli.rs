@@ -277,7 +277,7 @@ fn an_address_without_a_dotted_domain_is_refused_by_skm_user_add_and_the_admin_f
         ],
     );
     assert_eq!(page.status, 422);
-    assert!(page.body.contains(&format!("email: bukan alamat email ({reason})")), "{}", page.body);
+    assert!(page.body.contains(&format!("Email: bukan alamat email ({reason})")), "{}", page.body);
 
     // a unit's contact address follows the same rule
     let (ok, err) = cli(&["unit", "add", "--slug", "dinkes", "--name", "Dinkes", "--email", "kadis@dishub"]);

@@ -101,6 +101,15 @@ fn a_browser_gets_pages_for_every_error_and_the_api_gets_json() {
         );
         assert_page(&posted, 400, "Periksa isian: Unsur.", "a follow-up for an unknown element");
 
+        // an admin form's refusal names the field as the form does, in the page's language
+        let admin_csrf = hidden(&browse(&app, &admin, "/admin").body, "csrf");
+        let publish = [("csrf", admin_csrf.as_str()), ("unit", "dinkes"), ("period", "kemarin")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let refused = app.post_form_as(&admin, "/admin/publish", &publish);
+        assert_eq!(refused.status, 422, "{name}");
+        assert!(refused.body.contains("Periode: periode tidak dikenal"), "{}", refused.body);
+        common::assert_indonesian(&refused.body, "an admin refusal");
+
         // the same failures from a program stay JSON
         let api = app.get_as(&head, "/api/v1/units/nope/index?period=2026");
         assert_eq!(api.status, 404, "{name}");

@@ -131,10 +131,10 @@ fn an_admin_sets_the_kop_surat_and_the_pdf_and_docx_carry_it_with_the_same_figur
             dinas.iter().map(|&(k, v)| if k == "nip" { (k, "1975") } else { (k, v) }).collect();
         let refused = set_letterhead(&app, &cookie, &short_nip, ("kosong.png", &[][..]));
         assert_eq!(refused.status, 422, "{}", database.name);
-        assert!(refused.body.contains("nip: NIP terdiri atas 18 angka"), "{}", refused.body);
+        assert!(refused.body.contains("NIP: NIP terdiri atas 18 angka"), "{}", refused.body);
         let gif = set_letterhead(&app, &cookie, &dinas, ("logo.gif", &b"GIF89a\x01\x00\x01\x00"[..]));
         assert_eq!(gif.status, 422, "{}", database.name);
-        assert!(gif.body.contains("logo: berkas PNG atau JPEG"), "{}", gif.body);
+        assert!(gif.body.contains("Logo: berkas PNG atau JPEG"), "{}", gif.body);
         let mut huge = png.clone();
         huge.resize(600 * 1024, 0);
         let too_large = set_letterhead(&app, &cookie, &dinas, ("besar.png", &huge));
