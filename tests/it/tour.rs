@@ -1,6 +1,6 @@
-//! Every page as each role would see it, at 1366 px (a desktop) and 390 px (a phone), in Debian's
+//! Every page as each role would see it, at 1366 px (a desktop) and 360 px (a phone), in Debian's
 //! chromium (issue 17): screenshots under target/screenshots/, axe-core with no violation at all,
-//! no page wider than a 390 px screen, and every error path an HTML page, never JSON.
+//! no page wider than a 360 px screen, and every error path an HTML page, never JSON.
 
 use crate::common::webdriver::{accessibility_violations, axe_source, Browser};
 use crate::common::{self, tool_available, TestApp};
@@ -8,7 +8,8 @@ use skm::demo::DemoAccount;
 use skm::domain::names::Role;
 use std::path::PathBuf;
 
-const WIDTHS: [u32; 2] = [1366, 390];
+// a desktop, and the narrowest common phone (the issue asks for 390 px; 360 is stricter)
+const WIDTHS: [u32; 2] = [1366, 360];
 
 fn screenshots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -34,6 +35,7 @@ fn pages(period: &str) -> Vec<(Who, Pages)> {
                 ("masuk", "/masuk".into()),
                 ("error-404", "/tidak-ada".into()),
                 ("error-unit", "/s/tidak-ada".into()),
+                ("reset-unknown", "/sandi/atur?token=tidak-dikenal".into()),
             ],
         ),
         (
@@ -64,6 +66,7 @@ fn pages(period: &str) -> Vec<(Who, Pages)> {
                 ("admin-unit", format!("/dasbor/unit/disdukcapil?period={period}")),
                 ("admin-bad-period", "/dasbor?period=kemarin".into()),
                 ("admin", "/admin".into()),
+                ("admin-regency", format!("/dasbor/unit/kutim?period={period}&sub=1")),
             ],
         ),
     ]
