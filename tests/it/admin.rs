@@ -8,7 +8,7 @@ use crate::common;
 
 use common::{assert_indonesian, backends, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
-use skm::db::schema::{audit_log, password_resets, responses, units, user_units, users};
+use skm::db::schema::{password_resets, responses, units, user_units, users};
 use skm::domain::names::Role;
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
@@ -63,15 +63,6 @@ impl<'a> AdminSession<'a> {
 fn regency(app: &TestApp) -> i32 {
     seed_unit_and_user(app, "kabupaten", ADMIN, Role::Admin);
     seed_unit_and_user(app, "alpha", OPERATOR, Role::Operator)
-}
-
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    audit_log::table
-        .filter(audit_log::action.eq(action))
-        .order(audit_log::id)
-        .select(audit_log::detail)
-        .load(&mut app.conn())
-        .expect("audit log")
 }
 
 fn parent_of(app: &TestApp, slug: &str) -> Option<i32> {
@@ -160,7 +151,7 @@ fn an_admin_corrects_a_units_name_kind_and_parent_but_never_into_a_cycle() {
         );
         assert_eq!(parent_of(&app, "uptd-kir"), None);
 
-        let log = audited(&app, "unit.edit");
+        let log = common::audited(&app, "unit.edit");
         assert_eq!(log.len(), 4, "{}: only changes that were made are audited: {log:?}", database.name);
         assert!(
             log[0].contains("name 'UPTD KIR' → 'UPTD Pengujian KIR'") && log[0].contains("kind opd → sub_unit"),
@@ -233,7 +224,7 @@ fn a_closed_unit_shows_a_polite_page_takes_no_answers_keeps_its_data_and_reopens
         let stored = app.post_form("/s/alpha", &common::filled(&common::token_of(&reopened)));
         assert_eq!(stored.status, 303, "{}: {}", database.name, stored.body);
         assert_eq!(response_count(&app, alpha), 2);
-        let log = [audited(&app, "unit.disable"), audited(&app, "unit.enable")];
+        let log = [common::audited(&app, "unit.disable"), common::audited(&app, "unit.enable")];
         assert_eq!(
             log,
             [vec!["closed the survey of alpha".to_string()], vec!["opened the survey of alpha".to_string()]]
@@ -274,7 +265,7 @@ fn a_disabled_service_leaves_the_citizens_picker_and_keeps_its_responses() {
         admin.saved("service-enable", &[("unit", "alpha"), ("service", "akta-lahir")]);
         assert!(app.get("/s/alpha").1.contains("value=\"akta-lahir\""), "{}: back on the list", database.name);
         for action in ["service.edit", "service.disable", "service.enable"] {
-            assert_eq!(audited(&app, action).len(), 1, "{}: {action}", database.name);
+            assert_eq!(common::audited(&app, action).len(), 1, "{}: {action}", database.name);
         }
     }
 }
@@ -326,7 +317,7 @@ fn an_admin_edits_disables_and_enables_a_user_whose_data_stays() {
         assert_eq!(units, [id_of(&app, "alpha"), id_of(&app, "beta")], "{}", database.name);
         // the running session sees the new role and units at once
         assert_eq!(app.get_as(&operator, "/dasbor/unit/beta").status, 200, "{}", database.name);
-        assert!(audited(&app, "user.edit")[0].contains("role operator → unit_head"));
+        assert!(common::audited(&app, "user.edit")[0].contains("role operator → unit_head"));
 
         let page = admin.refused("user-edit", &[("user", OPERATOR), ("name", "Budi"), ("role", "operator")], "unit");
         assert!(page.contains("Unit: kepala unit dan operator perlu unit"), "{page}");
@@ -357,7 +348,7 @@ fn an_admin_edits_disables_and_enables_a_user_whose_data_stays() {
         let again = app.login(OPERATOR, PASSWORD).expect("signs in again");
         assert!(signed_in(&app, &again));
         assert!(!signed_in(&app, &operator), "{}: the old session stays ended", database.name);
-        assert_eq!((audited(&app, "user.disable").len(), audited(&app, "user.enable").len()), (1, 1));
+        assert_eq!((common::audited(&app, "user.disable").len(), common::audited(&app, "user.enable").len()), (1, 1));
     }
 }
 
@@ -399,7 +390,7 @@ fn a_password_reset_link_is_shown_once_stored_hashed_works_once_and_for_a_day() 
         let stored: Vec<String> =
             password_resets::table.select(password_resets::token_hash).load(&mut app.conn()).expect("links");
         assert_eq!(stored, [skm::security::token_digest(&token)], "{}", database.name);
-        let audit = audited(&app, "user.reset_link");
+        let audit = common::audited(&app, "user.reset_link");
         assert!(audit.len() == 1 && !audit[0].contains(&token), "{audit:?}");
 
         let form = app.get_with(&format!("/sandi/atur?token={token}"), &[]);
@@ -418,7 +409,7 @@ fn a_password_reset_link_is_shown_once_stored_hashed_works_once_and_for_a_day() 
         assert!(app.login(OPERATOR, PASSWORD).is_err(), "{}: the old password is gone", database.name);
         assert!(app.login(OPERATOR, "sandi-baru-yang-panjang").is_ok(), "{}: the new one signs in", database.name);
         assert!(!signed_in(&app, &old_session), "{}: older sessions ended", database.name);
-        assert_eq!(audited(&app, "user.password_reset").len(), 1);
+        assert_eq!(common::audited(&app, "user.password_reset").len(), 1);
 
         // once only
         let again = app.get_with(&format!("/sandi/atur?token={token}"), &[]);
@@ -616,6 +607,6 @@ fn the_command_line_closes_disables_and_makes_reset_links_like_the_admin_page() 
     let (ok, _, err) = cli(&["user", "disable", "--email", "tidak@ada.go.id"]);
     assert!(!ok && err.contains("--email: no user with e-mail 'tidak@ada.go.id'"), "{err}");
     for action in ["unit.disable", "unit.enable", "service.disable", "user.reset_link", "user.disable", "user.enable"] {
-        assert_eq!(audited(&app, action).len(), 1, "{action}");
+        assert_eq!(common::audited(&app, action).len(), 1, "{action}");
     }
 }

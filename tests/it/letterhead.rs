@@ -12,7 +12,7 @@ use skm::demo::{self, DemoAccount};
 use skm::domain::names::Role;
 use skm::domain::period::{date_id, Period};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const NAME: &str = "Hj. Siti Nurjanah, S.Sos., M.AP";
@@ -21,12 +21,6 @@ const NIP: &str = "19750101 200003 2 002";
 fn period() -> String {
     let today = demo::today(chrono_tz::Asia::Makassar);
     Period::Range { from: today - chrono::Duration::days(364), to: today }.to_string()
-}
-
-fn samples() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-samples");
-    std::fs::create_dir_all(&dir).expect("samples dir");
-    dir
 }
 
 fn admin(app: &TestApp, accounts: &[DemoAccount]) -> (String, String) {
@@ -69,17 +63,6 @@ fn docx_pngs(docx: &[u8]) -> usize {
             archive.by_name(name).is_ok_and(|mut f| f.read_exact(&mut head).is_ok()) && head == *b"\x89PNG\r\n\x1a\n"
         })
         .count()
-}
-
-fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
-    let path = samples().join(name);
-    std::fs::write(&path, pdf).expect("write pdf");
-    if !tool_available("pdftotext") {
-        return None;
-    }
-    let out = Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output().expect("pdftotext");
-    assert!(out.status.success(), "poppler reads {name}");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Every decimal figure of a text (`89,01`, `0,4013`, `47,4`), sorted: the figures a report shows.
@@ -170,7 +153,8 @@ fn an_admin_sets_the_kop_surat_and_the_pdf_and_docx_carry_it_with_the_same_figur
             Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
         );
         assert!(docx.header("content-disposition").is_some_and(|d| d.contains(".docx")));
-        std::fs::write(samples().join(format!("laporan-kop-{}.docx", database.name)), &docx.bytes).expect("sample");
+        std::fs::write(common::report_samples_dir().join(format!("laporan-kop-{}.docx", database.name)), &docx.bytes)
+            .expect("sample");
         let word = docx_text(&docx.bytes);
         assert!(docx_pngs(&docx.bytes) >= 3, "{}: the JPEG logo as PNG, and the charts", database.name);
         let today = date_id(demo::today(chrono_tz::Asia::Makassar));
@@ -190,7 +174,7 @@ fn an_admin_sets_the_kop_surat_and_the_pdf_and_docx_carry_it_with_the_same_figur
         for needle in expected {
             assert!(word.contains(needle), "{}: the DOCX lacks {needle:?}", database.name);
         }
-        let Some(text) = pdf_text(&pdf.bytes, &format!("laporan-kop-{}.pdf", database.name)) else { continue };
+        let Some(text) = common::pdf_text(&pdf.bytes, &format!("laporan-kop-{}.pdf", database.name)) else { continue };
         for needle in expected {
             assert!(text.contains(needle), "{}: the PDF lacks {needle:?}", database.name);
         }
@@ -257,9 +241,9 @@ fn libreoffice_opens_the_docx_report_with_its_figures_and_page_numbers() {
     let converted = convert(&docx, &dir.path().join("profile"), dir.path());
     assert!(converted.status.success(), "soffice: {}", String::from_utf8_lossy(&converted.stderr));
     let pdf = std::fs::read(dir.path().join("laporan-regency.pdf")).expect("LibreOffice wrote a PDF");
-    let text = pdf_text(&pdf, "laporan-regency-docx-libreoffice.pdf").expect("pdftotext");
+    let text = common::pdf_text(&pdf, "laporan-regency-docx-libreoffice.pdf").expect("pdftotext");
     let pdf = app.get_as(&cookie, &format!("/dasbor/unit/kutim/laporan.pdf?period={}&sub=1", period()));
-    let ours = pdf_text(&pdf.bytes, "laporan-regency-for-docx.pdf").expect("pdftotext");
+    let ours = common::pdf_text(&pdf.bytes, "laporan-regency-for-docx.pdf").expect("pdftotext");
     // LibreOffice lays the text out its own way, but every figure is there
     let (theirs, ours) = (figures(&text), figures(&ours));
     assert_eq!(theirs, ours, "the figures LibreOffice shows");
@@ -272,8 +256,8 @@ fn libreoffice_opens_the_docx_report_with_its_figures_and_page_numbers() {
     if tool_available("pdftoppm") {
         let status = Command::new("pdftoppm")
             .args(["-png", "-r", "50", "-l", "4"])
-            .arg(samples().join("laporan-regency-docx-libreoffice.pdf"))
-            .arg(samples().join("laporan-regency-docx-page"))
+            .arg(common::report_samples_dir().join("laporan-regency-docx-libreoffice.pdf"))
+            .arg(common::report_samples_dir().join("laporan-regency-docx-page"))
             .status()
             .expect("pdftoppm");
         assert!(status.success());

@@ -51,15 +51,6 @@ fn nik(index: &UnitIndex) -> String {
     index.result.index.expect("an index").format_with(',')
 }
 
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    audit_log::table
-        .filter(audit_log::action.eq(action))
-        .order(audit_log::id)
-        .select(audit_log::detail)
-        .load(&mut app.conn())
-        .expect("audit log")
-}
-
 #[test]
 fn publishing_the_regency_publishes_its_roll_up_with_its_units() {
     for database in backends() {
@@ -114,7 +105,7 @@ fn publishing_the_regency_publishes_its_roll_up_with_its_units() {
         let stored: Vec<bool> =
             publications::table.select(publications::with_subunits).load(&mut app.conn()).expect("rows");
         assert_eq!(stored, [true, true], "{}", database.name);
-        let log = audited(&app, "unit.publish");
+        let log = common::audited(&app, "unit.publish");
         assert!(log.iter().all(|d| d.contains("kutim") && d.contains("with its sub-units")), "{log:?}");
         let admin_page = app.get_as(&cookie, "/admin").body;
         assert!(admin_page.contains("gabungan dengan sub-unit") && admin_page.contains(&older.label_id()));
@@ -172,7 +163,7 @@ fn an_admin_takes_a_publication_back_and_it_leaves_the_public_page() {
         let page = app.get_with("/publik", &[]).body;
         assert!(!page.contains("Dinas Kependudukan dan Pencatatan Sipil"), "{}: still public", database.name);
         assert!(page.contains("Dinas Perhubungan"), "{}: the other publication stays", database.name);
-        assert_eq!(audited(&app, "unit.unpublish"), [format!("unpublished disdukcapil {latest}")]);
+        assert_eq!(common::audited(&app, "unit.unpublish"), [format!("unpublished disdukcapil {latest}")]);
         let screen = app.get_with("/publik/layar?unit=disdukcapil", &[]);
         assert_eq!(screen.status, 404, "{}", database.name);
         // the screen showing it keeps rotating: its page refreshes to the start of the rotation

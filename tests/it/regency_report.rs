@@ -13,7 +13,6 @@ use skm::db::{rtl, units};
 use skm::demo::{self, DemoAccount};
 use skm::domain::names::Role;
 use skm::domain::period::Period;
-use std::path::PathBuf;
 use std::process::Command;
 
 fn period() -> String {
@@ -38,28 +37,10 @@ fn roll_up(index: &UnitIndex) -> &RollUp {
     index.roll_up.as_ref().expect("kutim with its sub-units is a roll-up")
 }
 
-fn samples() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-samples");
-    std::fs::create_dir_all(&dir).expect("samples dir");
-    dir
-}
-
 fn get(app: &TestApp, cookie: &str, format: &str) -> Vec<u8> {
     let reply = app.get_as(cookie, &format!("/dasbor/unit/kutim/laporan.{format}?period={}&sub=1", period()));
     assert_eq!(reply.status, 200, "{format}: {}", reply.body.chars().take(300).collect::<String>());
     reply.bytes
-}
-
-/// The PDF's text as `pdftotext -layout` reads it; `None` without poppler.
-fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
-    let path = samples().join(name);
-    std::fs::write(&path, pdf).expect("write pdf");
-    if !tool_available("pdftotext") {
-        return None;
-    }
-    let out = Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output().expect("pdftotext");
-    assert!(out.status.success(), "poppler reads the PDF");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The report after its Daftar Isi (which names every chapter too): from BAB I's own page on.
@@ -80,7 +61,7 @@ fn the_regency_pdf_names_every_unit_with_its_own_figures_and_actions() {
         let cookie = admin(&app, &accounts);
         let pdf = get(&app, &cookie, "pdf");
         let name = format!("laporan-regency-{}.pdf", database.name);
-        let Some(text) = pdf_text(&pdf, &name) else { continue };
+        let Some(text) = common::pdf_text(&pdf, &name) else { continue };
         let index = regency(&app);
         let roll_up = roll_up(&index);
         assert_eq!(roll_up.members.len(), 11, "{}: the demo's units below the regency", database.name);
@@ -144,10 +125,10 @@ fn the_regency_pdf_names_every_unit_with_its_own_figures_and_actions() {
 
         // what a person sees: the per-unit table, the ranking chart, an appendix page
         if database.name == "sqlite" && tool_available("pdftoppm") {
-            let prefix = samples().join("laporan-regency-page");
+            let prefix = common::report_samples_dir().join("laporan-regency-page");
             let status = Command::new("pdftoppm")
                 .args(["-png", "-r", "50"])
-                .arg(samples().join(&name))
+                .arg(common::report_samples_dir().join(&name))
                 .arg(&prefix)
                 .status()
                 .expect("pdftoppm");
@@ -206,7 +187,7 @@ fn the_regency_pdf_gives_the_population_coverage_when_a_part_has_none() {
             panic!("{}: a part without a population gives the coverage", database.name)
         };
         let Some(text) =
-            pdf_text(&get(&app, &cookie, "pdf"), &format!("laporan-regency-coverage-{}.pdf", database.name))
+            common::pdf_text(&get(&app, &cookie, "pdf"), &format!("laporan-regency-coverage-{}.pdf", database.name))
         else {
             continue;
         };
@@ -236,7 +217,8 @@ fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
         let (_, accounts) = common::seed_demo(&mut app.conn(), 1500, 11);
         let cookie = admin(&app, &accounts);
         let bytes = get(&app, &cookie, "xlsx");
-        std::fs::write(samples().join(format!("laporan-regency-{}.xlsx", database.name)), &bytes).expect("write");
+        std::fs::write(common::report_samples_dir().join(format!("laporan-regency-{}.xlsx", database.name)), &bytes)
+            .expect("write");
         let index = regency(&app);
         let roll_up = roll_up(&index);
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("xlsx opens");
@@ -430,7 +412,8 @@ fn libreoffice_recalculates_the_regency_workbook_to_the_same_figures() {
         .expect("soffice runs");
     assert!(converted.status.success(), "soffice: {}", String::from_utf8_lossy(&converted.stderr));
     let recalculated = std::fs::read(output.join("regency.xlsx")).expect("LibreOffice wrote the workbook");
-    std::fs::copy(output.join("regency.xlsx"), samples().join("laporan-regency-libreoffice.xlsx")).expect("sample");
+    std::fs::copy(output.join("regency.xlsx"), common::report_samples_dir().join("laporan-regency-libreoffice.xlsx"))
+        .expect("sample");
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(recalculated)).expect("xlsx opens");
     let values = book.worksheet_range("Rekap gabungan").expect("summary");
     let row_of = |col: usize, label: &str| values.rows().position(|r| r.get(col).is_some_and(|c| *c == label));

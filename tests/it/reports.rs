@@ -11,7 +11,6 @@ use skm::db::units;
 use skm::demo::{self, DemoAccount};
 use skm::domain::names::Role;
 use skm::domain::period::Period;
-use std::path::PathBuf;
 use std::process::Command;
 
 fn seed(app: &TestApp) -> Vec<DemoAccount> {
@@ -36,12 +35,6 @@ fn expected(app: &TestApp, slug: &str, with_sub: bool) -> aggregator::UnitIndex 
     aggregator::unit_index(&mut conn, &versions, &unit, &selection).expect("index")
 }
 
-fn samples() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-samples");
-    std::fs::create_dir_all(&dir).expect("samples dir");
-    dir
-}
-
 #[test]
 fn the_pdf_report_reads_back_with_the_unit_nik_and_grade() {
     for database in backends() {
@@ -56,7 +49,7 @@ fn the_pdf_report_reads_back_with_the_unit_nik_and_grade() {
             assert!(reply.bytes.starts_with(b"%PDF-"));
             // The bundled font goes in with only the glyphs drawn (whole, it was 0.7 MB).
             assert!(reply.bytes.len() < 250_000, "{slug}: the PDF is {} bytes", reply.bytes.len());
-            let path = samples().join(format!("laporan-{slug}-{}.pdf", database.name));
+            let path = common::report_samples_dir().join(format!("laporan-{slug}-{}.pdf", database.name));
             std::fs::write(&path, &reply.bytes).expect("write pdf");
             if !tool_available("pdftotext") {
                 continue;
@@ -85,7 +78,7 @@ fn the_pdf_report_reads_back_with_the_unit_nik_and_grade() {
                 .unwrap_or(0);
             assert!(pages >= 4, "{slug}: {pages} pages");
             if database.name == "sqlite" && slug == "kutim" {
-                let prefix = samples().join("laporan-kutim-page");
+                let prefix = common::report_samples_dir().join("laporan-kutim-page");
                 let status = Command::new("pdftoppm")
                     .args(["-png", "-r", "60"])
                     .arg(&path)
@@ -118,8 +111,11 @@ fn the_workbook_has_formulas_that_evaluate_to_the_nik() {
         let admin = login(&app, &accounts, Role::Admin, None);
         let reply = app.get_as(&admin, &format!("/dasbor/unit/disdukcapil/laporan.xlsx?period={}", period()));
         assert_eq!(reply.status, 200, "{}", database.name);
-        std::fs::write(samples().join(format!("laporan-disdukcapil-{}.xlsx", database.name)), &reply.bytes)
-            .expect("write");
+        std::fs::write(
+            common::report_samples_dir().join(format!("laporan-disdukcapil-{}.xlsx", database.name)),
+            &reply.bytes,
+        )
+        .expect("write");
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(reply.bytes.clone())).expect("xlsx opens");
         let names = book.sheet_names();
         assert_eq!(names, ["Pengolahan data", "Profil responden", "Saran"]);
@@ -338,7 +334,7 @@ fn an_unknown_profile_code_reads_the_same_on_the_dashboard_the_pdf_and_the_xlsx(
         if !tool_available("pdftotext") {
             continue;
         }
-        let path = samples().join(format!("laporan-loket-x9-{}.pdf", database.name));
+        let path = common::report_samples_dir().join(format!("laporan-loket-x9-{}.pdf", database.name));
         std::fs::write(&path, &pdf.bytes).expect("write pdf");
         let text = Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().expect("pdftotext");
         assert!(text.status.success(), "poppler reads the PDF");

@@ -512,3 +512,35 @@ pub fn assert_indonesian(html: &str, what: &str) {
         assert!(!page.contains(phrase), "{what}: English phrase {phrase:?} in an Indonesian page");
     }
 }
+
+/// Where generated reports are kept to be looked at (`target/report-samples`).
+pub fn report_samples_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/report-samples");
+    std::fs::create_dir_all(&dir).expect("samples dir");
+    dir
+}
+
+/// A PDF's text as `pdftotext -layout` reads it (the PDF kept under `report_samples_dir` as
+/// `name`); `None` without poppler.
+pub fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
+    let path = report_samples_dir().join(name);
+    std::fs::write(&path, pdf).expect("write pdf");
+    if !tool_available("pdftotext") {
+        return None;
+    }
+    let out = Command::new("pdftotext").arg("-layout").arg(&path).arg("-").output().expect("pdftotext");
+    assert!(out.status.success(), "poppler reads {name}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The details of the audit records of `action`, oldest first.
+pub fn audited(app: &TestApp, action: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    use skm::db::schema::audit_log;
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .order(audit_log::id)
+        .select(audit_log::detail)
+        .load(&mut app.conn())
+        .expect("audit log")
+}
