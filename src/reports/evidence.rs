@@ -202,7 +202,7 @@ pub fn write<W: Write>(
     }
 
     let tracker = &contents.tracker;
-    let done = progress_sentence(&tracker.progress);
+    let done = evidence_files::progress_sentence(&tracker.progress);
     let pdf = evidence_files::tracker_pdf(tracker, &contents.names, &period, options.today).map_err(report)?;
     pack.add(&names.tracker("pdf"), &pdf, &format!("Tindak lanjut SKM: {done}"))?;
     let book = evidence_files::tracker_xlsx(tracker, &contents.names, &period, options.today)
@@ -241,16 +241,6 @@ fn manifest_csv(lines: &[[String; 3]]) -> Result<Vec<u8>, EvidenceError> {
         csv.write_record(line).map_err(csv_error)?;
     }
     csv.into_inner().map_err(|e| EvidenceError::Report(e.to_string()))
-}
-
-/// "9 dari 12 selesai (75 %)", the dropped ones named apart (SPEC §6a: done ÷ (all − dropped)).
-pub fn progress_sentence(progress: &Progress) -> String {
-    let dropped =
-        if progress.dropped > 0 { format!("; {} dibatalkan, tidak dihitung", progress.dropped) } else { String::new() };
-    match progress.percent() {
-        Some(percent) => format!("{} dari {} selesai ({percent} %){dropped}", progress.done, progress.counted()),
-        None => format!("belum ada tindak lanjut yang dihitung{dropped}"),
-    }
 }
 
 /// The cover: the regency, the period, and each indicator with what shows it and its files.
@@ -304,7 +294,7 @@ fn cover(contents: &Contents, names: &Names, period: &Period, options: &Options)
             "3. Tindak lanjut hasil SKM".to_string(),
             format!(
                 "Tindak lanjut SKM: {}. Persentase = selesai ÷ (semua − dibatalkan), dibulatkan.",
-                progress_sentence(progress)
+                evidence_files::progress_sentence(progress)
             ),
             format!(
                 "{}\n{}\n3-tindak-lanjut/bukti/ ({evidence_images} gambar bukti)",
@@ -313,7 +303,15 @@ fn cover(contents: &Contents, names: &Names, period: &Period, options: &Options)
             ),
         ],
     ];
-    b.table(&["Indikator", "Yang ditunjukkan", "Berkas"], &[40.0, 72.0, 58.0], &rows);
+    // file names have no spaces to wrap at: cut them after a / or a -
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|mut row| {
+            row[2] = row[2].split('\n').map(|line| evidence_files::breakable(line, 36)).collect::<Vec<_>>().join("\n");
+            row
+        })
+        .collect();
+    b.table(&["Indikator", "Yang ditunjukkan", "Berkas"], &[38.0, 68.0, 64.0], &rows);
     b.paragraph(
         "manifest.csv mencantumkan setiap berkas dengan sidik SHA-256-nya dan apa yang dibuktikannya, sehingga penilai dapat memeriksa bahwa berkas tidak berubah sejak paket dibuat.",
     );

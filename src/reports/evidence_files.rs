@@ -2,7 +2,6 @@
 //! each proof image's file in the pack, and the follow-up (RTL) tracker as a PDF and an XLSX with
 //! % done per unit and in total (SPEC §6a: done ÷ (all − dropped)).
 
-use super::evidence::progress_sentence;
 use super::pdf::PdfBuilder;
 use super::sections::status;
 use crate::domain::follow_up::Progress;
@@ -31,6 +30,16 @@ pub fn breakable(text: &str, max: usize) -> String {
         out.push(chars[start..].iter().collect::<String>() + " ");
     }
     out.concat().trim_end().replace(" \n", "\n")
+}
+
+/// "9 dari 12 selesai (75 %)", the dropped ones named apart (SPEC §6a: done ÷ (all − dropped)).
+pub fn progress_sentence(progress: &Progress) -> String {
+    let dropped =
+        if progress.dropped > 0 { format!("; {} dibatalkan, tidak dihitung", progress.dropped) } else { String::new() };
+    match progress.percent() {
+        Some(percent) => format!("{} dari {} selesai ({percent} %){dropped}", progress.done, progress.counted()),
+        None => format!("belum ada tindak lanjut yang dihitung{dropped}"),
+    }
 }
 
 fn unit_name(names: &HashMap<i32, String>, id: i32) -> String {
