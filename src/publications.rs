@@ -8,6 +8,7 @@ use crate::db::images::{self, StoredImage};
 use crate::db::publications::{self as stored, MediaEntry};
 use crate::db::units::{self, Unit};
 use crate::db::{audit, DbConnection, DbError};
+use crate::domain::follow_up::belongs_to;
 use crate::domain::names::Medium;
 use crate::domain::period::Period;
 use crate::domain::proof::{self, ProofError, ProofImage, ProofUrl};
@@ -142,16 +143,19 @@ pub struct LoggedMedium {
     pub image: Option<StoredImage>,
 }
 
-/// The log of one period (every unit's, or those of `unit_ids`), with the proofs' bytes: what
-/// the PEKPPP evidence pack attaches. By unit, then date.
+/// The log of the published results within a period (those whose period overlaps it, as
+/// `domain::follow_up::belongs_to` says: a year's pack shows its quarters' and months'; every
+/// unit's, or those of `unit_ids`), with the proofs' bytes: what the PEKPPP evidence pack
+/// attaches. By unit, then date.
 pub fn media_log(
     conn: &mut DbConnection,
     period: &Period,
     unit_ids: Option<&[i32]>,
 ) -> Result<Vec<LoggedMedium>, DbError> {
     let mut log = Vec::new();
-    for entry in stored::media(conn, Some(&period.to_string()))? {
-        if unit_ids.is_some_and(|ids| !ids.contains(&entry.unit_id)) {
+    for entry in stored::media(conn, None)? {
+        let within = entry.period.parse::<Period>().is_ok_and(|own| belongs_to(&own, period));
+        if !within || unit_ids.is_some_and(|ids| !ids.contains(&entry.unit_id)) {
             continue;
         }
         let image = entry.image_id.map(|id| images::get(conn, id)).transpose()?;

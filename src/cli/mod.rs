@@ -12,6 +12,7 @@ macro_rules! say {
 mod admin;
 mod compute;
 mod demo;
+mod evidence;
 mod import_sheet;
 pub mod mail;
 mod qr;
@@ -80,6 +81,8 @@ pub enum Command {
     SendMonthly(mail::SendMonthlyArgs),
     /// Write the official report of a unit and period (PDF, XLSX or CSV)
     Report(report::ReportArgs),
+    /// Write the PEKPPP evidence pack of a period: a ZIP of reports, publication log and follow-up
+    Evidence(evidence::EvidenceArgs),
     /// Write a unit's A4 QR poster (PDF, SVG or PNG)
     Qr(qr::QrArgs),
     /// Compute the index (SPEC §3) of a CSV of responses
@@ -208,6 +211,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => import_sheet::run(&context, args),
         Command::Qr(args) => qr::run(&context, args),
         Command::Report(args) => report::run(&context, args),
+        Command::Evidence(args) => evidence::run(&context, args),
         Command::Mail(command) => mail::test(&context, command),
         Command::SendMonthly(args) => mail::send_monthly(&context, args),
         Command::Backup(args) => transfer::backup(&context, args),

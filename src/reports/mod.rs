@@ -2,12 +2,15 @@
 //! `document`, with `closing` for its foreword and Penutup and `regency_pdf` for a roll-up's
 //! parts; `render_pdf` lays it out on the `pdf` layout, `render_docx` writes it for Word),
 //! `xlsx`, the responses' `csv_export`) from the figures `data` gathers, the SPEC §3 `summary`
-//! (JSON, text), the saran `themes`, and the QR `poster`.
+//! (JSON, text), the saran `themes`, the QR `poster`, and the PEKPPP `evidence` pack (a ZIP of
+//! the reports, the publication log and the follow-up tracker, `evidence_files`).
 
 pub mod closing;
 pub mod csv_export;
 pub mod data;
 pub mod document;
+pub mod evidence;
+pub mod evidence_files;
 pub mod official_pdf;
 pub mod pdf;
 pub mod poster;

@@ -154,6 +154,8 @@ struct AdminPage {
     /// the media a log entry may name: (value, label)
     media_kinds: Vec<(&'static str, &'static str)>,
     max_image_mb: usize,
+    /// the periods the PEKPPP evidence pack is offered for: (value, label), latest first
+    evidence_periods: Vec<(String, String)>,
 }
 
 /// The page, with a message (a problem with a form, or that it was saved).
@@ -371,8 +373,22 @@ async fn page_with(
         media: groups,
         media_kinds: Medium::ALL.iter().map(|m| (m.as_str(), m.label_id())).collect(),
         max_image_mb: MAX_IMAGE_BYTES / 1024 / 1024,
+        evidence_periods: evidence_periods(&publications, state.config.timezone),
     };
     html(status, &view)
+}
+
+/// The evidence pack's periods: this year and last, and every published period with its year.
+fn evidence_periods(publications: &[db::publications::Publication], tz: chrono_tz::Tz) -> Vec<(String, String)> {
+    let year = chrono::Datelike::year(&crate::domain::period::local_date(chrono::Utc::now(), tz));
+    let mut periods: Vec<Period> = vec![Period::Year { year }, Period::Year { year: year - 1 }];
+    for p in publications.iter().filter_map(|p| p.period.parse::<Period>().ok()) {
+        periods.push(Period::Year { year: chrono::Datelike::year(&p.first_day()) });
+        periods.push(p);
+    }
+    periods.sort_by(|a, b| b.first_day().cmp(&a.first_day()).then(b.end_exclusive().cmp(&a.end_exclusive())));
+    periods.dedup();
+    periods.into_iter().map(|p| (p.to_string(), p.label_id())).collect()
 }
 
 /// The unit and every unit below it, from the tree's (id, parent) pairs.

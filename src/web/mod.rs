@@ -9,6 +9,7 @@ pub mod api;
 pub mod dashboard;
 pub mod error;
 pub mod error_pages;
+pub mod evidence;
 pub mod fallback;
 pub mod follow_up;
 pub mod health;

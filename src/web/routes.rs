@@ -5,8 +5,8 @@
 
 use super::access::Access;
 use super::{
-    account, admin, api, dashboard, fallback, follow_up, health, login, media, metrics, operator, public, reports,
-    reset, survey,
+    account, admin, api, dashboard, evidence, fallback, follow_up, health, login, media, metrics, operator, public,
+    reports, reset, survey,
 };
 use actix_web::http::Method;
 use actix_web::web;
@@ -60,6 +60,8 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/sandi/atur", Public, reset::submit),
     route!(GET "/admin", Admin, admin::show),
     route!(POST "/admin/{action}", Admin, admin::act),
+    // the PEKPPP evidence pack of a period, a streamed ZIP
+    route!(GET "/admin/bukti.zip", Admin, evidence::download),
     // the publication-media log's entries carry an image: a multipart form of its own
     route!(POST "/admin/publikasi/media", Admin, media::add),
     route!(GET "/dasbor", SignedIn, dashboard::regency::page),

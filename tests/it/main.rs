@@ -12,6 +12,7 @@ mod compute;
 mod crash;
 mod dashboard;
 mod error_pages;
+mod evidence;
 mod follow_up;
 mod fuzz;
 mod http;

@@ -42,9 +42,10 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
 /// Pages and reports of a period are tried with the test's period.
 fn query_for(pattern: &str) -> &'static str {
     match pattern {
-        "/api/v1/units/{slug}/index" | "/dasbor/unit/{slug}" | "/dasbor/unit/{slug}/laporan.{format}" => {
-            "?period={period}"
-        }
+        "/api/v1/units/{slug}/index"
+        | "/dasbor/unit/{slug}"
+        | "/dasbor/unit/{slug}/laporan.{format}"
+        | "/admin/bukti.zip" => "?period={period}",
         _ => "",
     }
 }
@@ -1097,6 +1098,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/masuk", "next", ""),
     ("/masuk", "lang", ""),
     ("/admin", "ok", ADMIN),
+    ("/admin/bukti.zip", "period", ADMIN),
     ("/akun/sandi", "diganti", HEAD_A),
     ("/sandi/atur", "token", ""),
     ("/dasbor", "period", HEAD_A),
