@@ -30,6 +30,22 @@ pub enum EmailError {
     DomainEmptyLabel,
 }
 
+impl EmailError {
+    /// A name for the reason that a front end in another language looks its words up by.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EmailError::Empty => "empty",
+            EmailError::TooLong => "too_long",
+            EmailError::Whitespace => "whitespace",
+            EmailError::NoAt => "no_at",
+            EmailError::SeveralAt => "several_at",
+            EmailError::LocalEmpty => "local_empty",
+            EmailError::DomainWithoutDot => "domain_without_dot",
+            EmailError::DomainEmptyLabel => "domain_empty_label",
+        }
+    }
+}
+
 /// A trimmed, lowercased address: `name@domain.tld`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);

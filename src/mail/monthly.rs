@@ -258,8 +258,7 @@ fn summarize(
     today: chrono::NaiveDate,
 ) -> Result<UnitSummary, MonthlyError> {
     let index = month_index(conn, versions, unit, period)?;
-    let chart_png = charts::png(&charts::elements(&index.template, &index.result), compose::CHART_WIDTH, 2.0)
-        .map_err(|e| MonthlyError::Report(e.to_string()))?;
+    let chart_png = element_chart(&index)?;
     let (_, late_rtl) = super::follow_ups(conn, &index, today)?;
     let (pdf, index) = report_pdf(conn, config, index, today)?;
     Ok(UnitSummary { index, late_rtl, chart_png, pdf: Some(pdf) })
@@ -274,11 +273,16 @@ fn summarize_regency(
     today: chrono::NaiveDate,
 ) -> Result<RegencySummary, MonthlyError> {
     let index = month_index(conn, versions, unit, period)?;
-    let chart_png = charts::png(&charts::elements(&index.template, &index.result), compose::CHART_WIDTH, 2.0)
-        .map_err(|e| MonthlyError::Report(e.to_string()))?;
+    let chart_png = element_chart(&index)?;
     let (pdf, index) = report_pdf(conn, config, index, today)?;
     let figures = regency::figures(conn, versions, unit, index, today)?;
     Ok(RegencySummary { figures, chart_png, pdf: Some(pdf) })
+}
+
+/// The per-element chart the message carries inline, drawn at twice its layout width.
+fn element_chart(index: &crate::aggregator::UnitIndex) -> Result<Vec<u8>, MonthlyError> {
+    charts::png(&charts::elements(&index.template, &index.result), compose::CHART_WIDTH, 2.0)
+        .map_err(|e| MonthlyError::Report(e.to_string()))
 }
 
 /// The unit with its sub-units for the month: computed once, for the summary and its report.

@@ -438,7 +438,7 @@ pub async fn show(
     Admin(session): Admin,
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let message = query.ok.as_ref().map(|_| "Tersimpan.".to_string());
+    let message = query.ok.as_ref().map(|_| tr().t("admin.saved").to_string());
     page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
 }
 
@@ -557,14 +557,14 @@ fn change(
     let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
     // a select left at "—" (or an empty field) chooses nothing
     let chosen = |name: &str| Some(get(name)).filter(|v| !v.is_empty()).map(String::from);
-    let slug = |name: &str| Slug::parse(get(name)).map_err(|e| refuse(format!("{name}: {e}")));
+    let slug = |name: &str| Slug::parse(get(name)).map_err(|_| refuse(format!("{name}: {}", says("slug", &[]))));
     let mut conn = state.pool.get().map_err(DbError::from)?;
     let (conn, by) = (&mut conn, Some(actor));
     match action {
         "unit" => {
             let new = NewUnit {
                 slug: slug("slug")?,
-                kind: get("kind").parse::<UnitKind>().map_err(|_| refuse("kind: tidak dikenal"))?,
+                kind: get("kind").parse::<UnitKind>().map_err(|_| refuse(format!("kind: {}", says("unknown", &[]))))?,
                 name: get("name").into(),
                 parent: chosen("parent"),
                 contact_emails: contact_emails(get("emails"))?,
@@ -577,8 +577,9 @@ fn change(
             crate::units::add_service(conn, by, new)?;
         }
         "population" => {
-            let period = get("period").parse().map_err(|_| refuse(PERIOD_YEAR_OR_MONTH))?;
-            let count = get("count").parse().map_err(|_| refuse("count: bilangan bulat ≥ 0"))?;
+            let period =
+                get("period").parse().map_err(|_| refuse(format!("period: {}", says("year_or_month", &[]))))?;
+            let count = get("count").parse().map_err(|_| refuse(format!("count: {}", says("whole_number", &[]))))?;
             crate::units::set_population(conn, by, Population { unit: get("unit").into(), period, count })?;
         }
         "template" => crate::units::set_template(conn, &state.catalog, by, get("unit"), get("template"))?,
@@ -604,10 +605,15 @@ fn change(
         }
         "user" => {
             let new = accounts::NewUser {
-                email: Email::parse(get("email"))
-                    .map_err(|reason| refuse(format!("email: {NOT_AN_ADDRESS} ({reason})")))?,
+                email: Email::parse(get("email")).map_err(|reason| {
+                    refuse(format!(
+                        "email: {} ({})",
+                        says("not_email", &[]),
+                        says(&format!("email.{}", reason.code()), &[])
+                    ))
+                })?,
                 name: get("name").into(),
-                role: get("role").parse::<Role>().map_err(|_| refuse("role: tidak dikenal"))?,
+                role: get("role").parse::<Role>().map_err(|_| refuse(format!("role: {}", says("unknown", &[]))))?,
                 units: chosen("unit").into_iter().collect(),
                 password: get("password").into(),
             };
@@ -616,7 +622,7 @@ fn change(
         "publish" => crate::units::publish(conn, &state.templates, by, publication(f)?).map(drop)?,
         "unpublish" => crate::units::unpublish(conn, by, publication(f)?)?,
         "delete_medium" => {
-            let id = get("id").parse().map_err(|_| refuse("id: entri media tidak dikenal"))?;
+            let id = get("id").parse().map_err(|_| refuse(format!("id: {}", says("medium_entry_unknown", &[]))))?;
             crate::publications::remove_medium(conn, by, id)?;
         }
         // corrections: units and services keep their slugs (printed in QR codes), users their address
@@ -624,7 +630,7 @@ fn change(
             let edit = UnitEdit {
                 unit: get("unit").into(),
                 name: get("name").into(),
-                kind: get("kind").parse::<UnitKind>().map_err(|_| refuse("kind: tidak dikenal"))?,
+                kind: get("kind").parse::<UnitKind>().map_err(|_| refuse(format!("kind: {}", says("unknown", &[]))))?,
                 parent: chosen("parent"),
             };
             crate::units::edit(conn, by, edit).map(drop)?;
@@ -642,7 +648,7 @@ fn change(
             let edit = accounts::UserEdit {
                 user: get("user").into(),
                 name: get("name").into(),
-                role: get("role").parse::<Role>().map_err(|_| refuse("role: tidak dikenal"))?,
+                role: get("role").parse::<Role>().map_err(|_| refuse(format!("role: {}", says("unknown", &[]))))?,
                 units: get("units").split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
             };
             accounts::edit_user(conn, by, edit).map(drop)?;
@@ -667,7 +673,8 @@ fn change(
 /// The unit and period of the publish and unpublish forms.
 fn publication(f: &BTreeMap<String, String>) -> Result<Publication, Refusal> {
     let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
-    let period = get("period").parse::<Period>().map_err(|_| refuse("period: periode tidak dikenal"))?;
+    let period =
+        get("period").parse::<Period>().map_err(|_| refuse(format!("period: {}", says("period_unknown", &[]))))?;
     Ok(Publication { unit: get("unit").into(), period })
 }
 
@@ -684,32 +691,29 @@ fn site_of(url: &str) -> String {
 /// What was wrong with the form, in the admin page's Indonesian.
 pub(super) fn media_words(problem: &MediaError) -> String {
     match problem {
-        MediaError::Invalid { field: "medium", .. } => "medium: jenis media tidak dikenal".into(),
-        MediaError::Invalid { field: "date", .. } => "date: tulis tanggal seperti 2026-11-05".into(),
-        MediaError::Invalid { field, .. } => format!("{field}: pilih hasil yang dipublikasikan"),
+        MediaError::Invalid { field: "medium", .. } => format!("medium: {}", says("medium_unknown", &[])),
+        MediaError::Invalid { field: "date", .. } => format!("date: {}", says("date", &[])),
+        MediaError::Invalid { field, .. } => format!("{field}: {}", says("choose_published", &[])),
         MediaError::Proof { field, problem } => proof_words(field, *problem),
-        MediaError::NoProof => "bukti: isi tautan, unggah gambar, atau keduanya".into(),
-        MediaError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
+        MediaError::NoProof => format!("bukti: {}", says("no_proof", &[])),
+        MediaError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug.to_string())])),
         MediaError::NotPublished { unit, period } => {
-            format!("period: hasil {unit} untuk {} tidak sedang dipublikasikan", period.label_id())
+            format!("period: {}", says("not_published", &[("unit", unit.to_string()), ("period", period.label_id())]))
         }
-        MediaError::NotFound => "entri media tidak ada (sudah dihapus?)".into(),
+        MediaError::NotFound => says("medium_entry_gone", &[]),
         MediaError::Db(e) => e.to_string(),
     }
 }
 
 pub(super) fn proof_words(field: &str, problem: ProofError) -> String {
     let reason = match problem {
-        ProofError::NotAnImage => "bukan gambar PNG, JPEG atau WebP",
-        ProofError::TooLarge => "gambar lebih dari 2 MB",
-        ProofError::BadUrl => "bukan alamat web yang diawali http:// atau https://",
-        ProofError::NoteTooLong => "lebih dari 1000 karakter",
+        ProofError::NotAnImage => "proof.not_image",
+        ProofError::TooLarge => "proof.too_large",
+        ProofError::BadUrl => "proof.bad_url",
+        ProofError::NoteTooLong => "proof.note_too_long",
     };
-    format!("{field}: {reason}")
+    format!("{field}: {}", says(reason, &[]))
 }
-
-const NOT_AN_ADDRESS: &str = "bukan alamat email";
-const PERIOD_YEAR_OR_MONTH: &str = "period: tulis tahun (2026) atau bulan (2026-10)";
 
 /// The unit form's contact addresses, separated by commas; each must parse.
 fn contact_emails(field: &str) -> Result<Vec<Email>, Refusal> {
@@ -717,7 +721,15 @@ fn contact_emails(field: &str) -> Result<Vec<Email>, Refusal> {
         .split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())
-        .map(|e| Email::parse(e).map_err(|reason| refuse(format!("emails: '{e}' {NOT_AN_ADDRESS} ({reason})"))))
+        .map(|e| {
+            Email::parse(e).map_err(|reason| {
+                refuse(format!(
+                    "emails: '{e}' {} ({})",
+                    says("not_email", &[]),
+                    says(&format!("email.{}", reason.code()), &[])
+                ))
+            })
+        })
         .collect()
 }
 
@@ -751,19 +763,24 @@ impl From<DbError> for Refusal {
 impl From<UnitError> for Refusal {
     fn from(err: UnitError) -> Self {
         refuse(match err {
-            UnitError::NameEmpty => "name: wajib diisi".to_string(),
-            UnitError::ParentUnknown(slug) => format!("parent: unit '{slug}' tidak ada"),
-            UnitError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
-            UnitError::PeriodNotYearOrMonth(_) => PERIOD_YEAR_OR_MONTH.to_string(),
-            UnitError::TemplateUnknown(_) => "template: tidak dikenal".to_string(),
-            UnitError::NoResponses { unit, period } => format!(
-                "period: {unit} belum punya responden pada {}; hasil kosong tidak dipublikasikan",
-                period.label_id()
-            ),
-            UnitError::NotPublished { unit, period } => {
-                format!("period: hasil {unit} untuk {} tidak sedang dipublikasikan", period.label_id())
+            UnitError::NameEmpty => format!("name: {}", says("required", &[])),
+            UnitError::ParentUnknown(slug) => format!("parent: {}", says("unit_unknown", &[("unit", slug)])),
+            UnitError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug)])),
+            UnitError::PeriodNotYearOrMonth(_) => format!("period: {}", says("year_or_month", &[])),
+            UnitError::TemplateUnknown(_) => format!("template: {}", says("unknown", &[])),
+            UnitError::NoResponses { unit, period } => {
+                format!("period: {}", says("no_responses", &[("unit", unit), ("period", period.label_id())]))
             }
-            taken @ (UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_)) => format!("slug: {taken}"),
+            UnitError::NotPublished { unit, period } => {
+                format!(
+                    "period: {}",
+                    says("not_published", &[("unit", unit.to_string()), ("period", period.label_id())])
+                )
+            }
+            UnitError::SlugTaken(slug) => format!("slug: {}", says("slug_taken", &[("slug", slug.to_string())])),
+            UnitError::ServiceSlugTaken(slug) => {
+                format!("slug: {}", says("service_slug_taken", &[("slug", slug.to_string())]))
+            }
             UnitError::ServiceUnknown(slug) => tr().fill("admin.error.service_unknown", &[("service", slug)]),
             UnitError::ParentCycle { parent, .. } => tr().fill("admin.error.parent_cycle", &[("parent", parent)]),
             UnitError::Db(err) => return err.into(),
@@ -775,13 +792,15 @@ impl From<LetterheadError> for Refusal {
     fn from(err: LetterheadError) -> Self {
         let field = err.field().unwrap_or("input");
         refuse(match err {
-            LetterheadError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
-            LetterheadError::TooLong { max, .. } => format!("{field}: paling banyak {max} karakter"),
-            LetterheadError::NotOneLine { .. } => format!("{field}: satu baris teks"),
-            LetterheadError::Nip => "nip: NIP terdiri atas 18 angka".to_string(),
-            LetterheadError::Website => "website: alamat laman, mis. kutaitimurkab.go.id".to_string(),
-            LetterheadError::Phone => "phone: hanya angka, spasi, dan + ( ) - . /".to_string(),
-            LetterheadError::Logo(reason) => format!("logo: berkas PNG atau JPEG paling besar 512 KB ({reason})"),
+            LetterheadError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug)])),
+            LetterheadError::TooLong { max, .. } => {
+                format!("{field}: {}", says("too_long", &[("max", max.to_string())]))
+            }
+            LetterheadError::NotOneLine { .. } => format!("{field}: {}", says("one_line", &[])),
+            LetterheadError::Nip => format!("nip: {}", says("nip", &[])),
+            LetterheadError::Website => format!("website: {}", says("website", &[])),
+            LetterheadError::Phone => format!("phone: {}", says("phone", &[])),
+            LetterheadError::Logo(_) => format!("logo: {}", says("logo", &[])),
             LetterheadError::Db(err) => return err.into(),
         })
     }
@@ -799,12 +818,14 @@ impl From<MediaError> for Refusal {
 impl From<UserError> for Refusal {
     fn from(err: UserError) -> Self {
         refuse(match err {
-            UserError::UnitMissing(_) => "unit: kepala unit dan operator perlu unit".to_string(),
-            UserError::UnitUnknown(slug) => format!("unit: unit '{slug}' tidak ada"),
-            short @ UserError::PasswordTooShort => format!("password: {short}"),
-            taken @ UserError::EmailTaken(_) => format!("email: {taken}"),
+            UserError::UnitMissing(_) => format!("unit: {}", says("unit_missing", &[])),
+            UserError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug)])),
+            UserError::PasswordTooShort => {
+                format!("password: {}", says("password_short", &[("min", crate::password::MIN_LENGTH.to_string())]))
+            }
+            UserError::EmailTaken(email) => format!("email: {}", says("email_taken", &[("email", email.to_string())])),
             UserError::UserUnknown(email) => tr().fill("admin.error.user_unknown", &[("email", email)]),
-            UserError::NameEmpty => "name: wajib diisi".to_string(),
+            UserError::NameEmpty => format!("name: {}", says("required", &[])),
             UserError::OwnAccount => tr().t("admin.error.own_account").to_string(),
             UserError::OwnAdminRole => tr().t("admin.error.own_admin_role").to_string(),
             UserError::Disabled(email) => tr().fill("admin.error.user_disabled", &[("email", email)]),
@@ -817,4 +838,36 @@ impl From<UserError> for Refusal {
 /// The admin page's language.
 fn tr() -> Tr {
     Tr::new(Lang::Id)
+}
+
+/// A reason in the admin page's words (`admin.error.*` of the translation files).
+fn says(key: &str, args: &[(&str, String)]) -> String {
+    tr().fill(&format!("admin.error.{key}"), args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::email::EmailError;
+
+    #[test]
+    fn every_refusal_reason_has_its_indonesian_words() {
+        let reasons = [
+            EmailError::Empty,
+            EmailError::TooLong,
+            EmailError::Whitespace,
+            EmailError::NoAt,
+            EmailError::SeveralAt,
+            EmailError::LocalEmpty,
+            EmailError::DomainWithoutDot,
+            EmailError::DomainEmptyLabel,
+        ];
+        for reason in reasons {
+            let key = format!("email.{}", reason.code());
+            assert_ne!(says(&key, &[]), format!("admin.error.{key}"), "{key} has no words");
+        }
+        for key in ["slug", "unknown", "not_published", "password_short", "email_taken", "logo", "nip"] {
+            assert_ne!(says(key, &[]), format!("admin.error.{key}"), "{key} has no words");
+        }
+    }
 }

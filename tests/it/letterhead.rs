@@ -122,7 +122,7 @@ fn an_admin_sets_the_kop_surat_and_the_pdf_and_docx_carry_it_with_the_same_figur
         huge.resize(600 * 1024, 0);
         let too_large = set_letterhead(&app, &cookie, &dinas, ("besar.png", &huge));
         assert_eq!(too_large.status, 422, "{}", database.name);
-        assert!(too_large.body.contains("larger than 512 KB"), "{}", too_large.body);
+        assert!(too_large.body.contains("Logo: berkas PNG atau JPEG paling besar 512 KB"), "{}", too_large.body);
         let jpeg = std::fs::read(common::data("logo-dinas.jpg")).expect("logo");
         let reply = set_letterhead(&app, &cookie, &dinas, ("logo.jpg", &jpeg));
         assert_eq!(reply.status, 303, "{}: {}", database.name, reply.body);
