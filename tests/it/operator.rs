@@ -317,7 +317,7 @@ fn admins_manage_units_services_populations_templates_and_users() {
         let bad = post("unit", &[("slug", "Bad Slug"), ("name", "x"), ("kind", "opd")]);
         assert!(bad.status == 422 && bad.body.contains("slug"), "{}", bad.body);
         let dup = post("unit", &[("slug", "dishub"), ("name", "Lagi"), ("kind", "opd")]);
-        assert!(dup.status == 422 && dup.body.contains("already exists"), "{}", dup.body);
+        assert!(dup.status == 422 && dup.body.contains("Kode unit (slug): sudah ada unit dengan kode"), "{}", dup.body);
         assert_eq!(
             post(
                 "user",
