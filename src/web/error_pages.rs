@@ -64,12 +64,21 @@ fn back_href(req: &HttpRequest) -> String {
 
 /// The title, the explanation and, for a refused field, which field and why, in `tr`'s language.
 fn describe(tr: Tr, status: StatusCode, error: Option<&WebError>) -> (String, String, Option<String>) {
-    let texts = |key: &str| {
-        (tr.t(&format!("errorpage.{key}.title")).to_string(), tr.t(&format!("errorpage.{key}.text")).to_string())
+    let key = match (error, status) {
+        (Some(WebError::Invalid { .. }), _) => "invalid",
+        (Some(WebError::Forbidden(_)), _) => "stale",
+        (_, StatusCode::NOT_FOUND) => "notfound",
+        (_, StatusCode::METHOD_NOT_ALLOWED) => "method",
+        (_, StatusCode::PAYLOAD_TOO_LARGE) => "toolarge",
+        (_, StatusCode::TOO_MANY_REQUESTS) => "busy",
+        (_, StatusCode::SERVICE_UNAVAILABLE) => "unavailable",
+        (_, status) if status.is_client_error() => "invalid",
+        _ => "internal",
     };
-    match (error, status) {
-        (Some(WebError::Invalid { field, reason }), _) => {
-            let (title, text) = texts("invalid");
+    let title = tr.t(&format!("errorpage.{key}.title")).to_string();
+    let text = tr.t(&format!("errorpage.{key}.text")).to_string();
+    let detail = match error {
+        Some(WebError::Invalid { field, reason }) => {
             let label_key = format!("field.{field}");
             let label = match tr.t(&label_key) {
                 same if same == label_key => field.clone(),
@@ -77,45 +86,14 @@ fn describe(tr: Tr, status: StatusCode, error: Option<&WebError>) -> (String, St
             };
             // Reasons from the services are English sentences for the API: an Indonesian page
             // names the field and keeps the English detail out of it.
-            let detail = match tr.lang {
+            Some(match tr.lang {
                 Lang::En => format!("{label}: {reason}"),
                 Lang::Id => tr.fill("errorpage.invalid.field", &[("field", label)]),
-            };
-            (title, text, Some(detail))
+            })
         }
-        (Some(WebError::Forbidden(_)), _) => {
-            let (title, text) = texts("stale");
-            (title, text, None)
-        }
-        (_, StatusCode::NOT_FOUND) => {
-            let (title, text) = texts("notfound");
-            (title, text, None)
-        }
-        (_, StatusCode::METHOD_NOT_ALLOWED) => {
-            let (title, text) = texts("method");
-            (title, text, None)
-        }
-        (_, StatusCode::PAYLOAD_TOO_LARGE) => {
-            let (title, text) = texts("toolarge");
-            (title, text, None)
-        }
-        (_, StatusCode::TOO_MANY_REQUESTS) => {
-            let (title, text) = texts("busy");
-            (title, text, None)
-        }
-        (_, StatusCode::SERVICE_UNAVAILABLE) => {
-            let (title, text) = texts("unavailable");
-            (title, text, None)
-        }
-        (_, status) if status.is_client_error() => {
-            let (title, text) = texts("invalid");
-            (title, text, None)
-        }
-        _ => {
-            let (title, text) = texts("internal");
-            (title, text, None)
-        }
-    }
+        _ => None,
+    };
+    (title, text, detail)
 }
 
 /// Renders the error page for `req`; a page that cannot render falls back to plain text (still
