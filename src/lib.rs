@@ -18,6 +18,7 @@ pub mod mail;
 pub mod password;
 pub mod publications;
 pub mod rate_limit;
+pub mod readiness;
 pub mod reports;
 pub mod security;
 pub mod sheets;

@@ -39,6 +39,10 @@ pub fn test(context: &Context, command: MailCommand) -> Result<(), CliError> {
     let message = compose::test_message(&context.config.mail.from, &to).map_err(|e| CliError::Input(e.to_string()))?;
     let answer = mailer.send(&message).map_err(|e| CliError::Input(format!("not sent: {e}")))?;
     say!("sent to {to}; the server answered: {answer}");
+    // for the readiness checklist on /admin ("e-mail never tested")
+    let pool = context.database()?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    crate::readiness::record_mail_test(&mut conn, None, &to)?;
     Ok(())
 }
 

@@ -15,3 +15,8 @@ pub fn record(conn: &mut DbConnection, actor_user_id: Option<i32>, action: &str,
         .execute(conn)?;
     Ok(())
 }
+
+/// When `action` was last recorded (the last test e-mail sent, for the readiness checklist).
+pub fn last_at(conn: &mut DbConnection, action: &str) -> Result<Option<chrono::NaiveDateTime>, DbError> {
+    Ok(audit_log::table.filter(audit_log::action.eq(action)).select(diesel::dsl::max(audit_log::at)).first(conn)?)
+}

@@ -12,6 +12,7 @@ pub mod period;
 pub mod population;
 pub mod proof;
 pub mod ranking;
+pub mod readiness;
 pub mod sampling;
 pub mod submission;
 pub mod template;

@@ -5,6 +5,7 @@
 //! everyone else gets a 404.
 
 use super::access::Admin;
+use super::admin_readiness::{self, GapLine, Prefill, ServerView};
 use super::error::WebError;
 use super::i18n::Tr;
 use super::pages::{html, Nav, OptionView};
@@ -19,6 +20,7 @@ use crate::domain::proof::{ProofError, MAX_IMAGE_BYTES};
 use crate::domain::template::Lang;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
 use crate::publications::MediaError;
+use crate::readiness;
 use crate::units::{NewService, NewUnit, Population, Publication, ServiceEdit, UnitEdit, UnitError};
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
@@ -79,6 +81,8 @@ struct ResetShown {
 enum Done {
     Saved,
     Reset(ResetShown),
+    /// done, with what to tell the admin (the mail server's answer to a test e-mail)
+    Said(String),
 }
 
 /// A unit's kop surat and signer as the form shows them.
@@ -156,6 +160,13 @@ struct AdminPage {
     max_image_mb: usize,
     /// the periods the PEKPPP evidence pack is offered for: (value, label), latest first
     evidence_periods: Vec<(String, String)>,
+    /// "Persiapan SKM": empty when the regency is ready
+    readiness: Vec<GapLine>,
+    server: ServerView,
+    /// the signed-in admin's address, where a test e-mail goes unless they change it
+    own_email: String,
+    /// the add form a checklist link opened, with its unit chosen
+    prefill: Prefill,
 }
 
 /// The page, with a message (a problem with a form, or that it was saved).
@@ -166,7 +177,7 @@ pub(super) async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    page_with(state, session, message, ok, status, None).await
+    page_with(state, session, message, ok, status, None, None).await
 }
 
 async fn page_with(
@@ -176,7 +187,13 @@ async fn page_with(
     ok: bool,
     status: StatusCode,
     reset: Option<ResetShown>,
+    prefill: Option<Prefill>,
 ) -> Result<HttpResponse, WebError> {
+    let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
+    let (gaps, last_test) = blocking(state, move |state, conn| -> Result<_, DbError> {
+        Ok((readiness::checklist(conn, &state.config, today)?, db::audit::last_at(conn, readiness::MAIL_TEST_ACTION)?))
+    })
+    .await?;
     let (all, people, details, mail_problems, (publications, media), letterheads) =
         blocking(state, |_, conn| -> Result<_, DbError> {
             let all = units::list(conn)?;
@@ -336,6 +353,11 @@ async fn page_with(
         }
     }
     let view = AdminPage {
+        readiness: admin_readiness::lines(&tr, &gaps, &state.config),
+        server: admin_readiness::server(&state.config, last_test),
+        own_email: session.user.email.clone(),
+        prefill: prefill
+            .unwrap_or_else(|| Prefill { period: Period::month_of(today).to_string(), ..Prefill::default() }),
         tr,
         kiosk: false,
         nav: Nav::of(session),
@@ -431,6 +453,9 @@ fn choices(options: &[(&str, &str)], current: &str) -> Vec<OptionView> {
 #[derive(serde::Deserialize)]
 pub struct ShowQuery {
     ok: Option<String>,
+    /// the add form to open (a checklist link): layanan, kepala or populasi
+    isi: Option<String>,
+    unit: Option<String>,
 }
 
 pub async fn show(
@@ -438,8 +463,15 @@ pub async fn show(
     Admin(session): Admin,
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
+    let query = query.into_inner();
     let message = query.ok.as_ref().map(|_| tr().t("admin.saved").to_string());
-    page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
+    let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
+    let prefill = Prefill {
+        open: query.isi.unwrap_or_default(),
+        unit: query.unit.unwrap_or_default(),
+        period: Period::month_of(today).to_string(),
+    };
+    page_with(&state, &session, message.clone(), message.is_some(), StatusCode::OK, None, Some(prefill)).await
 }
 
 /// `POST /admin/{unit|service|population|template|letterhead|user|publish|unpublish|delete_medium|…}`:
@@ -461,7 +493,8 @@ pub async fn act(
     Ok(match outcome {
         Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
-        Ok(Done::Reset(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link)).await?,
+        Ok(Done::Reset(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link), None).await?,
+        Ok(Done::Said(text)) => page(&state, &session, Some(text), true, StatusCode::OK).await?,
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
     })
 }
@@ -583,6 +616,7 @@ fn change(
             crate::units::set_population(conn, by, Population { unit: get("unit").into(), period, count })?;
         }
         "template" => crate::units::set_template(conn, &state.catalog, by, get("unit"), get("template"))?,
+        "mail-test" => return mail_test(state, conn, actor, get("to")),
         "letterhead" => {
             let text = |name: &str| Some(get(name).to_string());
             let input = LetterheadInput {
@@ -843,6 +877,19 @@ fn tr() -> Tr {
 /// A reason in the admin page's words (`admin.error.*` of the translation files).
 fn says(key: &str, args: &[(&str, String)]) -> String {
     tr().fill(&format!("admin.error.{key}"), args)
+}
+
+/// Sends a test e-mail and notes it for the checklist; a refusal carries the server's reason.
+fn mail_test(state: &AppState, conn: &mut db::DbConnection, actor: i32, to: &str) -> Result<Done, Refusal> {
+    let tr = tr();
+    let failed = |reason: String| refuse(tr.fill("server.test_failed", &[("reason", reason)]));
+    let to = Email::parse(to).map_err(|e| failed(says(&format!("email.{}", e.code()), &[])))?;
+    let mailer = crate::mail::Mailer::smtp(&state.config.mail).map_err(|e| failed(e.to_string()))?;
+    let message =
+        crate::mail::compose::test_message(&state.config.mail.from, to.as_str()).map_err(|e| failed(e.to_string()))?;
+    let answer = mailer.send(&message).map_err(|e| failed(e.to_string()))?;
+    readiness::record_mail_test(conn, Some(actor), to.as_str())?;
+    Ok(Done::Said(tr.fill("server.test_sent", &[("to", to.to_string()), ("answer", answer)])))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+mod admin_readiness;
 pub mod api;
 pub mod dashboard;
 pub mod error;

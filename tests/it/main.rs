@@ -26,6 +26,7 @@ mod operator;
 mod poster;
 mod publication;
 mod ranking;
+mod readiness;
 mod regency_report;
 mod reports;
 mod security;

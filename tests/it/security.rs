@@ -52,7 +52,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 19] = [
+const ADMIN_ACTIONS: [&str; 20] = [
     "unit",
     "service",
     "population",
@@ -72,6 +72,7 @@ const ADMIN_ACTIONS: [&str; 19] = [
     "user-disable",
     "user-enable",
     "delete_medium",
+    "mail-test",
 ];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
@@ -100,7 +101,14 @@ struct World {
 
 impl World {
     fn new(database: &TestDb) -> World {
-        let app = TestApp::spawn_with(database, |c| c.rate_limit_per_minute = 100_000);
+        // a local SMTP server, so that the test e-mail form has somewhere to send
+        let sink = common::smtp::SmtpSink::start();
+        let app = TestApp::spawn_with(database, |c| {
+            c.rate_limit_per_minute = 100_000;
+            c.mail.smtp_host = "127.0.0.1".into();
+            c.mail.smtp_port = sink.port;
+            c.mail.smtp_security = skm::config::SmtpSecurity::None;
+        });
         seed_unit_and_user(&app, "kabupaten", ADMIN, Role::Admin);
         let alpha = seed_unit_and_user(&app, "alpha", HEAD_A, Role::UnitHead);
         add_user(&app, OP_A, Role::Operator, alpha);
@@ -423,6 +431,7 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
         (_, "user-reset" | "user-disable" | "user-enable") => pairs(&[("user", SPARE_B)]),
         // (only the CSRF test deletes it, once)
         (_, "delete_medium") => pairs(&[("id", &w.medium_alpha.to_string())]),
+        (_, "mail-test") => pairs(&[("to", ADMIN)]),
         ("/admin/publikasi/media", _) => {
             // media are recorded for a published period: beta's (the publish forms change alpha's)
             let fields = pairs(&[
@@ -1098,6 +1107,8 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/masuk", "next", ""),
     ("/masuk", "lang", ""),
     ("/admin", "ok", ADMIN),
+    ("/admin", "isi", ADMIN),
+    ("/admin", "unit", ADMIN),
     ("/admin/bukti.zip", "period", ADMIN),
     ("/akun/sandi", "diganti", HEAD_A),
     ("/sandi/atur", "token", ""),
