@@ -32,14 +32,28 @@ struct ResetPage {
 struct FormWords {
     title: &'static str,
     intro: &'static str,
+    new: &'static str,
+    repeat: &'static str,
     save: &'static str,
 }
 
 impl FormWords {
     fn of(purpose: LinkPurpose) -> FormWords {
         match purpose {
-            LinkPurpose::Reset => FormWords { title: "reset.title", intro: "reset.intro", save: "reset.save" },
-            LinkPurpose::Invitation => FormWords { title: "invite.title", intro: "invite.intro", save: "invite.save" },
+            LinkPurpose::Reset => FormWords {
+                title: "reset.title",
+                intro: "reset.intro",
+                new: "password.new",
+                repeat: "password.repeat",
+                save: "reset.save",
+            },
+            LinkPurpose::Invitation => FormWords {
+                title: "invite.title",
+                intro: "invite.intro",
+                new: "invite.new",
+                repeat: "invite.repeat",
+                save: "invite.save",
+            },
         }
     }
 }

@@ -294,3 +294,55 @@ fn skm_init_sets_up_an_empty_database_once_and_its_link_signs_the_admin_in() {
         assert!(!ok && err.contains("--email") && err.contains("already set a password"), "{name}: {err}");
     }
 }
+
+/// As a person does it in a browser, on a phone: the admin adds a user and copies the link shown
+/// once; the user opens it, is welcomed, creates a password and signs in.
+#[test]
+fn in_a_browser_the_admin_invites_and_the_new_user_creates_a_password() {
+    if !common::tool_available("chromium") || !common::tool_available("chromedriver") {
+        return;
+    }
+    let database = TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    regency(&app);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    let browser = common::webdriver::Browser::start(390, 844);
+    browser.sign_in(&app.url("/masuk"), ADMIN, PASSWORD);
+    browser.open(&app.url("/admin"));
+    browser.script(
+        "const add = document.querySelector('#n-email').closest('details'); add.open = true; add.scrollIntoView();",
+        vec![],
+    );
+    browser.type_into("#n-email", NEW);
+    browser.type_into("#n-name", "Kepala Dishub");
+    browser.script("document.querySelector('#n-role').value = 'admin';", vec![]);
+    browser.script("document.querySelector('form[action=\"/admin/user\"]').scrollIntoView();", vec![]);
+    browser.screenshot_viewport(&dir.join("invite-390-form.png"));
+    browser.click("form[action='/admin/user'] button[type=submit]");
+    browser.wait_for_text("Tautan undangan");
+    browser.screenshot_viewport(&dir.join("invite-390-link.png"));
+    let token = token_in(&browser.source());
+    // the pending user, with the invitation's forms
+    let pending = browser.script(
+        "const row = [...document.querySelectorAll('details[id^=user-]')].find(d => d.textContent.includes(arguments[0]));\
+         row.open = true; row.scrollIntoView(); return row.textContent;",
+        vec![NEW.into()],
+    );
+    let pending = pending.as_str().unwrap_or_default().to_string();
+    assert!(pending.contains("Undangan belum diterima") && pending.contains("Batalkan undangan"), "{pending}");
+    browser.screenshot_viewport(&dir.join("invite-390-pending.png"));
+
+    browser.open(&app.url(&format!("/sandi/atur?token={token}")));
+    browser.wait_for_text("Selamat datang");
+    browser.screenshot_viewport(&dir.join("invite-390-welcome.png"));
+    browser.type_into("#f-new", CHOSEN);
+    browser.type_into("#f-repeat", CHOSEN);
+    browser.click("form button[type=submit]");
+    browser.wait_for_text("Kata sandi Anda tersimpan");
+    browser.screenshot_viewport(&dir.join("invite-390-done.png"));
+    browser.open(&app.url(&format!("/sandi/atur?token={token}")));
+    browser.wait_for_text("Undangan sudah dipakai");
+    browser.screenshot_viewport(&dir.join("invite-390-used.png"));
+    assert!(app.login(NEW, CHOSEN).is_ok());
+}
