@@ -41,8 +41,15 @@ pub fn login(
     if let Some(until) = user.locked_until.filter(|until| *until > now) {
         return Ok(LoginOutcome::Locked { until });
     }
-    // verified even for a disabled account, so timing does not tell which accounts are disabled
-    let verified = password::verify(secret, &user.password_hash);
+    // verified even for a disabled account, so timing does not tell which accounts are disabled;
+    // an invited user without a password yet is checked against the dummy hash, and refused
+    // (and counted) as a wrong password is
+    let verified = if user.has_password() {
+        password::verify(secret, &user.password_hash)
+    } else {
+        password::verify(secret, dummy_hash());
+        false
+    };
     if user.disabled || !verified {
         users::record_failure(conn, &user, now)?;
         return Ok(LoginOutcome::Refused);

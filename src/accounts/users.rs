@@ -21,7 +21,9 @@ pub struct NewUser {
     /// slugs of the units the user works for (SPEC §6: a unit head or an operator sees their
     /// units and everything below them; an admin sees everything and needs none)
     pub units: Vec<String>,
-    pub password: SecretString,
+    /// `None`: an invited user, without a password until they accept an invitation
+    /// (`accounts::invite`); they cannot sign in before
+    pub password: Option<SecretString>,
 }
 
 /// Why a user was not added: the variant names the field and what is wrong with it, the
@@ -47,6 +49,9 @@ pub enum UserError {
     OwnAdminRole,
     #[error("the account of '{0}' is disabled: enable it first")]
     Disabled(String),
+    /// an invitation is for a user without a password; one who has one gets a reset link
+    #[error("'{0}' has already set a password: make a password reset link instead")]
+    HasPassword(String),
     #[error("could not hash the password: {0}")]
     Hashing(String),
     #[error(transparent)]
@@ -61,7 +66,9 @@ impl UserError {
             UserError::UnitMissing(_) | UserError::UnitUnknown(_) => Some("unit"),
             UserError::PasswordTooShort => Some("password"),
             UserError::EmailTaken(_) => Some("email"),
-            UserError::UserUnknown(_) | UserError::OwnAccount | UserError::Disabled(_) => Some("user"),
+            UserError::UserUnknown(_) | UserError::OwnAccount | UserError::Disabled(_) | UserError::HasPassword(_) => {
+                Some("user")
+            }
             UserError::NameEmpty => Some("name"),
             UserError::OwnAdminRole => Some("role"),
             UserError::Hashing(_) | UserError::Db(_) => None,
@@ -93,10 +100,13 @@ pub fn add_user(conn: &mut DbConnection, actor: Option<i32>, new: NewUser) -> Re
         return Err(UserError::NameEmpty);
     }
     // Hashed before the transaction: argon2 is slow by design, and holds no lock meanwhile.
-    let hash = password::hash(new.password.expose_secret()).map_err(|e| match e {
-        PasswordError::TooShort => UserError::PasswordTooShort,
-        PasswordError::Hash(reason) => UserError::Hashing(reason),
-    })?;
+    let hash = match &new.password {
+        Some(password) => password::hash(password.expose_secret()).map_err(|e| match e {
+            PasswordError::TooShort => UserError::PasswordTooShort,
+            PasswordError::Hash(reason) => UserError::Hashing(reason),
+        })?,
+        None => stored::NO_PASSWORD.to_string(),
+    };
     conn.transaction(|conn| {
         let unit_ids = unit_ids(conn, &new.units)?;
         let user = stored::create(
@@ -114,7 +124,8 @@ pub fn add_user(conn: &mut DbConnection, actor: Option<i32>, new: NewUser) -> Re
             other => other.into(),
         })?;
         let scope = if new.units.is_empty() { String::new() } else { format!(" of {}", new.units.join(", ")) };
-        audit::record(conn, actor, "user.add", &format!("added {} {}{scope}", user.role, user.email))?;
+        let invited = if new.password.is_none() { ", invited (no password yet)" } else { "" };
+        audit::record(conn, actor, "user.add", &format!("added {} {}{scope}{invited}", user.role, user.email))?;
         Ok(user)
     })
 }
@@ -166,7 +177,7 @@ mod tests {
             name: " Budi ".into(),
             role,
             units: units.iter().map(|s| s.to_string()).collect(),
-            password: SecretString::from("sandi-awal-panjang"),
+            password: Some(SecretString::from("sandi-awal-panjang")),
         }
     }
 
@@ -194,7 +205,8 @@ mod tests {
         );
         let elsewhere = refused(&mut conn, new_user("op@dishub.go.id", Role::Operator, &["nowhere"]));
         assert!(matches!(elsewhere, UserError::UnitUnknown(slug) if slug == "nowhere"));
-        let short = NewUser { password: SecretString::from("pendek"), ..new_user("op@dishub.go.id", Role::Admin, &[]) };
+        let short =
+            NewUser { password: Some(SecretString::from("pendek")), ..new_user("op@dishub.go.id", Role::Admin, &[]) };
         assert!(matches!(refused(&mut conn, short), UserError::PasswordTooShort));
         add_user(&mut conn, None, new_user("admin@kutaitimurkab.go.id", Role::Admin, &[]))
             .expect("an admin needs no unit");

@@ -9,9 +9,10 @@ use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug};
 use crate::domain::period::Period;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
+use crate::mail::invitation::{self, Delivery};
 use crate::units::{NewService, NewUnit, Population, UnitError};
 use clap::Subcommand;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, Subcommand)]
@@ -149,7 +150,8 @@ pub enum TicketCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user; the password is read from standard input (or prompted for), never an argument
+    /// Add a user and invite them: an e-mail with a one-time link (valid 72 hours) to set their
+    /// own password, or the link printed once while e-mail is off
     Add {
         #[arg(long)]
         email: String,
@@ -161,6 +163,26 @@ pub enum UserCommand {
         /// slug of a unit the user works for (repeatable; required for unit_head and operator)
         #[arg(long = "unit")]
         units: Vec<String>,
+        /// set the password instead of inviting: read from standard input (its first line) or
+        /// prompted for, never an argument (for scripts)
+        #[arg(long)]
+        password_stdin: bool,
+        /// print the invitation link instead of e-mailing it
+        #[arg(long, conflicts_with = "password_stdin")]
+        print_link: bool,
+    },
+    /// Send a user who has no password yet a new invitation (the older links stop working)
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// print the invitation link instead of e-mailing it
+        #[arg(long)]
+        print_link: bool,
+    },
+    /// Cancel a user's open invitation (the account stays, without a password)
+    RevokeInvite {
+        #[arg(long)]
+        email: String,
     },
     /// Disable an account: it cannot sign in and its sessions end; its data stays
     Disable {
@@ -172,7 +194,8 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
-    /// Print a one-time link (valid 24 hours) with which the user sets a new password
+    /// Print a one-time link (valid 24 hours) with which the user sets a new password (a user
+    /// who never set one gets an invitation: `skm user invite`)
     ResetLink {
         #[arg(long)]
         email: String,
@@ -302,14 +325,32 @@ pub fn service(context: &Context, command: ServiceCommand) -> Result<(), CliErro
 pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
     let now = chrono::Utc::now().naive_utc();
     match command {
-        UserCommand::Add { email: address, name, role, units } => {
+        UserCommand::Add { email: address, name, role, units, password_stdin, print_link } => {
             let email = email("--email", &address)?;
             let role: Role = role.parse().map_err(|e| input(format!("--role: {e}")))?;
             let pool = context.database()?;
             let mut conn = pool.get().map_err(DbError::from)?;
-            let password = read_password()?;
+            let password = if password_stdin { Some(read_password()?) } else { None };
             let user = accounts::add_user(&mut conn, None, accounts::NewUser { email, name, role, units, password })?;
             say!("added {} {}", user.role, user.email);
+            if !password_stdin {
+                let invitation = accounts::invite(&mut conn, None, &user.email, now)?;
+                deliver(context, &mut conn, &invitation, print_link)?;
+            }
+        }
+        UserCommand::Invite { email, print_link } => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            let invitation = accounts::invite(&mut conn, None, &email, now)?;
+            deliver(context, &mut conn, &invitation, print_link)?;
+        }
+        UserCommand::RevokeInvite { email } => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            match accounts::revoke_invitation(&mut conn, None, &email, now)? {
+                0 => say!("{email} had no open invitation"),
+                _ => say!("cancelled the invitation of {email}"),
+            }
         }
         UserCommand::Disable { email } => {
             let pool = context.database()?;
@@ -330,9 +371,36 @@ pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
             let until = link.expires_at.and_utc().with_timezone(&context.config.timezone);
             // shown only now: only its digest is stored
             say!("one-time link for {}, valid until {}:", link.user.email, until.format("%Y-%m-%d %H:%M %Z"));
-            say!("{}/sandi/atur?token={}", context.config.base_url, link.token.expose_secret());
+            say!("{}", invitation::link_url(&context.config.base_url, &link.token));
         }
     }
+    Ok(())
+}
+
+/// E-mails the invitation, or prints its link once (asked to, e-mail off, or sending failed).
+fn deliver(
+    context: &Context,
+    conn: &mut db::DbConnection,
+    invitation: &accounts::Invitation,
+    print_link: bool,
+) -> Result<(), CliError> {
+    let (_, until) = invitation::until_local(invitation.expires_at, context.config.timezone);
+    let email = &invitation.user.email;
+    if !print_link {
+        match invitation::send(conn, &context.config, invitation)? {
+            Delivery::Sent(_) => {
+                say!("invitation e-mailed to {email}, valid until {until}");
+                return Ok(());
+            }
+            Delivery::MailOff => say!("e-mail is off (no smtp_host): give {email} this link yourself"),
+            Delivery::Failed(reason) => {
+                say!("the invitation e-mail was not sent ({reason}): give {email} this link yourself")
+            }
+        }
+    }
+    // shown only now: only its digest is stored
+    say!("one-time invitation link for {email}, valid until {until}:");
+    say!("{}", invitation::link_url(&context.config.base_url, &invitation.token));
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod compute;
 mod demo;
 mod evidence;
 mod import_sheet;
+mod init;
 pub mod mail;
 mod qr;
 mod report;
@@ -53,6 +54,9 @@ pub enum Command {
         #[arg(long, default_value_t = demo::DEFAULT_RESPONSES)]
         responses: usize,
     },
+    /// Set up a new deployment on an empty database: the regency (root unit) and its first
+    /// admin, whose one-time invitation link is printed
+    Init(init::InitArgs),
     /// Apply pending database migrations
     Migrate,
     /// Recompute the daily totals the aggregator reads from the stored responses (after a bulk
@@ -197,6 +201,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             say!("daily totals rebuilt");
             Ok(())
         }
+        Command::Init(args) => init::run(&context, args),
         Command::Unit(command) => admin::unit(&context, command),
         Command::Service(command) => admin::service(&context, command),
         Command::User(command) => admin::user(&context, command),

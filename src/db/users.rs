@@ -21,6 +21,17 @@ pub struct User {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// The stored hash of a user who has no password yet (invited, not accepted): no password
+/// verifies against it (migration `2026-12-03-000001_invitations`).
+pub const NO_PASSWORD: &str = "";
+
+impl User {
+    /// False for an invited user who has not set their password yet.
+    pub fn has_password(&self) -> bool {
+        self.password_hash != NO_PASSWORD
+    }
+}
+
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
@@ -56,6 +67,10 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> Result<User, DbError> {
         }
         Ok(users::table.find(id).select(User::as_select()).first(conn)?)
     })
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(users::table.count().get_result(conn)?)
 }
 
 pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<User, DbError> {

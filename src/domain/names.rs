@@ -35,6 +35,30 @@ impl Slug {
         }
     }
 
+    /// A slug made from a unit's name: "Kabupaten Kutai Timur" → `kutai-timur`. Letters and
+    /// digits kept (lowercase), anything else a dash; a leading "Kabupaten"/"Kab." is dropped
+    /// (the regency is the root: its name says the rest), "Kota" kept (Kota Bekasi and Kabupaten
+    /// Bekasi both exist). `None` when nothing is left.
+    pub fn from_name(name: &str) -> Option<Slug> {
+        let lower = name.trim().to_lowercase();
+        let mut words: Vec<String> =
+            lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
+        if words.len() > 1 && matches!(words[0].as_str(), "kabupaten" | "kab") {
+            words.remove(0);
+        }
+        let mut slug = String::new();
+        for word in words {
+            if slug.len() + 1 + word.len() > 64 {
+                break;
+            }
+            if !slug.is_empty() {
+                slug.push('-');
+            }
+            slug.push_str(&word);
+        }
+        Slug::parse(&slug).ok()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -137,6 +161,18 @@ impl Medium {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slug_is_made_from_a_regencys_name() {
+        let made = |name: &str| Slug::from_name(name).map(|s| s.as_str().to_string());
+        assert_eq!(made("Kabupaten Kutai Timur").as_deref(), Some("kutai-timur"));
+        assert_eq!(made("  KAB. Kutai   Kartanegara ").as_deref(), Some("kutai-kartanegara"));
+        assert_eq!(made("Kota Bekasi").as_deref(), Some("kota-bekasi"));
+        assert_eq!(made("Kabupaten").as_deref(), Some("kabupaten"));
+        assert_eq!(made("Kabupaten Penajam Paser Utara (PPU)").as_deref(), Some("penajam-paser-utara-ppu"));
+        assert_eq!(made("— ! —"), None);
+        assert!(made(&"Kutai ".repeat(30)).is_some_and(|s| s.len() <= 64 && !s.ends_with('-')));
+    }
 
     #[test]
     fn slugs() {

@@ -1,7 +1,9 @@
-//! E-mail: the monthly summaries, the scheduler that sends them from `skm serve`, and the test
-//! message, through lettre (SMTP over rustls, or .eml files for a dry run).
+//! E-mail: the monthly summaries, the scheduler that sends them from `skm serve`, invitations
+//! for new users, and the test message, through lettre (SMTP over rustls, or .eml files for a
+//! dry run).
 
 pub mod compose;
+pub mod invitation;
 pub mod monthly;
 pub mod regency;
 pub mod scheduler;

@@ -1,10 +1,11 @@
 //! `/admin`: the regency's Bagian Organisasi manages units (the tree), services, populations, the
 //! questionnaire of each unit, each unit's kop surat and report signer, users, publication and
 //! the publication-media log, and corrects them: edits, closes and reopens units and services,
-//! edits, disables and enables users, and makes password reset links. Admins only;
-//! everyone else gets a 404.
+//! edits, disables and enables users, and makes password reset links; invites new users and
+//! sends or revokes their invitations (`admin_invite`). Admins only; everyone else gets a 404.
 
 use super::access::Admin;
+use super::admin_invite::{self, Invited, LinkShown};
 use super::admin_readiness::{self, GapLine, Prefill, ServerView};
 use super::error::WebError;
 use super::i18n::Tr;
@@ -27,7 +28,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt;
-use secrecy::ExposeSecret;
 use std::collections::{BTreeMap, HashSet};
 
 struct UnitRow {
@@ -64,23 +64,22 @@ struct UserRow {
     role_label: String,
     units: String,
     disabled: bool,
+    /// invited, no password yet: the invitation's forms instead of the reset link's
+    pending: bool,
+    /// until when the pending user's invitation is valid (none valid: `None`)
+    invitation_until: Option<String>,
     /// the signed-in admin: cannot disable themselves or drop their admin role
     own: bool,
     roles: Vec<OptionView>,
     unit_options: Vec<OptionView>,
 }
 
-/// A password reset link, shown once on the page that made it and never stored.
-struct ResetShown {
-    email: String,
-    url: String,
-    until: String,
-}
-
-/// What a form did: saved (back to the page), or made a link to show once.
+/// What a form did: saved (back to the page), made a link to show once, or mailed an
+/// invitation (the page says to whom).
 enum Done {
     Saved,
-    Reset(ResetShown),
+    Link(LinkShown),
+    Mailed(String),
     /// done, with what to tell the admin (the mail server's answer to a test e-mail)
     Said(String),
 }
@@ -149,7 +148,8 @@ struct AdminPage {
     ok: bool,
     units: Vec<UnitRow>,
     users: Vec<UserRow>,
-    reset: Option<ResetShown>,
+    /// a reset link or an invitation, shown once
+    reset: Option<LinkShown>,
     /// `base_url` while it is this machine's own address (QR posters would not open)
     base_url_warning: Option<String>,
     mail_problems: Vec<(String, String, String, i32, String)>,
@@ -186,16 +186,17 @@ async fn page_with(
     message: Option<String>,
     ok: bool,
     status: StatusCode,
-    reset: Option<ResetShown>,
+    reset: Option<LinkShown>,
     prefill: Option<Prefill>,
 ) -> Result<HttpResponse, WebError> {
+    let now = chrono::Utc::now().naive_utc();
     let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
     let (gaps, last_test) = blocking(state, move |state, conn| -> Result<_, DbError> {
         Ok((readiness::checklist(conn, &state.config, today)?, db::audit::last_at(conn, readiness::MAIL_TEST_ACTION)?))
     })
     .await?;
-    let (all, people, details, mail_problems, (publications, media), letterheads) =
-        blocking(state, |_, conn| -> Result<_, DbError> {
+    let (all, people, details, mail_problems, (publications, media), letterheads, invitations) =
+        blocking(state, move |_, conn| -> Result<_, DbError> {
             let all = units::list(conn)?;
             let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
             let (mut services, mut populations) =
@@ -217,7 +218,8 @@ async fn page_with(
             let problems = db::mail_log::problems(conn)?;
             let letterheads = db::letterheads::all(conn)?;
             let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
-            Ok((all, users::list_with_units(conn)?, details, problems, publications, letterheads))
+            let invitations = accounts::open_invitations(conn, now)?;
+            Ok((all, users::list_with_units(conn)?, details, problems, publications, letterheads, invitations))
         })
         .await?;
     let mut rows = Vec::new();
@@ -379,6 +381,10 @@ async fn page_with(
                     })
                     .collect(),
                 units: slugs.join(", "),
+                pending: !u.has_password(),
+                invitation_until: invitations.iter().find(|(id, _)| *id == u.id).map(|(_, until)| {
+                    until.and_utc().with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M %Z").to_string()
+                }),
                 email: u.email,
                 name: u.name,
                 disabled: u.disabled,
@@ -493,8 +499,8 @@ pub async fn act(
     Ok(match outcome {
         Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
-        Ok(Done::Reset(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link), None).await?,
-        Ok(Done::Said(text)) => page(&state, &session, Some(text), true, StatusCode::OK).await?,
+        Ok(Done::Link(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link), None).await?,
+        Ok(Done::Mailed(text) | Done::Said(text)) => page(&state, &session, Some(text), true, StatusCode::OK).await?,
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
     })
 }
@@ -637,6 +643,7 @@ fn change(
             };
             crate::letterhead::set(conn, by, input)?;
         }
+        // a new user is invited: they set their own password
         "user" => {
             let new = accounts::NewUser {
                 email: Email::parse(get("email")).map_err(|reason| {
@@ -649,9 +656,14 @@ fn change(
                 name: get("name").into(),
                 role: get("role").parse::<Role>().map_err(|_| refuse(format!("role: {}", says("unknown", &[]))))?,
                 units: chosen("unit").into_iter().collect(),
-                password: get("password").into(),
+                password: None,
             };
-            accounts::add_user(conn, by, new)?;
+            let user = accounts::add_user(conn, by, new)?;
+            return invited(state, conn, by, &user.email);
+        }
+        "user-invite" => return invited(state, conn, by, get("user")),
+        "user-revoke-invite" => {
+            accounts::revoke_invitation(conn, by, get("user"), chrono::Utc::now().naive_utc()).map(drop)?
         }
         "publish" => crate::units::publish(conn, &state.templates, by, publication(f)?).map(drop)?,
         "unpublish" => crate::units::unpublish(conn, by, publication(f)?)?,
@@ -692,16 +704,20 @@ fn change(
         }
         "user-reset" => {
             let link = accounts::reset_link(conn, by, get("user"), chrono::Utc::now().naive_utc())?;
-            let until = link.expires_at.and_utc().with_timezone(&state.config.timezone);
-            return Ok(Done::Reset(ResetShown {
-                url: format!("{}/sandi/atur?token={}", state.config.base_url, link.token.expose_secret()),
-                email: link.user.email,
-                until: until.format("%Y-%m-%d %H:%M %Z").to_string(),
-            }));
+            return Ok(Done::Link(LinkShown::of(state, &link, false, None)));
         }
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }
     Ok(Done::Saved)
+}
+
+/// A new invitation for the user, mailed, or its link shown once when it was not.
+fn invited(state: &AppState, conn: &mut db::DbConnection, by: Option<i32>, email: &str) -> Result<Done, Refusal> {
+    let invitation = accounts::invite(conn, by, email, chrono::Utc::now().naive_utc())?;
+    Ok(match admin_invite::deliver(state, conn, &invitation)? {
+        Invited::Mailed(text) => Done::Mailed(text),
+        Invited::Shown(link) => Done::Link(link),
+    })
 }
 
 /// The unit and period of the publish and unpublish forms.
@@ -863,6 +879,7 @@ impl From<UserError> for Refusal {
             UserError::OwnAccount => tr().t("admin.error.own_account").to_string(),
             UserError::OwnAdminRole => tr().t("admin.error.own_admin_role").to_string(),
             UserError::Disabled(email) => tr().fill("admin.error.user_disabled", &[("email", email)]),
+            UserError::HasPassword(email) => tr().fill("admin.error.has_password", &[("email", email)]),
             UserError::Hashing(reason) => return Refusal::Fault(WebError::Internal(reason)),
             UserError::Db(err) => return err.into(),
         })

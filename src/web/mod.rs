@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod admin_invite;
 mod admin_readiness;
 pub mod api;
 pub mod dashboard;

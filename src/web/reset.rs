@@ -1,12 +1,14 @@
 //! `/sandi/atur?token=…`: a user sets a new password with the one-time link an admin made for
-//! them (`accounts::reset_link`). Public: the link's secret is the only credential, and it works
-//! once; a used, expired or revoked link gets a page that says which.
+//! them (`accounts::reset_link`), or a new user their first one with an invitation
+//! (`accounts::invite`; the page welcomes them instead). Public: the link's secret is the only
+//! credential, and it works once; a used, expired or revoked link gets a page that says which
+//! and what to do.
 
 use super::error::WebError;
 use super::i18n::Tr;
 use super::pages::{html, MessagePage};
 use super::{blocking, throttle, AppState};
-use crate::accounts::{self, LinkProblem, ResetError};
+use crate::accounts::{self, LinkProblem, LinkPurpose, ResetError};
 use crate::domain::template::Lang;
 use crate::password;
 use actix_web::http::StatusCode;
@@ -20,9 +22,40 @@ use serde::Deserialize;
 struct ResetPage {
     tr: Tr,
     kiosk: bool,
+    words: FormWords,
     token: String,
     email: String,
     error: Option<String>,
+}
+
+/// The form's translation keys: a reset link's, or an invitation's welcome.
+struct FormWords {
+    title: &'static str,
+    intro: &'static str,
+    new: &'static str,
+    repeat: &'static str,
+    save: &'static str,
+}
+
+impl FormWords {
+    fn of(purpose: LinkPurpose) -> FormWords {
+        match purpose {
+            LinkPurpose::Reset => FormWords {
+                title: "reset.title",
+                intro: "reset.intro",
+                new: "password.new",
+                repeat: "password.repeat",
+                save: "reset.save",
+            },
+            LinkPurpose::Invitation => FormWords {
+                title: "invite.title",
+                intro: "invite.intro",
+                new: "invite.new",
+                repeat: "invite.repeat",
+                save: "invite.save",
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -45,10 +78,20 @@ fn tr() -> Tr {
     Tr::new(Lang::Id)
 }
 
+/// The prefix of a link's words: an invitation welcomes, a reset link resets.
+fn words(purpose: LinkPurpose) -> &'static str {
+    match purpose {
+        LinkPurpose::Reset => "reset",
+        LinkPurpose::Invitation => "invite",
+    }
+}
+
 /// The page for a link that no longer works, saying why, with the way to sign in.
-fn link_page(problem: LinkProblem) -> Result<HttpResponse, WebError> {
+fn link_page(purpose: LinkPurpose, problem: LinkProblem) -> Result<HttpResponse, WebError> {
     let key = problem.as_str();
-    let page = MessagePage::new(tr(), &format!("reset.{key}.title"), &format!("reset.{key}.text"))
+    // a link nobody made has no purpose: the reset words, which say to ask the admin
+    let words = if problem == LinkProblem::Unknown { "reset" } else { words(purpose) };
+    let page = MessagePage::new(tr(), &format!("{words}.{key}.title"), &format!("{words}.{key}.text"))
         .link("/masuk".into(), "reset.to_login");
     let status = match problem {
         LinkProblem::Unknown => StatusCode::NOT_FOUND,
@@ -57,9 +100,16 @@ fn link_page(problem: LinkProblem) -> Result<HttpResponse, WebError> {
     html(status, &page)
 }
 
-fn form_page(token: String, email: String, error: Option<&str>, status: StatusCode) -> Result<HttpResponse, WebError> {
+fn form_page(
+    purpose: LinkPurpose,
+    token: String,
+    email: String,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
     let tr = tr();
-    html(status, &ResetPage { tr, kiosk: false, token, email, error: error.map(|key| tr.t(key).to_string()) })
+    let error = error.map(|key| tr.t(key).to_string());
+    html(status, &ResetPage { tr, kiosk: false, words: FormWords::of(purpose), token, email, error })
 }
 
 /// `GET /sandi/atur?token=…`: the form, for a link that still works. Opening it spends nothing
@@ -68,10 +118,10 @@ pub async fn show(state: web::Data<AppState>, query: web::Query<ResetQuery>) -> 
     let token = query.into_inner().token.unwrap_or_default();
     let lookup = token.clone();
     let now = chrono::Utc::now().naive_utc();
-    let target = blocking(&state, move |_, conn| accounts::reset_target(conn, &lookup, now)).await?;
-    match target {
-        Ok(user) => form_page(token, user.email, None, StatusCode::OK),
-        Err(problem) => link_page(problem),
+    let check = blocking(&state, move |_, conn| accounts::reset_target(conn, &lookup, now)).await?;
+    match check.outcome {
+        Ok(user) => form_page(check.purpose, token, user.email, None, StatusCode::OK),
+        Err(problem) => link_page(check.purpose, problem),
     }
 }
 
@@ -88,19 +138,20 @@ pub async fn submit(
     }
     let lookup = token.clone();
     let now = chrono::Utc::now().naive_utc();
-    let target = blocking(&state, move |_, conn| accounts::reset_target(conn, &lookup, now)).await?;
-    let user = match target {
+    let check = blocking(&state, move |_, conn| accounts::reset_target(conn, &lookup, now)).await?;
+    let purpose = check.purpose;
+    let user = match check.outcome {
         Ok(user) => user,
-        Err(problem) => return link_page(problem),
+        Err(problem) => return link_page(purpose, problem),
     };
     if super::login::cross_site(&req) {
-        return form_page(token, user.email, Some("reset.cross_site"), StatusCode::FORBIDDEN);
+        return form_page(purpose, token, user.email, Some("reset.cross_site"), StatusCode::FORBIDDEN);
     }
     if new != repeat {
-        return form_page(token, user.email, Some("password.mismatch"), StatusCode::UNPROCESSABLE_ENTITY);
+        return form_page(purpose, token, user.email, Some("password.mismatch"), StatusCode::UNPROCESSABLE_ENTITY);
     }
     if new.chars().count() < password::MIN_LENGTH {
-        return form_page(token, user.email, Some("password.short"), StatusCode::UNPROCESSABLE_ENTITY);
+        return form_page(purpose, token, user.email, Some("password.short"), StatusCode::UNPROCESSABLE_ENTITY);
     }
     let spent = token.clone();
     let outcome = blocking(&state, move |_, conn| -> Result<_, WebError> {
@@ -115,12 +166,13 @@ pub async fn submit(
     .await?;
     match outcome {
         Ok(user) => {
-            tracing::info!(user = user.id, "password set with a reset link");
-            let page =
-                MessagePage::new(tr(), "reset.done.title", "reset.done.text").link("/masuk".into(), "reset.to_login");
+            tracing::info!(user = user.id, purpose = purpose.as_str(), "password set with a one-time link");
+            let words = words(purpose);
+            let page = MessagePage::new(tr(), &format!("{words}.done.title"), &format!("{words}.done.text"))
+                .link("/masuk".into(), "reset.to_login");
             html(StatusCode::OK, &page)
         }
-        Err(Some(problem)) => link_page(problem),
-        Err(None) => form_page(token, user.email, Some("password.short"), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(Some(problem)) => link_page(purpose, problem),
+        Err(None) => form_page(purpose, token, user.email, Some("password.short"), StatusCode::UNPROCESSABLE_ENTITY),
     }
 }

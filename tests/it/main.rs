@@ -17,6 +17,7 @@ mod follow_up;
 mod fuzz;
 mod http;
 mod import;
+mod invitation;
 mod layers;
 mod letterhead;
 mod mail;

@@ -52,7 +52,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 20] = [
+const ADMIN_ACTIONS: [&str; 22] = [
     "unit",
     "service",
     "population",
@@ -69,6 +69,8 @@ const ADMIN_ACTIONS: [&str; 20] = [
     "service-enable",
     "user-edit",
     "user-reset",
+    "user-invite",
+    "user-revoke-invite",
     "user-disable",
     "user-enable",
     "delete_medium",
@@ -82,6 +84,8 @@ const HEAD_B: &str = "kepala@beta.go.id";
 const OP_B: &str = "operator@beta.go.id";
 /// an account of unit beta that only the admin forms change (edit, reset link, disable)
 const SPARE_B: &str = "cadangan@beta.go.id";
+/// invited, no password yet: the invitation forms' account
+const INVITED_B: &str = "undangan@beta.go.id";
 
 /// Two units with heads, operators, responses with saran, a follow-up action with an evidence
 /// image and a publication-media entry with a proof image each, and an admin. Saran read
@@ -115,6 +119,17 @@ impl World {
         let beta = seed_unit_and_user(&app, "beta", HEAD_B, Role::UnitHead);
         add_user(&app, OP_B, Role::Operator, beta);
         add_user(&app, SPARE_B, Role::Operator, beta);
+        skm::db::users::create(
+            &mut app.conn(),
+            &skm::db::users::NewUser {
+                email: INVITED_B,
+                name: "Diundang",
+                password_hash: skm::db::users::NO_PASSWORD,
+                role: Role::Operator,
+                unit_ids: &[beta],
+            },
+        )
+        .expect("invited user");
         let today = skm::demo::today(chrono_tz::Asia::Makassar);
         seed_responses(&app, alpha, "rahasia-alpha", today);
         seed_responses(&app, beta, "rahasia-beta", today);
@@ -410,7 +425,6 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             ("name", "Baru"),
             ("role", "operator"),
             ("unit", "alpha"),
-            ("password", "sandi-awal-panjang"),
         ]),
         (_, "publish" | "unpublish") => pairs(&[("unit", "alpha"), ("period", &w.period)]),
         // multipart, as the form sends it (its logo field left empty)
@@ -429,6 +443,7 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             pairs(&[("user", SPARE_B), ("name", &format!("Cadangan {n}")), ("role", "operator"), ("units", "beta")])
         }
         (_, "user-reset" | "user-disable" | "user-enable") => pairs(&[("user", SPARE_B)]),
+        (_, "user-invite" | "user-revoke-invite") => pairs(&[("user", INVITED_B)]),
         // (only the CSRF test deletes it, once)
         (_, "delete_medium") => pairs(&[("id", &w.medium_alpha.to_string())]),
         (_, "mail-test") => pairs(&[("to", ADMIN)]),
