@@ -20,6 +20,7 @@ pub mod publications;
 pub mod rate_limit;
 pub mod reports;
 pub mod security;
+pub mod setup;
 pub mod sheets;
 pub mod survey;
 pub mod units;

@@ -11,4 +11,4 @@ mod users;
 pub use login::{landing, login, unit_scope, LoginOutcome};
 pub use manage::{edit_user, set_enabled, UserEdit};
 pub use reset::{reset_link, reset_password, reset_target, LinkProblem, ResetError, ResetLink, RESET_VALID_HOURS};
-pub use users::{add_user, NewUser, UserError};
+pub use users::{add_user, add_user_without_password, NewAccount, NewUser, UserError, NO_PASSWORD};

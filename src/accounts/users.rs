@@ -86,17 +86,52 @@ impl From<diesel::result::Error> for UserError {
 /// Adds a user with their units. `actor` is the signed-in admin's user id, `None` for the
 /// command line (as in the audit log).
 pub fn add_user(conn: &mut DbConnection, actor: Option<i32>, new: NewUser) -> Result<User, UserError> {
-    if new.role != Role::Admin && new.units.is_empty() {
-        return Err(UserError::UnitMissing(new.role));
-    }
-    if new.name.trim().is_empty() {
-        return Err(UserError::NameEmpty);
-    }
+    check(&new.name, new.role, &new.units)?;
     // Hashed before the transaction: argon2 is slow by design, and holds no lock meanwhile.
     let hash = password::hash(new.password.expose_secret()).map_err(|e| match e {
         PasswordError::TooShort => UserError::PasswordTooShort,
         PasswordError::Hash(reason) => UserError::Hashing(reason),
     })?;
+    let NewUser { email, name, role, units, .. } = new;
+    create(conn, actor, NewAccount { email, name, role, units }, &hash)
+}
+
+/// A user added without a password (by a setup workbook): they get one through a reset link or
+/// an invitation.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    /// slugs of the units the user works for
+    pub units: Vec<String>,
+}
+
+/// What is stored as the password hash of an account without a password: not a PHC string, so
+/// `password::verify` refuses every password against it (and no argon2 time is spent on it).
+pub const NO_PASSWORD: &str = "!no-password";
+
+/// Adds a user who cannot sign in until they set a password (the same rules as [`add_user`]).
+pub fn add_user_without_password(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    new: NewAccount,
+) -> Result<User, UserError> {
+    check(&new.name, new.role, &new.units)?;
+    create(conn, actor, new, NO_PASSWORD)
+}
+
+fn check(name: &str, role: Role, units: &[String]) -> Result<(), UserError> {
+    if role != Role::Admin && units.is_empty() {
+        return Err(UserError::UnitMissing(role));
+    }
+    if name.trim().is_empty() {
+        return Err(UserError::NameEmpty);
+    }
+    Ok(())
+}
+
+fn create(conn: &mut DbConnection, actor: Option<i32>, new: NewAccount, hash: &str) -> Result<User, UserError> {
     conn.transaction(|conn| {
         let unit_ids = unit_ids(conn, &new.units)?;
         let user = stored::create(
@@ -104,7 +139,7 @@ pub fn add_user(conn: &mut DbConnection, actor: Option<i32>, new: NewUser) -> Re
             &stored::NewUser {
                 email: new.email.as_str(),
                 name: new.name.trim(),
-                password_hash: &hash,
+                password_hash: hash,
                 role: new.role,
                 unit_ids: &unit_ids,
             },
@@ -181,6 +216,21 @@ mod tests {
         );
         assert_eq!(stored::unit_ids_of(&mut conn, user.id).expect("units").len(), 1);
         assert!(password::verify("sandi-awal-panjang", &user.password_hash));
+    }
+
+    #[test]
+    fn a_user_without_a_password_cannot_sign_in_with_any() {
+        let mut conn = database_with_unit("dishub");
+        let new = NewAccount {
+            email: Email::parse("op@dishub.go.id").expect("email"),
+            name: "Ani".into(),
+            role: Role::Operator,
+            units: vec!["dishub".into()],
+        };
+        let user = add_user_without_password(&mut conn, None, new).expect("added");
+        for guess in ["", NO_PASSWORD, "!no-password", "sandi-awal-panjang"] {
+            assert!(!password::verify(guess, &user.password_hash), "{guess:?} opened it");
+        }
     }
 
     #[test]

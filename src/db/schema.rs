@@ -339,3 +339,12 @@ diesel::table! {
         hits -> Integer,
     }
 }
+
+diesel::table! {
+    setup_uploads (digest) {
+        digest -> Text,
+        content -> Text,
+        uploaded_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}

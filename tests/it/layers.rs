@@ -26,6 +26,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("letterhead", 3),
     ("publications", 3),
     ("rate_limit", 3),
+    ("setup", 3),
     ("sheets", 3),
     ("survey", 3),
     ("units", 3),

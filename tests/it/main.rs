@@ -29,6 +29,7 @@ mod ranking;
 mod regency_report;
 mod reports;
 mod security;
+mod setup;
 mod storage;
 mod survey;
 mod tour;
