@@ -615,3 +615,167 @@ fn tree_order(units: &[UnitRow]) -> Vec<&UnitRow> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::email::Email;
+    use crate::domain::names::Slug;
+
+    fn unit(row: u32, slug: &str, parent: Option<&str>) -> UnitRow {
+        UnitRow {
+            row,
+            slug: Slug::parse(slug).expect("slug"),
+            name: format!("Unit {slug}"),
+            kind: if parent.is_some() { UnitKind::Opd } else { UnitKind::Regency },
+            parent: parent.map(String::from),
+            template: None,
+            active: None,
+            letterhead: LetterheadFields::default(),
+        }
+    }
+
+    fn stored(slug: &str, parent: Option<&str>) -> CurrentUnit {
+        CurrentUnit {
+            slug: slug.into(),
+            name: format!("Unit {slug}"),
+            kind: if parent.is_some() { "opd" } else { "regency" }.into(),
+            parent: parent.map(String::from),
+            template: None,
+            active: true,
+            kop: None,
+        }
+    }
+
+    fn current() -> Current {
+        Current {
+            units: vec![stored("kutim", None), stored("dinas", Some("kutim")), stored("lama", Some("kutim"))],
+            services: ["ktp-el", "akta"]
+                .iter()
+                .map(|s| CurrentService {
+                    unit: "dinas".into(),
+                    slug: s.to_string(),
+                    name: s.to_string(),
+                    active: true,
+                })
+                .chain([CurrentService { unit: "lama".into(), slug: "x".into(), name: "x".into(), active: true }])
+                .collect(),
+            users: vec![CurrentUser {
+                id: 7,
+                email: "admin@kutim.go.id".into(),
+                name: "Admin".into(),
+                role: "admin".into(),
+                units: Vec::new(),
+                active: true,
+            }],
+            populations: vec![("dinas".into(), "2026".into(), 100)],
+        }
+    }
+
+    #[test]
+    fn what_the_workbook_leaves_out_is_disabled_users_excepted_and_the_same_book_changes_nothing() {
+        let book = Book {
+            units: vec![unit(2, "kutim", None), unit(3, "dinas", Some("kutim"))],
+            services: vec![ServiceRow {
+                row: 2,
+                unit: "dinas".into(),
+                slug: Slug::parse("ktp-el").expect("slug"),
+                name: "ktp-el".into(),
+                active: None,
+            }],
+            users: Vec::new(),
+            populations: Vec::new(),
+        };
+        let plan = plan(&book, &current(), Some(7)).expect("a plan");
+        assert_eq!(
+            plan.changes,
+            [
+                Change::UnitActive { slug: "lama".into(), active: false, absent: true },
+                Change::ServiceActive { unit: "dinas".into(), slug: "akta".into(), active: false, absent: true },
+            ],
+            "lama's own service closes with it; the admin left out of the sheet is left alone"
+        );
+        assert_eq!(
+            plan.summary(Tr::new(crate::domain::template::Lang::Id)),
+            "1 unit dinonaktifkan, 1 layanan dinonaktifkan"
+        );
+    }
+
+    #[test]
+    fn a_new_subtree_is_added_parents_first_whatever_the_sheets_order() {
+        let book = Book {
+            units: vec![
+                unit(2, "puskesmas", Some("dinkes")),
+                unit(3, "dinkes", Some("kutim")),
+                unit(4, "kutim", None),
+                unit(5, "dinas", Some("kutim")),
+                unit(6, "lama", Some("kutim")),
+            ],
+            ..Book::default()
+        };
+        let mut current = current();
+        current.services.clear();
+        let plan = plan(&book, &current, None).expect("a plan");
+        let added: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::UnitNew { slug, .. } => Some(slug.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(added, ["dinkes", "puskesmas"]);
+        assert_ne!(plan.fingerprint(), Plan::default().fingerprint());
+    }
+
+    #[test]
+    fn a_user_row_is_compared_by_its_units_as_a_set() {
+        let mut current = current();
+        current.users.push(CurrentUser {
+            id: 8,
+            email: "op@kutim.go.id".into(),
+            name: "Op".into(),
+            role: "operator".into(),
+            units: vec!["dinas".into(), "kutim".into()],
+            active: true,
+        });
+        let row = |units: &[&str], active| UserRow {
+            row: 2,
+            email: Email::parse("OP@kutim.go.id").expect("email"),
+            name: "Op".into(),
+            role: Role::Operator,
+            units: units.iter().map(|s| s.to_string()).collect(),
+            active,
+        };
+        let book = |user| Book {
+            units: vec![unit(2, "kutim", None), unit(3, "dinas", Some("kutim")), unit(4, "lama", Some("kutim"))],
+            services: ["ktp-el", "akta"]
+                .iter()
+                .map(|s| ServiceRow {
+                    row: 2,
+                    unit: "dinas".into(),
+                    slug: Slug::parse(s).expect("slug"),
+                    name: s.to_string(),
+                    active: None,
+                })
+                .chain([ServiceRow {
+                    row: 4,
+                    unit: "lama".into(),
+                    slug: Slug::parse("x").expect("slug"),
+                    name: "x".into(),
+                    active: None,
+                }])
+                .collect(),
+            users: vec![user],
+            populations: vec![PopulationRow {
+                row: 2,
+                unit: "dinas".into(),
+                period: "2026".parse().expect("period"),
+                count: 100,
+            }],
+        };
+        assert!(plan(&book(row(&["kutim", "dinas"], Some(true))), &current, None).expect("plan").is_empty());
+        let disabled = plan(&book(row(&["dinas"], Some(false))), &current, None).expect("plan");
+        assert_eq!(disabled.counts(), [("user_changed", 1), ("user_disabled", 1)]);
+    }
+}

@@ -61,8 +61,13 @@ pub fn read(bytes: &[u8], templates: &[String]) -> Result<Book, Vec<SetupIssue>>
             Err(mut problems) => issues.append(&mut problems),
         }
     }
+    // every slug typed in the Unit sheet, even on a row with another problem: that row's problem
+    // is named once, not again on each row that refers to its unit
+    let named: Option<HashSet<String>> = found
+        .get(UNIT_SHEET)
+        .map(|sheet| sheet.rows.keys().filter_map(|row| sheet.text(*row, "slug")).filter(|s| !s.is_empty()).collect());
     let mut book = Book::default();
-    let mut typed = Typed { issues: &mut issues, templates };
+    let mut typed = Typed { issues: &mut issues, templates, named: named.as_ref() };
     if let Some(sheet) = found.get(UNIT_SHEET) {
         book.units = typed.units(sheet);
     }
@@ -75,13 +80,7 @@ pub fn read(bytes: &[u8], templates: &[String]) -> Result<Book, Vec<SetupIssue>>
     if let Some(sheet) = found.get(POPULATION_SHEET) {
         book.populations = typed.populations(sheet);
     }
-    if let Some(sheet) = found.get(UNIT_SHEET) {
-        // every slug typed, even on a row with another problem: that row's problem is named once,
-        // not again on each row that refers to its unit
-        let named: HashSet<String> =
-            sheet.rows.keys().filter_map(|row| sheet.text(*row, "slug")).filter(|s| !s.is_empty()).collect();
-        references(&book, &named, &mut issues);
-    }
+    references(&book, &mut issues);
     if issues.is_empty() {
         Ok(book)
     } else {
@@ -244,6 +243,8 @@ fn header(
 struct Typed<'a> {
     issues: &'a mut Vec<SetupIssue>,
     templates: &'a [String],
+    /// the units of the Unit sheet; `None` when it is missing (reported once)
+    named: Option<&'a HashSet<String>>,
 }
 
 impl Typed<'_> {
@@ -259,6 +260,13 @@ impl Typed<'_> {
                 self.refuse(sheet, row, column, Problem::Required);
                 None
             }
+        }
+    }
+
+    /// A unit named in another column or sheet must be in the Unit sheet.
+    fn known_unit(&mut self, sheet: &Sheet, row: u32, column: &'static str, slug: &str) {
+        if self.named.is_some_and(|named| !named.contains(slug)) {
+            self.refuse(sheet, row, column, Problem::UnknownUnit { value: slug.to_string() });
         }
     }
 
@@ -302,6 +310,9 @@ impl Typed<'_> {
                     }
                 });
             let parent = sheet.text(row, "induk").filter(|p| !p.is_empty());
+            if let Some(parent) = &parent {
+                self.known_unit(sheet, row, "induk", parent);
+            }
             let template = sheet.text(row, "kuesioner").filter(|t| !t.is_empty());
             if let Some(id) = &template {
                 if !self.templates.contains(id) {
@@ -388,6 +399,9 @@ impl Typed<'_> {
         let mut out = Vec::new();
         for &row in sheet.rows.keys() {
             let unit = self.required(sheet, row, "unit");
+            if let Some(unit) = &unit {
+                self.known_unit(sheet, row, "unit", unit);
+            }
             let slug = self.slug(sheet, row, "slug");
             let name = self.required(sheet, row, "nama");
             let active = self.active(sheet, row);
@@ -421,6 +435,7 @@ impl Typed<'_> {
             for slug in sheet.text(row, "unit").unwrap_or_default().split([',', ';']) {
                 let slug = slug.trim().to_string();
                 if !slug.is_empty() && !units.contains(&slug) {
+                    self.known_unit(sheet, row, "unit", &slug);
                     units.push(slug);
                 }
             }
@@ -439,6 +454,9 @@ impl Typed<'_> {
         let mut out = Vec::new();
         for &row in sheet.rows.keys() {
             let unit = self.required(sheet, row, "unit");
+            if let Some(unit) = &unit {
+                self.known_unit(sheet, row, "unit", unit);
+            }
             let period = match sheet.cell(row, "periode") {
                 // a month typed as a date (1 Oct 2026) is that month
                 Some(Cell { date: Some(date), .. }) => Some(Period::month_of(*date)),
@@ -469,7 +487,7 @@ impl Typed<'_> {
 
 /// What the sheets say of each other: every key once, every unit named in the `Unit` sheet,
 /// the tree a tree.
-fn references(book: &Book, named: &HashSet<String>, issues: &mut Vec<SetupIssue>) {
+fn references(book: &Book, issues: &mut Vec<SetupIssue>) {
     let mut units: HashMap<&str, &UnitRow> = HashMap::new();
     for unit in &book.units {
         match units.get(unit.slug.as_str()) {
@@ -484,14 +502,9 @@ fn references(book: &Book, named: &HashSet<String>, issues: &mut Vec<SetupIssue>
             }
         }
     }
-    let unknown = |sheet, row, column, value: &str| {
-        SetupIssue::cell(sheet, row, column, Problem::UnknownUnit { value: value.to_string() })
-    };
     for unit in &book.units {
         if let Some(parent) = &unit.parent {
-            if !named.contains(parent) {
-                issues.push(unknown(UNIT_SHEET, unit.row, "induk", parent));
-            } else if climbs_to_itself(unit, &units) {
+            if units.contains_key(parent.as_str()) && climbs_to_itself(unit, &units) {
                 issues.push(SetupIssue::cell(
                     UNIT_SHEET,
                     unit.row,
@@ -503,9 +516,6 @@ fn references(book: &Book, named: &HashSet<String>, issues: &mut Vec<SetupIssue>
     }
     let mut seen: HashMap<(&str, &str), u32> = HashMap::new();
     for service in &book.services {
-        if !named.contains(&service.unit) {
-            issues.push(unknown(SERVICE_SHEET, service.row, "unit", &service.unit));
-        }
         if let Some(first) = seen.insert((service.unit.as_str(), service.slug.as_str()), service.row) {
             let value = format!("{}/{}", service.unit, service.slug);
             issues.push(SetupIssue::cell(SERVICE_SHEET, service.row, "slug", Problem::Duplicate { value, first }));
@@ -513,9 +523,6 @@ fn references(book: &Book, named: &HashSet<String>, issues: &mut Vec<SetupIssue>
     }
     let mut emails: HashMap<&str, u32> = HashMap::new();
     for user in &book.users {
-        for slug in user.units.iter().filter(|s| !named.contains(*s)) {
-            issues.push(unknown(USER_SHEET, user.row, "unit", slug));
-        }
         if let Some(first) = emails.insert(user.email.as_str(), user.row) {
             let value = user.email.to_string();
             issues.push(SetupIssue::cell(USER_SHEET, user.row, "email", Problem::Duplicate { value, first }));
@@ -523,9 +530,6 @@ fn references(book: &Book, named: &HashSet<String>, issues: &mut Vec<SetupIssue>
     }
     let mut periods: HashMap<(&str, String), u32> = HashMap::new();
     for population in &book.populations {
-        if !named.contains(&population.unit) {
-            issues.push(unknown(POPULATION_SHEET, population.row, "unit", &population.unit));
-        }
         let key = (population.unit.as_str(), population.period.to_string());
         if let Some(first) = periods.insert(key, population.row) {
             let value = format!("{} {}", population.unit, population.period);
@@ -553,4 +557,118 @@ fn climbs_to_itself(unit: &UnitRow, units: &HashMap<&str, &UnitRow>) -> bool {
         at = units.get(slug).and_then(|u| u.parent.as_deref());
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+    fn templates() -> Vec<String> {
+        vec!["permenpanrb-14-2017".into(), "kepmenpan-25-2004".into()]
+    }
+
+    /// A workbook of the four sheets with the given cells below their headers.
+    fn workbook(units: &[&[&str]], populations: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet().set_name(UNIT_SHEET).expect("name");
+        // another order and another case than the template's
+        for (c, h) in ["Jenis", "NAMA", "slug", "induk", "kuesioner"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("header");
+        }
+        for (r, row) in units.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32 + 1, c as u16, *v).expect("cell");
+            }
+        }
+        for (name, headers) in
+            [(SERVICE_SHEET, &["unit", "slug", "nama"][..]), (USER_SHEET, &["email", "nama", "peran", "unit"])]
+        {
+            let sheet = book.add_worksheet().set_name(name).expect("name");
+            for (c, h) in headers.iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).expect("header");
+            }
+        }
+        let sheet = book.add_worksheet().set_name(POPULATION_SHEET).expect("name");
+        for (c, h) in ["unit", "periode", "jumlah"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).expect("header");
+        }
+        populations(sheet);
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    #[test]
+    fn headers_match_by_name_and_numbers_and_dates_read_as_what_they_mean() {
+        let bytes = workbook(
+            &[&["regency", "Kabupaten", "kutim", "", ""], &["opd", "Dinas", "dinas", "kutim", "kepmenpan-25-2004"]],
+            |sheet| {
+                let date = Format::new().set_num_format("yyyy-mm-dd");
+                sheet.write_string(1, 0, "dinas").expect("cell");
+                sheet.write_number(1, 1, 2026).expect("a year typed as a number");
+                sheet.write_number(1, 2, 48000).expect("cell");
+                sheet.write_string(2, 0, "dinas").expect("cell");
+                let october = ExcelDateTime::from_ymd(2026, 10, 1).expect("date");
+                sheet.write_datetime_with_format(2, 1, october, &date).expect("a month typed as a date");
+                sheet.write_string(2, 2, "4.100").expect("a count with a thousands dot");
+            },
+        );
+        let book = read(&bytes, &templates()).expect("reads");
+        assert_eq!(book.units[1].parent.as_deref(), Some("kutim"));
+        assert_eq!(book.units[1].template.as_deref(), Some("kepmenpan-25-2004"));
+        assert_eq!(book.units[0].active, None, "no aktif column: keep what is stored");
+        let periods: Vec<(String, u32)> = book.populations.iter().map(|p| (p.period.to_string(), p.count)).collect();
+        assert_eq!(periods, [("2026".to_string(), 48000), ("2026-10".to_string(), 4100)]);
+    }
+
+    #[test]
+    fn every_bad_cell_is_named_with_its_sheet_row_and_column() {
+        let bytes = workbook(
+            &[
+                &["regency", "Kabupaten", "kutim", "dinas", ""],
+                &["opd", "Dinas", "dinas", "kutim", "tidak-ada"],
+                &["opd", "", "Dinas X", "", ""],
+            ],
+            |sheet| {
+                sheet.write_string(1, 0, "nowhere").expect("cell");
+                sheet.write_string(1, 1, "2026-Q3").expect("cell");
+                sheet.write_number(1, 2, -5).expect("cell");
+            },
+        );
+        let issues = read(&bytes, &templates()).expect_err("refused");
+        let texts: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "sheet Unit, row 2, column induk: parent 'dinas' is this unit itself or a unit below it",
+                "sheet Unit, row 3, column induk: parent 'kutim' is this unit itself or a unit below it",
+                "sheet Unit, row 3, column kuesioner: unknown questionnaire 'tidak-ada'; choose from permenpanrb-14-2017, kepmenpan-25-2004",
+                "sheet Unit, row 4, column slug: 'Dinas X' is not a slug: lowercase letters, digits and dashes only, at most 64",
+                "sheet Unit, row 4, column nama: must be filled in",
+                "sheet Populasi, row 2, column unit: unit 'nowhere' is not in the Unit sheet",
+                "sheet Populasi, row 2, column periode: '2026-Q3' is not a year (2026) or a month (2026-10)",
+                "sheet Populasi, row 2, column jumlah: '-5' is not a whole number of 0 or more",
+            ]
+        );
+        let id = issues[4].text(Tr::new(crate::domain::template::Lang::Id));
+        assert_eq!(id, "lembar Unit, baris 4, kolom nama: wajib diisi");
+    }
+
+    #[test]
+    fn a_missing_sheet_or_column_and_a_file_that_is_no_workbook_are_named() {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet().set_name(UNIT_SHEET).expect("name");
+        sheet.write_string(0, 0, "slug").expect("header");
+        sheet.write_string(0, 1, "warna").expect("header");
+        let issues = read(&book.save_to_buffer().expect("xlsx"), &templates()).expect_err("refused");
+        let texts: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(texts[0], "sheet Unit, row 1: unknown column 'warna' (see the Petunjuk sheet)");
+        assert!(texts.contains(&"sheet Unit, row 1: column nama is missing from the header row".to_string()));
+        assert!(texts.contains(
+            &"sheet Layanan: this sheet is missing; download the template to see the sheets needed".to_string()
+        ));
+        let csv = read(b"slug,nama\nkutim,Kabupaten\n", &templates()).expect_err("not a workbook");
+        assert_eq!(csv, [SetupIssue::file(Problem::NotXlsx)]);
+    }
+
+    use crate::i18n::Tr;
 }

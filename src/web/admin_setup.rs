@@ -154,7 +154,10 @@ pub async fn preview(
     }
 }
 
-#[derive(serde::Deserialize)]
+/// Every field may be missing: a missing CSRF token is refused as a wrong one (403), not as a
+/// malformed form.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ApplyForm {
     csrf: String,
     digest: String,
