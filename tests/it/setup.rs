@@ -615,3 +615,128 @@ fn the_template_keeps_its_drop_down_lists_in_libreoffice() {
         assert!(content.contains(&format!("table:name=\"{sheet}\"")), "sheet {sheet}");
     }
 }
+
+#[test]
+fn skm_setup_writes_the_template_previews_applies_only_when_asked_and_exports() {
+    for database in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = |args: &[&str]| {
+            common::skm(dir.path()).env("SKM_DATABASE_URL", &database.url).args(args).output().expect("skm setup")
+        };
+        let out = run(&["setup", "--template", "contoh.xlsx"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let template = std::fs::read(dir.path().join("contoh.xlsx")).expect("written");
+        assert!(setup::read::read(&template, &setup::template_ids(&catalog())).is_ok());
+
+        // a preview without --apply (and no terminal) changes nothing
+        std::fs::write(dir.path().join("kabupaten.xlsx"), Spec::big().xlsx()).expect("write");
+        let preview = run(&["setup", "--workbook", "kabupaten.xlsx"]);
+        let text = String::from_utf8_lossy(&preview.stdout);
+        assert!(preview.status.success(), "{}", String::from_utf8_lossy(&preview.stderr));
+        assert!(text.starts_with("100 unit baru, 20 kop surat berubah, 300 layanan baru"), "{text}");
+        assert!(text.contains("Belum diterapkan"), "{text}");
+        let pool = database.pool();
+        assert_eq!(dump(&mut pool.get().expect("connection")).0.len(), 0);
+
+        let applied = run(&["setup", "--workbook", "kabupaten.xlsx", "--apply", "--lang", "en"]);
+        let text = String::from_utf8_lossy(&applied.stdout);
+        assert!(applied.status.success(), "{}", String::from_utf8_lossy(&applied.stderr));
+        assert!(text.contains("Applied: 100 new units"), "{text}");
+        assert!(text.contains("New users (no password yet"), "{text}");
+        assert_eq!(dump(&mut pool.get().expect("connection")).0.len(), 100);
+
+        let export = run(&["setup", "--export", "ekspor.xlsx"]);
+        assert!(export.status.success());
+        let again = run(&["setup", "--workbook", "ekspor.xlsx", "--apply"]);
+        assert_eq!(
+            String::from_utf8_lossy(&again.stdout).trim(),
+            "Tidak ada yang berubah: buku kerja sama dengan data yang tersimpan."
+        );
+
+        // a bad cell: every one listed, exit code not 0
+        let mut bad = Spec::big();
+        bad.units[1][2] = s("dinas");
+        bad.users[3][0] = s("bukan-email");
+        std::fs::write(dir.path().join("salah.xlsx"), bad.xlsx()).expect("write");
+        let refused = run(&["setup", "--workbook", "salah.xlsx", "--apply"]);
+        assert!(!refused.status.success());
+        let errors = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            errors.contains(
+                "salah.xlsx: lembar Unit, baris 3, kolom jenis: 'dinas' bukan salah satu dari regency, opd, sub_unit"
+            ),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("salah.xlsx: lembar Pengguna, baris 5, kolom email: 'bukan-email' bukan alamat e-mail"),
+            "{errors}"
+        );
+    }
+}
+
+#[test]
+fn the_preview_page_reads_on_a_desktop_and_a_phone() {
+    if !tool_available("chromium") || !tool_available("chromedriver") {
+        return;
+    }
+    use common::webdriver::{accessibility_violations, axe_source, Browser};
+    let database = TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    seed_unit_and_user(&app, "alpha", "admin@kutaitimurkab.go.id", Role::Admin);
+    let mut spec = Spec::big();
+    spec.units.truncate(30);
+    spec.services.retain(|s| spec.units.iter().any(|u| u[0] == s[0]));
+    spec.users.retain(|u| spec.units.iter().any(|unit| unit[0] == u[3]));
+    spec.populations.retain(|p| spec.units.iter().any(|u| u[0] == p[0]));
+    spec.units.push([s("alpha"), s("Unit alpha"), s("opd"), s(""), s(""), s(""), s(""), s("")]);
+    spec.users.push([s("admin@kutaitimurkab.go.id"), s("Petugas"), s("admin"), s("alpha"), s("ya")]);
+    assert!(matches!(apply(&mut app.conn(), &spec.xlsx(), None), Outcome::Applied(_)));
+    let mut edited = spec.clone();
+    for i in [3, 7, 12] {
+        edited.units[i][1] = format!("{} Kabupaten Kutai Timur", edited.units[i][1]);
+    }
+    edited.units[25][3] = s("opd-2");
+    for n in 1..=4 {
+        edited.units.push([
+            format!("kecamatan-{n}"),
+            format!("Kecamatan {n}"),
+            s("sub_unit"),
+            s("kutim"),
+            s(""),
+            s(""),
+            s(""),
+            s(""),
+        ]);
+    }
+    edited.services.remove(7);
+    edited.users[2][2] = s("unit_head");
+    edited.users.push([s("baru@kutaitimurkab.go.id"), s("Pengguna Baru"), s("operator"), s("kecamatan-1"), s("ya")]);
+    edited.populations[0][2] = s("1500");
+    let path = common::samples_dir().join("setup-edited.xlsx");
+    std::fs::write(&path, edited.xlsx()).expect("write");
+    let mut bad = edited.clone();
+    bad.units[4][2] = s("dinas");
+    bad.users[1][0] = s("bukan-email");
+    let bad_path = common::samples_dir().join("setup-bad.xlsx");
+    std::fs::write(&bad_path, bad.xlsx()).expect("write");
+    for (width, height) in [(1366, 900), (360, 740)] {
+        let browser = Browser::start(width, height);
+        browser.sign_in(&app.url("/masuk"), "admin@kutaitimurkab.go.id", PASSWORD);
+        for (file, name) in [(&path, "preview"), (&bad_path, "refused")] {
+            browser.open(&app.url("/admin"));
+            browser.type_into("#sw-file", &file.display().to_string());
+            browser.click("form[action='/admin/buku-kerja/pratinjau'] button");
+            browser.wait_for_text("Pratinjau buku kerja");
+            browser.screenshot(&common::samples_dir().join(format!("setup-{name}-{width}.png")));
+            let scroll = browser.script("return document.documentElement.scrollWidth;", vec![]);
+            assert!(
+                scroll.as_u64().is_some_and(|w| w <= u64::from(width)),
+                "no sideways scrolling at {width} px: {scroll}"
+            );
+            if let Some(axe) = axe_source() {
+                let violations = accessibility_violations(&browser, &axe, &[]);
+                assert!(violations.is_empty(), "axe-core violations on the {name} page: {violations:#?}");
+            }
+        }
+    }
+}
