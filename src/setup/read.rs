@@ -105,7 +105,7 @@ fn sheets(bytes: &[u8]) -> Result<Vec<SheetRead>, SetupIssue> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(SetupIssue::file(Problem::FileTooLarge { megabytes: MAX_FILE_BYTES / (1024 * 1024) }));
     }
-    unpacked_size_within_limit(bytes)?;
+    unpacked_size_within_limit(bytes, MAX_UNPACKED_BYTES)?;
     let unreadable = |e: calamine::XlsxError| {
         tracing::info!(error = %e, "unreadable setup workbook");
         SetupIssue::file(Problem::NotXlsx)
@@ -140,28 +140,29 @@ fn sheets(bytes: &[u8]) -> Result<Vec<SheetRead>, SetupIssue> {
 
 /// A ZIP's parts declare their unpacked sizes; a workbook whose parts would unpack to more
 /// than any setup needs is refused before calamine unpacks it.
-fn unpacked_size_within_limit(bytes: &[u8]) -> Result<(), SetupIssue> {
+fn unpacked_size_within_limit(bytes: &[u8], limit: u64) -> Result<(), SetupIssue> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| SetupIssue::file(Problem::NotXlsx))?;
     let mut total: u64 = 0;
     for index in 0..archive.len() {
         let entry = archive.by_index_raw(index).map_err(|_| SetupIssue::file(Problem::NotXlsx))?;
         total = total.saturating_add(entry.size());
     }
-    if total > MAX_UNPACKED_BYTES {
-        return Err(SetupIssue::file(Problem::FileTooLarge {
-            megabytes: usize::try_from(MAX_UNPACKED_BYTES / (1024 * 1024)).unwrap_or(usize::MAX),
-        }));
+    let too_large = || {
+        SetupIssue::file(Problem::FileTooLarge {
+            megabytes: usize::try_from(limit / (1024 * 1024)).unwrap_or(usize::MAX),
+        })
+    };
+    if total > limit {
+        return Err(too_large());
     }
     // A part may declare less than it holds: read each, counting, and stop at the limit.
-    let mut left = MAX_UNPACKED_BYTES;
+    let mut left = limit;
     for index in 0..archive.len() {
         let entry = archive.by_index(index).map_err(|_| SetupIssue::file(Problem::NotXlsx))?;
         let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
             .map_err(|_| SetupIssue::file(Problem::NotXlsx))?;
         if read > left {
-            return Err(SetupIssue::file(Problem::FileTooLarge {
-                megabytes: usize::try_from(MAX_UNPACKED_BYTES / (1024 * 1024)).unwrap_or(usize::MAX),
-            }));
+            return Err(too_large());
         }
         left -= read;
     }
@@ -668,6 +669,23 @@ mod tests {
         ));
         let csv = read(b"slug,nama\nkutim,Kabupaten\n", &templates()).expect_err("not a workbook");
         assert_eq!(csv, [SetupIssue::file(Problem::NotXlsx)]);
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_to_more_than_the_limit_is_refused_before_it_is_read() {
+        // a part of 3 MB of zeros packs to a few kilobytes
+        let mut packed = Vec::new();
+        {
+            let mut zip = zip::ZipWriter::new(Cursor::new(&mut packed));
+            let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file("xl/sharedStrings.xml", options).expect("entry");
+            std::io::Write::write_all(&mut zip, &vec![b'0'; 3 * 1024 * 1024]).expect("write");
+            zip.finish().expect("zip");
+        }
+        assert!(packed.len() < 64 * 1024, "{}", packed.len());
+        let refused = unpacked_size_within_limit(&packed, 2 * 1024 * 1024).expect_err("too large unpacked");
+        assert_eq!(refused.problem, Problem::FileTooLarge { megabytes: 2 });
+        assert!(unpacked_size_within_limit(&packed, 4 * 1024 * 1024).is_ok());
     }
 
     use crate::i18n::Tr;
