@@ -139,6 +139,13 @@ fn checked(input: &LetterheadInput, before: Letterhead) -> Result<Letterhead, Le
     })
 }
 
+/// The input checked as [`set`] checks it, every field left out as empty: what a unit's
+/// letterhead becomes from these fields alone (the logo is not checked: kept as it is).
+pub fn check(input: &LetterheadInput) -> Result<Letterhead, LetterheadError> {
+    let without_logo = LetterheadInput { logo: LogoChange::Keep, ..input.clone() };
+    checked(&without_logo, Letterhead::default())
+}
+
 /// Sets a unit's letterhead and signer. `actor` is the admin's user id, `None` for the command
 /// line.
 pub fn set(conn: &mut DbConnection, actor: Option<i32>, input: LetterheadInput) -> Result<(), LetterheadError> {

@@ -21,6 +21,7 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod reports;
 pub mod security;
+pub mod setup;
 pub mod sheets;
 pub mod survey;
 pub mod units;

@@ -195,6 +195,22 @@ mod tests {
     }
 
     #[test]
+    fn a_user_without_a_password_cannot_sign_in_with_any() {
+        let mut conn = database_with_unit("dishub");
+        let new = NewUser {
+            email: Email::parse("op@dishub.go.id").expect("email"),
+            name: "Ani".into(),
+            role: Role::Operator,
+            units: vec!["dishub".into()],
+            password: None,
+        };
+        let user = add_user(&mut conn, None, new).expect("added");
+        for guess in ["", stored::NO_PASSWORD, "!no-password", "sandi-awal-panjang"] {
+            assert!(!password::verify(guess, &user.password_hash), "{guess:?} opened it");
+        }
+    }
+
+    #[test]
     fn the_shared_rules_refuse_naming_the_field() {
         let mut conn = database_with_unit("dishub");
         let refused = |conn: &mut DbConnection, new: NewUser| add_user(conn, None, new).expect_err("refused");

@@ -19,6 +19,7 @@ pub mod mail;
 mod qr;
 mod report;
 mod serve;
+mod setup;
 mod transfer;
 
 use crate::catalog::{Catalog, CatalogError};
@@ -76,6 +77,9 @@ pub enum Command {
     User(admin::UserCommand),
     /// List the survey templates this deployment offers
     Templates,
+    /// The setup workbook: write the template or the current setup, or read one (units,
+    /// services, users, populations) and apply it after a preview
+    Setup(setup::SetupArgs),
     /// Import a CSV or XLSX of responses into a unit (all rows or none)
     Import(import_sheet::ImportArgs),
     /// E-mail settings check
@@ -214,6 +218,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Compute(args) => compute::run(&context, args),
         Command::Import(args) => import_sheet::run(&context, args),
+        Command::Setup(args) => setup::run(&context, args),
         Command::Qr(args) => qr::run(&context, args),
         Command::Report(args) => report::run(&context, args),
         Command::Evidence(args) => evidence::run(&context, args),

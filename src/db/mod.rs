@@ -14,6 +14,7 @@ pub mod responses;
 pub mod rtl;
 pub mod schema;
 pub mod secrets;
+pub mod setup_uploads;
 pub mod statement;
 pub mod templates;
 pub mod tickets;

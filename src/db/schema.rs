@@ -340,3 +340,12 @@ diesel::table! {
         hits -> Integer,
     }
 }
+
+diesel::table! {
+    setup_uploads (digest) {
+        digest -> Text,
+        content -> Text,
+        uploaded_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}

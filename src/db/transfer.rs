@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 25] = [
+pub const TABLES: [(&str, &str); 26] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -38,6 +38,7 @@ pub const TABLES: [(&str, &str); 25] = [
     ("email_log", "id"),
     ("audit_log", "id"),
     ("import_batches", "id"),
+    ("setup_uploads", "digest"),
     ("job_leases", "name"),
     ("rate_limits", "key"),
 ];

@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_invite;
 mod admin_readiness;
+pub mod admin_setup;
 pub mod api;
 pub mod dashboard;
 pub mod error;

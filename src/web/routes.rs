@@ -5,8 +5,8 @@
 
 use super::access::Access;
 use super::{
-    account, admin, api, dashboard, evidence, fallback, follow_up, health, login, media, metrics, operator, public,
-    reports, reset, survey,
+    account, admin, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login, media, metrics,
+    operator, public, reports, reset, survey,
 };
 use actix_web::http::Method;
 use actix_web::web;
@@ -59,6 +59,11 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/sandi/atur", Public, reset::show),
     route!(POST "/sandi/atur", Public, reset::submit),
     route!(GET "/admin", Admin, admin::show),
+    // the setup workbook: template and export to download, upload → preview → apply
+    route!(GET "/admin/buku-kerja/contoh.xlsx", Admin, admin_setup::template),
+    route!(GET "/admin/buku-kerja/ekspor.xlsx", Admin, admin_setup::export),
+    route!(POST "/admin/buku-kerja/pratinjau", Admin, admin_setup::preview),
+    route!(POST "/admin/buku-kerja/terapkan", Admin, admin_setup::apply),
     route!(POST "/admin/{action}", Admin, admin::act),
     // the PEKPPP evidence pack of a period, a streamed ZIP
     route!(GET "/admin/bukti.zip", Admin, evidence::download),

@@ -31,6 +31,7 @@ mod readiness;
 mod regency_report;
 mod reports;
 mod security;
+mod setup;
 mod storage;
 mod survey;
 mod tour;

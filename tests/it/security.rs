@@ -12,7 +12,8 @@ use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestD
 use diesel::prelude::*;
 use skm::db::schema::{
     answers, audit_log, password_resets, proof_images, publication_media, publications, responses, rtl_actions,
-    rtl_status_changes, services, ticket_codes, unit_populations, units, used_form_tokens, user_units, users,
+    rtl_status_changes, services, setup_uploads, ticket_codes, unit_populations, units, used_form_tokens, user_units,
+    users,
 };
 use skm::domain::names::{Channel, Role, Slug, UnitKind};
 use skm::web::access::Access;
@@ -261,6 +262,7 @@ fn seed_rtl(app: &TestApp, unit_id: i32) -> i32 {
 #[derive(Debug, PartialEq)]
 struct Snapshot {
     counts: Vec<(&'static str, i64)>,
+    setup_uploads: i64,
     /// id, password hash, monthly e-mail opt-out, session epoch
     users: Vec<(i32, String, bool, i32)>,
     /// id, name, role, disabled
@@ -306,6 +308,13 @@ fn snapshot(app: &TestApp) -> Snapshot {
             audit_log,
             password_resets,
         ),
+        // uploads made through the page (the confirmations the test makes itself are stored
+        // without an uploader, before the requests are sent)
+        setup_uploads: setup_uploads::table
+            .filter(setup_uploads::uploaded_by.is_not_null())
+            .count()
+            .get_result(&mut conn)
+            .expect("setup uploads"),
         users: users::table
             .order(users::id)
             .select((users::id, users::password_hash, users::email_opt_out, users::session_epoch))
@@ -457,6 +466,20 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             ]);
             return Some(Body::Upload(fields, png()));
         }
+        // the world's own setup and one unit more: the preview keeps the upload, applying adds the unit
+        ("/admin/buku-kerja/pratinjau", _) => return Some(Body::Upload(Vec::new(), setup_workbook(w, n))),
+        ("/admin/buku-kerja/terapkan", _) => {
+            let bytes = setup_workbook(w, n);
+            let mut conn = w.app.conn();
+            let digest = skm::setup::digest(&bytes);
+            skm::db::setup_uploads::save(&mut conn, &digest, &bytes, None, chrono::Utc::now().naive_utc())
+                .expect("upload kept");
+            let catalog = skm::catalog::Catalog::load(None).expect("templates");
+            let Ok(skm::setup::Preview::Ready(plan)) = skm::setup::preview(&mut conn, &catalog, None, &bytes) else {
+                panic!("the world's setup workbook previews")
+            };
+            pairs(&[("digest", &digest), ("plan", &plan.fingerprint())])
+        }
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -489,6 +512,22 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
         _ => return None,
     };
     Some(Body::Form(form))
+}
+
+/// The world's current setup as a workbook, with a new unit `setup-<n>`.
+fn setup_workbook(w: &World, n: usize) -> Vec<u8> {
+    let mut current = skm::setup::plan::current(&mut w.app.conn()).expect("the setup");
+    current.units.push(skm::setup::plan::CurrentUnit {
+        slug: format!("setup-{n}"),
+        name: format!("Unit Buku Kerja {n}"),
+        kind: "opd".into(),
+        parent: None,
+        template: None,
+        active: true,
+        kop: None,
+    });
+    let catalog = skm::catalog::Catalog::load(None).expect("templates");
+    skm::setup::write::export(&current, &skm::setup::template_ids(&catalog)).expect("workbook")
 }
 
 /// Every concrete request of a route for unit `slug`: placeholders filled, each report and poster
@@ -593,7 +632,7 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
     let other_user = w.login(OP_B);
     let other_users_csrf = hidden(&w.app.get_as(&other_user, "/akun/sandi").body, "csrf");
     let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
-    assert_eq!(posts.len(), 9, "every signed-in POST route is tried");
+    assert_eq!(posts.len(), 11, "every signed-in POST route is tried");
     for route in posts {
         for request in requests(route, "alpha", &w) {
             let actor = actor_for(route, &w);
