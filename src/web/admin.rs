@@ -47,6 +47,8 @@ struct UnitRow {
     parents: Vec<OptionView>,
     templates: Vec<OptionView>,
     service_rows: Vec<ServiceRow>,
+    /// one QR poster per service in the all-units PDF
+    poster_per_service: bool,
 }
 
 struct ServiceRow {
@@ -66,6 +68,17 @@ struct UserRow {
     own: bool,
     roles: Vec<OptionView>,
     unit_options: Vec<OptionView>,
+}
+
+/// What `admin.html`'s population and poster parts (`admin_populations.html`) show.
+#[derive(Default)]
+pub(super) struct Panel {
+    /// the unit the population form opens with (`/admin?populasi=slug`, from a dashboard)
+    pub preselect: String,
+    /// a refused import's bad cells: row, column, reason, in the page's language
+    pub issues: Vec<(String, String, String)>,
+    /// active units whose poster was never downloaded
+    pub never_downloaded: usize,
 }
 
 /// A password reset link, shown once on the page that made it and never stored.
@@ -156,6 +169,8 @@ struct AdminPage {
     max_image_mb: usize,
     /// the periods the PEKPPP evidence pack is offered for: (value, label), latest first
     evidence_periods: Vec<(String, String)>,
+    /// the population import and the posters (`admin_populations`)
+    populations: Panel,
 }
 
 /// The page, with a message (a problem with a form, or that it was saved).
@@ -166,7 +181,20 @@ pub(super) async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    page_with(state, session, message, ok, status, None).await
+    page_with(state, session, message, ok, status, None, Panel::default()).await
+}
+
+/// The page with the population import's panel as given (its refused cells, the unit its form
+/// opens with).
+pub(super) async fn page_with_panel(
+    state: &web::Data<AppState>,
+    session: &Session,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+    panel: Panel,
+) -> Result<HttpResponse, WebError> {
+    page_with(state, session, message, ok, status, None, panel).await
 }
 
 async fn page_with(
@@ -176,8 +204,9 @@ async fn page_with(
     ok: bool,
     status: StatusCode,
     reset: Option<ResetShown>,
+    mut panel: Panel,
 ) -> Result<HttpResponse, WebError> {
-    let (all, people, details, mail_problems, (publications, media), letterheads) =
+    let (all, people, details, mail_problems, (publications, media), letterheads, never_downloaded) =
         blocking(state, |_, conn| -> Result<_, DbError> {
             let all = units::list(conn)?;
             let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
@@ -200,7 +229,8 @@ async fn page_with(
             let problems = db::mail_log::problems(conn)?;
             let letterheads = db::letterheads::all(conn)?;
             let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
-            Ok((all, users::list_with_units(conn)?, details, problems, publications, letterheads))
+            let never_downloaded = units::without_poster_download(conn)?.len();
+            Ok((all, users::list_with_units(conn)?, details, problems, publications, letterheads, never_downloaded))
         })
         .await?;
     let mut rows = Vec::new();
@@ -247,6 +277,7 @@ async fn page_with(
                 parents: Vec::new(),
                 templates: Vec::new(),
                 service_rows,
+                poster_per_service: unit.poster_per_service,
             });
             walk(all, Some(unit.id), depth + 1, out, details, letterheads, default);
         }
@@ -374,6 +405,10 @@ async fn page_with(
         media_kinds: Medium::ALL.iter().map(|m| (m.as_str(), m.label_id())).collect(),
         max_image_mb: MAX_IMAGE_BYTES / 1024 / 1024,
         evidence_periods: evidence_periods(&publications, state.config.timezone),
+        populations: {
+            panel.never_downloaded = never_downloaded;
+            panel
+        },
     };
     html(status, &view)
 }
@@ -431,6 +466,8 @@ fn choices(options: &[(&str, &str)], current: &str) -> Vec<OptionView> {
 #[derive(serde::Deserialize)]
 pub struct ShowQuery {
     ok: Option<String>,
+    /// a unit's slug: the population form opens with it chosen (the dashboards link here)
+    populasi: Option<String>,
 }
 
 pub async fn show(
@@ -439,7 +476,8 @@ pub async fn show(
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
     let message = query.ok.as_ref().map(|_| tr().t("admin.saved").to_string());
-    page(&state, &session, message.clone(), message.is_some(), StatusCode::OK).await
+    let panel = Panel { preselect: query.populasi.clone().unwrap_or_default(), ..Panel::default() };
+    page_with_panel(&state, &session, message.clone(), message.is_some(), StatusCode::OK, panel).await
 }
 
 /// `POST /admin/{unit|service|population|template|letterhead|user|publish|unpublish|delete_medium|…}`:
@@ -461,7 +499,9 @@ pub async fn act(
     Ok(match outcome {
         Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
-        Ok(Done::Reset(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link)).await?,
+        Ok(Done::Reset(link)) => {
+            page_with(&state, &session, None, true, StatusCode::OK, Some(link), Panel::default()).await?
+        }
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
     })
 }
@@ -633,7 +673,8 @@ fn change(
                 kind: get("kind").parse::<UnitKind>().map_err(|_| refuse(format!("kind: {}", says("unknown", &[]))))?,
                 parent: chosen("parent"),
             };
-            crate::units::edit(conn, by, edit).map(drop)?;
+            let unit = crate::units::edit(conn, by, edit)?;
+            crate::units::set_poster_per_service(conn, by, &unit.slug, get("poster_per_service") == "1")?;
         }
         "unit-disable" | "unit-enable" => crate::units::set_enabled(conn, by, get("unit"), action == "unit-enable")?,
         "service-edit" => {

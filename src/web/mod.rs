@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod admin_populations;
 pub mod api;
 pub mod dashboard;
 pub mod error;

@@ -433,6 +433,10 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             ]);
             return Some(Body::Upload(fields, png()));
         }
+        ("/admin/populasi/impor", _) => {
+            let csv = format!("unit;bulan;jumlah\nalpha;2026-11;{}\n", 500 + n);
+            return Some(Body::Upload(Vec::new(), csv.into_bytes()));
+        }
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -1098,6 +1102,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/masuk", "next", ""),
     ("/masuk", "lang", ""),
     ("/admin", "ok", ADMIN),
+    ("/admin", "populasi", ADMIN),
     ("/admin/bukti.zip", "period", ADMIN),
     ("/akun/sandi", "diganti", HEAD_A),
     ("/sandi/atur", "token", ""),
