@@ -573,7 +573,7 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
     let other_user = w.login(OP_B);
     let other_users_csrf = hidden(&w.app.get_as(&other_user, "/akun/sandi").body, "csrf");
     let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
-    assert_eq!(posts.len(), 9, "every signed-in POST route is tried");
+    assert_eq!(posts.len(), 10, "every signed-in POST route is tried");
     for route in posts {
         for request in requests(route, "alpha", &w) {
             let actor = actor_for(route, &w);
