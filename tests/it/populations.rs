@@ -185,4 +185,16 @@ fn the_missing_population_notice_fits_a_phone() {
         assert!(scroll.as_u64().is_some_and(|w| w <= 360), "no sideways scrolling on {path}: {scroll}");
         browser.screenshot_viewport(&dir.join(format!("population-missing-{name}-360.png")));
     }
+    // a refused import: the page again, its bad cells listed under the form
+    let csv = dir.join("populasi-salah.csv");
+    std::fs::write(&csv, "unit;bulan;jumlah\nalpha;2026-10;4120\nbeta;2026-13;x\n").expect("csv");
+    browser.open(&app.url("/admin#h-populasi"));
+    browser.click("details#populasi-impor summary");
+    browser.type_into("#pi-file", csv.to_str().expect("path"));
+    browser.click("details#populasi-impor button");
+    browser.wait_for_text("Tidak ada populasi yang disimpan");
+    browser.script("document.querySelector('details#populasi-impor').scrollIntoView();", vec![]);
+    let scroll = browser.script("return document.documentElement.scrollWidth;", vec![]);
+    assert!(scroll.as_u64().is_some_and(|w| w <= 360), "no sideways scrolling on /admin: {scroll}");
+    browser.screenshot_viewport(&dir.join("population-import-refused-360.png"));
 }
