@@ -26,7 +26,6 @@ pub fn checklist(conn: &mut DbConnection, config: &Config, today: NaiveDate) -> 
         .filter(|(user, _)| !user.disabled && user.role == Role::UnitHead.as_str())
         .flat_map(|(_, slugs)| slugs.iter().filter_map(|s| by_slug.get(s.as_str()).copied()))
         .collect();
-    let downloaded: HashSet<i32> = HashSet::new();
     let no_population = HashMap::new();
     let facts = Facts {
         units: all
@@ -40,7 +39,7 @@ pub fn checklist(conn: &mut DbConnection, config: &Config, today: NaiveDate) -> 
                 active: u.active,
                 active_services: services.get(&u.id).map_or(0, |s| s.iter().filter(|s| s.active).count()),
                 has_population: population_for(&period, populations.get(&u.id).unwrap_or(&no_population)).is_some(),
-                poster_downloaded: downloaded.contains(&u.id),
+                poster_downloaded: u.poster_downloaded_at.is_some(),
             })
             .collect(),
         headed_unit_ids,

@@ -12,7 +12,10 @@ use crate::db::{audit, publications, DbConnection, DbError};
 use crate::domain::email::Email;
 use crate::domain::names::{Slug, UnitKind};
 use crate::domain::period::Period;
+use crate::sheets::issue::{CsvIssue, Problem};
+use crate::sheets::population::PopulationRow;
 use diesel::Connection;
+use std::collections::HashMap;
 use thiserror::Error;
 
 /// A unit to add. What can be checked without the database (slug, kind, addresses) is parsed
@@ -287,6 +290,101 @@ pub fn set_population(conn: &mut DbConnection, actor: Option<i32>, population: P
     })
 }
 
+/// What an import of populations did, row by row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PopulationCounts {
+    /// a unit and period without a population before
+    pub new: usize,
+    /// a different count than the one recorded
+    pub changed: usize,
+    /// the count already recorded
+    pub unchanged: usize,
+}
+
+/// Why an import of populations saved nothing.
+#[derive(Debug, Error)]
+pub enum PopulationImportError {
+    /// every bad cell (the file's own, and units that do not exist), by row and column
+    #[error("{} problem(s) in the file", .0.len())]
+    Issues(Vec<CsvIssue>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for PopulationImportError {
+    fn from(err: diesel::result::Error) -> Self {
+        PopulationImportError::Db(err.into())
+    }
+}
+
+/// Records the populations of a file (`sheets::population::parse`), all of them or none: a row
+/// naming a unit that does not exist refuses the whole file, with every such row named. A count
+/// already recorded is left as it is, so importing the same file again changes nothing (and
+/// writes no audit record).
+pub fn import_populations(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    rows: &[PopulationRow],
+) -> Result<PopulationCounts, PopulationImportError> {
+    conn.transaction(|conn| {
+        let by_slug: HashMap<String, Unit> = stored::list(conn)?.into_iter().map(|u| (u.slug.clone(), u)).collect();
+        let unknown: Vec<CsvIssue> = rows
+            .iter()
+            .filter(|r| !by_slug.contains_key(&r.unit))
+            .map(|r| CsvIssue {
+                row: r.row,
+                column: Some(r.unit_column.clone()),
+                problem: Problem::UnknownUnit { value: r.unit.clone() },
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(PopulationImportError::Issues(unknown));
+        }
+        let ids: Vec<i32> = by_slug.values().map(|u| u.id).collect();
+        let recorded = stored::populations_of(conn, &ids)?;
+        let mut counts = PopulationCounts::default();
+        for row in rows {
+            let unit = &by_slug[&row.unit];
+            let key = row.period.to_string();
+            match recorded.get(&unit.id).and_then(|p| p.get(&key)) {
+                Some(&n) if n == i64::from(row.count) => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => counts.changed += 1,
+                None => counts.new += 1,
+            }
+            stored::set_population(conn, unit.id, &key, i64::from(row.count))?;
+        }
+        if counts.new + counts.changed > 0 {
+            let PopulationCounts { new, changed, unchanged } = counts;
+            let detail = format!("imported populations: {new} new, {changed} changed, {unchanged} unchanged");
+            audit::record(conn, actor, "unit.population_import", &detail)?;
+        }
+        Ok(counts)
+    })
+}
+
+/// Whether a unit wants one QR poster per active service (each opening its form with that
+/// service chosen) in the regency's all-units PDF, besides its own.
+pub fn set_poster_per_service(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    unit: &str,
+    per_service: bool,
+) -> Result<(), UnitError> {
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        if unit.poster_per_service == per_service {
+            return Ok(());
+        }
+        stored::set_poster_per_service(conn, unit.id, per_service)?;
+        let what = if per_service { "one poster per service" } else { "one poster" };
+        audit::record(conn, actor, "unit.poster", &format!("{} asks {what}", unit.slug))?;
+        Ok(())
+    })
+}
+
 /// Gives a unit another questionnaire from the catalog.
 pub fn set_template(
     conn: &mut DbConnection,
@@ -466,6 +564,44 @@ mod tests {
         assert_eq!(unknown.field(), Some("template"));
         let actions: Vec<String> = audited(&mut conn).into_iter().map(|(_, action, _)| action).collect();
         assert_eq!(actions, ["unit.add", "service.add", "unit.population", "unit.population", "unit.template"]);
+    }
+
+    #[test]
+    fn a_population_file_is_imported_whole_or_not_at_all_and_again_changes_nothing() {
+        let (mut conn, catalog) = (database(), catalog());
+        add(&mut conn, &catalog, None, new_unit("dinkes", None)).expect("unit");
+        add(&mut conn, &catalog, None, new_unit("dishub", None)).expect("unit");
+        let rows = |text: &str| crate::sheets::population::parse(text.as_bytes()).expect("parses");
+        let unknown = rows("unit;bulan;jumlah\ndinkes;2026-10;100\nnowhere;2026-10;5\n");
+        match import_populations(&mut conn, None, &unknown) {
+            Err(PopulationImportError::Issues(issues)) => {
+                assert_eq!(
+                    issues.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    ["row 3, column unit: no unit has the slug 'nowhere'"]
+                )
+            }
+            other => panic!("refused, not {other:?}"),
+        }
+        let dinkes = stored::by_slug(&mut conn, "dinkes").expect("dinkes");
+        assert_eq!(stored::population(&mut conn, dinkes.id, "2026-10").expect("read"), None, "nothing saved");
+
+        set_population(
+            &mut conn,
+            None,
+            Population { unit: "dishub".into(), period: "2026".parse().expect("p"), count: 7 },
+        )
+        .expect("one set by hand");
+        let file = rows("unit;bulan;jumlah\ndinkes;2026-10;100\ndishub;2026;7\ndishub;2026-10;3\n");
+        let first = import_populations(&mut conn, None, &file).expect("imported");
+        assert_eq!(first, PopulationCounts { new: 2, changed: 0, unchanged: 1 });
+        let audits = audited(&mut conn).len();
+        let again = import_populations(&mut conn, None, &file).expect("again");
+        assert_eq!(again, PopulationCounts { new: 0, changed: 0, unchanged: 3 });
+        assert_eq!(audited(&mut conn).len(), audits, "an import that changes nothing is not audited");
+        let corrected = rows("unit;bulan;jumlah\ndinkes;2026-10;120\n");
+        let counts = import_populations(&mut conn, None, &corrected).expect("corrected");
+        assert_eq!(counts, PopulationCounts { new: 0, changed: 1, unchanged: 0 });
+        assert_eq!(stored::population(&mut conn, dinkes.id, "2026-10").expect("read"), Some(120));
     }
 
     #[test]

@@ -8,9 +8,10 @@ use crate::db::{self, tickets, units, DbError};
 use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug};
 use crate::domain::period::Period;
+use crate::domain::template::Lang;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
 use crate::mail::invitation::{self, Delivery};
-use crate::units::{NewService, NewUnit, Population, UnitError};
+use crate::units::{NewService, NewUnit, Population, PopulationCounts, PopulationImportError, UnitError};
 use clap::Subcommand;
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
@@ -48,15 +49,31 @@ pub enum UnitCommand {
         #[arg(long)]
         unit: String,
     },
-    /// Record a unit's number of service users in a period (for the required sample)
+    /// Record a unit's number of service users in a period (for the required sample), or every
+    /// unit's from a CSV (columns unit, bulan, jumlah; all rows or none)
     Population {
+        #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+        unit: Option<String>,
+        /// 2026 or 2026-10
+        #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+        period: Option<String>,
+        #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+        count: Option<u32>,
+        /// a CSV of populations: unit (slug); bulan (2026-10, 10/2026, Oktober 2026, or a year
+        /// 2026); jumlah. Headers in Indonesian or English, `;` or `,`
+        #[arg(long)]
+        csv: Option<std::path::PathBuf>,
+        /// the language of the problems listed: id or en
+        #[arg(long, default_value = "id", value_parser = ["id", "en"])]
+        lang: String,
+    },
+    /// Whether a unit wants one QR poster per service (in `skm qr --all` and the /admin PDF)
+    Poster {
         #[arg(long)]
         unit: String,
-        /// 2026 or 2026-10
-        #[arg(long)]
-        period: String,
-        #[arg(long)]
-        count: u32,
+        /// true: one poster per active service besides the unit's own; false: only its own
+        #[arg(long, action = clap::ArgAction::Set)]
+        per_service: bool,
     },
     /// Set a unit's kop surat and the head who signs its reports; a flag not given keeps what
     /// is set, an empty one clears it
@@ -241,10 +258,35 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             crate::units::set_enabled(&mut conn, None, &unit, true)?;
             say!("opened the survey of {unit}");
         }
-        UnitCommand::Population { unit, period, count } => {
+        UnitCommand::Population { csv: Some(path), lang, .. } => {
+            let tr = crate::i18n::Tr::new(if lang == "en" { Lang::En } else { Lang::Id });
+            let file = std::fs::File::open(&path).map_err(|e| input(format!("--csv: {}: {e}", path.display())))?;
+            let listed = |issues: Vec<crate::sheets::issue::CsvIssue>| {
+                let lines: Vec<String> = issues.iter().map(|i| i.text(tr)).collect();
+                input(format!("{}\n{}", tr.t("population.import.refused"), lines.join("\n")))
+            };
+            let rows = crate::sheets::population::parse(file).map_err(listed)?;
+            let counts = crate::units::import_populations(&mut conn, None, &rows).map_err(|e| match e {
+                PopulationImportError::Issues(issues) => listed(issues),
+                PopulationImportError::Db(e) => CliError::Db(e),
+            })?;
+            let PopulationCounts { new, changed, unchanged } = counts;
+            let args =
+                [("new", new.to_string()), ("changed", changed.to_string()), ("unchanged", unchanged.to_string())];
+            say!("{}", tr.fill("population.import.done", &args));
+        }
+        UnitCommand::Population { unit, period, count, .. } => {
+            // clap requires all three without --csv
+            let (unit, period, count) =
+                (unit.unwrap_or_default(), period.unwrap_or_default(), count.unwrap_or_default());
             let period: Period = period.parse().map_err(|e| input(format!("--period: {e}")))?;
             crate::units::set_population(&mut conn, None, Population { unit: unit.clone(), period, count })?;
             say!("population of {unit} in {period}: {count}");
+        }
+        UnitCommand::Poster { unit, per_service } => {
+            crate::units::set_poster_per_service(&mut conn, None, &unit, per_service)?;
+            let what = if per_service { "one poster per service besides its own" } else { "one poster" };
+            say!("{unit}: {what}");
         }
         UnitCommand::Letterhead {
             unit,

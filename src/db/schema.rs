@@ -13,6 +13,8 @@ diesel::table! {
         ticket_mode -> Bool,
         created_at -> Timestamp,
         active -> Bool,
+        poster_per_service -> Bool,
+        poster_downloaded_at -> Nullable<Timestamp>,
     }
 }
 

@@ -21,6 +21,10 @@ pub struct Unit {
     pub created_at: chrono::NaiveDateTime,
     /// a closed unit's public form takes no responses; its data stays in every report
     pub active: bool,
+    /// the unit wants one QR poster per active service besides its own
+    pub poster_per_service: bool,
+    /// when its poster (or the regency's all-units PDF with it) was last downloaded, UTC
+    pub poster_downloaded_at: Option<chrono::NaiveDateTime>,
 }
 
 pub struct NewUnit<'a> {
@@ -44,6 +48,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
             units::ticket_mode.eq(false),
             units::created_at.eq(now_utc()),
             units::active.eq(true),
+            units::poster_per_service.eq(false),
         ))
         .returning(units::id)
         .get_result::<i32>(conn)
@@ -105,6 +110,30 @@ pub fn update(
 pub fn set_active(conn: &mut DbConnection, id: i32, active: bool) -> Result<(), DbError> {
     diesel::update(units::table.find(id)).set(units::active.eq(active)).execute(conn)?;
     Ok(())
+}
+
+/// Whether the unit wants one QR poster per service besides its own.
+pub fn set_poster_per_service(conn: &mut DbConnection, id: i32, per_service: bool) -> Result<(), DbError> {
+    diesel::update(units::table.find(id)).set(units::poster_per_service.eq(per_service)).execute(conn)?;
+    Ok(())
+}
+
+/// Records that the posters of these units were downloaded now.
+pub fn record_poster_download(conn: &mut DbConnection, ids: &[i32]) -> Result<(), DbError> {
+    diesel::update(units::table.filter(units::id.eq_any(ids)))
+        .set(units::poster_downloaded_at.eq(Some(now_utc())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The active units whose QR poster was never downloaded (neither alone from `/operator` nor in
+/// the all-units PDF), by name: the regency's readiness checklist lists them.
+pub fn without_poster_download(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
+    Ok(units::table
+        .filter(units::active.eq(true).and(units::poster_downloaded_at.is_null()))
+        .order((units::name.asc(), units::id.asc()))
+        .select(Unit::as_select())
+        .load(conn)?)
 }
 
 /// All units, parents before children where names tie; the tree is small (tens to hundreds).

@@ -2,7 +2,7 @@
 //! `document`, with `closing` for its foreword and Penutup and `regency_pdf` for a roll-up's
 //! parts; `render_pdf` lays it out on the `pdf` layout, `render_docx` writes it for Word),
 //! `xlsx`, the responses' `csv_export`) from the figures `data` gathers, the SPEC §3 `summary`
-//! (JSON, text), the saran `themes`, the QR `poster`, and the PEKPPP `evidence` pack (a ZIP of
+//! (JSON, text), the saran `themes`, the QR `poster` (and every unit's `posters` in one PDF), and the PEKPPP `evidence` pack (a ZIP of
 //! the reports, the publication log and the follow-up tracker, `evidence_files`).
 
 pub mod closing;
@@ -14,6 +14,7 @@ pub mod evidence_files;
 pub mod official_pdf;
 pub mod pdf;
 pub mod poster;
+pub mod posters;
 pub mod profile;
 pub mod regency_pdf;
 pub mod render_docx;

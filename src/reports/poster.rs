@@ -20,6 +20,8 @@ pub enum PosterError {
     Qr(String),
     #[error("cannot write the poster: {0}")]
     Encode(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,14 +281,32 @@ fn png(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
 }
 
 fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
+    pdf_pages(&[marks])
+}
+
+/// Several posters as one PDF, one A4 page each, in the order given (`skm qr --all`, the
+/// regency's "Unduh semua poster"). The two faces are embedded once, with the characters of
+/// every page.
+pub fn render_pdf_book(posters: &[Poster]) -> Result<Vec<u8>, PosterError> {
+    let pages = posters.iter().map(layout).collect::<Result<Vec<_>, _>>()?;
+    let pages: Vec<&[Mark]> = pages.iter().map(Vec::as_slice).collect();
+    pdf_pages(&pages)
+}
+
+fn pdf_pages(pages: &[&[Mark]]) -> Result<Vec<u8>, PosterError> {
     use printpdf::{
         Color as PdfColor, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem,
     };
-    let mut doc = PdfDocument::new("Poster Survei Kepuasan Masyarakat");
-    // Each face with only the characters drawn in it.
+    let title = match pages.len() {
+        1 => "Poster Survei Kepuasan Masyarakat",
+        _ => "Poster Survei Kepuasan Masyarakat: semua unit",
+    };
+    let mut doc = PdfDocument::new(title);
+    // Each face with only the characters drawn in it, on any page.
     let chars_in = |want_bold: bool| {
-        marks
+        pages
             .iter()
+            .flat_map(|marks| marks.iter())
             .filter_map(|mark| match mark {
                 Mark::Text { bold, text, .. } if *bold == want_bold => Some(text.chars()),
                 _ => None,
@@ -298,32 +318,36 @@ fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
     let regular = doc.add_font(&load(fonts::REGULAR, false)?);
     let bold = doc.add_font(&load(fonts::BOLD, true)?);
     let rgb = |r: f32, g: f32, b: f32| PdfColor::Rgb(Rgb { r, g, b, icc_profile: None });
-    let mut ops = Vec::new();
-    for mark in marks {
-        match mark {
-            Mark::Box { x, y, w, h, dark } => {
-                ops.push(Op::SetFillColor { col: if *dark { rgb(0.04, 0.18, 0.31) } else { rgb(1.0, 1.0, 1.0) } });
-                let rect = Rect::from_xywh(Mm(*x).into(), Mm(HEIGHT_MM - y - h).into(), Mm(*w).into(), Mm(*h).into());
-                // A rectangle without a paint mode is only a path; fill it.
-                ops.push(Op::DrawPolygon { polygon: rect.to_polygon() });
-            }
-            Mark::Text { x, y, size_pt, bold: is_bold, anchor, text } => {
-                let x = start_x(*x, *anchor, text, size_pt * PT_TO_MM, *is_bold);
-                let light = on_band(*y);
-                ops.push(Op::StartTextSection);
-                ops.push(Op::SetFillColor { col: if light { rgb(1.0, 1.0, 1.0) } else { rgb(0.07, 0.07, 0.07) } });
-                ops.push(Op::SetFont {
-                    font: PdfFontHandle::External(if *is_bold { bold.clone() } else { regular.clone() }),
-                    size: Pt(*size_pt),
-                });
-                ops.push(Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT_MM - y).into() } });
-                ops.push(Op::ShowText { items: vec![TextItem::Text(text.clone())] });
-                ops.push(Op::EndTextSection);
+    let mut pdf_pages = Vec::with_capacity(pages.len());
+    for marks in pages {
+        let mut ops = Vec::new();
+        for mark in marks.iter() {
+            match mark {
+                Mark::Box { x, y, w, h, dark } => {
+                    ops.push(Op::SetFillColor { col: if *dark { rgb(0.04, 0.18, 0.31) } else { rgb(1.0, 1.0, 1.0) } });
+                    let rect =
+                        Rect::from_xywh(Mm(*x).into(), Mm(HEIGHT_MM - y - h).into(), Mm(*w).into(), Mm(*h).into());
+                    // A rectangle without a paint mode is only a path; fill it.
+                    ops.push(Op::DrawPolygon { polygon: rect.to_polygon() });
+                }
+                Mark::Text { x, y, size_pt, bold: is_bold, anchor, text } => {
+                    let x = start_x(*x, *anchor, text, size_pt * PT_TO_MM, *is_bold);
+                    let light = on_band(*y);
+                    ops.push(Op::StartTextSection);
+                    ops.push(Op::SetFillColor { col: if light { rgb(1.0, 1.0, 1.0) } else { rgb(0.07, 0.07, 0.07) } });
+                    ops.push(Op::SetFont {
+                        font: PdfFontHandle::External(if *is_bold { bold.clone() } else { regular.clone() }),
+                        size: Pt(*size_pt),
+                    });
+                    ops.push(Op::SetTextCursor { pos: Point { x: Mm(x).into(), y: Mm(HEIGHT_MM - y).into() } });
+                    ops.push(Op::ShowText { items: vec![TextItem::Text(text.clone())] });
+                    ops.push(Op::EndTextSection);
+                }
             }
         }
+        pdf_pages.push(PdfPage::new(Mm(WIDTH_MM), Mm(HEIGHT_MM), ops));
     }
-    let page = PdfPage::new(Mm(WIDTH_MM), Mm(HEIGHT_MM), ops);
-    Ok(doc.with_pages(vec![page]).save(&PdfSaveOptions::default(), &mut Vec::new()))
+    Ok(doc.with_pages(pdf_pages).save(&PdfSaveOptions::default(), &mut Vec::new()))
 }
 
 #[cfg(test)]

@@ -388,6 +388,8 @@ mod tests {
             ticket_mode: false,
             created_at: chrono::NaiveDateTime::default(),
             active: true,
+            poster_per_service: false,
+            poster_downloaded_at: None,
         }
     }
 

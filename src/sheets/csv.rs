@@ -159,7 +159,7 @@ pub fn parse_collecting(
 
 /// The separator of a file: `;` when its header line has more semicolons than commas outside
 /// quotes, otherwise `,`.
-fn delimiter(text: &[u8]) -> u8 {
+pub(super) fn delimiter(text: &[u8]) -> u8 {
     let (mut commas, mut semicolons, mut quoted, mut content) = (0usize, 0usize, false, false);
     for byte in text {
         match byte {
@@ -204,15 +204,15 @@ fn same(a: &str, b: &str) -> bool {
 /// bytes it has consumed before a record, so with CRLF line ends (as Excel on Windows writes
 /// them) every row would be one line too early, with bare CR ends all on line 1, and after a blank
 /// line one too early; here `\r\n`, `\r` and `\n` each end a line.
-struct Lines<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
+pub(super) struct Lines<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) offset: usize,
+    pub(super) line: u64,
 }
 
 impl Lines<'_> {
     /// The line of the record the reader says starts at `offset`.
-    fn at(&mut self, offset: u64) -> u64 {
+    pub(super) fn at(&mut self, offset: u64) -> u64 {
         let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len());
         // No record begins with a line end: those are the end of the line before, and blank
         // lines the reader skipped.

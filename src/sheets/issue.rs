@@ -87,6 +87,26 @@ pub enum Problem {
     },
     /// a row of the downloadable sample file, left in by mistake
     ExampleRow,
+    /// a cell that must be filled in (the population file's unit, period and count)
+    EmptyCell,
+    /// a header of the population file that is none of its columns
+    NotAPopulationColumn,
+    /// a column the file must have; `name` is its Indonesian header
+    MissingColumn {
+        name: String,
+    },
+    /// neither a month nor a year
+    NotAPopulationPeriod {
+        value: String,
+    },
+    /// the same unit and period as an earlier row
+    RepeatedPopulation {
+        first_row: u64,
+    },
+    /// no unit has this slug
+    UnknownUnit {
+        value: String,
+    },
 }
 
 impl Problem {
@@ -119,6 +139,12 @@ impl Problem {
             Problem::DateInFuture { .. } => "import.problem.date_future",
             Problem::SaranTooLong { .. } => "import.problem.saran_too_long",
             Problem::ExampleRow => "import.problem.example_row",
+            Problem::EmptyCell => "import.problem.empty_cell",
+            Problem::NotAPopulationColumn => "import.problem.not_population_column",
+            Problem::MissingColumn { .. } => "import.problem.missing_column",
+            Problem::NotAPopulationPeriod { .. } => "import.problem.not_population_period",
+            Problem::RepeatedPopulation { .. } => "import.problem.repeated_population",
+            Problem::UnknownUnit { .. } => "import.problem.unknown_unit",
         }
     }
 
@@ -156,6 +182,9 @@ impl Problem {
             Problem::NotADate { value: v } | Problem::DateInFuture { value: v } => vec![value(v)],
             Problem::DateBefore { value: v, year } => vec![value(v), ("year", year.to_string())],
             Problem::SaranTooLong { max } => vec![("max", max.to_string())],
+            Problem::MissingColumn { name } => vec![("column", name.clone())],
+            Problem::NotAPopulationPeriod { value: v } | Problem::UnknownUnit { value: v } => vec![value(v)],
+            Problem::RepeatedPopulation { first_row } => vec![("row", first_row.to_string())],
             Problem::EmptyFile
             | Problem::NoRows
             | Problem::Unreadable
@@ -167,7 +196,9 @@ impl Problem {
             | Problem::NoElementColumn
             | Problem::Nul
             | Problem::NoAnswer
-            | Problem::ExampleRow => Vec::new(),
+            | Problem::ExampleRow
+            | Problem::EmptyCell
+            | Problem::NotAPopulationColumn => Vec::new(),
         }
     }
 
@@ -271,6 +302,12 @@ mod tests {
             Problem::DateInFuture { value: "2999-01-01".into() },
             Problem::SaranTooLong { max: 2000 },
             Problem::ExampleRow,
+            Problem::EmptyCell,
+            Problem::NotAPopulationColumn,
+            Problem::MissingColumn { name: "bulan".into() },
+            Problem::NotAPopulationPeriod { value: "2026-Q3".into() },
+            Problem::RepeatedPopulation { first_row: 2 },
+            Problem::UnknownUnit { value: "dinas-x".into() },
         ];
         for problem in problems {
             for lang in [Lang::Id, Lang::En] {

@@ -49,6 +49,8 @@ struct UnitRow {
     parents: Vec<OptionView>,
     templates: Vec<OptionView>,
     service_rows: Vec<ServiceRow>,
+    /// one QR poster per service in the all-units PDF
+    poster_per_service: bool,
 }
 
 struct ServiceRow {
@@ -72,6 +74,17 @@ struct UserRow {
     own: bool,
     roles: Vec<OptionView>,
     unit_options: Vec<OptionView>,
+}
+
+/// What `admin.html`'s population and poster parts (`admin_populations.html`) show.
+#[derive(Default)]
+pub(super) struct Panel {
+    /// the add form a checklist or dashboard link opens, with its unit chosen
+    pub prefill: Prefill,
+    /// a refused import's bad cells: row, column, reason, in the page's language
+    pub issues: Vec<(String, String, String)>,
+    /// active units whose poster was never downloaded
+    pub never_downloaded: usize,
 }
 
 /// What a form did: saved (back to the page), made a link to show once, or mailed an
@@ -167,6 +180,8 @@ struct AdminPage {
     own_email: String,
     /// the add form a checklist link opened, with its unit chosen
     prefill: Prefill,
+    /// the population import and the posters (`admin_populations`)
+    populations: Panel,
 }
 
 /// The page, with a message (a problem with a form, or that it was saved).
@@ -177,7 +192,20 @@ pub(super) async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    page_with(state, session, message, ok, status, None, None).await
+    page_with(state, session, message, ok, status, None, Panel::default()).await
+}
+
+/// The page with the population import's panel as given (its refused cells, the unit its form
+/// opens with).
+pub(super) async fn page_with_panel(
+    state: &web::Data<AppState>,
+    session: &Session,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+    panel: Panel,
+) -> Result<HttpResponse, WebError> {
+    page_with(state, session, message, ok, status, None, panel).await
 }
 
 async fn page_with(
@@ -187,7 +215,7 @@ async fn page_with(
     ok: bool,
     status: StatusCode,
     reset: Option<LinkShown>,
-    prefill: Option<Prefill>,
+    mut panel: Panel,
 ) -> Result<HttpResponse, WebError> {
     let now = chrono::Utc::now().naive_utc();
     let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
@@ -195,7 +223,7 @@ async fn page_with(
         Ok((readiness::checklist(conn, &state.config, today)?, db::audit::last_at(conn, readiness::MAIL_TEST_ACTION)?))
     })
     .await?;
-    let (all, people, details, mail_problems, (publications, media), letterheads, invitations) =
+    let (all, people, details, mail_problems, (publications, media), letterheads, (invitations, never_downloaded)) =
         blocking(state, move |_, conn| -> Result<_, DbError> {
             let all = units::list(conn)?;
             let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
@@ -219,7 +247,16 @@ async fn page_with(
             let letterheads = db::letterheads::all(conn)?;
             let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
             let invitations = accounts::open_invitations(conn, now)?;
-            Ok((all, users::list_with_units(conn)?, details, problems, publications, letterheads, invitations))
+            let never_downloaded = units::without_poster_download(conn)?.len();
+            Ok((
+                all,
+                users::list_with_units(conn)?,
+                details,
+                problems,
+                publications,
+                letterheads,
+                (invitations, never_downloaded),
+            ))
         })
         .await?;
     let mut rows = Vec::new();
@@ -266,6 +303,7 @@ async fn page_with(
                 parents: Vec::new(),
                 templates: Vec::new(),
                 service_rows,
+                poster_per_service: unit.poster_per_service,
             });
             walk(all, Some(unit.id), depth + 1, out, details, letterheads, default);
         }
@@ -358,8 +396,11 @@ async fn page_with(
         readiness: admin_readiness::lines(&tr, &gaps, &state.config),
         server: admin_readiness::server(&state.config, last_test),
         own_email: session.user.email.clone(),
-        prefill: prefill
-            .unwrap_or_else(|| Prefill { period: Period::month_of(today).to_string(), ..Prefill::default() }),
+        prefill: if panel.prefill.period.is_empty() {
+            Prefill { period: Period::month_of(today).to_string(), ..std::mem::take(&mut panel.prefill) }
+        } else {
+            std::mem::take(&mut panel.prefill)
+        },
         tr,
         kiosk: false,
         nav: Nav::of(session),
@@ -402,6 +443,10 @@ async fn page_with(
         media_kinds: Medium::ALL.iter().map(|m| (m.as_str(), m.label_id())).collect(),
         max_image_mb: MAX_IMAGE_BYTES / 1024 / 1024,
         evidence_periods: evidence_periods(&publications, state.config.timezone),
+        populations: {
+            panel.never_downloaded = never_downloaded;
+            panel
+        },
     };
     html(status, &view)
 }
@@ -462,6 +507,8 @@ pub struct ShowQuery {
     /// the add form to open (a checklist link): layanan, kepala or populasi
     isi: Option<String>,
     unit: Option<String>,
+    /// a unit's slug: the population form opens with it chosen (the dashboards link here)
+    populasi: Option<String>,
 }
 
 pub async fn show(
@@ -472,12 +519,21 @@ pub async fn show(
     let query = query.into_inner();
     let message = query.ok.as_ref().map(|_| tr().t("admin.saved").to_string());
     let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
-    let prefill = Prefill {
-        open: query.isi.unwrap_or_default(),
-        unit: query.unit.unwrap_or_default(),
-        period: Period::month_of(today).to_string(),
+    // a dashboard's link names the unit without a population (`populasi=slug`)
+    let (open, unit) = match query.populasi {
+        Some(slug) => ("populasi".to_string(), slug),
+        None => (query.isi.unwrap_or_default(), query.unit.unwrap_or_default()),
     };
-    page_with(&state, &session, message.clone(), message.is_some(), StatusCode::OK, None, Some(prefill)).await
+    let prefill = Prefill { open, unit, period: Period::month_of(today).to_string() };
+    page_with_panel(
+        &state,
+        &session,
+        message.clone(),
+        message.is_some(),
+        StatusCode::OK,
+        Panel { prefill, ..Panel::default() },
+    )
+    .await
 }
 
 /// `POST /admin/{unit|service|population|template|letterhead|user|publish|unpublish|delete_medium|…}`:
@@ -499,7 +555,9 @@ pub async fn act(
     Ok(match outcome {
         Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
-        Ok(Done::Link(link)) => page_with(&state, &session, None, true, StatusCode::OK, Some(link), None).await?,
+        Ok(Done::Link(link)) => {
+            page_with(&state, &session, None, true, StatusCode::OK, Some(link), Panel::default()).await?
+        }
         Ok(Done::Mailed(text) | Done::Said(text)) => page(&state, &session, Some(text), true, StatusCode::OK).await?,
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
     })
@@ -679,7 +737,8 @@ fn change(
                 kind: get("kind").parse::<UnitKind>().map_err(|_| refuse(format!("kind: {}", says("unknown", &[]))))?,
                 parent: chosen("parent"),
             };
-            crate::units::edit(conn, by, edit).map(drop)?;
+            let unit = crate::units::edit(conn, by, edit)?;
+            crate::units::set_poster_per_service(conn, by, &unit.slug, get("poster_per_service") == "1")?;
         }
         "unit-disable" | "unit-enable" => crate::units::set_enabled(conn, by, get("unit"), action == "unit-enable")?,
         "service-edit" => {

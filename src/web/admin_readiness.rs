@@ -31,7 +31,7 @@ pub(super) struct ServerView {
 
 /// Which "add" form a checklist link opens, and for which unit (`/admin?isi=…&unit=…`).
 #[derive(Default)]
-pub(super) struct Prefill {
+pub struct Prefill {
     pub open: String,
     pub unit: String,
     /// the running month, for the population form

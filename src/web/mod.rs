@@ -6,6 +6,7 @@ pub mod access;
 pub mod account;
 pub mod admin;
 pub mod admin_invite;
+pub mod admin_populations;
 mod admin_readiness;
 pub mod admin_setup;
 pub mod api;

@@ -304,6 +304,9 @@ pub async fn poster(
         .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
     let bytes =
         web::block(move || render_poster(&poster, format)).await?.map_err(|e| WebError::Internal(e.to_string()))?;
+    // the regency's readiness checklist lists the units that never downloaded a poster
+    let unit_id = form.unit.id;
+    blocking(&state, move |_, conn| units::record_poster_download(conn, &[unit_id])).await?;
     let name = match &query.layanan {
         Some(service) => format!("poster-skm-{}-{service}.{ext}", form.unit.slug),
         None => format!("poster-skm-{}.{ext}", form.unit.slug),

@@ -5,8 +5,8 @@
 
 use super::access::Access;
 use super::{
-    account, admin, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login, media, metrics,
-    operator, public, reports, reset, survey,
+    account, admin, admin_populations, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login,
+    media, metrics, operator, public, reports, reset, survey,
 };
 use actix_web::http::Method;
 use actix_web::web;
@@ -69,6 +69,11 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/admin/bukti.zip", Admin, evidence::download),
     // the publication-media log's entries carry an image: a multipart form of its own
     route!(POST "/admin/publikasi/media", Admin, media::add),
+    // the monthly CSV of populations (multipart, all rows or none) and its example file
+    route!(POST "/admin/populasi/impor", Admin, admin_populations::import),
+    route!(GET "/admin/populasi/contoh.csv", Admin, admin_populations::example),
+    // every active unit's QR poster in one PDF; records the download
+    route!(GET "/admin/poster-semua.pdf", Admin, admin_populations::all_posters),
     route!(GET "/dasbor", SignedIn, dashboard::regency::page),
     route!(GET "/dasbor/unit/{slug}", UnitReader, dashboard::unit::page),
     route!(GET "/dasbor/unit/{slug}/laporan.{format}", UnitReader, reports::download),

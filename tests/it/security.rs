@@ -480,6 +480,10 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             };
             pairs(&[("digest", &digest), ("plan", &plan.fingerprint())])
         }
+        ("/admin/populasi/impor", _) => {
+            let csv = format!("unit;bulan;jumlah\nalpha;2026-11;{}\n", 500 + n);
+            return Some(Body::Upload(Vec::new(), csv.into_bytes()));
+        }
         ("/keluar", _) => Vec::new(),
         ("/akun/sandi", _) => {
             pairs(&[("current", PASSWORD), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")])
@@ -632,7 +636,7 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
     let other_user = w.login(OP_B);
     let other_users_csrf = hidden(&w.app.get_as(&other_user, "/akun/sandi").body, "csrf");
     let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
-    assert_eq!(posts.len(), 11, "every signed-in POST route is tried");
+    assert_eq!(posts.len(), 12, "every signed-in POST route is tried");
     for route in posts {
         for request in requests(route, "alpha", &w) {
             let actor = actor_for(route, &w);
@@ -1163,6 +1167,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/admin", "ok", ADMIN),
     ("/admin", "isi", ADMIN),
     ("/admin", "unit", ADMIN),
+    ("/admin", "populasi", ADMIN),
     ("/admin/bukti.zip", "period", ADMIN),
     ("/akun/sandi", "diganti", HEAD_A),
     ("/sandi/atur", "token", ""),

@@ -77,7 +77,13 @@ struct RegencyPage {
     media: Option<String>,
     attention: Vec<Attention>,
     attention_more: usize,
+    /// the units shown without a population for the period: (name, where to fix it: admins only)
+    missing_population: Vec<(String, Option<String>)>,
+    admin: bool,
 }
+
+/// A list this short opens by itself; a longer one stays folded under its count.
+const MISSING_SHOWN_OPEN: usize = 5;
 
 /// A unit the regency should look at first, with why, in words.
 struct Attention {
@@ -188,6 +194,11 @@ pub async fn page(
     let mut needing = attention(&t, &visible, &lowest);
     let attention_more = needing.len().saturating_sub(ATTENTION_SHOWN);
     needing.truncate(ATTENTION_SHOWN);
+    let missing_population = visible
+        .iter()
+        .filter(|r| adequacy(r) == Adequacy::Unknown)
+        .map(|r| (r.unit.name.clone(), admin.then(|| format!("/admin?populasi={}#h-populasi", r.unit.slug))))
+        .collect();
     let rows = visible
         .iter()
         .zip(ranks)
@@ -243,6 +254,8 @@ pub async fn page(
             rows,
             attention: needing,
             attention_more,
+            missing_population,
+            admin,
             rtl_total: progress_view(&t, &rtl_total),
             media,
         },

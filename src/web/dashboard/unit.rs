@@ -147,6 +147,8 @@ struct UnitPage {
     population: Option<String>,
     sample_text: String,
     sample_short: bool,
+    /// no population for the period: the notice, and where to fix it
+    missing_population: Option<MissingPopulation>,
     /// on a roll-up: "NIK gabungan" is the pooled index; the mean of units beside it
     pooled_label: Option<String>,
     mean_text: Option<String>,
@@ -176,6 +178,14 @@ struct UnitPage {
     page_text: String,
     prev_href: Option<String>,
     next_href: Option<String>,
+}
+
+/// The unit has no population for the period shown: an admin gets a link to the form with the
+/// unit chosen, anyone else is told who can enter it.
+struct MissingPopulation {
+    fix_href: Option<String>,
+    /// a roll-up with populations for some members: how many is said too
+    coverage: bool,
 }
 
 const SARAN_PER_PAGE: i64 = 20;
@@ -284,6 +294,11 @@ pub async fn page(
         required: data.index.required_sample.map(count),
         population: data.index.population.map(count),
         sample_short: data.index.shortfall().is_some_and(|s| s > 0),
+        missing_population: data.index.required_sample.is_none().then(|| MissingPopulation {
+            fix_href: (session.role == crate::domain::names::Role::Admin)
+                .then(|| format!("/admin?populasi={}#h-populasi", unit.slug)),
+            coverage: coverage.is_some(),
+        }),
         sample_text,
         flagged_text: (data.profile.flagged > 0)
             .then(|| t.fill("dash.flags", &[("count", data.profile.flagged.to_string())])),
