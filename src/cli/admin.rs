@@ -420,7 +420,7 @@ pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
 }
 
 /// E-mails the invitation, or prints its link once (asked to, e-mail off, or sending failed).
-fn deliver(
+pub(super) fn deliver(
     context: &Context,
     conn: &mut db::DbConnection,
     invitation: &accounts::Invitation,

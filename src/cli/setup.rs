@@ -3,6 +3,7 @@
 //! prints what would change, applying it with `--apply` (or after a yes on a terminal).
 
 use super::{CliError, Context, MessageLang};
+use crate::accounts::{self, UserError};
 use crate::db::DbError;
 use crate::setup::{self, Outcome, Preview};
 use clap::Args;
@@ -72,7 +73,16 @@ pub fn run(context: &Context, args: SetupArgs) -> Result<(), CliError> {
         Outcome::Applied(applied) => {
             say!("{}", tr.fill("setup.cli.applied", &[("summary", plan.summary(tr))]));
             if !applied.new_users.is_empty() {
-                say!("{}", tr.fill("setup.cli.new_users", &[("emails", applied.new_users.join(", "))]));
+                say!("{}", tr.fill("setup.cli.new_users", &[("count", applied.new_users.len().to_string())]));
+            }
+            for email in &applied.new_users {
+                // an account the workbook added disabled gets no invitation
+                match accounts::invite(&mut conn, None, email, now) {
+                    Ok(invitation) => super::admin::deliver(context, &mut conn, &invitation, false)?,
+                    Err(UserError::Disabled(_)) => {}
+                    Err(UserError::Db(e)) => return Err(e.into()),
+                    Err(other) => return Err(CliError::Input(other.to_string())),
+                }
             }
             Ok(())
         }

@@ -162,7 +162,7 @@ struct AdminPage {
     units: Vec<UnitRow>,
     users: Vec<UserRow>,
     /// a reset link or an invitation, shown once
-    reset: Option<LinkShown>,
+    links: Vec<LinkShown>,
     /// `base_url` while it is this machine's own address (QR posters would not open)
     base_url_warning: Option<String>,
     mail_problems: Vec<(String, String, String, i32, String)>,
@@ -192,7 +192,18 @@ pub(super) async fn page(
     ok: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    page_with(state, session, message, ok, status, None, Panel::default()).await
+    page_with(state, session, message, ok, status, Vec::new(), Panel::default()).await
+}
+
+/// The page after an action that made one-time links (a workbook's invited users while e-mail is
+/// off): each is shown once, here.
+pub(super) async fn page_with_links(
+    state: &web::Data<AppState>,
+    session: &Session,
+    message: String,
+    links: Vec<LinkShown>,
+) -> Result<HttpResponse, WebError> {
+    page_with(state, session, Some(message), true, StatusCode::OK, links, Panel::default()).await
 }
 
 /// The page with the population import's panel as given (its refused cells, the unit its form
@@ -205,7 +216,7 @@ pub(super) async fn page_with_panel(
     status: StatusCode,
     panel: Panel,
 ) -> Result<HttpResponse, WebError> {
-    page_with(state, session, message, ok, status, None, panel).await
+    page_with(state, session, message, ok, status, Vec::new(), panel).await
 }
 
 async fn page_with(
@@ -214,7 +225,7 @@ async fn page_with(
     message: Option<String>,
     ok: bool,
     status: StatusCode,
-    reset: Option<LinkShown>,
+    links: Vec<LinkShown>,
     mut panel: Panel,
 ) -> Result<HttpResponse, WebError> {
     let now = chrono::Utc::now().naive_utc();
@@ -432,7 +443,7 @@ async fn page_with(
             })
             .collect(),
         units: rows,
-        reset,
+        links,
         base_url_warning: state.config.base_url_is_local().then(|| state.config.base_url.clone()),
         mail_problems: mail_problems
             .into_iter()
@@ -556,7 +567,7 @@ pub async fn act(
         Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
         Ok(Done::Link(link)) => {
-            page_with(&state, &session, None, true, StatusCode::OK, Some(link), Panel::default()).await?
+            page_with(&state, &session, None, true, StatusCode::OK, vec![link], Panel::default()).await?
         }
         Ok(Done::Mailed(text) | Done::Said(text)) => page(&state, &session, Some(text), true, StatusCode::OK).await?,
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,

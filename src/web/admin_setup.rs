@@ -7,12 +7,14 @@
 
 use super::access::Admin;
 use super::admin;
+use super::admin_invite::{self, Invited, LinkShown};
 use super::error::WebError;
 use super::i18n::Tr;
 use super::pages::{html, Nav};
 use super::session::{check_csrf, Session};
 use super::{blocking, AppState};
-use crate::db::setup_uploads;
+use crate::accounts::{self, UserError};
+use crate::db::{setup_uploads, DbConnection};
 use crate::domain::template::Lang;
 use crate::setup::{self, read::MAX_FILE_BYTES, Outcome, Plan, Preview, SetupError, SetupIssue};
 use actix_multipart::Multipart;
@@ -192,13 +194,40 @@ pub async fn apply(
         }
         Some(Outcome::Applied(applied)) => {
             let mut message = tr().fill("setup.web.applied", &[("summary", applied.summary(tr()))]);
-            if !applied.new_users.is_empty() {
-                let emails = applied.new_users.join(", ");
-                message = format!("{message} {}", tr().fill("setup.web.new_users", &[("emails", emails)]));
+            let new_users = applied.new_users;
+            let (mailed, links) =
+                blocking(&state, move |state, conn| invite_all(state, conn, actor, &new_users)).await?;
+            if !mailed.is_empty() {
+                message = format!("{message} {}", tr().fill("setup.web.invited", &[("emails", mailed.join(", "))]));
             }
-            admin::page(&state, &session, Some(message), true, StatusCode::OK).await
+            admin::page_with_links(&state, &session, message, links).await
         }
     }
+}
+
+/// Invites the workbook's new users (an account it added disabled gets none): mailed when
+/// e-mail is set up, otherwise their links are shown once on the page.
+fn invite_all(
+    state: &AppState,
+    conn: &mut DbConnection,
+    actor: i32,
+    emails: &[String],
+) -> Result<(Vec<String>, Vec<LinkShown>), WebError> {
+    let now = chrono::Utc::now().naive_utc();
+    let (mut mailed, mut links) = (Vec::new(), Vec::new());
+    for email in emails {
+        let invitation = match accounts::invite(conn, Some(actor), email, now) {
+            Ok(invitation) => invitation,
+            Err(UserError::Disabled(_)) => continue,
+            Err(UserError::Db(e)) => return Err(e.into()),
+            Err(other) => return Err(WebError::Internal(other.to_string())),
+        };
+        match admin_invite::deliver(state, conn, &invitation)? {
+            Invited::Mailed(_) => mailed.push(email.clone()),
+            Invited::Shown(link) => links.push(link),
+        }
+    }
+    Ok((mailed, links))
 }
 
 fn page(session: &Session) -> PreviewPage {
