@@ -523,6 +523,9 @@ fn the_admin_uploads_a_workbook_sees_its_preview_and_applies_it() {
         let applied = app.post_form_as(&cookie, "/admin/buku-kerja/terapkan", &fields);
         assert_eq!(applied.status, 200, "{}", applied.body);
         assert!(applied.body.contains("Buku kerja diterapkan: 100 unit baru"), "{}", applied.body);
+        // e-mail is off here: each new user's invitation link is shown once, on this page only
+        assert_eq!(applied.body.matches("/sandi/atur?token=").count(), 100, "one link per new user");
+        assert!(applied.body.contains("Undangan"), "{}", applied.body);
         let after = dump(&mut app.conn());
         assert_eq!((after.0.len(), after.1.len(), after.2.len(), after.4.len()), (101, 302, 101, 1200));
         let again = app.post_form_as(&cookie, "/admin/buku-kerja/terapkan", &fields);
@@ -642,7 +645,9 @@ fn skm_setup_writes_the_template_previews_applies_only_when_asked_and_exports() 
         let text = String::from_utf8_lossy(&applied.stdout);
         assert!(applied.status.success(), "{}", String::from_utf8_lossy(&applied.stderr));
         assert!(text.contains("Applied: 100 new units"), "{text}");
-        assert!(text.contains("New users (no password yet"), "{text}");
+        assert!(text.contains("Invitations for 100 new users"), "{text}");
+        // e-mail is off: each new user's one-time link is printed, once
+        assert_eq!(text.matches("/sandi/atur?token=").count(), 100, "{text}");
         assert_eq!(dump(&mut pool.get().expect("connection")).0.len(), 100);
 
         let export = run(&["setup", "--export", "ekspor.xlsx"]);
