@@ -54,18 +54,7 @@ pub fn parse_collecting(
 ) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(|_| vec![CsvIssue::file(Problem::Unreadable)])?;
-    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-    if text.iter().all(u8::is_ascii_whitespace) {
-        return Err(vec![CsvIssue::file(Problem::EmptyFile)]);
-    }
-    let mut lines = Lines { bytes: &bytes, offset: 0, line: 1 };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .delimiter(delimiter(text))
-        .from_reader(bytes.as_slice());
-    let header =
-        reader.headers().map_err(|_| vec![CsvIssue { row: 1, column: None, problem: Problem::BadRecord }])?.clone();
+    let Table { header, records } = table(&bytes)?;
     let mut issues = Vec::new();
     let mut columns: Vec<(String, Column)> = Vec::with_capacity(header.len());
     for written in header.iter() {
@@ -88,27 +77,17 @@ pub fn parse_collecting(
     }
 
     let mut rows = Vec::new();
-    for record in reader.records() {
+    for record in records {
         if issues.len() >= MAX_ISSUES {
             break;
         }
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                let row = e.position().map_or(0, |p| lines.at(p.byte()));
-                issues.push(CsvIssue { row, column: None, problem: Problem::BadRecord });
+        let (row, record) = match record {
+            Ok(read) => read,
+            Err(issue) => {
+                issues.push(issue);
                 continue;
             }
         };
-        let row = record.position().map_or(0, |p| lines.at(p.byte()));
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        if record.len() != header.len() {
-            let problem = Problem::CellCount { found: record.len(), expected: header.len() };
-            issues.push(CsvIssue { row, column: None, problem });
-            continue;
-        }
         let mut parsed = CsvRow {
             row,
             scores: vec![None; template.elements.len()],
@@ -198,6 +177,54 @@ fn column_of(template: &Template, written: &str) -> Option<Column> {
 /// Equal but for letter case and the spaces around them.
 fn same(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// A CSV file as every reader here takes it: a byte-order mark dropped, `,` or `;` (whichever
+/// the header uses most), cells trimmed; then its header and its data rows in order, each with
+/// its line number, or the problem that makes it unreadable (a malformed record, or not as many
+/// cells as the header). Rows whose every cell is empty are skipped.
+pub(super) struct Table {
+    pub(super) header: csv::StringRecord,
+    pub(super) records: Vec<Result<(u64, csv::StringRecord), CsvIssue>>,
+}
+
+pub(super) fn table(bytes: &[u8]) -> Result<Table, Vec<CsvIssue>> {
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(vec![CsvIssue::file(Problem::EmptyFile)]);
+    }
+    let mut lines = Lines { bytes, offset: 0, line: 1 };
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).delimiter(delimiter(text)).from_reader(bytes);
+    let header =
+        reader.headers().map_err(|_| vec![CsvIssue { row: 1, column: None, problem: Problem::BadRecord }])?.clone();
+    let (mut records, mut bad) = (Vec::new(), 0);
+    for record in reader.records() {
+        if bad >= MAX_ISSUES {
+            break;
+        }
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let row = e.position().map_or(0, |p| lines.at(p.byte()));
+                records.push(Err(CsvIssue { row, column: None, problem: Problem::BadRecord }));
+                bad += 1;
+                continue;
+            }
+        };
+        let row = record.position().map_or(0, |p| lines.at(p.byte()));
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record.len() != header.len() {
+            let problem = Problem::CellCount { found: record.len(), expected: header.len() };
+            records.push(Err(CsvIssue { row, column: None, problem }));
+            bad += 1;
+            continue;
+        }
+        records.push(Ok((row, record)));
+    }
+    Ok(Table { header, records })
 }
 
 /// Line numbers of byte offsets, for records read in order. The csv crate counts only the `\n`

@@ -3,7 +3,7 @@
 //! `,` or `;` between cells; a byte-order mark tolerated. Every problem is named by row and
 //! column (`CsvIssue`). Whether the units exist is the importer's check (`units::import_populations`).
 
-use super::csv::{delimiter, Lines};
+use super::csv::{table, Table};
 use super::issue::{CsvIssue, Problem};
 use crate::domain::period::Period;
 use std::io::Read;
@@ -116,18 +116,7 @@ pub fn parse(mut input: impl Read) -> Result<Vec<PopulationRow>, Vec<CsvIssue>> 
     if std::str::from_utf8(&bytes).is_err() {
         return Err(vec![CsvIssue::file(Problem::NotText)]);
     }
-    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-    if text.iter().all(u8::is_ascii_whitespace) {
-        return Err(vec![CsvIssue::file(Problem::EmptyFile)]);
-    }
-    let mut lines = Lines { bytes: &bytes, offset: 0, line: 1 };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .delimiter(delimiter(text))
-        .from_reader(bytes.as_slice());
-    let header =
-        reader.headers().map_err(|_| vec![CsvIssue { row: 1, column: None, problem: Problem::BadRecord }])?.clone();
+    let Table { header, records } = table(&bytes)?;
     let mut issues = Vec::new();
     let mut columns: Vec<(String, Column)> = Vec::with_capacity(header.len());
     for written in header.iter() {
@@ -151,27 +140,17 @@ pub fn parse(mut input: impl Read) -> Result<Vec<PopulationRow>, Vec<CsvIssue>> 
     }
 
     let mut rows: Vec<PopulationRow> = Vec::new();
-    for record in reader.records() {
+    for record in records {
         if issues.len() >= MAX_ISSUES {
             break;
         }
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                let row = e.position().map_or(0, |p| lines.at(p.byte()));
-                issues.push(CsvIssue { row, column: None, problem: Problem::BadRecord });
+        let (row, record) = match record {
+            Ok(read) => read,
+            Err(issue) => {
+                issues.push(issue);
                 continue;
             }
         };
-        let row = record.position().map_or(0, |p| lines.at(p.byte()));
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        if record.len() != header.len() {
-            let problem = Problem::CellCount { found: record.len(), expected: header.len() };
-            issues.push(CsvIssue { row, column: None, problem });
-            continue;
-        }
         let (mut unit, mut period, mut count) = (None, None, None);
         let mut unit_column = String::new();
         for ((written, column), cell) in columns.iter().zip(record.iter()) {
