@@ -364,6 +364,10 @@ impl Change {
                     .map(|w| match *w {
                         "nama" => tr.fill("setup.change.user_name", &[("to", name.clone())]),
                         "peran" => tr.fill("setup.change.user_role", &[("to", role.to_string())]),
+                        // an admin's units taken away: "unit → (tidak ada)", not an arrow to nothing
+                        _ if units.is_empty() => {
+                            tr.fill("setup.change.user_units", &[("to", tr.t("setup.none").to_string())])
+                        }
                         _ => tr.fill("setup.change.user_units", &[("to", units.join(", "))]),
                     })
                     .collect();
@@ -777,5 +781,20 @@ mod tests {
         assert!(plan(&book(row(&["kutim", "dinas"], Some(true))), &current, None).expect("plan").is_empty());
         let disabled = plan(&book(row(&["dinas"], Some(false))), &current, None).expect("plan");
         assert_eq!(disabled.counts(), [("user_changed", 1), ("user_disabled", 1)]);
+    }
+
+    #[test]
+    fn a_user_left_without_units_is_said_to_have_none() {
+        let change = Change::UserEdit {
+            email: "admin@kutim.go.id".into(),
+            name: "Bagian Organisasi".into(),
+            role: Role::Admin,
+            units: Vec::new(),
+            what: vec!["nama", "unit"],
+        };
+        assert_eq!(
+            change.text(Tr::new(crate::domain::template::Lang::Id)),
+            "Pengguna admin@kutim.go.id: nama → \"Bagian Organisasi\"; unit → (tidak ada)"
+        );
     }
 }

@@ -716,6 +716,14 @@ fn the_preview_page_reads_on_a_desktop_and_a_phone() {
     edited.services.remove(7);
     edited.users[2][2] = s("unit_head");
     edited.users.push([s("baru@kutaitimurkab.go.id"), s("Pengguna Baru"), s("operator"), s("kecamatan-1"), s("ya")]);
+    // an address as long as the regency's real ones, wider than a phone unless it wraps
+    edited.users.push([
+        s("kepala@disdukcapil.kutaitimurkab.go.id"),
+        s("Kepala Disdukcapil"),
+        s("unit_head"),
+        s("kecamatan-1"),
+        s("ya"),
+    ]);
     edited.populations[0][2] = s("1500");
     let path = common::samples_dir().join("setup-edited.xlsx");
     std::fs::write(&path, edited.xlsx()).expect("write");
