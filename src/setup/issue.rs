@@ -56,6 +56,11 @@ pub enum Problem {
     UnknownUnit {
         value: String,
     },
+    /// a new regency in a workbook that leaves the stored one out
+    RegencyReplaced {
+        value: String,
+        stored: String,
+    },
     /// a unit's name where its slug belongs
     NameNotSlug {
         value: String,
@@ -112,6 +117,7 @@ impl Problem {
             Problem::UnknownTemplate { .. } => "setup.problem.unknown_template",
             Problem::UnknownUnit { .. } => "setup.problem.unknown_unit",
             Problem::NameNotSlug { .. } => "setup.problem.name_not_slug",
+            Problem::RegencyReplaced { .. } => "setup.problem.regency_replaced",
             Problem::Duplicate { .. } => "setup.problem.duplicate",
             Problem::ParentCycle { .. } => "setup.problem.parent_cycle",
             Problem::NotPeriod { .. } => "setup.problem.not_period",
@@ -146,6 +152,7 @@ impl Problem {
             | Problem::NotCount { value: v }
             | Problem::NipAsNumber { value: v } => vec![value(v)],
             Problem::NameNotSlug { value: v, slug } => vec![value(v), ("slug", slug.clone())],
+            Problem::RegencyReplaced { value: v, stored } => vec![value(v), ("stored", stored.clone())],
             Problem::NotOneOf { value: v, options } => vec![value(v), ("options", options.clone())],
             Problem::UnknownTemplate { value: v, known } => vec![value(v), ("known", known.clone())],
             Problem::Duplicate { value: v, first } => vec![value(v), ("first", first.to_string())],

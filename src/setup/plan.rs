@@ -448,6 +448,19 @@ pub fn plan(book: &Book, current: &Current, actor: Option<i32>) -> Result<Plan, 
         unit_changes(unit, stored_units.get(unit.slug.as_str()).copied(), &mut changes);
     }
     let in_book: BTreeSet<&str> = book.units.iter().map(|u| u.slug.as_str()).collect();
+    // A new regency while the stored one is left out is the template's example regency (or a
+    // slug typed anew): applied, it would close the regency `skm init` made and start another.
+    let left_out = current.units.iter().find(|u| {
+        u.active && u.kind == UnitKind::Regency.as_str() && u.parent.is_none() && !in_book.contains(u.slug.as_str())
+    });
+    if let Some(stored) = left_out {
+        for unit in
+            book.units.iter().filter(|u| u.kind == UnitKind::Regency && !stored_units.contains_key(u.slug.as_str()))
+        {
+            let problem = Problem::RegencyReplaced { value: unit.slug.to_string(), stored: stored.slug.clone() };
+            issues.push(SetupIssue::cell(UNIT_SHEET, unit.row, "slug", problem));
+        }
+    }
     for unit in current.units.iter().filter(|u| u.active && !in_book.contains(u.slug.as_str())) {
         changes.push(Change::UnitActive { slug: unit.slug.clone(), active: false, absent: true });
     }
@@ -796,5 +809,23 @@ mod tests {
             change.text(Tr::new(crate::domain::template::Lang::Id)),
             "Pengguna admin@kutim.go.id: nama → \"Bagian Organisasi\"; unit → (tidak ada)"
         );
+    }
+
+    #[test]
+    fn a_new_regency_in_place_of_the_stored_one_is_refused_naming_the_stored_slug() {
+        let book = Book {
+            units: vec![unit(2, "kutai-timur", None), unit(3, "dinas", Some("kutai-timur"))],
+            ..Book::default()
+        };
+        let issues = plan(&book, &current(), None).expect_err("the stored regency kutim would be closed");
+        let texts: Vec<String> = issues.iter().map(|i| i.text(Tr::new(crate::domain::template::Lang::Id))).collect();
+        assert_eq!(
+            texts,
+            ["lembar Unit, baris 2, kolom slug: kabupaten 'kutim' sudah tersimpan; tulis slug 'kutim' di baris ini, \
+              bukan 'kutai-timur' (slug tidak dapat diubah)"]
+        );
+        // a second regency next to the stored one is a deployment of several regencies
+        let both = Book { units: vec![unit(2, "kutim", None), unit(3, "berau", None)], ..Book::default() };
+        assert!(plan(&both, &current(), None).is_ok());
     }
 }
