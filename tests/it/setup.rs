@@ -657,6 +657,20 @@ fn skm_setup_writes_the_template_previews_applies_only_when_asked_and_exports() 
             String::from_utf8_lossy(&again.stdout).trim(),
             "Tidak ada yang berubah: buku kerja sama dengan data yang tersimpan."
         );
+        // in Indonesian (the default), the invitation lines are Indonesian too
+        let mut more = Spec::big();
+        more.users.push([s("baru@kutaitimurkab.go.id"), s("Pengguna Baru"), s("operator"), s("kutim"), s("ya")]);
+        std::fs::write(dir.path().join("tambah.xlsx"), more.xlsx()).expect("write");
+        let added = run(&["setup", "--workbook", "tambah.xlsx", "--apply"]);
+        let text = String::from_utf8_lossy(&added.stdout);
+        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+        assert!(
+            text.contains(
+                "e-mail belum diatur (smtp_host kosong): berikan sendiri tautan ini kepada baru@kutaitimurkab.go.id"
+            ) && text.contains("tautan undangan sekali pakai untuk baru@kutaitimurkab.go.id, berlaku sampai"),
+            "{text}"
+        );
+        assert!(!text.contains("e-mail is off"), "{text}");
 
         // a bad cell: every one listed, exit code not 0
         let mut bad = Spec::big();
