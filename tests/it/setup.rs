@@ -605,12 +605,14 @@ fn the_template_keeps_its_drop_down_lists_in_libreoffice() {
     std::io::Read::read_to_string(&mut archive.by_name("content.xml").expect("content.xml"), &mut content)
         .expect("read");
     let validations = content.matches("<table:content-validation ").count();
-    assert!(validations >= 5, "the kinds, questionnaires, aktif (3 sheets) and roles lists: {validations}");
+    assert!(validations >= 6, "the kinds, questionnaires, aktif (3 sheets), roles and unit slug lists: {validations}");
     for list in [
         "&quot;regency&quot;;&quot;opd&quot;;&quot;sub_unit&quot;",
         "&quot;admin&quot;;&quot;unit_head&quot;;&quot;operator&quot;",
         "&quot;ya&quot;;&quot;tidak&quot;",
         "&quot;permenpanrb-14-2017&quot;",
+        // a parent or a service's, a population's unit: picked from the Unit sheet's slugs
+        "of:cell-content-is-in-list([$Unit.$A$2:.$A$1005])",
     ] {
         assert!(content.contains(list), "{list} in content.xml");
     }
