@@ -235,6 +235,7 @@ fn guide(sheet: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
         "Sebelum diterapkan, skm menampilkan pratinjau perubahan. Jika ada sel yang salah, tidak ada yang diubah dan setiap sel yang salah disebutkan (lembar, baris, kolom).",
         "Tidak ada yang dihapus: unit dan layanan yang tidak ada di buku kerja dinonaktifkan, jawabannya tetap tersimpan.",
         "Baris judul (baris 1) jangan diubah; urutan kolom boleh berbeda. Lembar Petunjuk ini diabaikan saat diunggah.",
+        "Baris di templat adalah contoh: ganti atau hapus sebelum mengunggah, karena setiap pengguna baru langsung diundang lewat e-mail (bila e-mail sudah diatur).",
     ];
     let mut row = 0;
     for line in intro {
@@ -252,7 +253,7 @@ fn guide(sheet: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
             sheet.write_string(row, 0, name)?;
             sheet.write_string(row, 1, column.header)?;
             let required = match (column.optional, column.header) {
-                (true, _) => "tidak (boleh tidak ada)",
+                (true, _) => "tidak (kolomnya pun boleh dihapus)",
                 (false, "induk" | "kuesioner" | "unit") if name == UNIT_SHEET || name == USER_SHEET => "boleh kosong",
                 _ => "ya",
             };
