@@ -264,7 +264,7 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             let file = std::fs::File::open(&path).map_err(|e| input(format!("--csv: {}: {e}", path.display())))?;
             let listed = |issues: Vec<crate::sheets::issue::CsvIssue>| {
                 let lines: Vec<String> = issues.iter().map(|i| i.text(tr)).collect();
-                input(format!("{}\n{}", tr.t("population.import.refused"), lines.join("\n")))
+                input(format!("{}\n{}", tr.t("population.import.refused_cli"), lines.join("\n")))
             };
             let rows = crate::sheets::population::parse(file).map_err(listed)?;
             let counts = crate::units::import_populations(&mut conn, None, &rows).map_err(|e| match e {

@@ -147,6 +147,8 @@ fn the_command_line_imports_a_population_csv_in_either_language() {
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("baris 3, kolom bulan: '2026-Q3' bukan bulan"), "{said}");
+    // a terminal has no "Impor populasi" section to look in: the cells follow
+    assert!(said.contains("Tidak ada populasi yang disimpan: perbaiki sel berikut lalu jalankan lagi."), "{said}");
     let english =
         String::from_utf8_lossy(&run(&["unit", "population", "--csv", path, "--lang", "en"]).stderr).into_owned();
     assert!(english.contains("row 3, column bulan: '2026-Q3' is not a month"), "{english}");
