@@ -526,6 +526,9 @@ fn the_admin_uploads_a_workbook_sees_its_preview_and_applies_it() {
         // e-mail is off here: each new user's invitation link is shown once, on this page only
         assert_eq!(applied.body.matches("/sandi/atur?token=").count(), 100, "one link per new user");
         assert!(applied.body.contains("Undangan"), "{}", applied.body);
+        // …in one notice that says once why they are shown, not a hundred notices
+        assert_eq!(applied.body.matches("E-mail belum diatur, jadi undangan tidak dikirim.").count(), 1);
+        assert_eq!(applied.body.matches("class=\"notice reset-link invitation-link\"").count(), 1);
         let after = dump(&mut app.conn());
         assert_eq!((after.0.len(), after.1.len(), after.2.len(), after.4.len()), (101, 302, 101, 1200));
         let again = app.post_form_as(&cookie, "/admin/buku-kerja/terapkan", &fields);
