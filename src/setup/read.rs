@@ -9,6 +9,7 @@ use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::letterhead::{self, LetterheadError, LetterheadInput};
+use crate::sheets::population;
 use calamine::{DataRef, Reader, Xlsx};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Cursor, Read};
@@ -485,9 +486,10 @@ impl Typed<'_> {
             let period = match sheet.cell(row, "periode") {
                 // a month typed as a date (1 Oct 2026) is that month
                 Some(Cell { date: Some(date), .. }) => Some(Period::month_of(*date)),
-                _ => self.required(sheet, row, "periode").and_then(|text| match text.parse::<Period>() {
-                    Ok(period @ (Period::Year { .. } | Period::Month { .. })) => Some(period),
-                    _ => {
+                // the forms the population CSV takes too: 2026-10, 10/2026, Oktober 2026, 2026
+                _ => self.required(sheet, row, "periode").and_then(|text| match population::period_of(&text) {
+                    Some(period) => Some(period),
+                    None => {
                         self.refuse(sheet, row, "periode", Problem::NotPeriod { value: text });
                         None
                     }
@@ -711,7 +713,15 @@ mod tests {
                     ],
                 ],
             ),
-            (POPULATION_SHEET, &[&["unit", "periode", "jumlah"], &["DISDUKCAPIL", "2026", "48.000"]]),
+            (
+                POPULATION_SHEET,
+                &[
+                    &["unit", "periode", "jumlah"],
+                    &["DISDUKCAPIL", "2026", "48.000"],
+                    &["disdukcapil", "Oktober 2026", "4100"],
+                    &["disdukcapil", "11/2026", "3900"],
+                ],
+            ),
         ];
         for (name, rows) in sheets {
             let sheet = book.add_worksheet().set_name(name).expect("name");
@@ -746,7 +756,17 @@ mod tests {
         assert_eq!((book.services[0].unit.as_str(), book.services[0].slug.as_str()), ("disdukcapil", "ktp-el"));
         assert_eq!(book.users[0].email.as_str(), "kepala@disdukcapil.kutaitimurkab.go.id");
         assert_eq!(book.users[0].units, ["disdukcapil", "dinkes"]);
-        assert_eq!(book.populations[0].unit, "disdukcapil");
+        let populations: Vec<(&str, String, u32)> =
+            book.populations.iter().map(|p| (p.unit.as_str(), p.period.to_string(), p.count)).collect();
+        assert_eq!(
+            populations,
+            [
+                ("disdukcapil", "2026".to_string(), 48000),
+                ("disdukcapil", "2026-10".to_string(), 4100),
+                ("disdukcapil", "2026-11".to_string(), 3900)
+            ],
+            "a month typed as the population CSV takes it"
+        );
     }
 
     #[test]
