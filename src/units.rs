@@ -334,7 +334,11 @@ pub fn import_populations(
             .map(|r| CsvIssue {
                 row: r.row,
                 column: Some(r.unit_column.clone()),
-                problem: Problem::UnknownUnit { value: r.unit.clone() },
+                // a unit's name typed where its slug belongs: say which slug
+                problem: match by_slug.values().find(|u| u.name.trim().to_lowercase() == r.unit.trim().to_lowercase()) {
+                    Some(unit) => Problem::UnitByName { value: r.unit.clone(), slug: unit.slug.clone() },
+                    None => Problem::UnknownUnit { value: r.unit.clone() },
+                },
             })
             .collect();
         if !unknown.is_empty() {

@@ -9,6 +9,7 @@ use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug};
 use crate::domain::period::Period;
 use crate::domain::template::Lang;
+use crate::i18n::Tr;
 use crate::letterhead::{LetterheadError, LetterheadInput, LogoChange};
 use crate::mail::invitation::{self, Delivery};
 use crate::units::{NewService, NewUnit, Population, PopulationCounts, PopulationImportError, UnitError};
@@ -263,7 +264,7 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             let file = std::fs::File::open(&path).map_err(|e| input(format!("--csv: {}: {e}", path.display())))?;
             let listed = |issues: Vec<crate::sheets::issue::CsvIssue>| {
                 let lines: Vec<String> = issues.iter().map(|i| i.text(tr)).collect();
-                input(format!("{}\n{}", tr.t("population.import.refused"), lines.join("\n")))
+                input(format!("{}\n{}", tr.t("population.import.refused_cli"), lines.join("\n")))
             };
             let rows = crate::sheets::population::parse(file).map_err(listed)?;
             let counts = crate::units::import_populations(&mut conn, None, &rows).map_err(|e| match e {
@@ -377,14 +378,14 @@ pub fn user(context: &Context, command: UserCommand) -> Result<(), CliError> {
             say!("added {} {}", user.role, user.email);
             if !password_stdin {
                 let invitation = accounts::invite(&mut conn, None, &user.email, now)?;
-                deliver(context, &mut conn, &invitation, print_link)?;
+                deliver(context, &mut conn, &invitation, print_link, Tr::new(Lang::En))?;
             }
         }
         UserCommand::Invite { email, print_link } => {
             let pool = context.database()?;
             let mut conn = pool.get().map_err(DbError::from)?;
             let invitation = accounts::invite(&mut conn, None, &email, now)?;
-            deliver(context, &mut conn, &invitation, print_link)?;
+            deliver(context, &mut conn, &invitation, print_link, Tr::new(Lang::En))?;
         }
         UserCommand::RevokeInvite { email } => {
             let pool = context.database()?;
@@ -425,23 +426,27 @@ pub(super) fn deliver(
     conn: &mut db::DbConnection,
     invitation: &accounts::Invitation,
     print_link: bool,
+    tr: Tr,
 ) -> Result<(), CliError> {
     let (_, until) = invitation::until_local(invitation.expires_at, context.config.timezone);
-    let email = &invitation.user.email;
+    let email = invitation.user.email.to_string();
+    let args = |more: Option<(&'static str, String)>| {
+        let mut args = vec![("email", email.clone()), ("until", until.clone())];
+        args.extend(more);
+        args
+    };
     if !print_link {
         match invitation::send(conn, &context.config, invitation)? {
             Delivery::Sent(_) => {
-                say!("invitation e-mailed to {email}, valid until {until}");
+                say!("{}", tr.fill("cli.invite.sent", &args(None)));
                 return Ok(());
             }
-            Delivery::MailOff => say!("e-mail is off (no smtp_host): give {email} this link yourself"),
-            Delivery::Failed(reason) => {
-                say!("the invitation e-mail was not sent ({reason}): give {email} this link yourself")
-            }
+            Delivery::MailOff => say!("{}", tr.fill("cli.invite.mail_off", &args(None))),
+            Delivery::Failed(reason) => say!("{}", tr.fill("cli.invite.failed", &args(Some(("reason", reason))))),
         }
     }
     // shown only now: only its digest is stored
-    say!("one-time invitation link for {email}, valid until {until}:");
+    say!("{}", tr.fill("cli.invite.link", &args(None)));
     say!("{}", invitation::link_url(&context.config.base_url, &invitation.token));
     Ok(())
 }

@@ -78,7 +78,7 @@ pub fn run(context: &Context, args: SetupArgs) -> Result<(), CliError> {
             for email in &applied.new_users {
                 // an account the workbook added disabled gets no invitation
                 match accounts::invite(&mut conn, None, email, now) {
-                    Ok(invitation) => super::admin::deliver(context, &mut conn, &invitation, false)?,
+                    Ok(invitation) => super::admin::deliver(context, &mut conn, &invitation, false, tr)?,
                     Err(UserError::Disabled(_)) => {}
                     Err(UserError::Db(e)) => return Err(e.into()),
                     Err(other) => return Err(CliError::Input(other.to_string())),

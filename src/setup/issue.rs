@@ -56,6 +56,16 @@ pub enum Problem {
     UnknownUnit {
         value: String,
     },
+    /// a new regency in a workbook that leaves the stored one out
+    RegencyReplaced {
+        value: String,
+        stored: String,
+    },
+    /// a unit's name where its slug belongs
+    NameNotSlug {
+        value: String,
+        slug: String,
+    },
     /// the same key twice in a sheet; `first` is the earlier row
     Duplicate {
         value: String,
@@ -78,6 +88,10 @@ pub enum Problem {
     },
     NotOneLine,
     Nip,
+    /// an 18-digit NIP typed as a number, its last digits lost
+    NipAsNumber {
+        value: String,
+    },
     Website,
     Phone,
     /// the admin applying the workbook cannot disable their own account
@@ -102,6 +116,8 @@ impl Problem {
             Problem::NotEmail { .. } => "setup.problem.not_email",
             Problem::UnknownTemplate { .. } => "setup.problem.unknown_template",
             Problem::UnknownUnit { .. } => "setup.problem.unknown_unit",
+            Problem::NameNotSlug { .. } => "setup.problem.name_not_slug",
+            Problem::RegencyReplaced { .. } => "setup.problem.regency_replaced",
             Problem::Duplicate { .. } => "setup.problem.duplicate",
             Problem::ParentCycle { .. } => "setup.problem.parent_cycle",
             Problem::NotPeriod { .. } => "setup.problem.not_period",
@@ -110,6 +126,7 @@ impl Problem {
             Problem::TooLong { .. } => "setup.problem.too_long",
             Problem::NotOneLine => "setup.problem.not_one_line",
             Problem::Nip => "setup.problem.nip",
+            Problem::NipAsNumber { .. } => "setup.problem.nip_as_number",
             Problem::Website => "setup.problem.website",
             Problem::Phone => "setup.problem.phone",
             Problem::OwnAccount => "setup.problem.own_account",
@@ -132,7 +149,10 @@ impl Problem {
             | Problem::UnknownUnit { value: v }
             | Problem::ParentCycle { value: v }
             | Problem::NotPeriod { value: v }
-            | Problem::NotCount { value: v } => vec![value(v)],
+            | Problem::NotCount { value: v }
+            | Problem::NipAsNumber { value: v } => vec![value(v)],
+            Problem::NameNotSlug { value: v, slug } => vec![value(v), ("slug", slug.clone())],
+            Problem::RegencyReplaced { value: v, stored } => vec![value(v), ("stored", stored.clone())],
             Problem::NotOneOf { value: v, options } => vec![value(v), ("options", options.clone())],
             Problem::UnknownTemplate { value: v, known } => vec![value(v), ("known", known.clone())],
             Problem::Duplicate { value: v, first } => vec![value(v), ("first", first.to_string())],

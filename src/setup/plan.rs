@@ -364,6 +364,10 @@ impl Change {
                     .map(|w| match *w {
                         "nama" => tr.fill("setup.change.user_name", &[("to", name.clone())]),
                         "peran" => tr.fill("setup.change.user_role", &[("to", role.to_string())]),
+                        // an admin's units taken away: "unit → (tidak ada)", not an arrow to nothing
+                        _ if units.is_empty() => {
+                            tr.fill("setup.change.user_units", &[("to", tr.t("setup.none").to_string())])
+                        }
                         _ => tr.fill("setup.change.user_units", &[("to", units.join(", "))]),
                     })
                     .collect();
@@ -444,6 +448,19 @@ pub fn plan(book: &Book, current: &Current, actor: Option<i32>) -> Result<Plan, 
         unit_changes(unit, stored_units.get(unit.slug.as_str()).copied(), &mut changes);
     }
     let in_book: BTreeSet<&str> = book.units.iter().map(|u| u.slug.as_str()).collect();
+    // A new regency while the stored one is left out is the template's example regency (or a
+    // slug typed anew): applied, it would close the regency `skm init` made and start another.
+    let left_out = current.units.iter().find(|u| {
+        u.active && u.kind == UnitKind::Regency.as_str() && u.parent.is_none() && !in_book.contains(u.slug.as_str())
+    });
+    if let Some(stored) = left_out {
+        for unit in
+            book.units.iter().filter(|u| u.kind == UnitKind::Regency && !stored_units.contains_key(u.slug.as_str()))
+        {
+            let problem = Problem::RegencyReplaced { value: unit.slug.to_string(), stored: stored.slug.clone() };
+            issues.push(SetupIssue::cell(UNIT_SHEET, unit.row, "slug", problem));
+        }
+    }
     for unit in current.units.iter().filter(|u| u.active && !in_book.contains(u.slug.as_str())) {
         changes.push(Change::UnitActive { slug: unit.slug.clone(), active: false, absent: true });
     }
@@ -777,5 +794,38 @@ mod tests {
         assert!(plan(&book(row(&["kutim", "dinas"], Some(true))), &current, None).expect("plan").is_empty());
         let disabled = plan(&book(row(&["dinas"], Some(false))), &current, None).expect("plan");
         assert_eq!(disabled.counts(), [("user_changed", 1), ("user_disabled", 1)]);
+    }
+
+    #[test]
+    fn a_user_left_without_units_is_said_to_have_none() {
+        let change = Change::UserEdit {
+            email: "admin@kutim.go.id".into(),
+            name: "Bagian Organisasi".into(),
+            role: Role::Admin,
+            units: Vec::new(),
+            what: vec!["nama", "unit"],
+        };
+        assert_eq!(
+            change.text(Tr::new(crate::domain::template::Lang::Id)),
+            "Pengguna admin@kutim.go.id: nama → \"Bagian Organisasi\"; unit → (tidak ada)"
+        );
+    }
+
+    #[test]
+    fn a_new_regency_in_place_of_the_stored_one_is_refused_naming_the_stored_slug() {
+        let book = Book {
+            units: vec![unit(2, "kutai-timur", None), unit(3, "dinas", Some("kutai-timur"))],
+            ..Book::default()
+        };
+        let issues = plan(&book, &current(), None).expect_err("the stored regency kutim would be closed");
+        let texts: Vec<String> = issues.iter().map(|i| i.text(Tr::new(crate::domain::template::Lang::Id))).collect();
+        assert_eq!(
+            texts,
+            ["lembar Unit, baris 2, kolom slug: kabupaten 'kutim' sudah tersimpan; tulis slug 'kutim' di baris ini, \
+              bukan 'kutai-timur' (slug tidak dapat diubah)"]
+        );
+        // a second regency next to the stored one is a deployment of several regencies
+        let both = Book { units: vec![unit(2, "kutim", None), unit(3, "berau", None)], ..Book::default() };
+        assert!(plan(&both, &current(), None).is_ok());
     }
 }

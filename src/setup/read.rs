@@ -9,6 +9,7 @@ use crate::domain::email::Email;
 use crate::domain::names::{Role, Slug, UnitKind};
 use crate::domain::period::Period;
 use crate::letterhead::{self, LetterheadError, LetterheadInput};
+use crate::sheets::population;
 use calamine::{DataRef, Reader, Xlsx};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Cursor, Read};
@@ -46,6 +47,12 @@ impl Sheet {
         self.columns.get(header)?;
         Some(self.cell(row, header).map(|c| c.text.trim().to_string()).unwrap_or_default())
     }
+
+    /// A cell holding a slug or a list of them, as slugs are stored: `Disdukcapil` typed with a
+    /// capital (a spreadsheet's autocorrect does it) is `disdukcapil`.
+    fn slug_text(&self, row: u32, header: &str) -> Option<String> {
+        self.text(row, header).map(|text| text.to_ascii_lowercase())
+    }
 }
 
 /// Reads the workbook. `templates` are the questionnaire ids a unit may name.
@@ -63,11 +70,20 @@ pub fn read(bytes: &[u8], templates: &[String]) -> Result<Book, Vec<SetupIssue>>
     }
     // every slug typed in the Unit sheet, even on a row with another problem: that row's problem
     // is named once, not again on each row that refers to its unit
-    let named: Option<HashSet<String>> = found
-        .get(UNIT_SHEET)
-        .map(|sheet| sheet.rows.keys().filter_map(|row| sheet.text(*row, "slug")).filter(|s| !s.is_empty()).collect());
+    let named: Option<HashSet<String>> = found.get(UNIT_SHEET).map(|sheet| {
+        sheet.rows.keys().filter_map(|row| sheet.slug_text(*row, "slug")).filter(|s| !s.is_empty()).collect()
+    });
+    // each unit's name, to tell whoever typed a name where a slug belongs which slug it is
+    let names: HashMap<String, String> = found.get(UNIT_SHEET).map_or_else(HashMap::new, |sheet| {
+        sheet
+            .rows
+            .keys()
+            .filter_map(|row| Some((sheet.text(*row, "nama")?.to_lowercase(), sheet.slug_text(*row, "slug")?)))
+            .filter(|(name, slug)| !name.is_empty() && !slug.is_empty())
+            .collect()
+    });
     let mut book = Book::default();
-    let mut typed = Typed { issues: &mut issues, templates, named: named.as_ref() };
+    let mut typed = Typed { issues: &mut issues, templates, named: named.as_ref(), names: &names };
     if let Some(sheet) = found.get(UNIT_SHEET) {
         book.units = typed.units(sheet);
     }
@@ -246,6 +262,8 @@ struct Typed<'a> {
     templates: &'a [String],
     /// the units of the Unit sheet; `None` when it is missing (reported once)
     named: Option<&'a HashSet<String>>,
+    /// the Unit sheet's slugs by their units' names, lowercased
+    names: &'a HashMap<String, String>,
 }
 
 impl Typed<'_> {
@@ -266,14 +284,18 @@ impl Typed<'_> {
 
     /// A unit named in another column or sheet must be in the Unit sheet.
     fn known_unit(&mut self, sheet: &Sheet, row: u32, column: &'static str, slug: &str) {
-        if self.named.is_some_and(|named| !named.contains(slug)) {
-            self.refuse(sheet, row, column, Problem::UnknownUnit { value: slug.to_string() });
+        if self.named.is_some_and(|named| !named.contains(&slug.to_ascii_lowercase())) {
+            let problem = match self.names.get(&slug.to_lowercase()) {
+                Some(named) => Problem::NameNotSlug { value: slug.to_string(), slug: named.clone() },
+                None => Problem::UnknownUnit { value: slug.to_string() },
+            };
+            self.refuse(sheet, row, column, problem);
         }
     }
 
     fn slug(&mut self, sheet: &Sheet, row: u32, column: &'static str) -> Option<Slug> {
         let text = self.required(sheet, row, column)?;
-        match Slug::parse(&text) {
+        match Slug::parse(&text.to_ascii_lowercase()) {
             Ok(slug) => Some(slug),
             Err(_) => {
                 self.refuse(sheet, row, column, Problem::NotSlug { value: text });
@@ -314,6 +336,7 @@ impl Typed<'_> {
             if let Some(parent) = &parent {
                 self.known_unit(sheet, row, "induk", parent);
             }
+            let parent = parent.map(|p| p.to_ascii_lowercase());
             let template = sheet.text(row, "kuesioner").filter(|t| !t.is_empty());
             if let Some(id) = &template {
                 if !self.templates.contains(id) {
@@ -334,9 +357,9 @@ impl Typed<'_> {
 
     /// The kop surat and signer, checked by the rules of the letterhead form.
     fn letterhead(&mut self, sheet: &Sheet, row: u32) -> Option<LetterheadFields> {
-        if sheet.cell(row, "nip").is_some_and(|c| c.number && c.text.len() > 15) {
+        if let Some(cell) = sheet.cell(row, "nip").filter(|c| c.number && c.text.len() > 15) {
             // an 18-digit number loses its last digits in a spreadsheet: it must be typed as text
-            self.refuse(sheet, row, "nip", Problem::Nip);
+            self.refuse(sheet, row, "nip", Problem::NipAsNumber { value: cell.text.clone() });
             return None;
         }
         let typed = LetterheadFields {
@@ -403,6 +426,7 @@ impl Typed<'_> {
             if let Some(unit) = &unit {
                 self.known_unit(sheet, row, "unit", unit);
             }
+            let unit = unit.map(|unit| unit.to_ascii_lowercase());
             let slug = self.slug(sheet, row, "slug");
             let name = self.required(sheet, row, "nama");
             let active = self.active(sheet, row);
@@ -433,10 +457,10 @@ impl Typed<'_> {
                 }
             });
             let mut units: Vec<String> = Vec::new();
-            for slug in sheet.text(row, "unit").unwrap_or_default().split([',', ';']) {
-                let slug = slug.trim().to_string();
+            for typed in sheet.text(row, "unit").unwrap_or_default().split([',', ';']) {
+                let slug = typed.trim().to_ascii_lowercase();
                 if !slug.is_empty() && !units.contains(&slug) {
-                    self.known_unit(sheet, row, "unit", &slug);
+                    self.known_unit(sheet, row, "unit", typed.trim());
                     units.push(slug);
                 }
             }
@@ -458,12 +482,14 @@ impl Typed<'_> {
             if let Some(unit) = &unit {
                 self.known_unit(sheet, row, "unit", unit);
             }
+            let unit = unit.map(|unit| unit.to_ascii_lowercase());
             let period = match sheet.cell(row, "periode") {
                 // a month typed as a date (1 Oct 2026) is that month
                 Some(Cell { date: Some(date), .. }) => Some(Period::month_of(*date)),
-                _ => self.required(sheet, row, "periode").and_then(|text| match text.parse::<Period>() {
-                    Ok(period @ (Period::Year { .. } | Period::Month { .. })) => Some(period),
-                    _ => {
+                // the forms the population CSV takes too: 2026-10, 10/2026, Oktober 2026, 2026
+                _ => self.required(sheet, row, "periode").and_then(|text| match population::period_of(&text) {
+                    Some(period) => Some(period),
+                    None => {
                         self.refuse(sheet, row, "periode", Problem::NotPeriod { value: text });
                         None
                     }
@@ -652,6 +678,113 @@ mod tests {
         );
         let id = issues[4].text(Tr::new(crate::domain::template::Lang::Id));
         assert_eq!(id, "lembar Unit, baris 4, kolom nama: wajib diisi");
+    }
+
+    /// A workbook filled the way an operator fills one: slugs typed with capitals, trailing
+    /// spaces, an empty row between units, an e-mail with capitals.
+    fn typed_by_hand(parent_of_dinkes: &str, nip: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet().set_name(UNIT_SHEET).expect("name");
+        let rows: [&[&str]; 6] = [
+            &["slug", "nama", "jenis", "induk", "nip", "kuesioner"],
+            &["Kutai-Timur ", "Pemerintah Kabupaten Kutai Timur", "regency", ""],
+            &["Disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil ", "OPD", "KUTAI-TIMUR"],
+            &[],
+            &["dinkes", "Dinas Kesehatan", "opd", "kutai-timur"],
+            &["puskesmas-sangatta-utara", "Puskesmas Sangatta Utara", "sub_unit", parent_of_dinkes],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, *v).expect("cell");
+            }
+        }
+        nip(sheet);
+        let sheets: [(&str, &[&[&str]]); 3] = [
+            (SERVICE_SHEET, &[&["unit", "slug", "nama"], &["disdukcapil ", "KTP-EL", "Perekaman KTP elektronik"]]),
+            (
+                USER_SHEET,
+                &[
+                    &["email", "nama", "peran", "unit"],
+                    &[
+                        "Kepala@Disdukcapil.KutaiTimurKab.go.id ",
+                        "Kepala Disdukcapil",
+                        "Unit_Head",
+                        "Disdukcapil, dinkes",
+                    ],
+                ],
+            ),
+            (
+                POPULATION_SHEET,
+                &[
+                    &["unit", "periode", "jumlah"],
+                    &["DISDUKCAPIL", "2026", "48.000"],
+                    &["disdukcapil", "Oktober 2026", "4100"],
+                    &["disdukcapil", "11/2026", "3900"],
+                ],
+            ),
+        ];
+        for (name, rows) in sheets {
+            let sheet = book.add_worksheet().set_name(name).expect("name");
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    sheet.write_string(r as u32, c as u16, *v).expect("cell");
+                }
+            }
+        }
+        book.save_to_buffer().expect("xlsx")
+    }
+
+    #[test]
+    fn slugs_typed_with_capitals_or_trailing_spaces_are_read_as_the_slugs_they_mean() {
+        let bytes = typed_by_hand("dinkes", |sheet| {
+            sheet.write_string(2, 4, "19750101 200003 1 001").expect("a NIP as printed on a decree");
+        });
+        let book = read(&bytes, &templates()).expect("reads");
+        let units: Vec<(&str, Option<&str>)> =
+            book.units.iter().map(|u| (u.slug.as_str(), u.parent.as_deref())).collect();
+        assert_eq!(
+            units,
+            [
+                ("kutai-timur", None),
+                ("disdukcapil", Some("kutai-timur")),
+                ("dinkes", Some("kutai-timur")),
+                ("puskesmas-sangatta-utara", Some("dinkes"))
+            ]
+        );
+        assert_eq!(book.units[1].name, "Dinas Kependudukan dan Pencatatan Sipil");
+        assert_eq!(book.units[3].row, 6, "the empty row 4 is skipped, the rows keep the numbers the sheet shows");
+        assert_eq!((book.services[0].unit.as_str(), book.services[0].slug.as_str()), ("disdukcapil", "ktp-el"));
+        assert_eq!(book.users[0].email.as_str(), "kepala@disdukcapil.kutaitimurkab.go.id");
+        assert_eq!(book.users[0].units, ["disdukcapil", "dinkes"]);
+        let populations: Vec<(&str, String, u32)> =
+            book.populations.iter().map(|p| (p.unit.as_str(), p.period.to_string(), p.count)).collect();
+        assert_eq!(
+            populations,
+            [
+                ("disdukcapil", "2026".to_string(), 48000),
+                ("disdukcapil", "2026-10".to_string(), 4100),
+                ("disdukcapil", "2026-11".to_string(), 3900)
+            ],
+            "a month typed as the population CSV takes it"
+        );
+    }
+
+    #[test]
+    fn a_unit_named_by_its_name_and_a_nip_typed_as_a_number_are_explained() {
+        let bytes = typed_by_hand("Dinas Kesehatan", |sheet| {
+            // Excel shows 1.97501E+17: the last digits are gone
+            sheet.write_number(2, 4, 197501012000031001.0).expect("a NIP typed as a number");
+        });
+        let issues = read(&bytes, &templates()).expect_err("refused");
+        let texts: Vec<String> = issues.iter().map(|i| i.text(Tr::new(crate::domain::template::Lang::Id))).collect();
+        assert_eq!(
+            texts,
+            [
+                "lembar Unit, baris 3, kolom nip: NIP diketik sebagai angka sehingga angka terakhirnya hilang \
+                 (197501012000031000); ketik ulang sebagai teks, diawali tanda petik: '197501012000031001",
+                "lembar Unit, baris 6, kolom induk: 'Dinas Kesehatan' adalah nama unit; tulis slug-nya: dinkes",
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::book::*;
 use super::plan::{Current, Kop};
 use crate::domain::names::{Role, UnitKind};
-use rust_xlsxwriter::{DataValidation, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, Format, Formula, Workbook, Worksheet, XlsxError};
 
 /// A cell to write.
 enum Out {
@@ -152,6 +152,10 @@ fn workbook(rows: [Vec<Vec<Out>>; 4], templates: &[String]) -> Result<Vec<u8>, X
     let as_text = Format::new().set_num_format("@");
     let kinds: Vec<&str> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    // the Unit sheet's slugs (its first column), rows to be added included: a parent or a
+    // unit picked from them is a slug, not a unit's name typed from memory
+    let unit_rows = u32::try_from(rows[0].len()).unwrap_or(u32::MAX).saturating_add(ROOM).saturating_add(1);
+    let unit_slugs = Formula::new(format!("={UNIT_SHEET}!$A$2:$A${unit_rows}"));
     for ((name, columns), rows) in SHEETS.into_iter().zip(rows) {
         let sheet = book.add_worksheet().set_name(name)?;
         let last = u32::try_from(rows.len()).unwrap_or(u32::MAX).saturating_add(ROOM);
@@ -160,7 +164,7 @@ fn workbook(rows: [Vec<Vec<Out>>; 4], templates: &[String]) -> Result<Vec<u8>, X
             sheet.write_string_with_format(0, col, column.header, &bold)?;
             let width = match column.header {
                 "nama" | "instansi" | "alamat" | "jabatan" | "nama_pimpinan" => 36.0,
-                "email" | "unit" => 30.0,
+                "email" | "unit" | "slug" | "induk" => 30.0,
                 _ => 16.0,
             };
             sheet.set_column_width(col, width)?;
@@ -182,7 +186,17 @@ fn workbook(rows: [Vec<Vec<Out>>; 4], templates: &[String]) -> Result<Vec<u8>, X
                     .set_error_message(format!("Pilih salah satu: {}", list.join(", ")))?;
                 sheet.add_data_validation(1, col, last, col, &validation)?;
             }
+            // a user's units are a list ("disdukcapil, dinkes"): no drop-down there
+            if column.header == "induk" || (column.header == "unit" && name != USER_SHEET) {
+                let validation = DataValidation::new()
+                    .allow_list_formula(unit_slugs.clone())
+                    .set_error_style(DataValidationErrorStyle::Warning)
+                    .set_error_title("Unit tidak ada di lembar Unit")?
+                    .set_error_message("Pilih slug unit dari lembar Unit (kolom slug), bukan nama unitnya.")?;
+                sheet.add_data_validation(1, col, last, col, &validation)?;
+            }
         }
+        sheet.set_landscape();
         for (r, row) in rows.iter().enumerate() {
             let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
             write_row(sheet, r, row)?;
@@ -209,6 +223,9 @@ fn write_row(sheet: &mut Worksheet, row: u32, cells: &[Out]) -> Result<(), XlsxE
     Ok(())
 }
 
+/// About how many characters of the explanations fit on a line of their column (width 90).
+const GUIDE_LINE: usize = 100;
+
 /// The explanation sheet: what the workbook is for, then each column of each sheet.
 fn guide(sheet: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
     let wrap = Format::new().set_text_wrap();
@@ -218,6 +235,7 @@ fn guide(sheet: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
         "Sebelum diterapkan, skm menampilkan pratinjau perubahan. Jika ada sel yang salah, tidak ada yang diubah dan setiap sel yang salah disebutkan (lembar, baris, kolom).",
         "Tidak ada yang dihapus: unit dan layanan yang tidak ada di buku kerja dinonaktifkan, jawabannya tetap tersimpan.",
         "Baris judul (baris 1) jangan diubah; urutan kolom boleh berbeda. Lembar Petunjuk ini diabaikan saat diunggah.",
+        "Baris di templat adalah contoh: ganti atau hapus sebelum mengunggah, karena setiap pengguna baru langsung diundang lewat e-mail (bila e-mail sudah diatur).",
     ];
     let mut row = 0;
     for line in intro {
@@ -235,12 +253,18 @@ fn guide(sheet: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
             sheet.write_string(row, 0, name)?;
             sheet.write_string(row, 1, column.header)?;
             let required = match (column.optional, column.header) {
-                (true, _) => "tidak (boleh tidak ada)",
+                (true, _) => "tidak (kolomnya pun boleh dihapus)",
                 (false, "induk" | "kuesioner" | "unit") if name == UNIT_SHEET || name == USER_SHEET => "boleh kosong",
                 _ => "ya",
             };
             sheet.write_string(row, 2, required)?;
             sheet.write_string_with_format(row, 3, column.guide, &wrap)?;
+            // a spreadsheet does not grow a row for wrapped text it did not type itself: a long
+            // explanation would run over the next row
+            let lines = column.guide.chars().count().div_ceil(GUIDE_LINE);
+            if lines > 1 {
+                sheet.set_row_height(row, 15.0 * lines as f64)?;
+            }
             row += 1;
         }
     }
@@ -248,5 +272,6 @@ fn guide(sheet: &mut Worksheet, bold: &Format) -> Result<(), XlsxError> {
     sheet.set_column_width(1, 16)?;
     sheet.set_column_width(2, 22)?;
     sheet.set_column_width(3, 90)?;
+    sheet.set_landscape().set_print_fit_to_pages(1, 0);
     Ok(())
 }

@@ -107,6 +107,11 @@ pub enum Problem {
     UnknownUnit {
         value: String,
     },
+    /// a unit's name where its slug belongs
+    UnitByName {
+        value: String,
+        slug: String,
+    },
 }
 
 impl Problem {
@@ -145,6 +150,7 @@ impl Problem {
             Problem::NotAPopulationPeriod { .. } => "import.problem.not_population_period",
             Problem::RepeatedPopulation { .. } => "import.problem.repeated_population",
             Problem::UnknownUnit { .. } => "import.problem.unknown_unit",
+            Problem::UnitByName { .. } => "import.problem.unit_by_name",
         }
     }
 
@@ -184,6 +190,7 @@ impl Problem {
             Problem::SaranTooLong { max } => vec![("max", max.to_string())],
             Problem::MissingColumn { name } => vec![("column", name.clone())],
             Problem::NotAPopulationPeriod { value: v } | Problem::UnknownUnit { value: v } => vec![value(v)],
+            Problem::UnitByName { value: v, slug } => vec![value(v), ("slug", slug.clone())],
             Problem::RepeatedPopulation { first_row } => vec![("row", first_row.to_string())],
             Problem::EmptyFile
             | Problem::NoRows
@@ -308,6 +315,7 @@ mod tests {
             Problem::NotAPopulationPeriod { value: "2026-Q3".into() },
             Problem::RepeatedPopulation { first_row: 2 },
             Problem::UnknownUnit { value: "dinas-x".into() },
+            Problem::UnitByName { value: "dinas kesehatan".into(), slug: "dinkes".into() },
         ];
         for problem in problems {
             for lang in [Lang::Id, Lang::En] {

@@ -184,6 +184,21 @@ struct AdminPage {
     populations: Panel,
 }
 
+impl AdminPage {
+    /// The invitations shown once, in one notice however many a workbook made.
+    fn invitations(&self) -> Vec<&LinkShown> {
+        self.links.iter().filter(|link| link.invitation).collect()
+    }
+
+    /// Why the invitations are shown rather than mailed, when it is the same for all (e-mail
+    /// is off): said once, not before every link.
+    fn shared_note(&self) -> Option<&str> {
+        let mut notes = self.invitations().into_iter().map(|link| link.note.as_deref());
+        let first = notes.next()??;
+        notes.all(|note| note == Some(first)).then_some(first)
+    }
+}
+
 /// The page, with a message (a problem with a form, or that it was saved).
 pub(super) async fn page(
     state: &web::Data<AppState>,

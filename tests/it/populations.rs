@@ -51,6 +51,16 @@ fn a_bad_cell_anywhere_leaves_every_population_unrecorded_and_the_page_names_it(
             unknown.body
         );
         assert_eq!(population(&app, "alpha", "2026-10"), None);
+        // a unit's name where its slug belongs: the page says which slug
+        let named = upload(&app, &cookie, "unit;bulan;jumlah\nUnit Beta;2026-10;12\n");
+        assert_eq!(named.status, 422);
+        assert!(
+            named
+                .body
+                .contains("<td>2</td><td>unit</td><td>&#39;unit beta&#39; adalah nama unit; tulis slug-nya: beta</td>"),
+            "{}",
+            named.body
+        );
 
         let good = "unit,period,count\nalpha,2026-10,4120\nbeta,October 2026,950\n";
         let reply = upload(&app, &cookie, good);
@@ -147,6 +157,8 @@ fn the_command_line_imports_a_population_csv_in_either_language() {
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("baris 3, kolom bulan: '2026-Q3' bukan bulan"), "{said}");
+    // a terminal has no "Impor populasi" section to look in: the cells follow
+    assert!(said.contains("Tidak ada populasi yang disimpan: perbaiki sel berikut lalu jalankan lagi."), "{said}");
     let english =
         String::from_utf8_lossy(&run(&["unit", "population", "--csv", path, "--lang", "en"]).stderr).into_owned();
     assert!(english.contains("row 3, column bulan: '2026-Q3' is not a month"), "{english}");

@@ -526,6 +526,9 @@ fn the_admin_uploads_a_workbook_sees_its_preview_and_applies_it() {
         // e-mail is off here: each new user's invitation link is shown once, on this page only
         assert_eq!(applied.body.matches("/sandi/atur?token=").count(), 100, "one link per new user");
         assert!(applied.body.contains("Undangan"), "{}", applied.body);
+        // …in one notice that says once why they are shown, not a hundred notices
+        assert_eq!(applied.body.matches("E-mail belum diatur, jadi undangan tidak dikirim.").count(), 1);
+        assert_eq!(applied.body.matches("class=\"notice reset-link invitation-link\"").count(), 1);
         let after = dump(&mut app.conn());
         assert_eq!((after.0.len(), after.1.len(), after.2.len(), after.4.len()), (101, 302, 101, 1200));
         let again = app.post_form_as(&cookie, "/admin/buku-kerja/terapkan", &fields);
@@ -605,12 +608,14 @@ fn the_template_keeps_its_drop_down_lists_in_libreoffice() {
     std::io::Read::read_to_string(&mut archive.by_name("content.xml").expect("content.xml"), &mut content)
         .expect("read");
     let validations = content.matches("<table:content-validation ").count();
-    assert!(validations >= 5, "the kinds, questionnaires, aktif (3 sheets) and roles lists: {validations}");
+    assert!(validations >= 6, "the kinds, questionnaires, aktif (3 sheets), roles and unit slug lists: {validations}");
     for list in [
         "&quot;regency&quot;;&quot;opd&quot;;&quot;sub_unit&quot;",
         "&quot;admin&quot;;&quot;unit_head&quot;;&quot;operator&quot;",
         "&quot;ya&quot;;&quot;tidak&quot;",
         "&quot;permenpanrb-14-2017&quot;",
+        // a parent or a service's, a population's unit: picked from the Unit sheet's slugs
+        "of:cell-content-is-in-list([$Unit.$A$2:.$A$1005])",
     ] {
         assert!(content.contains(list), "{list} in content.xml");
     }
@@ -657,6 +662,20 @@ fn skm_setup_writes_the_template_previews_applies_only_when_asked_and_exports() 
             String::from_utf8_lossy(&again.stdout).trim(),
             "Tidak ada yang berubah: buku kerja sama dengan data yang tersimpan."
         );
+        // in Indonesian (the default), the invitation lines are Indonesian too
+        let mut more = Spec::big();
+        more.users.push([s("baru@kutaitimurkab.go.id"), s("Pengguna Baru"), s("operator"), s("kutim"), s("ya")]);
+        std::fs::write(dir.path().join("tambah.xlsx"), more.xlsx()).expect("write");
+        let added = run(&["setup", "--workbook", "tambah.xlsx", "--apply"]);
+        let text = String::from_utf8_lossy(&added.stdout);
+        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+        assert!(
+            text.contains(
+                "e-mail belum diatur (smtp_host kosong): berikan sendiri tautan ini kepada baru@kutaitimurkab.go.id"
+            ) && text.contains("tautan undangan sekali pakai untuk baru@kutaitimurkab.go.id, berlaku sampai"),
+            "{text}"
+        );
+        assert!(!text.contains("e-mail is off"), "{text}");
 
         // a bad cell: every one listed, exit code not 0
         let mut bad = Spec::big();
@@ -716,6 +735,14 @@ fn the_preview_page_reads_on_a_desktop_and_a_phone() {
     edited.services.remove(7);
     edited.users[2][2] = s("unit_head");
     edited.users.push([s("baru@kutaitimurkab.go.id"), s("Pengguna Baru"), s("operator"), s("kecamatan-1"), s("ya")]);
+    // an address as long as the regency's real ones, wider than a phone unless it wraps
+    edited.users.push([
+        s("kepala@disdukcapil.kutaitimurkab.go.id"),
+        s("Kepala Disdukcapil"),
+        s("unit_head"),
+        s("kecamatan-1"),
+        s("ya"),
+    ]);
     edited.populations[0][2] = s("1500");
     let path = common::samples_dir().join("setup-edited.xlsx");
     std::fs::write(&path, edited.xlsx()).expect("write");
