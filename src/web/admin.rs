@@ -245,46 +245,61 @@ async fn page_with(
 ) -> Result<HttpResponse, WebError> {
     let now = chrono::Utc::now().naive_utc();
     let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
-    let (gaps, last_test) = blocking(state, move |state, conn| -> Result<_, DbError> {
-        Ok((readiness::checklist(conn, &state.config, today)?, db::audit::last_at(conn, readiness::MAIL_TEST_ACTION)?))
+    let (
+        all,
+        people,
+        details,
+        mail_problems,
+        (publications, media),
+        letterheads,
+        (invitations, never_downloaded),
+        (gaps, last_test),
+    ) = blocking(state, move |state, conn| -> Result<_, DbError> {
+        let all = units::list(conn)?;
+        let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
+        let (mut services, mut populations) =
+            (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
+        let people = users::list_with_units(conn)?;
+        let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
+        let last_test = readiness::last_mail_test(conn)?;
+        let loaded = readiness::Loaded {
+            units: &all,
+            services: &services,
+            populations: &populations,
+            users: &people,
+            publications: &publications.0,
+        };
+        let gaps = readiness::checklist(&state.config, today, &loaded, last_test.is_some());
+        let mut details = BTreeMap::new();
+        for id in ids {
+            let of_unit = services.remove(&id).unwrap_or_default();
+            let names: Vec<String> = of_unit
+                .iter()
+                .map(|s| if s.active { s.name.clone() } else { format!("{} ({CLOSED_SERVICE})", s.name) })
+                .collect();
+            let rows = of_unit.into_iter().map(|s| ServiceRow { slug: s.slug, name: s.name, active: s.active });
+            // the three latest periods ("2026-10" sorts after "2026")
+            let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
+            counts.sort_by(|a, b| b.0.cmp(&a.0));
+            let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
+            details.insert(id, (names.join(", "), latest.join(", "), rows.collect::<Vec<_>>()));
+        }
+        let problems = db::mail_log::problems(conn)?;
+        let letterheads = db::letterheads::all(conn)?;
+        let invitations = accounts::open_invitations(conn, now)?;
+        let never_downloaded = units::without_poster_download(conn)?.len();
+        Ok((
+            all,
+            people,
+            details,
+            problems,
+            publications,
+            letterheads,
+            (invitations, never_downloaded),
+            (gaps, last_test),
+        ))
     })
     .await?;
-    let (all, people, details, mail_problems, (publications, media), letterheads, (invitations, never_downloaded)) =
-        blocking(state, move |_, conn| -> Result<_, DbError> {
-            let all = units::list(conn)?;
-            let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
-            let (mut services, mut populations) =
-                (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
-            let mut details = BTreeMap::new();
-            for id in ids {
-                let of_unit = services.remove(&id).unwrap_or_default();
-                let names: Vec<String> = of_unit
-                    .iter()
-                    .map(|s| if s.active { s.name.clone() } else { format!("{} ({CLOSED_SERVICE})", s.name) })
-                    .collect();
-                let rows = of_unit.into_iter().map(|s| ServiceRow { slug: s.slug, name: s.name, active: s.active });
-                // the three latest periods ("2026-10" sorts after "2026")
-                let mut counts: Vec<(String, i64)> = populations.remove(&id).unwrap_or_default().into_iter().collect();
-                counts.sort_by(|a, b| b.0.cmp(&a.0));
-                let latest: Vec<String> = counts.into_iter().take(3).map(|(p, n)| format!("{p}: {n}")).collect();
-                details.insert(id, (names.join(", "), latest.join(", "), rows.collect::<Vec<_>>()));
-            }
-            let problems = db::mail_log::problems(conn)?;
-            let letterheads = db::letterheads::all(conn)?;
-            let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
-            let invitations = accounts::open_invitations(conn, now)?;
-            let never_downloaded = units::without_poster_download(conn)?.len();
-            Ok((
-                all,
-                users::list_with_units(conn)?,
-                details,
-                problems,
-                publications,
-                letterheads,
-                (invitations, never_downloaded),
-            ))
-        })
-        .await?;
     let mut rows = Vec::new();
     fn walk(
         all: &[units::Unit],
