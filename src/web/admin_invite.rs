@@ -22,11 +22,12 @@ pub struct LinkShown {
 
 impl LinkShown {
     pub(super) fn of(state: &AppState, link: &ResetLink, invitation: bool, note: Option<String>) -> LinkShown {
-        let until = link.expires_at.and_utc().with_timezone(&state.config.timezone);
+        // as the e-mail says it ("4 Desember 2026 pukul 10.35 WITA"): the page is Indonesian
+        let (until, _) = invitation::until_local(link.expires_at, state.config.timezone);
         LinkShown {
             url: invitation::link_url(&state.config.base_url, &link.token),
             email: link.user.email.clone(),
-            until: until.format("%Y-%m-%d %H:%M %Z").to_string(),
+            until,
             invitation,
             note,
         }
