@@ -293,6 +293,14 @@ impl Typed<'_> {
         }
     }
 
+    /// The `unit` cell a service or a population belongs to, as the slug of a unit of the Unit
+    /// sheet (capitals forgiven); a missing or unknown unit is refused.
+    fn required_unit(&mut self, sheet: &Sheet, row: u32) -> Option<String> {
+        let unit = self.required(sheet, row, "unit")?;
+        self.known_unit(sheet, row, "unit", &unit);
+        Some(unit.to_ascii_lowercase())
+    }
+
     fn slug(&mut self, sheet: &Sheet, row: u32, column: &'static str) -> Option<Slug> {
         let text = self.required(sheet, row, column)?;
         match Slug::parse(&text.to_ascii_lowercase()) {
@@ -422,11 +430,7 @@ impl Typed<'_> {
     fn services(&mut self, sheet: &Sheet) -> Vec<ServiceRow> {
         let mut out = Vec::new();
         for &row in sheet.rows.keys() {
-            let unit = self.required(sheet, row, "unit");
-            if let Some(unit) = &unit {
-                self.known_unit(sheet, row, "unit", unit);
-            }
-            let unit = unit.map(|unit| unit.to_ascii_lowercase());
+            let unit = self.required_unit(sheet, row);
             let slug = self.slug(sheet, row, "slug");
             let name = self.required(sheet, row, "nama");
             let active = self.active(sheet, row);
@@ -478,11 +482,7 @@ impl Typed<'_> {
     fn populations(&mut self, sheet: &Sheet) -> Vec<PopulationRow> {
         let mut out = Vec::new();
         for &row in sheet.rows.keys() {
-            let unit = self.required(sheet, row, "unit");
-            if let Some(unit) = &unit {
-                self.known_unit(sheet, row, "unit", unit);
-            }
-            let unit = unit.map(|unit| unit.to_ascii_lowercase());
+            let unit = self.required_unit(sheet, row);
             let period = match sheet.cell(row, "periode") {
                 // a month typed as a date (1 Oct 2026) is that month
                 Some(Cell { date: Some(date), .. }) => Some(Period::month_of(*date)),
