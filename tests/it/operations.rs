@@ -143,7 +143,10 @@ fn metrics_need_the_token_and_count_requests_submissions_pool_and_mail() {
 
     assert_eq!(app.get("/metrics").0, 401);
     assert_eq!(app.get_with("/metrics", &[("authorization", "Bearer salah")]).status, 401);
-    let metrics = app.get_with("/metrics", &[("authorization", "Bearer rahasia-metrik")]);
+    let metrics = app.get_with(
+        "/metrics",
+        &[("authorization", "Bearer rahasia-metrik"), ("accept", "application/openmetrics-text; version=1.0.0")],
+    );
     assert_eq!(metrics.status, 200);
     assert!(metrics.header("content-type").is_some_and(|t| t.contains("openmetrics-text")));
     let text = metrics.body;
@@ -160,6 +163,169 @@ fn metrics_need_the_token_and_count_requests_submissions_pool_and_mail() {
         "# EOF",
     ] {
         assert!(text.contains(expected), "metrics lack {expected}:\n{text}");
+    }
+}
+
+/// What Prometheus 2 sends with a scrape: OpenMetrics preferred, the text format accepted.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// The metric families skm exports, by the name the parsers give them, with their types.
+const FAMILIES: [(&str, &str); 5] = [
+    ("skm_db_pool_connections", "gauge"),
+    ("skm_email_messages", "gauge"),
+    ("skm_http_request_duration_seconds", "histogram"),
+    ("skm_http_requests", "counter"),
+    ("skm_submissions", "counter"),
+];
+
+/// Whether Python can import `module`; as `tool_available`, a missing module fails the test
+/// under `SKM_TEST_REQUIRE_TOOLS=1` and skips it otherwise.
+fn python_module(module: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("SKM_TEST_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+            panic!("the Python module {module} is required (SKM_TEST_REQUIRE_TOOLS=1) but not installed");
+        }
+        eprintln!(
+            "SKIPPED: the Python module {module} is not installed (CI installs it: pip install prometheus-client)"
+        );
+    }
+    found
+}
+
+/// Each `# TYPE` line's family has a `# HELP` line, and each sample belongs to a family
+/// announced before it by its name (0.0.4) or its name less a suffix (OpenMetrics).
+fn assert_every_family_is_described(text: &str, suffixes: &[&str], what: &str) {
+    let mut typed = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let name = rest.split(' ').next().unwrap_or_default();
+            assert!(text.contains(&format!("# HELP {name} ")), "{what}: {name} has no HELP:\n{text}");
+            typed.push(name.to_string());
+        } else if !line.starts_with('#') && !line.is_empty() {
+            let sample = line.split(['{', ' ']).next().unwrap_or_default();
+            let family = std::iter::once("")
+                .chain(suffixes.iter().copied())
+                .filter_map(|suffix| sample.strip_suffix(suffix))
+                .find(|name| typed.iter().any(|t| t == name));
+            assert!(family.is_some(), "{what}: the sample {sample} has no TYPE line of its own:\n{text}");
+        }
+    }
+    assert_eq!(typed.len(), FAMILIES.len(), "{what}: {typed:?}");
+}
+
+#[test]
+fn metrics_answer_openmetrics_or_the_text_format_as_asked_and_real_parsers_read_both() {
+    for database in backends() {
+        let name = database.name;
+        let app = TestApp::spawn_with(&database, |c| c.metrics_token = "rahasia-metrik".to_string().into());
+        seed_service_unit(&app, "disdukcapil");
+        let form = app.get("/s/disdukcapil").1;
+        assert_eq!(app.post_form("/s/disdukcapil", &filled(&token_of(&form))).status, 303, "{name}");
+        assert_eq!(app.get("/tidak-ada").0, 404);
+        let scrape = |accept: Option<&str>| {
+            let mut headers = vec![("authorization", "Bearer rahasia-metrik")];
+            headers.extend(accept.map(|a| ("accept", a)));
+            let reply = app.get_with("/metrics", &headers);
+            assert_eq!(reply.status, 200, "{name}: {accept:?}");
+            reply
+        };
+
+        // curl, promtool and the classic parsers: the text format 0.0.4
+        let plain = scrape(None);
+        assert_eq!(plain.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"), "{name}");
+        assert_eq!(plain.header("vary"), Some("Accept"));
+        let explicit = scrape(Some("text/plain;version=0.0.4"));
+        assert_eq!(explicit.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+        let text = plain.body;
+        for expected in [
+            "# HELP skm_http_requests_total HTTP requests by method, route and status.",
+            "# TYPE skm_http_requests_total counter",
+            "skm_http_requests_total{method=\"POST\",route=\"/s/{slug}\",status=\"303\"} 1",
+            "# TYPE skm_http_request_duration_seconds histogram",
+            "skm_http_request_duration_seconds_bucket{route=\"/s/{slug}\",le=\"+Inf\"} 2",
+            "skm_http_request_duration_seconds_sum{route=\"/s/{slug}\"} ",
+            "# TYPE skm_submissions_total counter",
+            "skm_submissions_total{channel=\"web\"} 1",
+            "# TYPE skm_email_messages gauge",
+        ] {
+            assert!(text.contains(expected), "{name}: the text format lacks {expected}:\n{text}");
+        }
+        assert!(!text.contains("# EOF") && !text.contains("# UNIT") && !text.contains("_created"), "{text}");
+        assert_every_family_is_described(&text, &["_bucket", "_sum", "_count"], "0.0.4");
+
+        // Prometheus: OpenMetrics
+        let open = scrape(Some(PROMETHEUS_ACCEPT));
+        assert_eq!(
+            open.header("content-type"),
+            Some("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            "{name}"
+        );
+        let openmetrics = open.body;
+        for expected in [
+            "# TYPE skm_http_requests counter",
+            "# HELP skm_http_requests HTTP requests by method, route and status.",
+            "# UNIT skm_http_request_duration_seconds seconds",
+            "skm_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        ] {
+            assert!(openmetrics.contains(expected), "{name}: OpenMetrics lacks {expected}:\n{openmetrics}");
+        }
+        assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
+        assert_every_family_is_described(&openmetrics, &["_total", "_bucket", "_sum", "_count"], "OpenMetrics");
+
+        // promtool reads the text format with no complaint
+        if common::tool_available("promtool") {
+            let mut check = std::process::Command::new("promtool")
+                .args(["check", "metrics"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("promtool");
+            check.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("scrape to promtool");
+            let out = check.wait_with_output().expect("promtool ran");
+            let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success() && said.trim().is_empty(), "{name}: promtool check metrics: {said}\n{text}");
+        }
+
+        // Python's parsers, the classic one and the OpenMetrics one, see one family per metric
+        if python_module("prometheus_client") {
+            let dir = tempfile::tempdir().expect("tmp");
+            std::fs::write(dir.path().join("text"), &text).expect("write");
+            std::fs::write(dir.path().join("openmetrics"), &openmetrics).expect("write");
+            let script = "import json, sys\n\
+                from prometheus_client.parser import text_string_to_metric_families as classic\n\
+                from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics\n\
+                def read(parse, path):\n    return [[f.name, f.type, f.documentation, len(f.samples)] for f in parse(open(path).read())]\n\
+                print(json.dumps({'text': read(classic, sys.argv[1]), 'openmetrics': read(openmetrics, sys.argv[2])}))\n";
+            let out = std::process::Command::new("python3")
+                .args(["-c", script])
+                .arg(dir.path().join("text"))
+                .arg(dir.path().join("openmetrics"))
+                .output()
+                .expect("python3");
+            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+            let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            for format in ["text", "openmetrics"] {
+                let mut families: Vec<(String, String)> = parsed[format]
+                    .as_array()
+                    .expect("families")
+                    .iter()
+                    .map(|f| {
+                        let help = f[2].as_str().unwrap_or_default();
+                        assert!(!help.is_empty() && f[3].as_u64() > Some(0), "{name} {format}: {f}");
+                        (f[0].as_str().unwrap_or_default().to_string(), f[1].as_str().unwrap_or_default().to_string())
+                    })
+                    .collect();
+                families.sort();
+                let expected: Vec<(String, String)> =
+                    FAMILIES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+                assert_eq!(families, expected, "{name}: {format} as Python's prometheus_client reads it");
+            }
+        }
     }
 }
 
