@@ -36,7 +36,7 @@ pub struct SendMonthlyArgs {
 pub fn test(context: &Context, command: MailCommand) -> Result<(), CliError> {
     let MailCommand::Test { to } = command;
     let mailer = Mailer::smtp(&context.config.mail).map_err(|e| CliError::Input(e.to_string()))?;
-    let message = compose::test_message(&context.config.mail.from, &to).map_err(|e| CliError::Input(e.to_string()))?;
+    let message = compose::test_message(&context.config, &to).map_err(|e| CliError::Input(e.to_string()))?;
     let answer = mailer.send(&message).map_err(|e| CliError::Input(format!("not sent: {e}")))?;
     say!("sent to {to}; the server answered: {answer}");
     // for the readiness checklist on /admin ("e-mail never tested")
@@ -75,15 +75,22 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
         return Ok(());
     }
     let printed = (|| -> Result<(), CliError> {
-        say!(
-            "{period}: {} sent, {} already sent earlier, {} in progress elsewhere or uncertain, {} failed",
-            report.sent,
-            report.already_sent,
-            report.busy,
-            report.failed.len()
-        );
         if args.dry_run {
+            // a dry run neither reads nor writes the log: it writes every recipient's message
+            say!(
+                "{period}: would send {} (dry run: nothing sent or recorded), {} failed",
+                report.sent,
+                report.failed.len()
+            );
             say!("messages written to {}", args.out.display());
+        } else {
+            say!(
+                "{period}: {} sent, {} already sent earlier, {} in progress elsewhere or uncertain, {} failed",
+                report.sent,
+                report.already_sent,
+                report.busy,
+                report.failed.len()
+            );
         }
         for (to, reason) in &report.failed {
             say!("  not sent to {to}: {reason}");

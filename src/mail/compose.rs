@@ -1,14 +1,85 @@
 //! The monthly summary message: HTML and plain text (Bahasa Indonesia), the element chart inline
 //! by Content-ID, the unit's PDF report attached. The unit head's summary is written here; the
 //! envelope, greeting, closing and MIME assembly are shared with the regency summary
-//! (`src/mail/regency.rs`).
+//! (`src/mail/regency.rs`). The headers every message skm sends starts with (`headers`: a fresh
+//! Message-ID, Date, MIME-Version) are made here too, for the test message and the invitation
+//! as well.
 
 use super::MailError;
 use crate::aggregator::UnitIndex;
+use crate::config::Config;
 use crate::domain::decimal::Rounded;
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, MIME_VERSION_1_0};
+use lettre::message::{Attachment, Mailbox, MessageBuilder, MultiPart, SinglePart};
 use lettre::Message;
+
+/// The identity of one message: a fresh UUID under the deployment's domain, in its Message-ID
+/// (RFC 5322 §3.6.4) and the Content-IDs of its inline parts (RFC 2392). Never derived from the
+/// database: two deployments, or one rebuilt, must not send two messages under one id, or
+/// receivers may drop the second as a duplicate. That a recipient gets a month's summary once
+/// rests on the mail log, not on the id.
+pub struct MessageIds {
+    uuid: uuid::Uuid,
+    domain: String,
+}
+
+impl MessageIds {
+    pub fn new(base_url: &str, mail_from: &str) -> MessageIds {
+        MessageIds { uuid: uuid::Uuid::new_v4(), domain: message_domain(base_url, mail_from) }
+    }
+
+    /// `<UUID@domain>`
+    pub fn message_id(&self) -> String {
+        format!("<{}@{}>", self.uuid, self.domain)
+    }
+
+    /// `grafik-0.UUID@domain`: an inline part's Content-ID without its angle brackets, as the
+    /// HTML's `cid:` URLs write it.
+    pub fn content_id(&self, name: &str) -> String {
+        format!("{name}.{}@{}", self.uuid, self.domain)
+    }
+}
+
+/// The right-hand side of skm's message ids: the host of `base_url` when it is a domain name;
+/// the domain of `mail_from` when `base_url` is local or an address (`http://127.0.0.1:8080`,
+/// `localhost`); `localhost` when neither is a domain name.
+pub fn message_domain(base_url: &str, mail_from: &str) -> String {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = host_port.split(':').next().unwrap_or_default();
+    let sender = mail_from.parse::<Mailbox>().map(|m| m.email.domain().to_string()).unwrap_or_default();
+    let domain = [host, sender.as_str()]
+        .into_iter()
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .find(|h| is_domain_name(h));
+    domain.unwrap_or_else(|| "localhost".to_string())
+}
+
+/// A public DNS name in ASCII (an IDN in its `xn--` form): labels of letters, digits and
+/// hyphens, at least two of them, not all digits (an IPv4 address), not `localhost`.
+fn is_domain_name(host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && !labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        && labels.last() != Some(&"localhost")
+}
+
+/// The start of every message skm sends: From, To, Subject, the Message-ID, the Date and
+/// `MIME-Version: 1.0` (lettre adds the last only to multipart bodies; Gmail refuses mail
+/// without a Message-ID).
+pub(super) fn headers(ids: &MessageIds, from: Mailbox, to: Mailbox, subject: String) -> MessageBuilder {
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(ids.message_id()))
+        .date_now()
+        .header(MIME_VERSION_1_0)
+}
 
 /// One unit's part of a summary.
 pub struct UnitSummary {
@@ -134,8 +205,8 @@ pub struct Envelope<'a> {
     pub to_name: &'a str,
     pub period_label: &'a str,
     pub dashboard_url: &'a str,
-    /// a stable id, so a resent copy is recognisably the same message
-    pub message_id: String,
+    /// the message's own ids; a retry of one send keeps them
+    pub ids: MessageIds,
 }
 
 /// The message for one recipient (summaries are shared between recipients).
@@ -166,7 +237,7 @@ pub fn monthly(envelope: &Envelope, units: &[&UnitSummary]) -> Result<Message, M
         }
         html.push_str("</ul>");
         late_list(&unit.late_rtl, unit.index.unit.id, &mut text, &mut html);
-        html.push_str(&chart_img(i, &l.title));
+        html.push_str(&chart_img(&envelope.ids, i, &l.title));
     }
     closing(envelope, &mut text, &mut html);
     let charts: Vec<&[u8]> = units.iter().map(|u| u.chart_png.as_slice()).collect();
@@ -205,13 +276,19 @@ pub(super) fn closing(envelope: &Envelope, text: &mut String, html: &mut String)
 /// many pixels, so it stays sharp on a phone's screen.
 pub const CHART_WIDTH: f32 = 640.0;
 
-/// The `i`th inline chart (`assemble` gives it the Content-ID `grafik-{i}`); it shrinks to a
+/// The `i`th inline chart, by the Content-ID `assemble` gives it (`chart_id`); it shrinks to a
 /// narrow screen.
-pub(super) fn chart_img(i: usize, title: &str) -> String {
+pub(super) fn chart_img(ids: &MessageIds, i: usize, title: &str) -> String {
     format!(
-        "<p><img src=\"cid:grafik-{i}\" alt=\"Grafik NIK per unsur {}\" width=\"{CHART_WIDTH}\" style=\"max-width:100%;height:auto\"></p>",
+        "<p><img src=\"cid:{}\" alt=\"Grafik NIK per unsur {}\" width=\"{CHART_WIDTH}\" style=\"max-width:100%;height:auto\"></p>",
+        chart_id(ids, i),
         escape(title)
     )
+}
+
+/// The Content-ID of the `i`th inline chart: `grafik-{i}.UUID@domain`.
+fn chart_id(ids: &MessageIds, i: usize) -> String {
+    ids.content_id(&format!("grafik-{i}"))
 }
 
 /// The attached report's file name.
@@ -219,8 +296,8 @@ pub(super) fn pdf_name(index: &UnitIndex) -> String {
     format!("laporan-skm-{}-{}.pdf", index.unit.slug, index.selection.period)
 }
 
-/// The MIME message: text and HTML alternatives with the PNG charts inline (`cid:grafik-{i}`),
-/// then the PDF reports attached.
+/// The MIME message: text and HTML alternatives with the PNG charts inline (`chart_id`), then
+/// the PDF reports attached.
 pub(super) fn assemble(
     envelope: &Envelope,
     subject: String,
@@ -238,7 +315,8 @@ pub(super) fn assemble(
     let png = ContentType::parse("image/png").map_err(|e| MailError::Build(e.to_string()))?;
     let mut related = MultiPart::related().multipart(MultiPart::alternative_plain_html(text, html));
     for (i, chart) in charts.iter().enumerate() {
-        related = related.singlepart(Attachment::new_inline(format!("grafik-{i}")).body(chart.to_vec(), png.clone()));
+        related =
+            related.singlepart(Attachment::new_inline(chart_id(&envelope.ids, i)).body(chart.to_vec(), png.clone()));
     }
     let pdf_type = ContentType::parse("application/pdf").map_err(|e| MailError::Build(e.to_string()))?;
     let mut mixed = MultiPart::mixed().multipart(related);
@@ -246,23 +324,48 @@ pub(super) fn assemble(
         let part: SinglePart = Attachment::new(name.clone()).body(pdf.to_vec(), pdf_type.clone());
         mixed = mixed.singlepart(part);
     }
-    Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .message_id(Some(envelope.message_id.clone()))
-        .multipart(mixed)
+    headers(&envelope.ids, from, to, subject).multipart(mixed).map_err(|e| MailError::Build(e.to_string()))
+}
+
+/// The message of `skm mail test` and of the `/admin` button, with the headers of a real one.
+pub fn test_message(config: &Config, to: &str) -> Result<Message, MailError> {
+    let from = config.mail.from.as_str();
+    let ids = MessageIds::new(&config.base_url, from);
+    let from: Mailbox = from.parse().map_err(|e| MailError::Address(format!("mail_from '{from}': {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| MailError::Address(format!("--to '{to}': {e}")))?;
+    headers(&ids, from, to, "Uji coba e-mail skm".to_string())
+        .singlepart(SinglePart::plain("Pesan uji coba dari skm: pengiriman e-mail berfungsi.".to_string()))
         .map_err(|e| MailError::Build(e.to_string()))
 }
 
-pub fn test_message(from: &str, to: &str) -> Result<Message, MailError> {
-    let from: Mailbox = from.parse().map_err(|e| MailError::Address(format!("mail_from '{from}': {e}")))?;
-    let to: Mailbox = to.parse().map_err(|e| MailError::Address(format!("--to '{to}': {e}")))?;
-    Message::builder()
-        .from(from)
-        .to(to)
-        .subject("Uji coba e-mail skm")
-        .header(ContentType::TEXT_PLAIN)
-        .body("Pesan uji coba dari skm: pengiriman e-mail berfungsi.".to_string())
-        .map_err(|e| MailError::Build(e.to_string()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_fresh_and_name_the_public_host_or_else_the_senders_domain() {
+        let from = "SKM Kutai Timur <skm@kutaitimurkab.go.id>";
+        for (base_url, domain) in [
+            ("https://skm.kutaitimurkab.go.id", "skm.kutaitimurkab.go.id"),
+            ("https://SKM.Kutaitimurkab.go.id:8443/sub/path?x=1", "skm.kutaitimurkab.go.id"),
+            ("http://127.0.0.1:8080", "kutaitimurkab.go.id"),
+            ("http://localhost:8080", "kutaitimurkab.go.id"),
+            ("http://skm.localhost", "kutaitimurkab.go.id"),
+            ("http://[::1]:8080", "kutaitimurkab.go.id"),
+            ("http://intranet", "kutaitimurkab.go.id"),
+            ("", "kutaitimurkab.go.id"),
+        ] {
+            assert_eq!(message_domain(base_url, from), domain, "{base_url}");
+        }
+        assert_eq!(message_domain("http://127.0.0.1:8080", "skm@localhost"), "localhost");
+        assert_eq!(message_domain("http://127.0.0.1:8080", "not an address"), "localhost");
+
+        let (a, b) =
+            (MessageIds::new("https://skm.example.go.id", from), MessageIds::new("https://skm.example.go.id", from));
+        assert_ne!(a.message_id(), b.message_id());
+        let id = a.message_id();
+        let uuid = id.strip_prefix('<').and_then(|i| i.strip_suffix("@skm.example.go.id>")).expect("<uuid@host>");
+        assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{id}");
+        assert_eq!(a.content_id("grafik-0"), format!("grafik-0.{uuid}@skm.example.go.id"));
+    }
 }

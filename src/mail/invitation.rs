@@ -3,7 +3,7 @@
 //! call: it sends when e-mail is configured, and otherwise says the link was not sent, so the
 //! front end shows it once to the admin instead.
 
-use super::compose::escape;
+use super::compose::{escape, headers, MessageIds};
 use super::{MailError, Mailer};
 use crate::accounts::Invitation;
 use crate::config::Config;
@@ -23,6 +23,8 @@ pub fn link_url(base_url: &str, token: &SecretString) -> String {
 /// What an invitation says besides the link.
 pub struct InvitationMail<'a> {
     pub from: &'a str,
+    /// the site's public address: the domain of the message's id
+    pub base_url: &'a str,
     pub to: &'a str,
     pub to_name: &'a str,
     /// "Kabupaten Kutai Timur" (the root unit), when there is one
@@ -56,8 +58,9 @@ pub fn until_local(expires_at: chrono::NaiveDateTime, tz: Tz) -> (String, String
     )
 }
 
-/// The message: text and HTML alternatives, a Message-ID of the sender's domain.
+/// The message: text and HTML alternatives, with the headers of every message skm sends.
 pub fn message(mail: &InvitationMail) -> Result<Message, MailError> {
+    let ids = MessageIds::new(mail.base_url, mail.from);
     let from: Mailbox = mail.from.parse().map_err(|e| MailError::Address(format!("mail_from '{}': {e}", mail.from)))?;
     let to = Mailbox::new(
         Some(mail.to_name.to_string()),
@@ -102,13 +105,7 @@ pub fn message(mail: &InvitationMail) -> Result<Message, MailError> {
         until = escape(mail.until_id),
         until_en = escape(mail.until_en),
     );
-    let domain = from.email.domain().to_string();
-    let id = uuid::Uuid::new_v4().simple();
-    Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .message_id(Some(format!("<skm-undangan-{id}@{domain}>")))
+    headers(&ids, from, to, subject)
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| MailError::Build(e.to_string()))
 }
@@ -141,6 +138,7 @@ pub fn send(conn: &mut DbConnection, config: &Config, invitation: &Invitation) -
     let user = &invitation.user;
     let mail = InvitationMail {
         from: &config.mail.from,
+        base_url: &config.base_url,
         to: &user.email,
         to_name: &user.name,
         regency: regency.map(|u| u.name.as_str()),
@@ -176,6 +174,7 @@ mod tests {
         let units = vec!["Dinas Perhubungan".to_string()];
         let mail = InvitationMail {
             from: "SKM Kutai Timur <skm@kutaitimurkab.go.id>",
+            base_url: "https://skm.kutaitimurkab.go.id",
             to: "kadis@dishub.go.id",
             to_name: "Budi & Ani",
             regency: Some("Kabupaten Kutai Timur"),
@@ -189,7 +188,7 @@ mod tests {
         let parsed = mailparse::parse_mail(&raw).expect("MIME");
         let header = |name: &str| parsed.headers.iter().find(|h| h.get_key() == name).map(|h| h.get_value());
         let id = header("Message-ID").unwrap_or_default();
-        assert!(id.starts_with("<skm-undangan-") && id.ends_with("@kutaitimurkab.go.id>"), "{id}");
+        assert!(id.starts_with('<') && id.ends_with("@skm.kutaitimurkab.go.id>"), "{id}");
         assert_eq!(
             header("Subject").as_deref(),
             Some("Undangan ke layanan Survei Kepuasan Masyarakat (SKM) Kabupaten Kutai Timur")

@@ -158,7 +158,7 @@ fn send_all(
             to_name: &recipient.user.name,
             period_label: &period.label_id(),
             dashboard_url: &format!("{}/dasbor?period={period_key}", config.base_url),
-            message_id: format!("<skm-{KIND}-{period_key}-{}@skm>", recipient.user.id),
+            ids: compose::MessageIds::new(&config.base_url, &config.mail.from),
         };
         let outcome = summaries
             .message(conn, &recipient, &envelope)?

@@ -314,7 +314,7 @@ pub fn message(envelope: &Envelope, regencies: &[&RegencySummary]) -> Result<Mes
             }
             html.push_str("</ul>");
         }
-        html.push_str(&compose::chart_img(i, title));
+        html.push_str(&compose::chart_img(&envelope.ids, i, title));
     }
     compose::closing(envelope, &mut text, &mut html);
     let charts: Vec<&[u8]> = regencies.iter().map(|r| r.chart_png.as_slice()).collect();

@@ -1002,8 +1002,7 @@ fn mail_test(state: &AppState, conn: &mut db::DbConnection, actor: i32, to: &str
     let failed = |reason: String| refuse(tr.fill("server.test_failed", &[("reason", reason)]));
     let to = Email::parse(to).map_err(|e| failed(says(&format!("email.{}", e.code()), &[])))?;
     let mailer = crate::mail::Mailer::smtp(&state.config.mail).map_err(|e| failed(e.to_string()))?;
-    let message =
-        crate::mail::compose::test_message(&state.config.mail.from, to.as_str()).map_err(|e| failed(e.to_string()))?;
+    let message = crate::mail::compose::test_message(&state.config, to.as_str()).map_err(|e| failed(e.to_string()))?;
     let answer = mailer.send(&message).map_err(|e| failed(e.to_string()))?;
     readiness::record_mail_test(conn, Some(actor), to.as_str())?;
     Ok(Done::Said(tr.fill("server.test_sent", &[("to", to.to_string()), ("answer", answer)])))

@@ -529,8 +529,9 @@ fn the_regency_admin_gets_a_regency_summary_and_unit_heads_their_unit_summary() 
         let chart = parts.iter().find(|p| p.ctype.mimetype == "image/png").expect("chart").get_body_raw().expect("png");
         let dir = common::samples_dir();
         std::fs::write(dir.join(format!("mail-regency-{}.png", database.name)), chart).expect("chart saved");
+        let cid = html.split("cid:").nth(1).and_then(|rest| rest.split('"').next()).expect("the chart's cid: URL");
         let page = html
-            .replace("cid:grafik-0", &format!("mail-regency-{}.png", database.name))
+            .replace(&format!("cid:{cid}"), &format!("mail-regency-{}.png", database.name))
             .replace("<body", "<head><meta charset=\"utf-8\"></head><body");
         std::fs::write(dir.join(format!("mail-regency-{}.html", database.name)), page).expect("html saved");
 
@@ -542,5 +543,135 @@ fn the_regency_admin_gets_a_regency_summary_and_unit_heads_their_unit_summary() 
         assert!(head_text.lines().any(|l| l.starts_with(&format!("NIK {head_nik}, mutu "))), "{head_text}");
         assert!(head_text.contains("== Dinas Kesehatan ==") && head_text.contains("Unsur terendah (calon RTL)"));
         assert!(!head_text.contains("NIK gabungan") && !head_text.contains("Belum dipublikasikan"), "{head_text}");
+    }
+}
+
+/// The public address the tests configure: the domain of every id skm's messages carry.
+const HOST: &str = "skm.kutaitimurkab.go.id";
+
+/// The ids a message carries, after `assert_headers` checked them.
+struct Ids {
+    message_id: String,
+    content_ids: Vec<String>,
+    subject: String,
+}
+
+/// The headers a receiving server or a mail client checks: one Message-ID `<UUID@HOST>`, a Date
+/// that parses (and is today's), `MIME-Version: 1.0`, every Content-ID a msg-id `<…@HOST>`, and
+/// the HTML's `cid:` URLs naming exactly the inline parts.
+fn assert_headers(data: &str, what: &str) -> Ids {
+    use mailparse::MailHeaderMap;
+    let parsed = mailparse::parse_mail(data.as_bytes()).unwrap_or_else(|e| panic!("{what}: MIME: {e}"));
+    let one = |name: &str| {
+        let values = parsed.headers.get_all_values(name);
+        assert_eq!(values.len(), 1, "{what}: one {name} header: {values:?}\n{data:.2000}");
+        values[0].trim().to_string()
+    };
+    let message_id = one("Message-ID");
+    let uuid = message_id
+        .strip_prefix('<')
+        .and_then(|id| id.strip_suffix(&format!("@{HOST}>")))
+        .unwrap_or_else(|| panic!("{what}: Message-ID {message_id} is not <…@{HOST}>"));
+    assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{what}: a UUID on the left: {message_id}");
+    let date = mailparse::dateparse(&one("Date")).unwrap_or_else(|e| panic!("{what}: Date: {e}"));
+    assert!((date - Utc::now().timestamp()).abs() < 3600, "{what}: Date is now: {}", one("Date"));
+    assert_eq!(one("MIME-Version"), "1.0", "{what}");
+    let subject = one("Subject");
+
+    let parts = all_parts(&parsed);
+    let mut content_ids = Vec::new();
+    for part in &parts {
+        for value in part.headers.get_all_values("Content-ID") {
+            let inner = value.trim().strip_prefix('<').and_then(|v| v.strip_suffix('>'));
+            let msg_id =
+                inner.and_then(|v| v.split_once('@')).filter(|(left, right)| !left.is_empty() && *right == HOST);
+            assert!(msg_id.is_some(), "{what}: Content-ID {value} is not <…@{HOST}>");
+            content_ids.push(inner.unwrap_or_default().to_string());
+        }
+    }
+    let html: String =
+        parts.iter().filter(|p| p.ctype.mimetype == "text/html").filter_map(|p| p.get_body().ok()).collect();
+    let referred: Vec<&str> =
+        html.split("cid:").skip(1).filter_map(|rest| rest.split(['"', '\'', ')', ' ', '>']).next()).collect();
+    for cid in &referred {
+        assert!(content_ids.iter().any(|c| c == cid), "{what}: cid:{cid} names no part; parts: {content_ids:?}");
+    }
+    for cid in &content_ids {
+        assert!(referred.contains(&cid.as_str()), "{what}: the inline part {cid} is not shown");
+    }
+    Ids { message_id, content_ids, subject }
+}
+
+#[test]
+fn every_message_skm_sends_has_its_own_message_id_a_date_mime_1_0_and_content_ids_its_html_finds() {
+    let sink = SmtpSink::start();
+    let mut message_ids = std::collections::BTreeSet::new();
+    let mut content_ids = std::collections::BTreeSet::new();
+    let mut fresh = |ids: &Ids, what: &str| {
+        assert!(message_ids.insert(ids.message_id.clone()), "{what}: {} was used before", ids.message_id);
+        for cid in &ids.content_ids {
+            assert!(content_ids.insert(cid.clone()), "{what}: the Content-ID {cid} was used before");
+        }
+    };
+    // Two deployments with the same data (the same users, user ids and month): the backends, and
+    // one more SQLite database, as a rebuilt one would be.
+    let mut deployments = backends();
+    deployments.push(TestDb::sqlite());
+    for (n, database) in deployments.iter().enumerate() {
+        let name = format!("{} #{n}", database.name);
+        let dir = tempfile::tempdir().expect("tmp");
+        let run = |args: &[&str]| {
+            let out = skm(dir.path())
+                .env("SKM_DATABASE_URL", &database.url)
+                .env("SKM_BASE_URL", format!("https://{HOST}"))
+                .env("SKM_SMTP_HOST", "127.0.0.1")
+                .env("SKM_SMTP_PORT", sink.port.to_string())
+                .env("SKM_SMTP_SECURITY", "none")
+                .env("SKM_MAIL_FROM", "SKM Kutai Timur <skm@kutaitimurkab.go.id>")
+                .args(args)
+                .output()
+                .expect("skm");
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(out.status.success(), "{name}: skm {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+            stdout
+        };
+        run(&["demo", "--responses", "300"]);
+        let before = sink.messages().len();
+
+        // the dry run says what it would send and sends nothing; what it writes is complete
+        let said = run(&["send-monthly", "--dry-run", "--out", "kotak"]);
+        assert!(said.contains("would send 3") && !said.contains("3 sent"), "{name}: {said}");
+        assert_eq!(sink.messages().len(), before, "{name}: a dry run sends nothing");
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("kotak")).expect("dir").flatten().collect();
+        assert_eq!(files.len(), 3, "{name}");
+        for file in files {
+            let data = std::fs::read_to_string(file.path()).expect("eml");
+            fresh(&assert_headers(&data, &format!("{name}: {}", file.path().display())), &name);
+        }
+
+        run(&["mail", "test", "--to", "kabag@kutaitimurkab.go.id"]);
+        run(&["mail", "test", "--to", "kabag@kutaitimurkab.go.id"]);
+        assert!(run(&["send-monthly"]).contains("3 sent"), "{name}");
+        run(&["user", "add", "--email", "baru@kutaitimurkab.go.id", "--name", "Pengguna Baru", "--role", "admin"]);
+
+        let received = sink.messages()[before..].to_vec();
+        let mut kinds = Vec::new();
+        for message in &received {
+            let ids = assert_headers(&message.data, &format!("{name}: to {:?}", message.to));
+            fresh(&ids, &name);
+            let kind = match ids.subject.as_str() {
+                "Uji coba e-mail skm" => "test",
+                s if s.starts_with("Undangan ke layanan") => "invitation",
+                s if s.starts_with("Ringkasan SKM") && s.contains("NIK gabungan") => "regency summary",
+                s if s.starts_with("Ringkasan SKM") => "unit summary",
+                other => panic!("{name}: which message is {other}?"),
+            };
+            if kind.ends_with("summary") {
+                assert!(!ids.content_ids.is_empty(), "{name}: the {kind} shows its chart inline");
+            }
+            kinds.push(kind);
+        }
+        kinds.sort();
+        assert_eq!(kinds, ["invitation", "regency summary", "test", "test", "unit summary", "unit summary"], "{name}");
     }
 }
