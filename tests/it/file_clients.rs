@@ -204,3 +204,110 @@ fn every_workbook_formula_caches_what_libreoffice_computes() {
         }
     }
 }
+
+/// `pdfinfo`'s lines as (field, value).
+fn pdfinfo(path: &std::path::Path) -> Vec<(String, String)> {
+    let out = Command::new("pdfinfo").arg(path).output().expect("pdfinfo runs");
+    assert!(out.status.success(), "pdfinfo {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .collect()
+}
+
+/// What a reader says about one PDF skm wrote: qpdf finds no damage, pdfinfo shows skm as the
+/// Producer, a title, a creation time of this run and no PDF subtype, pdffonts shows only
+/// embedded subsets with their tags.
+fn check_pdf(name: &str, pdf: &[u8], title: &str, started: chrono::DateTime<chrono::Utc>) {
+    let dir = common::report_samples_dir();
+    let path = dir.join(format!("metadata-{}.pdf", name.replace(['/', ' ', ':'], "-")));
+    std::fs::write(&path, pdf).expect("write");
+    let check = Command::new("qpdf").arg("--check").arg(&path).output().expect("qpdf runs");
+    assert!(
+        check.status.success(),
+        "{name}: qpdf --check: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let info = pdfinfo(&path);
+    let field = |key: &str| info.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(field("Producer"), Some(concat!("skm ", env!("CARGO_PKG_VERSION"))), "{name}: {info:?}");
+    assert!(
+        field("Title").is_some_and(|t| t.starts_with(title)),
+        "{name}: title {:?}, wanted {title}…",
+        field("Title")
+    );
+    assert!(info.iter().all(|(k, _)| k != "PDF subtype" && !k.starts_with("Conformance")), "{name}: {info:?}");
+    // pdfinfo -isodates: 2026-12-01T04:40:12Z (or +00)
+    let out = Command::new("pdfinfo").arg("-isodates").arg(&path).output().expect("pdfinfo runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    for key in ["CreationDate", "ModDate"] {
+        let line = text.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{name}: no {key}: {text}"));
+        let value = line[key.len() + 1..].trim();
+        let when = chrono::DateTime::parse_from_rfc3339(value)
+            .or_else(|_| chrono::DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%#z"))
+            .unwrap_or_else(|e| panic!("{name}: {key} {value}: {e}"));
+        let when = when.with_timezone(&chrono::Utc);
+        let now = chrono::Utc::now();
+        assert!(
+            when >= started - chrono::Duration::seconds(2) && when <= now + chrono::Duration::seconds(2),
+            "{name}: {key} {when}, made between {started} and {now}"
+        );
+    }
+    let fonts = Command::new("pdffonts").arg(&path).output().expect("pdffonts runs");
+    let fonts = String::from_utf8_lossy(&fonts.stdout).to_string();
+    let rows: Vec<&str> = fonts.lines().skip(2).filter(|l| !l.trim().is_empty()).collect();
+    assert!(!rows.is_empty(), "{name}: no fonts: {fonts}");
+    for row in rows {
+        let font = row.split_whitespace().next().unwrap_or_default();
+        let (tag, rest) = font.split_at(font.find('+').unwrap_or(0));
+        assert!(
+            tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()) && rest.len() > 1,
+            "{name}: font {font} has no subset tag: {fonts}"
+        );
+        // name, type, encoding, emb, sub, uni, object ID
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        let flags = &columns[columns.len() - 5..columns.len() - 2];
+        assert_eq!(flags, ["yes", "yes", "yes"], "{name}: embedded, subset, unicode: {row}");
+    }
+}
+
+#[test]
+fn every_pdf_says_who_made_it_when_and_what_it_is() {
+    if !tool_available("qpdf") || !tool_available("pdfinfo") || !tool_available("pdffonts") {
+        return;
+    }
+    for database in backends() {
+        let started = chrono::Utc::now();
+        let app = TestApp::spawn(&database);
+        let (_, accounts) = common::seed_demo(&mut app.conn(), 300, 5);
+        let cookie = admin(&app, &accounts);
+        let name = |what: &str| format!("{}-{what}", database.name);
+        let unit = download(&app, &cookie, &format!("/dasbor/unit/disdukcapil/laporan.pdf?period={}", year()));
+        check_pdf(&name("unit"), &unit, "Laporan SKM Dinas Kependudukan", started);
+        let regency = download(&app, &cookie, &format!("/dasbor/unit/kutim/laporan.pdf?period={}&sub=1", year()));
+        check_pdf(&name("regency"), &regency, "Laporan SKM", started);
+        let book = download(&app, &cookie, "/admin/poster-semua.pdf");
+        check_pdf(&name("posters"), &book, "Poster SKM: semua unit", started);
+        let operator = accounts.iter().find(|a| a.role == Role::Operator).expect("an operator");
+        let slug = operator.unit.clone().expect("the operator's unit");
+        let op = app.login(&operator.email, &operator.password).expect("operator signed in");
+        let poster = download(&app, &op, &format!("/operator/{slug}/poster.pdf"));
+        check_pdf(&name("poster"), &poster, "Poster SKM ", started);
+        let pack = download(&app, &cookie, &format!("/admin/bukti.zip?period={}", common::encode(&year())));
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(pack)).expect("the pack opens");
+        let mut pdfs = 0;
+        for i in 0..archive.len() {
+            let mut file = archive.by_index(i).expect("entry");
+            let entry = file.name().expect("entry name").to_string();
+            if !entry.ends_with(".pdf") {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes).expect("read");
+            check_pdf(&name(&format!("bukti-{entry}")), &bytes, "", started);
+            pdfs += 1;
+        }
+        assert!(pdfs >= 4, "{}: the pack's PDFs: {pdfs}", database.name);
+    }
+}
