@@ -85,6 +85,7 @@ pub fn pdf_font(face: &[u8], chars: &std::collections::BTreeSet<char>) -> Result
     use allsorts::binary::read::ReadScope;
     use allsorts::font_data::FontData;
     use allsorts::subset::{subset, CmapTarget, SubsetProfile};
+    use allsorts::tables::{FontTableProvider, NameTable};
     use allsorts::tag::{CMAP, CVT, FPGM, HEAD, HHEA, HMTX, MAXP, NAME, OS_2, POST, PREP};
 
     let font = FontRef::try_from_slice(face).map_err(|e| format!("bundled font: {e}"))?;
@@ -103,7 +104,16 @@ pub fn pdf_font(face: &[u8], chars: &std::collections::BTreeSet<char>) -> Result
         .ok_or_else(|| "the subset of the bundled font does not parse".to_string())?;
     // A subset's name carries a tag of six capitals and `+` (ISO 32000-1 §9.6.4), so readers
     // never take it for the whole font; printpdf adds it only to subsets it made itself.
-    let name = parsed.font_name.take().unwrap_or_else(|| "DejaVuSans".to_string());
+    let name = provider
+        .read_table_data(NAME)
+        .ok()
+        .and_then(|table| {
+            ReadScope::new(&table)
+                .read::<NameTable<'_>>()
+                .ok()
+                .and_then(|n| n.string_for_id(NameTable::POSTSCRIPT_NAME))
+        })
+        .unwrap_or_else(|| "DejaVuSans".to_string());
     parsed.font_name = Some(format!("{}+{name}", subset_tag(&bytes)));
     Ok(parsed)
 }
