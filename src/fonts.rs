@@ -85,6 +85,7 @@ pub fn pdf_font(face: &[u8], chars: &std::collections::BTreeSet<char>) -> Result
     use allsorts::binary::read::ReadScope;
     use allsorts::font_data::FontData;
     use allsorts::subset::{subset, CmapTarget, SubsetProfile};
+    use allsorts::tables::{FontTableProvider, NameTable};
     use allsorts::tag::{CMAP, CVT, FPGM, HEAD, HHEA, HMTX, MAXP, NAME, OS_2, POST, PREP};
 
     let font = FontRef::try_from_slice(face).map_err(|e| format!("bundled font: {e}"))?;
@@ -99,8 +100,28 @@ pub fn pdf_font(face: &[u8], chars: &std::collections::BTreeSet<char>) -> Result
     let tables = vec![CMAP, HEAD, CVT, FPGM, HHEA, HMTX, MAXP, NAME, POST, PREP, OS_2];
     let bytes = subset(&provider, &glyphs, &SubsetProfile::Custom(tables), CmapTarget::Unicode)
         .map_err(|e| format!("subsetting the bundled font: {e}"))?;
-    printpdf::ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
-        .ok_or_else(|| "the subset of the bundled font does not parse".to_string())
+    let mut parsed = printpdf::ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+        .ok_or_else(|| "the subset of the bundled font does not parse".to_string())?;
+    // A subset's name carries a tag of six capitals and `+` (ISO 32000-1 §9.6.4), so readers
+    // never take it for the whole font; printpdf adds it only to subsets it made itself.
+    let name = provider
+        .read_table_data(NAME)
+        .ok()
+        .and_then(|table| {
+            ReadScope::new(&table)
+                .read::<NameTable<'_>>()
+                .ok()
+                .and_then(|n| n.string_for_id(NameTable::POSTSCRIPT_NAME))
+        })
+        .unwrap_or_else(|| "DejaVuSans".to_string());
+    parsed.font_name = Some(format!("{}+{name}", subset_tag(&bytes)));
+    Ok(parsed)
+}
+
+/// Six capitals from the subset's bytes: the same subset always gets the same tag.
+fn subset_tag(subset: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(subset).iter().take(6).map(|b| char::from(b'A' + b % 26)).collect()
 }
 
 #[cfg(test)]

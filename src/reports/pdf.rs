@@ -7,6 +7,7 @@ mod chart;
 use super::document::Numbering;
 use crate::fonts;
 use crate::images::Bitmap;
+use chrono::{DateTime, Utc};
 use printpdf::{
     Color, FontId, Mm, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, RawImage,
     RawImageData, RawImageFormat, Rect, Rgb, TextItem, XObjectTransform,
@@ -269,8 +270,47 @@ impl PdfBuilder {
             self.doc.resources.fonts.map.insert(id.clone(), PdfFont::new(fonts::pdf_font(face, chars)?));
         }
         let pages = self.pages.into_iter().map(|ops| PdfPage::new(Mm(WIDTH), Mm(HEIGHT), ops)).collect();
-        Ok(self.doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new()))
+        save(self.doc, pages, chrono::Utc::now())
     }
+}
+
+/// What a reader's document properties show as the PDF's maker (pdfinfo's Producer).
+pub const PRODUCER: &str = concat!("skm ", env!("CARGO_PKG_VERSION"));
+
+/// `doc` (titled when made) with `pages`, as a PDF whose properties say when and by what it was
+/// made: creation and modification time `created`, Producer `skm <version>`, and no PDF/X
+/// marker. printpdf leaves the dates at 1970 and writes `/GTS_PDFXVersion` even empty, which
+/// pdfinfo reads as a PDF/X claim; its XMP packet is written only for PDF/A or PDF/X, so there
+/// is none to disagree with the Info dictionary.
+pub fn save(mut doc: PdfDocument, pages: Vec<PdfPage>, created: DateTime<Utc>) -> Result<Vec<u8>, String> {
+    use lopdf::Object;
+    let when = printpdf::OffsetDateTime::from_unix_timestamp(created.timestamp())
+        .map_err(|e| format!("the PDF's creation time: {e}"))?;
+    let info = &mut doc.metadata.info;
+    (info.creation_date, info.modification_date, info.metadata_date) = (when, when, when);
+    info.producer = PRODUCER.to_string();
+    info.creator = "skm".to_string();
+    let options = PdfSaveOptions::default();
+    let mut pdf = doc.with_pages(pages).to_lopdf_document(&options, &mut Vec::new());
+    let info_id =
+        pdf.trailer.get(b"Info").and_then(Object::as_reference).map_err(|e| format!("the PDF's Info: {e}"))?;
+    let info = pdf.get_dictionary_mut(info_id).map_err(|e| format!("the PDF's Info: {e}"))?;
+    info.remove(b"GTS_PDFXVersion");
+    // the properties skm has nothing for (Author, Subject, Keywords…), left out rather than empty
+    let empty: Vec<Vec<u8>> = info
+        .iter()
+        .filter(|(_, value)| matches!(value, Object::String(text, _) if text.is_empty() || text[..] == [0xFE, 0xFF]))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in empty {
+        info.remove(&key);
+    }
+    if options.optimize {
+        pdf.compress();
+    }
+    let mut bytes = Vec::new();
+    pdf.save_to(&mut bytes).map_err(|e| format!("writing the PDF: {e}"))?;
+    Ok(bytes)
 }
 
 /// Lower-case roman numerals for the front matter's pages (i, ii, iii, iv …).

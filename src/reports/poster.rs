@@ -177,7 +177,7 @@ pub fn render(poster: &Poster, format: PosterFormat) -> Result<Vec<u8>, PosterEr
     match format {
         PosterFormat::Svg => Ok(svg(&marks).into_bytes()),
         PosterFormat::Png => png(&marks),
-        PosterFormat::Pdf => pdf(&marks),
+        PosterFormat::Pdf => pdf(poster, &marks),
     }
 }
 
@@ -280,8 +280,16 @@ fn png(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
     Ok(out)
 }
 
-fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
-    pdf_pages(&[marks])
+fn pdf(poster: &Poster, marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
+    pdf_pages(&poster_title(poster), &[marks])
+}
+
+/// The PDF's title: `Poster SKM <unit>`, with the service when the poster is for one.
+fn poster_title(poster: &Poster) -> String {
+    match &poster.service_name {
+        Some(service) => format!("Poster SKM {} — {service}", poster.unit_name),
+        None => format!("Poster SKM {}", poster.unit_name),
+    }
 }
 
 /// Several posters as one PDF, one A4 page each, in the order given (`skm qr --all`, the
@@ -290,17 +298,15 @@ fn pdf(marks: &[Mark]) -> Result<Vec<u8>, PosterError> {
 pub fn render_pdf_book(posters: &[Poster]) -> Result<Vec<u8>, PosterError> {
     let pages = posters.iter().map(layout).collect::<Result<Vec<_>, _>>()?;
     let pages: Vec<&[Mark]> = pages.iter().map(Vec::as_slice).collect();
-    pdf_pages(&pages)
+    let title = match posters {
+        [one] => poster_title(one),
+        _ => "Poster SKM: semua unit".to_string(),
+    };
+    pdf_pages(&title, &pages)
 }
 
-fn pdf_pages(pages: &[&[Mark]]) -> Result<Vec<u8>, PosterError> {
-    use printpdf::{
-        Color as PdfColor, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem,
-    };
-    let title = match pages.len() {
-        1 => "Poster Survei Kepuasan Masyarakat",
-        _ => "Poster Survei Kepuasan Masyarakat: semua unit",
-    };
+fn pdf_pages(title: &str, pages: &[&[Mark]]) -> Result<Vec<u8>, PosterError> {
+    use printpdf::{Color as PdfColor, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, Point, Pt, Rect, Rgb, TextItem};
     let mut doc = PdfDocument::new(title);
     // Each face with only the characters drawn in it, on any page.
     let chars_in = |want_bold: bool| {
@@ -347,7 +353,7 @@ fn pdf_pages(pages: &[&[Mark]]) -> Result<Vec<u8>, PosterError> {
         }
         pdf_pages.push(PdfPage::new(Mm(WIDTH_MM), Mm(HEIGHT_MM), ops));
     }
-    Ok(doc.with_pages(pdf_pages).save(&PdfSaveOptions::default(), &mut Vec::new()))
+    super::pdf::save(doc, pdf_pages, chrono::Utc::now()).map_err(PosterError::Encode)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use super::data::ReportData;
 use super::profile::profile_table;
 use super::xlsx_sheet::{
-    cell, cell_of, computation, data_sheet, grade_formula, number, DataSheet, Rows, FIRST_ELEMENT_COL,
+    cell, cell_of, computation, data_sheet, grade_formula, grade_text, number, DataSheet, Rows, FIRST_ELEMENT_COL,
 };
 use crate::aggregator::{Member, RollUp};
 use crate::db::units::Unit;
@@ -99,6 +99,8 @@ fn roll_up_sheets(
     }
     let mut summary = Worksheet::new();
     summary.set_name(SUMMARY_SHEET)?;
+    // a result left empty is the formula's "" (rust_xlsxwriter would cache 0)
+    summary.set_formula_result_default("");
     summary_sheet(&mut summary, data, roll_up, &units, downloaded, bold)?;
     book.push_worksheet(summary);
     for sheet in sheets {
@@ -225,11 +227,7 @@ fn summary_sheet(
         )?;
         sheet.write_formula(row, nik_col, refer(unit.rows.nik, number(result.index)))?;
         if let Some(grade_row) = unit.rows.grade {
-            sheet.write_formula(
-                row,
-                grade_col,
-                refer(grade_row, result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_default()),
-            )?;
+            sheet.write_formula(row, grade_col, refer(grade_row, grade_text(result.grade.as_ref())))?;
         }
     }
     let last = first + units.len().max(1) as u32 - 1;
@@ -245,20 +243,18 @@ fn summary_sheet(
     sheet.write_formula(
         mean_row,
         nik_col,
-        Formula::new(format!("=ROUND(AVERAGE({}:{})*{conversion},2)", cell(first, ikm_col), cell(last, ikm_col)))
-            .set_result(number(roll_up.mean_of_units)),
+        Formula::new(format!(
+            "=IF(COUNT({ikm}),ROUND(AVERAGE({ikm})*{conversion},2),\"\")",
+            ikm = format!("{}:{}", cell(first, ikm_col), cell(last, ikm_col))
+        ))
+        .set_result(number(roll_up.mean_of_units)),
     )?;
     if !template.grades.is_empty() {
         sheet.write_formula(
             mean_row,
             grade_col,
-            Formula::new(format!("={}", grade_formula(template, &cell(mean_row, nik_col)))).set_result(
-                roll_up
-                    .mean_of_units
-                    .and_then(|m| template.grade_for(&m.as_ratio()))
-                    .map(|g| g.grade.clone())
-                    .unwrap_or_default(),
-            ),
+            Formula::new(format!("={}", grade_formula(template, &cell(mean_row, nik_col))))
+                .set_result(grade_text(roll_up.mean_of_units.and_then(|m| template.grade_for(&m.as_ratio())))),
         )?;
     }
     let silent: Vec<&str> =

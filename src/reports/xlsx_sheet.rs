@@ -9,7 +9,7 @@ use crate::db::{DbConnection, DbError};
 use crate::domain::decimal::Rounded;
 use crate::domain::ikm::IndexResult;
 use crate::domain::period::Period;
-use crate::domain::template::{Template, Weighting};
+use crate::domain::template::{Grade, Template, Weighting};
 use rust_xlsxwriter::{Format, Formula, Worksheet, XlsxError};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,8 @@ pub fn data_sheet(
     bold: &Format,
 ) -> Result<Rows, XlsxReportError> {
     let template = data.template;
+    // a result left empty is the formula's "" (rust_xlsxwriter would cache 0)
+    sheet.set_formula_result_default("");
     sheet.write_string_with_format(0, 0, "TABEL PENGOLAHAN DATA SURVEI KEPUASAN MASYARAKAT", bold)?;
     sheet.write_string(1, 0, &data.heading[0])?;
     sheet.write_string(2, 0, &data.heading[1])?;
@@ -159,9 +161,12 @@ pub fn computation(
             formula(format!("=IF({n}>0,{s}/{n},\"\")", n = cell(n_row, col), s = cell(sum_row, col)), number(nrr)),
         )?;
         let weight = e.weight.as_ref().map(|v| Rounded::half_up(v, 10));
+        // an element nobody answered drops out of the weights (SPEC §3): "" as skm leaves it empty
+        let fixed = template.elements.get(i).and_then(|t| t.weight.as_ref()).map(|v| Rounded::half_up(v, 10));
+        let fixed = fixed.map_or_else(|| "\"\"".to_string(), |v| v.to_string());
         let weight_formula = match template.weighting {
-            Weighting::Exact => format!("=IF({n}>0,1/COUNTIF({n_range},\">0\"),0)", n = cell(n_row, col)),
-            Weighting::Fixed => format!("={}", number(weight)),
+            Weighting::Exact => format!("=IF({n}>0,1/COUNTIF({n_range},\">0\"),\"\")", n = cell(n_row, col)),
+            Weighting::Fixed => format!("=IF({n}>0,{fixed},\"\")", n = cell(n_row, col)),
         };
         sheet.write_formula(weight_row, col, formula(weight_formula, number(weight)))?;
         let weighted = e.weighted_nrr.as_ref().map(|v| Rounded::half_up(v, 10));
@@ -170,7 +175,7 @@ pub fn computation(
             col,
             formula(
                 format!(
-                    "=IF({n}>0,{v}*{w},0)",
+                    "=IF({n}>0,{v}*{w},\"\")",
                     n = cell(n_row, col),
                     v = cell(nrr_row, col),
                     w = cell(weight_row, col)
@@ -186,7 +191,7 @@ pub fn computation(
     sheet.write_formula(
         ikm_row,
         FIRST_ELEMENT_COL,
-        Formula::new(format!("=SUM({weighted_range})"))
+        Formula::new(format!("=IF(COUNTIF({n_range},\">0\")>0,SUM({weighted_range}),\"\")"))
             .set_result(number(result.ikm.as_ref().map(|v| Rounded::half_up(v, 10)))),
     )?;
     let conversion = Rounded::half_up(&template.conversion, 4);
@@ -194,8 +199,11 @@ pub fn computation(
     sheet.write_formula(
         nik_row,
         FIRST_ELEMENT_COL,
-        Formula::new(format!("=ROUND({}*{conversion},2)", cell(ikm_row, FIRST_ELEMENT_COL)))
-            .set_result(number(result.index)),
+        Formula::new(format!(
+            "=IF(ISNUMBER({ikm}),ROUND({ikm}*{conversion},2),\"\")",
+            ikm = cell(ikm_row, FIRST_ELEMENT_COL)
+        ))
+        .set_result(number(result.index)),
     )?;
     let mut grade = None;
     if !template.grades.is_empty() {
@@ -204,20 +212,29 @@ pub fn computation(
             grade_row,
             FIRST_ELEMENT_COL,
             Formula::new(format!("={}", grade_formula(template, &cell(nik_row, FIRST_ELEMENT_COL))))
-                .set_result(result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_default()),
+                .set_result(grade_text(result.grade.as_ref())),
         )?;
         grade = Some(grade_row);
     }
     Ok(Rows { data: (0, 0), sum: sum_row, n: n_row, ikm: ikm_row, nik: nik_row, grade })
 }
 
-/// The grade of the index in `nik` by the template's table: `IF(NIK>=88.31,"A",IF(…,"B",…))`.
+/// The grade of the index in `nik` by the template's table: `IF(NIK>=88.31,"A",IF(…,"B",…))`,
+/// "-" below the table or without an index (a spreadsheet ranks text above every number, so an
+/// empty index would otherwise read as the best grade).
 pub fn grade_formula(template: &Template, nik: &str) -> String {
-    let mut formula = String::from("\"-\"");
+    let mut formula = String::from(NO_GRADE_FORMULA);
     for g in template.grades.iter().rev() {
         formula = format!("IF({nik}>={},\"{}\",{formula})", Rounded::half_up(&g.min, 2), g.grade);
     }
-    formula
+    format!("IF(ISNUMBER({nik}),{formula},{NO_GRADE_FORMULA})")
+}
+
+const NO_GRADE_FORMULA: &str = "\"-\"";
+
+/// The cached result of `grade_formula`: the grade's letter, or "-".
+pub fn grade_text(grade: Option<&Grade>) -> String {
+    grade.map_or_else(|| "-".to_string(), |g| g.grade.clone())
 }
 
 #[cfg(test)]

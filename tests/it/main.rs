@@ -13,6 +13,7 @@ mod crash;
 mod dashboard;
 mod error_pages;
 mod evidence;
+mod file_clients;
 mod follow_up;
 mod fuzz;
 mod http;

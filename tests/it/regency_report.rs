@@ -340,7 +340,7 @@ fn the_regency_csv_has_every_units_slug_and_computes_to_the_pooled_nik() {
 
 /// The workbook with every formula's cached result removed, so a spreadsheet that opens it must
 /// calculate each figure itself.
-fn without_cached_results(xlsx: &[u8]) -> Vec<u8> {
+pub(crate) fn without_cached_results(xlsx: &[u8]) -> Vec<u8> {
     use std::io::{Read, Write};
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("xlsx is a zip");
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
