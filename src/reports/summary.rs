@@ -6,10 +6,13 @@ use crate::domain::template::{Grade, Template, Weighting};
 use serde::Serialize;
 use std::fmt::Write;
 
-#[derive(Debug, Serialize)]
+/// The SPEC §3 result of a unit and period (the API's `index`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub template: String,
     pub template_version: String,
+    /// `exact` (weights from the answers) or `fixed` (the template's weights)
+    #[schema(example = "exact")]
     pub weighting: &'static str,
     pub responses: u64,
     pub elements: Vec<ElementSummary>,
@@ -21,10 +24,11 @@ pub struct Summary {
     pub kinerja: Option<String>,
     pub percent_of_max: Option<f64>,
     pub interval: Option<IntervalSummary>,
+    /// the codes of the elements with the lowest NRR
     pub lowest: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ElementSummary {
     pub code: String,
     pub name: String,
@@ -38,7 +42,7 @@ pub struct ElementSummary {
     pub lowest: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IntervalSummary {
     pub lower: f64,
     pub upper: f64,

@@ -94,6 +94,34 @@ pub fn field_messages(errors: &[FieldError]) -> Vec<Message> {
         .collect()
 }
 
+/// The codes a client sent as element answers and as profile fields, kept apart. The JSON API
+/// names them so (`answers`, `profile`); the HTML form posts flat fields and only what the form
+/// has, so it declares none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declared {
+    pub elements: Vec<String>,
+    pub profile: Vec<String>,
+}
+
+pub const UNKNOWN_ELEMENT: &str = "error.unknown_element";
+pub const UNKNOWN_PROFILE_FIELD: &str = "error.unknown_profile_field";
+
+/// A message for each declared code the template does not have: a refusal, not a silent drop,
+/// since a client that sends one is out of step with the questionnaire.
+pub fn unknown_codes(template: &Template, declared: &Declared) -> Vec<Message> {
+    let elements = declared
+        .elements
+        .iter()
+        .filter(|code| template.element(code).is_none())
+        .map(|code| Message::on(code, UNKNOWN_ELEMENT));
+    let profile = declared
+        .profile
+        .iter()
+        .filter(|code| !template.profile.iter().any(|p| &p.code == *code))
+        .map(|code| Message::on(code, UNKNOWN_PROFILE_FIELD));
+    elements.chain(profile).collect()
+}
+
 /// One submission, whatever its channel.
 pub struct Submission<'a> {
     pub form: &'a Form,
@@ -109,6 +137,8 @@ pub struct Submission<'a> {
     pub token: Option<&'a FormToken>,
     /// the client's rate-limit hit, counted in the response's transaction
     pub rate_limit: Option<RateGuard<'a>>,
+    /// element and profile codes the client named apart (the API), each checked against the template
+    pub declared: Option<&'a Declared>,
 }
 
 /// What a submission came to, whatever its channel: the one result the form page, the paper
@@ -190,6 +220,9 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
     } else {
         None
     };
+    if let Some(declared) = sub.declared {
+        messages.extend(unknown_codes(&sub.template, declared));
+    }
     let Some(valid) = valid.filter(|_| messages.is_empty()) else {
         return Ok(sub.rejected(messages));
     };
@@ -255,6 +288,7 @@ pub fn submit_paper(
         now,
         token: None,
         rate_limit: None,
+        declared: None,
     };
     let outcome = submit(conn, &paper, BurstRule::OFF)?;
     if let Outcome::Stored { id, .. } = &outcome {

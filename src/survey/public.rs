@@ -7,7 +7,7 @@
 //! refused too. On this path the count is part of the write: a database that cannot count cannot
 //! store either.
 
-use super::{form_for_unit, submit, token_message, Outcome, Rejection, Submission};
+use super::{form_for_unit, submit, token_message, Declared, Outcome, Rejection, Submission};
 use crate::catalog::TemplateRegistry;
 use crate::db::responses::RateGuard;
 use crate::db::{DbConnection, DbError};
@@ -47,10 +47,21 @@ pub struct PublicPost<'a> {
 
 /// Blocking: checks and stores one public post.
 pub fn submit_public(conn: &mut DbConnection, gate: &Gate, post: PublicPost) -> Result<Outcome, DbError> {
+    submit_declared(conn, gate, post, None)
+}
+
+/// As `submit_public`, for a client that names its element answers and profile fields apart
+/// (the API): a code the template does not have is refused by name.
+pub fn submit_declared(
+    conn: &mut DbConnection,
+    gate: &Gate,
+    post: PublicPost,
+    declared: Option<&Declared>,
+) -> Result<Outcome, DbError> {
     let key = RateLimit::submit_key(&post.client_hash);
     let window = RateLimit::window_of(post.now);
     let rate = RateGuard { key: &key, window_start: window, limit: gate.limiter.limit() };
-    let outcome = store(conn, gate, &post, rate)?;
+    let outcome = store(conn, gate, &post, rate, declared)?;
     match outcome {
         Outcome::Stored { .. } => {
             gate.limiter.forget_now_and_then(conn, window);
@@ -64,7 +75,13 @@ pub fn submit_public(conn: &mut DbConnection, gate: &Gate, post: PublicPost) -> 
     }
 }
 
-fn store(conn: &mut DbConnection, gate: &Gate, post: &PublicPost, rate: RateGuard) -> Result<Outcome, DbError> {
+fn store(
+    conn: &mut DbConnection,
+    gate: &Gate,
+    post: &PublicPost,
+    rate: RateGuard,
+    declared: Option<&Declared>,
+) -> Result<Outcome, DbError> {
     let Some(form) = form_for_unit(conn, gate.templates, post.slug)? else {
         return Ok(Outcome::UnknownUnit);
     };
@@ -102,6 +119,7 @@ fn store(conn: &mut DbConnection, gate: &Gate, post: &PublicPost, rate: RateGuar
             now: post.now,
             token: Some(&token),
             rate_limit: Some(rate),
+            declared,
         },
         gate.burst,
     )

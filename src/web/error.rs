@@ -1,10 +1,11 @@
-//! The web layer's one error type, mapped to HTTP in exactly one place. Bodies are JSON that say
-//! which field is wrong and why; details of server faults go to the log, not to the client.
+//! The web layer's one error type, mapped to HTTP in exactly one place. Bodies are problem
+//! details (`web::problem`) that say which field is wrong and why; details of server faults go to
+//! the log, not to the client.
 
+use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use crate::db::DbError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -21,14 +22,6 @@ pub enum WebError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-    reason: &'a str,
 }
 
 impl From<DbError> for WebError {
@@ -66,20 +59,28 @@ impl ResponseError for WebError {
             let target = format!("/masuk?next={}", super::percent_encode(next));
             return HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, target)).finish();
         }
-        let (error, field, reason) = match self {
-            WebError::NotFound => ("not_found", None, "no such page or resource"),
-            WebError::Invalid { field, reason } => ("invalid", Some(field.as_str()), reason.as_str()),
-            WebError::LoginRequired { .. } => ("login_required", None, "please sign in"),
-            WebError::Forbidden(reason) => ("forbidden", None, reason.as_str()),
+        let (code, field, reason) = match self {
+            WebError::NotFound => (ProblemCode::NotFound, None, "no such page or resource"),
+            WebError::Invalid { field, reason } => (ProblemCode::InvalidRequest, Some(field.as_str()), reason.as_str()),
+            WebError::LoginRequired { .. } => (ProblemCode::Forbidden, None, "please sign in"),
+            WebError::Forbidden(reason) => (ProblemCode::Forbidden, None, reason.as_str()),
             WebError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
-                ("unavailable", None, "the database is not reachable; try again shortly")
+                (ProblemCode::Unavailable, None, "the database is not reachable; try again shortly")
             }
             WebError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                ("internal", None, "something went wrong on our side")
+                (ProblemCode::Internal, None, "something went wrong on our side")
             }
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody { error, field, reason })
+        let problem = match field {
+            Some(field) => Problem::new(code, format!("{field}: {reason}")).with_fields(vec![FieldProblem::new(
+                field,
+                FieldCode::Invalid,
+                reason,
+            )]),
+            None => Problem::new(code, reason),
+        };
+        problem.with_status(self.status_code()).response()
     }
 }

@@ -1,10 +1,12 @@
 //! Errors as pages: a browser that asked for a page and got an error sees an HTML page in the
 //! page's language with a way back, never a JSON body; `/api/` keeps its JSON. The one place that
 //! looks at the request to choose (STYLE: errors speak the client's language), so handlers and
-//! extractors keep returning `WebError` whoever called them.
+//! extractors keep returning `WebError` whoever called them. Every error of `/api/` is a problem
+//! body (`web::problem`), the framework's own refusals included.
 
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
+use super::problem::{self, Problem, ProblemCode};
 use crate::domain::template::Lang;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -113,6 +115,27 @@ pub fn page_for(req: &HttpRequest, status: StatusCode, error: Option<&WebError>)
     }
 }
 
+/// An API error the app did not describe itself (the framework's own refusals, e.g. a body over
+/// the size limit) still gets the API's one error body.
+fn problem_for_api(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let described = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(problem::CONTENT_TYPE));
+    if described {
+        return res;
+    }
+    let status = res.status();
+    // the framework's words for a client's mistake help; a server fault's stay in the log
+    let detail = match res.response().error() {
+        Some(error) if status.is_client_error() => error.to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let response = Problem::new(ProblemCode::for_status(status), detail).with_status(status).response();
+    res.into_response(response)
+}
+
 /// The middleware: an error answer to a browser becomes its page. Only bodies the app built as
 /// machine-readable errors are replaced; an HTML page a handler rendered itself (a form shown
 /// again with its messages, a 404 page naming the unit) passes through untouched.
@@ -121,9 +144,16 @@ pub async fn html_for_browsers(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let page = wants_page(req.request());
+    let api = req.path().starts_with("/api/");
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    if !page || !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res);
+    }
+    if api {
+        return Ok(problem_for_api(res));
+    }
+    if !page {
         return Ok(res);
     }
     let is_html = res

@@ -6,7 +6,7 @@
 use super::access::Access;
 use super::{
     account, admin, admin_populations, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login,
-    media, metrics, operator, public, reports, reset, survey,
+    media, metrics, openapi, operator, public, reports, reset, survey,
 };
 use actix_web::http::Method;
 use actix_web::web;
@@ -92,6 +92,8 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/api/v1/units/{slug}/form", Public, api::form),
     route!(POST "/api/v1/units/{slug}/responses", Public, api::submit),
     route!(GET "/api/v1/units/{slug}/index", UnitReader, api::index),
+    // the API's OpenAPI 3.1 document, derived from the handlers' types
+    route!(GET "/api/v1/openapi.json", Public, openapi::document),
 ];
 
 /// Mounts the table, and the fallback for everything else.

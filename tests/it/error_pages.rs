@@ -113,7 +113,7 @@ fn a_browser_gets_pages_for_every_error_and_the_api_gets_json() {
         // the same failures from a program stay JSON
         let api = app.get_as(&head, "/api/v1/units/nope/index?period=2026");
         assert_eq!(api.status, 404, "{name}");
-        assert!(api.header("content-type").unwrap_or_default().starts_with("application/json"), "{name}");
+        assert!(api.header("content-type").unwrap_or_default().starts_with("application/problem+json"), "{name}");
         let api = app.get_with("/api/v1/units/dinkes/index?period=2026", &[("accept", BROWSER), ("cookie", &head)]);
         assert!(api.body.trim_start().starts_with('{'), "{name}: /api/ is JSON whatever the Accept: {}", api.body);
         let client = app.get_as(&head, "/tidak-ada");

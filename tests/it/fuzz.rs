@@ -223,7 +223,7 @@ fn check_api(w: &World, slug: &str, content_type: Option<&str>, body: &[u8]) -> 
     if reply.status != 413 {
         let json: Value =
             serde_json::from_str(&reply.body).map_err(|e| format!("{what}: not JSON ({e}): {}", reply.body))?;
-        if json.get("error").is_none() && json.get("id").is_none() {
+        if json.get("code").is_none() && json.get("id").is_none() {
             return Err(format!("{what}: neither an error nor an id: {json}"));
         }
     }

@@ -30,7 +30,7 @@ fn unknown_paths_get_a_json_404() {
     let (status, body) = app.get("/no/such/page");
     assert_eq!(status, 404);
     let v: Value = serde_json::from_str(&body).expect("json");
-    assert_eq!(v["error"], "not_found");
+    assert_eq!(v["code"], "not_found");
 }
 
 #[test]

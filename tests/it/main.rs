@@ -23,6 +23,7 @@ mod layers;
 mod letterhead;
 mod mail;
 mod media;
+mod openapi;
 mod operations;
 mod operator;
 mod populations;
