@@ -24,6 +24,7 @@ mod mail;
 mod media;
 mod operations;
 mod operator;
+mod outage;
 mod populations;
 mod poster;
 mod posters;
