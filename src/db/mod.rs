@@ -56,8 +56,66 @@ pub enum DbError {
     /// input the database cannot store as text (PostgreSQL refuses the NUL character)
     #[error("{0}")]
     NotText(String),
+    /// The database is away (restarting, failing over, unreachable) or, for SQLite, still locked
+    /// after the busy timeout: nothing was done, and the same request can be sent again.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Query(diesel::result::Error),
+}
+
+/// What the servers and client libraries say when the database, not the statement, is the
+/// problem: PostgreSQL shutting down or starting up, libpq losing its connection, SQLite busy.
+/// Matched on the message because diesel reports most of them as `Unknown` (it does not expose
+/// the SQLSTATE), and a restart's "terminating connection" arrives before libpq sees the loss.
+const UNAVAILABLE_MESSAGES: &[&str] = &[
+    // PostgreSQL 57P01-57P03, 08xxx
+    "terminating connection",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "the database system is not accepting connections",
+    "sorry, too many clients already",
+    "remaining connection slots are reserved",
+    // libpq
+    "server closed the connection unexpectedly",
+    "no connection to the server",
+    "could not connect to server",
+    "connection to server at",
+    "could not send data to server",
+    "could not receive data from server",
+    "connection refused",
+    "connection timed out",
+    "ssl syscall error",
+    "ssl connection has been closed unexpectedly",
+    "lost synchronization with server",
+    // SQLite after busy_timeout
+    "database is locked",
+    "database table is locked",
+];
+
+/// Whether `message` (a database or client library error) means the database is unavailable.
+pub fn unavailable_message(message: &str) -> bool {
+    let message = message.to_lowercase();
+    UNAVAILABLE_MESSAGES.iter().any(|known| message.contains(known))
+}
+
+/// Whether a diesel error means the database is unavailable rather than the query wrong.
+fn is_unavailable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        // diesel sets this when libpq reports the connection bad after the error
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        // `UnableToSendCommand` is also a protocol violation (too many binds): the message decides
+        Error::DatabaseError(_, info) => unavailable_message(info.message()),
+        // a transaction whose connection died under it
+        Error::BrokenTransactionManager => true,
+        Error::RollbackErrorOnCommit { rollback_error, commit_error } => {
+            is_unavailable(rollback_error) || is_unavailable(commit_error)
+        }
+        _ => false,
+    }
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -65,6 +123,7 @@ impl From<diesel::result::Error> for DbError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => DbError::NotFound,
+            other if is_unavailable(&other) => DbError::Unavailable(other.to_string()),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 DbError::Conflict(info.message().to_string())
             }
@@ -162,7 +221,10 @@ pub fn open_pool(url: &str, size: u32, timeout: Duration) -> Result<Pool, DbErro
     let manager = Manager::new(url);
     // Fail fast with the real reason before r2d2 starts retrying in the background.
     drop(manager.connect_now()?);
-    Ok(r2d2::Pool::builder().max_size(size).connection_timeout(timeout).build(manager)?)
+    // Each connection is tried (`SELECT 1`) as it is handed out: after a database restart the
+    // pool's dead connections are dropped there, not given to a request, and new ones are made
+    // in the background (retrying at most `timeout / 2` apart) as soon as the database is back.
+    Ok(r2d2::Pool::builder().max_size(size).connection_timeout(timeout).test_on_check_out(true).build(manager)?)
 }
 
 /// Runs the pending migrations of the connection's backend; returns the versions applied.
@@ -175,7 +237,16 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
             c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
         }
     };
-    applied.map_err(|e| DbError::Migration(e.to_string()))
+    applied.map_err(|e| migration_error(e.to_string()))
+}
+
+/// diesel_migrations boxes the diesel error: only its message tells a lost database apart.
+fn migration_error(message: String) -> DbError {
+    if unavailable_message(&message) {
+        DbError::Unavailable(message)
+    } else {
+        DbError::Migration(message)
+    }
 }
 
 /// True when every embedded migration has been applied (for readiness checks).
@@ -184,9 +255,42 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool, DbError> {
         DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConnection::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
-    pending.map(|n| n == 0).map_err(|e| DbError::Migration(e.to_string()))
+    pending.map(|n| n == 0).map_err(|e| migration_error(e.to_string()))
 }
 
 pub fn now_utc() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DbError;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn from(kind: DatabaseErrorKind, message: &str) -> DbError {
+        DbError::from(Error::DatabaseError(kind, Box::new(message.to_string())))
+    }
+
+    #[test]
+    fn a_lost_or_locked_database_is_unavailable_and_a_wrong_statement_is_not() {
+        use DatabaseErrorKind::*;
+        for (kind, message) in [
+            (Unknown, "terminating connection due to administrator command"),
+            (ClosedConnection, "server closed the connection unexpectedly\n\tThis probably means…"),
+            (UnableToSendCommand, "no connection to the server\n"),
+            (Unknown, "FATAL:  the database system is shutting down"),
+            (Unknown, "the database system is starting up"),
+            (Unknown, "database is locked"),
+        ] {
+            assert!(matches!(from(kind, message), DbError::Unavailable(_)), "{message}");
+        }
+        for (kind, message) in [
+            (Unknown, "syntax error at or near \"SELEC\""),
+            (UnableToSendCommand, "number of parameters must be between 0 and 65535"),
+        ] {
+            assert!(matches!(from(kind, message), DbError::Query(_)), "{message}");
+        }
+        assert!(matches!(from(UniqueViolation, "duplicate key value"), DbError::Conflict(_)));
+        assert!(matches!(DbError::from(Error::BrokenTransactionManager), DbError::Unavailable(_)));
+    }
 }

@@ -24,12 +24,23 @@ pub enum WebError {
     Internal(String),
 }
 
+/// How long a client is asked to wait (`Retry-After`) when the database is away: a restart or
+/// failover takes seconds, and the pool reconnects by itself.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
+
+/// `Retry-After` on a 503, so clients and proxies retry instead of giving up.
+pub fn retry_after(response: &mut HttpResponse) {
+    response
+        .headers_mut()
+        .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from(RETRY_AFTER_SECONDS));
+}
+
 impl From<DbError> for WebError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::NotFound => WebError::NotFound,
             DbError::Pool(e) => WebError::Unavailable(e.to_string()),
-            DbError::Connect(e) => WebError::Unavailable(e),
+            DbError::Connect(e) | DbError::Unavailable(e) => WebError::Unavailable(e),
             DbError::NotText(reason) => WebError::Invalid { field: "input".into(), reason },
             other => WebError::Internal(other.to_string()),
         }
@@ -81,6 +92,10 @@ impl ResponseError for WebError {
             )]),
             None => Problem::new(code, reason),
         };
-        problem.with_status(self.status_code()).response()
+        let mut response = problem.with_status(self.status_code()).response();
+        if let WebError::Unavailable(_) = self {
+            retry_after(&mut response);
+        }
+        response
     }
 }

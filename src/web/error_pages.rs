@@ -164,9 +164,13 @@ pub async fn html_for_browsers(
     if is_html {
         return Ok(res);
     }
-    let response = {
+    let mut response = {
         let error = res.response().error().and_then(|e| e.as_error::<WebError>());
         page_for(res.request(), status, error)
     };
+    // The page replaces the body, not what the answer tells the browser to do next.
+    if let Some(wait) = res.headers().get(header::RETRY_AFTER) {
+        response.headers_mut().insert(header::RETRY_AFTER, wait.clone());
+    }
     Ok(res.into_response(response))
 }

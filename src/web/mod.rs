@@ -57,6 +57,8 @@ pub struct AppState {
     pub templates: Arc<TemplateRegistry>,
     pub limiter: Arc<RateLimit>,
     pub metrics: Arc<metrics::Metrics>,
+    /// what a citizen's form looked like, for sending it back during a database outage
+    pub last_forms: Arc<survey::LastForms>,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
         Ok(AppState {
             limiter: Arc::new(RateLimit::per_minute(config.rate_limit_per_minute)),
             metrics: Arc::new(metrics::Metrics::default()),
+            last_forms: Arc::default(),
             pool,
             config: Arc::new(config),
             catalog: Arc::new(catalog),

@@ -1,6 +1,6 @@
 //! The public survey: `/s/{unit}` (and `/s/{unit}/kiosk`), its submission and thank-you page.
 
-use super::error::WebError;
+use super::error::{self, WebError};
 use super::i18n::{negotiate, Tr};
 use super::pages::{form_page, html, FormSpec, MessagePage};
 use super::{blocking, see_other, throttle, AppState};
@@ -12,7 +12,8 @@ use crate::survey::{self, Form, Message, Outcome, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 #[derive(Deserialize)]
 pub struct FormQuery {
@@ -47,6 +48,23 @@ async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<F
     blocking(state, move |state, conn| survey::form_for_unit(conn, &state.templates, &slug)).await
 }
 
+/// The form each unit's page last showed, so that a citizen who sends it while the database is
+/// away gets it back with their answers (it cannot be read then). One per unit.
+#[derive(Default)]
+pub struct LastForms(Mutex<HashMap<String, Form>>);
+
+impl LastForms {
+    fn remember(&self, slug: &str, form: &Form) {
+        if let Ok(mut forms) = self.0.lock() {
+            forms.insert(slug.to_string(), form.clone());
+        }
+    }
+
+    fn get(&self, slug: &str) -> Option<Form> {
+        self.0.lock().ok()?.get(slug).cloned()
+    }
+}
+
 struct Render<'a> {
     form: &'a Form,
     template: &'a crate::domain::template::Template,
@@ -55,6 +73,7 @@ struct Render<'a> {
     values: &'a BTreeMap<String, String>,
     messages: &'a [Message],
     token: String,
+    notice: Option<String>,
 }
 
 fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
@@ -67,7 +86,7 @@ fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
         messages: r.messages,
         token: r.token,
         csrf: String::new(),
-        notice: None,
+        notice: r.notice,
         switch_href: format!("{path}?lang={}", r.tr.other_code()),
         action: path,
         kiosk: r.channel == Channel::Kiosk,
@@ -95,12 +114,13 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     let (slug, query, channel) = (slug.into_inner(), query.into_inner(), channel_of(&req));
     let tr = Tr::new(negotiate(query.lang.as_deref(), accept_language(&req)));
-    let Some(form) = load_form(&state, slug).await? else {
+    let Some(form) = load_form(&state, slug.clone()).await? else {
         return not_found_page(tr);
     };
     if !form.unit.active {
         return closed_page(&form, channel, tr, StatusCode::OK);
     }
+    state.last_forms.remember(&slug, &form);
     let token =
         FormToken::issue(form.unit.id, form.version_id, channel.as_str(), chrono::Utc::now()).sign(state.keys.form());
     let mut values = BTreeMap::new();
@@ -109,7 +129,7 @@ pub async fn show(
     }
     let template = form.template.clone();
     render(
-        Render { form: &form, template: &template, channel, tr, values: &values, messages: &[], token },
+        Render { form: &form, template: &template, channel, tr, values: &values, messages: &[], token, notice: None },
         StatusCode::OK,
     )
 }
@@ -153,11 +173,19 @@ pub async fn submit(
 
     let now = chrono::Utc::now();
     let submitted = fields.clone();
+    let unit_slug = slug.clone();
     let outcome = blocking(&state, move |state, conn| {
-        let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
+        let post = PublicPost { slug: &unit_slug, channel, fields: &fields, client_hash, now };
         survey::public::submit_public(conn, &state.gate(), post)
     })
-    .await?;
+    .await;
+    let outcome = match outcome {
+        Err(WebError::Unavailable(detail)) => {
+            tracing::warn!(%detail, slug, "database unavailable: the form goes back to the citizen");
+            return send_again(&state, &slug, channel, tr, &submitted);
+        }
+        other => other?,
+    };
     match outcome {
         Outcome::RateLimited { wait } => rate_limited_page(tr, wait),
         Outcome::UnknownUnit => not_found_page(tr),
@@ -184,10 +212,62 @@ pub async fn submit(
                 values: &submitted,
                 messages: &rejection.messages,
                 token,
+                notice: None,
             };
             render(render_args, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+/// The database is away: the citizen's form again with their answers and their token, asking
+/// them to send it again (503 with `Retry-After`). The same token means a submission whose
+/// commit did happen after all is answered "already sent" instead of being stored twice.
+fn send_again(
+    state: &AppState,
+    slug: &str,
+    channel: Channel,
+    tr: Tr,
+    submitted: &BTreeMap<String, String>,
+) -> Result<HttpResponse, WebError> {
+    let token = submitted.get(TOKEN_FIELD).cloned().unwrap_or_default();
+    let mut page = match state.last_forms.get(slug) {
+        Some(form) => {
+            let template = form.template.clone();
+            let notice = Some(tr.t("outage.form.retry").to_string());
+            let r = Render {
+                form: &form,
+                template: &template,
+                channel,
+                tr,
+                values: submitted,
+                messages: &[],
+                token,
+                notice,
+            };
+            render(r, StatusCode::SERVICE_UNAVAILABLE)?
+        }
+        // this instance never showed the form (another one did): the answers as hidden fields
+        None => html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &SendAgainPage {
+                tr,
+                kiosk: channel == Channel::Kiosk,
+                action: base_path(slug, channel),
+                fields: submitted.iter().collect(),
+            },
+        )?,
+    };
+    error::retry_after(&mut page);
+    Ok(page)
+}
+
+#[derive(askama::Template)]
+#[template(path = "survey_send_again.html")]
+struct SendAgainPage<'a> {
+    tr: Tr,
+    kiosk: bool,
+    action: String,
+    fields: Vec<(&'a String, &'a String)>,
 }
 
 /// `GET /s/{slug}/terima-kasih` and `/s/{slug}/kiosk/terima-kasih`

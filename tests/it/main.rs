@@ -26,6 +26,7 @@ mod media;
 mod openapi;
 mod operations;
 mod operator;
+mod outage;
 mod populations;
 mod poster;
 mod posters;
