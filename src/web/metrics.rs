@@ -5,6 +5,7 @@
 //! everything else (promtool, older parsers, curl).
 
 use super::error::WebError;
+use super::problem::{Problem, ProblemCode};
 use super::AppState;
 use crate::db;
 use crate::security::{hmac_sha256, verify_hmac};
@@ -111,9 +112,10 @@ pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     // A constant-time comparison of keyed digests: the time taken says nothing about the token.
     let key = b"skm metrics token";
     if !verify_hmac(key, given.as_bytes(), &hmac_sha256(key, expected.as_bytes())) {
-        return Ok(HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-            .json(serde_json::json!({"error": "unauthorized", "reason": "send the metrics token as a bearer token"})));
+        let mut response =
+            Problem::new(ProblemCode::Unauthorized, "send the metrics token as a bearer token").response();
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        return Ok(response);
     }
     let format = Format::negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let email = super::blocking(&state, |_, conn| db::mail_log::status_counts(conn)).await?;

@@ -24,6 +24,8 @@ pub enum ProblemCode {
     InvalidRequest,
     /// 422: the submission was read, and some fields are refused (`fields` says which and why)
     Invalid,
+    /// 401: the request needs a credential it did not carry (`/metrics` without its bearer token)
+    Unauthorized,
     /// 403: refused (e.g. a form's stale security token)
     Forbidden,
     /// 404: no such unit, resource or path (a unit outside the user's scope answers the same)
@@ -48,6 +50,7 @@ impl ProblemCode {
             ProblemCode::InvalidJson => "invalid_json",
             ProblemCode::InvalidRequest => "invalid_request",
             ProblemCode::Invalid => "invalid",
+            ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::Forbidden => "forbidden",
             ProblemCode::NotFound => "not_found",
             ProblemCode::Replayed => "replayed",
@@ -63,6 +66,7 @@ impl ProblemCode {
         match self {
             ProblemCode::InvalidJson | ProblemCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ProblemCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ProblemCode::Forbidden => StatusCode::FORBIDDEN,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::Replayed | ProblemCode::Closed => StatusCode::CONFLICT,
@@ -79,6 +83,7 @@ impl ProblemCode {
             ProblemCode::InvalidJson => "The body is not valid JSON",
             ProblemCode::InvalidRequest => "The request is not valid",
             ProblemCode::Invalid => "The submission has refused fields",
+            ProblemCode::Unauthorized => "A credential is required",
             ProblemCode::Forbidden => "Not allowed",
             ProblemCode::NotFound => "Not found",
             ProblemCode::Replayed => "The form token was already used",
@@ -94,6 +99,7 @@ impl ProblemCode {
     /// refusals, e.g. a body over the size limit).
     pub fn for_status(status: StatusCode) -> ProblemCode {
         match status {
+            StatusCode::UNAUTHORIZED => ProblemCode::Unauthorized,
             StatusCode::FORBIDDEN => ProblemCode::Forbidden,
             StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ProblemCode::NotFound,
             StatusCode::PAYLOAD_TOO_LARGE => ProblemCode::PayloadTooLarge,
@@ -233,6 +239,7 @@ mod tests {
             ProblemCode::InvalidJson,
             ProblemCode::InvalidRequest,
             ProblemCode::Invalid,
+            ProblemCode::Unauthorized,
             ProblemCode::Forbidden,
             ProblemCode::NotFound,
             ProblemCode::Replayed,

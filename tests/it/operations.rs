@@ -142,7 +142,12 @@ fn metrics_need_the_token_and_count_requests_submissions_pool_and_mail() {
     assert_eq!(app.get("/tidak-ada").0, 404);
 
     assert_eq!(app.get("/metrics").0, 401);
-    assert_eq!(app.get_with("/metrics", &[("authorization", "Bearer salah")]).status, 401);
+    let refused = app.get_with("/metrics", &[("authorization", "Bearer salah")]);
+    assert_eq!(refused.status, 401);
+    // the one error body, as the API's (RFC 9457), saying what to send
+    let body: serde_json::Value = serde_json::from_str(&refused.body).expect("a problem body");
+    assert_eq!((body["code"].as_str(), body["status"].as_u64()), (Some("unauthorized"), Some(401)), "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("bearer")), "{body}");
     let metrics = app.get_with(
         "/metrics",
         &[("authorization", "Bearer rahasia-metrik"), ("accept", "application/openmetrics-text; version=1.0.0")],
