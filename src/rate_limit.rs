@@ -10,7 +10,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-const WINDOW_SECS: i64 = 60;
+pub const WINDOW_SECS: i64 = 60;
 
 pub struct RateLimit {
     per_minute: u32,

@@ -9,11 +9,9 @@ use std::sync::OnceLock;
 #[derive(Debug)]
 pub enum LoginOutcome {
     Ok(User),
-    /// wrong e-mail or password (never which of the two)
+    /// wrong e-mail or password, or a locked account: never which (a locked account answering
+    /// differently would tell which e-mail addresses have accounts)
     Refused,
-    Locked {
-        until: chrono::NaiveDateTime,
-    },
 }
 
 /// A hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
@@ -38,24 +36,46 @@ pub fn login(
         }
         Err(other) => return Err(other),
     };
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Ok(LoginOutcome::Locked { until });
+    if attempt(conn, &user, secret, now)? {
+        Ok(LoginOutcome::Ok(user))
+    } else {
+        Ok(LoginOutcome::Refused)
     }
-    // verified even for a disabled account, so timing does not tell which accounts are disabled;
-    // an invited user without a password yet is checked against the dummy hash, and refused
-    // (and counted) as a wrong password is
+}
+
+/// Whether `secret` is the current password of the user `user_id` (a signed-in user confirming
+/// a change): the same lockout as signing in, so a stolen session cannot guess the password.
+pub fn confirm_password(
+    conn: &mut DbConnection,
+    user_id: i32,
+    secret: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<bool, DbError> {
+    let user = users::by_id(conn, user_id)?;
+    attempt(conn, &user, secret, now)
+}
+
+/// One password attempt against the lockout. The password is verified whatever the account's
+/// state (locked, disabled, invited without a password yet: against the dummy hash), so timing
+/// tells none of them apart from a wrong password. A failure counts toward the lock; attempts
+/// while locked are refused without counting (the lock already holds them off), a success
+/// clears the count.
+fn attempt(conn: &mut DbConnection, user: &User, secret: &str, now: chrono::NaiveDateTime) -> Result<bool, DbError> {
     let verified = if user.has_password() {
         password::verify(secret, &user.password_hash)
     } else {
         password::verify(secret, dummy_hash());
         false
     };
+    if user.locked_until.is_some_and(|until| until > now) {
+        return Ok(false);
+    }
     if user.disabled || !verified {
-        users::record_failure(conn, &user, now)?;
-        return Ok(LoginOutcome::Refused);
+        users::record_failure(conn, user, now)?;
+        return Ok(false);
     }
     users::record_success(conn, user.id)?;
-    Ok(LoginOutcome::Ok(user))
+    Ok(true)
 }
 
 /// The units a user may act on: every unit for an admin, else their units and all below them.

@@ -29,6 +29,12 @@ pub struct ImportArgs {
     pub input: PathBuf,
 }
 
+/// What a backup or an export holds, and so who may read it (`transfer::create_private`).
+#[cfg(unix)]
+const PRIVATE: &str = "written with mode 0600: it holds the master secret and password hashes";
+#[cfg(not(unix))]
+const PRIVATE: &str = "it holds the master secret and password hashes: keep it where only you can read it";
+
 impl From<TransferError> for CliError {
     fn from(e: TransferError) -> Self {
         match e {
@@ -51,6 +57,7 @@ pub fn backup(context: &Context, args: BackupArgs) -> Result<(), CliError> {
     let mut conn = unmigrated(context)?;
     transfer::backup_sqlite(&mut conn, &args.out)?;
     say!("wrote {}", args.out.display());
+    say!("{PRIVATE}");
     Ok(())
 }
 
@@ -61,8 +68,7 @@ pub fn export_all(context: &Context, args: ExportArgs) -> Result<(), CliError> {
             "the database's schema differs from this skm's: export with the release that serves it".into(),
         ));
     }
-    let file = File::create_new(&args.out)
-        .map_err(|e| CliError::Input(format!("cannot create {}: {e}", args.out.display())))?;
+    let file = transfer::create_private(&args.out)?;
     let mut out = BufWriter::new(file);
     let written = transfer::export(&mut conn, &mut out).and_then(|counts| {
         out.flush()?;
@@ -80,6 +86,7 @@ pub fn export_all(context: &Context, args: ExportArgs) -> Result<(), CliError> {
     };
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     say!("wrote {} ({total} rows)", args.out.display());
+    say!("{PRIVATE}");
     for (table, n) in counts.iter().filter(|(_, n)| *n > 0) {
         say!("  {table:<24} {n:>9}");
     }

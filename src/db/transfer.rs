@@ -450,9 +450,28 @@ pub fn backup_sqlite(conn: &mut DbConnection, out: &std::path::Path) -> Result<(
             "skm backup copies SQLite databases; for PostgreSQL use pg_dump -Fc (see the README)".into(),
         ));
     };
-    if out.exists() {
-        return Err(TransferError::Refused(format!("{} exists; choose a new file", out.display())));
+    // VACUUM INTO fills an empty file and keeps its mode: made here, the copy is private from
+    // its first byte
+    create_private(out)?;
+    let copied = diesel::sql_query("VACUUM INTO ?").bind::<Text, _>(out.display().to_string()).execute(c);
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(out);
+        return Err(e.into());
     }
-    diesel::sql_query("VACUUM INTO ?").bind::<Text, _>(out.display().to_string()).execute(c)?;
     Ok(())
+}
+
+/// A new file only its owner may read (0600 on unix), for copies that hold the master secret and
+/// password hashes; an existing file is refused, never overwritten or loosened.
+pub fn create_private(path: &std::path::Path) -> Result<std::fs::File, TransferError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            TransferError::Refused(format!("{} exists; choose a new file", path.display()))
+        }
+        _ => TransferError::Refused(format!("cannot create {}: {e}", path.display())),
+    })
 }

@@ -40,6 +40,13 @@ pub enum Access {
     UnitDataEntry,
 }
 
+impl Access {
+    /// Whether the route is behind a sign-in (and so wrapped in `web::staff::guard`).
+    pub fn needs_session(self) -> bool {
+        !matches!(self, Access::Public | Access::Token)
+    }
+}
+
 /// Any signed-in user.
 pub struct SignedIn(pub Session);
 

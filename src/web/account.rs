@@ -4,12 +4,13 @@ use super::access::SignedIn;
 use super::error::WebError;
 use super::i18n::Tr;
 use super::pages::{html, Nav};
-use super::{blocking, see_other, session, AppState};
+use super::{blocking, see_other, session, throttle, AppState};
+use crate::accounts;
 use crate::db::users;
 use crate::domain::template::Lang;
 use crate::password;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -61,14 +62,15 @@ pub async fn show(SignedIn(s): SignedIn, query: web::Query<ShowQuery>) -> Result
 
 pub async fn change(
     state: web::Data<AppState>,
+    req: HttpRequest,
     SignedIn(s): SignedIn,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
     session::check_csrf(&s, Some(&form.csrf))?;
     let tr = Tr::new(Lang::Id);
-    let refuse = |key: &str| {
+    let refuse = |key: &str, status: StatusCode| {
         html(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             &PasswordPage {
                 tr,
                 kiosk: false,
@@ -80,16 +82,24 @@ pub async fn change(
             },
         )
     };
+    // the same per-client limit as signing in: this form also guesses at a password
+    let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
+    if let Err(wait) = throttle::check(&state, client).await {
+        let mut refused = refuse("password.busy", StatusCode::TOO_MANY_REQUESTS)?;
+        throttle::retry_after(&mut refused, wait);
+        return Ok(refused);
+    }
     if form.new != form.repeat {
-        return refuse("password.mismatch");
+        return refuse("password.mismatch", StatusCode::UNPROCESSABLE_ENTITY);
     }
     if form.new.chars().count() < password::MIN_LENGTH {
-        return refuse("password.short");
+        return refuse("password.short", StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let (user_id, stored, current, new) =
-        (s.user.id, s.user.password_hash.clone(), form.current.clone(), form.new.clone());
+    let (user_id, current, new) = (s.user.id, form.current.clone(), form.new.clone());
+    let now = chrono::Utc::now().naive_utc();
     let changed = blocking(&state, move |_, conn| -> Result<Option<users::User>, WebError> {
-        if !password::verify(&current, &stored) {
+        // counts toward the account's lockout, and a locked account is refused as a wrong password
+        if !accounts::confirm_password(conn, user_id, &current, now)? {
             return Ok(None);
         }
         let hash = password::hash(&new).map_err(|e| WebError::Internal(e.to_string()))?;
@@ -98,7 +108,7 @@ pub async fn change(
         Ok(Some(users::by_id(conn, user_id)?))
     })
     .await?;
-    let Some(user) = changed else { return refuse("password.wrong") };
+    let Some(user) = changed else { return refuse("password.wrong", StatusCode::UNPROCESSABLE_ENTITY) };
     // This browser continues with a fresh session at the new epoch; all others are signed out.
     let cookie = session::start(&state, &user)?;
     let mut done = see_other("/akun/sandi?diganti=1");

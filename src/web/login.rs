@@ -4,7 +4,7 @@ use super::access::SignedIn;
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::html;
-use super::{blocking, session, throttle, AppState};
+use super::{blocking, session, staff, throttle, AppState};
 use crate::accounts::{self, LoginOutcome};
 use crate::security::form_token::FormToken;
 use actix_web::http::{header, StatusCode};
@@ -96,11 +96,13 @@ pub async fn submit(
     let landing = form.next.trim().is_empty();
     let next = safe_next(&form.next);
     let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
-    if throttle::check(&state, client).await.is_err() {
-        let error = Some(tr.t("ratelimit.text").to_string());
-        return page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS);
+    if let Err(wait) = throttle::check(&state, client).await {
+        let error = Some(tr.t("login.busy").to_string());
+        let mut refused = page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS)?;
+        throttle::retry_after(&mut refused, wait);
+        return Ok(refused);
     }
-    if cross_site(&req) {
+    if staff::cross_site(&req, &state.config.base_url) {
         let error = Some(tr.t("login.expired").to_string());
         return page(&state, tr, form.email, next, error, StatusCode::FORBIDDEN);
     }
@@ -123,27 +125,10 @@ pub async fn submit(
             tracing::info!(user = user.id, "signed in");
             Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish())
         }
+        // a locked account too: its own answer would tell which e-mail addresses have accounts
         LoginOutcome::Refused => {
             page(&state, tr, form.email, next, Some(tr.t("login.refused").to_string()), StatusCode::UNAUTHORIZED)
         }
-        LoginOutcome::Locked { until } => {
-            let local = chrono::TimeZone::from_utc_datetime(&state.config.timezone, &until);
-            let error = tr.fill("login.locked", &[("until", local.format("%H:%M").to_string())]);
-            page(&state, tr, form.email, next, Some(error), StatusCode::FORBIDDEN)
-        }
-    }
-}
-
-/// A login posted from another site (login CSRF): browsers say so in Sec-Fetch-Site, older ones
-/// at least send an Origin that differs from our Host.
-pub(super) fn cross_site(req: &HttpRequest) -> bool {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = header("sec-fetch-site") {
-        return !matches!(site, "same-origin" | "none");
-    }
-    match (header("origin"), header("host")) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1).is_none_or(|o| o != host),
-        _ => false,
     }
 }
 

@@ -32,6 +32,7 @@ pub mod reports;
 pub mod reset;
 pub mod routes;
 pub mod session;
+pub mod staff;
 pub mod survey;
 pub mod throttle;
 
@@ -114,6 +115,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(fallback::bad_form))
                 .app_data(web::QueryConfig::default().error_handler(fallback::bad_query))
                 .wrap(middleware::from_fn(error_pages::html_for_browsers))
+                .wrap(middleware::from_fn(throttle::ensure_retry_after))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(observe::observe))
                 // gzip and brotli for pages and the stylesheet, as the client accepts them

@@ -69,12 +69,11 @@ pub async fn read(mut payload: Multipart) -> Result<ImageForm, WebError> {
 }
 
 /// A stored image as its own response: the type it was checked to be, shown in the browser
-/// (never sniffed as anything else), cached by the browser only (it is behind a sign-in).
+/// (never sniffed as anything else); not cached (`web::staff`: it is behind a sign-in).
 pub fn image(image: StoredImage) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, image.content_type))
         .insert_header((header::CONTENT_DISPOSITION, "inline"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
         .body(image.data)
 }

@@ -133,8 +133,11 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let ResetForm { token, new, repeat } = form.into_inner();
     let client = format!("reset {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
-    if throttle::check(&state, client).await.is_err() {
-        return html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr(), "ratelimit.title", "ratelimit.text"));
+    if let Err(wait) = throttle::check(&state, client).await {
+        let mut refused =
+            html(StatusCode::TOO_MANY_REQUESTS, &MessagePage::new(tr(), "ratelimit.title", "ratelimit.text"))?;
+        throttle::retry_after(&mut refused, wait);
+        return Ok(refused);
     }
     let lookup = token.clone();
     let now = chrono::Utc::now().naive_utc();
@@ -144,7 +147,7 @@ pub async fn submit(
         Ok(user) => user,
         Err(problem) => return link_page(purpose, problem),
     };
-    if super::login::cross_site(&req) {
+    if super::staff::cross_site(&req, &state.config.base_url) {
         return form_page(purpose, token, user.email, Some("reset.cross_site"), StatusCode::FORBIDDEN);
     }
     if new != repeat {

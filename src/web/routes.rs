@@ -6,10 +6,10 @@
 use super::access::Access;
 use super::{
     account, admin, admin_populations, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login,
-    media, metrics, openapi, operator, public, reports, reset, survey,
+    media, metrics, openapi, operator, public, reports, reset, staff, survey,
 };
 use actix_web::http::Method;
-use actix_web::web;
+use actix_web::{guard, middleware, web};
 
 pub struct Route {
     pub method: Method,
@@ -96,10 +96,17 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/api/v1/openapi.json", Public, openapi::document),
 ];
 
-/// Mounts the table, and the fallback for everything else.
+/// Mounts the table, and the fallback for everything else. A route behind a sign-in is wrapped
+/// in `staff::guard` (cross-site forms refused, nothing cached) by its access alone.
 pub fn mount(cfg: &mut web::ServiceConfig) {
     for route in ROUTES {
-        cfg.route(route.path, (route.handler)());
+        // the method guard on the resource, as `cfg.route` puts it: another method falls through
+        let resource = web::resource(route.path).guard(guard::Method(route.method.clone())).route((route.handler)());
+        if route.access.needs_session() {
+            cfg.service(resource.wrap(middleware::from_fn(staff::guard)));
+        } else {
+            cfg.service(resource);
+        }
     }
     cfg.default_service(web::to(fallback::not_found));
 }

@@ -3,6 +3,12 @@
 //! gate: the request itself will say what is wrong with the database).
 
 use super::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::HttpResponse;
 use std::time::Duration;
 
 /// `Err(wait)` when the client (a keyed hash, never a raw address) must wait before sending
@@ -30,4 +36,22 @@ pub async fn check_shared(state: &AppState, client: String) -> Result<(), Durati
         tracing::warn!(error = %e, "rate limit not counted (worker pool)");
         Ok(())
     })
+}
+
+/// `wait` as a `Retry-After` header (whole seconds, at least one) on a 429.
+pub fn retry_after(response: &mut HttpResponse, wait: Duration) {
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+}
+
+/// Every 429 says when to come back: one a handler built without a `Retry-After` gets the rate
+/// limit's window. Outside the error pages, so a 429 turned into a page keeps it.
+pub async fn ensure_retry_after(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    if res.status() == StatusCode::TOO_MANY_REQUESTS && !res.headers().contains_key(header::RETRY_AFTER) {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(crate::rate_limit::WINDOW_SECS));
+    }
+    Ok(res)
 }

@@ -57,9 +57,10 @@ fn repeated_failures_lock_the_account() {
         for _ in 0..5 {
             assert_eq!(app.login("kabag@kutaitimurkab.go.id", "tebakan-salah-99").expect_err("wrong").status, 401);
         }
+        // refused as a wrong password is (tests/it/accounts.rs: exactly so)
         let locked = app.login("kabag@kutaitimurkab.go.id", PASSWORD).expect_err("locked even with the right password");
-        assert_eq!(locked.status, 403, "{}", database.name);
-        assert!(locked.body.contains("Akun dikunci sementara"));
+        assert_eq!(locked.status, 401, "{}", database.name);
+        assert!(locked.body.contains("Email atau kata sandi salah."));
     }
 }
 

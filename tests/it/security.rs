@@ -691,6 +691,119 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
     }
 }
 
+/// Sends `request` with a session cookie and extra headers (a browser's `Origin`, `Sec-Fetch-Site`).
+fn send_with(request: &Request, app: &TestApp, cookie: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut call = common::agent().post(&app.url(&request.path)).header("cookie", cookie);
+    for (name, value) in headers {
+        call = call.header(*name, *value);
+    }
+    let sent = match &request.body {
+        Some(Body::Upload(fields, file)) => {
+            let boundary = "skmoriginboundary";
+            let mut body = Vec::new();
+            for (name, value) in fields {
+                body.extend(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                        .as_bytes(),
+                );
+            }
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"jawaban.csv\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend(file);
+            body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+            call.header("content-type", format!("multipart/form-data; boundary={boundary}")).send(&body[..])
+        }
+        Some(Body::Form(fields)) => call.send_form(fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        None => call.send_form(Vec::<(&str, &str)>::new()),
+    };
+    Reply::from(sent.expect("HTTP request"))
+}
+
+#[test]
+fn every_signed_in_post_refuses_another_sites_origin() {
+    let database = TestDb::sqlite();
+    let w = World::new(&database);
+    let own = format!("http://{}", w.app.addr);
+    let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
+    assert_eq!(posts.len(), 12, "every signed-in POST route is tried");
+    for route in posts {
+        for request in requests(route, "alpha", &w) {
+            let actor = actor_for(route, &w);
+            let cookie = w.login(&actor);
+            let csrf = hidden(&w.app.get_as(&cookie, "/akun/sandi").body, "csrf");
+            let request = request.with_csrf(Some(&csrf));
+            // a valid session and CSRF token: only where the form was sent from is wrong
+            let foreign: [(&str, &[(&str, &str)]); 4] = [
+                ("another site's Origin", &[("origin", "https://evil.example")]),
+                ("an opaque Origin", &[("origin", "null")]),
+                ("Sec-Fetch-Site cross-site, no Origin", &[("sec-fetch-site", "cross-site")]),
+                ("Sec-Fetch-Site same-site, no Origin", &[("sec-fetch-site", "same-site")]),
+            ];
+            for (what, headers) in foreign {
+                let before = snapshot(&w.app);
+                let reply = send_with(&request, &w.app, &cookie, headers);
+                assert_eq!(reply.status, 403, "{} as {actor} with {what}: {}", request.describe(), reply.body);
+                assert!(reply.body.contains("\"forbidden\""), "{} with {what}: {}", request.describe(), reply.body);
+                assert_eq!(snapshot(&w.app), before, "{} with {what} changed the database", request.describe());
+            }
+            let before = snapshot(&w.app);
+            let same = [("origin", own.as_str()), ("sec-fetch-site", "same-origin")];
+            let reply = send_with(&request, &w.app, &cookie, &same);
+            assert!(
+                matches!(reply.status, 200 | 303),
+                "{} as {actor} from this site: {} {}",
+                request.describe(),
+                reply.status,
+                reply.body
+            );
+            assert_ne!(snapshot(&w.app), before, "{} from this site changed nothing", request.describe());
+        }
+    }
+    // a browser gets the error page, not the JSON body
+    let cookie = w.login(OP_A);
+    let csrf = hidden(&w.app.get_as(&cookie, "/akun/sandi").body, "csrf");
+    let request = Request { method: "POST", path: "/akun/email".into(), body: Some(Body::Form(Vec::new())) };
+    let reply = send_with(
+        &request.with_csrf(Some(&csrf)),
+        &w.app,
+        &cookie,
+        &[("origin", "https://evil.example"), ("accept", "text/html")],
+    );
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{:?}", reply.headers);
+}
+
+#[test]
+fn nothing_behind_a_sign_in_is_cached() {
+    let database = TestDb::sqlite();
+    let w = World::new(&database);
+    let gets = ROUTES.iter().filter(|r| r.method == "GET" && !matches!(r.access, Access::Public | Access::Token));
+    let mut tried = 0;
+    for route in gets {
+        let cookie = w.login(&actor_for(route, &w));
+        for request in requests(route, "alpha", &w) {
+            let reply = request.send(&w.app, Some(&cookie));
+            // (a unit head on /operator is sent to their dashboard)
+            assert!(matches!(reply.status, 200 | 303), "{}: {} {}", request.describe(), reply.status, reply.body);
+            assert_eq!(
+                reply.header("cache-control"),
+                Some("private, no-store"),
+                "{} must not be kept by a browser or proxy",
+                request.describe()
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried > 15, "only {tried} signed-in downloads and pages");
+    // public files keep their own caching
+    assert_eq!(w.app.get_with("/static/skm.css", &[]).header("cache-control"), Some("public, max-age=86400"));
+}
+
 #[test]
 fn state_changing_routes_do_not_answer_get() {
     let database = TestDb::sqlite();

@@ -7,6 +7,7 @@ use common::{skm, TestDb};
 use skm::aggregator::{self, Selection};
 use skm::catalog::Catalog;
 use skm::db;
+use skm::domain::names::Role;
 use std::path::Path;
 use std::time::Duration;
 
@@ -161,4 +162,37 @@ fn backup_copies_a_running_sqlite_database_and_pg_dump_restores_postgres() {
     assert_eq!(indices(&restored.url), expected, "the restored database has every index");
     let (ok, out) = run(dir.path(), &restored.url, &["migrate"]);
     assert!(ok && out.contains("up to date"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn backups_and_exports_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).expect("written").permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().expect("tmp");
+    for database in common::backends() {
+        let name = database.name;
+        common::seed_unit_and_user(&common::TestApp::spawn(&database), "kabupaten", "admin@x.go.id", Role::Admin);
+        let export = dir.path().join(format!("{name}.jsonl"));
+        let (ok, out) = run(dir.path(), &database.url, &["export-all", "--out", &export.display().to_string()]);
+        assert!(ok, "{name}: {out}");
+        assert_eq!(mode(&export), 0o600, "{name}: the export holds the master secret and password hashes");
+        assert!(out.contains("written with mode 0600: it holds the master secret and password hashes"), "{out}");
+        assert!(std::fs::read_to_string(&export).expect("export").contains("$argon2id$"), "{name}: hashes exported");
+        if database.url.starts_with("postgres") {
+            continue;
+        }
+        let copy = dir.path().join("backup.db");
+        let (ok, out) = run(dir.path(), &database.url, &["backup", "--out", &copy.display().to_string()]);
+        assert!(ok, "{out}");
+        assert_eq!(mode(&copy), 0o600, "the backup holds the master secret and password hashes");
+        assert!(out.contains("written with mode 0600"), "{out}");
+        assert!(!dir.path().join("backup.db-journal").exists(), "no journal left beside the copy");
+        let pool = db::open_pool(&copy.display().to_string(), 1, Duration::from_secs(5)).expect("the copy opens");
+        let users = db::users::list_with_units(&mut pool.get().expect("conn")).expect("users");
+        assert_eq!(users.len(), 1);
+        // an existing file is refused, not overwritten or loosened
+        let (ok, out) = run(dir.path(), &database.url, &["backup", "--out", &copy.display().to_string()]);
+        assert!(!ok && out.contains("exists"), "{out}");
+    }
 }
