@@ -10,6 +10,7 @@ mod charts;
 mod cli;
 mod compute;
 mod crash;
+mod csv_files;
 mod dashboard;
 mod error_pages;
 mod evidence;
