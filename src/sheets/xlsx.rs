@@ -127,6 +127,23 @@ mod tests {
     }
 
     #[test]
+    fn one_shared_string_in_many_cells_counts_once_per_cell() {
+        // 28,000 cells of one 2,000-character string: 56 MB of text from a file of kilobytes
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let long = "a".repeat(MAX_CELL_CHARS);
+        sheet.write_string(0, 0, "unit").expect("cell");
+        for row in 1..=14_000 {
+            sheet.write_string(row, 0, &long).expect("cell");
+            sheet.write_string(row, 1, &long).expect("cell");
+        }
+        let bytes = book.save_to_buffer().expect("xlsx");
+        assert!(bytes.len() < 512 * 1024, "{}", bytes.len());
+        let refused = to_csv(&bytes).err();
+        assert_eq!(refused, Some(CsvIssue::file(Problem::Unpacked { megabytes: 50 })));
+    }
+
+    #[test]
     fn columns_are_named_as_a_spreadsheet_names_them() {
         let names: Vec<String> = [0, 2, 25, 26, 27, 51, 52, 701, 702].map(column_name).into();
         assert_eq!(names, ["A", "C", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);

@@ -18,6 +18,7 @@ mod follow_up;
 mod fuzz;
 mod http;
 mod import;
+mod import_limits;
 mod invitation;
 mod layers;
 mod letterhead;
