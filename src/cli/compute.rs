@@ -15,7 +15,8 @@ pub struct ComputeArgs {
     /// profile/metadata columns), a row per respondent
     #[arg(long)]
     pub csv: PathBuf,
-    /// Survey template id (default: the configured default template)
+    /// Survey template id (default: the one the file's `template` column names, as `skm report`
+    /// writes it, else the configured default template)
     #[arg(long)]
     pub template: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -38,7 +39,25 @@ pub enum Format {
 }
 
 pub fn run(context: &Context, args: ComputeArgs) -> Result<(), CliError> {
-    let id = args.template.as_deref().unwrap_or(&context.config.default_template);
+    let tr = args.lang.tr();
+    let shown = args.csv.display();
+    let refused = |issues: Vec<csv::CsvIssue>| {
+        let lines: Vec<String> = issues.iter().map(|i| format!("{shown}: {}", i.text(tr))).collect();
+        CliError::Input(lines.join("\n"))
+    };
+    let bytes = std::fs::read(&args.csv).map_err(|e| CliError::Input(format!("{shown}: {e}")))?;
+    let named = csv::named_template(&bytes).map_err(refused)?;
+    let id = match (args.template.as_deref(), named.as_deref()) {
+        (Some(flag), Some(named)) if !flag.eq_ignore_ascii_case(named) => {
+            return Err(CliError::Input(format!(
+                "--template {flag}: {shown} holds answers to questionnaire {named} (its template column says so); \
+                 leave out --template to read it with {named}"
+            )));
+        }
+        (Some(flag), _) => flag,
+        (None, Some(named)) => named,
+        (None, None) => &context.config.default_template,
+    };
     let mut template = (*context.catalog.get(id)?).clone();
     if let Some(text) = &args.fixed_weight {
         let weight = parse_decimal(text)
@@ -47,12 +66,7 @@ pub fn run(context: &Context, args: ComputeArgs) -> Result<(), CliError> {
         template.weighting = Weighting::Fixed;
         template.elements.iter_mut().for_each(|e| e.weight = Some(weight.clone()));
     }
-    let file = std::fs::File::open(&args.csv).map_err(|e| CliError::Input(format!("{}: {e}", args.csv.display())))?;
-    let rows = csv::parse(&template, std::io::BufReader::new(file)).map_err(|issues| {
-        let tr = args.lang.tr();
-        let lines: Vec<String> = issues.iter().map(|i| format!("{}: {}", args.csv.display(), i.text(tr))).collect();
-        CliError::Input(lines.join("\n"))
-    })?;
+    let rows = csv::parse(&template, bytes.as_slice()).map_err(refused)?;
     let result = ikm::compute(&template, &csv::tally(&template, &rows), args.population);
     match args.format {
         Format::Table => say!("{}", summary::table(&template, &result).trim_end_matches('\n')),

