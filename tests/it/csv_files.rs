@@ -59,18 +59,7 @@ fn assert_no_formula(records: &[Vec<String>], what: &str) {
 fn unit_with_answers(app: &TestApp, slug: &str, template: Option<&str>, saran: &[&str]) -> i32 {
     let mut conn = app.conn();
     let versions = common::registry(&mut conn);
-    let unit = units::create(
-        &mut conn,
-        &units::NewUnit {
-            slug: &Slug::parse(slug).expect("slug"),
-            name: &format!("Unit {slug}"),
-            kind: UnitKind::Opd,
-            parent_id: None,
-            contact_emails: &[],
-            template_id: template,
-        },
-    )
-    .expect("unit");
+    let unit = common::create_opd(&mut conn, slug, template);
     let (version_id, template) = versions.current_for(&unit).expect("questionnaire");
     let today = local_date(chrono::Utc::now(), app.config.timezone);
     for (i, saran) in saran.iter().enumerate() {

@@ -70,16 +70,7 @@ fn libreoffice_recalculated(books: &[(String, Vec<u8>)]) -> Vec<Vec<u8>> {
     let dir = tempfile::tempdir().expect("tmp");
     let (input, output, profile) = (dir.path().join("in"), dir.path().join("out"), dir.path().join("profile"));
     std::fs::create_dir_all(&input).expect("dir");
-    std::fs::create_dir_all(profile.join("user")).expect("dir");
-    std::fs::write(
-        profile.join("user/registrymodifications.xcu"),
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"#,
-    )
-    .expect("profile");
+    common::recalculating_office_profile(&profile);
     let mut command = Command::new("soffice");
     command
         .arg(format!("-env:UserInstallation=file://{}", profile.display()))

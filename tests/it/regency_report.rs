@@ -383,7 +383,6 @@ fn libreoffice_recalculates_the_regency_workbook_to_the_same_figures() {
     let dir = tempfile::tempdir().expect("tmp");
     let (input, output, profile) = (dir.path().join("in"), dir.path().join("out"), dir.path().join("profile"));
     std::fs::create_dir_all(&input).expect("dir");
-    std::fs::create_dir_all(profile.join("user")).expect("dir");
     let stripped = without_cached_results(&bytes);
     {
         // nothing left to read back: only a recalculation can give the figures below
@@ -393,16 +392,7 @@ fn libreoffice_recalculates_the_regency_workbook_to_the_same_figures() {
         assert_eq!(nik_row.and_then(|row| common::cell_number(values.get((row, 3)))), None, "cached results removed");
     }
     std::fs::write(input.join("regency.xlsx"), stripped).expect("write");
-    // "Recalculation on file load: always" for Excel files, in a profile of the test's own
-    std::fs::write(
-        profile.join("user/registrymodifications.xcu"),
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"#,
-    )
-    .expect("profile");
+    common::recalculating_office_profile(&profile);
     let converted = Command::new("soffice")
         .arg(format!("-env:UserInstallation=file://{}", profile.display()))
         .args(["--headless", "--norestore", "--convert-to", "xlsx", "--outdir"])

@@ -329,23 +329,29 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
-/// A unit (with two services) and a user of the given role scoped to it; returns the unit id.
-pub fn seed_unit_and_user(app: &TestApp, slug: &str, email: &str, role: skm::domain::names::Role) -> i32 {
-    use skm::db::{units, users};
+/// An OPD named "Unit {slug}" with no parent, answering `template` (None: the default).
+pub fn create_opd(conn: &mut skm::db::DbConnection, slug: &str, template: Option<&str>) -> skm::db::units::Unit {
     use skm::domain::names::{Slug, UnitKind};
-    let mut conn = app.conn();
-    let unit = units::create(
-        &mut conn,
-        &units::NewUnit {
+    skm::db::units::create(
+        conn,
+        &skm::db::units::NewUnit {
             slug: &Slug::parse(slug).expect("slug"),
             name: &format!("Unit {slug}"),
             kind: UnitKind::Opd,
             parent_id: None,
             contact_emails: &[],
-            template_id: None,
+            template_id: template,
         },
     )
-    .expect("unit");
+    .expect("unit")
+}
+
+/// A unit (with two services) and a user of the given role scoped to it; returns the unit id.
+pub fn seed_unit_and_user(app: &TestApp, slug: &str, email: &str, role: skm::domain::names::Role) -> i32 {
+    use skm::db::{units, users};
+    use skm::domain::names::Slug;
+    let mut conn = app.conn();
+    let unit = create_opd(&mut conn, slug, None);
     for s in ["ktp-el", "akta-lahir"] {
         units::add_service(&mut conn, unit.id, &Slug::parse(s).expect("slug"), s).expect("service");
     }
@@ -372,6 +378,21 @@ pub fn tool_available(program: &str) -> bool {
         eprintln!("SKIPPED: {program} is not installed (CI installs it; apt-get install poppler-utils chromium chromium-driver)");
     }
     found
+}
+
+/// A LibreOffice user profile (for `-env:UserInstallation=file://…`) set to "Recalculation on
+/// file load: always" for Excel files, so a converted workbook shows what its formulas compute.
+pub fn recalculating_office_profile(profile: &std::path::Path) {
+    std::fs::create_dir_all(profile.join("user")).expect("profile dir");
+    std::fs::write(
+        profile.join("user/registrymodifications.xcu"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"#,
+    )
+    .expect("profile");
 }
 
 /// Where tests leave files for a person to look at (screenshots, posters, reports).
