@@ -1,7 +1,7 @@
 //! An integration's API key on a JSON API request (`Authorization: Bearer skm_live_…`): checked
 //! against its stored digest on every request (so a revoked key is refused at once, on every
 //! instance), then its per-key rate limit, its scope and its units. A request without an
-//! `Authorization` header is not a key request: the handler's own path (form token, session)
+//! `Authorization: Bearer` credential is not a key request: the handler's own path (form token, session)
 //! applies exactly as without keys.
 
 use super::problem::{Problem, ProblemCode};
@@ -13,15 +13,16 @@ use crate::db::DbError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-/// The key a request carries: `None` without an `Authorization` header; any other scheme than
-/// `Bearer` is presented as no key at all (refused with 401).
+/// The key a request carries: a `Bearer` credential, whatever it holds. Another scheme is not
+/// a key: a proxy's Basic sign-in in front of the whole site must not turn a browser's session
+/// or a citizen's form-token post into a refused key request.
 fn presented(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?;
-    let text = value.to_str().unwrap_or_default();
-    Some(match text.split_once(' ') {
-        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => key.trim().to_string(),
-        _ => String::new(),
-    })
+    let text = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    match text.split_once(' ') {
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Some(key.trim().to_string()),
+        _ if text.eq_ignore_ascii_case("bearer") => Some(String::new()),
+        _ => None,
+    }
 }
 
 /// The rate limit's bucket of a key (its public id), never the secret.
@@ -55,17 +56,17 @@ pub async fn check(
     slug: String,
 ) -> Result<KeyCheck, super::error::WebError> {
     let Some(key) = presented(req) else { return Ok(KeyCheck::Absent) };
-    if let Some(id) = api_keys::id_of(&key) {
-        if let Err(wait) = state.key_limiter.check_local(&bucket(id)) {
-            return Ok(KeyCheck::Refused(limited(wait)));
-        }
-    }
     let checked = blocking(state, move |state, conn| -> Result<Checked, DbError> {
         let now = chrono::Utc::now();
         let Some(authorized) = api_keys::authenticate(conn, &state.keys, &key, now.naive_utc())? else {
             return Ok(Checked::Invalid);
         };
-        if let Err(wait) = state.key_limiter.count(conn, &bucket(&authorized.id), now) {
+        // only a key that is one spends its budget: knowing a key's public id is not enough to
+        // exhaust it. This instance's limiter first sheds a flood before it costs a write.
+        let bucket = bucket(&authorized.id);
+        if let Err(wait) =
+            state.key_limiter.check_local(&bucket).and_then(|()| state.key_limiter.count(conn, &bucket, now))
+        {
             return Ok(Checked::Limited(wait));
         }
         let unit = match units::by_slug(conn, &slug) {

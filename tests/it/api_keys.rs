@@ -91,6 +91,12 @@ impl Api<'_> {
     }
 }
 
+/// The key with its last character changed: its id, a wrong secret.
+fn altered(key: &str) -> String {
+    let last = if key.ends_with('x') { 'y' } else { 'x' };
+    format!("{}{last}", &key[..key.len() - 1])
+}
+
 fn stored(app: &TestApp) -> i64 {
     responses::table.count().get_result(&mut app.conn()).expect("count")
 }
@@ -138,10 +144,21 @@ fn keys_open_the_api_by_scope_and_unit_and_a_revoked_key_is_refused_everywhere_a
         // without a key the form token is required exactly as before
         let (reply, body) = api.submit(None, CHILD, &submission());
         assert_eq!((reply.status, body["fields"][0]["field"].as_str()), (422, Some("token")), "{body}");
+        // and so with another scheme (a proxy's Basic sign-in in front of the site): not a key
+        let reply = Reply::from(
+            common::agent()
+                .post(&app.url(&format!("/api/v1/units/{CHILD}/responses")))
+                .header("authorization", "Basic dXNlcjpwYXNz")
+                .header("content-type", "application/json")
+                .send(&submission())
+                .expect("HTTP"),
+        );
+        let body = api.spec.check("POST", RESPONSES, &reply);
+        assert_eq!((reply.status, body["fields"][0]["field"].as_str()), (422, Some("token")), "{body}");
         assert_eq!(stored(&app), 1);
 
         // not a key: 401 with a problem body and the Bearer challenge
-        for wrong in [format!("{}x", &writer[..writer.len() - 1]), "skm_live_0123456789_nope".into(), "hello".into()] {
+        for wrong in [altered(&writer), "skm_live_0123456789_nope".into(), "hello".into()] {
             let (reply, body) = api.submit(Some(&wrong), CHILD, &submission());
             assert_eq!((reply.status, body["code"].as_str()), (401, Some("unauthorized")), "{wrong}: {body}");
             assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
@@ -189,6 +206,11 @@ fn each_key_has_its_own_rate_limit_with_retry_after() {
         let api = Api::new(&app);
         let first = key(&app, ROOT, "read");
         let second = key(&app, ROOT, "read");
+        // someone who knows only a key's public id cannot use up its budget
+        let forged = altered(&first);
+        for _ in 0..3 {
+            assert_eq!(api.index(&forged, ROOT).0.status, 401);
+        }
         assert_eq!(api.index(&first, ROOT).0.status, 200);
         assert_eq!(api.index(&first, ROOT).0.status, 200);
         let (reply, body) = api.index(&first, ROOT);
