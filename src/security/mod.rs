@@ -119,6 +119,18 @@ mod tests {
     }
 
     #[test]
+    fn api_key_digests_are_keyed_by_the_master_secret() {
+        let (keys, other) = (Keys::derive("secret one"), Keys::derive("secret two"));
+        let digest = keys.api_key_digest("skm_live_0123456789_abc");
+        assert_eq!(digest.len(), 64);
+        assert!(keys.api_key_matches("skm_live_0123456789_abc", &digest));
+        assert!(!keys.api_key_matches("skm_live_0123456789_abd", &digest));
+        assert!(!other.api_key_matches("skm_live_0123456789_abc", &digest), "another deployment's digest");
+        assert!(!keys.api_key_matches("skm_live_0123456789_abc", "not hex"));
+        assert_ne!(digest, token_digest("skm_live_0123456789_abc"), "not a plain hash");
+    }
+
+    #[test]
     fn one_time_tokens_are_long_random_and_stored_as_a_digest() {
         let (a, b) = (random_token(), random_token());
         assert_eq!(a.len(), 64);

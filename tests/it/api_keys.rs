@@ -338,3 +338,37 @@ fn skm_apikey_creates_lists_and_revokes_keys() {
         assert!(out.lines().any(|l| l.starts_with(&id) && l.split('\t').nth(5) != Some("-")), "{out}");
     }
 }
+
+/// An admin makes a key in the browser, ticking two scopes: the page that shows it once, with
+/// the list of keys, has no accessibility violation.
+#[test]
+fn an_admin_makes_a_key_in_the_browser_and_the_page_is_accessible() {
+    use common::webdriver::{accessibility_violations, axe_source, Browser};
+    if !common::tool_available("chromium") || !common::tool_available("chromedriver") {
+        return;
+    }
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    seed(&app);
+    key(&app, ROOT, "read");
+    let browser = Browser::start(1366, 900);
+    browser.sign_in(&app.url("/masuk"), ADMIN, PASSWORD);
+    browser.open(&app.url("/admin#tambah-kunci-api"));
+    browser.click("#tambah-kunci-api summary");
+    browser.click(&format!("#k-unit option[value={CHILD}]"));
+    browser.type_into("#k-name", "Antrean RS");
+    browser.click("#tambah-kunci-api input[value=read]");
+    browser.click("#tambah-kunci-api input[value=invitations]");
+    browser.click("#tambah-kunci-api button[type=submit]");
+    browser.wait_for_text("Kunci API baru");
+    let page = browser.source();
+    let start = page.find("<code>skm_live_").expect("the key is shown") + "<code>".len();
+    let secret = page[start..].split('<').next().expect("key").to_string();
+    let api = Api::new(&app);
+    assert_eq!(api.index(&secret, CHILD).0.status, 200, "the key made in the browser reads");
+    assert!(page.contains("invitations,read"), "both ticked scopes");
+    if let Some(axe) = axe_source() {
+        let violations = accessibility_violations(&browser, &axe, &[]);
+        assert!(violations.is_empty(), "axe-core on /admin with a key shown: {violations:#?}");
+    }
+}
