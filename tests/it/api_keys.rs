@@ -169,6 +169,11 @@ fn keys_open_the_api_by_scope_and_unit_and_a_revoked_key_is_refused_everywhere_a
         let used: Option<chrono::NaiveDateTime> =
             api_keys::table.find(&id).select(api_keys::last_used_at).first(&mut app.conn()).expect("row");
         assert!(used.is_some(), "{name}: last_used_at is set");
+        // noted at most once a minute, not written on every request
+        assert_eq!(api.submit(Some(&writer), CHILD, &submission()).0.status, 201);
+        let again: Option<chrono::NaiveDateTime> =
+            api_keys::table.find(&id).select(api_keys::last_used_at).first(&mut app.conn()).expect("row");
+        assert_eq!(again, used, "{name}: a use within the minute writes nothing");
 
         // only a keyed digest is stored: no column holds the key or its secret part
         let row: (String, String, String, String) = api_keys::table
@@ -194,7 +199,7 @@ fn keys_open_the_api_by_scope_and_unit_and_a_revoked_key_is_refused_everywhere_a
             .send(&submission())
             .expect("HTTP");
         assert_eq!(reply.status().as_u16(), 401);
-        assert_eq!(stored(&app), 1);
+        assert_eq!(stored(&app), 2);
     }
 }
 
