@@ -28,6 +28,8 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
     pub form_token_minutes: u32,
     pub rate_limit_per_minute: u32,
+    /// requests per integration API key and minute, shared by every instance
+    pub api_key_rate_per_minute: u32,
     pub burst_threshold: u32,
     pub burst_window_minutes: u32,
     pub kiosk_reset_seconds: u32,
@@ -85,7 +87,7 @@ pub struct MailSettings {
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 31] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 32] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -105,6 +107,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 31] = [
         "SKM_RATE_LIMIT_PER_MINUTE",
         "20",
         "survey submissions per client and minute, per instance",
+    ),
+    (
+        "api_key_rate_per_minute",
+        "SKM_API_KEY_RATE_PER_MINUTE",
+        "600",
+        "API requests per integration key and minute, all instances together",
     ),
     (
         "burst_threshold",
@@ -281,6 +289,7 @@ impl Config {
         };
         let form_token_minutes = small("form_token_minutes", 240, 1)?;
         let rate_limit_per_minute = small("rate_limit_per_minute", 20, 1)?;
+        let api_key_rate_per_minute = small("api_key_rate_per_minute", 600, 1)?;
         let burst_threshold = small("burst_threshold", 3, 0)?;
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
         let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
@@ -383,6 +392,7 @@ impl Config {
             shutdown_timeout_secs,
             form_token_minutes,
             rate_limit_per_minute,
+            api_key_rate_per_minute,
             burst_threshold,
             burst_window_minutes,
             kiosk_reset_seconds,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod aggregator;
+pub mod api_keys;
 pub mod catalog;
 pub mod charts;
 pub mod cli;

@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod admin;
+mod apikey;
 mod compute;
 mod demo;
 mod evidence;
@@ -75,6 +76,9 @@ pub enum Command {
     /// Manage user accounts
     #[command(subcommand)]
     User(admin::UserCommand),
+    /// Integration API keys for a unit's own systems: create (printed once), list, revoke
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// List the survey templates this deployment offers
     Templates,
     /// The setup workbook: write the template or the current setup, or read one (units,
@@ -209,6 +213,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Unit(command) => admin::unit(&context, command),
         Command::Service(command) => admin::service(&context, command),
         Command::User(command) => admin::user(&context, command),
+        Command::Apikey(command) => apikey::run(&context, command),
         Command::Ticket(command) => admin::ticket(&context, command),
         Command::Templates => {
             for t in context.catalog.all() {

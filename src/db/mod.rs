@@ -2,6 +2,7 @@
 //! URL's scheme. Every SQL statement of the application lives under this folder.
 
 pub mod aggregate;
+pub mod api_keys;
 pub mod audit;
 pub mod images;
 pub mod import_batches;

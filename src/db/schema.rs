@@ -288,6 +288,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        unit_id -> Integer,
+        name -> Text,
+        scopes -> Text,
+        digest -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_keys -> units (unit_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(responses -> units (unit_id));
 diesel::joinable!(responses -> services (service_id));
@@ -304,6 +319,7 @@ diesel::joinable!(rtl_status_changes -> users (changed_by));
 diesel::joinable!(publication_media -> units (unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
     units,
     unit_letterheads,
     unit_populations,

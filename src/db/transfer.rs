@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 26] = [
+pub const TABLES: [(&str, &str); 27] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -23,6 +23,7 @@ pub const TABLES: [(&str, &str); 26] = [
     ("services", "id"),
     ("users", "id"),
     ("user_units", "user_id, unit_id"),
+    ("api_keys", "id"),
     ("password_resets", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),

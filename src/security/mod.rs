@@ -12,6 +12,7 @@ pub struct Keys {
     form: Vec<u8>,
     client: Vec<u8>,
     cookie: Vec<u8>,
+    api_key: Vec<u8>,
 }
 
 impl Keys {
@@ -19,7 +20,12 @@ impl Keys {
         let derive = |label: &str| hmac_sha256(master.as_bytes(), label.as_bytes()).to_vec();
         let mut cookie = derive("skm session cookie encryption");
         cookie.extend(derive("skm session cookie signing"));
-        Keys { form: derive("skm form token"), client: derive("skm client hash"), cookie }
+        Keys {
+            form: derive("skm form token"),
+            client: derive("skm client hash"),
+            cookie,
+            api_key: derive("skm api key"),
+        }
     }
 
     pub fn form(&self) -> &[u8] {
@@ -35,6 +41,21 @@ impl Keys {
     /// (SPEC §8: IPs are never stored raw).
     pub fn client_hash(&self, ip: &str) -> String {
         hex(&hmac_sha256(&self.client, ip.as_bytes())[..16])
+    }
+
+    /// What is stored in place of an integration's API key: a keyed digest, so neither the
+    /// table nor a copy of it (a backup, `skm export-all`) opens the API without the master
+    /// secret.
+    pub fn api_key_digest(&self, key: &str) -> String {
+        hex(&hmac_sha256(&self.api_key, key.as_bytes()))
+    }
+
+    /// Whether `digest` is the stored digest of `key`, compared in constant time.
+    pub fn api_key_matches(&self, key: &str, digest: &str) -> bool {
+        match unhex(digest) {
+            Some(tag) => verify_hmac(&self.api_key, key.as_bytes(), &tag),
+            None => false,
+        }
     }
 }
 
@@ -70,6 +91,13 @@ pub fn token_digest(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -88,6 +116,18 @@ mod tests {
         assert_ne!(hash, keys.client_hash("203.0.113.8"));
         assert!(!hash.contains("203"));
         assert_eq!(keys.cookie().len(), 64);
+    }
+
+    #[test]
+    fn api_key_digests_are_keyed_by_the_master_secret() {
+        let (keys, other) = (Keys::derive("secret one"), Keys::derive("secret two"));
+        let digest = keys.api_key_digest("skm_live_0123456789_abc");
+        assert_eq!(digest.len(), 64);
+        assert!(keys.api_key_matches("skm_live_0123456789_abc", &digest));
+        assert!(!keys.api_key_matches("skm_live_0123456789_abd", &digest));
+        assert!(!other.api_key_matches("skm_live_0123456789_abc", &digest), "another deployment's digest");
+        assert!(!keys.api_key_matches("skm_live_0123456789_abc", "not hex"));
+        assert_ne!(digest, token_digest("skm_live_0123456789_abc"), "not a plain hash");
     }
 
     #[test]

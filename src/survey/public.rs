@@ -124,3 +124,41 @@ fn store(
         gate.burst,
     )
 }
+
+/// Blocking: a post from a unit's own system that carries an API key with the `responses` scope
+/// (checked by the caller, with the key's own rate limit). The key stands in for the one-time
+/// token: no token is checked or spent, the client's limit and burst flag do not apply (one
+/// server sends for many citizens), and no ticket code is asked for, as for paper entry. The
+/// channel stays `web`: reports count the API as the online channel it already is.
+pub fn submit_with_key(
+    conn: &mut DbConnection,
+    gate: &Gate,
+    slug: &str,
+    fields: &BTreeMap<String, String>,
+    declared: &Declared,
+    now: DateTime<Utc>,
+) -> Result<Outcome, DbError> {
+    let Some(form) = form_for_unit(conn, gate.templates, slug)? else {
+        return Ok(Outcome::UnknownUnit);
+    };
+    if !form.unit.active {
+        return Ok(Outcome::Closed { form: Box::new(form) });
+    }
+    submit(
+        conn,
+        &Submission {
+            form: &form,
+            template: form.template.clone(),
+            version_id: form.version_id,
+            channel: Channel::Web,
+            fields,
+            survey_date: local_date(now, gate.timezone),
+            client_hash: None,
+            now,
+            token: None,
+            rate_limit: None,
+            declared: Some(declared),
+        },
+        gate.burst,
+    )
+}

@@ -85,6 +85,27 @@ pub(super) struct Panel {
     pub issues: Vec<(String, String, String)>,
     /// active units whose poster was never downloaded
     pub never_downloaded: usize,
+    /// an API key just made (`admin_api_keys.html`), shown this once
+    pub api_key_shown: Option<KeyShown>,
+}
+
+/// A new API key, shown once on the page that made it, never stored.
+pub(super) struct KeyShown {
+    id: String,
+    unit: String,
+    scopes: String,
+    secret: String,
+}
+
+/// An API key as the admin page lists it.
+struct ApiKeyView {
+    id: String,
+    unit: String,
+    name: String,
+    scopes: String,
+    created: String,
+    last_used: Option<String>,
+    revoked: Option<String>,
 }
 
 /// What a form did: saved (back to the page), made a link to show once, or mailed an
@@ -95,6 +116,8 @@ enum Done {
     Mailed(String),
     /// done, with what to tell the admin (the mail server's answer to a test e-mail)
     Said(String),
+    /// an API key made: shown once
+    Key(KeyShown),
 }
 
 /// A unit's kop surat and signer as the form shows them.
@@ -182,6 +205,8 @@ struct AdminPage {
     prefill: Prefill,
     /// the population import and the posters (`admin_populations`)
     populations: Panel,
+    /// integration API keys (`admin_api_keys.html`)
+    api_keys: Vec<ApiKeyView>,
 }
 
 impl AdminPage {
@@ -300,6 +325,22 @@ async fn page_with(
         ))
     })
     .await?;
+    let keys = blocking(state, |_, conn| crate::api_keys::list(conn)).await?;
+    let local = |at: chrono::NaiveDateTime| {
+        at.and_utc().with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M %Z").to_string()
+    };
+    let api_keys = keys
+        .into_iter()
+        .map(|k| ApiKeyView {
+            scopes: k.scope_list(),
+            created: local(k.created_at),
+            last_used: k.last_used_at.map(local),
+            revoked: k.revoked_at.map(local),
+            id: k.id,
+            unit: k.unit,
+            name: k.name,
+        })
+        .collect();
     let mut rows = Vec::new();
     fn walk(
         all: &[units::Unit],
@@ -488,6 +529,7 @@ async fn page_with(
             panel.never_downloaded = never_downloaded;
             panel
         },
+        api_keys,
     };
     html(status, &view)
 }
@@ -600,6 +642,10 @@ pub async fn act(
             page_with(&state, &session, None, true, StatusCode::OK, vec![link], Panel::default()).await?
         }
         Ok(Done::Mailed(text) | Done::Said(text)) => page(&state, &session, Some(text), true, StatusCode::OK).await?,
+        Ok(Done::Key(shown)) => {
+            let panel = Panel { api_key_shown: Some(shown), ..Panel::default() };
+            page_with_panel(&state, &session, None, true, StatusCode::OK, panel).await?
+        }
         Err(problem) => page(&state, &session, Some(problem), false, StatusCode::UNPROCESSABLE_ENTITY).await?,
     })
 }
@@ -611,7 +657,7 @@ fn joined(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
     for (key, value) in pairs {
         let value = value.trim().to_string();
         match fields.get_mut(&key) {
-            Some(list) if key == "units" && !value.is_empty() => {
+            Some(list) if (key == "units" || key == "scopes") && !value.is_empty() => {
                 list.push(',');
                 list.push_str(&value);
             }
@@ -806,6 +852,24 @@ fn change(
             let link = accounts::reset_link(conn, by, get("user"), chrono::Utc::now().naive_utc())?;
             return Ok(Done::Link(LinkShown::of(state, &link, false, None)));
         }
+        "api-key-create" => {
+            let new = crate::api_keys::NewKey {
+                unit: get("unit").into(),
+                name: get("name").into(),
+                scopes: get("scopes").into(),
+            };
+            let created = crate::api_keys::create(conn, &state.keys, by, new, chrono::Utc::now().naive_utc())?;
+            return Ok(Done::Key(KeyShown {
+                scopes: created.key.scope_list(),
+                id: created.key.id,
+                unit: created.key.unit,
+                secret: created.secret,
+            }));
+        }
+        "api-key-revoke" => {
+            crate::api_keys::revoke(conn, by, get("id"), chrono::Utc::now().naive_utc())?;
+            return Ok(Done::Said(tr().fill("admin.api_keys.revoked_done", &[("id", get("id").to_string())])));
+        }
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }
     Ok(Done::Saved)
@@ -962,6 +1026,25 @@ impl From<MediaError> for Refusal {
             MediaError::Db(err) => err.into(),
             problem => refuse(media_words(&problem)),
         }
+    }
+}
+
+impl From<crate::api_keys::ApiKeyError> for Refusal {
+    fn from(err: crate::api_keys::ApiKeyError) -> Self {
+        use crate::api_keys::ApiKeyError;
+        refuse(match err {
+            ApiKeyError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug)])),
+            ApiKeyError::NoScope => format!("scopes: {}", says("api_key_no_scope", &[])),
+            ApiKeyError::ScopeUnknown(scope) => {
+                format!("scopes: {}", says("api_key_scope_unknown", &[("scope", scope)]))
+            }
+            ApiKeyError::NameTooLong => {
+                format!("name: {}", says("too_long", &[("max", crate::api_keys::MAX_NAME.to_string())]))
+            }
+            ApiKeyError::KeyUnknown(id) => says("api_key_unknown", &[("id", id)]),
+            ApiKeyError::Revoked(id) => says("api_key_revoked", &[("id", id)]),
+            ApiKeyError::Db(err) => return err.into(),
+        })
     }
 }
 

@@ -4,10 +4,12 @@
 //! is one problem body (`web::problem`) that names each field with a machine code.
 
 use super::access::UnitReader;
+use super::api_key::{self, KeyCheck};
 use super::error::WebError;
 use super::i18n::Tr;
 use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use super::{blocking, throttle, AppState};
+use crate::api_keys::Scope;
 use crate::domain::names::Channel;
 use crate::domain::template::{self, Lang, ProfileKind};
 use crate::rate_limit::RateLimit;
@@ -18,7 +20,7 @@ use crate::survey::{
     self, Declared, Message, Outcome, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD, UNKNOWN_ELEMENT, UNKNOWN_PROFILE_FIELD,
 };
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -131,8 +133,9 @@ pub struct ProfileOptionBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = Submission)]
 pub struct SubmissionBody {
-    /// the form's one-time token (`token` of `GET /api/v1/units/{slug}/form`)
-    pub token: String,
+    /// the form's one-time token (`token` of `GET /api/v1/units/{slug}/form`); not needed (and
+    /// ignored) when the request carries an API key with the `responses` scope
+    pub token: Option<String>,
     /// the slug of one of the unit's services; required when the form lists any
     pub layanan: Option<String>,
     /// the code on the citizen's queue ticket; required when the form says `ticket_required`
@@ -331,7 +334,10 @@ const TEXT_FIELDS: [&str; 4] = [TOKEN_FIELD, SERVICE_FIELD, TICKET_FIELD, SARAN_
 
 /// Turns the JSON body into form fields and the element and profile codes it names, or names
 /// every member that has the wrong shape.
-fn fields_of(body: Map<String, Value>) -> Result<(BTreeMap<String, String>, Declared), Vec<FieldProblem>> {
+fn fields_of(
+    body: Map<String, Value>,
+    need_token: bool,
+) -> Result<(BTreeMap<String, String>, Declared), Vec<FieldProblem>> {
     let mut fields = BTreeMap::new();
     let mut coded = Vec::new();
     let mut declared = Declared::default();
@@ -380,7 +386,7 @@ fn fields_of(body: Map<String, Value>) -> Result<(BTreeMap<String, String>, Decl
             fields.entry(code).or_insert(value);
         }
     }
-    if !fields.contains_key(TOKEN_FIELD) && !problems.iter().any(|p| p.field == TOKEN_FIELD) {
+    if need_token && !fields.contains_key(TOKEN_FIELD) && !problems.iter().any(|p| p.field == TOKEN_FIELD) {
         problems.push(FieldProblem::new(
             TOKEN_FIELD,
             FieldCode::Required,
@@ -395,13 +401,13 @@ fn fields_of(body: Map<String, Value>) -> Result<(BTreeMap<String, String>, Decl
 }
 
 /// The submission's fields from its JSON body, or the refusal that says what is wrong with it.
-fn parse_submission(body: &[u8]) -> Result<(BTreeMap<String, String>, Declared), Box<HttpResponse>> {
+fn parse_submission(body: &[u8], need_token: bool) -> Result<(BTreeMap<String, String>, Declared), Box<HttpResponse>> {
     let parsed: Value = serde_json::from_slice(body)
         .map_err(|e| Box::new(Problem::new(ProblemCode::InvalidJson, e.to_string()).response()))?;
     let Value::Object(object) = parsed else {
         return Err(Box::new(refused(vec![FieldProblem::new("body", FieldCode::WrongType, "must be a JSON object")])));
     };
-    fields_of(object).map_err(|problems| Box::new(refused(problems)))
+    fields_of(object, need_token).map_err(|problems| Box::new(refused(problems)))
 }
 
 /// `POST /api/v1/units/{slug}/responses`
@@ -412,20 +418,30 @@ fn parse_submission(body: &[u8]) -> Result<(BTreeMap<String, String>, Declared),
     tag = "survey",
     summary = "Store one response to a unit's questionnaire",
     description = "Takes the token of one `GET /api/v1/units/{slug}/form`; a token stores one response. \
+        A unit's own system may instead send an API key with the `responses` scope (`Authorization: Bearer \
+        skm_live_…`, made on `/admin` or with `skm apikey create`): then no token is needed, the key's own \
+        rate limit applies, and no ticket code is asked for. \
         Nothing is stored unless every field is valid; a refusal names every refused field.",
     params(("slug" = String, Path, description = "the unit's slug")),
     request_body(content = SubmissionBody, content_type = "application/json"),
+    security((), ("api_key" = ["responses"])),
     responses(
         (status = 201, description = "stored", body = CreatedBody),
         (status = 400, description = "the body is not JSON (`invalid_json`)", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "no unit has this slug (`not_found`)", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "an `Authorization` header without a valid API key: unknown, revoked or \
+            malformed (`unauthorized`)", body = Problem, content_type = PROBLEM,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "the API key lacks the `responses` scope (`forbidden`)", body = Problem,
+            content_type = PROBLEM),
+        (status = 404, description = "no unit has this slug, or the API key does not cover it (`not_found`)",
+            body = Problem, content_type = PROBLEM),
         (status = 409, description = "the token was already used (`replayed`, field `token` code `token_replayed`), \
             or the unit's survey is closed (`closed`)", body = Problem, content_type = PROBLEM),
         (status = 413, description = "the body is too large (`payload_too_large`)", body = Problem, content_type = PROBLEM),
         (status = 422, description = "refused fields (`invalid`): each with its field, code and reason", body = Problem,
             content_type = PROBLEM),
-        (status = 429, description = "too many submissions from this client (`rate_limited`)", body = Problem,
-            content_type = PROBLEM,
+        (status = 429, description = "too many submissions from this client, or requests with this API key \
+            (`rate_limited`)", body = Problem, content_type = PROBLEM,
             headers(("Retry-After" = u64, description = "seconds until the client may submit again"))),
         (status = 500, description = "a fault on the server (`internal`)", body = Problem, content_type = PROBLEM),
         (status = 503, description = "the database is not reachable (`unavailable`)", body = Problem, content_type = PROBLEM),
@@ -437,6 +453,12 @@ pub async fn submit(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
+    let slug = slug.into_inner();
+    match api_key::check(&state, &req, Scope::Responses, slug.clone()).await? {
+        KeyCheck::Refused(reply) => return Ok(reply),
+        KeyCheck::Granted { .. } => return submit_with_key(state, slug, body).await,
+        KeyCheck::Absent => {}
+    }
     let ip = super::client_ip(&req, &state.config);
     let client_hash = state.keys.client_hash(&ip);
     // The shared count happens with the submission; this instance's limiter sheds floods first,
@@ -445,7 +467,7 @@ pub async fn submit(
     if let Err(wait) = state.limiter.check_local(&key) {
         return Ok(rate_limited(wait));
     }
-    let (fields, declared) = match parse_submission(&body) {
+    let (fields, declared) = match parse_submission(&body, true) {
         Ok(parsed) => parsed,
         Err(reply) => {
             return Ok(match throttle::check_shared(&state, key).await {
@@ -455,12 +477,30 @@ pub async fn submit(
         }
     };
     let now = chrono::Utc::now();
-    let slug = slug.into_inner();
     let outcome = blocking(&state, move |state, conn| {
         let post = PublicPost { slug: &slug, channel: Channel::Web, fields: &fields, client_hash, now };
         survey::public::submit_declared(conn, &state.gate(), post, Some(&declared))
     })
     .await?;
+    answer(&state, outcome)
+}
+
+/// A submission from a unit's own system with an API key (checked by the caller): no token.
+async fn submit_with_key(state: web::Data<AppState>, slug: String, body: web::Bytes) -> Result<HttpResponse, WebError> {
+    let (fields, declared) = match parse_submission(&body, false) {
+        Ok(parsed) => parsed,
+        Err(reply) => return Ok(*reply),
+    };
+    let now = chrono::Utc::now();
+    let outcome = blocking(&state, move |state, conn| {
+        survey::public::submit_with_key(conn, &state.gate(), &slug, &fields, &declared, now)
+    })
+    .await?;
+    answer(&state, outcome)
+}
+
+/// A submission's outcome as the API answers it.
+fn answer(state: &AppState, outcome: Outcome) -> Result<HttpResponse, WebError> {
     Ok(match outcome {
         Outcome::Stored { id, flagged } => {
             state.metrics.submitted(Channel::Web.as_str(), 1);
@@ -521,16 +561,27 @@ fn bad_parameter(field: &str, code: FieldCode, reason: String) -> HttpResponse {
     operation_id = "getUnitIndex",
     tag = "results",
     summary = "A unit's satisfaction index for a period",
-    description = "For a signed-in admin, or a head of the unit: the session cookie of signing in at `/masuk`.",
+    description = "For a signed-in admin, or a head of the unit: the session cookie of signing in at `/masuk`; \
+        or for a unit's own system: an API key with the `read` scope for the unit or a unit above it \
+        (`Authorization: Bearer skm_live_…`).",
     params(("slug" = String, Path, description = "the unit's slug"), IndexQuery),
-    security(("session" = [])),
+    security(("session" = []), ("api_key" = ["read"])),
     responses(
         (status = 200, description = "the index, as the unit's dashboard shows it", body = IndexBody),
+        (status = 401, description = "an `Authorization` header without a valid API key: unknown, revoked or \
+            malformed (`unauthorized`)", body = Problem, content_type = PROBLEM,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "the API key lacks the `read` scope (`forbidden`)", body = Problem,
+            content_type = PROBLEM),
+        (status = 429, description = "too many requests with this API key (`rate_limited`)", body = Problem,
+            content_type = PROBLEM,
+            headers(("Retry-After" = u64, description = "seconds until the key may be used again"))),
         (status = 303, description = "not signed in: a redirect to the sign-in page",
             headers(("Location" = String, description = "`/masuk?next=…`"))),
         (status = 400, description = "a refused query parameter (`invalid_request`): `period` missing or not a \
             period, `layanan` not a service of the unit, or an unreadable query", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "no such unit, or one the user may not read (`not_found`)", body = Problem,
+        (status = 404, description = "no such unit, or one the user (or the API key) may not read (`not_found`)",
+            body = Problem,
             content_type = PROBLEM),
         (status = 500, description = "a fault on the server (`internal`)", body = Problem, content_type = PROBLEM),
         (status = 503, description = "the database is not reachable (`unavailable`)", body = Problem, content_type = PROBLEM),
@@ -538,9 +589,15 @@ fn bad_parameter(field: &str, code: FieldCode, reason: String) -> HttpResponse {
 )]
 pub async fn index(
     state: web::Data<AppState>,
-    UnitReader { unit, .. }: UnitReader,
+    req: HttpRequest,
+    slug: web::Path<String>,
     query: web::Query<IndexQuery>,
 ) -> Result<HttpResponse, WebError> {
+    let unit = match api_key::check(&state, &req, Scope::Read, slug.into_inner()).await? {
+        KeyCheck::Refused(reply) => return Ok(reply),
+        KeyCheck::Granted { unit, .. } => unit,
+        KeyCheck::Absent => UnitReader::extract(&req).await?.unit,
+    };
     let period: crate::domain::period::Period = match query.period.as_deref() {
         Some(text) => match text.parse() {
             Ok(period) => period,

@@ -10,6 +10,7 @@ pub mod admin_populations;
 mod admin_readiness;
 pub mod admin_setup;
 pub mod api;
+pub mod api_key;
 pub mod dashboard;
 pub mod error;
 pub mod error_pages;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub keys: Keys,
     pub templates: Arc<TemplateRegistry>,
     pub limiter: Arc<RateLimit>,
+    /// the per-key limit of integration API keys (`api_key_rate_per_minute`)
+    pub key_limiter: Arc<RateLimit>,
     pub metrics: Arc<metrics::Metrics>,
     /// what a citizen's form looked like, for sending it back during a database outage
     pub last_forms: Arc<survey::LastForms>,
@@ -71,6 +74,7 @@ impl AppState {
         drop(conn);
         Ok(AppState {
             limiter: Arc::new(RateLimit::per_minute(config.rate_limit_per_minute)),
+            key_limiter: Arc::new(RateLimit::per_minute(config.api_key_rate_per_minute)),
             metrics: Arc::new(metrics::Metrics::default()),
             last_forms: Arc::default(),
             pool,

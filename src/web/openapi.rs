@@ -8,7 +8,7 @@ use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use super::session::COOKIE;
 use super::AppState;
 use actix_web::{web, HttpResponse};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
 
@@ -43,6 +43,16 @@ impl Modify for SessionCookie {
         let components = openapi.components.get_or_insert_with(Default::default);
         let cookie = ApiKeyValue::with_description(COOKIE, "the session cookie set by signing in at `/masuk`");
         components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("skm_live_<id>_<secret>")
+            .description(Some(
+                "an integration's API key, made by an admin on `/admin` or with `skm apikey create`, for one unit \
+                 and its sub-units, with scopes: `read` (the index), `responses` (submissions without a form \
+                 token), `invitations`; each key has its own rate limit",
+            ))
+            .build();
+        components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
     }
 }
 

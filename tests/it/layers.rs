@@ -19,6 +19,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("security", 1),
     ("db", 2),
     ("accounts", 3),
+    ("api_keys", 3),
     ("aggregator", 3),
     ("catalog", 3),
     ("demo", 3),

@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod admin;
 mod api;
+mod api_keys;
 mod browser;
 mod charts;
 mod cli;

@@ -124,7 +124,17 @@ fn the_document_is_valid_openapi_3_1_for_every_api_route() {
     let session = &doc["components"]["securitySchemes"]["session"];
     assert_eq!((session["type"].as_str(), session["in"].as_str()), (Some("apiKey"), Some("cookie")));
     assert_eq!(session["name"], "skm_session");
-    assert_eq!(doc["paths"]["/api/v1/units/{slug}/index"]["get"]["security"], json!([{"session": []}]));
+    assert_eq!(
+        doc["paths"]["/api/v1/units/{slug}/index"]["get"]["security"],
+        json!([{"session": []}, {"api_key": ["read"]}])
+    );
+    // an integration's API key: a bearer token, optional on the submission (the form token is the other way)
+    let key = &doc["components"]["securitySchemes"]["api_key"];
+    assert_eq!((key["type"].as_str(), key["scheme"].as_str()), (Some("http"), Some("bearer")));
+    assert_eq!(
+        doc["paths"]["/api/v1/units/{slug}/responses"]["post"]["security"],
+        json!([{}, {"api_key": ["responses"]}])
+    );
     assert!(doc["paths"]["/api/v1/units/{slug}/form"]["get"]["security"].is_null());
     let submit = &doc["paths"]["/api/v1/units/{slug}/responses"]["post"]["responses"];
     for status in ["201", "400", "404", "409", "413", "422", "429", "500", "503"] {

@@ -11,9 +11,9 @@ use crate::common;
 use common::{backends, encode, hidden, seed_unit_and_user, Reply, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
 use skm::db::schema::{
-    answers, audit_log, password_resets, proof_images, publication_media, publications, responses, rtl_actions,
-    rtl_status_changes, services, setup_uploads, ticket_codes, unit_populations, units, used_form_tokens, user_units,
-    users,
+    answers, api_keys, audit_log, password_resets, proof_images, publication_media, publications, responses,
+    rtl_actions, rtl_status_changes, services, setup_uploads, ticket_codes, unit_populations, units, used_form_tokens,
+    user_units, users,
 };
 use skm::domain::names::{Channel, Role, Slug, UnitKind};
 use skm::web::access::Access;
@@ -53,7 +53,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 22] = [
+const ADMIN_ACTIONS: [&str; 24] = [
     "unit",
     "service",
     "population",
@@ -76,6 +76,8 @@ const ADMIN_ACTIONS: [&str; 22] = [
     "user-enable",
     "delete_medium",
     "mail-test",
+    "api-key-create",
+    "api-key-revoke",
 ];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
@@ -140,6 +142,12 @@ impl World {
         let medium_alpha = seed_medium(&app, alpha, &period, "alpha");
         let medium_beta = seed_medium(&app, beta, &period, "papan-beta");
         skm::db::publications::publish(&mut app.conn(), beta, &period, false, None).expect("published");
+        // API keys for the revoke form, one per successful revocation a test makes
+        for n in 0..8 {
+            let new = skm::api_keys::NewKey { unit: "alpha".into(), name: format!("Cabut {n}"), scopes: "read".into() };
+            let keys = skm::security::Keys::derive("test");
+            skm::api_keys::create(&mut app.conn(), &keys, None, new, chrono::Utc::now().naive_utc()).expect("key");
+        }
         World { app, alpha, beta, rtl_alpha, rtl_beta, medium_alpha, medium_beta, period, today }
     }
 
@@ -307,6 +315,7 @@ fn snapshot(app: &TestApp) -> Snapshot {
             ticket_codes,
             audit_log,
             password_resets,
+            api_keys,
         ),
         // uploads made through the page (the confirmations the test makes itself are stored
         // without an uploader, before the requests are sent)
@@ -456,6 +465,17 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
         // (only the CSRF test deletes it, once)
         (_, "delete_medium") => pairs(&[("id", &w.medium_alpha.to_string())]),
         (_, "mail-test") => pairs(&[("to", ADMIN)]),
+        (_, "api-key-create") => pairs(&[("unit", "alpha"), ("name", &format!("Kunci {n}")), ("scopes", "read")]),
+        // the first of the world's keys still active: revoking changes it once
+        (_, "api-key-revoke") => {
+            let id: String = api_keys::table
+                .filter(api_keys::revoked_at.is_null().and(api_keys::name.like("Cabut %")))
+                .order(api_keys::id)
+                .select(api_keys::id)
+                .first(&mut w.app.conn())
+                .expect("an active key to revoke");
+            pairs(&[("id", &id)])
+        }
         ("/admin/publikasi/media", _) => {
             // media are recorded for a published period: beta's (the publish forms change alpha's)
             let fields = pairs(&[
