@@ -164,11 +164,13 @@ fn send_all(
             .message(conn, &recipient, &envelope)?
             .and_then(|message| send_with_retry(mailer, &message, &options.retry_delays));
         match outcome {
+            Ok(answer) if options.dry_run => {
+                tracing::info!(to = %email, period = %period_key, %answer, "monthly summary written (dry run, not sent)");
+                report.sent += 1;
+            }
             Ok(answer) => {
                 tracing::info!(to = %email, period = %period_key, %answer, "monthly summary sent");
-                if !options.dry_run {
-                    mail_log::finish(conn, &email, &period_key, KIND, None)?;
-                }
+                mail_log::finish(conn, &email, &period_key, KIND, None)?;
                 report.sent += 1;
             }
             Err(e) => {

@@ -68,7 +68,7 @@ pub async fn change(
 ) -> Result<HttpResponse, WebError> {
     session::check_csrf(&s, Some(&form.csrf))?;
     let tr = Tr::new(Lang::Id);
-    let refuse = |key: &str, status: StatusCode| {
+    let refuse = |message: String, status: StatusCode| {
         html(
             status,
             &PasswordPage {
@@ -76,7 +76,7 @@ pub async fn change(
                 kiosk: false,
                 nav: Nav::of(&s),
                 csrf: s.csrf.clone(),
-                message: Some(tr.t(key).to_string()),
+                message: Some(message),
                 ok: false,
                 opt_out: s.user.email_opt_out,
             },
@@ -85,15 +85,16 @@ pub async fn change(
     // the same per-client limit as signing in: this form also guesses at a password
     let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
     if let Err(wait) = throttle::check(&state, client).await {
-        let mut refused = refuse("password.busy", StatusCode::TOO_MANY_REQUESTS)?;
+        let busy = tr.fill("password.busy.wait", &[("seconds", wait.as_secs().max(1).to_string())]);
+        let mut refused = refuse(busy, StatusCode::TOO_MANY_REQUESTS)?;
         throttle::retry_after(&mut refused, wait);
         return Ok(refused);
     }
     if form.new != form.repeat {
-        return refuse("password.mismatch", StatusCode::UNPROCESSABLE_ENTITY);
+        return refuse(tr.t("password.mismatch").to_string(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     if form.new.chars().count() < password::MIN_LENGTH {
-        return refuse("password.short", StatusCode::UNPROCESSABLE_ENTITY);
+        return refuse(tr.t("password.short").to_string(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     let (user_id, current, new) = (s.user.id, form.current.clone(), form.new.clone());
     let now = chrono::Utc::now().naive_utc();
@@ -108,7 +109,9 @@ pub async fn change(
         Ok(Some(users::by_id(conn, user_id)?))
     })
     .await?;
-    let Some(user) = changed else { return refuse("password.wrong", StatusCode::UNPROCESSABLE_ENTITY) };
+    let Some(user) = changed else {
+        return refuse(tr.t("password.wrong").to_string(), StatusCode::UNPROCESSABLE_ENTITY);
+    };
     // This browser continues with a fresh session at the new epoch; all others are signed out.
     let cookie = session::start(&state, &user)?;
     let mut done = see_other("/akun/sandi?diganti=1");

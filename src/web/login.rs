@@ -97,7 +97,7 @@ pub async fn submit(
     let next = safe_next(&form.next);
     let client = format!("login {}", state.keys.client_hash(&super::client_ip(&req, &state.config)));
     if let Err(wait) = throttle::check(&state, client).await {
-        let error = Some(tr.t("login.busy").to_string());
+        let error = Some(tr.fill("login.busy.wait", &[("seconds", wait.as_secs().max(1).to_string())]));
         let mut refused = page(&state, tr, form.email, next, error, StatusCode::TOO_MANY_REQUESTS)?;
         throttle::retry_after(&mut refused, wait);
         return Ok(refused);

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
             `type` (`https://skm.invalid/problems/<code>`, an identifier, not a link), `title`, `status`, \
             `detail`, `code` (a stable machine code), and `fields`, each refused field with its own `code` \
             and a `reason` in English.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     paths(api::form, api::submit, api::index, document),
     components(schemas(Problem, FieldProblem, ProblemCode, FieldCode)),
@@ -70,6 +70,7 @@ pub fn document_for(base_url: &str) -> utoipa::openapi::OpenApi {
     operation_id = "getOpenApi",
     tag = "meta",
     summary = "This OpenAPI 3.1 document",
+    security(()),
     responses((status = 200, description = "the document", content_type = "application/json", body = Object))
 )]
 pub async fn document(state: web::Data<AppState>) -> HttpResponse {

@@ -168,7 +168,7 @@ pub async fn submit(
     // A flood from one client stops here, before it costs a database write; the shared count
     // happens with the submission.
     if let Err(wait) = state.limiter.check_local(&key) {
-        return rate_limited_page(tr, wait);
+        return rate_limited_form(&state, &slug, channel, tr, &fields, wait).await;
     }
 
     let now = chrono::Utc::now();
@@ -187,7 +187,7 @@ pub async fn submit(
         other => other?,
     };
     match outcome {
-        Outcome::RateLimited { wait } => rate_limited_page(tr, wait),
+        Outcome::RateLimited { wait } => rate_limited_form(&state, &slug, channel, tr, &submitted, wait).await,
         Outcome::UnknownUnit => not_found_page(tr),
         Outcome::Closed { form } => closed_page(&form, channel, tr, StatusCode::CONFLICT),
         Outcome::Stored { .. } => {
@@ -217,6 +217,42 @@ pub async fn submit(
             render(render_args, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+/// Too many submissions from the citizen's address (often a whole service hall behind one
+/// address): their form again with their answers and their token, saying when to send it (429
+/// with `Retry-After`). A refused submission stores nothing and leaves the token unspent.
+async fn rate_limited_form(
+    state: &web::Data<AppState>,
+    slug: &str,
+    channel: Channel,
+    tr: Tr,
+    submitted: &BTreeMap<String, String>,
+    wait: std::time::Duration,
+) -> Result<HttpResponse, WebError> {
+    let form = match state.last_forms.get(slug) {
+        Some(form) => Some(form),
+        // the count is in the database, so it answers; if not, the plain page still says to wait
+        None => load_form(state, slug.to_string()).await.ok().flatten(),
+    };
+    let Some(form) = form.filter(|form| form.unit.active) else {
+        return rate_limited_page(tr, wait);
+    };
+    let template = form.template.clone();
+    let seconds = wait.as_secs().max(1);
+    let r = Render {
+        form: &form,
+        template: &template,
+        channel,
+        tr,
+        values: submitted,
+        messages: &[],
+        token: submitted.get(TOKEN_FIELD).cloned().unwrap_or_default(),
+        notice: Some(tr.fill("ratelimit.form.retry", &[("seconds", seconds.to_string())])),
+    };
+    let mut page = render(r, StatusCode::TOO_MANY_REQUESTS)?;
+    throttle::retry_after(&mut page, wait);
+    Ok(page)
 }
 
 /// The database is away: the citizen's form again with their answers and their token, asking

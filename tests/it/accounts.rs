@@ -156,8 +156,13 @@ fn every_rate_limited_answer_says_when_to_come_back() {
         let login = until_limited(|| sign_in(&app, UNKNOWN, WRONG).0);
         retry_after(&login, &format!("{name}: POST /masuk"));
         assert!(login.body.contains("percobaan masuk"), "{name}: {}", login.body);
+        // the page says it too, for the person at the keyboard
+        let says_when =
+            |reply: &Reply| format!("Coba lagi dalam {} detik.", reply.header("retry-after").unwrap_or("?"));
+        assert!(login.body.contains(&says_when(&login)), "{name}: sign-in page: {}", login.body);
         let password = until_limited(|| change_password(&app, &cookie, WRONG));
         retry_after(&password, &format!("{name}: POST /akun/sandi"));
+        assert!(password.body.contains(&says_when(&password)), "{name}: password page: {}", password.body);
         let reset = until_limited(|| {
             let fields = [("token", "x"), ("new", "sandi-baru-yang-panjang"), ("repeat", "sandi-baru-yang-panjang")];
             app.post_form("/sandi/atur", &fields.map(|(k, v)| (k.to_string(), v.to_string())))

@@ -632,8 +632,10 @@ fn every_message_skm_sends_has_its_own_message_id_a_date_mime_1_0_and_content_id
                 .output()
                 .expect("skm");
             let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-            assert!(out.status.success(), "{name}: skm {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-            stdout
+            let log = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{name}: skm {args:?}: {stdout}{log}");
+            // what it printed and what it logged: a dry run must not log a message as sent
+            format!("{stdout}{log}")
         };
         run(&["demo", "--responses", "300"]);
         let before = sink.messages().len();
@@ -641,6 +643,10 @@ fn every_message_skm_sends_has_its_own_message_id_a_date_mime_1_0_and_content_id
         // the dry run says what it would send and sends nothing; what it writes is complete
         let said = run(&["send-monthly", "--dry-run", "--out", "kotak"]);
         assert!(said.contains("would send 3") && !said.contains("3 sent"), "{name}: {said}");
+        assert!(
+            !said.contains("summary sent") && said.contains("summary written"),
+            "{name}: the log says sent: {said}"
+        );
         assert_eq!(sink.messages().len(), before, "{name}: a dry run sends nothing");
         let files: Vec<_> = std::fs::read_dir(dir.path().join("kotak")).expect("dir").flatten().collect();
         assert_eq!(files.len(), 3, "{name}");

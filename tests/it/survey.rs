@@ -211,11 +211,51 @@ fn the_rate_limit_answers_429() {
             let reply = app.post_form("/s/disdukcapil", &filled(&token_of(&html)));
             assert_eq!(reply.status, expected, "{}", database.name);
             if expected == 429 {
-                assert!(reply.body.contains("Terlalu banyak pengiriman"));
+                assert!(reply.body.contains("Terlalu banyak survei dikirim dari jaringan ini"), "{}", reply.body);
                 assert!(reply.header("retry-after").is_some());
             }
         }
         assert_eq!(response_count(&app), 2);
+    }
+}
+
+/// A citizen behind a busy shared address (a service hall's Wi-Fi) who meets the rate limit gets
+/// their form back with every answer and the same token, told when to send it again; nothing is
+/// stored, and the page is in the language they chose.
+#[test]
+fn a_rate_limited_citizen_keeps_their_answers() {
+    for database in backends() {
+        let name = database.name;
+        let app = TestApp::spawn_with(&database, |c| c.rate_limit_per_minute = 1);
+        common::seed_service_unit(&app, "disdukcapil");
+        let (_, html) = app.get("/s/disdukcapil");
+        assert_eq!(app.post_form("/s/disdukcapil", &filled(&token_of(&html))).status, 303, "{name}");
+        for (lang, path, notice) in [
+            ("id", "/s/disdukcapil", "coba kirim lagi dalam"),
+            ("en", "/s/disdukcapil?lang=en", "try sending again in"),
+            ("id", "/s/disdukcapil/kiosk", "coba kirim lagi dalam"),
+        ] {
+            let (_, html) = app.get(path);
+            let token = token_of(&html);
+            let mut fields = filled(&token);
+            set(&mut fields, "lang", lang);
+            set(&mut fields, "saran", "Antrean <lama> & \"panas\"");
+            let action = path.split('?').next().unwrap_or(path);
+            let reply = app.post_form(action, &fields);
+            assert_eq!(reply.status, 429, "{name} {path}: {}", reply.body);
+            let seconds = reply.header("retry-after").expect("Retry-After").to_string();
+            assert!(reply.body.contains(&format!("{notice} {seconds} ")), "{name} {path}: says when: {}", reply.body);
+            assert_eq!(token_of(&reply.body), token, "{name} {path}: the same token goes back");
+            assert!(
+                reply.body.contains("Antrean &#60;lama&#62; &#38; &#34;panas&#34;</textarea>"),
+                "{name} {path}: saran kept"
+            );
+            assert!(reply.body.contains("<option value=\"akta-lahir\" selected>"), "{name} {path}: service kept");
+            assert!(reply.body.contains(&format!("action=\"{action}\"")), "{name} {path}: sent back to the same form");
+            let checked = reply.body.matches(" checked>").count();
+            assert_eq!(checked, 9, "{name} {path}: every answer kept");
+        }
+        assert_eq!(response_count(&app), 1, "{name}: nothing stored while limited");
     }
 }
 
