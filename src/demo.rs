@@ -300,6 +300,7 @@ pub fn create(
         .collect();
     let total_weight: u64 = weights.iter().sum();
     let mut written = 0;
+    let generated_at = chrono::Utc::now().naive_utc();
     conn.transaction(|conn| {
         for ((unit, service_ids, quality), weight) in created.iter().zip(&weights) {
             let count = responses_wanted as u64 * weight / total_weight;
@@ -318,8 +319,11 @@ pub fn create(
                 if answers.is_empty() {
                     continue;
                 }
-                let submitted_at =
-                    date.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(60 + rng.below(8 * 60) as i64);
+                // office hours (09.00–17.00 WITA), but never later than now: today's responses
+                // must not arrive from the future
+                let submitted_at = (date.and_hms_opt(0, 0, 0).unwrap_or_default()
+                    + Duration::minutes(60 + rng.below(8 * 60) as i64))
+                .min(generated_at);
                 let response = NewResponse {
                     id: uuid::Uuid::now_v7(),
                     unit_id: unit.id,

@@ -570,16 +570,14 @@ fn bad_parameter(field: &str, code: FieldCode, reason: String) -> HttpResponse {
     security(("session" = []), ("api_key" = ["read"])),
     responses(
         (status = 200, description = "the index, as the unit's dashboard shows it", body = IndexBody),
-        (status = 401, description = "an `Authorization` header without a valid API key: unknown, revoked or \
-            malformed (`unauthorized`)", body = Problem, content_type = PROBLEM,
+        (status = 401, description = "neither a session nor a valid API key: not signed in, or a key unknown, \
+            revoked or malformed (`unauthorized`)", body = Problem, content_type = PROBLEM,
             headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "the API key lacks the `read` scope (`forbidden`)", body = Problem,
             content_type = PROBLEM),
         (status = 429, description = "too many requests with this API key (`rate_limited`)", body = Problem,
             content_type = PROBLEM,
             headers(("Retry-After" = u64, description = "seconds until the key may be used again"))),
-        (status = 303, description = "not signed in: a redirect to the sign-in page",
-            headers(("Location" = String, description = "`/masuk?next=…`"))),
         (status = 400, description = "a refused query parameter (`invalid_request`): `period` missing or not a \
             period, `layanan` not a service of the unit, or an unreadable query", body = Problem, content_type = PROBLEM),
         (status = 404, description = "no such unit, or one the user (or the API key) may not read (`not_found`)",

@@ -16,8 +16,16 @@ pub enum WebError {
     Invalid { field: String, reason: String },
     #[error("login required")]
     LoginRequired { next: String },
+    /// An API call without a session or key: 401 with the one error body, never a redirect to
+    /// an HTML sign-in page an API client cannot use.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A signed-in form sent from another site (by its `Origin` or `Sec-Fetch-Site`): not a stale
+    /// form, so the page says where to open it instead of "reload".
+    #[error("cross-site form refused")]
+    CrossSite,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -59,7 +67,8 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Invalid { .. } => StatusCode::BAD_REQUEST,
             WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
-            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) | WebError::CrossSite => StatusCode::FORBIDDEN,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -71,10 +80,16 @@ impl ResponseError for WebError {
             return HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, target)).finish();
         }
         let (code, field, reason) = match self {
-            WebError::NotFound => (ProblemCode::NotFound, None, "no such page or resource"),
+            WebError::NotFound => (ProblemCode::NotFound, None, "no such page, unit or resource"),
             WebError::Invalid { field, reason } => (ProblemCode::InvalidRequest, Some(field.as_str()), reason.as_str()),
             WebError::LoginRequired { .. } => (ProblemCode::Forbidden, None, "please sign in"),
+            WebError::Unauthorized(reason) => (ProblemCode::Unauthorized, None, reason.as_str()),
             WebError::Forbidden(reason) => (ProblemCode::Forbidden, None, reason.as_str()),
+            WebError::CrossSite => (
+                ProblemCode::Forbidden,
+                None,
+                "this form was sent from another site; open the page on this site and send it again",
+            ),
             WebError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 (ProblemCode::Unavailable, None, "the database is not reachable; try again shortly")
@@ -93,8 +108,13 @@ impl ResponseError for WebError {
             None => Problem::new(code, reason),
         };
         let mut response = problem.with_status(self.status_code()).response();
-        if let WebError::Unavailable(_) = self {
-            retry_after(&mut response);
+        match self {
+            WebError::Unavailable(_) => retry_after(&mut response),
+            WebError::Unauthorized(_) => {
+                let bearer = actix_web::http::header::HeaderValue::from_static("Bearer");
+                response.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, bearer);
+            }
+            _ => {}
         }
         response
     }

@@ -69,6 +69,7 @@ fn describe(tr: Tr, status: StatusCode, error: Option<&WebError>) -> (String, St
     let key = match (error, status) {
         (Some(WebError::Invalid { .. }), _) => "invalid",
         (Some(WebError::Forbidden(_)), _) => "stale",
+        (Some(WebError::CrossSite), _) => "crosssite",
         (_, StatusCode::NOT_FOUND) => "notfound",
         (_, StatusCode::METHOD_NOT_ALLOWED) => "method",
         (_, StatusCode::PAYLOAD_TOO_LARGE) => "toolarge",

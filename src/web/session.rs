@@ -109,9 +109,20 @@ pub async fn current(state: &web::Data<AppState>, req: &HttpRequest) -> Result<O
     .await
 }
 
-/// The signed-in user, or a redirect to the login page that comes back here.
+/// The signed-in user, or a redirect to the login page that comes back here; an API call gets a
+/// 401 problem instead (a client following the redirect would read a sign-in page as a 200).
 pub async fn require(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Session, WebError> {
-    current(state, req).await?.ok_or_else(|| WebError::LoginRequired { next: req.uri().path().to_string() })
+    current(state, req).await?.ok_or_else(|| {
+        if req.path().starts_with("/api/") {
+            WebError::Unauthorized(
+                "sign in at /masuk and send its session cookie, or send an API key with the needed scope as \
+                 `Authorization: Bearer skm_live_…`"
+                    .into(),
+            )
+        } else {
+            WebError::LoginRequired { next: req.uri().path().to_string() }
+        }
+    })
 }
 
 /// Every state-changing form carries the session's CSRF secret.

@@ -55,11 +55,12 @@ pub async fn guard(
     let safe = matches!(*req.method(), Method::GET | Method::HEAD);
     let base_url = req.app_data::<web::Data<AppState>>().map(|s| s.config.base_url.clone()).unwrap_or_default();
     let mut res = if !safe && cross_site(req.request(), &base_url) {
-        tracing::warn!(path = %req.path(), "cross-site form refused");
-        let refused = WebError::Forbidden(
-            "this form was sent from another site; open the page on this site and send it again".into(),
-        );
-        req.error_response(refused).map_into_boxed_body()
+        // what the browser said, so an operator can tell an attack from a proxy that rewrites the
+        // address (an Origin that is neither base_url nor the Host the proxy passes on)
+        let said = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+        let (origin, fetch_site, host) = (said("origin"), said("sec-fetch-site"), said("host"));
+        tracing::warn!(path = %req.path(), %origin, %fetch_site, %host, %base_url, "cross-site form refused");
+        req.error_response(WebError::CrossSite).map_into_boxed_body()
     } else {
         next.call(req).await?.map_into_boxed_body()
     };

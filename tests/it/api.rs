@@ -291,7 +291,9 @@ fn every_refusal_of_the_api_has_the_one_problem_shape() {
         let (status, body) = api.index(Some(&head), "alpha", &format!("?period={year}&sub=1&layanan=akta-lahir"));
         assert_eq!((status, body["index"]["responses"].as_u64()), (200, Some(0)), "{name}: {body}");
         let (status, body) = api.index(None, "alpha", "?period=2026");
-        assert_eq!((status, body), (303, Value::Null), "{name}: signed out");
+        // signed out: a 401 problem an API client can read, not a redirect to an HTML sign-in page
+        assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")), "{name}: signed out: {body}");
+        assert!(body["detail"].as_str().is_some_and(|d| d.contains("/masuk")), "{name}: {body}");
         for (query, field, code) in [
             ("", "period", "required"),
             ("?period=kemarin", "period", "not_a_period"),

@@ -32,6 +32,19 @@ fn year_to_date() -> String {
 }
 
 #[test]
+fn the_demo_has_no_response_from_the_future() {
+    use diesel::prelude::*;
+    use skm::db::schema::responses;
+    let database = common::TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    seed_demo(&app, 3000);
+    let now = chrono::Utc::now().naive_utc();
+    let latest: Option<chrono::NaiveDateTime> =
+        responses::table.select(diesel::dsl::max(responses::submitted_at)).first(&mut app.conn()).expect("max");
+    assert!(latest.is_some_and(|latest| latest <= now), "latest {latest:?}, now {now}");
+}
+
+#[test]
 fn dashboards_show_the_index_and_respect_unit_scope() {
     for database in backends() {
         let app = TestApp::spawn(&database);

@@ -607,6 +607,12 @@ fn every_route_but_the_public_ones_needs_a_session() {
     for route in routes_with(&[Access::SignedIn, Access::Admin, Access::UnitReader, Access::UnitDataEntry]) {
         for request in requests(route, "alpha", &w) {
             let reply = request.send(&w.app, None);
+            if route.pattern.starts_with("/api/") {
+                // an API client gets a problem it can read, not a sign-in page
+                assert_eq!(reply.status, 401, "{} signed out: {}", request.describe(), reply.body);
+                assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{}", request.describe());
+                continue;
+            }
             assert_eq!(reply.status, 303, "{} signed out: {}", request.describe(), reply.body);
             let location = reply.header("location").unwrap_or_default();
             assert!(
@@ -796,6 +802,10 @@ fn every_signed_in_post_refuses_another_sites_origin() {
     );
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{:?}", reply.headers);
+    // …that says where the form came from, not "reload" (a stale form's advice, which a proxy
+    // rewriting the address would have staff follow forever)
+    assert!(reply.body.contains("Formulir dikirim dari luar skm"), "{}", reply.body);
+    assert!(!reply.body.contains("kedaluwarsa"), "{}", reply.body);
 }
 
 #[test]
@@ -922,7 +932,7 @@ fn sessions_cannot_be_fixed_forged_or_reused_after_sign_out() {
     assert!(!signed_in(app, &first[..first.len() - 4]), "a truncated cookie is accepted");
     assert!(!signed_in(app, &format!("{first}AAAA")), "a lengthened cookie is accepted");
     let reply = app.get_as(&flip(&first, value_len / 2), "/api/v1/units/alpha/index?period=2026");
-    assert_eq!(reply.status, 303, "the API refuses a tampered cookie too");
+    assert_eq!(reply.status, 401, "the API refuses a tampered cookie too");
 
     // a cookie from another deployment (another master secret) is no session here
     let elsewhere_db = TestDb::sqlite();
