@@ -12,6 +12,9 @@ use thiserror::Error;
 pub enum WebError {
     #[error("not found")]
     NotFound,
+    /// A path of the route table asked with another method; `allow` lists the ones it takes.
+    #[error("method not allowed (allow: {allow})")]
+    MethodNotAllowed { allow: String },
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
     #[error("login required")]
@@ -65,6 +68,7 @@ impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Invalid { .. } => StatusCode::BAD_REQUEST,
             WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -81,6 +85,9 @@ impl ResponseError for WebError {
         }
         let (code, field, reason) = match self {
             WebError::NotFound => (ProblemCode::NotFound, None, "no such page, unit or resource"),
+            WebError::MethodNotAllowed { .. } => {
+                (ProblemCode::MethodNotAllowed, None, "this address does not take this method; see the Allow header")
+            }
             WebError::Invalid { field, reason } => (ProblemCode::InvalidRequest, Some(field.as_str()), reason.as_str()),
             WebError::LoginRequired { .. } => (ProblemCode::Forbidden, None, "please sign in"),
             WebError::Unauthorized(reason) => (ProblemCode::Unauthorized, None, reason.as_str()),
@@ -110,6 +117,11 @@ impl ResponseError for WebError {
         let mut response = problem.with_status(self.status_code()).response();
         match self {
             WebError::Unavailable(_) => retry_after(&mut response),
+            WebError::MethodNotAllowed { allow } => {
+                if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {
+                    response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+                }
+            }
             WebError::Unauthorized(_) => {
                 let bearer = actix_web::http::header::HeaderValue::from_static("Bearer");
                 response.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, bearer);

@@ -6,10 +6,16 @@ use super::i18n::Tr;
 use super::pages::{html, MessagePage};
 use crate::domain::template::Lang;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
-pub async fn not_found() -> HttpResponse {
-    WebError::NotFound.error_response()
+/// No route has this path and method: 405 with `Allow` when the path is a route's with another
+/// method (an integrator's `PUT` where the API takes `POST`), else 404.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = super::routes::methods_for(req.path());
+    if allowed.is_empty() {
+        return WebError::NotFound.error_response();
+    }
+    WebError::MethodNotAllowed { allow: allowed.join(", ") }.error_response()
 }
 
 /// A form body that is not valid `application/x-www-form-urlencoded` (or too large): a page, not

@@ -36,6 +36,8 @@ pub enum ProblemCode {
     Closed,
     /// 413: the body is larger than the server reads
     PayloadTooLarge,
+    /// 405: the path exists, but not with this method; `Allow` lists the methods it takes
+    MethodNotAllowed,
     /// 429: too many submissions from this client; `Retry-After` says when to try again
     RateLimited,
     /// 503: the database is not reachable for the moment; try again shortly
@@ -56,6 +58,7 @@ impl ProblemCode {
             ProblemCode::Replayed => "replayed",
             ProblemCode::Closed => "closed",
             ProblemCode::PayloadTooLarge => "payload_too_large",
+            ProblemCode::MethodNotAllowed => "method_not_allowed",
             ProblemCode::RateLimited => "rate_limited",
             ProblemCode::Unavailable => "unavailable",
             ProblemCode::Internal => "internal",
@@ -71,6 +74,7 @@ impl ProblemCode {
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::Replayed | ProblemCode::Closed => StatusCode::CONFLICT,
             ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ProblemCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -89,6 +93,7 @@ impl ProblemCode {
             ProblemCode::Replayed => "The form token was already used",
             ProblemCode::Closed => "The unit's survey is closed",
             ProblemCode::PayloadTooLarge => "The body is too large",
+            ProblemCode::MethodNotAllowed => "Method not allowed",
             ProblemCode::RateLimited => "Too many requests",
             ProblemCode::Unavailable => "Temporarily unavailable",
             ProblemCode::Internal => "Internal error",
@@ -101,7 +106,8 @@ impl ProblemCode {
         match status {
             StatusCode::UNAUTHORIZED => ProblemCode::Unauthorized,
             StatusCode::FORBIDDEN => ProblemCode::Forbidden,
-            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ProblemCode::NotFound,
+            StatusCode::NOT_FOUND => ProblemCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ProblemCode::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ProblemCode::PayloadTooLarge,
             StatusCode::UNPROCESSABLE_ENTITY => ProblemCode::Invalid,
             StatusCode::TOO_MANY_REQUESTS => ProblemCode::RateLimited,
@@ -245,6 +251,7 @@ mod tests {
             ProblemCode::Replayed,
             ProblemCode::Closed,
             ProblemCode::PayloadTooLarge,
+            ProblemCode::MethodNotAllowed,
             ProblemCode::RateLimited,
             ProblemCode::Unavailable,
             ProblemCode::Internal,

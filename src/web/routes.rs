@@ -96,6 +96,18 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/api/v1/openapi.json", Public, openapi::document),
 ];
 
+/// The methods the table takes at `path` (matched as the router matches it), for `Allow`.
+pub fn methods_for(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = ROUTES
+        .iter()
+        .filter(|route| actix_web::dev::ResourceDef::new(route.path).is_match(path))
+        .map(|route| route.method.as_str())
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
 /// Mounts the table, and the fallback for everything else. A route behind a sign-in is wrapped
 /// in `staff::guard` (cross-site forms refused, nothing cached) by its access alone.
 pub fn mount(cfg: &mut web::ServiceConfig) {

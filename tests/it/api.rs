@@ -326,6 +326,14 @@ fn every_refusal_of_the_api_has_the_one_problem_shape() {
         assert_eq!(reply.header("content-type"), Some("application/problem+json"));
         let body: Value = serde_json::from_str(&reply.body).expect("json");
         assert_eq!((body["code"].as_str(), body["status"].as_u64()), (Some("not_found"), Some(404)));
+
+        // an API path asked with a method it does not take: 405 naming the ones it does
+        let call = common::agent().put(&app.url(&format!("/api/v1/units/{UNIT}/responses"))).send("{}");
+        let reply = common::Reply::from(call.expect("PUT"));
+        assert_eq!((reply.status, reply.header("allow")), (405, Some("POST")), "{name}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+        let body: Value = serde_json::from_str(&reply.body).expect("json");
+        assert_eq!((body["code"].as_str(), body["status"].as_u64()), (Some("method_not_allowed"), Some(405)));
     }
 }
 
