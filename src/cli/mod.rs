@@ -12,6 +12,7 @@ macro_rules! say {
 mod admin;
 mod compute;
 mod demo;
+mod desks;
 mod evidence;
 mod import_sheet;
 mod init;

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod audit;
+pub mod counters;
 pub mod images;
 pub mod import_batches;
 pub mod letterheads;

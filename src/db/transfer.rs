@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 26] = [
+pub const TABLES: [(&str, &str); 28] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -24,6 +24,8 @@ pub const TABLES: [(&str, &str); 26] = [
     ("users", "id"),
     ("user_units", "user_id, unit_id"),
     ("password_resets", "id"),
+    ("counters", "id"),
+    ("officers", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
     ("ticket_codes", "unit_id, code"),
@@ -44,7 +46,7 @@ pub const TABLES: [(&str, &str); 26] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 12] = [
+const SERIAL_TABLES: [&str; 14] = [
     "template_versions",
     "units",
     "services",
@@ -57,6 +59,8 @@ const SERIAL_TABLES: [&str; 12] = [
     "email_log",
     "audit_log",
     "import_batches",
+    "counters",
+    "officers",
 ];
 
 const BATCH: usize = 1000;

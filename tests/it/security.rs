@@ -1308,6 +1308,9 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/publik", "lang", ""),
     ("/publik/layar", "unit", ""),
     ("/publik/layar", "lang", ""),
+    // counters and officers (issue 19, point 4)
+    ("/s/alpha", "loket", ""),
+    ("/s/alpha", "petugas", ""),
 ];
 
 /// Field names of the `*Query` structs in `src/web/` and its folders.
