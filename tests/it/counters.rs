@@ -179,6 +179,14 @@ fn scorecard(app: &TestApp, cookie: &str) -> String {
     reply.body[start..end].to_string()
 }
 
+/// The appendix chapter of a report's text (its heading's last appearance: the first is in the
+/// table of contents), up to the questionnaire's.
+fn appendix_of(text: &str) -> &str {
+    let start = text.rfind("LAMPIRAN: KINERJA PER LOKET").expect("the appendix");
+    let end = text.rfind("LAMPIRAN: KUESIONER").filter(|end| *end > start).unwrap_or(text.len());
+    &text[start..end]
+}
+
 /// The row of one counter or officer in the scorecard.
 fn row<'a>(card: &'a str, code: &str) -> &'a str {
     let start = card.find(&format!("<td>{code} ")).unwrap_or_else(|| panic!("a row for {code}: {card}"));
@@ -221,6 +229,40 @@ fn the_scorecard_shows_figures_only_from_the_minimum_number_of_responses() {
         let card = scorecard(&app, &head);
         assert!(row(&card, "loket-2").contains("kurang dari 4 responden"), "{name}: {card}");
         assert!(card.contains("Siti Rahmawati"), "{name}: the head sees the officer's name");
+
+        // the same in the report's optional appendix, only when asked for
+        let pdf = |query: &str| {
+            let reply = app.get_as(&head, &format!("/dasbor/unit/disdukcapil/laporan.pdf?period={}{query}", year()));
+            assert_eq!(reply.status, 200, "{name}");
+            common::pdf_text(&reply.bytes, &format!("loket-{name}{}.pdf", query.len()))
+        };
+        if let (Some(with), Some(without)) = (pdf("&loket=1"), pdf("")) {
+            assert!(!without.contains("KINERJA PER LOKET"), "{name}");
+            let appendix = appendix_of(&with);
+            let line = |code: &str| appendix.lines().find(|l| l.contains(code)).unwrap_or_default().to_string();
+            let words = |l: String| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+            assert!(
+                words(line("loket-1")).ends_with(&["4", "81,25", "87,50", "93,75"].map(String::from)),
+                "{name}: {appendix}"
+            );
+            assert!(
+                words(line("p-07")).ends_with(&["4", "81,25", "87,50", "93,75"].map(String::from)),
+                "{name}: {appendix}"
+            );
+            assert!(line("loket-2").contains("kurang dari 4 responden"), "{name}: {appendix}");
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("laporan.pdf");
+        let args = ["report", "--unit", "disdukcapil", "--period", &year(), "--format", "pdf", "--loket", "--out"];
+        let (ok, _, err) = cli(&database, &[&args[..], &[out.to_str().expect("path")]].concat());
+        assert!(ok, "{name}: {err}");
+        if let Some(text) =
+            common::pdf_text(&std::fs::read(&out).expect("the report"), &format!("loket-cli-{name}.pdf"))
+        {
+            // the command line's minimum is the default, 10: no counter has enough
+            let appendix = appendix_of(&text);
+            assert!(appendix.contains("kurang dari 10 responden") && !appendix.contains("81,25"), "{name}: {appendix}");
+        }
 
         // operators enter data: the dashboard, and so the scorecard, is not theirs
         let operator = app.login(OPERATOR, PASSWORD).expect("operator signs in");

@@ -1311,6 +1311,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     // counters and officers (issue 19, point 4)
     ("/s/alpha", "loket", ""),
     ("/s/alpha", "petugas", ""),
+    ("/dasbor/unit/alpha/laporan.csv?period={period}", "loket", HEAD_A),
 ];
 
 /// Field names of the `*Query` structs in `src/web/` and its folders.
