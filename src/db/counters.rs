@@ -92,6 +92,15 @@ pub fn list(conn: &mut DbConnection, roster: Roster, unit_id: i32) -> Result<Vec
     select(roster).bind(Value::Int(unit_id)).sql(" ORDER BY code").load(conn)
 }
 
+/// Every unit's counters or officers, by unit and code.
+pub fn all(conn: &mut DbConnection, roster: Roster) -> Result<Vec<Member>, DbError> {
+    Statement::new()
+        .sql("SELECT id, unit_id, code, name, enabled FROM ")
+        .sql(roster.table())
+        .sql(" ORDER BY unit_id, code")
+        .load(conn)
+}
+
 /// One counter or officer of the unit by its code, enabled or not.
 pub fn by_code(conn: &mut DbConnection, roster: Roster, unit_id: i32, code: &str) -> Result<Option<Member>, DbError> {
     Ok(select(roster).bind(Value::Int(unit_id)).sql(" AND code = ").bind(Value::Text(code)).load(conn)?.pop())

@@ -182,6 +182,8 @@ struct AdminPage {
     prefill: Prefill,
     /// the population import and the posters (`admin_populations`)
     populations: Panel,
+    /// every unit's counters and officers (`admin_desks`)
+    desks: Vec<super::admin_desks::DeskRow>,
 }
 
 impl AdminPage {
@@ -433,7 +435,9 @@ async fn page_with(
             group.rows.push(row);
         }
     }
+    let desks = blocking(state, |_, conn| super::admin_desks::rows(conn)).await?;
     let view = AdminPage {
+        desks,
         readiness: admin_readiness::lines(&tr, &gaps, &state.config),
         server: admin_readiness::server(&state.config, last_test),
         own_email: session.user.email.clone(),
@@ -805,6 +809,12 @@ fn change(
         "user-reset" => {
             let link = accounts::reset_link(conn, by, get("user"), chrono::Utc::now().naive_utc())?;
             return Ok(Done::Link(LinkShown::of(state, &link, false, None)));
+        }
+        desk if super::admin_desks::ACTIONS.contains(&desk) => {
+            super::admin_desks::change(conn, by, desk, f).map_err(|problem| match problem {
+                Ok(text) => Refusal::Input(text),
+                Err(err) => err.into(),
+            })?
         }
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }

@@ -284,3 +284,51 @@ fn the_scorecard_minimum_is_ten_unless_configured() {
             .expect("config");
     assert_eq!(config.scorecard_min_responses, 25);
 }
+
+#[test]
+fn admins_manage_counters_and_officers_on_the_admin_page() {
+    for database in backends() {
+        let app = world(&database);
+        let name = database.name;
+        let hash = skm::password::hash(PASSWORD).expect("hash");
+        let admin = skm::db::users::NewUser {
+            email: "admin@kutaitimurkab.go.id",
+            name: "Admin",
+            password_hash: &hash,
+            role: Role::Admin,
+            unit_ids: &[],
+        };
+        skm::db::users::create(&mut app.conn(), &admin).expect("admin");
+        let cookie = app.login("admin@kutaitimurkab.go.id", PASSWORD).expect("admin signs in");
+        let page = app.get_as(&cookie, "/admin");
+        assert!(page.body.contains("/s/disdukcapil?loket=loket-1"), "{name}: the counters CLI added are listed");
+        let csrf = common::hidden(&page.body, "csrf");
+        let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            std::iter::once(("csrf".to_string(), csrf.clone()))
+                .chain(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+                .collect()
+        };
+        let add =
+            form(&[("unit", "disdukcapil"), ("kind", "loket"), ("code", "loket-3"), ("name", "Loket 3 Informasi")]);
+        assert_eq!(app.post_form_as(&cookie, "/admin/desk", &add).status, 303, "{name}");
+        let bad = form(&[("unit", "disdukcapil"), ("kind", "loket"), ("code", "Loket 3!"), ("name", "X")]);
+        let refused = app.post_form_as(&cookie, "/admin/desk", &bad);
+        assert_eq!(refused.status, 422, "{name}");
+        assert!(refused.body.contains("tidak dapat dipakai"), "{name}: {}", refused.body);
+        let twice = app.post_form_as(&cookie, "/admin/desk", &add);
+        assert!(twice.status == 422 && twice.body.contains("sudah punya kode"), "{name}");
+        let retire = form(&[("unit", "disdukcapil"), ("kind", "petugas"), ("code", "p-07")]);
+        assert_eq!(app.post_form_as(&cookie, "/admin/desk-disable", &retire).status, 303, "{name}");
+        let (_, officers, _) = cli(&database, &["unit", "officer", "list", "--unit", "disdukcapil"]);
+        assert_eq!(officers, "p-07\tSiti Rahmawati\tno\n", "{name}");
+        let (_, counters, _) = cli(&database, &["unit", "counter", "list", "--unit", "disdukcapil"]);
+        assert!(counters.contains("loket-3\tLoket 3 Informasi\tyes"), "{name}: {counters}");
+        // a unit head is no admin
+        let head = app.login(HEAD, PASSWORD).expect("head");
+        let head_csrf = common::hidden(&app.get_as(&head, "/dasbor/unit/disdukcapil").body, "csrf");
+        let mut theirs = add.clone();
+        theirs[0].1 = head_csrf;
+        theirs[3].1 = "loket-9".into();
+        assert_eq!(app.post_form_as(&head, "/admin/desk", &theirs).status, 404, "{name}");
+    }
+}

@@ -53,7 +53,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 22] = [
+const ADMIN_ACTIONS: [&str; 25] = [
     "unit",
     "service",
     "population",
@@ -76,6 +76,10 @@ const ADMIN_ACTIONS: [&str; 22] = [
     "user-enable",
     "delete_medium",
     "mail-test",
+    // counters and officers (issue 19, point 4)
+    "desk",
+    "desk-disable",
+    "desk-enable",
 ];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
