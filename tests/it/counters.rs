@@ -323,6 +323,12 @@ fn admins_manage_counters_and_officers_on_the_admin_page() {
         assert_eq!(officers, "p-07\tSiti Rahmawati\tno\n", "{name}");
         let (_, counters, _) = cli(&database, &["unit", "counter", "list", "--unit", "disdukcapil"]);
         assert!(counters.contains("loket-3\tLoket 3 Informasi\tyes"), "{name}: {counters}");
+        // a counter's own poster: its QR code opens the form at the counter
+        let operator = app.login(OPERATOR, PASSWORD).expect("operator");
+        let poster = app.get_as(&operator, "/operator/disdukcapil/poster.svg?loket=loket-1");
+        assert_eq!(poster.status, 200, "{name}: {}", poster.body);
+        assert!(poster.header("content-disposition").is_some_and(|d| d.contains("poster-skm-disdukcapil-loket-1.svg")));
+        assert_eq!(app.get_as(&operator, "/operator/disdukcapil/poster.svg?loket=tidak-ada").status, 400, "{name}");
         // a unit head is no admin
         let head = app.login(HEAD, PASSWORD).expect("head");
         let head_csrf = common::hidden(&app.get_as(&head, "/dasbor/unit/disdukcapil").body, "csrf");

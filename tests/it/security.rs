@@ -143,6 +143,8 @@ impl World {
         let period = skm::domain::period::Period::month_of(today).to_string();
         let medium_alpha = seed_medium(&app, alpha, &period, "alpha");
         let medium_beta = seed_medium(&app, beta, &period, "papan-beta");
+        let counters = skm::db::counters::Roster::Counters;
+        skm::desks::add(&mut app.conn(), None, counters, "alpha", "loket-a", "Loket A").expect("a counter");
         skm::db::publications::publish(&mut app.conn(), beta, &period, false, None).expect("published");
         World { app, alpha, beta, rtl_alpha, rtl_beta, medium_alpha, medium_beta, period, today }
     }
@@ -460,6 +462,11 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
         // (only the CSRF test deletes it, once)
         (_, "delete_medium") => pairs(&[("id", &w.medium_alpha.to_string())]),
         (_, "mail-test") => pairs(&[("to", ADMIN)]),
+        // counters and officers (issue 19, point 4): alpha's `loket-a` is seeded
+        (_, "desk") => {
+            pairs(&[("unit", "alpha"), ("kind", "loket"), ("code", &format!("loket-{n}")), ("name", "Loket")])
+        }
+        (_, "desk-disable" | "desk-enable") => pairs(&[("unit", "alpha"), ("kind", "loket"), ("code", "loket-a")]),
         ("/admin/publikasi/media", _) => {
             // media are recorded for a published period: beta's (the publish forms change alpha's)
             let fields = pairs(&[
@@ -1316,6 +1323,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/s/alpha", "loket", ""),
     ("/s/alpha", "petugas", ""),
     ("/dasbor/unit/alpha/laporan.csv?period={period}", "loket", HEAD_A),
+    ("/operator/alpha/poster.svg", "loket", OP_A),
 ];
 
 /// Field names of the `*Query` structs in `src/web/` and its folders.
