@@ -313,7 +313,9 @@ pub const OFFICER_FIELD: &str = "petugas";
 
 /// The unit's enabled counter and officer with these codes (a link's `?loket=`/`?petugas=`);
 /// a code the unit does not have, or has taken out of use, is left out, so that the citizen's
-/// answer is still taken, without a counter.
+/// answer is still taken, without a counter. An invitation from the unit's service system
+/// (issue 19, point 2) names its counter and officer the same way: resolve them here and sign
+/// the desk into the form's token (`FormToken::at_desk`); `submit` records the token's desk.
 pub fn resolve_desk(
     conn: &mut DbConnection,
     unit_id: i32,

@@ -329,6 +329,14 @@ fn admins_manage_counters_and_officers_on_the_admin_page() {
         assert_eq!(poster.status, 200, "{name}: {}", poster.body);
         assert!(poster.header("content-disposition").is_some_and(|d| d.contains("poster-skm-disdukcapil-loket-1.svg")));
         assert_eq!(app.get_as(&operator, "/operator/disdukcapil/poster.svg?loket=tidak-ada").status, 400, "{name}");
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("poster.png");
+        let (ok, said, err) =
+            cli(&database, &["qr", "disdukcapil", "--counter", "loket-3", "--out", out.to_str().expect("path")]);
+        assert!(ok && said.contains("/s/disdukcapil?loket=loket-3"), "{name}: {said}{err}");
+        let (ok, _, err) =
+            cli(&database, &["qr", "disdukcapil", "--counter", "loket-9", "--out", out.to_str().expect("path")]);
+        assert!(!ok && err.contains("--counter"), "{name}: {err}");
         // a unit head is no admin
         let head = app.login(HEAD, PASSWORD).expect("head");
         let head_csrf = common::hidden(&app.get_as(&head, "/dasbor/unit/disdukcapil").body, "csrf");
