@@ -346,3 +346,23 @@ fn admins_manage_counters_and_officers_on_the_admin_page() {
         assert_eq!(app.post_form_as(&head, "/admin/desk", &theirs).status, 404, "{name}");
     }
 }
+
+#[test]
+fn the_demo_regency_has_counters_and_officers_on_its_scorecard() {
+    let database = TestDb::sqlite();
+    let app = TestApp::spawn(&database);
+    let (_, accounts) = common::seed_demo(&mut app.conn(), 1500, 7);
+    let head = accounts
+        .iter()
+        .find(|a| a.role == Role::UnitHead && a.unit.as_deref() == Some("disdukcapil"))
+        .expect("the demo's Disdukcapil head");
+    let cookie = app.login(&head.email, &head.password).expect("signed in");
+    let reply = app.get_as(&cookie, &format!("/dasbor/unit/disdukcapil?period={}", year()));
+    assert_eq!(reply.status, 200);
+    let start = reply.body.find("id=\"h-scorecard\"").expect("a scorecard");
+    let card = &reply.body[start..];
+    for desk in ["loket-1 Loket 1 Pendaftaran", "loket-3 Loket 3 Pengambilan Dokumen", "p-02 Budi Santoso"] {
+        assert!(card.contains(desk), "{desk}: {card}");
+    }
+    assert!(!row(card, "loket-1").contains("kurang dari"), "enough responses for figures: {card}");
+}
