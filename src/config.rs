@@ -42,6 +42,8 @@ pub struct Config {
     /// the period a dashboard shows when the address names none
     pub dashboard_period: DashboardPeriod,
     pub mail: MailSettings,
+    /// a counter's or officer's scorecard shows figures only from this many responses
+    pub scorecard_min_responses: u32,
 }
 
 /// Which month a dashboard opens on (SPEC §5: the last complete month by default).
@@ -87,7 +89,7 @@ pub struct MailSettings {
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 32] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 33] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -140,6 +142,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 32] = [
     ("smtp_timeout_secs", "SKM_SMTP_TIMEOUT_SECS", "20", "SMTP connect and command timeout"),
     ("mail_day", "SKM_MAIL_DAY", "1", "day of the month the summary is sent (1–28)"),
     ("mail_hour", "SKM_MAIL_HOUR", "7", "hour (local time) from which it is sent"),
+    (
+        "scorecard_min_responses",
+        "SKM_SCORECARD_MIN_RESPONSES",
+        "10",
+        "responses a counter or officer needs before its scorecard figures are shown",
+    ),
 ];
 
 /// Environment variables that start with `SKM_` but are not settings.
@@ -294,6 +302,7 @@ impl Config {
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
         let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
         let tv_seconds = small("tv_seconds", 20, 1)?;
+        let scorecard_min_responses = small("scorecard_min_responses", 10, 1)?;
         let timeout_secs = small("smtp_timeout_secs", 20, 1)?.into();
         let day = small("mail_day", 1, 1)?;
         let hour = small("mail_hour", 7, 0)?;
@@ -401,6 +410,7 @@ impl Config {
             logo,
             dashboard_period,
             mail,
+            scorecard_min_responses,
         })
     }
 }

@@ -345,6 +345,7 @@ pub fn create(
                 written += 1;
             }
         }
+        desks(conn, capil.id)?;
         let month = Period::month_of(today).previous();
         for (code, action, owner, days) in [
             ("U3", "Menambah satu loket dan nomor antrean elektronik", "Sekretaris Dinas", -10),
@@ -366,6 +367,35 @@ pub fn create(
         Ok::<_, DbError>(())
     })?;
     Ok(DemoOutcome::Created { accounts, responses: written })
+}
+
+/// Disdukcapil's counters, each with its officer, and its QR and kiosk responses spread over
+/// them (by the last digit of the response's id: about a fifth stay without a counter), so the
+/// unit head's scorecard has something to show.
+fn desks(conn: &mut DbConnection, unit_id: i32) -> Result<(), DbError> {
+    use crate::db::counters::{self, Roster};
+    use crate::db::schema::responses as table;
+    use diesel::prelude::*;
+    let desks = [
+        ("loket-1", "Loket 1 Pendaftaran", "p-01", "Rina Marlina", "01234"),
+        ("loket-2", "Loket 2 Perekaman KTP-el", "p-02", "Budi Santoso", "56789"),
+        ("loket-3", "Loket 3 Pengambilan Dokumen", "p-03", "Yohana Palinggi", "abc"),
+    ];
+    for (counter, counter_name, officer, officer_name, digits) in desks {
+        let counter = counters::add(conn, Roster::Counters, unit_id, counter, counter_name)?;
+        let officer = counters::add(conn, Roster::Officers, unit_id, officer, officer_name)?;
+        for digit in digits.chars() {
+            diesel::update(
+                table::table
+                    .filter(table::unit_id.eq(unit_id))
+                    .filter(table::channel.ne(Channel::Paper.as_str()))
+                    .filter(table::id.like(format!("%{digit}"))),
+            )
+            .set((table::counter_id.eq(counter.id), table::officer_id.eq(officer.id)))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// What `showcase` recorded, for the command's report.

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod desks;
 pub mod domain;
 pub mod follow_up;
 pub mod fonts;

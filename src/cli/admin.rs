@@ -109,6 +109,12 @@ pub enum UnitCommand {
         #[arg(long)]
         nip: Option<String>,
     },
+    /// A unit's counters (loket): `/s/{unit}?loket=CODE` and kiosks at a counter record them
+    #[command(subcommand)]
+    Counter(super::desks::DeskCommand),
+    /// A unit's officer codes (petugas): `…&petugas=CODE` records them
+    #[command(subcommand)]
+    Officer(super::desks::DeskCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -284,6 +290,8 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             crate::units::set_population(&mut conn, None, Population { unit: unit.clone(), period, count })?;
             say!("population of {unit} in {period}: {count}");
         }
+        UnitCommand::Counter(command) => super::desks::run(&mut conn, crate::db::counters::Roster::Counters, command)?,
+        UnitCommand::Officer(command) => super::desks::run(&mut conn, crate::db::counters::Roster::Officers, command)?,
         UnitCommand::Poster { unit, per_service } => {
             crate::units::set_poster_per_service(&mut conn, None, &unit, per_service)?;
             let what = if per_service { "one poster per service besides its own" } else { "one poster" };

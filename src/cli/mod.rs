@@ -13,6 +13,7 @@ mod admin;
 mod apikey;
 mod compute;
 mod demo;
+mod desks;
 mod evidence;
 mod import_sheet;
 mod init;

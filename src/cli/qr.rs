@@ -1,4 +1,5 @@
-//! `skm qr SLUG --out poster.pdf|svg|png [--service SLUG]`: the unit's A4 QR poster;
+//! `skm qr SLUG --out poster.pdf|svg|png [--service SLUG] [--counter CODE]`: the unit's A4 QR
+//! poster (of one service, at one counter);
 //! `skm qr --all --out poster-semua.pdf`: every active unit's poster in one PDF. Either records
 //! the download for the units it holds.
 
@@ -26,6 +27,10 @@ pub struct QrArgs {
     /// a service slug, for a poster of that service's form
     #[arg(long)]
     pub service: Option<String>,
+    /// a counter's code (loket), for the poster that hangs at that counter: its QR code records
+    /// the counter on each response
+    #[arg(long, conflicts_with = "all")]
+    pub counter: Option<String>,
 }
 
 pub fn run(context: &Context, args: QrArgs) -> Result<(), CliError> {
@@ -53,6 +58,21 @@ pub fn run(context: &Context, args: QrArgs) -> Result<(), CliError> {
         let poster = Poster::for_form(&form, args.service.as_deref(), &context.config.base_url).ok_or_else(|| {
             CliError::Input(format!("--service: the unit has no service '{}'", args.service.unwrap_or_default()))
         })?;
+        let poster = match args.counter.as_deref() {
+            None => poster,
+            Some(code) => {
+                let code = crate::domain::desk::normalize_code(code);
+                let counter = crate::db::counters::by_code(
+                    &mut conn,
+                    crate::db::counters::Roster::Counters,
+                    form.unit.id,
+                    &code,
+                )?
+                .filter(|c| c.enabled)
+                .ok_or_else(|| CliError::Input(format!("--counter: the unit has no counter '{code}' in use")))?;
+                poster.at_counter(&counter.code, &counter.name)
+            }
+        };
         let bytes = render(&poster, format).map_err(fault)?;
         write(&args.out, &bytes)?;
         posters::record_download(&mut conn, form.unit.id).map_err(fault)?;

@@ -32,6 +32,10 @@ pub struct ReportArgs {
     /// include the unit's sub-units (a regency report: the regency's unit with --sub)
     #[arg(long)]
     pub sub: bool,
+    /// end the PDF or Word report with the appendix per counter and officer (Lampiran: kinerja
+    /// per loket), figures only from `scorecard_min_responses` responses
+    #[arg(long)]
+    pub loket: bool,
 }
 
 pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
@@ -50,7 +54,11 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
     };
     match args.format {
         ReportFormat::Pdf | ReportFormat::Docx => {
-            let report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
+            let mut report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
+            if args.loket {
+                let min = u64::from(context.config.scorecard_min_responses);
+                report.desks = Some(crate::desks::scorecard(&mut conn, &versions, &unit, &period, min)?);
+            }
             let default_logo = context.config.logo.as_deref().and_then(official_pdf::read_logo);
             let options = official_pdf::Options { today, downloaded: who, default_logo };
             let file = if matches!(args.format, ReportFormat::Pdf) {

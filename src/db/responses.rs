@@ -5,6 +5,7 @@ use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use crate::domain::names::Channel;
 use crate::domain::submission::BurstRule;
+use crate::security::form_token::Desk;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use thiserror::Error;
@@ -88,6 +89,16 @@ pub fn answer_key(answers: &[(String, i32)]) -> String {
 /// the daily totals come last, so their rows (shared by every response of the unit's day) stay
 /// locked only until the commit.
 pub fn insert_guarded(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) -> Result<bool, StoreError> {
+    insert_at_desk(conn, response, guards, Desk::default())
+}
+
+/// As `insert_guarded`, recording the counter and officer the response was given at.
+pub fn insert_at_desk(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    guards: &Guards,
+    desk: Desk,
+) -> Result<bool, StoreError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
         if let Some(rate) = guards.rate_limit {
@@ -107,6 +118,11 @@ pub fn insert_guarded(conn: &mut DbConnection, response: &NewResponse, guards: &
             }
         }
         write_response(conn, &id, response)?;
+        if !desk.is_empty() {
+            diesel::update(responses::table.find(&id))
+                .set((responses::counter_id.eq(desk.counter_id), responses::officer_id.eq(desk.officer_id)))
+                .execute(conn)?;
+        }
         if let Some(code) = guards.ticket_code {
             let claimed = diesel::update(
                 ticket_codes::table

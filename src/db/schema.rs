@@ -83,6 +83,8 @@ diesel::table! {
         score_count -> Integer,
         answer_key -> Text,
         flagged -> Bool,
+        counter_id -> Nullable<Integer>,
+        officer_id -> Nullable<Integer>,
     }
 }
 
@@ -367,3 +369,36 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+// Counters (loket) and officers (issue 19, point 4).
+diesel::table! {
+    counters (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        code -> Text,
+        name -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    officers (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        code -> Text,
+        name -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(counters -> units (unit_id));
+diesel::joinable!(officers -> units (unit_id));
+diesel::joinable!(responses -> counters (counter_id));
+diesel::joinable!(responses -> officers (officer_id));
+diesel::allow_tables_to_appear_in_same_query!(counters, responses);
+diesel::allow_tables_to_appear_in_same_query!(officers, responses);
+diesel::allow_tables_to_appear_in_same_query!(counters, units);
+diesel::allow_tables_to_appear_in_same_query!(officers, units);
+diesel::allow_tables_to_appear_in_same_query!(counters, officers);

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 27] = [
+pub const TABLES: [(&str, &str); 29] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -25,6 +25,8 @@ pub const TABLES: [(&str, &str); 27] = [
     ("user_units", "user_id, unit_id"),
     ("api_keys", "id"),
     ("password_resets", "id"),
+    ("counters", "id"),
+    ("officers", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
     ("ticket_codes", "unit_id, code"),
@@ -45,7 +47,7 @@ pub const TABLES: [(&str, &str); 27] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 12] = [
+const SERIAL_TABLES: [&str; 14] = [
     "template_versions",
     "units",
     "services",
@@ -58,6 +60,8 @@ const SERIAL_TABLES: [&str; 12] = [
     "email_log",
     "audit_log",
     "import_batches",
+    "counters",
+    "officers",
 ];
 
 const BATCH: usize = 1000;

@@ -2,6 +2,7 @@
 //! publication evidence rules. No I/O here.
 
 pub mod decimal;
+pub mod desk;
 pub mod email;
 pub mod follow_up;
 pub mod ikm;

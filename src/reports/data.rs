@@ -20,6 +20,8 @@ pub struct ReportData {
     pub rtl: Vec<RtlAction>,
     /// the kop surat and signer of the unit (for a roll-up, its top unit's)
     pub letterhead: ReportLetterhead,
+    /// the optional appendix per counter and officer (`?loket=1`, `skm report --loket`)
+    pub desks: Option<crate::desks::Scorecard>,
 }
 
 impl ReportData {
@@ -78,5 +80,5 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
     let rtl = rtl::for_units(conn, &index.unit_ids)?;
     let letterhead = letterhead::for_report(conn, &index.unit)?;
-    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl, letterhead })
+    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl, letterhead, desks: None })
 }

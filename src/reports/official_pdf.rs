@@ -263,6 +263,9 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
     closing::penutup(&mut b, data);
 
     // Lampiran
+    if let Some(card) = &data.desks {
+        desks_appendix(&mut b, index_name, card);
+    }
     let questionnaire = match roll_up {
         Some(r) => {
             regency_pdf::appendix(&mut b, index, r);
@@ -277,4 +280,41 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
         b.paragraph(&answers.join("   "));
     }
     Ok(b)
+}
+
+/// "Lampiran: kinerja per loket": the scorecard of the unit's counters and officers, with the
+/// dashboard's rule: figures only from the minimum number of responses.
+fn desks_appendix(b: &mut Document, index_name: &str, card: &crate::desks::Scorecard) {
+    use crate::domain::desk::Score;
+    b.chapter("LAMPIRAN: KINERJA PER LOKET");
+    b.paragraph(&format!(
+        "Nilai unsur U6 (kompetensi pelaksana), U7 (perilaku pelaksana) dan {index_name} per loket dan per petugas. \
+         Angka satu loket atau petugas hanya dicantumkan bila ada sedikitnya {} responden dalam periode ini.",
+        card.min_responses
+    ));
+    for (title, rows) in [("Loket", &card.counters), ("Petugas", &card.officers)] {
+        if rows.is_empty() {
+            continue;
+        }
+        b.heading(title);
+        let lines: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let who = format!("{} {}", r.code, r.name);
+                match &r.score {
+                    Score::TooFew { .. } => vec![
+                        who,
+                        format!("kurang dari {} responden", card.min_responses),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ],
+                    Score::Shown { responses, competence, behaviour, index } => {
+                        vec![who, responses.to_string(), or_dash(*competence), or_dash(*behaviour), or_dash(*index)]
+                    }
+                }
+            })
+            .collect();
+        b.table(&[title, "Responden", "U6", "U7", index_name], &[56.0, 54.0, 20.0, 20.0, 20.0], &lines);
+    }
 }

@@ -53,6 +53,8 @@ impl PosterFormat {
 pub struct Poster {
     pub unit_name: String,
     pub service_name: Option<String>,
+    /// the counter (loket) the poster hangs at, whose responses it records
+    pub counter_name: Option<String>,
     /// the public form's address the QR code holds
     pub url: String,
     pub legal_basis: String,
@@ -73,10 +75,20 @@ impl Poster {
         Some(Poster {
             unit_name: form.unit.name.clone(),
             service_name: service.map(|s| s.name.clone()),
+            counter_name: None,
             url,
             legal_basis: form.template.legal_basis.clone(),
             questions: form.template.elements.len(),
         })
+    }
+
+    /// The same poster for one of the unit's counters: its QR code opens the form at that
+    /// counter (`?loket=`), and the poster names it.
+    pub fn at_counter(mut self, code: &str, name: &str) -> Poster {
+        self.url.push(if self.url.contains('?') { '&' } else { '?' });
+        self.url.push_str(&format!("loket={code}"));
+        self.counter_name = Some(name.to_string());
+        self
     }
 }
 
@@ -117,6 +129,10 @@ fn layout(poster: &Poster) -> Result<Vec<Mark>, PosterError> {
     }
     if let Some(service) = &poster.service_name {
         marks.push(text(y, 15.0, false, &format!("Layanan: {service}")));
+        y += 8.0;
+    }
+    if let Some(counter) = &poster.counter_name {
+        marks.push(text(y, 15.0, true, &fonts::drawable(counter, true)));
         y += 8.0;
     }
 
@@ -364,10 +380,17 @@ mod tests {
         Poster {
             unit_name: "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Kutai Timur".into(),
             service_name: Some("KTP elektronik".into()),
+            counter_name: None,
             url: "https://skm.kutaitimurkab.go.id/s/disdukcapil?layanan=ktp-el".into(),
             legal_basis: "Peraturan Menteri PANRB No. 14 Tahun 2017".into(),
             questions: 9,
         }
+    }
+
+    #[test]
+    fn a_counter_poster_opens_the_form_at_its_counter() {
+        let png = render(&poster().at_counter("loket-1", "Loket 1 Pendaftaran"), PosterFormat::Png).expect("png");
+        assert_eq!(decode_png_qr(&png), "https://skm.kutaitimurkab.go.id/s/disdukcapil?layanan=ktp-el&loket=loket-1");
     }
 
     /// Decodes the QR code in a rendered PNG, as a phone camera would.

@@ -14,6 +14,22 @@ pub struct FormToken {
     pub channel: String,
     pub issued_at: i64,
     pub nonce: String,
+    /// the counter and officer the form was opened for (a counter's QR, a kiosk at a desk),
+    /// signed with the rest so that the form cannot move its response to another counter
+    pub desk: Desk,
+}
+
+/// Where a response was given: a counter (loket) and an officer (petugas) of the unit, by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Desk {
+    pub counter_id: Option<i32>,
+    pub officer_id: Option<i32>,
+}
+
+impl Desk {
+    pub fn is_empty(&self) -> bool {
+        self.counter_id.is_none() && self.officer_id.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +49,25 @@ impl FormToken {
             channel: channel.to_string(),
             issued_at: now.timestamp(),
             nonce: uuid::Uuid::new_v4().simple().to_string(),
+            desk: Desk::default(),
         }
     }
 
+    /// The same token, issued for a counter and officer.
+    pub fn at_desk(mut self, desk: Desk) -> FormToken {
+        self.desk = desk;
+        self
+    }
+
+    /// `v1` without a desk (as before counters existed), `v2` with one.
     fn payload(&self) -> String {
-        format!("v1|{}|{}|{}|{}|{}", self.unit_id, self.template_version_id, self.channel, self.issued_at, self.nonce)
+        let v1 =
+            format!("{}|{}|{}|{}|{}", self.unit_id, self.template_version_id, self.channel, self.issued_at, self.nonce);
+        if self.desk.is_empty() {
+            return format!("v1|{v1}");
+        }
+        let id = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+        format!("v2|{v1}|{}|{}", id(self.desk.counter_id), id(self.desk.officer_id))
     }
 
     pub fn sign(&self, key: &[u8]) -> String {
@@ -63,18 +93,29 @@ impl FormToken {
         }
         let payload = String::from_utf8(payload).map_err(|_| TokenProblem::Invalid)?;
         let parts: Vec<&str> = payload.split('|').collect();
-        let [version, unit, template_version, token_channel, issued, nonce] = parts.as_slice() else {
-            return Err(TokenProblem::Invalid);
+        let optional = |text: &str| -> Result<Option<i32>, TokenProblem> {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse().map(Some).map_err(|_| TokenProblem::Invalid)
         };
-        if *version != "v1" {
-            return Err(TokenProblem::Invalid);
-        }
+        let (unit, template_version, token_channel, issued, nonce, desk) = match parts.as_slice() {
+            ["v1", unit, template_version, channel, issued, nonce] => {
+                (unit, template_version, channel, issued, nonce, Desk::default())
+            }
+            ["v2", unit, template_version, channel, issued, nonce, counter, officer] => {
+                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)? };
+                (unit, template_version, channel, issued, nonce, desk)
+            }
+            _ => return Err(TokenProblem::Invalid),
+        };
         let token = FormToken {
             unit_id: unit.parse().map_err(|_| TokenProblem::Invalid)?,
             template_version_id: template_version.parse().map_err(|_| TokenProblem::Invalid)?,
             channel: token_channel.to_string(),
             issued_at: issued.parse().map_err(|_| TokenProblem::Invalid)?,
             nonce: nonce.to_string(),
+            desk,
         };
         let age = now.timestamp() - token.issued_at;
         if age > max_age.num_seconds() || age < -60 {
@@ -121,5 +162,23 @@ mod tests {
         for garbage in ["", ".", "abc", &format!("{payload}."), "é.é"] {
             assert_eq!(check(garbage, now, 7, "web"), Some(TokenProblem::Invalid), "{garbage}");
         }
+    }
+
+    #[test]
+    fn a_desk_is_signed_into_the_token() {
+        let now = Utc::now();
+        let desk = Desk { counter_id: Some(4), officer_id: None };
+        let token = FormToken::issue(7, 3, "kiosk", now).at_desk(desk);
+        let text = token.sign(KEY);
+        let back = FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "kiosk").expect("valid");
+        assert_eq!(back.desk, desk);
+        // another counter under the same tag is refused
+        let (_, tag) = text.split_once('.').expect("two parts");
+        let moved = format!("v2|7|3|kiosk|{}|{}|5|", token.issued_at, token.nonce);
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(moved));
+        assert_eq!(
+            FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "kiosk").err(),
+            Some(TokenProblem::Invalid)
+        );
     }
 }

@@ -255,7 +255,8 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
         burst,
         rate_limit: sub.rate_limit,
     };
-    match responses::insert_guarded(conn, &response, &guards) {
+    let desk = sub.token.map(|t| t.desk).unwrap_or_default();
+    match responses::insert_at_desk(conn, &response, &guards, desk) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
         Err(StoreError::TokenUsed) => Ok(Outcome::Replayed { form: Box::new(sub.form.clone()) }),
         Err(StoreError::RateLimited) => {
@@ -301,4 +302,36 @@ pub fn submit_paper(
 /// Ticket codes are printed in capitals; citizens type them any way.
 pub fn normalize_ticket(code: &str) -> String {
     code.trim().to_ascii_uppercase().replace([' ', '-'], "")
+}
+
+/// The query parameter and hidden form field naming the counter (loket) a form was opened at.
+/// The field only carries the code back to the kiosk's next form and the thank-you page: what
+/// is recorded is the counter signed into the form's token.
+pub const COUNTER_FIELD: &str = "loket";
+/// As `COUNTER_FIELD`, for the officer (petugas) at that desk.
+pub const OFFICER_FIELD: &str = "petugas";
+
+/// The unit's enabled counter and officer with these codes (a link's `?loket=`/`?petugas=`);
+/// a code the unit does not have, or has taken out of use, is left out, so that the citizen's
+/// answer is still taken, without a counter. An invitation from the unit's service system
+/// (issue 19, point 2) names its counter and officer the same way: resolve them here and sign
+/// the desk into the form's token (`FormToken::at_desk`); `submit` records the token's desk.
+pub fn resolve_desk(
+    conn: &mut DbConnection,
+    unit_id: i32,
+    counter: Option<&str>,
+    officer: Option<&str>,
+) -> Result<crate::security::form_token::Desk, DbError> {
+    use crate::db::counters::{self, Roster};
+    let mut find = |roster: Roster, code: Option<&str>| -> Result<Option<i32>, DbError> {
+        let Some(code) = code.map(crate::domain::desk::normalize_code).filter(|c| crate::domain::desk::valid_code(c))
+        else {
+            return Ok(None);
+        };
+        Ok(counters::by_code(conn, roster, unit_id, &code)?.filter(|m| m.enabled).map(|m| m.id))
+    };
+    Ok(crate::security::form_token::Desk {
+        counter_id: find(Roster::Counters, counter)?,
+        officer_id: find(Roster::Officers, officer)?,
+    })
 }

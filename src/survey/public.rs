@@ -94,8 +94,13 @@ fn store(
         match FormToken::verify(token_text, gate.keys.form(), post.now, gate.token_max_age, form.unit.id, channel) {
             Ok(token) => token,
             Err(problem) => {
-                let new_token =
-                    FormToken::issue(form.unit.id, form.version_id, channel, post.now).sign(gate.keys.form());
+                // the page's counter comes back from its hidden fields, as from the link that opened it
+                let field = |name: &str| post.fields.get(name).map(String::as_str);
+                let desk =
+                    super::resolve_desk(conn, form.unit.id, field(super::COUNTER_FIELD), field(super::OFFICER_FIELD))?;
+                let new_token = FormToken::issue(form.unit.id, form.version_id, channel, post.now)
+                    .at_desk(desk)
+                    .sign(gate.keys.form());
                 let template = form.template.clone();
                 return Ok(Outcome::Rejected(Rejection {
                     form: Box::new(form),

@@ -207,6 +207,8 @@ struct AdminPage {
     populations: Panel,
     /// integration API keys (`admin_api_keys.html`)
     api_keys: Vec<ApiKeyView>,
+    /// every unit's counters and officers (`admin_desks`)
+    desks: Vec<super::admin_desks::DeskRow>,
 }
 
 impl AdminPage {
@@ -474,7 +476,9 @@ async fn page_with(
             group.rows.push(row);
         }
     }
+    let desks = blocking(state, |_, conn| super::admin_desks::rows(conn)).await?;
     let view = AdminPage {
+        desks,
         readiness: admin_readiness::lines(&tr, &gaps, &state.config),
         server: admin_readiness::server(&state.config, last_test),
         own_email: session.user.email.clone(),
@@ -869,6 +873,12 @@ fn change(
         "api-key-revoke" => {
             crate::api_keys::revoke(conn, by, get("id"), chrono::Utc::now().naive_utc())?;
             return Ok(Done::Said(tr().fill("admin.api_keys.revoked_done", &[("id", get("id").to_string())])));
+        }
+        desk if super::admin_desks::ACTIONS.contains(&desk) => {
+            super::admin_desks::change(conn, by, desk, f).map_err(|problem| match problem {
+                Ok(text) => Refusal::Input(text),
+                Err(err) => err.into(),
+            })?
         }
         _ => return Err(Refusal::Fault(WebError::NotFound)),
     }

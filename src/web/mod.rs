@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod admin_desks;
 pub mod admin_invite;
 pub mod admin_populations;
 mod admin_readiness;

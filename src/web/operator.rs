@@ -289,6 +289,8 @@ fn issue_rows(tr: Tr, issues: &[CsvIssue]) -> Vec<(String, String, String)> {
 #[derive(serde::Deserialize)]
 pub struct PosterQuery {
     layanan: Option<String>,
+    /// a counter's own poster: its QR code records the counter (`/s/{slug}?loket=…`)
+    loket: Option<String>,
 }
 
 /// `GET /operator/{slug}/poster.{pdf,png,svg}[?layanan=…]`
@@ -302,15 +304,32 @@ pub async fn poster(
     let format = PosterFormat::from_extension(&ext).ok_or(WebError::NotFound)?;
     let poster = Poster::for_form(&form, query.layanan.as_deref(), &state.config.base_url)
         .ok_or_else(|| WebError::Invalid { field: "layanan".into(), reason: "not a service of this unit".into() })?;
+    let poster = match query.loket.as_deref() {
+        None => poster,
+        Some(code) => {
+            let (unit_id, code) = (form.unit.id, crate::domain::desk::normalize_code(code));
+            let found = blocking(&state, move |_, conn| {
+                crate::db::counters::by_code(conn, crate::db::counters::Roster::Counters, unit_id, &code)
+            })
+            .await?
+            .filter(|counter| counter.enabled)
+            .ok_or_else(|| WebError::Invalid { field: "loket".into(), reason: "not a counter of this unit".into() })?;
+            poster.at_counter(&found.code, &found.name)
+        }
+    };
     let bytes =
         web::block(move || render_poster(&poster, format)).await?.map_err(|e| WebError::Internal(e.to_string()))?;
     // the regency's readiness checklist lists the units that never downloaded a poster
     let unit_id = form.unit.id;
     blocking(&state, move |_, conn| units::record_poster_download(conn, &[unit_id])).await?;
-    let name = match &query.layanan {
-        Some(service) => format!("poster-skm-{}-{service}.{ext}", form.unit.slug),
-        None => format!("poster-skm-{}.{ext}", form.unit.slug),
+    let mut name = match &query.layanan {
+        Some(service) => format!("poster-skm-{}-{service}", form.unit.slug),
+        None => format!("poster-skm-{}", form.unit.slug),
     };
+    if let Some(code) = query.loket.as_deref() {
+        name.push_str(&format!("-{}", crate::domain::desk::normalize_code(code)));
+    }
+    let name = format!("{name}.{ext}");
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, format.content_type()))
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))

@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub struct ReportQuery {
     period: Option<String>,
     sub: Option<String>,
+    /// `1`: the PDF and Word report end with the appendix per counter and officer
+    loket: Option<String>,
 }
 
 fn period_of(query: &ReportQuery) -> Result<Period, WebError> {
@@ -66,8 +68,13 @@ pub async fn download(
     let today = local_date(chrono::Utc::now(), state.config.timezone);
     let who = format!("{} ({})", session.user.name, session.user.email);
     let logo = state.config.logo.clone();
+    let with_desks = query.loket.as_deref() == Some("1");
     let bytes = blocking(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
-        let report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
+        let mut report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
+        if with_desks {
+            let min = u64::from(state.config.scorecard_min_responses);
+            report.desks = Some(crate::desks::scorecard(conn, &state.templates, &unit, &period, min)?);
+        }
         let options = official_pdf::Options {
             today,
             downloaded: &who,

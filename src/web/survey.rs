@@ -4,11 +4,13 @@ use super::error::{self, WebError};
 use super::i18n::{negotiate, Tr};
 use super::pages::{form_page, html, FormSpec, MessagePage};
 use super::{blocking, see_other, throttle, AppState};
+use crate::domain::desk;
 use crate::domain::names::Channel;
 use crate::rate_limit::RateLimit;
+use crate::security::form_token::Desk;
 use crate::security::form_token::FormToken;
 use crate::survey::public::{PublicPost, TOKEN_FIELD};
-use crate::survey::{self, Form, Message, Outcome, SERVICE_FIELD};
+use crate::survey::{self, Form, Message, Outcome, COUNTER_FIELD, OFFICER_FIELD, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -19,6 +21,42 @@ use std::sync::Mutex;
 pub struct FormQuery {
     layanan: Option<String>,
     lang: Option<String>,
+    /// the counter (loket) a counter's QR or a kiosk at a counter opens the form for
+    loket: Option<String>,
+    /// the officer (petugas) at that counter's desk
+    petugas: Option<String>,
+}
+
+/// The counter and officer codes a page passes on to the next (the form's action, the kiosk's
+/// next form): only well-formed codes, so nothing else from the address reaches a link. What a
+/// response records is the desk signed into its token, never these.
+#[derive(Debug, Clone, Default)]
+struct DeskCodes {
+    loket: Option<String>,
+    petugas: Option<String>,
+}
+
+impl DeskCodes {
+    fn of(loket: Option<&str>, petugas: Option<&str>) -> DeskCodes {
+        let code = |c: Option<&str>| c.map(desk::normalize_code).filter(|c| desk::valid_code(c));
+        DeskCodes { loket: code(loket), petugas: code(petugas) }
+    }
+
+    fn from_query(query: &FormQuery) -> DeskCodes {
+        DeskCodes::of(query.loket.as_deref(), query.petugas.as_deref())
+    }
+
+    /// `path` with the codes added to its query.
+    fn on(&self, path: &str) -> String {
+        let mut url = path.to_string();
+        for (name, code) in [(COUNTER_FIELD, &self.loket), (OFFICER_FIELD, &self.petugas)] {
+            if let Some(code) = code {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&format!("{name}={code}"));
+            }
+        }
+        url
+    }
 }
 
 fn accept_language(req: &HttpRequest) -> Option<&str> {
@@ -74,10 +112,11 @@ struct Render<'a> {
     messages: &'a [Message],
     token: String,
     notice: Option<String>,
+    desk: &'a DeskCodes,
 }
 
 fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
-    let path = base_path(&r.form.unit.slug, r.channel);
+    let path = r.desk.on(&base_path(&r.form.unit.slug, r.channel));
     let page = form_page(FormSpec {
         form: r.form,
         template: r.template,
@@ -87,7 +126,7 @@ fn render(r: Render, status: StatusCode) -> Result<HttpResponse, WebError> {
         token: r.token,
         csrf: String::new(),
         notice: r.notice,
-        switch_href: format!("{path}?lang={}", r.tr.other_code()),
+        switch_href: format!("{path}{}lang={}", if path.contains('?') { '&' } else { '?' }, r.tr.other_code()),
         action: path,
         kiosk: r.channel == Channel::Kiosk,
         ask_ticket: r.form.unit.ticket_mode,
@@ -121,15 +160,43 @@ pub async fn show(
         return closed_page(&form, channel, tr, StatusCode::OK);
     }
     state.last_forms.remember(&slug, &form);
-    let token =
-        FormToken::issue(form.unit.id, form.version_id, channel.as_str(), chrono::Utc::now()).sign(state.keys.form());
+    let mut codes = DeskCodes::from_query(&query);
+    let desk = if codes.loket.is_some() || codes.petugas.is_some() {
+        let (unit_id, asked) = (form.unit.id, codes.clone());
+        blocking(&state, move |_, conn| {
+            survey::resolve_desk(conn, unit_id, asked.loket.as_deref(), asked.petugas.as_deref())
+        })
+        .await?
+    } else {
+        Desk::default()
+    };
+    // an unknown or retired code is dropped: the citizen answers all the same, without a counter
+    if desk.counter_id.is_none() {
+        codes.loket = None;
+    }
+    if desk.officer_id.is_none() {
+        codes.petugas = None;
+    }
+    let token = FormToken::issue(form.unit.id, form.version_id, channel.as_str(), chrono::Utc::now())
+        .at_desk(desk)
+        .sign(state.keys.form());
     let mut values = BTreeMap::new();
     if let Some(service) = query.layanan {
         values.insert(SERVICE_FIELD.to_string(), service);
     }
     let template = form.template.clone();
     render(
-        Render { form: &form, template: &template, channel, tr, values: &values, messages: &[], token, notice: None },
+        Render {
+            form: &form,
+            template: &template,
+            channel,
+            tr,
+            values: &values,
+            messages: &[],
+            token,
+            notice: None,
+            desk: &codes,
+        },
         StatusCode::OK,
     )
 }
@@ -148,15 +215,17 @@ pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
+    query: web::Query<FormQuery>,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let (slug, channel) = (slug.into_inner(), channel_of(&req));
+    let codes = DeskCodes::from_query(&query);
     let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let ip = super::client_ip(&req, &state.config);
     let client_hash = state.keys.client_hash(&ip);
     let key = RateLimit::submit_key(&client_hash);
-    let thanks = format!("{}/terima-kasih?lang={}", base_path(&slug, channel), tr.code());
+    let thanks = codes.on(&format!("{}/terima-kasih?lang={}", base_path(&slug, channel), tr.code()));
     if fields.get("website").is_some_and(|v| !v.trim().is_empty()) {
         // A bot filled the honeypot: it sees success (within its limit), nothing is stored.
         if let Err(wait) = throttle::check(&state, key).await {
@@ -168,7 +237,7 @@ pub async fn submit(
     // A flood from one client stops here, before it costs a database write; the shared count
     // happens with the submission.
     if let Err(wait) = state.limiter.check_local(&key) {
-        return rate_limited_form(&state, &slug, channel, tr, &fields, wait).await;
+        return rate_limited_form(&state, &slug, channel, tr, &fields, &codes, wait).await;
     }
 
     let now = chrono::Utc::now();
@@ -182,12 +251,12 @@ pub async fn submit(
     let outcome = match outcome {
         Err(WebError::Unavailable(detail)) => {
             tracing::warn!(%detail, slug, "database unavailable: the form goes back to the citizen");
-            return send_again(&state, &slug, channel, tr, &submitted);
+            return send_again(&state, &slug, channel, tr, &submitted, &codes);
         }
         other => other?,
     };
     match outcome {
-        Outcome::RateLimited { wait } => rate_limited_form(&state, &slug, channel, tr, &submitted, wait).await,
+        Outcome::RateLimited { wait } => rate_limited_form(&state, &slug, channel, tr, &submitted, &codes, wait).await,
         Outcome::UnknownUnit => not_found_page(tr),
         Outcome::Closed { form } => closed_page(&form, channel, tr, StatusCode::CONFLICT),
         Outcome::Stored { .. } => {
@@ -196,7 +265,7 @@ pub async fn submit(
         }
         Outcome::Replayed { form } => {
             let mut page = MessagePage::new(tr, "replay.title", "replay.text")
-                .link(format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()), "replay.again");
+                .link(codes.on(&format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code())), "replay.again");
             page.unit_name = form.unit.name;
             page.kiosk = channel == Channel::Kiosk;
             html(StatusCode::CONFLICT, &page)
@@ -213,6 +282,7 @@ pub async fn submit(
                 messages: &rejection.messages,
                 token,
                 notice: None,
+                desk: &codes,
             };
             render(render_args, StatusCode::UNPROCESSABLE_ENTITY)
         }
@@ -228,6 +298,7 @@ async fn rate_limited_form(
     channel: Channel,
     tr: Tr,
     submitted: &BTreeMap<String, String>,
+    codes: &DeskCodes,
     wait: std::time::Duration,
 ) -> Result<HttpResponse, WebError> {
     let form = match state.last_forms.get(slug) {
@@ -249,6 +320,7 @@ async fn rate_limited_form(
         messages: &[],
         token: submitted.get(TOKEN_FIELD).cloned().unwrap_or_default(),
         notice: Some(tr.fill("ratelimit.form.retry", &[("seconds", seconds.to_string())])),
+        desk: codes,
     };
     let mut page = render(r, StatusCode::TOO_MANY_REQUESTS)?;
     throttle::retry_after(&mut page, wait);
@@ -264,6 +336,7 @@ fn send_again(
     channel: Channel,
     tr: Tr,
     submitted: &BTreeMap<String, String>,
+    codes: &DeskCodes,
 ) -> Result<HttpResponse, WebError> {
     let token = submitted.get(TOKEN_FIELD).cloned().unwrap_or_default();
     let mut page = match state.last_forms.get(slug) {
@@ -279,6 +352,7 @@ fn send_again(
                 messages: &[],
                 token,
                 notice,
+                desk: codes,
             };
             render(r, StatusCode::SERVICE_UNAVAILABLE)?
         }
@@ -288,7 +362,7 @@ fn send_again(
             &SendAgainPage {
                 tr,
                 kiosk: channel == Channel::Kiosk,
-                action: base_path(slug, channel),
+                action: codes.on(&base_path(slug, channel)),
                 fields: submitted.iter().collect(),
             },
         )?,
@@ -320,9 +394,10 @@ pub async fn thanks(
     };
     // A kiosk serves the next citizen, who starts in the kiosk's own default language: its link
     // (and the automatic return) carries no `lang`; on a citizen's own phone the choice stays.
+    let codes = DeskCodes::from_query(&query);
     let again = match channel {
-        Channel::Kiosk => base_path(&form.unit.slug, channel),
-        _ => format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code()),
+        Channel::Kiosk => codes.on(&base_path(&form.unit.slug, channel)),
+        _ => codes.on(&format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code())),
     };
     let mut page = MessagePage::new(tr, "thanks.title", "thanks.text").link(again, "thanks.again");
     page.unit_name = form.unit.name;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("aggregator", 3),
     ("catalog", 3),
     ("demo", 3),
+    ("desks", 3),
     ("follow_up", 3),
     ("letterhead", 3),
     ("publications", 3),

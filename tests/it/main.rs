@@ -11,6 +11,7 @@ mod browser;
 mod charts;
 mod cli;
 mod compute;
+mod counters;
 mod crash;
 mod csv_files;
 mod dashboard;

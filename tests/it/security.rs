@@ -53,7 +53,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 24] = [
+const ADMIN_ACTIONS: [&str; 27] = [
     "unit",
     "service",
     "population",
@@ -78,6 +78,10 @@ const ADMIN_ACTIONS: [&str; 24] = [
     "mail-test",
     "api-key-create",
     "api-key-revoke",
+    // counters and officers (issue 19, point 4)
+    "desk",
+    "desk-disable",
+    "desk-enable",
 ];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
@@ -141,6 +145,8 @@ impl World {
         let period = skm::domain::period::Period::month_of(today).to_string();
         let medium_alpha = seed_medium(&app, alpha, &period, "alpha");
         let medium_beta = seed_medium(&app, beta, &period, "papan-beta");
+        let counters = skm::db::counters::Roster::Counters;
+        skm::desks::add(&mut app.conn(), None, counters, "alpha", "loket-a", "Loket A").expect("a counter");
         skm::db::publications::publish(&mut app.conn(), beta, &period, false, None).expect("published");
         // API keys for the revoke form, one per successful revocation a test makes
         for n in 0..8 {
@@ -476,6 +482,11 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
                 .expect("an active key to revoke");
             pairs(&[("id", &id)])
         }
+        // counters and officers (issue 19, point 4): alpha's `loket-a` is seeded
+        (_, "desk") => {
+            pairs(&[("unit", "alpha"), ("kind", "loket"), ("code", &format!("loket-{n}")), ("name", "Loket")])
+        }
+        (_, "desk-disable" | "desk-enable") => pairs(&[("unit", "alpha"), ("kind", "loket"), ("code", "loket-a")]),
         ("/admin/publikasi/media", _) => {
             // media are recorded for a published period: beta's (the publish forms change alpha's)
             let fields = pairs(&[
@@ -1345,6 +1356,11 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/publik", "lang", ""),
     ("/publik/layar", "unit", ""),
     ("/publik/layar", "lang", ""),
+    // counters and officers (issue 19, point 4)
+    ("/s/alpha", "loket", ""),
+    ("/s/alpha", "petugas", ""),
+    ("/dasbor/unit/alpha/laporan.csv?period={period}", "loket", HEAD_A),
+    ("/operator/alpha/poster.svg", "loket", OP_A),
 ];
 
 /// Field names of the `*Query` structs in `src/web/` and its folders.

@@ -7,6 +7,7 @@ use crate::aggregator::{self, Selection};
 use crate::charts;
 use crate::db::{aggregate, DbError};
 use crate::domain::decimal::Rounded;
+use crate::domain::desk::Score;
 use crate::domain::follow_up::ChangeProblem;
 use crate::domain::names::RtlStatus;
 use crate::domain::period::date_id;
@@ -122,6 +123,53 @@ struct LowestForm {
     suggestions: Vec<String>,
 }
 
+/// The scorecard of one roster (counters or officers).
+struct ScoreTable {
+    title: String,
+    rows: Vec<ScoreView>,
+}
+
+struct ScoreView {
+    code: String,
+    name: String,
+    retired: Option<String>,
+    /// `None` below the minimum number of responses: then only `too_few` is shown
+    figures: Option<ScoreFigures>,
+    too_few: String,
+}
+
+struct ScoreFigures {
+    responses: String,
+    competence: String,
+    behaviour: String,
+    index: String,
+}
+
+fn score_table(t: &Tr, title: &str, rows: &[crate::desks::ScoreRow], min: u64) -> ScoreTable {
+    let shown = |v: Option<Rounded>| v.map(id).unwrap_or_else(|| "–".into());
+    ScoreTable {
+        title: title.to_string(),
+        rows: rows
+            .iter()
+            .map(|r| ScoreView {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                retired: (!r.enabled).then(|| t.t("dash.scorecard.retired").to_string()),
+                figures: match &r.score {
+                    Score::TooFew { .. } => None,
+                    Score::Shown { responses, competence, behaviour, index } => Some(ScoreFigures {
+                        responses: count(*responses),
+                        competence: shown(*competence),
+                        behaviour: shown(*behaviour),
+                        index: shown(*index),
+                    }),
+                },
+                too_few: t.fill("dash.scorecard.too_few", &[("min", min.to_string())]),
+            })
+            .collect(),
+    }
+}
+
 #[derive(Askama)]
 #[template(path = "dashboard_unit.html")]
 struct UnitPage {
@@ -178,6 +226,9 @@ struct UnitPage {
     page_text: String,
     prev_href: Option<String>,
     next_href: Option<String>,
+    /// per counter and per officer, for the unit's heads and admins (this page's readers)
+    scorecard: Vec<ScoreTable>,
+    scorecard_note: String,
 }
 
 /// The unit has no population for the period shown: an admin gets a link to the form with the
@@ -198,6 +249,7 @@ struct UnitData {
     saran: (Vec<(String, String)>, i64),
     rtl: follow_up::Tracker,
     themes: Vec<(String, usize)>,
+    scorecard: crate::desks::Scorecard,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -229,7 +281,9 @@ pub async fn page(
         let rtl = follow_up::tracker(conn, &index.unit_ids, None, today)?;
         let (texts, _) = aggregate::saran_page(conn, &scope, None, 0, THEME_SARAN)?;
         let themes = crate::reports::themes::top_words(texts.iter().map(|(_, s)| s.as_str()), 6);
-        Ok(UnitData { index, trend, profile, saran, rtl, themes })
+        let min = u64::from(state.config.scorecard_min_responses);
+        let scorecard = crate::desks::scorecard(conn, &state.templates, &block_unit, &period, min)?;
+        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -272,7 +326,17 @@ pub async fn page(
     let (rtl_here, rtl_elsewhere) = data.rtl.clone().split(&period, today);
     let tz = state.config.timezone;
     let row = |a: TrackedAction| rtl_row(&t, tz, &unit.slug, unit.id, &unit_names, &element_name, a);
+    let card = &data.scorecard;
+    let scorecard =
+        [(t.t("dash.scorecard.counters"), &card.counters), (t.t("dash.scorecard.officers"), &card.officers)]
+            .into_iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(title, rows)| score_table(&t, title, rows, card.min_responses))
+            .collect();
+    let scorecard_note = t.fill("dash.scorecard.note", &[("min", card.min_responses.to_string())]);
     let page_view = UnitPage {
+        scorecard,
+        scorecard_note,
         tr: t,
         kiosk: false,
         nav: Nav::of(&session),
