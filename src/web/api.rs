@@ -423,7 +423,9 @@ fn parse_submission(body: &[u8], need_token: bool) -> Result<(BTreeMap<String, S
         A unit's own system may instead send an API key with the `responses` scope (`Authorization: Bearer \
         skm_live_…`, made on `/admin` or with `skm apikey create`): then no token is needed, the key's own \
         rate limit applies, and no ticket code is asked for. \
-        Nothing is stored unless every field is valid; a refusal names every refused field.",
+        Nothing is stored unless every field is valid; a refusal names every refused field. Members of the \
+        wrong JSON type (a number where a string belongs, an unknown member) are refused first, on their own: \
+        the other fields are checked once the body has the right shape.",
     params(("slug" = String, Path, description = "the unit's slug")),
     request_body(content = SubmissionBody, content_type = "application/json"),
     security((), ("api_key" = ["responses"])),

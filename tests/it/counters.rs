@@ -189,7 +189,7 @@ fn appendix_of(text: &str) -> &str {
 
 /// The row of one counter or officer in the scorecard.
 fn row<'a>(card: &'a str, code: &str) -> &'a str {
-    let start = card.find(&format!("<td>{code} ")).unwrap_or_else(|| panic!("a row for {code}: {card}"));
+    let start = card.find(&format!("<small>({code})</small>")).unwrap_or_else(|| panic!("a row for {code}: {card}"));
     card[start..].split("</tr>").next().unwrap_or_default()
 }
 
@@ -361,7 +361,11 @@ fn the_demo_regency_has_counters_and_officers_on_its_scorecard() {
     assert_eq!(reply.status, 200);
     let start = reply.body.find("id=\"h-scorecard\"").expect("a scorecard");
     let card = &reply.body[start..];
-    for desk in ["loket-1 Loket 1 Pendaftaran", "loket-3 Loket 3 Pengambilan Dokumen", "p-02 Budi Santoso"] {
+    for desk in [
+        "Loket 1 Pendaftaran <small>(loket-1)</small>",
+        "Loket 3 Pengambilan Dokumen <small>(loket-3)</small>",
+        "Budi Santoso <small>(p-02)</small>",
+    ] {
         assert!(card.contains(desk), "{desk}: {card}");
     }
     assert!(!row(card, "loket-1").contains("kurang dari"), "enough responses for figures: {card}");
