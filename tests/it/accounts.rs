@@ -34,22 +34,18 @@ fn same_for_everyone(reply: &Reply, email: &str) -> String {
     reply.body.replace(&token, "TOKEN").replace(email, "EMAIL")
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-/// How long the server takes to refuse `email` with `password`: the median of five tries.
+/// How long the server takes to refuse `email` with `password`: the fastest of seven tries. The
+/// work a refusal does sets a floor that load only adds to, so the minimum compares the work, not
+/// what else the machine was doing.
 fn refusal_time(app: &TestApp, email: &str, password: &str) -> Duration {
-    median(
-        (0..5)
-            .map(|_| {
-                let (reply, took) = sign_in(app, email, password);
-                assert_eq!(reply.status, 401, "{email}: {}", reply.body);
-                took
-            })
-            .collect(),
-    )
+    (0..7)
+        .map(|_| {
+            let (reply, took) = sign_in(app, email, password);
+            assert_eq!(reply.status, 401, "{email}: {}", reply.body);
+            took
+        })
+        .min()
+        .unwrap_or_default()
 }
 
 #[test]
@@ -85,7 +81,8 @@ fn a_locked_account_answers_exactly_as_a_wrong_password_and_an_unknown_email() {
         // rather than a speed target
         let unknown = refusal_time(&app, UNKNOWN, WRONG);
         let locked = refusal_time(&app, KNOWN, PASSWORD);
-        assert!(locked * 2 >= unknown, "{name}: a locked account takes {locked:?}, an unknown e-mail {unknown:?}");
+        // (a refusal without argon2 took 4 ms against 58 ms: a quarter still catches it)
+        assert!(locked * 4 >= unknown, "{name}: a locked account takes {locked:?}, an unknown e-mail {unknown:?}");
     }
 }
 
