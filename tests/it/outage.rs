@@ -213,6 +213,72 @@ fn check_unavailable(reply: &Reply, what: &str, expect: Expect) -> Result<(), St
     }
 }
 
+/// A fetch that may meet the outage: true when it answered 200; a 503 is counted and checked
+/// (then a pause), anything else is recorded as wrong.
+fn fetched(reply: &Reply, what: &str, expect: Expect, tally: &Mutex<Tally>) -> bool {
+    match reply.status {
+        200 => return true,
+        503 => {
+            let mut t = tally.lock().expect("tally");
+            t.unavailable += 1;
+            if let Err(e) = check_unavailable(reply, what, expect) {
+                t.wrong.push(e);
+            }
+            drop(t);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        status => tally.lock().expect("tally").wrong.push(format!("{what}: {status}: {}", reply.body)),
+    }
+    false
+}
+
+/// Sends one response until it is acknowledged (`stored` says which reply is), or answered
+/// "already sent" after a 503 (the first attempt did commit), for at most 30 s; every 503 is
+/// counted and checked against `expect`.
+fn send_until_stored<'a>(
+    marker: String,
+    what: &str,
+    send: impl Fn() -> Reply,
+    stored: impl Fn(&Reply) -> bool,
+    expect: impl Fn() -> Expect<'a>,
+    tally: &Mutex<Tally>,
+) {
+    let mut failed_before = false;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = send();
+        let mut t = tally.lock().expect("tally");
+        match reply.status {
+            _ if stored(&reply) => {
+                t.acknowledged.push(marker);
+                return;
+            }
+            409 if failed_before => {
+                t.replayed.push(marker);
+                return;
+            }
+            503 => {
+                t.unavailable += 1;
+                failed_before = true;
+                if let Err(e) = check_unavailable(&reply, what, expect()) {
+                    t.wrong.push(e);
+                    return;
+                }
+            }
+            status => {
+                t.wrong.push(format!("{what}: {status}: {}", reply.body));
+                return;
+            }
+        }
+        drop(t);
+        if Instant::now() > deadline {
+            tally.lock().expect("tally").wrong.push(format!("{marker}: still not stored after 30 s"));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// One citizen after another: open the form, send it; on 503 send the kept form again until it
 /// is acknowledged (or answered "already sent").
 fn form_client(app: &TestApp, id: usize, lang: &str, stop: &AtomicBool, tally: &Mutex<Tally>) {
@@ -222,22 +288,8 @@ fn form_client(app: &TestApp, id: usize, lang: &str, stop: &AtomicBool, tally: &
         n += 1;
         let marker = format!("outage form {id}-{n}");
         let page = app.get_with(&format!("/s/{SLUG}?lang={lang}"), &[("accept", "text/html")]);
-        match page.status {
-            200 => {}
-            503 => {
-                let mut t = tally.lock().expect("tally");
-                t.unavailable += 1;
-                if let Err(e) = check_unavailable(&page, "GET form", Expect::Page) {
-                    t.wrong.push(e);
-                }
-                drop(t);
-                std::thread::sleep(Duration::from_millis(200));
-                continue;
-            }
-            status => {
-                tally.lock().expect("tally").wrong.push(format!("GET form: {status}: {}", page.body));
-                continue;
-            }
+        if !fetched(&page, "GET form", Expect::Page, tally) {
+            continue;
         }
         let mut fields = filled(&token_of(&page.body));
         for (name, value) in &mut fields {
@@ -247,40 +299,11 @@ fn form_client(app: &TestApp, id: usize, lang: &str, stop: &AtomicBool, tally: &
                 _ => {}
             }
         }
-        let mut failed_before = false;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let reply = form_post(app, &fields);
-            let mut t = tally.lock().expect("tally");
-            match reply.status {
-                303 if reply.header("location").is_some_and(|l| l.contains("/terima-kasih")) => {
-                    t.acknowledged.push(marker);
-                    break;
-                }
-                409 if failed_before => {
-                    t.replayed.push(marker);
-                    break;
-                }
-                503 => {
-                    t.unavailable += 1;
-                    failed_before = true;
-                    if let Err(e) = check_unavailable(&reply, "POST form", Expect::KeptForm(&fields, message)) {
-                        t.wrong.push(e);
-                        break;
-                    }
-                }
-                status => {
-                    t.wrong.push(format!("POST form: {status}: {}", reply.body));
-                    break;
-                }
-            }
-            drop(t);
-            if Instant::now() > deadline {
-                tally.lock().expect("tally").wrong.push(format!("{marker}: still not stored after 30 s"));
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let thanks = |reply: &Reply| {
+            reply.status == 303 && reply.header("location").is_some_and(|l| l.contains("/terima-kasih"))
+        };
+        let send = || form_post(app, &fields);
+        send_until_stored(marker, "POST form", send, thanks, || Expect::KeptForm(&fields, message), tally);
     }
 }
 
@@ -291,26 +314,11 @@ fn api_client(app: &TestApp, id: usize, stop: &AtomicBool, tally: &Mutex<Tally>)
         n += 1;
         let marker = format!("outage api {id}-{n}");
         let form = app.get_with(&format!("/api/v1/units/{SLUG}/form"), &[]);
-        let token = match form.status {
-            200 => serde_json::from_str::<Value>(&form.body).expect("form json")["token"]
-                .as_str()
-                .expect("token")
-                .to_string(),
-            503 => {
-                let mut t = tally.lock().expect("tally");
-                t.unavailable += 1;
-                if let Err(e) = check_unavailable(&form, "GET api form", Expect::Json) {
-                    t.wrong.push(e);
-                }
-                drop(t);
-                std::thread::sleep(Duration::from_millis(200));
-                continue;
-            }
-            status => {
-                tally.lock().expect("tally").wrong.push(format!("GET api form: {status}: {}", form.body));
-                continue;
-            }
-        };
+        if !fetched(&form, "GET api form", Expect::Json, tally) {
+            continue;
+        }
+        let token =
+            serde_json::from_str::<Value>(&form.body).expect("form json")["token"].as_str().expect("token").to_string();
         let body = json!({
             "token": token,
             "layanan": "ktp-el",
@@ -318,40 +326,8 @@ fn api_client(app: &TestApp, id: usize, stop: &AtomicBool, tally: &Mutex<Tally>)
             "profile": {"jenis_kelamin": "L", "usia": 41},
             "saran": marker,
         });
-        let mut failed_before = false;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let reply = api_post(app, &body);
-            let mut t = tally.lock().expect("tally");
-            match reply.status {
-                201 => {
-                    t.acknowledged.push(marker);
-                    break;
-                }
-                409 if failed_before => {
-                    t.replayed.push(marker);
-                    break;
-                }
-                503 => {
-                    t.unavailable += 1;
-                    failed_before = true;
-                    if let Err(e) = check_unavailable(&reply, "POST api", Expect::Json) {
-                        t.wrong.push(e);
-                        break;
-                    }
-                }
-                status => {
-                    t.wrong.push(format!("POST api: {status}: {}", reply.body));
-                    break;
-                }
-            }
-            drop(t);
-            if Instant::now() > deadline {
-                tally.lock().expect("tally").wrong.push(format!("{marker}: still not stored after 30 s"));
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let created = |reply: &Reply| reply.status == 201;
+        send_until_stored(marker, "POST api", || api_post(app, &body), created, || Expect::Json, tally);
     }
 }
 
