@@ -696,34 +696,14 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
                 ("another user's", Some(&other_users_csrf)),
             ];
             for (what, token) in wrong {
-                let before = snapshot(&w.app);
-                let reply = request.with_csrf(token).send(&w.app, Some(&cookie));
-                assert_eq!(
-                    reply.status,
-                    403,
-                    "{} as {actor} with a {what} CSRF token: {}",
-                    request.describe(),
-                    reply.body
-                );
-                assert!(reply.body.contains("\"forbidden\""), "{}: {}", request.describe(), reply.body);
-                assert_eq!(
-                    snapshot(&w.app),
-                    before,
-                    "{} with a {what} CSRF token changed the database",
-                    request.describe()
-                );
+                refused_unchanged(&w, &format!("{} as {actor} with a {what} CSRF token", request.describe()), || {
+                    request.with_csrf(token).send(&w.app, Some(&cookie))
+                });
             }
             // the same request with the right token works: the refusals above were about the token
-            let before = snapshot(&w.app);
-            let reply = request.with_csrf(Some(&csrf)).send(&w.app, Some(&cookie));
-            assert!(
-                matches!(reply.status, 200 | 303),
-                "{} as {actor} with its CSRF token: {} {}",
-                request.describe(),
-                reply.status,
-                reply.body
-            );
-            assert_ne!(snapshot(&w.app), before, "{} with its CSRF token changed nothing", request.describe());
+            goes_through(&w, &format!("{} as {actor} with its CSRF token", request.describe()), || {
+                request.with_csrf(Some(&csrf)).send(&w.app, Some(&cookie))
+            });
         }
     }
 }
@@ -761,6 +741,23 @@ fn send_with(request: &Request, app: &TestApp, cookie: &str, headers: &[(&str, &
     Reply::from(sent.expect("HTTP request"))
 }
 
+/// `send` is refused as a forged form (403, the `forbidden` body) and changes nothing.
+fn refused_unchanged(w: &World, what: &str, send: impl FnOnce() -> Reply) {
+    let before = snapshot(&w.app);
+    let reply = send();
+    assert_eq!(reply.status, 403, "{what}: {}", reply.body);
+    assert!(reply.body.contains("\"forbidden\""), "{what}: {}", reply.body);
+    assert_eq!(snapshot(&w.app), before, "{what} changed the database");
+}
+
+/// `send` goes through (200 or 303) and changes the database: what a refusal refused was real.
+fn goes_through(w: &World, what: &str, send: impl FnOnce() -> Reply) {
+    let before = snapshot(&w.app);
+    let reply = send();
+    assert!(matches!(reply.status, 200 | 303), "{what}: {} {}", reply.status, reply.body);
+    assert_ne!(snapshot(&w.app), before, "{what} changed nothing");
+}
+
 #[test]
 fn every_signed_in_post_refuses_another_sites_origin() {
     let database = TestDb::sqlite();
@@ -782,23 +779,14 @@ fn every_signed_in_post_refuses_another_sites_origin() {
                 ("Sec-Fetch-Site same-site, no Origin", &[("sec-fetch-site", "same-site")]),
             ];
             for (what, headers) in foreign {
-                let before = snapshot(&w.app);
-                let reply = send_with(&request, &w.app, &cookie, headers);
-                assert_eq!(reply.status, 403, "{} as {actor} with {what}: {}", request.describe(), reply.body);
-                assert!(reply.body.contains("\"forbidden\""), "{} with {what}: {}", request.describe(), reply.body);
-                assert_eq!(snapshot(&w.app), before, "{} with {what} changed the database", request.describe());
+                refused_unchanged(&w, &format!("{} as {actor} with {what}", request.describe()), || {
+                    send_with(&request, &w.app, &cookie, headers)
+                });
             }
-            let before = snapshot(&w.app);
             let same = [("origin", own.as_str()), ("sec-fetch-site", "same-origin")];
-            let reply = send_with(&request, &w.app, &cookie, &same);
-            assert!(
-                matches!(reply.status, 200 | 303),
-                "{} as {actor} from this site: {} {}",
-                request.describe(),
-                reply.status,
-                reply.body
-            );
-            assert_ne!(snapshot(&w.app), before, "{} from this site changed nothing", request.describe());
+            goes_through(&w, &format!("{} as {actor} from this site", request.describe()), || {
+                send_with(&request, &w.app, &cookie, &same)
+            });
         }
     }
     // a browser gets the error page, not the JSON body
