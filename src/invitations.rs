@@ -205,6 +205,8 @@ pub enum Opened {
         invitation: Box<Invitation>,
         unit: Unit,
         service: Option<Service>,
+        /// the counter it names (its name is shown on the form; an officer's never is)
+        counter: Option<crate::db::counters::Member>,
     },
     Expired {
         unit: Unit,
@@ -231,7 +233,13 @@ pub fn open(conn: &mut DbConnection, text: &str, now: NaiveDateTime) -> Result<O
         Some(id) => units::services_of(conn, unit.id)?.into_iter().find(|s| s.id == id),
         None => None,
     };
-    Ok(Opened::Open { invitation: Box::new(invitation), unit, service })
+    let counter = match invitation.counter_id {
+        Some(id) => crate::db::counters::list(conn, crate::db::counters::Roster::Counters, unit.id)?
+            .into_iter()
+            .find(|c| c.id == id),
+        None => None,
+    };
+    Ok(Opened::Open { invitation: Box::new(invitation), unit, service, counter })
 }
 
 /// Issued and answered invitations of the units in `[from, to)` (UTC), per unit, service and

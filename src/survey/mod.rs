@@ -211,7 +211,8 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
             }
         },
     };
-    let ticket = if sub.form.unit.ticket_mode && sub.token.is_some() {
+    // an invitation's link is itself a one-time proof of a transaction: no ticket on top of it
+    let ticket = if sub.form.unit.ticket_mode && sub.token.is_some_and(|t| t.invitation_id.is_none()) {
         let code = field(TICKET_FIELD).map(normalize_ticket);
         if code.is_none() {
             messages.push(Message::on(TICKET_FIELD, "error.required_field"));

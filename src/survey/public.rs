@@ -15,7 +15,7 @@ use crate::domain::names::Channel;
 use crate::domain::period::local_date;
 use crate::domain::submission::BurstRule;
 use crate::rate_limit::RateLimit;
-use crate::security::form_token::FormToken;
+use crate::security::form_token::{Desk, FormToken, TokenProblem};
 use crate::security::Keys;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -58,10 +58,53 @@ pub fn submit_declared(
     post: PublicPost,
     declared: Option<&Declared>,
 ) -> Result<Outcome, DbError> {
+    counted(conn, gate, &post, |conn, rate| store(conn, gate, &post, rate, declared, None))
+}
+
+/// Blocking: a post of the form a survey invitation's link (`/u/{code}`) opened. The post's
+/// `slug` is not used: the invitation names the unit. Its token must be the one issued for this
+/// invitation (a plain form's token, or another invitation's, is refused with a fresh token for
+/// this one, answers kept), and the invitation is spent with the response: a second post, of the
+/// same form or of another tab's, is `Replayed`. An unknown code is `UnknownUnit`. An invitation
+/// that expired after its form was opened still takes that form's answer (within the token's
+/// own time limit): the citizen was in time when they started.
+pub fn submit_invitation(
+    conn: &mut DbConnection,
+    gate: &Gate,
+    code: &str,
+    post: PublicPost,
+) -> Result<Outcome, DbError> {
+    let invitation = match crate::domain::invitation::Code::parse(code) {
+        Ok(code) => crate::db::invitations::by_code(conn, code.as_str())?,
+        Err(_) => None,
+    };
+    let Some(invitation) = invitation else {
+        return counted(conn, gate, &post, |_, _| Ok(Outcome::UnknownUnit));
+    };
+    let slug = crate::db::units::by_id(conn, invitation.unit_id)?.slug;
+    let post = PublicPost { slug: &slug, ..post };
+    counted(conn, gate, &post, |conn, rate| {
+        if invitation.spent_at.is_some() {
+            return Ok(match form_for_unit(conn, gate.templates, &slug)? {
+                Some(form) => Outcome::Replayed { form: Box::new(form) },
+                None => Outcome::UnknownUnit,
+            });
+        }
+        store(conn, gate, &post, rate, None, Some(&invitation))
+    })
+}
+
+/// Runs `store` with the client's rate-limit hit, counting a post that was not stored on its own.
+fn counted(
+    conn: &mut DbConnection,
+    gate: &Gate,
+    post: &PublicPost,
+    store: impl FnOnce(&mut DbConnection, RateGuard) -> Result<Outcome, DbError>,
+) -> Result<Outcome, DbError> {
     let key = RateLimit::submit_key(&post.client_hash);
     let window = RateLimit::window_of(post.now);
     let rate = RateGuard { key: &key, window_start: window, limit: gate.limiter.limit() };
-    let outcome = store(conn, gate, &post, rate, declared)?;
+    let outcome = store(conn, rate)?;
     match outcome {
         Outcome::Stored { .. } => {
             gate.limiter.forget_now_and_then(conn, window);
@@ -81,6 +124,7 @@ fn store(
     post: &PublicPost,
     rate: RateGuard,
     declared: Option<&Declared>,
+    invitation: Option<&crate::db::invitations::Invitation>,
 ) -> Result<Outcome, DbError> {
     let Some(form) = form_for_unit(conn, gate.templates, post.slug)? else {
         return Ok(Outcome::UnknownUnit);
@@ -90,26 +134,44 @@ fn store(
     }
     let token_text = post.fields.get(TOKEN_FIELD).map(String::as_str).unwrap_or_default();
     let channel = post.channel.as_str();
-    let token =
-        match FormToken::verify(token_text, gate.keys.form(), post.now, gate.token_max_age, form.unit.id, channel) {
-            Ok(token) => token,
-            Err(problem) => {
-                // the page's counter comes back from its hidden fields, as from the link that opened it
-                let field = |name: &str| post.fields.get(name).map(String::as_str);
-                let desk =
-                    super::resolve_desk(conn, form.unit.id, field(super::COUNTER_FIELD), field(super::OFFICER_FIELD))?;
-                let new_token = FormToken::issue(form.unit.id, form.version_id, channel, post.now)
-                    .at_desk(desk)
-                    .sign(gate.keys.form());
-                let template = form.template.clone();
-                return Ok(Outcome::Rejected(Rejection {
-                    form: Box::new(form),
-                    template,
-                    messages: vec![token_message(problem)],
-                    new_token: Some(new_token),
-                }));
+    let verified = FormToken::verify(token_text, gate.keys.form(), post.now, gate.token_max_age, form.unit.id, channel)
+        .and_then(|token| match invitation {
+            // an invitation's form carries its token: another form's cannot spend it, nor skip it
+            Some(invitation) if token.invitation_id != Some(invitation.id) => Err(TokenProblem::Mismatch),
+            _ => Ok(token),
+        });
+    let token = match verified {
+        Ok(token) => token,
+        Err(problem) => {
+            let new_token = match invitation {
+                Some(invitation) => {
+                    let desk = Desk { counter_id: invitation.counter_id, officer_id: invitation.officer_id };
+                    FormToken::issue(form.unit.id, form.version_id, channel, post.now)
+                        .at_desk(desk)
+                        .for_invitation(invitation.id)
+                }
+                None => {
+                    // the page's counter comes back from its hidden fields, as from the link that opened it
+                    let field = |name: &str| post.fields.get(name).map(String::as_str);
+                    let desk = super::resolve_desk(
+                        conn,
+                        form.unit.id,
+                        field(super::COUNTER_FIELD),
+                        field(super::OFFICER_FIELD),
+                    )?;
+                    FormToken::issue(form.unit.id, form.version_id, channel, post.now).at_desk(desk)
+                }
             }
-        };
+            .sign(gate.keys.form());
+            let template = form.template.clone();
+            return Ok(Outcome::Rejected(Rejection {
+                form: Box::new(form),
+                template,
+                messages: vec![token_message(problem)],
+                new_token: Some(new_token),
+            }));
+        }
+    };
     let template = gate.templates.get(conn, token.template_version_id)?;
     submit(
         conn,

@@ -3,10 +3,10 @@
 //! cannot drift from what the API answers. The tests validate the document and every reply
 //! they receive against it.
 
-use super::api;
 use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use super::session::COOKIE;
 use super::AppState;
+use super::{api, api_invitations};
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
@@ -24,12 +24,14 @@ use utoipa::{Modify, OpenApi};
             and a `reason` in English.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
-    paths(api::form, api::submit, api::index, document),
+    paths(api::form, api::submit, api::index, api_invitations::create, api_invitations::create_batch, document),
     components(schemas(Problem, FieldProblem, ProblemCode, FieldCode)),
     modifiers(&SessionCookie),
     tags(
         (name = "survey", description = "The citizen's questionnaire: a form with its one-time token, then a response"),
         (name = "results", description = "A unit's results, for signed-in users"),
+        (name = "invitations", description = "One-time survey links for a unit's finished transactions, \
+            from its own service system"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -5,8 +5,8 @@
 
 use super::access::Access;
 use super::{
-    account, admin, admin_populations, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login,
-    media, metrics, openapi, operator, public, reports, reset, staff, survey,
+    account, admin, admin_populations, admin_setup, api, api_invitations, dashboard, evidence, fallback, follow_up,
+    health, invitation_link, login, media, metrics, openapi, operator, public, reports, reset, staff, survey,
 };
 use actix_web::http::Method;
 use actix_web::{guard, middleware, web};
@@ -46,6 +46,11 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/s/{slug}/kiosk", Public, survey::show),
     route!(POST "/s/{slug}/kiosk", Public, survey::submit),
     route!(GET "/s/{slug}/kiosk/terima-kasih", Public, survey::thanks),
+    // a survey invitation's one-time short link (its code is the credential) and its QR
+    route!(GET "/u/{code}", Public, invitation_link::show),
+    route!(POST "/u/{code}", Public, invitation_link::submit),
+    route!(GET "/u/{code}/qr.svg", Public, invitation_link::qr),
+    route!(GET "/u/{code}/qr.png", Public, invitation_link::qr),
     route!(GET "/publik", Public, public::page),
     // the same results in large type for a TV in a service hall, one unit after another
     route!(GET "/publik/layar", Public, public::screen),
@@ -92,6 +97,10 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/api/v1/units/{slug}/form", Public, api::form),
     route!(POST "/api/v1/units/{slug}/responses", Public, api::submit),
     route!(GET "/api/v1/units/{slug}/index", UnitReader, api::index),
+    // survey invitations: an API key with the `invitations` scope (checked by the handler, as for
+    // responses), or an admin's or unit head's session with its CSRF secret in a header
+    route!(POST "/api/v1/units/{slug}/invitations", Public, api_invitations::create),
+    route!(POST "/api/v1/units/{slug}/invitations:batch", Public, api_invitations::create_batch),
     // the API's OpenAPI 3.1 document, derived from the handlers' types
     route!(GET "/api/v1/openapi.json", Public, openapi::document),
 ];
