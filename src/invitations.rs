@@ -242,6 +242,14 @@ pub fn open(conn: &mut DbConnection, text: &str, now: NaiveDateTime) -> Result<O
     Ok(Opened::Open { invitation: Box::new(invitation), unit, service, counter })
 }
 
+/// The invitation of a code as typed or scanned, whatever its state (`None`: no such code).
+pub fn find(conn: &mut DbConnection, text: &str) -> Result<Option<Invitation>, DbError> {
+    match Code::parse(text) {
+        Ok(code) => stored::by_code(conn, code.as_str()),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Issued and answered invitations of the units in `[from, to)` (UTC), per unit, service and
 /// counter (`db::invitations::counts`).
 pub fn counts(

@@ -209,10 +209,8 @@ pub async fn submit(
 async fn invitation_unit_slug(state: &web::Data<AppState>, code: &str) -> Result<String, WebError> {
     let code = code.to_string();
     blocking(state, move |_, conn| -> Result<String, WebError> {
-        match invitations::open(conn, &code, chrono::Utc::now().naive_utc())? {
-            Opened::Open { unit, .. } | Opened::Expired { unit } | Opened::Spent { unit } => Ok(unit.slug),
-            Opened::Unknown => Err(WebError::NotFound),
-        }
+        let invitation = invitations::find(conn, &code)?.ok_or(WebError::NotFound)?;
+        Ok(crate::db::units::by_id(conn, invitation.unit_id)?.slug)
     })
     .await
 }
@@ -233,13 +231,7 @@ pub async fn qr(
 ) -> Result<HttpResponse, WebError> {
     let png = req.path().ends_with(".png");
     let typed = code.into_inner();
-    let known = blocking(&state, move |_, conn| -> Result<Option<String>, WebError> {
-        Ok(match Code::parse(&typed) {
-            Ok(code) => crate::db::invitations::by_code(conn, code.as_str())?.map(|i| i.code),
-            Err(_) => None,
-        })
-    })
-    .await?;
+    let known = blocking(&state, move |_, conn| invitations::find(conn, &typed)).await?.map(|i| i.code);
     let Some(code) = known else { return Err(WebError::NotFound) };
     let url = format!("{}/u/{code}", state.config.base_url.trim_end_matches('/'));
     let (content_type, body) = if png {

@@ -478,7 +478,10 @@ fn a_link_opens_the_form_with_its_service_and_counter_and_takes_one_response() {
         let (status, html) = app.get(&format!("/u/{typed}"));
         assert_eq!(status, 200, "{name}: {html}");
         assert!(html.contains("<option value=\"ktp-el\" selected>"), "{name}: the service is chosen");
-        assert!(html.contains("layanan KTP elektronik yang baru Anda terima di Loket 1"), "{name}: service and counter named");
+        assert!(
+            html.contains("layanan KTP elektronik yang baru Anda terima di Loket 1"),
+            "{name}: service and counter named"
+        );
         assert!(html.contains(&format!("action=\"/u/{code}\"")), "{name}: posts to the canonical code");
         common::assert_indonesian(&html, "the invitation's form");
         let fields = answers_for(&html);
