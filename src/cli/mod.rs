@@ -15,6 +15,7 @@ mod compute;
 mod demo;
 mod desks;
 mod evidence;
+mod gateway;
 mod import_sheet;
 mod init;
 pub mod mail;
@@ -90,6 +91,9 @@ pub enum Command {
     /// E-mail settings check
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// SMS/WhatsApp gateway check
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     /// Send (or with --dry-run write) the monthly summaries now; sends only what is missing
     SendMonthly(mail::SendMonthlyArgs),
     /// Write the official report of a unit and period (PDF, XLSX or CSV)
@@ -229,6 +233,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report(args) => report::run(&context, args),
         Command::Evidence(args) => evidence::run(&context, args),
         Command::Mail(command) => mail::test(&context, command),
+        Command::Gateway(command) => gateway::run(&context, command),
         Command::SendMonthly(args) => mail::send_monthly(&context, args),
         Command::Backup(args) => transfer::backup(&context, args),
         Command::ExportAll(args) => transfer::export_all(&context, args),
