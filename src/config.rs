@@ -92,7 +92,7 @@ pub struct MailSettings {
     pub hour: u32,
 }
 
-/// The outbound call that sends an invitation's link to a phone (`crate::gateway`). Its `Debug`
+/// The outbound call that sends an invitation's link to a phone (the gateway service). Its `Debug`
 /// shows the gateway's host and the header names only: the URL and header values may hold
 /// secrets from the environment.
 #[derive(Clone)]

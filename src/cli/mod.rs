@@ -244,6 +244,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 fn init_logging(filter: &str, format: crate::config::LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The gateway's HTTP library logs each request's URL at debug and its bytes at trace: the
+    // phone number, the token. Whatever the filter asks, only its warnings are logged.
+    let filter = ["ureq=warn", "ureq_proto=warn"]
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive);
     // Colour codes only on a terminal: in a file or journald they are noise ("\x1b[32m INFO").
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);

@@ -1,6 +1,6 @@
 //! The rules of the SMS/WhatsApp gateway call, without the call: the request template and how a
 //! value is escaped into it, `${ENV}` references in settings, the retry schedule, and what a
-//! gateway's status code means. The sending is `crate::gateway`.
+//! gateway's status code means. The sending itself is the gateway service's.
 
 use chrono::{DateTime, Utc};
 use std::time::Duration;
