@@ -141,6 +141,16 @@ pub enum GatewayMethod {
     Get,
 }
 
+impl GatewayMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayMethod::Post => "POST",
+            GatewayMethod::Put => "PUT",
+            GatewayMethod::Get => "GET",
+        }
+    }
+}
+
 /// What a gateway gets when `gateway_body` is not set (with `Content-Type: application/json`).
 pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima kasih telah menggunakan layanan {{service}} di {{unit}}. Mohon isi survei kepuasan masyarakat: {{link}}"}"#;
 

@@ -359,7 +359,7 @@ fn with_headers<B>(
 fn describe(error: &ureq::Error) -> Option<String> {
     use ureq::Error as E;
     Some(match error {
-        E::Io(e) => format!("connection: {}", e.kind()),
+        E::Io(e) => format!("connection: {e}"),
         E::Timeout(which) => format!("timed out ({which})"),
         E::HostNotFound => "host not found".into(),
         E::ConnectionFailed => "connection failed".into(),

@@ -6,13 +6,15 @@
 use crate::common;
 
 use common::fake_gateway::{unreachable_url, Answer, FakeGateway};
-use common::{backends, skm, TestApp, TestDb};
+use common::{backends, seed_unit_and_user, skm, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
 use skm::config::{Config, GatewaySettings};
+use skm::domain::names::Role;
 use skm::domain::phone::Phone;
 use skm::gateway::{Dispatch, Gateway, GatewayCounters, Message};
 use std::time::{Duration, Instant};
 
+const ADMIN: &str = "admin@kutaitimurkab.go.id";
 const TOKEN: &str = "token-gateway-rahasia";
 const METRICS_TOKEN: &str = "rahasia-metrik";
 const NUMBER: &str = "0812-3456-7789";
@@ -169,6 +171,35 @@ fn a_message_is_retried_while_the_gateway_fails_then_sent_as_configured_and_coun
         assert!(!stored.contains(DIGITS), "the number is stored somewhere in the database");
         app.stop();
     }
+}
+
+#[test]
+fn the_admin_page_shows_the_gateway_host_and_method_never_its_secrets() {
+    for database in backends() {
+        let fake = FakeGateway::start();
+        let app = TestApp::spawn_with(&database, |c| {
+            c.gateway = Some(settings(&fake.url("/send?key=${GW_KEY}"), &[("GW_KEY", "kunci-di-url")]));
+        });
+        seed_unit_and_user(&app, "disdukcapil", ADMIN, Role::Admin);
+        let cookie = app.login(ADMIN, PASSWORD).unwrap_or_else(|r| panic!("admin signs in: {}", r.status));
+        let page = app.get_as(&cookie, "/admin").body;
+        let shown = format!("<code>http://127.0.0.1:{} (POST)</code>", fake.port);
+        assert!(
+            page.contains("Gateway SMS/WhatsApp (gateway_url, SKM_GATEWAY_URL)") && page.contains(&shown),
+            "{page}"
+        );
+        for secret in ["kunci-di-url", "/send", TOKEN] {
+            assert!(!page.contains(secret), "the admin page shows {secret}");
+        }
+        app.stop();
+    }
+    let database = TestDb::sqlite();
+    let off = TestApp::spawn(&database);
+    seed_unit_and_user(&off, "disdukcapil", ADMIN, Role::Admin);
+    let cookie = off.login(ADMIN, PASSWORD).unwrap_or_else(|r| panic!("admin signs in: {}", r.status));
+    let page = off.get_as(&cookie, "/admin").body;
+    assert!(page.contains("tidak diatur: tautan undangan tidak dikirim lewat SMS/WhatsApp"), "{page}");
+    assert!(off.gateway.is_none());
 }
 
 #[test]
