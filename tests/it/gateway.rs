@@ -110,7 +110,7 @@ fn a_message_is_retried_while_the_gateway_fails_then_sent_as_configured_and_coun
         let fake = FakeGateway::start();
         fake.then([Answer::status(503), Answer::status(503)]);
         let app = TestApp::spawn_with(&database, |c| {
-            c.gateway = Some(settings(&fake.url("/api/send?src=skm"), &[]));
+            c.gateway = Some(settings(&fake.url("/api/send?src=skm"), &[("SKM_GATEWAY_RETRY_BASE_MS", "200")]));
             c.metrics_token = METRICS_TOKEN.to_string().into();
         });
         let before = metrics(&app);
@@ -120,7 +120,8 @@ fn a_message_is_retried_while_the_gateway_fails_then_sent_as_configured_and_coun
         let gateway = app.gateway.clone().expect("the app has its gateway");
         let started = Instant::now();
         assert_eq!(gateway.dispatch(phone(), message("Dinas \"Dukcapil\" & KB")), Dispatch::Queued);
-        assert!(started.elapsed() < Duration::from_millis(50), "dispatch does not wait for the gateway");
+        // the three calls take 600 ms at least (two waits of 200 ms, then 400 ms)
+        assert!(started.elapsed() < Duration::from_millis(500), "dispatch does not wait for the gateway");
         let requests = fake.wait_for(3, Duration::from_secs(20));
         wait_until_idle(&gateway);
 
@@ -143,11 +144,11 @@ fn a_message_is_retried_while_the_gateway_fails_then_sent_as_configured_and_coun
                 })
             );
         }
-        // base 100 ms: about 100 ms, then about 200 ms (each plus up to a quarter of jitter)
+        // base 200 ms: about 200 ms, then about 400 ms (each plus up to a quarter of jitter)
         let first = requests[1].at - requests[0].at;
         let second = requests[2].at - requests[1].at;
-        assert!(first >= Duration::from_millis(100), "{first:?}");
-        assert!(second >= Duration::from_millis(200) && second > first, "{first:?} then {second:?}");
+        assert!(first >= Duration::from_millis(200), "{first:?}");
+        assert!(second >= Duration::from_millis(400) && second > first, "{first:?} then {second:?}");
 
         let after = metrics(&app);
         assert_eq!(sample(&after, "skm_gateway_attempts_total"), Some(3.0), "{after}");
@@ -160,7 +161,7 @@ fn a_message_is_retried_while_the_gateway_fails_then_sent_as_configured_and_coun
         gateway.dispatch(phone(), message("Dinas Kesehatan"));
         wait_until_idle(&gateway);
         std::thread::sleep(Duration::from_millis(400));
-        assert_eq!(fake.requests().len(), 4, "a 400 is not retried");
+        assert_eq!(fake.requests().len(), 4, "a 400 is not retried (a retry would have come after 200 ms)");
         let after = metrics(&app);
         assert_eq!(sample(&after, "skm_gateway_attempts_total"), Some(4.0), "{after}");
         assert_eq!(sample(&after, "skm_gateway_deliveries_total{outcome=\"failed\"}"), Some(1.0), "{after}");
