@@ -16,6 +16,7 @@ pub mod fonts;
 pub mod gateway;
 pub mod i18n;
 pub mod images;
+pub mod invitations;
 pub mod letterhead;
 pub mod mail;
 pub mod password;

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 29] = [
+pub const TABLES: [(&str, &str); 30] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -29,6 +29,7 @@ pub const TABLES: [(&str, &str); 29] = [
     ("officers", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
+    ("invitations", "id"),
     ("ticket_codes", "unit_id, code"),
     ("used_form_tokens", "nonce"),
     ("daily_element_totals", "unit_id, survey_date, template_version_id, service_id, element_code"),
@@ -47,7 +48,7 @@ pub const TABLES: [(&str, &str); 29] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 14] = [
+const SERIAL_TABLES: [&str; 15] = [
     "template_versions",
     "units",
     "services",
@@ -62,6 +63,7 @@ const SERIAL_TABLES: [&str; 14] = [
     "import_batches",
     "counters",
     "officers",
+    "invitations",
 ];
 
 const BATCH: usize = 1000;

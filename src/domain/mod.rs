@@ -8,6 +8,7 @@ pub mod follow_up;
 pub mod gateway;
 pub mod ikm;
 pub mod interval;
+pub mod invitation;
 pub mod letterhead;
 pub mod names;
 pub mod period;

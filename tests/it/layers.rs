@@ -26,6 +26,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("desks", 3),
     ("follow_up", 3),
     ("gateway", 3),
+    ("invitations", 3),
     ("letterhead", 3),
     ("publications", 3),
     ("rate_limit", 3),
