@@ -1,11 +1,13 @@
 //! Settings: defaults that run with nothing set, overridden by an optional `skm.toml`, then by
 //! `SKM_*` environment variables. A bad value stops start-up naming the setting and the reason.
 
+use crate::domain::gateway::{self as gateway_rules, Encoding, Template};
 use chrono_tz::Tz;
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub struct Config {
     pub scorecard_min_responses: u32,
     /// days a survey invitation's link (`/u/{code}`) stays open, 1..=365
     pub invitation_expiry_days: u32,
+    /// the regency's SMS/WhatsApp gateway; `None` (no `gateway_url`): invitations are not sent
+    pub gateway: Option<GatewaySettings>,
 }
 
 /// Which month a dashboard opens on (SPEC §5: the last complete month by default).
@@ -90,8 +94,73 @@ pub struct MailSettings {
     pub hour: u32,
 }
 
+/// The outbound call that sends an invitation's link to a phone (the gateway service). Its `Debug`
+/// shows the gateway's host and the header names only: the URL and header values may hold
+/// secrets from the environment.
+#[derive(Clone)]
+pub struct GatewaySettings {
+    /// `{{placeholders}}` percent-encoded, `${ENV}` references already resolved
+    pub url: Template,
+    /// scheme and host of the URL, for logs and the admin page
+    pub host: String,
+    pub method: GatewayMethod,
+    /// `${ENV}` references already resolved
+    pub headers: Vec<(String, SecretString)>,
+    /// empty for GET
+    pub body: Template,
+    /// from the `Content-Type` header
+    pub encoding: Encoding,
+    /// of one attempt: connecting, sending and reading the answer
+    pub timeout: Duration,
+    /// attempts per message, the first one included
+    pub max_attempts: u32,
+    /// the wait before the first retry; it doubles for each further one
+    pub retry_base: Duration,
+    /// messages waiting or being retried at most; more are dropped (and counted)
+    pub queue_capacity: usize,
+}
+
+impl std::fmt::Debug for GatewaySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewaySettings")
+            .field("host", &self.host)
+            .field("method", &self.method)
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("encoding", &self.encoding)
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_base", &self.retry_base)
+            .field("queue_capacity", &self.queue_capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayMethod {
+    Post,
+    Put,
+    /// no body: the placeholders go in `gateway_url`
+    Get,
+}
+
+impl GatewayMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayMethod::Post => "POST",
+            GatewayMethod::Put => "PUT",
+            GatewayMethod::Get => "GET",
+        }
+    }
+}
+
+/// What a gateway gets when `gateway_body` is not set (with `Content-Type: application/json`).
+pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima kasih telah menggunakan layanan {{service}} di {{unit}}. Mohon isi survei kepuasan masyarakat: {{link}}"}"#;
+
+/// Messages waiting for the gateway at most (`GatewaySettings::queue_capacity`).
+pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
+
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 34] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 41] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -156,6 +225,33 @@ pub const SETTINGS: [(&str, &str, &str, &str); 34] = [
         "14",
         "days a survey invitation's short link stays open (1 to 365)",
     ),
+    (
+        "gateway_url",
+        "SKM_GATEWAY_URL",
+        "",
+        "SMS/WhatsApp gateway that sends invitation links to phones; may hold {{placeholders}} and ${ENV} (empty: off)",
+    ),
+    ("gateway_method", "SKM_GATEWAY_METHOD", "POST", "POST, PUT, or GET (no body: placeholders in the URL)"),
+    (
+        "gateway_headers",
+        "SKM_GATEWAY_HEADERS",
+        "Content-Type: application/json",
+        "'Name: value' lines; ${ENV_NAME} takes a secret from the environment",
+    ),
+    (
+        "gateway_body",
+        "SKM_GATEWAY_BODY",
+        "{\"to\":\"{{phone}}\",\"message\":\"… {{link}}\"}",
+        "request body with {{link}}, {{unit}}, {{service}}, {{phone}}, {{phone_digits}}",
+    ),
+    ("gateway_timeout_secs", "SKM_GATEWAY_TIMEOUT_SECS", "10", "time limit of one call to the gateway"),
+    ("gateway_max_attempts", "SKM_GATEWAY_MAX_ATTEMPTS", "5", "attempts per message before it counts as failed"),
+    (
+        "gateway_retry_base_ms",
+        "SKM_GATEWAY_RETRY_BASE_MS",
+        "2000",
+        "wait before the first retry; doubled for each further one (plus jitter, at most 5 minutes)",
+    ),
 ];
 
 /// Environment variables that start with `SKM_` but are not settings.
@@ -202,21 +298,36 @@ impl Config {
         if let Some(path) = file {
             read_file(path, &mut values)?;
         }
-        for (var, text) in env {
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        let mut unknown = Vec::new();
+        for (var, text) in &env {
             if !var.starts_with("SKM_") || var.starts_with("SKM_TEST_") || NOT_SETTINGS.contains(&var.as_str()) {
                 continue;
             }
             match SETTINGS.iter().find(|s| s.1 == var) {
                 Some(setting) => {
-                    values.insert(setting.0, Value { text, origin: var });
+                    values.insert(setting.0, Value { text: text.clone(), origin: var.clone() });
                 }
-                None => return Err(ConfigError::Unknown { origin: "environment".into(), name: var }),
+                None => unknown.push(var.clone()),
             }
         }
-        Self::from_values(values)
+        // `Authorization: Bearer ${SKM_GATEWAY_TOKEN}`: a variable the gateway settings name is
+        // not a misspelt setting
+        let named: Vec<String> = ["gateway_url", "gateway_headers"]
+            .iter()
+            .filter_map(|key| values.get(key))
+            .flat_map(|v| gateway_rules::env_references(&v.text))
+            .collect();
+        if let Some(var) = unknown.into_iter().find(|var| !named.contains(var)) {
+            return Err(ConfigError::Unknown { origin: "environment".into(), name: var });
+        }
+        Self::from_values(values, &|name: &str| env.get(name).cloned())
     }
 
-    fn from_values(mut values: BTreeMap<&'static str, Value>) -> Result<Self, ConfigError> {
+    fn from_values(
+        mut values: BTreeMap<&'static str, Value>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut take = |name: &'static str| values.remove(name);
         let invalid = |value: &Value, name: &str, reason: String| ConfigError::Invalid {
             origin: value.origin.clone(),
@@ -400,6 +511,7 @@ impl Config {
                 .map(|a| a.parse().map_err(|_| invalid(&v, "trusted_proxies", format!("'{a}' is not an IP address"))))
                 .collect::<Result<Vec<_>, _>>()?,
         };
+        let gateway = gateway_settings(&mut take, env)?;
         Ok(Config {
             database_url,
             listen,
@@ -427,8 +539,104 @@ impl Config {
             mail,
             scorecard_min_responses,
             invitation_expiry_days,
+            gateway,
         })
     }
+}
+
+/// The `gateway_*` settings, or `None` when `gateway_url` is empty. Every mistake stops start-up
+/// here, naming the setting: an unknown placeholder, a missing environment variable, a body
+/// with GET.
+fn gateway_settings(
+    take: &mut impl FnMut(&'static str) -> Option<Value>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<GatewaySettings>, ConfigError> {
+    let invalid = |value: &Value, name: &str, reason: String| ConfigError::Invalid {
+        origin: value.origin.clone(),
+        name: name.to_string(),
+        reason,
+    };
+    let (url, method, headers, body, timeout, attempts, base) = (
+        take("gateway_url"),
+        take("gateway_method"),
+        take("gateway_headers"),
+        take("gateway_body"),
+        take("gateway_timeout_secs"),
+        take("gateway_max_attempts"),
+        take("gateway_retry_base_ms"),
+    );
+    let Some(url) = url.filter(|v| !v.text.trim().is_empty()) else { return Ok(None) };
+    let url_text = url.text.trim();
+    if !(url_text.starts_with("http://") || url_text.starts_with("https://")) {
+        return Err(invalid(&url, "gateway_url", "must start with http:// or https://".into()));
+    }
+    let host = gateway_rules::host_of(url_text);
+    let url_template = Template::parse(url_text)
+        .and_then(|t| t.resolve_env(env))
+        .map_err(|e| invalid(&url, "gateway_url", e.to_string()))?;
+    let sample = gateway_rules::Values {
+        link: "https://skm.example.go.id/u/contoh",
+        unit: "Dinas Contoh",
+        service: "Layanan Contoh",
+        phone: "+6281234567890",
+        phone_digits: "6281234567890",
+    };
+    if url_template.render(&sample, Encoding::Percent).parse::<ureq::http::Uri>().is_err() {
+        return Err(invalid(&url, "gateway_url", "is not a valid URL".into()));
+    }
+    let method = match &method {
+        None => GatewayMethod::Post,
+        Some(v) => match v.text.trim().to_ascii_uppercase().as_str() {
+            "POST" => GatewayMethod::Post,
+            "PUT" => GatewayMethod::Put,
+            "GET" => GatewayMethod::Get,
+            other => return Err(invalid(v, "gateway_method", format!("'{other}' is not POST, PUT or GET"))),
+        },
+    };
+    let header_lines = match &headers {
+        None => vec![("Content-Type".to_string(), "application/json".to_string())],
+        Some(v) => {
+            gateway_rules::parse_headers(&v.text, env).map_err(|e| invalid(v, "gateway_headers", e.to_string()))?
+        }
+    };
+    let encoding = header_lines
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map_or(Encoding::Raw, |(_, value)| Encoding::of_content_type(value));
+    let body = match (&body, method) {
+        (Some(v), GatewayMethod::Get) if !v.text.trim().is_empty() => {
+            return Err(invalid(v, "gateway_body", "GET sends no body: put the placeholders in gateway_url".into()))
+        }
+        (_, GatewayMethod::Get) => Template::parse("").map_err(|e| invalid(&url, "gateway_body", e.to_string()))?,
+        (None, _) => Template::parse(GATEWAY_DEFAULT_BODY).map_err(|e| invalid(&url, "gateway_body", e.to_string()))?,
+        (Some(v), _) => Template::parse(&v.text).map_err(|e| invalid(v, "gateway_body", e.to_string()))?,
+    };
+    let number = |value: Option<Value>, name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match value {
+        None => Ok(default),
+        Some(v) => match v.text.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(invalid(
+                &v,
+                name,
+                format!("'{}' is not a whole number from {} to {}", v.text, range.start(), range.end()),
+            )),
+        },
+    };
+    let timeout = Duration::from_secs(number(timeout, "gateway_timeout_secs", 10, 1..=300)?);
+    let max_attempts = u32::try_from(number(attempts, "gateway_max_attempts", 5, 1..=20)?).unwrap_or(20);
+    let retry_base = Duration::from_millis(number(base, "gateway_retry_base_ms", 2000, 1..=600_000)?);
+    Ok(Some(GatewaySettings {
+        url: url_template,
+        host,
+        method,
+        headers: header_lines.into_iter().map(|(name, value)| (name, SecretString::from(value))).collect(),
+        body,
+        encoding,
+        timeout,
+        max_attempts,
+        retry_base,
+        queue_capacity: GATEWAY_QUEUE_CAPACITY,
+    }))
 }
 
 fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<(), ConfigError> {
@@ -578,6 +786,98 @@ mod tests {
         let err = Config::load(Some(&path), env(&[])).expect_err("syntax").to_string();
         assert!(err.contains("skm.toml:1"), "{err}");
     }
+    #[test]
+    fn the_gateway_is_off_unless_its_url_is_set() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "").expect("write");
+        assert!(Config::load(Some(&path), env(&[])).expect("defaults").gateway.is_none());
+        let off = Config::load(Some(&path), env(&[("SKM_GATEWAY_URL", " "), ("SKM_GATEWAY_METHOD", "PATCH")]));
+        assert!(off.expect("empty url: off, the rest unread").gateway.is_none());
+        let on = Config::load(Some(&path), env(&[("SKM_GATEWAY_URL", "https://wa.example.co.id/kirim")])).expect("on");
+        let gateway = on.gateway.expect("configured");
+        assert_eq!((gateway.method, gateway.encoding), (GatewayMethod::Post, Encoding::Json));
+        assert_eq!(
+            (gateway.max_attempts, gateway.timeout, gateway.retry_base),
+            (5, Duration::from_secs(10), Duration::from_secs(2))
+        );
+        assert_eq!(gateway.host, "https://wa.example.co.id");
+    }
+
+    #[test]
+    fn gateway_secrets_come_from_the_environment_and_are_never_shown() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(
+            &path,
+            "gateway_url = \"https://sms.example.id/api?key=${GW_KEY}&to={{phone_digits}}\"\n\
+             gateway_method = \"get\"\n\
+             gateway_headers = \"\"\"\nAuthorization: Bearer ${SKM_GATEWAY_TOKEN}\nAccept: application/json\n\"\"\"\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&path), env(&[("SKM_GATEWAY_TOKEN", "token-rahasia"), ("GW_KEY", "kunci-rahasia")]))
+            .expect("SKM_GATEWAY_TOKEN is named by a header, not a misspelt setting");
+        let gateway = c.gateway.clone().expect("configured");
+        assert_eq!(gateway.method, GatewayMethod::Get);
+        assert_eq!(gateway.headers[0].1.expose_secret(), "Bearer token-rahasia");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("token-rahasia") && !shown.contains("kunci-rahasia"), "{shown}");
+        assert!(shown.contains("https://sms.example.id") && shown.contains("Authorization"), "{shown}");
+
+        let err = Config::load(Some(&path), env(&[("SKM_GATEWAY_TOKEN", "t")])).expect_err("GW_KEY missing");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:1: setting 'gateway_url': the environment variable GW_KEY (named as ${{GW_KEY}}) is not set",
+                path.display()
+            )
+        );
+        let err = Config::load(Some(&path), env(&[("GW_KEY", "k")])).expect_err("token missing").to_string();
+        assert!(
+            err.contains("gateway_headers") && err.contains("line 1") && err.contains("SKM_GATEWAY_TOKEN"),
+            "{err}"
+        );
+        let err =
+            Config::load(Some(&path), env(&[("GW_KEY", "k"), ("SKM_GATEWAY_TOKEN", "t"), ("SKM_GATEWAY_TOKN", "t")]))
+                .expect_err("a variable no setting names");
+        assert!(err.to_string().contains("unknown setting 'SKM_GATEWAY_TOKN'"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_gateway_setting_stops_start_up_naming_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "gateway_url = \"https://wa.example.id/send\"\n").expect("write");
+        let load =
+            |pairs: &[(&str, &str)]| Config::load(Some(&path), env(pairs)).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(
+            load(&[("SKM_GATEWAY_BODY", "{\"to\":\"{{phone}}\",\"text\":\"{{tautan}}\"}")]),
+            Err("SKM_GATEWAY_BODY: setting 'gateway_body': unknown placeholder {{tautan}} (known: {{link}}, {{unit}}, {{service}}, {{phone}}, {{phone_digits}})".into())
+        );
+        assert_eq!(
+            load(&[("SKM_GATEWAY_METHOD", "GET"), ("SKM_GATEWAY_BODY", "{{link}}")]),
+            Err("SKM_GATEWAY_BODY: setting 'gateway_body': GET sends no body: put the placeholders in gateway_url"
+                .into())
+        );
+        assert!(
+            load(&[("SKM_GATEWAY_METHOD", "DELETE")]).is_err_and(|e| e.contains("'DELETE' is not POST, PUT or GET"))
+        );
+        assert!(load(&[("SKM_GATEWAY_URL", "wa.example.id")]).is_err_and(|e| e.contains("http://")));
+        assert!(load(&[("SKM_GATEWAY_URL", "https://wa example.id/")]).is_err_and(|e| e.contains("not a valid URL")));
+        assert!(load(&[("SKM_GATEWAY_HEADERS", "Authorization")]).is_err_and(|e| e.contains("expected 'Name: value'")));
+        assert!(load(&[("SKM_GATEWAY_MAX_ATTEMPTS", "0")]).is_err_and(|e| e.contains("gateway_max_attempts")));
+        assert!(load(&[("SKM_GATEWAY_TIMEOUT_SECS", "x")]).is_err_and(|e| e.contains("gateway_timeout_secs")));
+        let form = Config::load(
+            Some(&path),
+            env(&[
+                ("SKM_GATEWAY_HEADERS", "Content-Type: application/x-www-form-urlencoded"),
+                ("SKM_GATEWAY_BODY", "to={{phone}}"),
+            ]),
+        )
+        .expect("form");
+        assert_eq!(form.gateway.expect("on").encoding, Encoding::Percent);
+    }
+
     #[test]
     fn a_loopback_or_unset_base_url_is_local() {
         for local in [

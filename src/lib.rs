@@ -13,6 +13,7 @@ pub mod desks;
 pub mod domain;
 pub mod follow_up;
 pub mod fonts;
+pub mod gateway;
 pub mod i18n;
 pub mod images;
 pub mod invitations;

@@ -15,6 +15,7 @@ mod compute;
 mod demo;
 mod desks;
 mod evidence;
+mod gateway;
 mod import_sheet;
 mod init;
 pub mod mail;
@@ -90,6 +91,9 @@ pub enum Command {
     /// E-mail settings check
     #[command(subcommand)]
     Mail(mail::MailCommand),
+    /// SMS/WhatsApp gateway check
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
     /// Send (or with --dry-run write) the monthly summaries now; sends only what is missing
     SendMonthly(mail::SendMonthlyArgs),
     /// Write the official report of a unit and period (PDF, XLSX or CSV)
@@ -229,6 +233,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report(args) => report::run(&context, args),
         Command::Evidence(args) => evidence::run(&context, args),
         Command::Mail(command) => mail::test(&context, command),
+        Command::Gateway(command) => gateway::run(&context, command),
         Command::SendMonthly(args) => mail::send_monthly(&context, args),
         Command::Backup(args) => transfer::backup(&context, args),
         Command::ExportAll(args) => transfer::export_all(&context, args),
@@ -239,6 +244,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 fn init_logging(filter: &str, format: crate::config::LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The gateway's HTTP library logs each request's URL at debug and its bytes at trace: the
+    // phone number, the token. Whatever the filter asks, only its warnings are logged.
+    let filter = ["ureq=warn", "ureq_proto=warn"]
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive);
     // Colour codes only on a terminal: in a file or journald they are noise ("\x1b[32m INFO").
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);

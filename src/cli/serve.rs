@@ -16,6 +16,10 @@ pub fn run(context: Context) -> Result<(), CliError> {
     }
     let state = AppState::new(pool, context.config, context.catalog)?;
     let monthly_mail = monthly_mail(&state);
+    match &state.gateway {
+        Some(gateway) => tracing::info!(host = gateway.host(), "SMS/WhatsApp gateway on"),
+        None => tracing::info!("SMS/WhatsApp gateway off (no gateway_url)"),
+    }
     let listener = TcpListener::bind(listen).map_err(|e| CliError::Input(format!("cannot listen on {listen}: {e}")))?;
     let app = Application::build(state, listener)?;
     let monthly_mail = monthly_mail.map(Scheduler::start).transpose()?;

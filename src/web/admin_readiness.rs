@@ -25,6 +25,8 @@ pub(super) struct ServerView {
     pub base_url: String,
     pub base_url_local: bool,
     pub smtp: Option<String>,
+    /// the SMS/WhatsApp gateway's scheme, host and method: never its path, query or headers
+    pub gateway: Option<String>,
     pub from: String,
     pub last_test: Option<String>,
 }
@@ -99,6 +101,7 @@ pub(super) fn server(config: &Config, last_test: Option<NaiveDateTime>) -> Serve
         base_url_local: config.base_url_is_local(),
         smtp: (!config.mail.smtp_host.is_empty())
             .then(|| format!("{}:{}", config.mail.smtp_host, config.mail.smtp_port)),
+        gateway: config.gateway.as_ref().map(|g| format!("{} ({})", g.host, g.method.as_str())),
         from: config.mail.from.to_string(),
         // stored in UTC, shown in the regency's time zone (SPEC §5)
         last_test: last_test

@@ -1,5 +1,5 @@
 //! Prometheus metrics (`GET /metrics`): requests by route and status, latency per route, stored
-//! submissions by channel, database pool use and the e-mail queue. Off unless `metrics_token` is
+//! submissions by channel, database pool use, the e-mail queue and the SMS/WhatsApp gateway. Off unless `metrics_token` is
 //! set; scrapers send it as a bearer token. The format follows the `Accept` header: OpenMetrics
 //! 1.0.0 for a scraper that prefers it (Prometheus does), the classic text format 0.0.4 for
 //! everything else (promtool, older parsers, curl).
@@ -8,6 +8,7 @@ use super::error::WebError;
 use super::problem::{Problem, ProblemCode};
 use super::AppState;
 use crate::db;
+use crate::gateway::GatewayCounters;
 use crate::security::{hmac_sha256, verify_hmac};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,6 +30,8 @@ pub struct Metrics {
     submissions: Family<Labels, Counter>,
     pool: Family<Labels, Gauge>,
     email: Family<Labels, Gauge>,
+    /// the SMS/WhatsApp gateway's deliveries, counted by `crate::gateway`
+    pub gateway: GatewayCounters,
 }
 
 fn latency_histogram() -> Histogram {
@@ -55,7 +58,9 @@ impl Default for Metrics {
         registry.register("submissions", "responses stored by this instance, by channel", submissions.clone());
         registry.register("db_pool_connections", "database connections of this instance by state", pool.clone());
         registry.register("email_messages", "monthly e-mails in the log by status (all instances)", email.clone());
-        Metrics { registry, requests, latency, submissions, pool, email }
+        let gateway = GatewayCounters::default();
+        gateway.register(&mut registry);
+        Metrics { registry, requests, latency, submissions, pool, email, gateway }
     }
 }
 

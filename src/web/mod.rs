@@ -43,6 +43,7 @@ pub mod throttle;
 use crate::catalog::{Catalog, TemplateRegistry};
 use crate::config::Config;
 use crate::db::{self, DbConnection, DbError, Pool};
+use crate::gateway::Gateway;
 use crate::rate_limit::RateLimit;
 use crate::security::Keys;
 use crate::survey::public::Gate;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// what a citizen's form looked like, for sending it back during a database outage
     pub last_forms: Arc<survey::LastForms>,
+    /// the SMS/WhatsApp gateway that sends invitation links; `None` without `gateway_url`
+    pub gateway: Option<Arc<Gateway>>,
 }
 
 impl AppState {
@@ -75,10 +78,18 @@ impl AppState {
         let keys = Keys::derive(&db::secrets::master_secret(&mut conn)?);
         let templates = TemplateRegistry::register(&mut conn, &catalog, &config.default_template)?;
         drop(conn);
+        let metrics = metrics::Metrics::default();
+        let gateway = match config.gateway.clone().map(|g| Gateway::start(g, metrics.gateway.clone())) {
+            None => None,
+            Some(Ok(gateway)) => Some(Arc::new(gateway)),
+            // no thread for it: the machine is out of resources, and the server will not get far
+            Some(Err(e)) => return Err(DbError::Unavailable(format!("the gateway worker did not start: {e}"))),
+        };
         Ok(AppState {
             limiter: Arc::new(RateLimit::per_minute(config.rate_limit_per_minute)),
             key_limiter: Arc::new(RateLimit::per_minute(config.api_key_rate_per_minute)),
-            metrics: Arc::new(metrics::Metrics::default()),
+            metrics: Arc::new(metrics),
+            gateway,
             last_forms: Arc::default(),
             pool,
             config: Arc::new(config),

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("demo", 3),
     ("desks", 3),
     ("follow_up", 3),
+    ("gateway", 3),
     ("invitations", 3),
     ("letterhead", 3),
     ("publications", 3),

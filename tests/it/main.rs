@@ -20,6 +20,7 @@ mod evidence;
 mod file_clients;
 mod follow_up;
 mod fuzz;
+mod gateway;
 mod http;
 mod import;
 mod import_limits;

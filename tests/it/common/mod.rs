@@ -2,6 +2,7 @@
 //! port, and the real binary.
 #![allow(dead_code)]
 
+pub mod fake_gateway;
 pub mod smtp;
 pub mod webdriver;
 
@@ -108,6 +109,8 @@ pub struct TestApp {
     pub pool: db::Pool,
     /// The settings the app runs with.
     pub config: Config,
+    /// the app's SMS/WhatsApp gateway (with `config.gateway` set), to dispatch to directly
+    pub gateway: Option<std::sync::Arc<skm::gateway::Gateway>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -125,6 +128,7 @@ impl TestApp {
         let catalog = Catalog::load(None).expect("templates");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let state = AppState::new(pool.clone(), config.clone(), catalog).expect("app state");
+        let gateway = state.gateway.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -135,7 +139,7 @@ impl TestApp {
             });
         });
         let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
-        TestApp { addr, pool, config, handle }
+        TestApp { addr, pool, config, gateway, handle }
     }
 
     /// Stops the server and waits until its in-flight requests are done (dropping it stops it
