@@ -96,10 +96,11 @@ pub fn run(context: &Context, args: SlipsArgs) -> Result<(), CliError> {
     let pages = issued.len().div_ceil(slips::PER_PAGE);
     let expires = issued.first().map(|i| date_id(i.expires_at.and_utc().with_timezone(&tz).date_naive()));
     say!(
-        "wrote {} ({} invitations of {} on {pages} pages, valid until {})",
+        "wrote {} ({} invitations of {} on {pages} page{}, valid until {})",
         args.out.display(),
         issued.len(),
         unit.slug,
+        if pages == 1 { "" } else { "s" },
         expires.unwrap_or_default()
     );
     if context.config.base_url_is_local() {

@@ -136,7 +136,7 @@ fn slip(marks: &mut Vec<Mark>, sheet: &Sheet, slip: &Slip, x0: f32, y0: f32) -> 
     let qr_top = y0 + 19.0;
     qr(marks, &slip.url, qr_left, qr_top)?;
     // beside the code: the invitation, the code to type, the expiry
-    let right = qr_left + QR_MM + 4.0;
+    let right = qr_left + QR_MM + 5.0;
     let column = x0 + SLIP_W - PAD - right;
     let mut y = qr_top + 3.5;
     for line in fonts::wrap("Bantu kami meningkatkan pelayanan — isi survei singkat", 10.0 * PT, true, column) {
@@ -157,7 +157,8 @@ fn slip(marks: &mut Vec<Mark>, sheet: &Sheet, slip: &Slip, x0: f32, y0: f32) -> 
     y += 5.0;
     marks.push(text(right, y, 7.5, false, &format!("Berlaku sampai {}", slip.expires)));
     // under the code: the link to type, and what the slip is
-    let mut y = qr_top + QR_MM + 5.0;
+    // below the QR code's quiet zone (4 modules, about 4 mm)
+    let mut y = qr_top + QR_MM + 7.0;
     marks.push(text(x0 + PAD, y, 8.0, false, &slip.url));
     y += 3.8;
     let mut note =
@@ -165,7 +166,7 @@ fn slip(marks: &mut Vec<Mark>, sheet: &Sheet, slip: &Slip, x0: f32, y0: f32) -> 
     if let Some(extra) = &sheet.note {
         note = format!("{extra}. {note}");
     }
-    for line in fonts::wrap(&fonts::drawable(&note, false), 6.5 * PT, false, width).into_iter().take(2) {
+    for line in fonts::wrap(&fonts::drawable(&note, false), 6.5 * PT, false, width).into_iter().take(3) {
         marks.push(text(x0 + PAD, y, 6.5, false, &line));
         y += 2.9;
     }
@@ -263,11 +264,13 @@ mod tests {
                 Mark::Box { x, y, w, h, .. } => {
                     assert!(*x >= 0.0 && *y >= 0.0 && x + w <= PAGE_W && y + h <= PAGE_H)
                 }
-                Mark::Text { x, text, size_pt, bold, .. } => {
-                    // within its slip's column
+                Mark::Text { x, y, text, size_pt, bold } => {
+                    // within its slip: its column, and above its row's bottom edge
                     let col = ((x - MARGIN) / SLIP_W).floor();
                     let right = MARGIN + (col + 1.0) * SLIP_W;
                     assert!(x + fonts::text_width(text, size_pt * PT, *bold) <= right + 0.01, "{text}");
+                    let row = ((y - MARGIN) / SLIP_H).floor();
+                    assert!(*y <= MARGIN + (row + 1.0) * SLIP_H - 2.0, "{text} at {y}");
                 }
             }
         }
