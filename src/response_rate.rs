@@ -73,3 +73,17 @@ pub fn of_period(
         per_counter: lines(summary.per_counter, |id: Option<i32>| id.and_then(|id| counter_names.get(&id).cloned())),
     })
 }
+
+/// Each unit's own response rate in `period` (units that issued no invitation are absent): a
+/// line per unit on the regency's ranking.
+pub fn per_unit(
+    conn: &mut DbConnection,
+    unit_ids: &[i32],
+    period: &Period,
+    tz: chrono_tz::Tz,
+    now: NaiveDateTime,
+) -> Result<HashMap<i32, Rate>, DbError> {
+    let (from, to) = period.utc_bounds(tz);
+    let groups = invitations::rate_groups(conn, unit_ids, from, to, now)?;
+    Ok(response_rate::summarize(&groups).per_unit.into_iter().collect())
+}

@@ -277,4 +277,32 @@ mod tests {
         let pdf = render(&sheet(3)).expect("pdf");
         assert!(pdf.starts_with(b"%PDF-"));
     }
+
+    #[test]
+    fn each_slips_qr_code_scans_to_its_short_link_and_is_at_least_25_mm() {
+        const { assert!(QR_MM >= 25.0) };
+        let sheet = sheet(2);
+        let pages = pages(&sheet).expect("pages");
+        // the page's dark boxes rasterised at 8 px/mm, as a phone would see the print
+        let px = 8.0;
+        let (w, h) = ((PAGE_W * px) as usize, (PAGE_H * px) as usize);
+        let mut pixels = vec![255u8; w * h];
+        for m in &pages[0] {
+            if let Mark::Box { x, y, w: bw, h: bh, grey } = m {
+                if *grey > 0.5 || *bw < 0.5 && *bh < 0.5 {
+                    continue;
+                }
+                let (x0, y0) = ((x * px).round() as usize, (y * px).round() as usize);
+                let (x1, y1) = (((x + bw) * px).round() as usize, ((y + bh) * px).round() as usize);
+                for row in y0.min(h)..y1.min(h) {
+                    pixels[row * w + x0.min(w)..row * w + x1.min(w)].fill(0);
+                }
+            }
+        }
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+        let mut found: Vec<String> =
+            image.detect_grids().iter().filter_map(|g| g.decode().ok()).map(|(_, text)| text).collect();
+        found.sort();
+        assert_eq!(found, vec![sheet.slips[0].url.clone(), sheet.slips[1].url.clone()]);
+    }
 }

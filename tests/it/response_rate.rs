@@ -129,6 +129,14 @@ fn the_dashboard_and_the_report_show_the_rate_only_for_a_unit_that_issued_invita
         assert!(html.contains(&row("Loket 1 Pendaftaran")), "{name}: per counter");
         common::assert_indonesian(html, "the unit dashboard");
 
+        // the regency's ranking: a column with each unit's rate, only in a period with invitations
+        let regency = app.get_as(&cookie, &format!("/dasbor?period={PERIOD}"));
+        assert_eq!(regency.status, 200, "{name}");
+        assert!(regency.body.contains("Respons undangan"), "{name}: the ranking's column");
+        assert!(regency.body.contains("40,0 % (2/5)"), "{name}: the unit's rate");
+        let regency = app.get_as(&cookie, "/dasbor?period=2026-11");
+        assert!(!regency.body.contains("Respons undangan"), "{name}: no column without invitations");
+
         // another period's invitations are not this one's: November has none, so no section
         let november = app.get_as(&cookie, "/dasbor/unit/disdukcapil?period=2026-11");
         assert_eq!(november.status, 200, "{name}");
