@@ -346,6 +346,7 @@ pub fn create(
             }
         }
         desks(conn, capil.id)?;
+        invitations(conn, &mut rng, capil.id, today, generated_at)?;
         let month = Period::month_of(today).previous();
         for (code, action, owner, days) in [
             ("U3", "Menambah satu loket dan nomor antrean elektronik", "Sekretaris Dinas", -10),
@@ -393,6 +394,93 @@ fn desks(conn: &mut DbConnection, unit_id: i32) -> Result<(), DbError> {
             )
             .set((table::counter_id.eq(counter.id), table::officer_id.eq(officer.id)))
             .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Invitations a demo unit issued per day on average, and the share answered (per mille).
+const INVITATIONS_PER_DAY: u64 = 1;
+const ANSWERED_PER_MILLE: u64 = 550;
+/// the demo's invitations stay open as long as the default setting says
+const DEMO_EXPIRY_DAYS: u32 = 14;
+
+/// Disdukcapil's survey invitations over the year (issue 19): about one a day, printed on the
+/// receipt of a web or kiosk respondent's transaction; a bit over half answered (each spent by
+/// one of the unit's stored responses, with its service and counter, a few minutes to two days
+/// after it was issued), the rest unanswered: expired, or, the last fortnight's, still open. So
+/// the dashboard and the report have a response rate to show.
+fn invitations(
+    conn: &mut DbConnection,
+    rng: &mut Rng,
+    unit_id: i32,
+    today: NaiveDate,
+    generated_at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    use crate::db::invitations::{self as stored, NewRow};
+    use crate::db::schema::responses as table;
+    use crate::domain::invitation::{self as code, Code};
+    use diesel::prelude::*;
+    type Row = (String, Option<i32>, Option<i32>, Option<i32>, chrono::NaiveDateTime);
+    let answering: Vec<Row> = table::table
+        .filter(table::unit_id.eq(unit_id))
+        .filter(table::channel.ne(Channel::Paper.as_str()))
+        .select((table::id, table::service_id, table::counter_id, table::officer_id, table::submitted_at))
+        .order(table::id)
+        .load(conn)?;
+    let services: Vec<Option<i32>> = units::services_of(conn, unit_id)?.into_iter().map(|s| Some(s.id)).collect();
+    let counters: Vec<Option<i32>> = crate::db::counters::list(conn, crate::db::counters::Roster::Counters, unit_id)?
+        .into_iter()
+        .map(|c| Some(c.id))
+        .collect();
+    if answering.is_empty() || services.is_empty() {
+        return Ok(());
+    }
+    let total = 365 * INVITATIONS_PER_DAY;
+    let mut used = std::collections::HashSet::new();
+    for _ in 0..total {
+        let answered = rng.below(1000) < ANSWERED_PER_MILLE;
+        let (created_at, service_id, counter_id, officer_id, spent) = if answered {
+            // a response not yet spent by another invitation
+            let mut pick = rng.below(answering.len() as u64) as usize;
+            while used.contains(&pick) {
+                pick = (pick + 1) % answering.len();
+            }
+            used.insert(pick);
+            let (id, service, counter, officer, at) = &answering[pick];
+            let before = Duration::minutes(5 + rng.below(2 * 24 * 60) as i64);
+            (*at - before, *service, *counter, *officer, Some((id.clone(), *at)))
+        } else {
+            let date = today - Duration::days(rng.below(365) as i64);
+            let at = (date.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(60 + rng.below(8 * 60) as i64))
+                .min(generated_at);
+            let counter = if rng.below(5) == 0 { None } else { *rng.pick(&counters) };
+            (at, *rng.pick(&services), counter, None, None)
+        };
+        let created_at = chrono::Timelike::with_nanosecond(&created_at, 0).unwrap_or(created_at);
+        let invitation = loop {
+            let random: Vec<u8> = (0..code::RANDOM_BYTES * 2).map(|_| rng.below(256) as u8).collect();
+            let Some(drawn) = Code::generate(&random) else { continue };
+            let row = NewRow {
+                unit_id,
+                code: drawn.as_str(),
+                ref_hash: None,
+                service_id,
+                counter_id,
+                officer_id,
+                created_at,
+                expires_at: code::expires_at(created_at, DEMO_EXPIRY_DAYS),
+            };
+            match conn.transaction(|conn| stored::insert(conn, &row)) {
+                Err(DbError::Conflict(_)) => continue,
+                other => break other?,
+            }
+        };
+        if let Some((response_id, at)) = spent {
+            stored::spend(conn, invitation.id, &response_id, at)?;
+        }
+        if used.len() >= answering.len() {
+            break;
         }
     }
     Ok(())

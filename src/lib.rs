@@ -24,6 +24,7 @@ pub mod publications;
 pub mod rate_limit;
 pub mod readiness;
 pub mod reports;
+pub mod response_rate;
 pub mod security;
 pub mod setup;
 pub mod sheets;

@@ -18,6 +18,7 @@ mod evidence;
 mod gateway;
 mod import_sheet;
 mod init;
+mod invitations;
 pub mod mail;
 mod qr;
 mod report;
@@ -102,6 +103,8 @@ pub enum Command {
     Evidence(evidence::EvidenceArgs),
     /// Write a unit's A4 QR poster (PDF, SVG or PNG)
     Qr(qr::QrArgs),
+    /// Issue survey invitations for pre-printed slips and write them as an A4 PDF with cut marks
+    Invitations(invitations::SlipsArgs),
     /// Compute the index (SPEC §3) of a CSV of responses
     Compute(compute::ComputeArgs),
     /// Copy a SQLite database while the service runs (PostgreSQL: pg_dump, see the README)
@@ -230,6 +233,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => import_sheet::run(&context, args),
         Command::Setup(args) => setup::run(&context, args),
         Command::Qr(args) => qr::run(&context, args),
+        Command::Invitations(args) => invitations::run(&context, args),
         Command::Report(args) => report::run(&context, args),
         Command::Evidence(args) => evidence::run(&context, args),
         Command::Mail(command) => mail::test(&context, command),

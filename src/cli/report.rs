@@ -55,6 +55,7 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
     match args.format {
         ReportFormat::Pdf | ReportFormat::Docx => {
             let mut report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
+            report.add_response_rate(&mut conn, context.config.timezone)?;
             if args.loket {
                 let min = u64::from(context.config.scorecard_min_responses);
                 report.desks = Some(crate::desks::scorecard(&mut conn, &versions, &unit, &period, min)?);
@@ -69,7 +70,8 @@ pub fn run(context: &Context, args: ReportArgs) -> Result<(), CliError> {
             write(file.map_err(CliError::Input)?)?;
         }
         ReportFormat::Xlsx => {
-            let report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
+            let mut report = data::gather(&mut conn, &versions, &unit, period, args.sub)?;
+            report.add_response_rate(&mut conn, context.config.timezone)?;
             write(xlsx::workbook(&mut conn, &report, who, today).map_err(|e| CliError::Input(e.to_string()))?)?;
         }
         ReportFormat::Csv => {

@@ -120,3 +120,40 @@ pub fn counts(
         })
         .collect())
 }
+
+/// The response rate's groups (`domain::response_rate`): as [`counts`], with the invitations
+/// still open at `now` (unanswered, not yet expired) counted too. Two grouped queries, both
+/// counted by the database.
+pub fn rate_groups(
+    conn: &mut DbConnection,
+    unit_ids: &[i32],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Vec<crate::domain::response_rate::Group>, DbError> {
+    use diesel::dsl::count;
+    let open: Vec<(i32, Option<i32>, Option<i32>, i64)> = invitations::table
+        .filter(invitations::unit_id.eq_any(unit_ids))
+        .filter(invitations::created_at.ge(from))
+        .filter(invitations::created_at.lt(to))
+        .filter(invitations::spent_at.is_null())
+        .filter(invitations::expires_at.gt(now))
+        .group_by((invitations::unit_id, invitations::service_id, invitations::counter_id))
+        .select((invitations::unit_id, invitations::service_id, invitations::counter_id, count(invitations::id)))
+        .load(conn)?;
+    let count_of = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(counts(conn, unit_ids, from, to)?
+        .into_iter()
+        .map(|c| crate::domain::response_rate::Group {
+            unit_id: c.unit_id,
+            service_id: c.service_id,
+            counter_id: c.counter_id,
+            issued: count_of(c.issued),
+            answered: count_of(c.answered),
+            open: open
+                .iter()
+                .find(|(u, s, k, _)| (*u, *s, *k) == (c.unit_id, c.service_id, c.counter_id))
+                .map_or(0, |(_, _, _, n)| count_of(*n)),
+        })
+        .collect())
+}

@@ -17,6 +17,7 @@ pub mod population;
 pub mod proof;
 pub mod ranking;
 pub mod readiness;
+pub mod response_rate;
 pub mod sampling;
 pub mod submission;
 pub mod template;

@@ -306,7 +306,8 @@ fn report_pdf(
     index: UnitIndex,
     today: chrono::NaiveDate,
 ) -> Result<(Vec<u8>, UnitIndex), MonthlyError> {
-    let report = data::complete(conn, index)?;
+    let mut report = data::complete(conn, index)?;
+    report.add_response_rate(conn, config.timezone)?;
     let options = official_pdf::Options {
         today,
         downloaded: "skm (ringkasan bulanan)",

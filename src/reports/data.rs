@@ -22,6 +22,9 @@ pub struct ReportData {
     pub letterhead: ReportLetterhead,
     /// the optional appendix per counter and officer (`?loket=1`, `skm report --loket`)
     pub desks: Option<crate::desks::Scorecard>,
+    /// the survey invitations' response rate (`add_response_rate`); empty: none issued, and no
+    /// section
+    pub response_rate: crate::response_rate::ResponseRate,
 }
 
 impl ReportData {
@@ -31,6 +34,14 @@ impl ReportData {
 
     pub fn period(&self) -> Period {
         self.index.selection.period
+    }
+
+    /// Adds the response rate of the invitations the report's units issued in its period
+    /// (`tz`: the deployment's time zone, whose days the period counts).
+    pub fn add_response_rate(&mut self, conn: &mut DbConnection, tz: chrono_tz::Tz) -> Result<(), DbError> {
+        let now = chrono::Utc::now().naive_utc();
+        self.response_rate = crate::response_rate::of_period(conn, &self.index.unit_ids, &self.period(), tz, now)?;
+        Ok(())
     }
 
     /// The follow-up actions by unit, units in name order, each unit's in the order read; only
@@ -80,5 +91,15 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
     let rtl = rtl::for_units(conn, &index.unit_ids)?;
     let letterhead = letterhead::for_report(conn, &index.unit)?;
-    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl, letterhead, desks: None })
+    Ok(ReportData {
+        index,
+        channels,
+        profile,
+        saran_count,
+        top_words,
+        rtl,
+        letterhead,
+        desks: None,
+        response_rate: Default::default(),
+    })
 }

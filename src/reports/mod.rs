@@ -21,6 +21,7 @@ pub mod regency_pdf;
 pub mod render_docx;
 pub mod render_pdf;
 pub mod sections;
+pub mod slips;
 pub mod summary;
 pub mod themes;
 pub mod xlsx;

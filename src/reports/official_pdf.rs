@@ -152,6 +152,7 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
         _ => format!("Populasi periode ini belum dicatat sehingga sampel minimal (Krejcie–Morgan) belum dapat dihitung. Diperoleh {} responden.", result.responses),
     };
     b.paragraph(&sample);
+    response_rate(&mut b, &data.response_rate);
 
     // BAB III
     b.chapter("BAB III HASIL");
@@ -280,6 +281,64 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
         b.paragraph(&answers.join("   "));
     }
     Ok(b)
+}
+
+/// "Tingkat respons undangan": issued and answered invitations of the period, per service and
+/// counter (a roll-up: per unit), and what the rate says about the sample. Nothing without
+/// invitations.
+fn response_rate(b: &mut Document, rate: &crate::response_rate::ResponseRate) {
+    use crate::response_rate::Line;
+    let Some(total) = rate.total.percent() else { return };
+    b.ensure(60.0);
+    b.heading("Tingkat respons undangan survei");
+    let open = if rate.total.open > 0 {
+        format!(" {} undangan masih berlaku dan dapat menambah jawaban.", rate.total.open)
+    } else {
+        String::new()
+    };
+    b.paragraph(&format!(
+        "Pada periode ini diterbitkan {} undangan survei (kode QR pada struk atau slip); {} di antaranya dijawab, \
+         sehingga tingkat respons {} %.{open} Undangan dihitung pada periode terbitnya; yang kedaluwarsa tanpa \
+         jawaban dihitung tidak dijawab. Makin tinggi tingkat respons, makin mewakili responden bagi seluruh \
+         penerima layanan; tingkat respons yang rendah berarti hasil survei dapat lebih mencerminkan warga yang \
+         bersedia menjawab.",
+        rate.total.issued,
+        rate.total.answered,
+        id(total)
+    ));
+    let rows = |lines: &[Line], unnamed: &str| -> Vec<Vec<String>> {
+        lines
+            .iter()
+            .map(|l| {
+                vec![
+                    l.name.clone().unwrap_or_else(|| unnamed.to_string()),
+                    l.rate.issued.to_string(),
+                    l.rate.answered.to_string(),
+                    l.rate.percent().map_or_else(|| "–".into(), |p| format!("{} %", id(p))),
+                ]
+            })
+            .collect()
+    };
+    let widths = [85.0, 28.0, 28.0, 29.0];
+    let named = |lines: &[Line]| lines.iter().any(|l| l.name.is_some());
+    if rate.per_unit.len() > 1 {
+        b.table(&["Unit", "Diterbitkan", "Dijawab", "Tingkat respons"], &widths, &rows(&rate.per_unit, ""));
+        return;
+    }
+    if named(&rate.per_service) {
+        b.table(
+            &["Layanan", "Diterbitkan", "Dijawab", "Tingkat respons"],
+            &widths,
+            &rows(&rate.per_service, "Dipilih responden"),
+        );
+    }
+    if named(&rate.per_counter) {
+        b.table(
+            &["Loket", "Diterbitkan", "Dijawab", "Tingkat respons"],
+            &widths,
+            &rows(&rate.per_counter, "Tanpa loket"),
+        );
+    }
 }
 
 /// "Lampiran: kinerja per loket": the scorecard of the unit's counters and officers, with the

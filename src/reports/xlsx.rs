@@ -28,6 +28,7 @@ pub const DATA_SHEET: &str = "Pengolahan data";
 pub const SUMMARY_SHEET: &str = "Rekap gabungan";
 const PROFILE_SHEET: &str = "Profil responden";
 const SARAN_SHEET: &str = "Saran";
+const RATE_SHEET: &str = "Tingkat respons";
 
 pub fn workbook(
     conn: &mut DbConnection,
@@ -56,8 +57,58 @@ pub fn workbook(
         Some(roll_up) => roll_up_sheets(conn, &mut book, data, roll_up, &downloaded, &bold)?,
     }
     profile_sheet(book.add_worksheet(), data, &bold)?;
+    if !data.response_rate.is_empty() {
+        response_rate_sheet(book.add_worksheet(), data, &bold)?;
+    }
     saran_sheet(conn, book.add_worksheet(), data, &bold)?;
     Ok(book.save_to_buffer()?)
+}
+
+/// "Tingkat respons": the invitations issued and answered in the period, all together, per
+/// service and per counter (a roll-up: per unit); the rate as a formula.
+fn response_rate_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<(), XlsxError> {
+    use crate::response_rate::Line;
+    sheet.set_name(RATE_SHEET)?;
+    let rate = &data.response_rate;
+    sheet.write_string_with_format(0, 0, "Tingkat respons undangan survei", bold)?;
+    sheet.write_string(
+        1,
+        0,
+        "Undangan dihitung pada periode terbitnya; yang kedaluwarsa tanpa jawaban dihitung tidak dijawab. \
+         Tingkat respons = dijawab ÷ diterbitkan × 100.",
+    )?;
+    sheet.set_column_width(0, 40)?;
+    let mut row = 3;
+    let mut table = |sheet: &mut Worksheet, title: &str, lines: &[Line], unnamed: &str| -> Result<(), XlsxError> {
+        for (col, text) in [title, "Diterbitkan", "Dijawab", "Tingkat respons (%)"].iter().enumerate() {
+            sheet.write_string_with_format(row, col as u16, *text, bold)?;
+        }
+        row += 1;
+        for l in lines {
+            sheet.write_string(row, 0, l.name.as_deref().unwrap_or(unnamed))?;
+            sheet.write_number(row, 1, l.rate.issued as f64)?;
+            sheet.write_number(row, 2, l.rate.answered as f64)?;
+            let excel = row + 1;
+            let shown = l.rate.percent().map_or(0.0, |p| p.to_f64());
+            sheet.write_formula(
+                row,
+                3,
+                Formula::new(format!("=ROUND(C{excel}/B{excel}*100,1)")).set_result(shown.to_string()),
+            )?;
+            row += 1;
+        }
+        row += 1;
+        Ok(())
+    };
+    let all = [Line { name: Some("Semua undangan".into()), rate: rate.total }];
+    table(sheet, "Jumlah", &all, "")?;
+    if rate.per_unit.len() > 1 {
+        table(sheet, "Unit", &rate.per_unit, "")?;
+    } else {
+        table(sheet, "Layanan", &rate.per_service, "Dipilih responden")?;
+        table(sheet, "Loket", &rate.per_counter, "Tanpa loket")?;
+    }
+    Ok(())
 }
 
 /// One unit's sheet as the summary refers to it.
@@ -79,7 +130,8 @@ fn roll_up_sheets(
     let index = &data.index;
     let period = data.period();
     let answering: Vec<&Member> = roll_up.members.iter().filter(|m| m.result.responses > 0).collect();
-    let names = sheet_names(answering.iter().map(|m| &m.unit), &[SUMMARY_SHEET, PROFILE_SHEET, SARAN_SHEET]);
+    let names =
+        sheet_names(answering.iter().map(|m| &m.unit), &[SUMMARY_SHEET, PROFILE_SHEET, RATE_SHEET, SARAN_SHEET]);
     let mut units = Vec::with_capacity(answering.len());
     let mut sheets = Vec::with_capacity(answering.len());
     for (member, name) in answering.into_iter().zip(names) {

@@ -71,6 +71,7 @@ pub async fn download(
     let with_desks = query.loket.as_deref() == Some("1");
     let bytes = blocking(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
         let mut report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
+        report.add_response_rate(conn, state.config.timezone)?;
         if with_desks {
             let min = u64::from(state.config.scorecard_min_responses);
             report.desks = Some(crate::desks::scorecard(conn, &state.templates, &unit, &period, min)?);

@@ -31,6 +31,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("publications", 3),
     ("rate_limit", 3),
     ("readiness", 3),
+    ("response_rate", 3),
     ("setup", 3),
     ("sheets", 3),
     ("survey", 3),

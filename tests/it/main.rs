@@ -42,6 +42,7 @@ mod ranking;
 mod readiness;
 mod regency_report;
 mod reports;
+mod response_rate;
 mod security;
 mod setup;
 mod storage;

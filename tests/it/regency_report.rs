@@ -224,7 +224,8 @@ fn the_regency_workbook_sums_the_unit_sheets_with_formulas() {
         let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("xlsx opens");
         let names = book.sheet_names();
         assert_eq!(names.first().map(String::as_str), Some("Rekap gabungan"), "{}: {names:?}", database.name);
-        assert_eq!(names.len(), 1 + roll_up.members.len() + 2, "{}: {names:?}", database.name);
+        // the summary, a sheet per unit, the profile, the invitations' response rate, the saran
+        assert_eq!(names.len(), 1 + roll_up.members.len() + 3, "{}: {names:?}", database.name);
         for name in &names {
             assert!(name.encode_utf16().count() <= 31, "{name}");
             assert!(!name.contains(['[', ']', ':', '*', '?', '/', '\\']), "{name}");

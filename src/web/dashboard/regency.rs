@@ -50,6 +50,8 @@ struct RankRow {
     rtl: String,
     /// its late actions, of any period (shown in red)
     rtl_late: usize,
+    /// its invitations' response rate: "52,2 % (12/23)", "–" without invitations
+    response_rate: String,
 }
 
 #[derive(Askama)]
@@ -71,6 +73,8 @@ struct RegencyPage {
     mean: Option<String>,
     ranking_svg: String,
     rows: Vec<RankRow>,
+    /// some unit shown issued survey invitations in the period: the response rate column
+    rate_column: bool,
     /// the follow-up actions of the period of every unit shown
     rtl_total: ProgressView,
     /// for admins: "dipublikasikan di 4 media (6 bukti)" for the period's published results
@@ -152,11 +156,14 @@ pub async fn page(
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
-    let (overview, media, published) = blocking(&state, move |state, conn| -> Result<_, DbError> {
+    let (overview, media, published, rates) = blocking(&state, move |state, conn| -> Result<_, DbError> {
         let overview = aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)?;
         let key = period.to_string();
         let published = publications::all(conn)?.iter().any(|p| p.period == key);
-        Ok((overview, publications::media(conn, Some(&key))?, published))
+        let ids: Vec<i32> = overview.rows.iter().map(|r| r.unit.id).collect();
+        let now = chrono::Utc::now().naive_utc();
+        let rates = crate::response_rate::per_unit(conn, &ids, &period, state.config.timezone, now)?;
+        Ok((overview, publications::media(conn, Some(&key))?, published, rates))
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -214,8 +221,15 @@ pub async fn page(
             no_population: adequacy(r) == Adequacy::Unknown,
             rtl: progress_view(&t, &r.rtl).short,
             rtl_late: r.rtl_late,
+            response_rate: rates
+                .get(&r.unit.id)
+                .and_then(|rate| {
+                    rate.percent().map(|p| format!("{} % ({}/{})", id(p), count(rate.answered), count(rate.issued)))
+                })
+                .unwrap_or_else(|| "–".into()),
         })
         .collect();
+    let rate_column = visible.iter().any(|r| rates.contains_key(&r.unit.id));
     let mut rtl_total = Progress::default();
     for row in &visible {
         rtl_total.merge(&row.rtl);
@@ -252,6 +266,7 @@ pub async fn page(
             mean: admin.then_some(overview.mean_of_units.map(id)).flatten(),
             ranking_svg,
             rows,
+            rate_column,
             attention: needing,
             attention_more,
             missing_population,

@@ -170,6 +170,73 @@ fn score_table(t: &Tr, title: &str, rows: &[crate::desks::ScoreRow], min: u64) -
     }
 }
 
+/// "Tingkat respons undangan": shown only when the unit issued invitations in the period.
+struct RateView {
+    /// "12 dari 30 undangan dijawab (40,0 %)"
+    total: String,
+    /// "3 undangan masih berlaku …"
+    open: Option<String>,
+    tables: Vec<RateTable>,
+}
+
+struct RateTable {
+    title: String,
+    rows: Vec<RateRow>,
+}
+
+struct RateRow {
+    name: String,
+    issued: String,
+    answered: String,
+    percent: String,
+}
+
+fn rate_view(t: &Tr, rate: &crate::response_rate::ResponseRate) -> Option<RateView> {
+    use crate::response_rate::Line;
+    if rate.is_empty() {
+        return None;
+    }
+    // the header says "(%)": a bare number keeps the table within a phone's width
+    let percent = |r: &crate::domain::response_rate::Rate| r.percent().map_or_else(|| "–".into(), id);
+    let table = |title: &str, lines: &[Line], unnamed: &str| RateTable {
+        title: title.to_string(),
+        rows: lines
+            .iter()
+            .map(|l| RateRow {
+                name: l.name.clone().unwrap_or_else(|| unnamed.to_string()),
+                issued: count(l.rate.issued),
+                answered: count(l.rate.answered),
+                percent: percent(&l.rate),
+            })
+            .collect(),
+    };
+    let named = |lines: &[Line]| lines.iter().any(|l| l.name.is_some());
+    let mut tables = Vec::new();
+    if rate.per_unit.len() > 1 {
+        // a roll-up: one line per unit (services and counters are each unit's own)
+        tables.push(table(t.t("dash.rate.unit"), &rate.per_unit, ""));
+    } else {
+        if named(&rate.per_service) {
+            tables.push(table(t.t("dash.rate.service"), &rate.per_service, t.t("dash.rate.no_service")));
+        }
+        if named(&rate.per_counter) {
+            tables.push(table(t.t("dash.rate.counter"), &rate.per_counter, t.t("dash.rate.no_counter")));
+        }
+    }
+    Some(RateView {
+        total: t.fill(
+            "dash.rate.total",
+            &[
+                ("answered", count(rate.total.answered)),
+                ("issued", count(rate.total.issued)),
+                ("percent", rate.total.percent().map_or_else(|| "–".into(), id)),
+            ],
+        ),
+        open: (rate.total.open > 0).then(|| t.fill("dash.rate.open", &[("count", count(rate.total.open))])),
+        tables,
+    })
+}
+
 #[derive(Askama)]
 #[template(path = "dashboard_unit.html")]
 struct UnitPage {
@@ -229,6 +296,8 @@ struct UnitPage {
     /// per counter and per officer, for the unit's heads and admins (this page's readers)
     scorecard: Vec<ScoreTable>,
     scorecard_note: String,
+    /// the invitations' response rate; `None` without invitations in the period
+    response_rate: Option<RateView>,
 }
 
 /// The unit has no population for the period shown: an admin gets a link to the form with the
@@ -250,6 +319,7 @@ struct UnitData {
     rtl: follow_up::Tracker,
     themes: Vec<(String, usize)>,
     scorecard: crate::desks::Scorecard,
+    response_rate: crate::response_rate::ResponseRate,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -283,7 +353,10 @@ pub async fn page(
         let themes = crate::reports::themes::top_words(texts.iter().map(|(_, s)| s.as_str()), 6);
         let min = u64::from(state.config.scorecard_min_responses);
         let scorecard = crate::desks::scorecard(conn, &state.templates, &block_unit, &period, min)?;
-        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard })
+        let now = chrono::Utc::now().naive_utc();
+        let response_rate =
+            crate::response_rate::of_period(conn, &index.unit_ids, &period, state.config.timezone, now)?;
+        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, response_rate })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -335,6 +408,7 @@ pub async fn page(
             .collect();
     let scorecard_note = t.fill("dash.scorecard.note", &[("min", card.min_responses.to_string())]);
     let page_view = UnitPage {
+        response_rate: rate_view(&t, &data.response_rate),
         scorecard,
         scorecard_note,
         tr: t,
