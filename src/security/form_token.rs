@@ -19,16 +19,18 @@ pub struct FormToken {
     pub desk: Desk,
 }
 
-/// Where a response was given: a counter (loket) and an officer (petugas) of the unit, by id.
+/// Where a response was given: a counter (loket) and an officer (petugas) of the unit, by id,
+/// and the Mal Pelayanan Publik whose form it came through (the unit is then one of its agencies).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Desk {
     pub counter_id: Option<i32>,
     pub officer_id: Option<i32>,
+    pub via_unit_id: Option<i32>,
 }
 
 impl Desk {
     pub fn is_empty(&self) -> bool {
-        self.counter_id.is_none() && self.officer_id.is_none()
+        self.counter_id.is_none() && self.officer_id.is_none() && self.via_unit_id.is_none()
     }
 }
 
@@ -59,7 +61,8 @@ impl FormToken {
         self
     }
 
-    /// `v1` without a desk (as before counters existed), `v2` with one.
+    /// `v1` without a desk (as before counters existed), `v2` with one, `v3` when the form was
+    /// opened through a Mal Pelayanan Publik.
     fn payload(&self) -> String {
         let v1 =
             format!("{}|{}|{}|{}|{}", self.unit_id, self.template_version_id, self.channel, self.issued_at, self.nonce);
@@ -67,7 +70,11 @@ impl FormToken {
             return format!("v1|{v1}");
         }
         let id = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
-        format!("v2|{v1}|{}|{}", id(self.desk.counter_id), id(self.desk.officer_id))
+        let v2 = format!("{v1}|{}|{}", id(self.desk.counter_id), id(self.desk.officer_id));
+        match self.desk.via_unit_id {
+            None => format!("v2|{v2}"),
+            Some(via) => format!("v3|{v2}|{via}"),
+        }
     }
 
     pub fn sign(&self, key: &[u8]) -> String {
@@ -104,7 +111,15 @@ impl FormToken {
                 (unit, template_version, channel, issued, nonce, Desk::default())
             }
             ["v2", unit, template_version, channel, issued, nonce, counter, officer] => {
-                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)? };
+                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)?, via_unit_id: None };
+                (unit, template_version, channel, issued, nonce, desk)
+            }
+            ["v3", unit, template_version, channel, issued, nonce, counter, officer, via] => {
+                let desk = Desk {
+                    counter_id: optional(counter)?,
+                    officer_id: optional(officer)?,
+                    via_unit_id: optional(via)?,
+                };
                 (unit, template_version, channel, issued, nonce, desk)
             }
             _ => return Err(TokenProblem::Invalid),
@@ -167,7 +182,7 @@ mod tests {
     #[test]
     fn a_desk_is_signed_into_the_token() {
         let now = Utc::now();
-        let desk = Desk { counter_id: Some(4), officer_id: None };
+        let desk = Desk { counter_id: Some(4), officer_id: None, via_unit_id: None };
         let token = FormToken::issue(7, 3, "kiosk", now).at_desk(desk);
         let text = token.sign(KEY);
         let back = FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "kiosk").expect("valid");
@@ -180,5 +195,27 @@ mod tests {
             FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "kiosk").err(),
             Some(TokenProblem::Invalid)
         );
+    }
+
+    #[test]
+    fn the_hall_a_form_was_opened_through_is_signed_into_the_token() {
+        let now = Utc::now();
+        let desk = Desk { counter_id: None, officer_id: None, via_unit_id: Some(9) };
+        let token = FormToken::issue(7, 3, "web", now).at_desk(desk);
+        let text = token.sign(KEY);
+        let back = FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "web").expect("valid");
+        assert_eq!(back.desk, desk);
+        // another hall, or none, under the same tag is refused
+        let (_, tag) = text.split_once('.').expect("two parts");
+        for moved in [
+            format!("v3|7|3|web|{}|{}|||8", token.issued_at, token.nonce),
+            format!("v1|7|3|web|{}|{}", token.issued_at, token.nonce),
+        ] {
+            let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(moved));
+            assert_eq!(
+                FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "web").err(),
+                Some(TokenProblem::Invalid)
+            );
+        }
     }
 }

@@ -23,6 +23,7 @@ pub mod i18n;
 pub mod login;
 pub mod media;
 pub mod metrics;
+pub mod mpp;
 pub mod observe;
 pub mod openapi;
 pub mod operator;

@@ -6,7 +6,7 @@
 use super::access::Access;
 use super::{
     account, admin, admin_populations, admin_setup, api, dashboard, evidence, fallback, follow_up, health, login,
-    media, metrics, openapi, operator, public, reports, reset, staff, survey,
+    media, metrics, mpp, openapi, operator, public, reports, reset, staff, survey,
 };
 use actix_web::http::Method;
 use actix_web::{guard, middleware, web};
@@ -46,6 +46,11 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/s/{slug}/kiosk", Public, survey::show),
     route!(POST "/s/{slug}/kiosk", Public, survey::submit),
     route!(GET "/s/{slug}/kiosk/terima-kasih", Public, survey::thanks),
+    // a Mal Pelayanan Publik: /s/{slug} asks which agency, then the agency's form through the hall
+    route!(GET "/s/{slug}/gerai/{agency}", Public, mpp::show),
+    route!(POST "/s/{slug}/gerai/{agency}", Public, mpp::submit),
+    route!(GET "/s/{slug}/kiosk/gerai/{agency}", Public, mpp::show),
+    route!(POST "/s/{slug}/kiosk/gerai/{agency}", Public, mpp::submit),
     route!(GET "/publik", Public, public::page),
     // the same results in large type for a TV in a service hall, one unit after another
     route!(GET "/publik/layar", Public, public::screen),
