@@ -190,6 +190,11 @@ const HALL: [DemoUnit; 5] = [
     ),
 ];
 
+/// The demo's units, the hall and its agencies included.
+pub const UNIT_COUNT: usize = UNITS.len() + HALL.len();
+/// The hall's slug: its QR opens the chooser.
+pub const HALL_SLUG: &str = HALL[0].0;
+
 /// The share of the demo's responses that go to the hall's agencies (on top of the others').
 const HALL_SHARE: u64 = 8;
 
@@ -302,7 +307,7 @@ pub fn create(
             created.push((unit, service_ids, quality));
         }
     }
-    let hall = units::by_slug(conn, HALL[0].0)?;
+    let hall = units::by_slug(conn, HALL_SLUG)?;
 
     let mut accounts = Vec::new();
     let mut account = |conn: &mut DbConnection,

@@ -124,9 +124,14 @@ pub async fn chooser(
     chooser_page(&hall, channel, tr, None, StatusCode::OK)
 }
 
-/// The chooser again, saying the agency asked for is not in this hall (a stale or altered link).
-fn not_in_hall(hall: &Hall, channel: Channel, tr: Tr, status: StatusCode) -> Result<HttpResponse, WebError> {
-    chooser_page(hall, channel, tr, Some(tr.t("mpp.not_in_hall").to_string()), status)
+/// The chooser again, saying the agency asked for is not in this hall (a stale or altered link,
+/// or a tampered form: then that nothing was stored).
+fn not_in_hall(hall: &Hall, channel: Channel, tr: Tr, sent: bool) -> Result<HttpResponse, WebError> {
+    let (key, status) = match sent {
+        true => ("mpp.not_in_hall.sent", StatusCode::UNPROCESSABLE_ENTITY),
+        false => ("mpp.not_in_hall", StatusCode::NOT_FOUND),
+    };
+    chooser_page(hall, channel, tr, Some(tr.t(key).to_string()), status)
 }
 
 fn closed(hall: &Unit, form: &Form, channel: Channel, tr: Tr, status: StatusCode) -> Result<HttpResponse, WebError> {
@@ -200,7 +205,7 @@ pub async fn show(
     let (hall, form) = match find(&state, hall, agency).await? {
         AgencyForm::Open { hall, form } => (hall, form),
         AgencyForm::NoHall => return not_found_page(tr),
-        AgencyForm::NotInHall { hall } => return not_in_hall(&hall, channel, tr, StatusCode::NOT_FOUND),
+        AgencyForm::NotInHall { hall } => return not_in_hall(&hall, channel, tr, false),
         AgencyForm::Closed { hall, form } => return closed(&hall, &form, channel, tr, StatusCode::OK),
     };
     let mut asked = codes(query.loket.as_deref(), query.petugas.as_deref());
@@ -275,9 +280,7 @@ pub async fn submit(
     .await?;
     let (hall, form, outcome) = match result {
         (AgencyForm::Open { hall, form }, Some(outcome)) => (hall, form, outcome),
-        (AgencyForm::NotInHall { hall }, _) => {
-            return not_in_hall(&hall, channel, tr, StatusCode::UNPROCESSABLE_ENTITY)
-        }
+        (AgencyForm::NotInHall { hall }, _) => return not_in_hall(&hall, channel, tr, true),
         (AgencyForm::Closed { hall, form }, _) => return closed(&hall, &form, channel, tr, StatusCode::CONFLICT),
         _ => return not_found_page(tr),
     };

@@ -175,11 +175,11 @@ fn a_token_of_another_agency_or_an_agency_outside_the_hall_stores_nothing_and_sa
         let (_, outside) = app.get("/s/disdukcapil");
         let reply = app.post_form("/s/mpp/gerai/disdukcapil", &answered(&outside, "akta-lahir"));
         assert_eq!(reply.status, 422, "{name}: {}", reply.body);
-        assert!(reply.body.contains("tidak ada di Mal Pelayanan Publik ini"), "{name}: {}", reply.body);
+        assert!(reply.body.contains("tidak ada di Mal Pelayanan Publik ini. Jawaban Anda belum tersimpan"), "{name}");
         assert!(reply.body.contains("href=\"/s/mpp/gerai/gerai-capil?lang=id\""), "{name}");
         let (status, page) = app.get("/s/mpp/gerai/disdukcapil");
         assert_eq!(status, 404, "{name}: {page}");
-        assert!(page.contains("tidak ada di Mal Pelayanan Publik ini"), "{name}");
+        assert!(page.contains("Instansi itu tidak ada di Mal Pelayanan Publik ini"), "{name}: {page}");
         for missing in ["/s/mpp/gerai/tidak-ada", "/s/disdukcapil/gerai/gerai-capil", "/s/tidak-ada/gerai/gerai-capil"]
         {
             let (status, _) = app.get(missing);
