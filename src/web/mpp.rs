@@ -6,7 +6,6 @@
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::{form_page, html, FormSpec, MessagePage};
-use super::survey::not_found_page;
 use super::{blocking, see_other, AppState};
 use crate::db::units::Unit;
 use crate::domain::desk;
@@ -204,7 +203,7 @@ pub async fn show(
     let tr = Tr::new(negotiate(query.lang.as_deref(), accept_language(&req)));
     let (hall, form) = match find(&state, hall, agency).await? {
         AgencyForm::Open { hall, form } => (hall, form),
-        AgencyForm::NoHall => return not_found_page(tr),
+        AgencyForm::NoHall => return not_found(tr),
         AgencyForm::NotInHall { hall } => return not_in_hall(&hall, channel, tr, false),
         AgencyForm::Closed { hall, form } => return closed(&hall, &form, channel, tr, StatusCode::OK),
     };
@@ -282,7 +281,7 @@ pub async fn submit(
         (AgencyForm::Open { hall, form }, Some(outcome)) => (hall, form, outcome),
         (AgencyForm::NotInHall { hall }, _) => return not_in_hall(&hall, channel, tr, true),
         (AgencyForm::Closed { hall, form }, _) => return closed(&hall, &form, channel, tr, StatusCode::CONFLICT),
-        _ => return not_found_page(tr),
+        _ => return not_found(tr),
     };
     let again = |tr: Tr| with_lang(&hall_path(&hall.slug, channel), tr);
     match outcome {
@@ -328,8 +327,13 @@ pub async fn submit(
             html(StatusCode::CONFLICT, &page)
         }
         Outcome::Closed { form } => closed(&hall, &form, channel, tr, StatusCode::CONFLICT),
-        Outcome::UnknownUnit => not_found_page(tr),
+        Outcome::UnknownUnit => not_found(tr),
     }
+}
+
+/// No such hall (or no hall at all): the public form's own "not found" page.
+fn not_found(tr: Tr) -> Result<HttpResponse, WebError> {
+    html(StatusCode::NOT_FOUND, &MessagePage::new(tr, "notfound.title", "notfound.text"))
 }
 
 /// Too many posts from the citizen's address, before the database is asked.

@@ -124,6 +124,13 @@ fn a_response_through_the_hall_is_stored_for_the_chosen_agency_and_counted_in_it
         assert!(chooser.contains("href=\"/s/mpp/gerai/gerai-dpmptsp?lang=id\""), "{name}");
         assert!(!chooser.contains("gerai-tutup") && !chooser.contains("/gerai/disdukcapil"), "{name}: {chooser}");
         assert!(!chooser.contains("name=\"token\""), "{name}: the hall's page is no questionnaire");
+        // the hall's QR poster (`skm qr mpp`, the admin's PDF) opens this chooser
+        let mut conn = app.conn();
+        let registry = common::registry(&mut conn);
+        let hall = skm::survey::form_for_unit(&mut conn, &registry, "mpp").expect("db").expect("the hall");
+        let poster = skm::reports::poster::Poster::for_form(&hall, None, "https://skm.kutaitimurkab.go.id");
+        assert_eq!(poster.map(|p| p.url).as_deref(), Some("https://skm.kutaitimurkab.go.id/s/mpp"), "{name}");
+        drop(conn);
 
         // the agency's form: its services only, sent back to the hall's own form
         let (status, form) = app.get("/s/mpp/gerai/gerai-capil?lang=id");

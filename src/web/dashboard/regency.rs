@@ -247,7 +247,6 @@ pub async fn page(
                 ("regency".into(), "Kabupaten".into()),
                 ("opd".into(), "OPD".into()),
                 ("sub_unit".into(), "Sub-unit".into()),
-                ("mpp".into(), "Mal Pelayanan Publik".into()),
             ],
             pooled: admin.then(|| overview.pooled.index.map(id)).flatten(),
             mean: admin.then_some(overview.mean_of_units.map(id)).flatten(),
