@@ -51,8 +51,8 @@ pub struct UnitIndex {
 /// a roll-up shows beside it.
 pub struct RollUp {
     /// every unit of the subtree with its own responses, population and follow-up actions,
-    /// ranked by index (ties share a rank, by name within it); the top unit only when it has
-    /// responses of its own
+    /// ranked by index (ties share a rank, by name within it); the top unit, and a Mal Pelayanan
+    /// Publik (whose agencies are members themselves), only when it has responses of its own
     pub members: Vec<Member>,
     pub population: Option<RollUpPopulation>,
     /// the unweighted mean of the members' indices, offered beside the pooled one
@@ -173,6 +173,11 @@ pub fn unit_index(
     })
 }
 
+/// A Mal Pelayanan Publik holds no responses of its own: its agencies, its sub-units, do.
+fn is_hall(unit: &Unit) -> bool {
+    unit.kind == crate::domain::names::UnitKind::Mpp.as_str()
+}
+
 /// Each member's own figures, and the roll-up's population and mean of units.
 fn roll_up(
     conn: &mut DbConnection,
@@ -191,7 +196,7 @@ fn roll_up(
     let mut members = Vec::new();
     for unit in units::list(conn)?.into_iter().filter(|u| unit_ids.contains(&u.id)) {
         let tally = totals.get(&Some(unit.id)).map(|g| g.tally(template)).unwrap_or_else(|| Tally::empty(template));
-        if unit.id == top.id && tally.responses == 0 {
+        if (unit.id == top.id || is_hall(&unit)) && tally.responses == 0 {
             continue;
         }
         let population = population_of(recorded, &[unit.id], &scope.period);
@@ -299,6 +304,10 @@ pub fn regency(
         for unit in members {
             let tally =
                 totals.get(&Some(unit.id)).map(|g| g.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
+            // a hall is no service unit: its agencies have their rows
+            if is_hall(unit) && tally.responses == 0 {
+                continue;
+            }
             let population = population_of(&populations, &[unit.id], &period);
             let result = ikm::compute(&template, &tally, population);
             if template_id == registry.default_id() {

@@ -142,6 +142,62 @@ const UNITS: [DemoUnit; 12] = [
     ),
 ];
 
+/// The regency's Mal Pelayanan Publik (issue 19 point 6) and its agencies' desks in the hall,
+/// as `UNITS`; created after them, and their responses generated after the others', so the rest
+/// of the demo stays as it was.
+const HALL: [DemoUnit; 5] = [
+    ("mpp-kutim", "Mal Pelayanan Publik Kutai Timur", "mpp", Some("kutim"), &[], 3.3, 0),
+    (
+        "mpp-disdukcapil",
+        "Disdukcapil — gerai MPP",
+        "sub_unit",
+        Some("mpp-kutim"),
+        &[
+            ("ktp-el", "KTP elektronik"),
+            ("kk", "Kartu Keluarga"),
+            ("kia", "Kartu Identitas Anak"),
+            ("pindah", "Surat pindah"),
+        ],
+        3.6,
+        9000,
+    ),
+    (
+        "mpp-dpmptsp",
+        "DPMPTSP — gerai perizinan MPP",
+        "sub_unit",
+        Some("mpp-kutim"),
+        &[("nib", "Nomor Induk Berusaha"), ("pbg", "Persetujuan Bangunan Gedung"), ("sip", "Surat izin praktik")],
+        3.45,
+        4000,
+    ),
+    (
+        "mpp-samsat",
+        "Samsat Sangatta (Bapenda Kaltim) — gerai MPP",
+        "sub_unit",
+        Some("mpp-kutim"),
+        &[("pkb", "Pajak kendaraan bermotor tahunan"), ("stnk", "Pengesahan STNK lima tahunan")],
+        3.15,
+        6000,
+    ),
+    (
+        "mpp-bpjs-kesehatan",
+        "BPJS Kesehatan — gerai MPP",
+        "sub_unit",
+        Some("mpp-kutim"),
+        &[("daftar", "Pendaftaran peserta"), ("ubah-data", "Perubahan data peserta")],
+        3.35,
+        5000,
+    ),
+];
+
+/// The demo's units, the hall and its agencies included.
+pub const UNIT_COUNT: usize = UNITS.len() + HALL.len();
+/// The hall's slug: its QR opens the chooser.
+pub const HALL_SLUG: &str = HALL[0].0;
+
+/// The share of the demo's responses that go to the hall's agencies (on top of the others').
+const HALL_SHARE: u64 = 8;
+
 const SARAN: [&str; 24] = [
     "Antrean terlalu lama, mohon ditambah loket.",
     "Petugas ramah dan membantu, terima kasih.",
@@ -220,7 +276,8 @@ pub fn create(
     let (version_id, template) = registry.default_template();
     let mut rng = Rng::new(seed);
     let mut created = Vec::new();
-    for (slug, name, kind, parent, services, quality, population) in UNITS {
+    let mut hall_agencies = 0;
+    for (slug, name, kind, parent, services, quality, population) in UNITS.into_iter().chain(HALL) {
         let parent_id = match parent {
             Some(p) => Some(units::by_slug(conn, p)?.id),
             None => None,
@@ -246,9 +303,11 @@ pub fn create(
             units::set_population(conn, unit.id, &year.previous().to_string(), i64::from(population * 9 / 10))?;
         }
         if !service_ids.is_empty() {
+            hall_agencies += usize::from(HALL.iter().any(|h| h.0 == unit.slug));
             created.push((unit, service_ids, quality));
         }
     }
+    let hall = units::by_slug(conn, HALL_SLUG)?;
 
     let mut accounts = Vec::new();
     let mut account = |conn: &mut DbConnection,
@@ -296,14 +355,19 @@ pub fn create(
     // busier units get more responses
     let weights: Vec<u64> = created
         .iter()
-        .map(|(u, _, _)| u64::from(UNITS.iter().find(|x| x.0 == u.slug).map_or(1000, |x| x.6)).max(1000))
+        .map(|(u, _, _)| u64::from(UNITS.iter().chain(&HALL).find(|x| x.0 == u.slug).map_or(1000, |x| x.6)).max(1000))
         .collect();
-    let total_weight: u64 = weights.iter().sum();
+    // the hall's agencies share `1 / HALL_SHARE` of the responses more, weighted among themselves
+    let split = created.len() - hall_agencies;
+    let (total_weight, hall_weight): (u64, u64) = (weights[..split].iter().sum(), weights[split..].iter().sum());
     let mut written = 0;
     let generated_at = chrono::Utc::now().naive_utc();
     conn.transaction(|conn| {
-        for ((unit, service_ids, quality), weight) in created.iter().zip(&weights) {
-            let count = responses_wanted as u64 * weight / total_weight;
+        for (i, ((unit, service_ids, quality), weight)) in created.iter().zip(&weights).enumerate() {
+            let count = match i < split {
+                true => responses_wanted as u64 * weight / total_weight,
+                false => responses_wanted as u64 / HALL_SHARE * weight / hall_weight.max(1),
+            };
             for _ in 0..count {
                 let days_ago = rng.below(365) as i64;
                 let date = today - Duration::days(days_ago);
@@ -347,6 +411,7 @@ pub fn create(
         }
         desks(conn, capil.id)?;
         invitations(conn, &mut rng, capil.id, today, generated_at)?;
+        through_hall(conn, &hall)?;
         let month = Period::month_of(today).previous();
         for (code, action, owner, days) in [
             ("U3", "Menambah satu loket dan nomor antrean elektronik", "Sekretaris Dinas", -10),
@@ -482,6 +547,26 @@ fn invitations(
         if used.len() >= answering.len() {
             break;
         }
+    }
+    Ok(())
+}
+
+/// Most of the hall's agencies' QR and kiosk responses came through the hall's chooser (by the
+/// last digit of the response's id: a quarter came by each desk's own QR).
+fn through_hall(conn: &mut DbConnection, hall: &crate::db::units::Unit) -> Result<(), DbError> {
+    use crate::db::schema::{responses as table, units as unit_table};
+    use diesel::prelude::*;
+    let agencies: Vec<i32> =
+        unit_table::table.filter(unit_table::parent_id.eq(hall.id)).select(unit_table::id).load(conn)?;
+    for digit in "0123456789ab".chars() {
+        diesel::update(
+            table::table
+                .filter(table::unit_id.eq_any(&agencies))
+                .filter(table::channel.ne(Channel::Paper.as_str()))
+                .filter(table::id.like(format!("%{digit}"))),
+        )
+        .set(table::via_unit_id.eq(hall.id))
+        .execute(conn)?;
     }
     Ok(())
 }

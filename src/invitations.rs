@@ -119,7 +119,7 @@ fn check(
     use crate::db::counters::Roster;
     let counter_id = member(Roster::Counters, new.counter.as_deref(), Field::Counter)?;
     let officer_id = member(Roster::Officers, new.officer.as_deref(), Field::Officer)?;
-    Ok(Checked { ref_hash, service_id, desk: Desk { counter_id, officer_id } })
+    Ok(Checked { ref_hash, service_id, desk: Desk { counter_id, officer_id, via_unit_id: None } })
 }
 
 /// Stores one checked invitation, or finds the reference's. Inside a transaction each attempt

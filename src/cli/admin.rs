@@ -25,7 +25,7 @@ pub enum UnitCommand {
         slug: String,
         #[arg(long)]
         name: String,
-        /// regency, opd or sub_unit
+        /// regency, opd, sub_unit or mpp (a Mal Pelayanan Publik: its agencies are its sub-units)
         #[arg(long, default_value = "opd")]
         kind: String,
         /// slug of the parent unit

@@ -15,7 +15,10 @@ pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliEr
         DemoOutcome::AlreadyPresent => say!("the demo regency is already in the database; nothing added"),
         DemoOutcome::Created { accounts, responses } => {
             let shown = demo::showcase(&mut conn, today)?;
-            say!("demo regency Kutai Timur created: 12 units, {responses} responses over the last 12 months");
+            say!(
+                "demo regency Kutai Timur created: {} units, {responses} responses over the last 12 months",
+                demo::UNIT_COUNT
+            );
             say!(
                 "  {} follow-up actions in every status, {} published results with {} publication media",
                 shown.actions,
@@ -33,6 +36,7 @@ pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliEr
                 );
             }
             say!("public form example: {}/s/disdukcapil", context.config.base_url);
+            say!("Mal Pelayanan Publik (asks which agency first): {}/s/{}", context.config.base_url, demo::HALL_SLUG);
         }
     }
     Ok(())

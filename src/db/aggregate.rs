@@ -317,3 +317,17 @@ pub fn channel_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(Str
     )
     .load(conn)?)
 }
+
+/// Per unit of the scope, how many of its responses came through the form of the Mal Pelayanan
+/// Publik `hall_id` (its chooser, issue 19 point 6) rather than the unit's own link or QR.
+pub fn through_hall(conn: &mut DbConnection, scope: &Scope, hall_id: i32) -> Result<Vec<(i32, i64)>, DbError> {
+    Ok(within!(
+        responses::table
+            .filter(responses::via_unit_id.eq(hall_id))
+            .group_by(responses::unit_id)
+            .select((responses::unit_id, count_star())),
+        responses,
+        scope
+    )
+    .load(conn)?)
+}

@@ -126,7 +126,11 @@ pub fn insert_at_desk(
         write_response(conn, &id, response)?;
         if !desk.is_empty() {
             diesel::update(responses::table.find(&id))
-                .set((responses::counter_id.eq(desk.counter_id), responses::officer_id.eq(desk.officer_id)))
+                .set((
+                    responses::counter_id.eq(desk.counter_id),
+                    responses::officer_id.eq(desk.officer_id),
+                    responses::via_unit_id.eq(desk.via_unit_id),
+                ))
                 .execute(conn)?;
         }
         if let Some(code) = guards.ticket_code {

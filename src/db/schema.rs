@@ -85,6 +85,7 @@ diesel::table! {
         flagged -> Bool,
         counter_id -> Nullable<Integer>,
         officer_id -> Nullable<Integer>,
+        via_unit_id -> Nullable<Integer>,
     }
 }
 

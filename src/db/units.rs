@@ -272,3 +272,12 @@ pub fn populations_of(
     }
     Ok(by_unit)
 }
+
+/// The units right below `parent_id` (a Mal Pelayanan Publik's agencies), by name.
+pub fn children_of(conn: &mut DbConnection, parent_id: i32) -> Result<Vec<Unit>, DbError> {
+    Ok(units::table
+        .filter(units::parent_id.eq(parent_id))
+        .order((units::name.asc(), units::id.asc()))
+        .select(Unit::as_select())
+        .load(conn)?)
+}

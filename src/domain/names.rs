@@ -104,8 +104,10 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// Where a unit sits in the regency's tree (SPEC §1).
-    UnitKind, "unit kind", { Regency = "regency", Opd = "opd", SubUnit = "sub_unit" }
+    /// Where a unit sits in the regency's tree (SPEC §1). An `Mpp` (Mal Pelayanan Publik) sits
+    /// like an OPD; its child units are the agencies' desks in the hall, and its own form only
+    /// asks which agency (`web::mpp`): it never holds responses itself.
+    UnitKind, "unit kind", { Regency = "regency", Opd = "opd", SubUnit = "sub_unit", Mpp = "mpp" }
 );
 
 string_enum!(

@@ -22,16 +22,18 @@ pub struct FormToken {
     pub invitation_id: Option<i32>,
 }
 
-/// Where a response was given: a counter (loket) and an officer (petugas) of the unit, by id.
+/// Where a response was given: a counter (loket) and an officer (petugas) of the unit, by id,
+/// and the Mal Pelayanan Publik whose form it came through (the unit is then one of its agencies).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Desk {
     pub counter_id: Option<i32>,
     pub officer_id: Option<i32>,
+    pub via_unit_id: Option<i32>,
 }
 
 impl Desk {
     pub fn is_empty(&self) -> bool {
-        self.counter_id.is_none() && self.officer_id.is_none()
+        self.counter_id.is_none() && self.officer_id.is_none() && self.via_unit_id.is_none()
     }
 }
 
@@ -69,16 +71,17 @@ impl FormToken {
         self
     }
 
-    /// `v1` without a desk (as before counters existed), `v2` with one, `v3` with an invitation.
+    /// `v1` without a desk (as before counters existed), `v2` with one, `v3` when the form was
+    /// opened through a Mal Pelayanan Publik or a survey invitation (either may be empty).
     fn payload(&self) -> String {
         let v1 =
             format!("{}|{}|{}|{}|{}", self.unit_id, self.template_version_id, self.channel, self.issued_at, self.nonce);
         let id = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
         let desk = format!("{}|{}", id(self.desk.counter_id), id(self.desk.officer_id));
-        match self.invitation_id {
-            Some(invitation) => format!("v3|{v1}|{desk}|{invitation}"),
-            None if self.desk.is_empty() => format!("v1|{v1}"),
-            None => format!("v2|{v1}|{desk}"),
+        match (self.desk.via_unit_id, self.invitation_id) {
+            (None, None) if self.desk.is_empty() => format!("v1|{v1}"),
+            (None, None) => format!("v2|{v1}|{desk}"),
+            (via, invitation) => format!("v3|{v1}|{desk}|{}|{}", id(via), id(invitation)),
         }
     }
 
@@ -116,13 +119,16 @@ impl FormToken {
                 (unit, template_version, channel, issued, nonce, Desk::default(), None)
             }
             ["v2", unit, template_version, channel, issued, nonce, counter, officer] => {
-                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)? };
+                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)?, via_unit_id: None };
                 (unit, template_version, channel, issued, nonce, desk, None)
             }
-            ["v3", unit, template_version, channel, issued, nonce, counter, officer, invitation] => {
-                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)? };
-                let invitation = Some(invitation.parse().map_err(|_| TokenProblem::Invalid)?);
-                (unit, template_version, channel, issued, nonce, desk, invitation)
+            ["v3", unit, template_version, channel, issued, nonce, counter, officer, via, invitation] => {
+                let desk = Desk {
+                    counter_id: optional(counter)?,
+                    officer_id: optional(officer)?,
+                    via_unit_id: optional(via)?,
+                };
+                (unit, template_version, channel, issued, nonce, desk, optional(invitation)?)
             }
             _ => return Err(TokenProblem::Invalid),
         };
@@ -185,7 +191,7 @@ mod tests {
     #[test]
     fn a_desk_is_signed_into_the_token() {
         let now = Utc::now();
-        let desk = Desk { counter_id: Some(4), officer_id: None };
+        let desk = Desk { counter_id: Some(4), officer_id: None, via_unit_id: None };
         let token = FormToken::issue(7, 3, "kiosk", now).at_desk(desk);
         let text = token.sign(KEY);
         let back = FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "kiosk").expect("valid");
@@ -211,10 +217,33 @@ mod tests {
         // another invitation, or none, under the same tag is refused
         let (_, tag) = text.split_once('.').expect("two parts");
         for payload in [
-            format!("v3|7|3|web|{}|{}|||43", token.issued_at, token.nonce),
+            format!("v3|7|3|web|{}|{}||||43", token.issued_at, token.nonce),
             format!("v1|7|3|web|{}|{}", token.issued_at, token.nonce),
         ] {
             let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(payload));
+            assert_eq!(
+                FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "web").err(),
+                Some(TokenProblem::Invalid)
+            );
+        }
+    }
+
+    #[test]
+    fn the_hall_a_form_was_opened_through_is_signed_into_the_token() {
+        let now = Utc::now();
+        let desk = Desk { counter_id: None, officer_id: None, via_unit_id: Some(9) };
+        let token = FormToken::issue(7, 3, "web", now).at_desk(desk);
+        let text = token.sign(KEY);
+        let back = FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "web").expect("valid");
+        assert_eq!(back.desk, desk);
+        assert_eq!(back.invitation_id, None);
+        // another hall, or none, under the same tag is refused
+        let (_, tag) = text.split_once('.').expect("two parts");
+        for moved in [
+            format!("v3|7|3|web|{}|{}|||8|", token.issued_at, token.nonce),
+            format!("v1|7|3|web|{}|{}", token.issued_at, token.nonce),
+        ] {
+            let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(moved));
             assert_eq!(
                 FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "web").err(),
                 Some(TokenProblem::Invalid)

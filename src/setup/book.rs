@@ -30,7 +30,7 @@ const fn column(header: &'static str, optional: bool, guide: &'static str) -> Co
 pub const UNIT_COLUMNS: &[Column] = &[
     column("slug", false, "Kode unit di alamat survei dan kode QR (huruf kecil, angka, tanda hubung). Wajib; tidak dapat diubah setelah dibuat."),
     column("nama", false, "Nama unit, seperti tertulis di laporan. Wajib."),
-    column("jenis", false, "regency (kabupaten), opd, atau sub_unit (UPT, puskesmas, kecamatan). Pilih dari daftar."),
+    column("jenis", false, "regency (kabupaten), opd, sub_unit (UPT, puskesmas, kecamatan, gerai instansi di MPP), atau mpp (Mal Pelayanan Publik; instansinya unit di bawahnya). Pilih dari daftar."),
     column("induk", false, "Slug unit di atasnya; kosong untuk kabupaten (puncak pohon)."),
     column("kuesioner", false, "Kuesioner yang ditanyakan unit ini; kosong untuk kuesioner bawaan. Pilih dari daftar."),
     column("aktif", true, "ya atau tidak. Unit yang tidak aktif tidak menerima survei; datanya tetap. Unit yang tidak ada di lembar ini ikut dinonaktifkan."),

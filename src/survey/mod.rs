@@ -2,6 +2,7 @@
 //! channel (`public` for the form and the API, `submit_paper` for typed-in paper, `sheet_import`
 //! for files). Every submission ends in one `Outcome`. Blocking; holds no HTTP types.
 
+pub mod mpp;
 pub mod public;
 pub mod sheet_import;
 
@@ -192,6 +193,10 @@ impl Submission<'_> {
 
 /// Validates and stores; nothing is written unless everything is valid.
 pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Result<Outcome, DbError> {
+    // a Mal Pelayanan Publik's responses belong to the agency chosen on its form (`mpp`)
+    if mpp::is_hall(&sub.form.unit) {
+        return Ok(sub.rejected(vec![Message::general(mpp::CHOOSE_AGENCY)]));
+    }
     let mut messages = Vec::new();
     let valid =
         submission::validate(&sub.template, sub.fields).map_err(|errors| messages.extend(field_messages(&errors))).ok();
@@ -338,5 +343,6 @@ pub fn resolve_desk(
     Ok(crate::security::form_token::Desk {
         counter_id: find(Roster::Counters, counter)?,
         officer_id: find(Roster::Officers, officer)?,
+        via_unit_id: None,
     })
 }

@@ -145,7 +145,11 @@ fn store(
         Err(problem) => {
             let new_token = match invitation {
                 Some(invitation) => {
-                    let desk = Desk { counter_id: invitation.counter_id, officer_id: invitation.officer_id };
+                    let desk = Desk {
+                        counter_id: invitation.counter_id,
+                        officer_id: invitation.officer_id,
+                        via_unit_id: None,
+                    };
                     FormToken::issue(form.unit.id, form.version_id, channel, post.now)
                         .at_desk(desk)
                         .for_invitation(invitation.id)

@@ -566,7 +566,8 @@ fn subtree(tree: &[(i32, Option<i32>, String, String)], root: i32) -> HashSet<i3
     below
 }
 
-const UNIT_KINDS: &[(&str, &str)] = &[("opd", "OPD"), ("sub_unit", "Sub-unit"), ("regency", "Kabupaten")];
+const UNIT_KINDS: &[(&str, &str)] =
+    &[("opd", "OPD"), ("sub_unit", "Sub-unit"), ("mpp", "Mal Pelayanan Publik (MPP)"), ("regency", "Kabupaten")];
 const ROLES: &[(&str, &str)] =
     &[("operator", "Operator"), ("unit_head", "Kepala unit"), ("admin", "Admin (Bagian Organisasi)")];
 const CLOSED_SERVICE: &str = "nonaktif";

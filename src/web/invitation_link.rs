@@ -120,7 +120,7 @@ pub async fn show(
         page.unit_name = form.unit.name.clone();
         return html(StatusCode::OK, &page);
     }
-    let desk = Desk { counter_id: invitation.counter_id, officer_id: invitation.officer_id };
+    let desk = Desk { counter_id: invitation.counter_id, officer_id: invitation.officer_id, via_unit_id: None };
     let token = FormToken::issue(form.unit.id, form.version_id, Channel::Web.as_str(), now)
         .at_desk(desk)
         .for_invitation(invitation.id)

@@ -25,6 +25,7 @@ pub mod invitation_link;
 pub mod login;
 pub mod media;
 pub mod metrics;
+pub mod mpp;
 pub mod observe;
 pub mod openapi;
 pub mod operator;

@@ -6,7 +6,7 @@
 use super::access::Access;
 use super::{
     account, admin, admin_populations, admin_setup, api, api_invitations, dashboard, evidence, fallback, follow_up,
-    health, invitation_link, login, media, metrics, openapi, operator, public, reports, reset, staff, survey,
+    health, invitation_link, login, media, metrics, mpp, openapi, operator, public, reports, reset, staff, survey,
 };
 use actix_web::http::Method;
 use actix_web::{guard, middleware, web};
@@ -51,6 +51,11 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/u/{code}", Public, invitation_link::submit),
     route!(GET "/u/{code}/qr.svg", Public, invitation_link::qr),
     route!(GET "/u/{code}/qr.png", Public, invitation_link::qr),
+    // a Mal Pelayanan Publik: /s/{slug} asks which agency, then the agency's form through the hall
+    route!(GET "/s/{slug}/gerai/{agency}", Public, mpp::show),
+    route!(POST "/s/{slug}/gerai/{agency}", Public, mpp::submit),
+    route!(GET "/s/{slug}/kiosk/gerai/{agency}", Public, mpp::show),
+    route!(POST "/s/{slug}/kiosk/gerai/{agency}", Public, mpp::submit),
     route!(GET "/publik", Public, public::page),
     // the same results in large type for a TV in a service hall, one unit after another
     route!(GET "/publik/layar", Public, public::screen),

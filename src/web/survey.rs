@@ -159,6 +159,9 @@ pub async fn show(
     if !form.unit.active {
         return closed_page(&form, channel, tr, StatusCode::OK);
     }
+    if crate::survey::mpp::is_hall(&form.unit) {
+        return super::mpp::chooser(&state, form.unit, channel, tr).await;
+    }
     state.last_forms.remember(&slug, &form);
     let mut codes = DeskCodes::from_query(&query);
     let desk = if codes.loket.is_some() || codes.petugas.is_some() {
@@ -269,6 +272,10 @@ pub async fn submit(
             page.unit_name = form.unit.name;
             page.kiosk = channel == Channel::Kiosk;
             html(StatusCode::CONFLICT, &page)
+        }
+        // a Mal Pelayanan Publik takes no response of its own: its form asks which agency
+        Outcome::Rejected(rejection) if crate::survey::mpp::is_hall(&rejection.form.unit) => {
+            Ok(see_other(format!("{}?lang={}", base_path(&slug, channel), tr.code())))
         }
         Outcome::Rejected(rejection) => {
             // The citizen's answers go back into the form, each message next to its field.

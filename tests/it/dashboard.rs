@@ -222,8 +222,9 @@ fn a_regency_roll_up_has_its_units_their_populations_and_their_follow_up_actions
             aggregator::unit_index(&mut conn, &registry, &kutim, &selection).expect("roll-up")
         };
         let roll_up = expected.roll_up.as_ref().expect("the regency has sub-units");
-        // the regency itself has no responses: its members are the eleven units below it
-        assert_eq!(roll_up.members.len(), 11, "{}", database.name);
+        // the regency and its Mal Pelayanan Publik have no responses of their own: the members are
+        // the fifteen units below them
+        assert_eq!(roll_up.members.len(), 15, "{}", database.name);
         let summed: u64 = roll_up.members.iter().filter_map(|m| m.population).sum();
         assert_eq!(expected.population, Some(summed), "{}: the population of the parts", database.name);
         assert!(roll_up.members.iter().any(|m| !m.rtl.is_empty()), "the follow-up actions of the parts");
@@ -263,7 +264,7 @@ fn a_regency_roll_up_has_its_units_their_populations_and_their_follow_up_actions
         assert_eq!(stored.status, 303, "{}", stored.body);
         let page = app.get_as(&admin, &format!("/dasbor/unit/kutim?period={period}&sub=1"));
         assert!(
-            page.body.contains("Populasi tercatat untuk 11 dari 12 unit yang punya responden"),
+            page.body.contains("Populasi tercatat untuk 15 dari 16 unit yang punya responden"),
             "{}: coverage shown",
             database.name
         );

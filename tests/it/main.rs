@@ -30,6 +30,7 @@ mod layers;
 mod letterhead;
 mod mail;
 mod media;
+mod mpp;
 mod openapi;
 mod operations;
 mod operator;

@@ -64,7 +64,7 @@ fn the_regency_pdf_names_every_unit_with_its_own_figures_and_actions() {
         let Some(text) = common::pdf_text(&pdf, &name) else { continue };
         let index = regency(&app);
         let roll_up = roll_up(&index);
-        assert_eq!(roll_up.members.len(), 11, "{}: the demo's units below the regency", database.name);
+        assert_eq!(roll_up.members.len(), 15, "{}: the demo's service units below the regency", database.name);
         let lines: Vec<&str> = text.lines().collect();
 
         // the per-unit table: rank, name, and the unit's NIK as it prints it (88,58)

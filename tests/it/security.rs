@@ -583,6 +583,8 @@ fn requests(route: &Route, slug: &str, w: &World) -> Vec<Request> {
             let path = route
                 .pattern
                 .replace("{slug}", slug)
+                // a Mal Pelayanan Publik's agency: the world has no hall, so a unit stands in
+                .replace("{agency}", slug)
                 .replace("{id}", &w.rtl_of(slug).to_string())
                 .replace("{medium}", &w.medium_of(slug).to_string())
                 .replace("{format}", variant)

@@ -34,8 +34,8 @@ fn s(v: &str) -> String {
 }
 
 impl Spec {
-    /// 100 units (a regency, 19 OPDs, 80 sub-units), 3 services each, 100 users, 12 months of
-    /// population per unit.
+    /// 100 units (a regency, 18 OPDs, a Mal Pelayanan Publik, 80 sub-units: those under the MPP
+    /// are its agencies), 3 services each, 100 users, 12 months of population per unit.
     fn big() -> Spec {
         let mut units = vec![[
             s("kutim"),
@@ -52,7 +52,8 @@ impl Spec {
             units.push([
                 format!("opd-{o}"),
                 format!("Dinas Nomor {o}"),
-                s("opd"),
+                // the last is a Mal Pelayanan Publik, its sub-units the agencies in the hall
+                s(if o == 19 { "mpp" } else { "opd" }),
                 s("kutim"),
                 s(template),
                 s("ya"),
@@ -610,7 +611,7 @@ fn the_template_keeps_its_drop_down_lists_in_libreoffice() {
     let validations = content.matches("<table:content-validation ").count();
     assert!(validations >= 6, "the kinds, questionnaires, aktif (3 sheets), roles and unit slug lists: {validations}");
     for list in [
-        "&quot;regency&quot;;&quot;opd&quot;;&quot;sub_unit&quot;",
+        "&quot;regency&quot;;&quot;opd&quot;;&quot;sub_unit&quot;;&quot;mpp&quot;",
         "&quot;admin&quot;;&quot;unit_head&quot;;&quot;operator&quot;",
         "&quot;ya&quot;;&quot;tidak&quot;",
         "&quot;permenpanrb-14-2017&quot;",
@@ -687,7 +688,7 @@ fn skm_setup_writes_the_template_previews_applies_only_when_asked_and_exports() 
         let errors = String::from_utf8_lossy(&refused.stderr);
         assert!(
             errors.contains(
-                "salah.xlsx: lembar Unit, baris 3, kolom jenis: 'dinas' bukan salah satu dari regency, opd, sub_unit"
+                "salah.xlsx: lembar Unit, baris 3, kolom jenis: 'dinas' bukan salah satu dari regency, opd, sub_unit, mpp"
             ),
             "{errors}"
         );

@@ -68,6 +68,15 @@ struct MemberRow {
     grade: String,
     lowest: String,
     rtl: ProgressView,
+    /// on a Mal Pelayanan Publik's page: the member's responses that came through the hall's form
+    through_hall: String,
+}
+
+/// A Mal Pelayanan Publik's page (issue 19 point 6): always its agencies' roll-up, with how many
+/// responses came through the hall's own form.
+struct HallView {
+    through: String,
+    rule: String,
 }
 
 struct RtlRow {
@@ -268,6 +277,7 @@ struct UnitPage {
     pooled_label: Option<String>,
     mean_text: Option<String>,
     members: Vec<MemberRow>,
+    hall: Option<HallView>,
     flagged_text: Option<String>,
     element_svg: String,
     elements: Vec<ElementRow>,
@@ -320,6 +330,8 @@ struct UnitData {
     themes: Vec<(String, usize)>,
     scorecard: crate::desks::Scorecard,
     response_rate: crate::response_rate::ResponseRate,
+    /// per agency of a hall, its responses through the hall's form
+    through_hall: Option<std::collections::HashMap<i32, u64>>,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -333,7 +345,9 @@ pub async fn page(
 ) -> Result<HttpResponse, WebError> {
     let (period, period_problem) =
         chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state);
-    let with_sub = query.sub.as_deref() == Some("1");
+    // a hall holds no responses itself: its page is its agencies' roll-up
+    let is_hall = crate::survey::mpp::is_hall(&unit);
+    let with_sub = query.sub.as_deref() == Some("1") || is_hall;
     // No saran holds a NUL, and neither database can search for one: SQLite's LIKE stops at it
     // (matching everything) and PostgreSQL refuses it.
     let search = query.q.as_deref().map(|q| q.replace('\0', "").trim().to_string()).filter(|q| !q.is_empty());
@@ -356,7 +370,13 @@ pub async fn page(
         let now = chrono::Utc::now().naive_utc();
         let response_rate =
             crate::response_rate::of_period(conn, &index.unit_ids, &period, state.config.timezone, now)?;
-        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, response_rate })
+        let through_hall = if is_hall {
+            let counts = aggregate::through_hall(conn, &scope, block_unit.id)?;
+            Some(counts.into_iter().map(|(unit, n)| (unit, u64::try_from(n).unwrap_or(0))).collect())
+        } else {
+            None
+        };
+        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, response_rate, through_hall })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -510,7 +530,19 @@ pub async fn page(
             .as_ref()
             .and_then(|r| r.mean_of_units)
             .map(|m| t.fill("dash.rollup.mean", &[("index", id(m))])),
-        members: data.index.roll_up.as_ref().map(|r| member_rows(&t, r, &period, today)).unwrap_or_default(),
+        members: data
+            .index
+            .roll_up
+            .as_ref()
+            .map(|r| member_rows(&t, r, &period, today, data.through_hall.as_ref()))
+            .unwrap_or_default(),
+        hall: data.through_hall.as_ref().map(|through| HallView {
+            through: t.fill(
+                "dash.mpp.through",
+                &[("through", count(through.values().sum())), ("total", count(result.responses))],
+            ),
+            rule: t.t("dash.mpp.rule").to_string(),
+        }),
         rtl_all_progress: progress_view(&t, &data.rtl.progress),
         rtl_progress: progress_view(&t, &rtl_here.progress),
         rtl: rtl_here.actions.into_iter().map(&row).collect(),
@@ -600,7 +632,13 @@ fn rtl_row(
 
 /// The per-unit table of a roll-up: ranked (ties share a rank), with a badge where the sample
 /// falls short, and each unit's follow-up actions of the period done.
-fn member_rows(t: &Tr, roll_up: &aggregator::RollUp, period: &Period, today: chrono::NaiveDate) -> Vec<MemberRow> {
+fn member_rows(
+    t: &Tr,
+    roll_up: &aggregator::RollUp,
+    period: &Period,
+    today: chrono::NaiveDate,
+    through_hall: Option<&std::collections::HashMap<i32, u64>>,
+) -> Vec<MemberRow> {
     roll_up
         .members
         .iter()
@@ -615,6 +653,7 @@ fn member_rows(t: &Tr, roll_up: &aggregator::RollUp, period: &Period, today: chr
             grade: m.result.grade.as_ref().map(|g| g.grade.clone()).unwrap_or_else(|| "–".into()),
             lowest: m.result.lowest.join(", "),
             rtl: progress_view(t, &m.rtl_progress(Some(period), today)),
+            through_hall: through_hall.map(|n| count(n.get(&m.unit.id).copied().unwrap_or(0))).unwrap_or_default(),
         })
         .collect()
 }
