@@ -99,6 +99,18 @@ pub fn insert_at_desk(
     guards: &Guards,
     desk: Desk,
 ) -> Result<bool, StoreError> {
+    insert_submission(conn, response, &[], guards, desk)
+}
+
+/// As `insert_at_desk`, with the answers to the unit's attached instruments (Zona Integritas):
+/// all of it in the one transaction, so a spent token or a refused ticket stores none of them.
+pub fn insert_submission(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    instruments: &[super::instruments::InstrumentAnswers],
+    guards: &Guards,
+    desk: Desk,
+) -> Result<bool, StoreError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
         if let Some(rate) = guards.rate_limit {
@@ -118,6 +130,7 @@ pub fn insert_at_desk(
             }
         }
         write_response(conn, &id, response)?;
+        super::instruments::write_answers(conn, &id, instruments)?;
         if !desk.is_empty() {
             diesel::update(responses::table.find(&id))
                 .set((responses::counter_id.eq(desk.counter_id), responses::officer_id.eq(desk.officer_id)))

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 29] = [
+pub const TABLES: [(&str, &str); 31] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -29,6 +29,8 @@ pub const TABLES: [(&str, &str); 29] = [
     ("officers", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
+    ("unit_instruments", "unit_id, template_id"),
+    ("instrument_answers", "response_id, template_version_id, element_code"),
     ("ticket_codes", "unit_id, code"),
     ("used_form_tokens", "nonce"),
     ("daily_element_totals", "unit_id, survey_date, template_version_id, service_id, element_code"),

@@ -992,6 +992,7 @@ impl From<UnitError> for Refusal {
             UnitError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug)])),
             UnitError::PeriodNotYearOrMonth(_) => format!("period: {}", says("year_or_month", &[])),
             UnitError::TemplateUnknown(_) => format!("template: {}", says("unknown", &[])),
+            UnitError::NotAttachable(_) => format!("template: {}", says("not_attachable", &[])),
             UnitError::NoResponses { unit, period } => {
                 format!("period: {}", says("no_responses", &[("unit", unit), ("period", period.label_id())]))
             }

@@ -47,3 +47,4 @@ mod survey;
 mod tour;
 mod transfer;
 mod upgrade;
+mod zona_integritas;
