@@ -158,9 +158,19 @@ pub fn insert_submission(
 
 /// Stores a response without guards (paper entry, imports, seed data).
 pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
+    insert_combined(conn, response, &[])
+}
+
+/// As `insert`, with the answers to attached instruments (Zona Integritas), in one transaction.
+pub fn insert_combined(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    instruments: &[super::instruments::InstrumentAnswers],
+) -> Result<(), DbError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
         write_response(conn, &id, response)?;
+        super::instruments::write_answers(conn, &id, instruments)?;
         add_totals(conn, response)
     })
 }

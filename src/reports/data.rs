@@ -22,6 +22,8 @@ pub struct ReportData {
     pub letterhead: ReportLetterhead,
     /// the optional appendix per counter and officer (`?loket=1`, `skm report --loket`)
     pub desks: Option<crate::desks::Scorecard>,
+    /// the instruments attached to the unit's form (Zona Integritas), each computed on its own
+    pub instruments: Vec<aggregator::InstrumentIndex>,
 }
 
 impl ReportData {
@@ -57,7 +59,9 @@ pub fn gather(
 ) -> Result<ReportData, DbError> {
     let selection = Selection { period, with_subunits, service_id: None };
     let index = aggregator::unit_index(conn, registry, unit, &selection)?;
-    complete(conn, index)
+    let mut data = complete(conn, index)?;
+    data.instruments = aggregator::instruments(conn, registry, &data.index)?;
+    Ok(data)
 }
 
 /// The rest of a report around an index already computed (the monthly mail has one).
@@ -80,5 +84,15 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
     let rtl = rtl::for_units(conn, &index.unit_ids)?;
     let letterhead = letterhead::for_report(conn, &index.unit)?;
-    Ok(ReportData { index, channels, profile, saran_count, top_words, rtl, letterhead, desks: None })
+    Ok(ReportData {
+        index,
+        channels,
+        profile,
+        saran_count,
+        top_words,
+        rtl,
+        letterhead,
+        desks: None,
+        instruments: Vec::new(),
+    })
 }

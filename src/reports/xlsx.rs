@@ -55,6 +55,7 @@ pub fn workbook(
         }
         Some(roll_up) => roll_up_sheets(conn, &mut book, data, roll_up, &downloaded, &bold)?,
     }
+    super::instruments::xlsx_sheets(&mut book, data, &bold)?;
     profile_sheet(book.add_worksheet(), data, &bold)?;
     saran_sheet(conn, book.add_worksheet(), data, &bold)?;
     Ok(book.save_to_buffer()?)

@@ -303,3 +303,70 @@ fn a_template_file_error_names_the_file_and_the_line() {
     assert!(!out.status.success(), "{err}");
     assert!(err.contains(&format!("spkp-zi.toml:{line}:")), "{err}");
 }
+
+/// The demo's last 365 days, as its responses are spread.
+fn demo_year() -> String {
+    let today = skm::demo::today(chrono_tz::Asia::Makassar);
+    skm::domain::period::Period::Range { from: today - chrono::Duration::days(364), to: today }.to_string()
+}
+
+#[test]
+fn the_demo_has_a_zona_integritas_unit_with_its_own_dashboard_and_report_sections() {
+    use calamine::Reader;
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let name = database.name;
+        let (registry, accounts) = common::seed_demo(&mut app.conn(), 600, 7);
+        let admin = accounts.iter().find(|a| a.role == skm::domain::names::Role::Admin).expect("admin");
+        let cookie = app.login(&admin.email, &admin.password).expect("signed in");
+        let zi = skm::demo::ZI_UNIT;
+        let period = demo_year();
+
+        // SKM counts exactly the unit's responses; each instrument its own answers
+        let mut conn = app.conn();
+        let unit = skm::db::units::by_slug(&mut conn, zi).expect("the ZI unit");
+        let stored: i64 =
+            responses::table.filter(responses::unit_id.eq(unit.id)).count().get_result(&mut conn).expect("count");
+        let selection = Selection { period: period.parse().expect("period"), with_subunits: false, service_id: None };
+        let index = aggregator::unit_index(&mut conn, &registry, &unit, &selection).expect("index");
+        assert_eq!(index.result.responses, stored as u64, "{name}");
+        let instruments = aggregator::instruments(&mut conn, &registry, &index).expect("instruments");
+        assert_eq!(instruments.len(), 2, "{name}");
+        for i in &instruments {
+            assert_eq!(i.result.responses, stored as u64, "{name}: {} answered with every response", i.template.id);
+            let percent = i.result.percent_of_max.expect("a percentage").to_f64();
+            assert!((50.0..95.0).contains(&percent), "{name}: {} at {percent} %: a plausible spread", i.template.id);
+        }
+        drop(conn);
+
+        let reply = app.get_as(&cookie, &format!("/dasbor/unit/{zi}?period={period}"));
+        assert_eq!(reply.status, 200, "{name}");
+        for title in ["Survei Persepsi Kualitas Pelayanan (SPKP)", "Survei Persepsi Anti Korupsi (SPAK)"] {
+            assert!(reply.body.contains(&format!("\">{title}</h2>")), "{name}: the dashboard's {title} section");
+        }
+        assert!(reply.body.contains("dari nilai maksimum"), "{name}");
+        // another unit has none
+        let other = app.get_as(&cookie, &format!("/dasbor/unit/disdukcapil?period={period}"));
+        assert!(!other.body.contains("(SPKP)"), "{name}");
+
+        let pdf = app.get_as(&cookie, &format!("/dasbor/unit/{zi}/laporan.pdf?period={period}"));
+        assert_eq!(pdf.status, 200, "{name}");
+        if let Some(text) = common::pdf_text(&pdf.bytes, &format!("zona-integritas-{name}.pdf")) {
+            assert!(text.contains("C. Survei Persepsi Kualitas Pelayanan (SPKP)"), "{name}");
+            assert!(text.contains("D. Survei Persepsi Anti Korupsi (SPAK)"), "{name}");
+            assert!(text.contains("KUESIONER (Survei Persepsi Anti Korupsi (SPAK)"), "{name}: its questionnaire");
+        }
+        let xlsx = app.get_as(&cookie, &format!("/dasbor/unit/{zi}/laporan.xlsx?period={period}"));
+        assert_eq!(xlsx.status, 200, "{name}");
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(xlsx.bytes)).expect("xlsx");
+        let names = book.sheet_names().to_vec();
+        assert!(names.contains(&"ZI spkp-zi".to_string()) && names.contains(&"ZI spak-zi".to_string()), "{names:?}");
+        let sheet = book.worksheet_range("ZI spkp-zi").expect("sheet");
+        // the element rows (P1..P8), then n, the mean and the percentage of the maximum
+        let n = common::cell_number(sheet.get_value((13, 4)));
+        assert_eq!(n, Some(stored as f64), "{name}");
+        let percent = common::cell_number(sheet.get_value((15, 4))).expect("percent");
+        let expected = instruments[0].result.percent_of_max.expect("percent").to_f64();
+        assert!((percent - expected).abs() < 1e-9, "{name}: {percent} vs {expected}");
+    }
+}

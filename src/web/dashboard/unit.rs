@@ -229,6 +229,8 @@ struct UnitPage {
     /// per counter and per officer, for the unit's heads and admins (this page's readers)
     scorecard: Vec<ScoreTable>,
     scorecard_note: String,
+    /// the instruments attached to the unit's form (Zona Integritas), each on its own
+    instruments: Vec<super::instruments::InstrumentView>,
 }
 
 /// The unit has no population for the period shown: an admin gets a link to the form with the
@@ -250,6 +252,7 @@ struct UnitData {
     rtl: follow_up::Tracker,
     themes: Vec<(String, usize)>,
     scorecard: crate::desks::Scorecard,
+    instruments: Vec<aggregator::InstrumentIndex>,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -283,7 +286,8 @@ pub async fn page(
         let themes = crate::reports::themes::top_words(texts.iter().map(|(_, s)| s.as_str()), 6);
         let min = u64::from(state.config.scorecard_min_responses);
         let scorecard = crate::desks::scorecard(conn, &state.templates, &block_unit, &period, min)?;
-        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard })
+        let instruments = aggregator::instruments(conn, &state.templates, &index)?;
+        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, instruments })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -335,6 +339,7 @@ pub async fn page(
             .collect();
     let scorecard_note = t.fill("dash.scorecard.note", &[("min", card.min_responses.to_string())]);
     let page_view = UnitPage {
+        instruments: super::instruments::views(&t, &data.instruments),
         scorecard,
         scorecard_note,
         tr: t,
