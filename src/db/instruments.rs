@@ -28,6 +28,14 @@ pub fn for_unit(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<String>, Db
         .load(conn)?)
 }
 
+/// Every unit's attached template ids, in form order: (unit id, template id).
+pub fn all(conn: &mut DbConnection) -> Result<Vec<(i32, String)>, DbError> {
+    Ok(unit_instruments::table
+        .order((unit_instruments::unit_id.asc(), unit_instruments::position.asc()))
+        .select((unit_instruments::unit_id, unit_instruments::template_id))
+        .load(conn)?)
+}
+
 /// Attaches `template_id` after the unit's others; `false` when it is already attached.
 pub fn attach(conn: &mut DbConnection, unit_id: i32, template_id: &str) -> Result<bool, DbError> {
     conn.transaction(|conn| {

@@ -370,3 +370,35 @@ fn the_demo_has_a_zona_integritas_unit_with_its_own_dashboard_and_report_section
         assert!((percent - expected).abs() < 1e-9, "{name}: {percent} vs {expected}");
     }
 }
+
+#[test]
+fn the_admin_attaches_and_detaches_instruments_on_the_unit_page() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let name = database.name;
+        common::seed_unit_and_user(&app, UNIT, "admin@kutaitimurkab.go.id", skm::domain::names::Role::Admin);
+        let cookie = app.login("admin@kutaitimurkab.go.id", common::PASSWORD).expect("signed in");
+        let page = app.get_as(&cookie, "/admin").body;
+        assert!(page.contains("Instrumen tambahan (Zona Integritas)"), "{name}");
+        let csrf = common::hidden(&page, "csrf");
+        let post = |action: &str, template: &str| {
+            let body: Vec<(String, String)> = [("csrf", csrf.as_str()), ("unit", UNIT), ("template", template)]
+                .map(|(k, v)| (k.into(), v.into()))
+                .into();
+            app.post_form_as(&cookie, &format!("/admin/{action}"), &body)
+        };
+        assert_eq!(post("instrument-add", "spak-zi").status, 303, "{name}");
+        assert_eq!(post("instrument-add", "spkp-zi").status, 303, "{name}");
+        let refused = post("instrument-add", "kepmenpan-25-2004");
+        assert_eq!(refused.status, 422, "{name}: {}", refused.body);
+        assert!(refused.body.contains("tidak dapat dilampirkan"), "{name}");
+        common::assert_indonesian(&refused.body, "a refused instrument");
+        let (_, form) = app.get(&format!("/s/{UNIT}"));
+        let (spak, spkp) = (form.find("(SPAK)</h2>").expect("SPAK"), form.find("(SPKP)</h2>").expect("SPKP"));
+        assert!(spak < spkp, "{name}: in the order attached");
+        assert_eq!(post("instrument-remove", "spak-zi").status, 303, "{name}");
+        let (_, form) = app.get(&format!("/s/{UNIT}"));
+        assert!(!form.contains("(SPAK)") && form.contains("(SPKP)</h2>"), "{name}");
+        assert_eq!(common::audited(&app, "unit.instrument").len(), 3, "{name}");
+    }
+}
