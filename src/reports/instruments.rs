@@ -25,6 +25,8 @@ pub fn pdf_sections(b: &mut Document, data: &ReportData, first: char) {
     for (i, instrument) in data.instruments.iter().enumerate() {
         let (t, r) = (&instrument.template, &instrument.result);
         let letter = char::from_u32(u32::from(first) + i as u32).unwrap_or(first);
+        // the heading, its paragraph and the element table start on one page
+        b.ensure(110.0);
         b.section(&format!("{letter}. {}", t.title.id));
         b.paragraph(&format!(
             "Instrumen ini diisi pada formulir yang sama dengan SKM dan dihitung hanya dari jawabannya sendiri ({} pernyataan, skala {}–{}; {}). \

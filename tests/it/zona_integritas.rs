@@ -402,3 +402,31 @@ fn the_admin_attaches_and_detaches_instruments_on_the_unit_page() {
         assert_eq!(common::audited(&app, "unit.instrument").len(), 3, "{name}");
     }
 }
+
+#[test]
+fn a_paper_questionnaire_of_a_zona_integritas_unit_is_typed_in_with_its_instruments() {
+    for database in backends() {
+        let app = TestApp::spawn(&database);
+        let name = database.name;
+        common::seed_unit_and_user(&app, UNIT, "op@kutaitimurkab.go.id", skm::domain::names::Role::Operator);
+        let (ok, _, err) = cli(&database, &["unit", "instrument", "add", "--unit", UNIT, "--template", "spkp-zi"]);
+        assert!(ok, "{name}: {err}");
+        let cookie = app.login("op@kutaitimurkab.go.id", common::PASSWORD).expect("signed in");
+        let page = app.get_as(&cookie, &format!("/operator/{UNIT}/kertas"));
+        assert!(page.body.contains("name=\"spkp-zi.P8\" value=\"\" min=\"1\" max=\"6\""), "{name}: the paper layout");
+        let mut fields: Vec<(String, String)> = (1..=9).map(|i| (format!("U{i}"), "3".to_string())).collect();
+        fields.extend((1..=7).map(|i| (format!("spkp-zi.P{i}"), "5".to_string())));
+        fields.extend([
+            ("csrf".into(), common::hidden(&page.body, "csrf")),
+            ("layanan".into(), "ktp-el".into()),
+            ("tanggal".into(), "2026-10-03".into()),
+        ]);
+        let reply = app.post_form_as(&cookie, &format!("/operator/{UNIT}/kertas"), &fields);
+        assert!(reply.status == 422 && reply.body.contains("id=\"e-spkp-zi.P8\""), "{name}: P8 is required");
+        assert!(reply.body.contains("name=\"spkp-zi.P7\" value=\"5\""), "{name}: kept");
+        fields.push(("spkp-zi.P8".into(), "6".into()));
+        let reply = app.post_form_as(&cookie, &format!("/operator/{UNIT}/kertas"), &fields);
+        assert_eq!(reply.status, 303, "{name}: {}", reply.body);
+        assert_eq!(count(&app), (1, 9, 8), "{name}");
+    }
+}
