@@ -628,6 +628,7 @@ fn storage_layer(database: &TestDb, ids: &Ids, total: usize, writers: usize, cli
                             window_start: skm::rate_limit::RateLimit::window_of(chrono::Utc::now()),
                             limit: NO_RATE_LIMIT,
                         }),
+                        invitation_id: None,
                     };
                     let mut conn = pool.get().expect("connection");
                     db::responses::insert_guarded(&mut conn, &response, &guards).expect("stored");

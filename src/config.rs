@@ -44,6 +44,8 @@ pub struct Config {
     pub mail: MailSettings,
     /// a counter's or officer's scorecard shows figures only from this many responses
     pub scorecard_min_responses: u32,
+    /// days a survey invitation's link (`/u/{code}`) stays open, 1..=365
+    pub invitation_expiry_days: u32,
 }
 
 /// Which month a dashboard opens on (SPEC §5: the last complete month by default).
@@ -89,7 +91,7 @@ pub struct MailSettings {
 }
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 33] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 34] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -147,6 +149,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 33] = [
         "SKM_SCORECARD_MIN_RESPONSES",
         "10",
         "responses a counter or officer needs before its scorecard figures are shown",
+    ),
+    (
+        "invitation_expiry_days",
+        "SKM_INVITATION_EXPIRY_DAYS",
+        "14",
+        "days a survey invitation's short link stays open (1 to 365)",
     ),
 ];
 
@@ -306,6 +314,13 @@ impl Config {
         let timeout_secs = small("smtp_timeout_secs", 20, 1)?.into();
         let day = small("mail_day", 1, 1)?;
         let hour = small("mail_hour", 7, 0)?;
+        let invitation_expiry_days =
+            match take("invitation_expiry_days") {
+                None => 14,
+                Some(v) => v.text.trim().parse::<u32>().ok().filter(|d| (1..=365).contains(d)).ok_or_else(|| {
+                    invalid(&v, "invitation_expiry_days", format!("'{}' is not 1 to 365 days", v.text))
+                })?,
+            };
         let smtp_host = take("smtp_host").map(|v| v.text.trim().to_string()).unwrap_or_default();
         let smtp_port = match take("smtp_port") {
             None => 587,
@@ -411,6 +426,7 @@ impl Config {
             dashboard_period,
             mail,
             scorecard_min_responses,
+            invitation_expiry_days,
         })
     }
 }

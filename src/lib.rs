@@ -15,6 +15,7 @@ pub mod follow_up;
 pub mod fonts;
 pub mod i18n;
 pub mod images;
+pub mod invitations;
 pub mod letterhead;
 pub mod mail;
 pub mod password;

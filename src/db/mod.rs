@@ -8,6 +8,7 @@ pub mod counters;
 pub mod images;
 pub mod import_batches;
 pub mod instruments;
+pub mod invitations;
 pub mod letterheads;
 pub mod mail_log;
 pub mod password_resets;

@@ -46,6 +46,9 @@ pub struct Guards<'a> {
     /// the client's shared rate-limit counter, counted in the same transaction (one commit per
     /// submission instead of two)
     pub rate_limit: Option<RateGuard<'a>>,
+    /// the survey invitation the form was opened through: spent in the same transaction, so
+    /// that of concurrent submissions through one invitation exactly one is stored
+    pub invitation_id: Option<i32>,
 }
 
 /// One hit on a client's fixed-window counter (`db::rate_limits`).
@@ -64,6 +67,9 @@ pub enum StoreError {
     TicketUnknown,
     #[error("the ticket code has already been used")]
     TicketUsed,
+    /// the survey invitation has already been answered (or no longer exists)
+    #[error("the invitation has already been used")]
+    InvitationUsed,
     /// the client sent more than its limit in this window; nothing is stored (nor counted)
     #[error("too many submissions from this client")]
     RateLimited,
@@ -148,6 +154,11 @@ pub fn insert_submission(
             if claimed == 0 {
                 let exists = ticket_codes::table.find((response.unit_id, code)).count().get_result::<i64>(conn)? > 0;
                 return Err(if exists { StoreError::TicketUsed } else { StoreError::TicketUnknown });
+            }
+        }
+        if let Some(invitation) = guards.invitation_id {
+            if !super::invitations::spend(conn, invitation, &id, response.submitted_at)? {
+                return Err(StoreError::InvitationUsed);
             }
         }
         let flagged = flag_burst(conn, response, guards)?;

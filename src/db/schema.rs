@@ -403,6 +403,32 @@ diesel::allow_tables_to_appear_in_same_query!(counters, units);
 diesel::allow_tables_to_appear_in_same_query!(officers, units);
 diesel::allow_tables_to_appear_in_same_query!(counters, officers);
 
+// Survey invitations: one-time short links from a unit's service system (issue 19, point 2).
+diesel::table! {
+    invitations (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        code -> Text,
+        ref_hash -> Nullable<Text>,
+        service_id -> Nullable<Integer>,
+        counter_id -> Nullable<Integer>,
+        officer_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        spent_at -> Nullable<Timestamp>,
+        response_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(invitations -> units (unit_id));
+diesel::joinable!(invitations -> services (service_id));
+diesel::joinable!(invitations -> counters (counter_id));
+diesel::allow_tables_to_appear_in_same_query!(invitations, units);
+diesel::allow_tables_to_appear_in_same_query!(invitations, services);
+diesel::allow_tables_to_appear_in_same_query!(invitations, counters);
+diesel::allow_tables_to_appear_in_same_query!(invitations, officers);
+diesel::allow_tables_to_appear_in_same_query!(invitations, responses);
+
 diesel::table! {
     unit_instruments (unit_id, template_id) {
         unit_id -> Integer,

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 31] = [
+pub const TABLES: [(&str, &str); 32] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -31,6 +31,7 @@ pub const TABLES: [(&str, &str); 31] = [
     ("answers", "response_id, element_code"),
     ("unit_instruments", "unit_id, template_id"),
     ("instrument_answers", "response_id, template_version_id, element_code"),
+    ("invitations", "id"),
     ("ticket_codes", "unit_id, code"),
     ("used_form_tokens", "nonce"),
     ("daily_element_totals", "unit_id, survey_date, template_version_id, service_id, element_code"),
@@ -49,7 +50,7 @@ pub const TABLES: [(&str, &str); 31] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 14] = [
+const SERIAL_TABLES: [&str; 15] = [
     "template_versions",
     "units",
     "services",
@@ -64,6 +65,7 @@ const SERIAL_TABLES: [&str; 14] = [
     "import_batches",
     "counters",
     "officers",
+    "invitations",
 ];
 
 const BATCH: usize = 1000;

@@ -7,6 +7,7 @@ pub mod email;
 pub mod follow_up;
 pub mod ikm;
 pub mod interval;
+pub mod invitation;
 pub mod letterhead;
 pub mod names;
 pub mod period;

@@ -17,6 +17,9 @@ pub struct FormToken {
     /// the counter and officer the form was opened for (a counter's QR, a kiosk at a desk),
     /// signed with the rest so that the form cannot move its response to another counter
     pub desk: Desk,
+    /// the survey invitation (`/u/{code}`) the form was opened through, signed with the rest:
+    /// the submission spends this invitation and no other, and cannot leave it unspent
+    pub invitation_id: Option<i32>,
 }
 
 /// Where a response was given: a counter (loket) and an officer (petugas) of the unit, by id.
@@ -50,7 +53,14 @@ impl FormToken {
             issued_at: now.timestamp(),
             nonce: uuid::Uuid::new_v4().simple().to_string(),
             desk: Desk::default(),
+            invitation_id: None,
         }
+    }
+
+    /// The same token, for a form opened through a survey invitation.
+    pub fn for_invitation(mut self, invitation_id: i32) -> FormToken {
+        self.invitation_id = Some(invitation_id);
+        self
     }
 
     /// The same token, issued for a counter and officer.
@@ -59,15 +69,17 @@ impl FormToken {
         self
     }
 
-    /// `v1` without a desk (as before counters existed), `v2` with one.
+    /// `v1` without a desk (as before counters existed), `v2` with one, `v3` with an invitation.
     fn payload(&self) -> String {
         let v1 =
             format!("{}|{}|{}|{}|{}", self.unit_id, self.template_version_id, self.channel, self.issued_at, self.nonce);
-        if self.desk.is_empty() {
-            return format!("v1|{v1}");
-        }
         let id = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
-        format!("v2|{v1}|{}|{}", id(self.desk.counter_id), id(self.desk.officer_id))
+        let desk = format!("{}|{}", id(self.desk.counter_id), id(self.desk.officer_id));
+        match self.invitation_id {
+            Some(invitation) => format!("v3|{v1}|{desk}|{invitation}"),
+            None if self.desk.is_empty() => format!("v1|{v1}"),
+            None => format!("v2|{v1}|{desk}"),
+        }
     }
 
     pub fn sign(&self, key: &[u8]) -> String {
@@ -99,13 +111,18 @@ impl FormToken {
             }
             text.parse().map(Some).map_err(|_| TokenProblem::Invalid)
         };
-        let (unit, template_version, token_channel, issued, nonce, desk) = match parts.as_slice() {
+        let (unit, template_version, token_channel, issued, nonce, desk, invitation_id) = match parts.as_slice() {
             ["v1", unit, template_version, channel, issued, nonce] => {
-                (unit, template_version, channel, issued, nonce, Desk::default())
+                (unit, template_version, channel, issued, nonce, Desk::default(), None)
             }
             ["v2", unit, template_version, channel, issued, nonce, counter, officer] => {
                 let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)? };
-                (unit, template_version, channel, issued, nonce, desk)
+                (unit, template_version, channel, issued, nonce, desk, None)
+            }
+            ["v3", unit, template_version, channel, issued, nonce, counter, officer, invitation] => {
+                let desk = Desk { counter_id: optional(counter)?, officer_id: optional(officer)? };
+                let invitation = Some(invitation.parse().map_err(|_| TokenProblem::Invalid)?);
+                (unit, template_version, channel, issued, nonce, desk, invitation)
             }
             _ => return Err(TokenProblem::Invalid),
         };
@@ -116,6 +133,7 @@ impl FormToken {
             issued_at: issued.parse().map_err(|_| TokenProblem::Invalid)?,
             nonce: nonce.to_string(),
             desk,
+            invitation_id,
         };
         let age = now.timestamp() - token.issued_at;
         if age > max_age.num_seconds() || age < -60 {
@@ -180,5 +198,27 @@ mod tests {
             FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "kiosk").err(),
             Some(TokenProblem::Invalid)
         );
+    }
+
+    #[test]
+    fn an_invitation_is_signed_into_the_token() {
+        let now = Utc::now();
+        let token = FormToken::issue(7, 3, "web", now).for_invitation(42);
+        let text = token.sign(KEY);
+        let back = FormToken::verify(&text, KEY, now, Duration::hours(4), 7, "web").expect("valid");
+        assert_eq!(back.invitation_id, Some(42));
+        assert_eq!(back.desk, Desk::default());
+        // another invitation, or none, under the same tag is refused
+        let (_, tag) = text.split_once('.').expect("two parts");
+        for payload in [
+            format!("v3|7|3|web|{}|{}|||43", token.issued_at, token.nonce),
+            format!("v1|7|3|web|{}|{}", token.issued_at, token.nonce),
+        ] {
+            let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(payload));
+            assert_eq!(
+                FormToken::verify(&forged, KEY, now, Duration::hours(4), 7, "web").err(),
+                Some(TokenProblem::Invalid)
+            );
+        }
     }
 }

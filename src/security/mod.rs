@@ -13,6 +13,7 @@ pub struct Keys {
     client: Vec<u8>,
     cookie: Vec<u8>,
     api_key: Vec<u8>,
+    invitation_reference: Vec<u8>,
 }
 
 impl Keys {
@@ -25,6 +26,7 @@ impl Keys {
             client: derive("skm client hash"),
             cookie,
             api_key: derive("skm api key"),
+            invitation_reference: derive("skm invitation reference"),
         }
     }
 
@@ -48,6 +50,13 @@ impl Keys {
     /// secret.
     pub fn api_key_digest(&self, key: &str) -> String {
         hex(&hmac_sha256(&self.api_key, key.as_bytes()))
+    }
+
+    /// What is stored in place of a transaction reference a unit's service system sends with an
+    /// invitation request: a keyed digest per unit, so that the same reference finds the same
+    /// invitation while neither the table nor a backup reveals (or lets anyone test) a reference.
+    pub fn invitation_reference_hash(&self, unit_id: i32, reference: &str) -> String {
+        hex(&hmac_sha256(&self.invitation_reference, format!("{unit_id}|{}", reference.trim()).as_bytes()))
     }
 
     /// Whether `digest` is the stored digest of `key`, compared in constant time.

@@ -266,11 +266,15 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
         ticket_code: ticket.as_deref(),
         burst,
         rate_limit: sub.rate_limit,
+        invitation_id: sub.token.and_then(|t| t.invitation_id),
     };
     let desk = sub.token.map(|t| t.desk).unwrap_or_default();
     match responses::insert_submission(conn, &response, &attached, &guards, desk) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
-        Err(StoreError::TokenUsed) => Ok(Outcome::Replayed { form: Box::new(sub.form.clone()) }),
+        // a spent invitation is a replayed form: its one answer is already in
+        Err(StoreError::TokenUsed | StoreError::InvitationUsed) => {
+            Ok(Outcome::Replayed { form: Box::new(sub.form.clone()) })
+        }
         Err(StoreError::RateLimited) => {
             Ok(Outcome::RateLimited { wait: RateLimit::wait(RateLimit::window_of(sub.now), sub.now) })
         }

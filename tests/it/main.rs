@@ -24,6 +24,7 @@ mod http;
 mod import;
 mod import_limits;
 mod invitation;
+mod invitations;
 mod layers;
 mod letterhead;
 mod mail;
