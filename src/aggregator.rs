@@ -333,3 +333,44 @@ pub fn regency(
         template: default,
     })
 }
+
+/// An attached instrument's figures (Zona Integritas, FORMAT.md): computed on its own answers
+/// only, as a `mean` template is: NRR per element, the mean (IKM) and its percentage of the scale
+/// maximum, with the number of submissions that answered it.
+pub struct InstrumentIndex {
+    pub template: Arc<Template>,
+    pub result: IndexResult,
+}
+
+/// The figures of each instrument the unit attaches, in form order, for the index's units,
+/// service and period (every stored version of each instrument counts, as for the main one).
+pub fn instruments(
+    conn: &mut DbConnection,
+    registry: &TemplateRegistry,
+    index: &UnitIndex,
+) -> Result<Vec<InstrumentIndex>, DbError> {
+    use crate::db::instruments::{self as stored, InstrumentScope};
+    let mut found = Vec::new();
+    for template_id in stored::for_unit(conn, index.unit.id)? {
+        let Some((_, template)) = registry.current(&template_id) else { continue };
+        let version_ids = templates::version_ids(conn, &template_id)?;
+        let scope = InstrumentScope {
+            unit_ids: &index.unit_ids,
+            service_id: index.selection.service_id,
+            template_version_ids: &version_ids,
+            period: index.selection.period,
+        };
+        let totals = stored::totals(conn, &scope)?;
+        let tally = Tally {
+            responses: totals.submissions,
+            elements: template
+                .elements
+                .iter()
+                .map(|e| totals.elements.get(&e.code).cloned().unwrap_or_default())
+                .collect(),
+            dispersion: Default::default(),
+        };
+        found.push(InstrumentIndex { result: ikm::compute(&template, &tally, None), template });
+    }
+    Ok(found)
+}

@@ -249,6 +249,36 @@ fn element_bias(code: &str) -> f64 {
     }
 }
 
+/// The demo's Zona Integritas unit: SPKP and SPAK asked after its SKM questions.
+pub const ZI_UNIT: &str = "dpmptsp";
+const ZI_INSTRUMENTS: [&str; 2] = ["spkp-zi", "spak-zi"];
+
+/// One citizen's SPKP and SPAK answers (1–6), following the unit's SKM quality (1–4) with a
+/// spread of their own; anti-corruption statements lean a little higher, as they do in practice.
+fn zi_answers(
+    rng: &mut Rng,
+    instruments: &[(i32, std::sync::Arc<crate::domain::template::Template>)],
+    quality: f64,
+) -> Vec<crate::db::instruments::InstrumentAnswers> {
+    instruments
+        .iter()
+        .map(|(version_id, t)| {
+            let lean = if t.id == "spak-zi" { 0.3 } else { 0.0 };
+            let mean = 1.0 + (quality - 1.0) * f64::from(t.scale_max - 1) / 3.0 + lean;
+            let answers = t
+                .elements
+                .iter()
+                .map(|e| {
+                    let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * 1.6;
+                    let score = (mean + noise).round().clamp(f64::from(t.scale_min), f64::from(t.scale_max));
+                    (e.code.clone(), score as i32)
+                })
+                .collect();
+            crate::db::instruments::InstrumentAnswers { template_version_id: *version_id, answers }
+        })
+        .collect()
+}
+
 fn score(rng: &mut Rng, quality: f64, code: &str) -> i32 {
     let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * 1.1;
     (quality + element_bias(code) + noise).round().clamp(1.0, 4.0) as i32
@@ -275,6 +305,11 @@ pub fn create(
     }
     let (version_id, template) = registry.default_template();
     let mut rng = Rng::new(seed);
+    // the Zona Integritas unit's SPKP and SPAK answers draw from their own stream, so the rest of
+    // the demo stays what the seed made it before
+    let mut zi_rng = Rng::new(seed ^ 0x5a49);
+    let zi: Vec<(i32, std::sync::Arc<crate::domain::template::Template>)> =
+        ZI_INSTRUMENTS.iter().filter_map(|id| registry.current(id)).collect();
     let mut created = Vec::new();
     let mut hall_agencies = 0;
     for (slug, name, kind, parent, services, quality, population) in UNITS.into_iter().chain(HALL) {
@@ -301,6 +336,11 @@ pub fn create(
             let year = Period::Year { year: chrono::Datelike::year(&today) };
             units::set_population(conn, unit.id, &year.to_string(), i64::from(population))?;
             units::set_population(conn, unit.id, &year.previous().to_string(), i64::from(population * 9 / 10))?;
+        }
+        if unit.slug == ZI_UNIT {
+            for (_, instrument) in &zi {
+                crate::db::instruments::attach(conn, unit.id, &instrument.id)?;
+            }
         }
         if !service_ids.is_empty() {
             hall_agencies += usize::from(HALL.iter().any(|h| h.0 == unit.slug));
@@ -405,7 +445,9 @@ pub fn create(
                     client_hash: None,
                     answers,
                 };
-                responses::insert(conn, &response)?;
+                let instruments =
+                    if unit.slug == ZI_UNIT { zi_answers(&mut zi_rng, &zi, *quality + drift) } else { Vec::new() };
+                responses::insert_combined(conn, &response, &instruments)?;
                 written += 1;
             }
         }

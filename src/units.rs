@@ -103,6 +103,9 @@ pub enum UnitError {
     PeriodNotYearOrMonth(Period),
     #[error("unknown survey template '{0}'")]
     TemplateUnknown(String),
+    /// only a template with `attachable = true` can be attached to a unit's form (FORMAT.md)
+    #[error("the survey template '{0}' cannot be attached: its file does not say `attachable = true`")]
+    NotAttachable(String),
     /// names the unit (its name) and the period: there is nothing to publish
     #[error("{unit} has no responses in {period}: an empty result is not published")]
     NoResponses { unit: String, period: Period },
@@ -123,7 +126,7 @@ impl UnitError {
             UnitError::UnitUnknown(_) => "unit",
             UnitError::SlugTaken(_) | UnitError::ServiceSlugTaken(_) => "slug",
             UnitError::PeriodNotYearOrMonth(_) => "period",
-            UnitError::TemplateUnknown(_) => "template",
+            UnitError::TemplateUnknown(_) | UnitError::NotAttachable(_) => "template",
             UnitError::NoResponses { .. } | UnitError::NotPublished { .. } => "period",
             UnitError::Db(_) => return None,
         })
@@ -403,6 +406,47 @@ pub fn set_template(
         stored::set_template(conn, unit.id, Some(template))?;
         audit::record(conn, actor, "unit.template", &format!("{} asks template {template}", unit.slug))?;
         Ok(())
+    })
+}
+
+/// Attaches an instrument (Zona Integritas: SPKP, SPAK) to a unit's form, after the ones it has:
+/// only a template that declares `attachable = true`, never the unit's own questionnaire. Returns
+/// whether it was newly attached (attaching twice changes nothing).
+pub fn attach_instrument(
+    conn: &mut DbConnection,
+    registry: &TemplateRegistry,
+    actor: Option<i32>,
+    unit: &str,
+    template: &str,
+) -> Result<bool, UnitError> {
+    let (_, found) = registry.current(template).ok_or_else(|| UnitError::TemplateUnknown(template.to_string()))?;
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        if !found.attachable || registry.id_for(&unit) == template {
+            return Err(UnitError::NotAttachable(template.to_string()));
+        }
+        let added = crate::db::instruments::attach(conn, unit.id, template)?;
+        if added {
+            audit::record(conn, actor, "unit.instrument", &format!("{} attaches {template}", unit.slug))?;
+        }
+        Ok(added)
+    })
+}
+
+/// Takes an instrument off a unit's form; its stored answers stay. Returns whether it was attached.
+pub fn detach_instrument(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    unit: &str,
+    template: &str,
+) -> Result<bool, UnitError> {
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        let removed = crate::db::instruments::detach(conn, unit.id, template)?;
+        if removed {
+            audit::record(conn, actor, "unit.instrument", &format!("{} detaches {template}", unit.slug))?;
+        }
+        Ok(removed)
     })
 }
 

@@ -109,12 +109,40 @@ pub enum UnitCommand {
         #[arg(long)]
         nip: Option<String>,
     },
+    /// Instruments asked after the unit's questionnaire on the same form (Zona Integritas: SPKP,
+    /// SPAK), each stored and computed on its own
+    #[command(subcommand)]
+    Instrument(InstrumentCommand),
     /// A unit's counters (loket): `/s/{unit}?loket=CODE` and kiosks at a counter record them
     #[command(subcommand)]
     Counter(super::desks::DeskCommand),
     /// A unit's officer codes (petugas): `…&petugas=CODE` records them
     #[command(subcommand)]
     Officer(super::desks::DeskCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstrumentCommand {
+    /// Attach an instrument after the ones the unit has (only a template with `attachable = true`)
+    Add {
+        #[arg(long)]
+        unit: String,
+        /// the template id, e.g. spkp-zi or spak-zi
+        #[arg(long)]
+        template: String,
+    },
+    /// Take an instrument off the unit's form (its stored answers stay)
+    Remove {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        template: String,
+    },
+    /// List the instruments the unit attaches, in form order
+    List {
+        #[arg(long)]
+        unit: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +265,31 @@ fn unit_by_slug(conn: &mut db::DbConnection, slug: &str) -> Result<units::Unit, 
     })
 }
 
+fn instrument(context: &Context, conn: &mut db::DbConnection, command: InstrumentCommand) -> Result<(), CliError> {
+    match command {
+        InstrumentCommand::Add { unit, template } => {
+            let registry =
+                crate::catalog::TemplateRegistry::register(conn, &context.catalog, &context.config.default_template)?;
+            let added = crate::units::attach_instrument(conn, &registry, None, &unit, &template)?;
+            say!("{unit}: {template} {}", if added { "attached" } else { "was already attached" });
+        }
+        InstrumentCommand::Remove { unit, template } => {
+            let removed = crate::units::detach_instrument(conn, None, &unit, &template)?;
+            say!("{unit}: {template} {}", if removed { "removed" } else { "was not attached" });
+        }
+        InstrumentCommand::List { unit } => {
+            let found = units::by_slug(conn, &unit).map_err(|e| match e {
+                DbError::NotFound => CliError::from(UnitError::UnitUnknown(unit.clone())),
+                other => other.into(),
+            })?;
+            for template in crate::db::instruments::for_unit(conn, found.id)? {
+                say!("{template}");
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
@@ -290,6 +343,7 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             crate::units::set_population(&mut conn, None, Population { unit: unit.clone(), period, count })?;
             say!("population of {unit} in {period}: {count}");
         }
+        UnitCommand::Instrument(command) => instrument(context, &mut conn, command)?,
         UnitCommand::Counter(command) => super::desks::run(&mut conn, crate::db::counters::Roster::Counters, command)?,
         UnitCommand::Officer(command) => super::desks::run(&mut conn, crate::db::counters::Roster::Officers, command)?,
         UnitCommand::Poster { unit, per_service } => {

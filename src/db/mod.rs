@@ -7,6 +7,7 @@ pub mod audit;
 pub mod counters;
 pub mod images;
 pub mod import_batches;
+pub mod instruments;
 pub mod invitations;
 pub mod letterheads;
 pub mod mail_log;

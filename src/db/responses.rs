@@ -105,6 +105,18 @@ pub fn insert_at_desk(
     guards: &Guards,
     desk: Desk,
 ) -> Result<bool, StoreError> {
+    insert_submission(conn, response, &[], guards, desk)
+}
+
+/// As `insert_at_desk`, with the answers to the unit's attached instruments (Zona Integritas):
+/// all of it in the one transaction, so a spent token or a refused ticket stores none of them.
+pub fn insert_submission(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    instruments: &[super::instruments::InstrumentAnswers],
+    guards: &Guards,
+    desk: Desk,
+) -> Result<bool, StoreError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
         if let Some(rate) = guards.rate_limit {
@@ -124,6 +136,7 @@ pub fn insert_at_desk(
             }
         }
         write_response(conn, &id, response)?;
+        super::instruments::write_answers(conn, &id, instruments)?;
         if !desk.is_empty() {
             diesel::update(responses::table.find(&id))
                 .set((
@@ -160,9 +173,19 @@ pub fn insert_at_desk(
 
 /// Stores a response without guards (paper entry, imports, seed data).
 pub fn insert(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
+    insert_combined(conn, response, &[])
+}
+
+/// As `insert`, with the answers to attached instruments (Zona Integritas), in one transaction.
+pub fn insert_combined(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    instruments: &[super::instruments::InstrumentAnswers],
+) -> Result<(), DbError> {
     let id = response.id.to_string();
     conn.transaction(|conn| {
         write_response(conn, &id, response)?;
+        super::instruments::write_answers(conn, &id, instruments)?;
         add_totals(conn, response)
     })
 }

@@ -429,3 +429,27 @@ diesel::allow_tables_to_appear_in_same_query!(invitations, services);
 diesel::allow_tables_to_appear_in_same_query!(invitations, counters);
 diesel::allow_tables_to_appear_in_same_query!(invitations, officers);
 diesel::allow_tables_to_appear_in_same_query!(invitations, responses);
+
+diesel::table! {
+    unit_instruments (unit_id, template_id) {
+        unit_id -> Integer,
+        template_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    instrument_answers (response_id, template_version_id, element_code) {
+        response_id -> Text,
+        template_version_id -> Integer,
+        element_code -> Text,
+        score -> Integer,
+    }
+}
+
+diesel::joinable!(unit_instruments -> units (unit_id));
+diesel::joinable!(instrument_answers -> responses (response_id));
+diesel::joinable!(instrument_answers -> template_versions (template_version_id));
+diesel::allow_tables_to_appear_in_same_query!(unit_instruments, units);
+diesel::allow_tables_to_appear_in_same_query!(instrument_answers, responses);
+diesel::allow_tables_to_appear_in_same_query!(instrument_answers, template_versions);

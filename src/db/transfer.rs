@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 30] = [
+pub const TABLES: [(&str, &str); 32] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -29,6 +29,8 @@ pub const TABLES: [(&str, &str); 30] = [
     ("officers", "id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
+    ("unit_instruments", "unit_id, template_id"),
+    ("instrument_answers", "response_id, template_version_id, element_code"),
     ("invitations", "id"),
     ("ticket_codes", "unit_id, code"),
     ("used_form_tokens", "nonce"),

@@ -81,6 +81,12 @@ impl IndexResult {
     }
 }
 
+/// A mean score as a percentage of the template's scale maximum (SPKP, SPAK: mean ÷ max × 100),
+/// exact until rounded half up to 2 decimals, as every published figure is.
+pub fn percent_of_max(template: &Template, mean: &BigRational) -> Rounded {
+    Rounded::half_up(&(mean * ratio(100, u64::from(template.scale_max))), 2)
+}
+
 /// How many elements SPEC §3 marks as RTL candidates.
 pub const LOWEST_COUNT: usize = 3;
 
@@ -132,10 +138,7 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
     let index_exact = ikm.as_ref().map(|v| v * &template.conversion);
     let index = index_exact.as_ref().map(|v| Rounded::half_up(v, 2));
     let grade = index.and_then(|i| template.grade_for(&i.as_ratio()).cloned());
-    let percent_of_max = ikm
-        .as_ref()
-        .filter(|_| template.kind == IndexKind::Mean)
-        .map(|v| Rounded::half_up(&(v * ratio(100, u64::from(template.scale_max))), 2));
+    let percent_of_max = ikm.as_ref().filter(|_| template.kind == IndexKind::Mean).map(|v| percent_of_max(template, v));
 
     let lowest = lowest_elements(&elements);
     for element in &mut elements {
@@ -216,6 +219,35 @@ mod tests {
             elements: sums.iter().map(|&sum| ElementTally { sum, count: responses }).collect(),
             dispersion: Dispersion::default(),
         }
+    }
+
+    fn spkp() -> Template {
+        parse_template("spkp-zi.toml", include_str!("../../survey-templates/spkp-zi.toml")).expect("valid")
+    }
+
+    #[test]
+    fn percent_of_max_divides_by_the_scale_maximum_and_rounds_half_up() {
+        let t = spkp();
+        let pct = |n: u64, d: u64| percent_of_max(&t, &ratio(n, d)).to_string();
+        assert_eq!(pct(6, 1), "100.00");
+        assert_eq!(pct(1, 1), "16.67"); // 100 / 6 = 16.666…
+        assert_eq!(pct(81, 16), "84.38"); // 5.0625 / 6 × 100 = 84.375: half up
+        assert_eq!(pct(24, 5), "80.00"); // 4.8 / 6 × 100
+        assert_eq!(pct(9, 2), "75.00"); // 4.5 / 6 × 100
+                                        // exact: 5.0025 / 6 × 100 = 83.375 → 83.38, where a binary float could give 83.37
+        assert_eq!(pct(20010, 4000), "83.38");
+    }
+
+    #[test]
+    fn a_mean_template_reports_its_mean_and_percent_of_max_but_no_nik_conversion() {
+        // 4 respondents on 8 elements: P1 and P8 sum 18, the others 21 (the ZI test's vector)
+        let r = compute(&spkp(), &tally(4, &[18, 21, 21, 21, 21, 21, 21, 18]), None);
+        assert_eq!(r.ikm_rounded().map(|v| v.to_string()).as_deref(), Some("5.0625"));
+        assert_eq!(r.percent_of_max.map(|v| v.to_string()).as_deref(), Some("84.38"));
+        assert_eq!(r.index.map(|v| v.to_string()).as_deref(), Some("5.06"));
+        assert!(r.grade.is_none());
+        // a NIK template has no percentage of max
+        assert!(compute(&default_template(), &tally(29, &VECTOR_A), None).percent_of_max.is_none());
     }
 
     const VECTOR_A: [u64; 9] = [105, 101, 100, 116, 102, 105, 106, 105, 115];

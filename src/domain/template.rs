@@ -123,6 +123,9 @@ pub struct Template {
     pub profile: Vec<ProfileField>,
     pub saran_max_chars: usize,
     pub saran_label: Text,
+    /// whether a unit may attach this questionnaire to its main one (Zona Integritas: SPKP,
+    /// SPAK): asked on the same page after the main questions, stored and computed on its own
+    pub attachable: bool,
     /// SHA-256 of the file's bytes, hex: identifies the version in the database.
     pub content_hash: String,
     /// The file's text, stored with the version so history keeps the exact wording.
@@ -171,6 +174,8 @@ struct RawTemplate {
     #[serde(default)]
     profile: Vec<RawProfile>,
     saran: RawSaran,
+    #[serde(default)]
+    attachable: bool,
 }
 
 #[derive(Deserialize)]
@@ -375,6 +380,10 @@ impl Validator<'_> {
             });
         }
 
+        if raw.attachable && kind != IndexKind::Mean {
+            return self
+                .fail("attachable", "an attached instrument is reported as a mean: needs index.kind = \"mean\"");
+        }
         let grades = self.grades(raw.grades, kind)?;
         let profile = self.profile(raw.profile)?;
         self.text("title", &raw.title)?;
@@ -397,6 +406,7 @@ impl Validator<'_> {
             profile,
             saran_max_chars: raw.saran.max_chars,
             saran_label: raw.saran.label,
+            attachable: raw.attachable,
             content_hash,
             source: source.to_string(),
         })
@@ -568,6 +578,29 @@ mod tests {
         match parse_template("x.toml", &text) {
             Err(TemplateError::Invalid { field, .. }) => assert_eq!(field, "elements[0].suggested_actions[0]"),
             other => panic!("expected a content error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_zona_integritas_instruments_are_attachable_and_skm_is_not() {
+        let spkp = parse_template("spkp-zi.toml", include_str!("../../survey-templates/spkp-zi.toml")).expect("valid");
+        let spak = parse_template("spak-zi.toml", include_str!("../../survey-templates/spak-zi.toml")).expect("valid");
+        assert!(spkp.attachable && spak.attachable);
+        assert!(!parse_template("p.toml", DEFAULT).expect("valid").attachable);
+        // an attached instrument is reported as a mean: a "nik" one is refused by name
+        let text = DEFAULT.replacen("legal_basis", "attachable = true\nlegal_basis", 1);
+        match parse_template("x.toml", &text) {
+            Err(TemplateError::Invalid { file, field, .. }) => {
+                assert_eq!((file.as_str(), field.as_str()), ("x.toml", "attachable"))
+            }
+            other => panic!("expected a content error, got {other:?}"),
+        }
+        // a wrong type names the file and the line
+        let text = DEFAULT.replacen("legal_basis", "attachable = \"ya\"\nlegal_basis", 1);
+        let line = 1 + DEFAULT.split("legal_basis").next().map_or(0, |p| p.matches('\n').count());
+        match parse_template("x.toml", &text) {
+            Err(TemplateError::Syntax { file, line: at, .. }) => assert_eq!((file.as_str(), at), ("x.toml", line)),
+            other => panic!("expected a syntax error, got {other:?}"),
         }
     }
 

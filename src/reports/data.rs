@@ -25,6 +25,8 @@ pub struct ReportData {
     /// the survey invitations' response rate (`add_response_rate`); empty: none issued, and no
     /// section
     pub response_rate: crate::response_rate::ResponseRate,
+    /// the instruments attached to the unit's form (Zona Integritas), each computed on its own
+    pub instruments: Vec<aggregator::InstrumentIndex>,
 }
 
 impl ReportData {
@@ -68,7 +70,9 @@ pub fn gather(
 ) -> Result<ReportData, DbError> {
     let selection = Selection { period, with_subunits, service_id: None };
     let index = aggregator::unit_index(conn, registry, unit, &selection)?;
-    complete(conn, index)
+    let mut data = complete(conn, index)?;
+    data.instruments = aggregator::instruments(conn, registry, &data.index)?;
+    Ok(data)
 }
 
 /// The rest of a report around an index already computed (the monthly mail has one).
@@ -101,5 +105,6 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
         letterhead,
         desks: None,
         response_rate: Default::default(),
+        instruments: Vec::new(),
     })
 }

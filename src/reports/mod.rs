@@ -11,6 +11,7 @@ pub mod data;
 pub mod document;
 pub mod evidence;
 pub mod evidence_files;
+pub mod instruments;
 pub mod invitation_qr;
 pub mod official_pdf;
 pub mod pdf;

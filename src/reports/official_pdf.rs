@@ -195,6 +195,7 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
     if let Some(r) = roll_up {
         regency_pdf::per_unit(&mut b, index, r)?;
     }
+    super::instruments::pdf_sections(&mut b, data, if roll_up.is_some() { 'D' } else { 'C' });
 
     // BAB IV
     b.chapter("BAB IV ANALISIS");
@@ -280,6 +281,7 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
         let answers: Vec<String> = e.answers.iter().map(|a| format!("{}. {}", a.score, a.label.id)).collect();
         b.paragraph(&answers.join("   "));
     }
+    super::instruments::pdf_appendix(&mut b, data);
     Ok(b)
 }
 

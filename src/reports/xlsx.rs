@@ -56,6 +56,7 @@ pub fn workbook(
         }
         Some(roll_up) => roll_up_sheets(conn, &mut book, data, roll_up, &downloaded, &bold)?,
     }
+    super::instruments::xlsx_sheets(&mut book, data, &bold)?;
     profile_sheet(book.add_worksheet(), data, &bold)?;
     if !data.response_rate.is_empty() {
         response_rate_sheet(book.add_worksheet(), data, &bold)?;

@@ -2,6 +2,7 @@
 //! channel (`public` for the form and the API, `submit_paper` for typed-in paper, `sheet_import`
 //! for files). Every submission ends in one `Outcome`. Blocking; holds no HTTP types.
 
+pub mod instruments;
 pub mod mpp;
 pub mod public;
 pub mod sheet_import;
@@ -26,6 +27,8 @@ pub struct Form {
     pub services: Vec<Service>,
     pub template: Arc<Template>,
     pub version_id: i32,
+    /// the instruments attached after the main questions (Zona Integritas), in form order
+    pub instruments: Vec<instruments::Instrument>,
 }
 
 /// A user-facing message: a translation key (with placeholders), optionally tied to a field.
@@ -64,7 +67,8 @@ pub fn form_for_unit(
         Err(other) => return Err(other),
     };
     let (version_id, template) = registry.current_for(&unit)?;
-    Ok(Some(Form { unit, services, template, version_id }))
+    let instruments = instruments::attached(conn, registry, unit.id)?;
+    Ok(Some(Form { unit, services, template, version_id, instruments }))
 }
 
 pub fn token_message(problem: TokenProblem) -> Message {
@@ -226,8 +230,16 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
     } else {
         None
     };
+    // the attached instruments' answers (Zona Integritas), each on its own template
+    let attached = instruments::validate(&sub.form.instruments, sub.fields)
+        .map_err(|errors| messages.extend(field_messages(&errors)))
+        .unwrap_or_default();
     if let Some(declared) = sub.declared {
-        messages.extend(unknown_codes(&sub.template, declared));
+        let unknown = unknown_codes(&sub.template, declared).into_iter().filter(|m| {
+            !(m.key == UNKNOWN_ELEMENT
+                && m.field.as_deref().is_some_and(|f| instruments::is_instrument_field(&sub.form.instruments, f)))
+        });
+        messages.extend(unknown);
     }
     let Some(valid) = valid.filter(|_| messages.is_empty()) else {
         return Ok(sub.rejected(messages));
@@ -263,7 +275,7 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
         invitation_id: sub.token.and_then(|t| t.invitation_id),
     };
     let desk = sub.token.map(|t| t.desk).unwrap_or_default();
-    match responses::insert_at_desk(conn, &response, &guards, desk) {
+    match responses::insert_submission(conn, &response, &attached, &guards, desk) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
         // a spent invitation is a replayed form: its one answer is already in
         Err(StoreError::TokenUsed | StoreError::InvitationUsed) => {

@@ -48,6 +48,8 @@ struct UnitRow {
     /// every unit but this one and those below it (a unit cannot be its own ancestor)
     parents: Vec<OptionView>,
     templates: Vec<OptionView>,
+    /// the attachable instruments (Zona Integritas); `selected` when the unit attaches it
+    instruments: Vec<OptionView>,
     service_rows: Vec<ServiceRow>,
     /// one QR poster per service in the all-units PDF
     poster_per_service: bool,
@@ -328,6 +330,10 @@ async fn page_with(
     })
     .await?;
     let keys = blocking(state, |_, conn| crate::api_keys::list(conn)).await?;
+    let attached = blocking(state, |_, conn| db::instruments::all(conn)).await?;
+    let attachable: Vec<(String, String)> =
+        state.catalog.all().filter(|t| t.attachable).map(|t| (t.id.clone(), t.title.id.clone())).collect();
+
     let local = |at: chrono::NaiveDateTime| {
         at.and_utc().with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M %Z").to_string()
     };
@@ -386,6 +392,7 @@ async fn page_with(
                 kinds: choices(UNIT_KINDS, &unit.kind),
                 parents: Vec::new(),
                 templates: Vec::new(),
+                instruments: Vec::new(),
                 service_rows,
                 poster_per_service: unit.poster_per_service,
             });
@@ -412,6 +419,14 @@ async fn page_with(
         row.templates = templates
             .iter()
             .map(|(id, label)| OptionView { value: id.clone(), label: label.clone(), selected: *id == row.template })
+            .collect();
+        row.instruments = attachable
+            .iter()
+            .map(|(id, title)| OptionView {
+                value: id.clone(),
+                label: title.clone(),
+                selected: attached.iter().any(|(unit, t)| *unit == row.id && t == id),
+            })
             .collect();
     }
     let tr = Tr::new(Lang::Id);
@@ -772,6 +787,13 @@ fn change(
             crate::units::set_population(conn, by, Population { unit: get("unit").into(), period, count })?;
         }
         "template" => crate::units::set_template(conn, &state.catalog, by, get("unit"), get("template"))?,
+        // Zona Integritas (issue 19, point 7): an instrument asked after the unit's questionnaire
+        "instrument-add" => {
+            crate::units::attach_instrument(conn, &state.templates, by, get("unit"), get("template"))?;
+        }
+        "instrument-remove" => {
+            crate::units::detach_instrument(conn, by, get("unit"), get("template"))?;
+        }
         "mail-test" => return mail_test(state, conn, actor, get("to")),
         "letterhead" => {
             let text = |name: &str| Some(get(name).to_string());
@@ -993,6 +1015,7 @@ impl From<UnitError> for Refusal {
             UnitError::UnitUnknown(slug) => format!("unit: {}", says("unit_unknown", &[("unit", slug)])),
             UnitError::PeriodNotYearOrMonth(_) => format!("period: {}", says("year_or_month", &[])),
             UnitError::TemplateUnknown(_) => format!("template: {}", says("unknown", &[])),
+            UnitError::NotAttachable(_) => format!("template: {}", says("not_attachable", &[])),
             UnitError::NoResponses { unit, period } => {
                 format!("period: {}", says("no_responses", &[("unit", unit), ("period", period.label_id())]))
             }

@@ -69,6 +69,11 @@ pub struct FormBody {
     /// the signed one-time form token to send back with the submission
     pub token: String,
     pub template: TemplateBody,
+    /// questionnaires the unit attaches after the main one (Zona Integritas: SPKP, SPAK), in
+    /// order; every element of each must be answered too, in `answers` under the key
+    /// `<instrument id>.<element code>` (e.g. `spkp-zi.P1`). Their `profile` is always empty: the
+    /// main questionnaire's profile is asked once.
+    pub instruments: Vec<TemplateBody>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -142,7 +147,8 @@ pub struct SubmissionBody {
     pub tiket: Option<String>,
     /// the citizen's suggestion, at most the template's `saran_max_chars` characters
     pub saran: Option<String>,
-    /// every element's code to one of its scores
+    /// every element's code to one of its scores; an attached instrument's elements (the form's
+    /// `instruments`) as `<instrument id>.<element code>`, e.g. `spkp-zi.P1`
     #[schema(example = json!({"U1": 4, "U2": 3}))]
     pub answers: BTreeMap<String, u32>,
     /// profile field codes to a value: an option's code, or a whole number
@@ -244,6 +250,8 @@ fn field_problem(message: &Message) -> FieldProblem {
         (Some(f @ (SERVICE_FIELD | TICKET_FIELD | SARAN_FIELD)), _) => f.to_string(),
         // element codes start upper-case; profile codes are lower-case (checked when loading)
         (Some(f), _) if f.starts_with(|c: char| c.is_ascii_uppercase()) => format!("answers.{f}"),
+        // an attached instrument's element: `<instrument id>.<code>` (profile codes have no dot)
+        (Some(f), _) if f.contains('.') => format!("answers.{f}"),
         (Some(f), _) => format!("profile.{f}"),
     };
     FieldProblem { field, code, reason }
@@ -305,30 +313,32 @@ pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result
         services: form.services.iter().map(|s| ServiceBody { slug: s.slug.clone(), name: s.name.clone() }).collect(),
         ticket_required: form.unit.ticket_mode,
         token,
-        template: TemplateBody {
-            id: t.id.clone(),
-            version: t.version.clone(),
-            title: (&t.title).into(),
-            scale: ScaleBody { min: t.scale_min, max: t.scale_max },
-            elements: t
-                .elements
-                .iter()
-                .map(|e| ElementBody {
-                    code: e.code.clone(),
-                    name: (&e.name).into(),
-                    question: (&e.question).into(),
-                    answers: e
-                        .answers
-                        .iter()
-                        .map(|a| AnswerBody { score: a.score, label: (&a.label).into() })
-                        .collect(),
-                })
-                .collect(),
-            profile,
-            saran_max_chars: t.saran_max_chars,
-        },
+        template: template_body(t, profile),
+        instruments: form.instruments.iter().map(|i| template_body(&i.template, Vec::new())).collect(),
     };
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
+}
+
+/// A questionnaire as the API shows it, with the profile fields it asks.
+fn template_body(t: &template::Template, profile: Vec<ProfileFieldBody>) -> TemplateBody {
+    TemplateBody {
+        id: t.id.clone(),
+        version: t.version.clone(),
+        title: (&t.title).into(),
+        scale: ScaleBody { min: t.scale_min, max: t.scale_max },
+        elements: t
+            .elements
+            .iter()
+            .map(|e| ElementBody {
+                code: e.code.clone(),
+                name: (&e.name).into(),
+                question: (&e.question).into(),
+                answers: e.answers.iter().map(|a| AnswerBody { score: a.score, label: (&a.label).into() }).collect(),
+            })
+            .collect(),
+        profile,
+        saran_max_chars: t.saran_max_chars,
+    }
 }
 
 /// The members of a submission besides `answers` and `profile`.

@@ -6,6 +6,7 @@ use super::i18n::Tr;
 use super::session::Session;
 use crate::domain::names::Role;
 use crate::domain::template::{ProfileKind, Template};
+use crate::survey::instruments::is_instrument_field;
 use crate::survey::{Form, Message, DATE_FIELD, SARAN_FIELD, SERVICE_FIELD, TICKET_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
@@ -52,6 +53,12 @@ pub struct QuestionView {
     pub error: Option<String>,
 }
 
+/// An attached instrument's questions (Zona Integritas): a section of its own after the main ones.
+pub struct SectionView {
+    pub title: String,
+    pub questions: Vec<QuestionView>,
+}
+
 pub struct InputView {
     pub label: String,
     pub value: String,
@@ -77,6 +84,7 @@ pub struct FormPage {
     pub survey_date: Option<InputView>,
     pub profile: Vec<ProfileView>,
     pub questions: Vec<QuestionView>,
+    pub sections: Vec<SectionView>,
     pub saran_label: String,
     pub saran: String,
     pub saran_error: Option<String>,
@@ -104,8 +112,8 @@ pub struct FormSpec<'a> {
     pub date_label: Option<String>,
 }
 
-fn anchor(field: &str, template: &Template) -> String {
-    if template.element(field).is_some() {
+fn anchor(field: &str, form: &Form, template: &Template) -> String {
+    if template.element(field).is_some() || is_instrument_field(&form.instruments, field) {
         format!("q-{field}")
     } else {
         format!("f-{field}")
@@ -133,6 +141,11 @@ pub fn form_page(spec: FormSpec) -> FormPage {
         if let Some(i) = template.elements.iter().position(|e| e.code == field) {
             return fixed.len() + template.profile.len() + i;
         }
+        let instrument_fields =
+            spec.form.instruments.iter().flat_map(|i| i.template.elements.iter().map(|e| i.field(&e.code)));
+        if let Some(i) = instrument_fields.into_iter().position(|f| f == field) {
+            return fixed.len() + template.profile.len() + template.elements.len() + i;
+        }
         usize::MAX - 1
     };
     let field_label = |field: &str| -> Option<String> {
@@ -141,6 +154,11 @@ pub fn form_page(spec: FormSpec) -> FormPage {
         }
         if let Some(p) = template.profile_field(field) {
             return Some(tr.text(&p.label).to_string());
+        }
+        for instrument in &spec.form.instruments {
+            if let Some(e) = instrument.template.elements.iter().find(|e| instrument.field(&e.code) == field) {
+                return Some(format!("{}, {}", tr.text(&instrument.template.title), tr.text(&e.name)));
+            }
         }
         match field {
             f if f == SERVICE_FIELD => Some(tr.t("form.service").to_string()),
@@ -159,7 +177,7 @@ pub fn form_page(spec: FormSpec) -> FormPage {
                 Some(name) => format!("{name}: {}", text(m)),
                 None => text(m),
             };
-            (m.field.as_deref().map(|f| anchor(f, template)), label)
+            (m.field.as_deref().map(|f| anchor(f, spec.form, template)), label)
         })
         .collect();
 
@@ -203,30 +221,14 @@ pub fn form_page(spec: FormSpec) -> FormPage {
         })
         .collect();
 
-    let questions = template
-        .elements
+    let questions = questions_of(template, tr, |code| code.to_string(), &value_of, &error_of);
+    let sections = spec
+        .form
+        .instruments
         .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let chosen = value_of(&e.code);
-            QuestionView {
-                code: e.code.clone(),
-                number: i + 1,
-                text: tr.text(&e.question).to_string(),
-                value: chosen.clone(),
-                min: template.scale_min,
-                max: template.scale_max,
-                options: e
-                    .answers
-                    .iter()
-                    .map(|a| OptionView {
-                        value: a.score.to_string(),
-                        label: tr.text(&a.label).to_string(),
-                        selected: chosen == a.score.to_string(),
-                    })
-                    .collect(),
-                error: error_of(&e.code),
-            }
+        .map(|i| SectionView {
+            title: tr.text(&i.template.title).to_string(),
+            questions: questions_of(&i.template, tr, |code| i.field(code), &value_of, &error_of),
         })
         .collect();
 
@@ -255,12 +257,50 @@ pub fn form_page(spec: FormSpec) -> FormPage {
         }),
         profile,
         questions,
+        sections,
         saran_label: tr.text(&template.saran_label).to_string(),
         saran: value_of(SARAN_FIELD),
         saran_error: error_of(SARAN_FIELD),
         saran_max: template.saran_max_chars,
         submit_label: tr.t("form.submit").to_string(),
     }
+}
+
+/// A questionnaire's questions as the form shows them; `field` names each element's form field.
+fn questions_of(
+    template: &Template,
+    tr: Tr,
+    field: impl Fn(&str) -> String,
+    value_of: &dyn Fn(&str) -> String,
+    error_of: &dyn Fn(&str) -> Option<String>,
+) -> Vec<QuestionView> {
+    template
+        .elements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let name = field(&e.code);
+            let chosen = value_of(&name);
+            QuestionView {
+                number: i + 1,
+                text: tr.text(&e.question).to_string(),
+                value: chosen.clone(),
+                min: template.scale_min,
+                max: template.scale_max,
+                options: e
+                    .answers
+                    .iter()
+                    .map(|a| OptionView {
+                        value: a.score.to_string(),
+                        label: tr.text(&a.label).to_string(),
+                        selected: chosen == a.score.to_string(),
+                    })
+                    .collect(),
+                error: error_of(&name),
+                code: name,
+            }
+        })
+        .collect()
 }
 
 #[derive(Askama)]

@@ -51,3 +51,4 @@ mod survey;
 mod tour;
 mod transfer;
 mod upgrade;
+mod zona_integritas;

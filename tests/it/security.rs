@@ -53,7 +53,7 @@ fn query_for(pattern: &str) -> &'static str {
 
 /// `unpublish` after `publish`: it takes back what the publish form published; each `…-enable`
 /// after its `…-disable`; the reset link before the account is disabled (a disabled one gets none).
-const ADMIN_ACTIONS: [&str; 27] = [
+const ADMIN_ACTIONS: [&str; 29] = [
     "unit",
     "service",
     "population",
@@ -82,6 +82,9 @@ const ADMIN_ACTIONS: [&str; 27] = [
     "desk",
     "desk-disable",
     "desk-enable",
+    // Zona Integritas instruments (issue 19, point 7)
+    "instrument-add",
+    "instrument-remove",
 ];
 
 const ADMIN: &str = "admin@kutaitimurkab.go.id";
@@ -486,6 +489,7 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
         (_, "desk") => {
             pairs(&[("unit", "alpha"), ("kind", "loket"), ("code", &format!("loket-{n}")), ("name", "Loket")])
         }
+        (_, "instrument-add" | "instrument-remove") => pairs(&[("unit", "alpha"), ("template", "spkp-zi")]),
         (_, "desk-disable" | "desk-enable") => pairs(&[("unit", "alpha"), ("kind", "loket"), ("code", "loket-a")]),
         ("/admin/publikasi/media", _) => {
             // media are recorded for a published period: beta's (the publish forms change alpha's)

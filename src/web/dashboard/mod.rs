@@ -2,6 +2,7 @@
 //! (`unit`). Both read a period from the query (the last complete month by default, SPEC §5)
 //! through one period picker, and show numbers the Indonesian way (`91,48`).
 
+mod instruments;
 pub mod regency;
 pub mod unit;
 

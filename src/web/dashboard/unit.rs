@@ -308,6 +308,8 @@ struct UnitPage {
     scorecard_note: String,
     /// the invitations' response rate; `None` without invitations in the period
     response_rate: Option<RateView>,
+    /// the instruments attached to the unit's form (Zona Integritas), each on its own
+    instruments: Vec<super::instruments::InstrumentView>,
 }
 
 /// The unit has no population for the period shown: an admin gets a link to the form with the
@@ -332,6 +334,7 @@ struct UnitData {
     response_rate: crate::response_rate::ResponseRate,
     /// per agency of a hall, its responses through the hall's form
     through_hall: Option<std::collections::HashMap<i32, u64>>,
+    instruments: Vec<aggregator::InstrumentIndex>,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -376,7 +379,8 @@ pub async fn page(
         } else {
             None
         };
-        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, response_rate, through_hall })
+        let instruments = aggregator::instruments(conn, &state.templates, &index)?;
+        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, response_rate, through_hall, instruments })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -429,6 +433,7 @@ pub async fn page(
     let scorecard_note = t.fill("dash.scorecard.note", &[("min", card.min_responses.to_string())]);
     let page_view = UnitPage {
         response_rate: rate_view(&t, &data.response_rate),
+        instruments: super::instruments::views(&t, &data.instruments),
         scorecard,
         scorecard_note,
         tr: t,

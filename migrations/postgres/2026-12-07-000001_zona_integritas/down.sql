@@ -1,0 +1,2 @@
+DROP TABLE instrument_answers;
+DROP TABLE unit_instruments;
