@@ -11,6 +11,9 @@ use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use super::{blocking, AppState};
 use crate::api_keys::Scope;
 use crate::db::units::Unit;
+use crate::db::{DbConnection, DbError};
+use crate::domain::phone::Phone;
+use crate::gateway;
 use crate::invitations::{self, Field, InvitationError, Issued, NewInvitation, BATCH_MAX};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
@@ -43,6 +46,11 @@ pub struct InvitationRequest {
     /// the code of the officer (petugas) who served the citizen
     #[schema(example = "p-07")]
     pub officer: Option<String>,
+    /// the citizen's mobile number, to send the link to through the regency's SMS/WhatsApp
+    /// gateway (`08…` or `+628…`); used to send and never stored. Refused when the server has no
+    /// gateway configured.
+    #[schema(example = "0812-3456-7890")]
+    pub phone: Option<String>,
 }
 
 /// Up to 1,000 invitations in one request.
@@ -73,6 +81,12 @@ pub struct InvitationBody {
     pub expires_at: String,
     /// `false` when the reference already had this invitation (nothing new was made)
     pub created: bool,
+    /// with a `phone`: `queued` (the gateway sends it in the background, retrying failures),
+    /// `dropped` (the gateway's queue was full: not sent), or `not_sent` (the invitation was
+    /// already used or has expired)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "queued")]
+    pub delivery: Option<&'static str>,
 }
 
 /// The batch's invitations, in the order of its items.
@@ -91,7 +105,39 @@ fn body_of(base_url: &str, issued: &Issued) -> InvitationBody {
         url,
         expires_at: issued.invitation.expires_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         created: issued.created,
+        delivery: None,
     }
+}
+
+/// One item of a request: the invitation to issue and the number to send its link to.
+#[derive(Debug)]
+struct Item {
+    new: NewInvitation,
+    phone: Option<Phone>,
+}
+
+/// Hands the link to the gateway when the item gave a number and the invitation still opens
+/// (a reference sent again re-sends its open link: the citizen may have lost the message).
+fn deliver(
+    state: &AppState,
+    conn: &mut DbConnection,
+    phone: Option<Phone>,
+    body: &mut InvitationBody,
+) -> Result<(), DbError> {
+    let (Some(phone), Some(gateway)) = (phone, state.gateway.as_ref()) else { return Ok(()) };
+    let now = chrono::Utc::now().naive_utc();
+    body.delivery = Some(match invitations::open(conn, &body.code, now)? {
+        invitations::Opened::Open { unit, service, .. } => {
+            let service = service.map(|s| s.name).unwrap_or_default();
+            let message = gateway::Message { link: body.url.clone(), unit: unit.name, service };
+            match gateway.dispatch(phone, message) {
+                gateway::Dispatch::Queued => "queued",
+                gateway::Dispatch::Dropped => "dropped",
+            }
+        }
+        _ => "not_sent",
+    });
+    Ok(())
 }
 
 /// The unit the request may make invitations for: an API key's (with the scope), or a signed-in
@@ -131,15 +177,32 @@ async fn read_body(mut payload: web::Payload) -> Result<Result<web::Bytes, HttpR
 
 /// One item of the body, or every member of it that has the wrong shape (`prefix` names where
 /// it is: `items[3].` in a batch).
-fn item_of(value: Value, prefix: &str) -> Result<NewInvitation, Vec<FieldProblem>> {
+fn item_of(value: Value, prefix: &str, gateway_on: bool) -> Result<Item, Vec<FieldProblem>> {
     let name = |member: &str| format!("{prefix}{member}");
     let Value::Object(object) = value else {
         let field = if prefix.is_empty() { "body".to_string() } else { prefix.trim_end_matches('.').to_string() };
         return Err(vec![FieldProblem::new(&field, FieldCode::WrongType, "must be a JSON object")]);
     };
     let mut new = NewInvitation::default();
+    let mut phone = None;
     let mut problems = Vec::new();
     for (key, value) in object {
+        if key == "phone" {
+            match value {
+                Value::Null => {}
+                Value::String(_) if !gateway_on => problems.push(FieldProblem::new(
+                    &name(&key),
+                    FieldCode::Invalid,
+                    "this server has no SMS/WhatsApp gateway configured (gateway_url): print or show the link instead",
+                )),
+                Value::String(text) => match Phone::parse(&text) {
+                    Ok(number) => phone = Some(number),
+                    Err(e) => problems.push(FieldProblem::new(&name(&key), FieldCode::Invalid, e.to_string())),
+                },
+                _ => problems.push(FieldProblem::new(&name(&key), FieldCode::WrongType, "must be a string")),
+            }
+            continue;
+        }
         let slot = match key.as_str() {
             "reference" => &mut new.reference,
             "service" => &mut new.service,
@@ -149,7 +212,7 @@ fn item_of(value: Value, prefix: &str) -> Result<NewInvitation, Vec<FieldProblem
                 problems.push(FieldProblem::new(
                     &name(&key),
                     FieldCode::UnknownField,
-                    "not a member of an invitation request (reference, service, counter, officer)",
+                    "not a member of an invitation request (reference, service, counter, officer, phone)",
                 ));
                 continue;
             }
@@ -170,7 +233,7 @@ fn item_of(value: Value, prefix: &str) -> Result<NewInvitation, Vec<FieldProblem
         }
     }
     if problems.is_empty() {
-        Ok(new)
+        Ok(Item { new, phone })
     } else {
         Err(problems)
     }
@@ -258,20 +321,27 @@ pub async fn create(
         Ok(body) => body,
         Err(reply) => return Ok(reply),
     };
-    let new = match parse(&body).map(|value| item_of(value, "")) {
-        Ok(Ok(new)) => new,
+    let Item { new, phone } = match parse(&body).map(|value| item_of(value, "", state.gateway.is_some())) {
+        Ok(Ok(item)) => item,
         Ok(Err(problems)) => return Ok(refused(problems)),
         Err(reply) => return Ok(*reply),
     };
     let now = chrono::Utc::now().naive_utc();
-    let issued = blocking(&state, move |state, conn| -> Result<Result<Issued, InvitationError>, WebError> {
-        Ok(invitations::issue(conn, &state.keys, &unit, &new, now, state.config.invitation_expiry_days))
-    })
-    .await?;
+    let issued =
+        blocking(&state, move |state, conn| -> Result<Result<(bool, InvitationBody), InvitationError>, WebError> {
+            match invitations::issue(conn, &state.keys, &unit, &new, now, state.config.invitation_expiry_days) {
+                Ok(issued) => {
+                    let mut body = body_of(&state.config.base_url, &issued);
+                    deliver(state, conn, phone, &mut body)?;
+                    Ok(Ok((issued.created, body)))
+                }
+                Err(error) => Ok(Err(error)),
+            }
+        })
+        .await?;
     match issued {
-        Ok(issued) => {
-            let body = body_of(&state.config.base_url, &issued);
-            Ok(if issued.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
+        Ok((created, body)) => {
+            Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
         }
         Err(error) => refusal(error),
     }
@@ -356,10 +426,14 @@ pub async fn create_batch(
         return refusal(InvitationError::TooMany(items.len()));
     }
     let mut news = Vec::with_capacity(items.len());
+    let mut phones = Vec::with_capacity(items.len());
     let mut problems = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        match item_of(item, &format!("items[{i}].")) {
-            Ok(new) => news.push(new),
+        match item_of(item, &format!("items[{i}]."), state.gateway.is_some()) {
+            Ok(Item { new, phone }) => {
+                news.push(new);
+                phones.push(phone);
+            }
             Err(found) => problems.extend(found),
         }
     }
@@ -367,13 +441,30 @@ pub async fn create_batch(
         return Ok(refused(problems));
     }
     let now = chrono::Utc::now().naive_utc();
-    let issued = blocking(&state, move |state, conn| -> Result<Result<Vec<Issued>, InvitationError>, WebError> {
-        Ok(invitations::issue_batch(conn, &state.keys, &unit, &news, now, state.config.invitation_expiry_days))
-    })
-    .await?;
+    let issued =
+        blocking(&state, move |state, conn| -> Result<Result<Vec<InvitationBody>, InvitationError>, WebError> {
+            let issued = match invitations::issue_batch(
+                conn,
+                &state.keys,
+                &unit,
+                &news,
+                now,
+                state.config.invitation_expiry_days,
+            ) {
+                Ok(issued) => issued,
+                Err(error) => return Ok(Err(error)),
+            };
+            let mut bodies = Vec::with_capacity(issued.len());
+            for (issued, phone) in issued.iter().zip(phones) {
+                let mut body = body_of(&state.config.base_url, issued);
+                deliver(state, conn, phone, &mut body)?;
+                bodies.push(body);
+            }
+            Ok(Ok(bodies))
+        })
+        .await?;
     match issued {
-        Ok(issued) => Ok(HttpResponse::Ok()
-            .json(BatchBody { items: issued.iter().map(|i| body_of(&state.config.base_url, i)).collect() })),
+        Ok(items) => Ok(HttpResponse::Ok().json(BatchBody { items })),
         Err(error) => refusal(error),
     }
 }
@@ -384,12 +475,26 @@ mod tests {
 
     #[test]
     fn items_name_each_wrong_member_with_its_place() {
-        let problems = item_of(serde_json::json!({"reference": 7, "layanan": "x"}), "items[2].").expect_err("refused");
+        let problems =
+            item_of(serde_json::json!({"reference": 7, "layanan": "x"}), "items[2].", false).expect_err("refused");
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["items[2].layanan", "items[2].reference", "items[2].service"]);
-        let ok =
-            item_of(serde_json::json!({"reference": "A-1", "service": "ktp-el", "counter": null}), "").expect("valid");
-        assert_eq!(ok.reference.as_deref(), Some("A-1"));
-        assert_eq!(ok.counter, None);
+        let ok = item_of(serde_json::json!({"reference": "A-1", "service": "ktp-el", "counter": null}), "", false)
+            .expect("valid");
+        assert_eq!(ok.new.reference.as_deref(), Some("A-1"));
+        assert_eq!(ok.new.counter, None);
+        assert!(ok.phone.is_none());
+    }
+
+    #[test]
+    fn a_phone_is_refused_without_a_gateway_and_checked_with_one() {
+        let item = serde_json::json!({"reference": "A-1", "service": "ktp-el", "phone": "0812-3456-7890"});
+        let refused = item_of(item.clone(), "", false).expect_err("no gateway");
+        assert_eq!(refused[0].field, "phone");
+        let sent = item_of(item, "", true).expect("a mobile number");
+        assert_eq!(sent.phone.map(|p| p.e164().to_string()).as_deref(), Some("+6281234567890"));
+        let landline = serde_json::json!({"reference": "A-1", "service": "ktp-el", "phone": "0541-123456"});
+        let refused = item_of(landline, "items[0].", true).expect_err("a landline");
+        assert_eq!(refused[0].field, "items[0].phone");
     }
 }

@@ -24,7 +24,7 @@ const BODY: &str =
     r#"{"target":"{{phone_digits}}","message":"Layanan {{service}} di {{unit}}: {{link}}","e164":"{{phone}}"}"#;
 
 /// The `gateway_*` settings as `skm serve` reads them from the environment, with `extra` ones.
-fn settings(url: &str, extra: &[(&str, &str)]) -> GatewaySettings {
+pub(crate) fn settings(url: &str, extra: &[(&str, &str)]) -> GatewaySettings {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("skm.toml");
     std::fs::write(&file, "").expect("write");
@@ -70,7 +70,7 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 }
 
 /// Every stored byte of the test's database, as text (the SQLite files; each PostgreSQL row).
-fn stored_text(database: &TestDb) -> String {
+pub(crate) fn stored_text(database: &TestDb) -> String {
     if database.name == "postgres" {
         #[derive(QueryableByName)]
         struct Text {

@@ -242,10 +242,15 @@ const ADMIN: &str = "admin@kutaitimurkab.go.id";
 /// The app with the Disdukcapil unit (services, counter `loket-1`), another unit `lain`, and an
 /// admin; limits out of the way of the tests' own rhythm.
 fn world(database: &TestDb) -> TestApp {
+    world_with(database, |_| {})
+}
+
+fn world_with(database: &TestDb, tweak: impl FnOnce(&mut skm::config::Config)) -> TestApp {
     let app = TestApp::spawn_with(database, |c| {
         c.rate_limit_per_minute = 10_000;
         c.api_key_rate_per_minute = 10_000;
         c.burst_threshold = 0;
+        tweak(c);
     });
     {
         let mut conn = app.conn();
@@ -603,4 +608,68 @@ fn the_qr_of_a_link_is_an_svg_and_a_png_of_its_address() {
     let bytes = png.into_body().read_to_vec().expect("body");
     assert_eq!(&bytes[1..4], b"PNG");
     assert_eq!(app.get("/u/ABCDEFGHJK/qr.svg").0, 404);
+}
+
+/// Issue 19 point 3 end to end: an invitation asked for with the citizen's number goes out
+/// through the configured gateway with its own link, unit and service; the number is checked,
+/// never stored, and refused outright by a server that has no gateway to send it with.
+#[test]
+fn an_invitation_with_a_phone_number_is_sent_through_the_gateway_and_the_number_is_kept_nowhere() {
+    use common::fake_gateway::FakeGateway;
+    // without a gateway, a number is refused (the caller would wait for a message forever)
+    {
+        let database = TestDb::sqlite();
+        let app = world(&database);
+        let api = Api { app: &app, spec: Spec::fetch(&app) };
+        let key = api_key(&app, "disdukcapil", "invitations");
+        let request = json!({"reference": "KK-1", "service": "ktp-el", "phone": "0812-3456-7789"});
+        let (status, problem) = api.create(&key, "disdukcapil", &request);
+        assert_eq!((status, field_of(&problem)), (422, vec!["phone".to_string()]), "{problem}");
+        let stored: i64 = table::table.count().get_result(&mut app.conn()).expect("count");
+        assert_eq!(stored, 0, "nothing issued");
+        app.stop();
+    }
+    for database in backends() {
+        let name = database.name;
+        let fake = FakeGateway::start();
+        let app = world_with(&database, |c| {
+            c.gateway = Some(crate::gateway::settings(&fake.url("/send"), &[]));
+        });
+        let api = Api { app: &app, spec: Spec::fetch(&app) };
+        let key = api_key(&app, "disdukcapil", "invitations");
+
+        let request = json!({"reference": "KK-2", "service": "ktp-el", "phone": "0812-3456-7789"});
+        let (status, body) = api.create(&key, "disdukcapil", &request);
+        assert_eq!(status, 201, "{name}: {body}");
+        assert_eq!(body["delivery"], "queued", "{name}: {body}");
+        let sent = fake.wait_for(1, std::time::Duration::from_secs(20));
+        let message: Value = serde_json::from_str(&sent[0].body).expect("JSON body");
+        assert_eq!(message["target"], "6281234567789", "{name}");
+        let text = message["message"].as_str().unwrap_or_default();
+        let url = body["url"].as_str().unwrap_or_default();
+        assert!(url.ends_with(&format!("/u/{}", body["code"].as_str().unwrap_or("?"))), "{name}: {body}");
+        assert!(text.contains(url) && text.contains("KTP") && text.contains("Dinas Kependudukan"), "{name}: {text}");
+
+        // a landline or a typo is refused by field, in a batch with its place; nothing is issued
+        let (status, problem) =
+            api.create(&key, "disdukcapil", &json!({"reference": "KK-3", "service": "ktp-el", "phone": "0541-12"}));
+        assert_eq!((status, field_of(&problem)), (422, vec!["phone".to_string()]), "{name}: {problem}");
+        let batch = json!({"items": [
+            {"reference": "KK-4", "service": "ktp-el"},
+            {"reference": "KK-5", "service": "ktp-el", "phone": "+62 813 1111 2222"},
+        ]});
+        let (status, body) = api.batch(&key, "disdukcapil", &batch);
+        assert_eq!(status, 200, "{name}: {body}");
+        assert!(body["items"][0].get("delivery").is_none(), "{name}: no number, nothing sent: {body}");
+        assert_eq!(body["items"][1]["delivery"], "queued", "{name}: {body}");
+        let sent = fake.wait_for(2, std::time::Duration::from_secs(20));
+        assert_eq!(sent.len(), 2, "{name}: one message per number");
+        assert!(sent[1].body.contains("6281311112222"), "{name}: {}", sent[1].body);
+
+        let kept = crate::gateway::stored_text(&database);
+        for digits in ["81234567789", "81311112222"] {
+            assert!(!kept.contains(digits), "{name}: the number {digits} is stored");
+        }
+        app.stop();
+    }
 }
