@@ -5,15 +5,14 @@
 
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
-use super::pages::{form_page, html, FormSpec, MessagePage};
+use super::pages::{form_page, html, DeskCodes, FormSpec, MessagePage};
 use super::{blocking, see_other, AppState};
 use crate::db::units::Unit;
-use crate::domain::desk;
 use crate::domain::names::Channel;
 use crate::security::form_token::FormToken;
 use crate::survey::mpp::{self, AgencyForm, Hall};
 use crate::survey::public::{PublicPost, TOKEN_FIELD};
-use crate::survey::{Form, Message, Outcome, COUNTER_FIELD, OFFICER_FIELD, SERVICE_FIELD};
+use crate::survey::{Form, Message, Outcome, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template as Askama;
@@ -141,13 +140,6 @@ fn closed(hall: &Unit, form: &Form, channel: Channel, tr: Tr, status: StatusCode
     html(status, &page)
 }
 
-/// The counter and officer codes of the link, passed on to the form's action (only
-/// well-formed ones; what counts is the desk signed into the token).
-fn codes(loket: Option<&str>, petugas: Option<&str>) -> (Option<String>, Option<String>) {
-    let code = |c: Option<&str>| c.map(desk::normalize_code).filter(|c| desk::valid_code(c));
-    (code(loket), code(petugas))
-}
-
 struct AgencyRender<'a> {
     hall: &'a Unit,
     form: &'a Form,
@@ -157,17 +149,11 @@ struct AgencyRender<'a> {
     messages: &'a [Message],
     token: String,
     notice: Option<String>,
-    codes: &'a (Option<String>, Option<String>),
+    codes: &'a DeskCodes,
 }
 
 fn render(r: AgencyRender, status: StatusCode) -> Result<HttpResponse, WebError> {
-    let mut action = format!("{}/gerai/{}", hall_path(&r.hall.slug, r.channel), r.form.unit.slug);
-    for (name, code) in [(COUNTER_FIELD, &r.codes.0), (OFFICER_FIELD, &r.codes.1)] {
-        if let Some(code) = code {
-            action.push(if action.contains('?') { '&' } else { '?' });
-            action.push_str(&format!("{name}={code}"));
-        }
-    }
+    let action = r.codes.on(&format!("{}/gerai/{}", hall_path(&r.hall.slug, r.channel), r.form.unit.slug));
     let mut page = form_page(FormSpec {
         form: r.form,
         template: &r.form.template.clone(),
@@ -207,18 +193,24 @@ pub async fn show(
         AgencyForm::NotInHall { hall } => return not_in_hall(&hall, channel, tr, false),
         AgencyForm::Closed { hall, form } => return closed(&hall, &form, channel, tr, StatusCode::OK),
     };
-    let mut asked = codes(query.loket.as_deref(), query.petugas.as_deref());
+    let mut asked = DeskCodes::of(query.loket.as_deref(), query.petugas.as_deref());
     let (block_hall, block_agency, block_codes) = (hall.clone(), form.unit.clone(), asked.clone());
     let desk = blocking(&state, move |_, conn| {
-        mpp::desk_through(conn, &block_hall, &block_agency, block_codes.0.as_deref(), block_codes.1.as_deref())
+        mpp::desk_through(
+            conn,
+            &block_hall,
+            &block_agency,
+            block_codes.loket.as_deref(),
+            block_codes.petugas.as_deref(),
+        )
     })
     .await?;
     // an unknown or retired code is dropped, as on the agency's own form
     if desk.counter_id.is_none() {
-        asked.0 = None;
+        asked.loket = None;
     }
     if desk.officer_id.is_none() {
-        asked.1 = None;
+        asked.petugas = None;
     }
     let token = FormToken::issue(form.unit.id, form.version_id, channel.as_str(), chrono::Utc::now())
         .at_desk(desk)
@@ -251,7 +243,7 @@ pub async fn submit(
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let ((hall_slug, agency), channel) = (path.into_inner(), channel_of(&req));
-    let asked = codes(query.loket.as_deref(), query.petugas.as_deref());
+    let asked = DeskCodes::of(query.loket.as_deref(), query.petugas.as_deref());
     let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let thanks = with_lang(&format!("{}/terima-kasih", hall_path(&hall_slug, channel)), tr);

@@ -346,3 +346,33 @@ pub fn html(status: StatusCode, page: &impl Askama) -> Result<HttpResponse, WebE
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
 }
+
+/// The counter and officer codes a page passes on to the next (the form's action, the kiosk's
+/// next form): only well-formed codes, so nothing else from the address reaches a link. What a
+/// response records is the desk signed into its token, never these.
+#[derive(Debug, Clone, Default)]
+pub struct DeskCodes {
+    pub loket: Option<String>,
+    pub petugas: Option<String>,
+}
+
+impl DeskCodes {
+    pub fn of(loket: Option<&str>, petugas: Option<&str>) -> DeskCodes {
+        let code =
+            |c: Option<&str>| c.map(crate::domain::desk::normalize_code).filter(|c| crate::domain::desk::valid_code(c));
+        DeskCodes { loket: code(loket), petugas: code(petugas) }
+    }
+
+    /// `path` with the codes added to its query.
+    pub fn on(&self, path: &str) -> String {
+        let mut url = path.to_string();
+        for (name, code) in [(crate::survey::COUNTER_FIELD, &self.loket), (crate::survey::OFFICER_FIELD, &self.petugas)]
+        {
+            if let Some(code) = code {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&format!("{name}={code}"));
+            }
+        }
+        url
+    }
+}

@@ -2,15 +2,14 @@
 
 use super::error::{self, WebError};
 use super::i18n::{negotiate, Tr};
-use super::pages::{form_page, html, FormSpec, MessagePage};
+use super::pages::{form_page, html, DeskCodes, FormSpec, MessagePage};
 use super::{blocking, see_other, throttle, AppState};
-use crate::domain::desk;
 use crate::domain::names::Channel;
 use crate::rate_limit::RateLimit;
 use crate::security::form_token::Desk;
 use crate::security::form_token::FormToken;
 use crate::survey::public::{PublicPost, TOKEN_FIELD};
-use crate::survey::{self, Form, Message, Outcome, COUNTER_FIELD, OFFICER_FIELD, SERVICE_FIELD};
+use crate::survey::{self, Form, Message, Outcome, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -27,36 +26,8 @@ pub struct FormQuery {
     petugas: Option<String>,
 }
 
-/// The counter and officer codes a page passes on to the next (the form's action, the kiosk's
-/// next form): only well-formed codes, so nothing else from the address reaches a link. What a
-/// response records is the desk signed into its token, never these.
-#[derive(Debug, Clone, Default)]
-struct DeskCodes {
-    loket: Option<String>,
-    petugas: Option<String>,
-}
-
-impl DeskCodes {
-    fn of(loket: Option<&str>, petugas: Option<&str>) -> DeskCodes {
-        let code = |c: Option<&str>| c.map(desk::normalize_code).filter(|c| desk::valid_code(c));
-        DeskCodes { loket: code(loket), petugas: code(petugas) }
-    }
-
-    fn from_query(query: &FormQuery) -> DeskCodes {
-        DeskCodes::of(query.loket.as_deref(), query.petugas.as_deref())
-    }
-
-    /// `path` with the codes added to its query.
-    fn on(&self, path: &str) -> String {
-        let mut url = path.to_string();
-        for (name, code) in [(COUNTER_FIELD, &self.loket), (OFFICER_FIELD, &self.petugas)] {
-            if let Some(code) = code {
-                url.push(if url.contains('?') { '&' } else { '?' });
-                url.push_str(&format!("{name}={code}"));
-            }
-        }
-        url
-    }
+fn desk_codes(query: &FormQuery) -> DeskCodes {
+    DeskCodes::of(query.loket.as_deref(), query.petugas.as_deref())
 }
 
 fn accept_language(req: &HttpRequest) -> Option<&str> {
@@ -163,7 +134,7 @@ pub async fn show(
         return super::mpp::chooser(&state, form.unit, channel, tr).await;
     }
     state.last_forms.remember(&slug, &form);
-    let mut codes = DeskCodes::from_query(&query);
+    let mut codes = desk_codes(&query);
     let desk = if codes.loket.is_some() || codes.petugas.is_some() {
         let (unit_id, asked) = (form.unit.id, codes.clone());
         blocking(&state, move |_, conn| {
@@ -222,7 +193,7 @@ pub async fn submit(
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
     let (slug, channel) = (slug.into_inner(), channel_of(&req));
-    let codes = DeskCodes::from_query(&query);
+    let codes = desk_codes(&query);
     let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     let tr = Tr::new(negotiate(fields.get("lang").map(String::as_str), accept_language(&req)));
     let ip = super::client_ip(&req, &state.config);
@@ -401,7 +372,7 @@ pub async fn thanks(
     };
     // A kiosk serves the next citizen, who starts in the kiosk's own default language: its link
     // (and the automatic return) carries no `lang`; on a citizen's own phone the choice stays.
-    let codes = DeskCodes::from_query(&query);
+    let codes = desk_codes(&query);
     let again = match channel {
         Channel::Kiosk => codes.on(&base_path(&form.unit.slug, channel)),
         _ => codes.on(&format!("{}?lang={}", base_path(&form.unit.slug, channel), tr.code())),
