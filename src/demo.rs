@@ -452,6 +452,7 @@ pub fn create(
             }
         }
         desks(conn, capil.id)?;
+        field_interviews(conn, capil.id, today, generated_at)?;
         invitations(conn, &mut rng, capil.id, today, generated_at)?;
         through_hall(conn, &hall)?;
         let month = Period::month_of(today).previous();
@@ -475,6 +476,35 @@ pub fn create(
         Ok::<_, DbError>(())
     })?;
     Ok(DemoOutcome::Created { accounts, responses: written })
+}
+
+/// An enumerator's phone at Disdukcapil (issue 20) whose interviews are the unit's last two
+/// months of questionnaires taken outside the office: so the dashboard's channels and its table
+/// per enumerator have something to show. The demo's device has no key (it cannot upload).
+fn field_interviews(
+    conn: &mut DbConnection,
+    unit_id: i32,
+    today: NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    use crate::db::devices::{self, NewDevice};
+    let public_id = uuid::Uuid::new_v4().to_string();
+    let placeholder = uuid::Uuid::new_v4().simple().to_string();
+    let row = NewDevice {
+        public_id: &public_id,
+        kind: crate::domain::device::Kind::Enumerator.as_str(),
+        label: "HP survei lapangan 1",
+        person: Some("Siti Rahmah"),
+        counter_id: None,
+        enrol_code_hash: &placeholder,
+        enrol_expires_at: now,
+        created_by: None,
+        created_at: now - Duration::days(70),
+    };
+    let device = devices::insert(conn, &row, &[unit_id])?;
+    devices::complete_enrolment(conn, device.id, &placeholder, "", &placeholder, now - Duration::days(70))?;
+    devices::record_sync(conn, device.id, now - Duration::hours(3), Some(0))?;
+    devices::attribute_paper_for_demo(conn, device.id, unit_id, today - Duration::days(60))
 }
 
 /// Disdukcapil's counters, each with its officer, and its QR and kiosk responses spread over

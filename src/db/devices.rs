@@ -205,3 +205,26 @@ pub fn enumerator_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(counts)
 }
+
+/// The demo only: the unit's paper responses since `since` become the enumerator device's
+/// interviews (received when they were answered).
+pub fn attribute_paper_for_demo(
+    conn: &mut DbConnection,
+    device_id: i32,
+    unit_id: i32,
+    since: chrono::NaiveDate,
+) -> Result<(), DbError> {
+    diesel::update(
+        responses::table
+            .filter(responses::unit_id.eq(unit_id))
+            .filter(responses::channel.eq(Channel::Paper.as_str()))
+            .filter(responses::survey_date.ge(since.to_string())),
+    )
+    .set((
+        responses::channel.eq(Channel::Enumerator.as_str()),
+        responses::device_id.eq(device_id),
+        responses::received_at.eq(responses::submitted_at.nullable()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

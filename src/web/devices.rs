@@ -27,6 +27,7 @@ struct Row {
     kind: &'static str,
     /// the enumerator, or the kiosk's counter
     who: String,
+    /// the units of a device that serves several
     units: String,
     status: &'static str,
     status_class: &'static str,
@@ -109,7 +110,11 @@ fn row(state: &AppState, tr: Tr, profile: &Profile) -> Row {
             Kind::Enumerator => tr.t("devices.kind.enumerator"),
         },
         who,
-        units: profile.units.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "),
+        // the page is the unit's own: other units are named only for a device that serves several
+        units: match profile.units.len() {
+            0 | 1 => String::new(),
+            _ => profile.units.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", "),
+        },
         status,
         status_class,
         enrolled: device.enrolled_at.is_some(),
