@@ -13,6 +13,7 @@ pub mod admin_setup;
 pub mod api;
 pub mod api_invitations;
 pub mod api_key;
+pub mod app;
 pub mod dashboard;
 pub mod error;
 pub mod error_pages;
