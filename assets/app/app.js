@@ -45,7 +45,7 @@
       enrolling: 'Mendaftarkan…',
       codeUnknown: 'Kode pendaftaran tidak dikenal atau sudah dipakai. Minta kode baru kepada operator.',
       codeExpired: 'Kode pendaftaran sudah kedaluwarsa. Minta kode baru kepada operator.',
-      codeEmpty: 'Isi kode pendaftaran (8 huruf/angka).',
+      codeEmpty: 'Isi kode pendaftaran yang tertera di halaman operator.',
       noNetwork: 'Tidak dapat terhubung ke server. Pendaftaran memerlukan jaringan; coba lagi.',
       enrolFailed: 'Pendaftaran gagal ({s}). Coba lagi atau minta kode baru.',
       noCrypto: 'Peramban ini tidak mendukung penyimpanan kunci yang aman (WebCrypto/IndexedDB). Gunakan Chrome atau Firefox terbaru.',
@@ -93,7 +93,7 @@
       enrolling: 'Enrolling…',
       codeUnknown: 'Unknown or already used enrolment code. Ask the operator for a new one.',
       codeExpired: 'The enrolment code has expired. Ask the operator for a new one.',
-      codeEmpty: 'Enter the enrolment code (8 letters/digits).',
+      codeEmpty: 'Enter the enrolment code shown on the operator\'s page.',
       noNetwork: 'Cannot reach the server. Enrolment needs a network; try again.',
       enrolFailed: 'Enrolment failed ({s}). Try again or ask for a new code.',
       noCrypto: 'This browser cannot keep a key safely (WebCrypto/IndexedDB). Use a recent Chrome or Firefox.',
@@ -272,8 +272,9 @@
   // ---- enrolment
 
   async function enrol(raw) {
+    // the server ignores case, spaces and dashes; the rest it checks itself
     const code = raw.toUpperCase().replace(/[^A-Z0-9]/g, '');
-    if (code.length !== 8) return t('codeEmpty');
+    if (code.length < 6) return t('codeEmpty');
     let keys;
     try {
       keys = await crypto.subtle.generateKey({name: 'ECDSA', namedCurve: 'P-256'}, false, ['sign', 'verify']);
@@ -283,7 +284,7 @@
     const publicKey = await crypto.subtle.exportKey('raw', keys.publicKey);
     let response;
     try {
-      const body = JSON.stringify({code: `${code.slice(0, 4)}-${code.slice(4)}`, public_key: base64url(publicKey)});
+      const body = JSON.stringify({code, public_key: base64url(publicKey)});
       response = await send('/api/v1/devices/enrol', new TextEncoder().encode(body), {});
     } catch (e) {
       return t('noNetwork');
@@ -325,7 +326,15 @@
     const fresh = await response.json();
     const serverTime = Date.parse(fresh.server_time);
     if (!Number.isNaN(serverTime)) skewMinutes = Math.round((Date.now() - serverTime) / 60000);
-    config = fresh;
+    // the units with their questionnaires (`questionnaires`; `units` in the first drafts of the
+    // API), and the kiosk's two timers: the thank-you screen and the idle reset
+    const idle = fresh.idle_reset_seconds;
+    config = {
+      ...fresh,
+      units: (fresh.questionnaires || fresh.units || []).filter((u) => u && u.template),
+      thanks_seconds: idle === undefined ? THANKS_MS / 1000 : fresh.kiosk_reset_seconds,
+      idle_seconds: idle === undefined ? fresh.kiosk_reset_seconds : idle,
+    };
     await metaPut('config', config);
     // a blank form on screen follows a new questionnaire version; a half-filled one stays as shown
     const unit = currentUnit();
@@ -764,7 +773,7 @@
     );
     header(currentUnit());
     status();
-    thanksTimer = setTimeout(fresh, THANKS_MS);
+    thanksTimer = setTimeout(fresh, ((config && config.thanks_seconds) || THANKS_MS / 1000) * 1000);
     $('main').focus();
   }
 
@@ -813,7 +822,7 @@
     setInterval(sync, SYNC_EVERY_MS);
     // a kiosk left half-filled starts over after a while without a touch
     setInterval(() => {
-      const seconds = (config && config.kiosk_reset_seconds) || 90;
+      const seconds = (config && config.idle_seconds) || 90;
       if (device && device.kind === 'kiosk' && screen === 'form' && dirty && Date.now() - lastInput > seconds * 1000) {
         fresh();
       }
