@@ -283,4 +283,33 @@ fn an_enumerator_phone_works_offline_in_both_languages() {
     browser.emulate_network(false, 0, -1);
     wait_for_status(&browser, "0 menunggu dikirim", 30);
     assert_eq!(stored_ids(&app, unit).len(), 1);
+
+    // Revoked while an answer waits offline: the app says so, sends nothing, keeps the answer.
+    browser.emulate_network(true, 0, -1);
+    wait_for_status(&browser, "Luring", 10);
+    answer(&browser, 4, "");
+    wait_for_status(&browser, "1 menunggu dikirim", 10);
+    let device = browser.script_async(
+        "const done = arguments[arguments.length - 1];
+         const open = indexedDB.open('skm-perangkat');
+         open.onsuccess = () => {
+             const get = open.result.transaction('meta').objectStore('meta').get('device');
+             get.onsuccess = () => { open.result.close(); done(get.result.device); };
+         };",
+    );
+    let device = device.as_str().expect("the device id").to_string();
+    let cookie = app.login(OPERATOR, PASSWORD).expect("operator session");
+    let csrf = common::hidden(&app.get_as(&cookie, "/operator/disdukcapil/perangkat").body, "csrf");
+    let revoked = app.post_form_as(
+        &cookie,
+        &format!("/operator/disdukcapil/perangkat/{device}/cabut"),
+        &[("csrf".to_string(), csrf)],
+    );
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    browser.emulate_network(false, 0, -1);
+    browser.wait_for_script("document.getElementById('dicabut')", 30);
+    browser.wait_for_text("Perangkat ini telah dicabut oleh operator");
+    browser.screenshot_viewport(&screenshots().join("app-phone-revoked.png"));
+    assert_eq!(pending_items(&browser).len(), 1, "the answer stays on the device");
+    assert_eq!(stored_ids(&app, unit).len(), 1);
 }
