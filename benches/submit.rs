@@ -629,6 +629,7 @@ fn storage_layer(database: &TestDb, ids: &Ids, total: usize, writers: usize, cli
                             limit: NO_RATE_LIMIT,
                         }),
                         invitation_id: None,
+                        device: None,
                     };
                     let mut conn = pool.get().expect("connection");
                     db::responses::insert_guarded(&mut conn, &response, &guards).expect("stored");

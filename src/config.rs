@@ -48,6 +48,8 @@ pub struct Config {
     pub scorecard_min_responses: u32,
     /// days a survey invitation's link (`/u/{code}`) stays open, 1..=365
     pub invitation_expiry_days: u32,
+    /// how many days after it was answered an offline device's response is still taken, 1..=366
+    pub device_answer_window_days: u32,
     /// the regency's SMS/WhatsApp gateway; `None` (no `gateway_url`): invitations are not sent
     pub gateway: Option<GatewaySettings>,
 }
@@ -160,7 +162,7 @@ pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima ka
 pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 41] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 42] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -224,6 +226,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 41] = [
         "SKM_INVITATION_EXPIRY_DAYS",
         "14",
         "days a survey invitation's short link stays open (1 to 365)",
+    ),
+    (
+        "device_answer_window_days",
+        "SKM_DEVICE_ANSWER_WINDOW_DAYS",
+        "30",
+        "oldest answer (in days) an enrolled kiosk or enumerator device may still upload (1 to 366)",
     ),
     (
         "gateway_url",
@@ -432,6 +440,12 @@ impl Config {
                     invalid(&v, "invitation_expiry_days", format!("'{}' is not 1 to 365 days", v.text))
                 })?,
             };
+        let device_answer_window_days = match take("device_answer_window_days") {
+            None => 30,
+            Some(v) => v.text.trim().parse::<u32>().ok().filter(|d| (1..=366).contains(d)).ok_or_else(|| {
+                invalid(&v, "device_answer_window_days", format!("'{}' is not 1 to 366 days", v.text))
+            })?,
+        };
         let smtp_host = take("smtp_host").map(|v| v.text.trim().to_string()).unwrap_or_default();
         let smtp_port = match take("smtp_port") {
             None => 587,
@@ -539,6 +553,7 @@ impl Config {
             mail,
             scorecard_min_responses,
             invitation_expiry_days,
+            device_answer_window_days,
             gateway,
         })
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod desks;
+pub mod devices;
 pub mod domain;
 pub mod follow_up;
 pub mod fonts;

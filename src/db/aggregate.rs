@@ -318,6 +318,23 @@ pub fn channel_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(Str
     .load(conn)?)
 }
 
+/// Responses of the scope through `channel`, per enrolled device that uploaded them.
+pub fn device_counts(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    channel: &str,
+) -> Result<Vec<(Option<i32>, i64)>, DbError> {
+    Ok(within!(
+        responses::table
+            .filter(responses::channel.eq(channel.to_string()))
+            .group_by(responses::device_id)
+            .select((responses::device_id, count_star())),
+        responses,
+        scope
+    )
+    .load(conn)?)
+}
+
 /// Per unit of the scope, how many of its responses came through the form of the Mal Pelayanan
 /// Publik `hall_id` (its chooser, issue 19 point 6) rather than the unit's own link or QR.
 pub fn through_hall(conn: &mut DbConnection, scope: &Scope, hall_id: i32) -> Result<Vec<(i32, i64)>, DbError> {

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod api_keys;
 pub mod audit;
 pub mod counters;
+pub mod devices;
 pub mod images;
 pub mod import_batches;
 pub mod instruments;

@@ -49,6 +49,19 @@ pub struct Guards<'a> {
     /// the survey invitation the form was opened through: spent in the same transaction, so
     /// that of concurrent submissions through one invitation exactly one is stored
     pub invitation_id: Option<i32>,
+    /// an enrolled device's upload: its per-minute limit, and the device and arrival time stamped
+    /// on the row, in the same transaction
+    pub device: Option<DeviceGuard>,
+}
+
+/// An enrolled device's upload (issue 20). Its limit counts the device's responses answered in
+/// the same minute as this one (`submitted_at` is the answered time), so that a day's offline
+/// answers uploaded at once are judged by when they were given.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceGuard {
+    pub device_id: i32,
+    pub received_at: NaiveDateTime,
+    pub per_minute: u32,
 }
 
 /// One hit on a client's fixed-window counter (`db::rate_limits`).
@@ -125,6 +138,18 @@ pub fn insert_submission(
                 return Err(StoreError::RateLimited);
             }
         }
+        if let Some(device) = guards.device {
+            let minute = crate::domain::device::minute_of(response.submitted_at.and_utc()).naive_utc();
+            let answered = super::devices::answered_between(
+                conn,
+                device.device_id,
+                minute,
+                minute + chrono::Duration::minutes(1),
+            )?;
+            if answered >= i64::from(device.per_minute) {
+                return Err(StoreError::RateLimited);
+            }
+        }
         if let Some(nonce) = guards.token_nonce {
             let spent = diesel::insert_into(used_form_tokens::table)
                 .values((used_form_tokens::nonce.eq(nonce), used_form_tokens::used_at.eq(response.submitted_at)))
@@ -164,6 +189,9 @@ pub fn insert_submission(
             if !super::invitations::spend(conn, invitation, &id, response.submitted_at)? {
                 return Err(StoreError::InvitationUsed);
             }
+        }
+        if let Some(device) = guards.device {
+            super::devices::stamp_response(conn, &id, device.device_id, device.received_at)?;
         }
         let flagged = flag_burst(conn, response, guards)?;
         add_totals(conn, response)?;

@@ -86,6 +86,8 @@ diesel::table! {
         counter_id -> Nullable<Integer>,
         officer_id -> Nullable<Integer>,
         via_unit_id -> Nullable<Integer>,
+        device_id -> Nullable<Integer>,
+        received_at -> Nullable<Timestamp>,
     }
 }
 
@@ -453,3 +455,41 @@ diesel::joinable!(instrument_answers -> template_versions (template_version_id))
 diesel::allow_tables_to_appear_in_same_query!(unit_instruments, units);
 diesel::allow_tables_to_appear_in_same_query!(instrument_answers, responses);
 diesel::allow_tables_to_appear_in_same_query!(instrument_answers, template_versions);
+
+diesel::table! {
+    devices (id) {
+        id -> Integer,
+        public_id -> Text,
+        kind -> Text,
+        label -> Text,
+        person -> Nullable<Text>,
+        counter_id -> Nullable<Integer>,
+        public_key -> Nullable<Text>,
+        key_fingerprint -> Nullable<Text>,
+        enrol_code_hash -> Nullable<Text>,
+        enrol_expires_at -> Nullable<Timestamp>,
+        enrolled_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_sync_at -> Nullable<Timestamp>,
+        pending_reported -> Nullable<Integer>,
+        refused_uploads -> Integer,
+        last_refused_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    device_units (device_id, unit_id) {
+        device_id -> Integer,
+        unit_id -> Integer,
+    }
+}
+
+diesel::joinable!(device_units -> devices (device_id));
+diesel::joinable!(device_units -> units (unit_id));
+diesel::allow_tables_to_appear_in_same_query!(device_units, devices);
+diesel::allow_tables_to_appear_in_same_query!(device_units, units);
+diesel::allow_tables_to_appear_in_same_query!(devices, units);
+diesel::allow_tables_to_appear_in_same_query!(devices, responses);
+diesel::allow_tables_to_appear_in_same_query!(devices, counters);

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 32] = [
+pub const TABLES: [(&str, &str); 34] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -27,6 +27,8 @@ pub const TABLES: [(&str, &str); 32] = [
     ("password_resets", "id"),
     ("counters", "id"),
     ("officers", "id"),
+    ("devices", "id"),
+    ("device_units", "device_id, unit_id"),
     ("responses", "id"),
     ("answers", "response_id, element_code"),
     ("unit_instruments", "unit_id, template_id"),
@@ -50,7 +52,7 @@ pub const TABLES: [(&str, &str); 32] = [
 ];
 
 /// Tables whose `id` PostgreSQL numbers from a sequence (moved past the imported ids).
-const SERIAL_TABLES: [&str; 15] = [
+const SERIAL_TABLES: [&str; 16] = [
     "template_versions",
     "units",
     "services",
@@ -66,6 +68,7 @@ const SERIAL_TABLES: [&str; 15] = [
     "counters",
     "officers",
     "invitations",
+    "devices",
 ];
 
 const BATCH: usize = 1000;

@@ -3,6 +3,7 @@
 
 pub mod decimal;
 pub mod desk;
+pub mod device;
 pub mod email;
 pub mod follow_up;
 pub mod gateway;

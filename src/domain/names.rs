@@ -112,7 +112,7 @@ string_enum!(
 
 string_enum!(
     /// How a response reached skm.
-    Channel, "channel", { Web = "web", Kiosk = "kiosk", Paper = "paper", Import = "import" }
+    Channel, "channel", { Web = "web", Kiosk = "kiosk", Paper = "paper", Import = "import", Enumerator = "enumerator" }
 );
 
 string_enum!(

@@ -32,6 +32,7 @@ fn channel_name(code: &str) -> &str {
         "kiosk" => "kios/tablet di loket",
         "paper" => "kuesioner kertas",
         "import" => "impor berkas",
+        "enumerator" => "wawancara petugas survei (perangkat luring)",
         other => other,
     }
 }

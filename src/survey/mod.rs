@@ -8,7 +8,7 @@ pub mod public;
 pub mod sheet_import;
 
 use crate::catalog::TemplateRegistry;
-use crate::db::responses::{self, Guards, NewResponse, RateGuard, StoreError};
+use crate::db::responses::{self, DeviceGuard, Guards, NewResponse, RateGuard, StoreError};
 use crate::db::units::{self, Service, Unit};
 use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
@@ -144,6 +144,21 @@ pub struct Submission<'a> {
     pub rate_limit: Option<RateGuard<'a>>,
     /// element and profile codes the client named apart (the API), each checked against the template
     pub declared: Option<&'a Declared>,
+    /// an enrolled device's upload (`devices`): its own response id, counter and rate limit
+    pub device: Option<DeviceUpload>,
+}
+
+/// What an enrolled device's upload adds to a submission (issue 20).
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceUpload {
+    pub device_id: i32,
+    /// the id the device gave the response (a UUIDv7): a resend finds the stored row by it
+    pub response_id: uuid::Uuid,
+    pub received_at: DateTime<Utc>,
+    /// the kiosk's counter, recorded as a form token's desk is
+    pub counter_id: Option<i32>,
+    /// the most responses the device may have answered in one minute
+    pub per_minute: u32,
 }
 
 /// What a submission came to, whatever its channel: the one result the form page, the paper
@@ -251,7 +266,7 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
     let education = profile.remove(submission::EDUCATION);
     let occupation = profile.remove(submission::OCCUPATION);
     let response = NewResponse {
-        id: uuid::Uuid::now_v7(),
+        id: sub.device.map_or_else(uuid::Uuid::now_v7, |d| d.response_id),
         unit_id: sub.form.unit.id,
         service_id,
         template_version_id: sub.version_id,
@@ -273,8 +288,19 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
         burst,
         rate_limit: sub.rate_limit,
         invitation_id: sub.token.and_then(|t| t.invitation_id),
+        device: sub.device.map(|d| DeviceGuard {
+            device_id: d.device_id,
+            received_at: d.received_at.naive_utc(),
+            per_minute: d.per_minute,
+        }),
     };
-    let desk = sub.token.map(|t| t.desk).unwrap_or_default();
+    let desk = match (sub.token, sub.device) {
+        (Some(token), _) => token.desk,
+        (None, Some(device)) => {
+            crate::security::form_token::Desk { counter_id: device.counter_id, ..Default::default() }
+        }
+        (None, None) => Default::default(),
+    };
     match responses::insert_submission(conn, &response, &attached, &guards, desk) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
         // a spent invitation is a replayed form: its one answer is already in
@@ -312,6 +338,7 @@ pub fn submit_paper(
         token: None,
         rate_limit: None,
         declared: None,
+        device: None,
     };
     let outcome = submit(conn, &paper, BurstRule::OFF)?;
     if let Outcome::Stored { id, .. } = &outcome {

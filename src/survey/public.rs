@@ -191,6 +191,7 @@ fn store(
             token: Some(&token),
             rate_limit: Some(rate),
             declared,
+            device: None,
         },
         gate.burst,
     )
@@ -229,6 +230,7 @@ pub fn submit_with_key(
             token: None,
             rate_limit: None,
             declared: Some(declared),
+            device: None,
         },
         gate.burst,
     )

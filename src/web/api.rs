@@ -200,7 +200,7 @@ const PROBLEM: &str = super::problem::CONTENT_TYPE;
 
 /// The one mapping from the survey's messages (translation keys of the citizen's form) to the
 /// API's machine codes, with reasons written for integrators.
-fn field_problem(message: &Message) -> FieldProblem {
+pub(crate) fn field_problem(message: &Message) -> FieldProblem {
     let arg = |name: &str| message.args.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let field = message.field.as_deref();
     let refetch = "fetch a fresh form (and token) from GET /api/v1/units/{slug}/form and send again";
@@ -291,8 +291,21 @@ pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result
     let t = &form.template;
     let token = FormToken::issue(form.unit.id, form.version_id, Channel::Web.as_str(), chrono::Utc::now())
         .sign(state.keys.form());
-    let profile = t
-        .profile
+    let profile = profile_fields(t);
+    let body = FormBody {
+        unit: UnitBody { slug: form.unit.slug.clone(), name: form.unit.name.clone() },
+        services: form.services.iter().map(|s| ServiceBody { slug: s.slug.clone(), name: s.name.clone() }).collect(),
+        ticket_required: form.unit.ticket_mode,
+        token,
+        template: template_body(t, profile),
+        instruments: form.instruments.iter().map(|i| template_body(&i.template, Vec::new())).collect(),
+    };
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
+}
+
+/// The questionnaire's profile fields as the API shows them.
+pub(crate) fn profile_fields(t: &template::Template) -> Vec<ProfileFieldBody> {
+    t.profile
         .iter()
         .map(|p| match &p.kind {
             ProfileKind::Choice(options) => ProfileFieldBody::Choice {
@@ -307,20 +320,11 @@ pub async fn form(state: web::Data<AppState>, slug: web::Path<String>) -> Result
                 ProfileFieldBody::Number { code: p.code.clone(), label: (&p.label).into(), min: *min, max: *max }
             }
         })
-        .collect();
-    let body = FormBody {
-        unit: UnitBody { slug: form.unit.slug.clone(), name: form.unit.name.clone() },
-        services: form.services.iter().map(|s| ServiceBody { slug: s.slug.clone(), name: s.name.clone() }).collect(),
-        ticket_required: form.unit.ticket_mode,
-        token,
-        template: template_body(t, profile),
-        instruments: form.instruments.iter().map(|i| template_body(&i.template, Vec::new())).collect(),
-    };
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
+        .collect()
 }
 
 /// A questionnaire as the API shows it, with the profile fields it asks.
-fn template_body(t: &template::Template, profile: Vec<ProfileFieldBody>) -> TemplateBody {
+pub(crate) fn template_body(t: &template::Template, profile: Vec<ProfileFieldBody>) -> TemplateBody {
     TemplateBody {
         id: t.id.clone(),
         version: t.version.clone(),
@@ -346,7 +350,7 @@ const TEXT_FIELDS: [&str; 4] = [TOKEN_FIELD, SERVICE_FIELD, TICKET_FIELD, SARAN_
 
 /// Turns the JSON body into form fields and the element and profile codes it names, or names
 /// every member that has the wrong shape.
-fn fields_of(
+pub(crate) fn fields_of(
     body: Map<String, Value>,
     need_token: bool,
 ) -> Result<(BTreeMap<String, String>, Declared), Vec<FieldProblem>> {
@@ -539,7 +543,7 @@ fn closed() -> HttpResponse {
     Problem::new(ProblemCode::Closed, "this unit's survey is closed: it takes no responses").response()
 }
 
-fn rate_limited(wait: std::time::Duration) -> HttpResponse {
+pub(crate) fn rate_limited(wait: std::time::Duration) -> HttpResponse {
     let seconds = wait.as_secs().max(1);
     let mut response =
         Problem::new(ProblemCode::RateLimited, format!("too many submissions from this client; retry in {seconds} s"))

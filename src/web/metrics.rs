@@ -30,6 +30,8 @@ pub struct Metrics {
     submissions: Family<Labels, Counter>,
     pool: Family<Labels, Gauge>,
     email: Family<Labels, Gauge>,
+    /// uploads refused because their device was revoked (issue 20)
+    device_refusals: Counter,
     /// the SMS/WhatsApp gateway's deliveries, counted by `crate::gateway`
     pub gateway: GatewayCounters,
 }
@@ -58,9 +60,15 @@ impl Default for Metrics {
         registry.register("submissions", "responses stored by this instance, by channel", submissions.clone());
         registry.register("db_pool_connections", "database connections of this instance by state", pool.clone());
         registry.register("email_messages", "monthly e-mails in the log by status (all instances)", email.clone());
+        let device_refusals = Counter::default();
+        registry.register(
+            "device_refused_requests",
+            "requests from revoked kiosk or enumerator devices, refused by this instance",
+            device_refusals.clone(),
+        );
         let gateway = GatewayCounters::default();
         gateway.register(&mut registry);
-        Metrics { registry, requests, latency, submissions, pool, email, gateway }
+        Metrics { registry, requests, latency, submissions, pool, email, device_refusals, gateway }
     }
 }
 
@@ -75,6 +83,10 @@ impl Metrics {
         let labels = vec![("method", method.to_string()), ("route", route.to_string()), ("status", status.to_string())];
         self.requests.get_or_create(&labels).inc();
         self.latency.get_or_create(&vec![("route", route.to_string())]).observe(elapsed.as_secs_f64());
+    }
+
+    pub fn device_refused(&self) {
+        self.device_refusals.inc();
     }
 
     pub fn submitted(&self, channel: &str, count: u64) {

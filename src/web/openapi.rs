@@ -6,7 +6,7 @@
 use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use super::session::COOKIE;
 use super::AppState;
-use super::{api, api_invitations};
+use super::{api, api_devices, api_invitations};
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
@@ -24,7 +24,17 @@ use utoipa::{Modify, OpenApi};
             and a `reason` in English.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
-    paths(api::form, api::submit, api::index, api_invitations::create, api_invitations::create_batch, document),
+    paths(
+        api::form,
+        api::submit,
+        api::index,
+        api_invitations::create,
+        api_invitations::create_batch,
+        api_devices::enrol,
+        api_devices::config,
+        api_devices::responses,
+        document
+    ),
     components(schemas(Problem, FieldProblem, ProblemCode, FieldCode)),
     modifiers(&SessionCookie),
     tags(
@@ -32,6 +42,9 @@ use utoipa::{Modify, OpenApi};
         (name = "results", description = "A unit's results, for signed-in users"),
         (name = "invitations", description = "One-time survey links for a unit's finished transactions, \
             from its own service system"),
+        (name = "devices", description = "Enrolled kiosk tablets and enumerators' phones running the offline \
+            app (`/app/`): enrolment with an operator's one-time code, then requests signed with the device's \
+            ECDSA P-256 key; uploads store each response once by the id the device gave it"),
         (name = "meta", description = "This document"),
     )
 )]

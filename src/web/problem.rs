@@ -30,6 +30,8 @@ pub enum ProblemCode {
     Forbidden,
     /// 404: no such unit, resource or path (a unit outside the user's scope answers the same)
     NotFound,
+    /// 403: the enrolled device was revoked by an operator: its uploads are refused (and counted)
+    DeviceRevoked,
     /// 409: the form token was already used for a stored response
     Replayed,
     /// 409: the unit's survey is closed
@@ -55,6 +57,7 @@ impl ProblemCode {
             ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::Forbidden => "forbidden",
             ProblemCode::NotFound => "not_found",
+            ProblemCode::DeviceRevoked => "device_revoked",
             ProblemCode::Replayed => "replayed",
             ProblemCode::Closed => "closed",
             ProblemCode::PayloadTooLarge => "payload_too_large",
@@ -70,7 +73,7 @@ impl ProblemCode {
             ProblemCode::InvalidJson | ProblemCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ProblemCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ProblemCode::Forbidden => StatusCode::FORBIDDEN,
+            ProblemCode::Forbidden | ProblemCode::DeviceRevoked => StatusCode::FORBIDDEN,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::Replayed | ProblemCode::Closed => StatusCode::CONFLICT,
             ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -90,6 +93,7 @@ impl ProblemCode {
             ProblemCode::Unauthorized => "A credential is required",
             ProblemCode::Forbidden => "Not allowed",
             ProblemCode::NotFound => "Not found",
+            ProblemCode::DeviceRevoked => "The device was revoked",
             ProblemCode::Replayed => "The form token was already used",
             ProblemCode::Closed => "The unit's survey is closed",
             ProblemCode::PayloadTooLarge => "The body is too large",
@@ -154,6 +158,34 @@ pub enum FieldCode {
     TokenExpired,
     /// the form token was already used for a stored response
     TokenReplayed,
+    /// an enrolment code no device waits for (never issued, already used, or revoked)
+    EnrolmentCodeUnknown,
+    /// the enrolment code is older than its 15 minutes: the operator makes a new one
+    EnrolmentCodeExpired,
+    /// not an uncompressed P-256 public key in base64url (WebCrypto `exportKey("raw")`)
+    NotAKey,
+    /// the same response id twice in one upload
+    DuplicateInBatch,
+    /// a response id that is not a UUID of version 7
+    NotAUuidV7,
+    /// not an RFC 3339 time with an offset
+    NotATime,
+    /// more items than the request takes
+    TooMany,
+    /// a unit the device does not serve
+    NotAUnitOfTheDevice,
+    /// not a version of the unit's questionnaire
+    UnknownTemplateVersion,
+    /// answered later than the server's clock allows (beyond the clock skew)
+    AnsweredInFuture,
+    /// answered longer ago than the deployment accepts (`device_answer_window_days`)
+    AnsweredTooLongAgo,
+    /// a response with this id exists and came from elsewhere
+    IdTaken,
+    /// more responses answered in one minute than the device may give
+    RateLimited,
+    /// the unit's survey is closed
+    Closed,
     /// refused for a reason `reason` gives (parameters of non-API forms)
     Invalid,
 }
@@ -248,6 +280,7 @@ mod tests {
             ProblemCode::Unauthorized,
             ProblemCode::Forbidden,
             ProblemCode::NotFound,
+            ProblemCode::DeviceRevoked,
             ProblemCode::Replayed,
             ProblemCode::Closed,
             ProblemCode::PayloadTooLarge,

@@ -5,9 +5,9 @@
 
 use super::access::Access;
 use super::{
-    account, admin, admin_populations, admin_setup, api, api_invitations, app, dashboard, evidence, fallback,
-    follow_up, health, invitation_link, login, media, metrics, mpp, openapi, operator, public, reports, reset, staff,
-    survey,
+    account, admin, admin_populations, admin_setup, api, api_devices, api_invitations, app, dashboard, devices,
+    evidence, fallback, follow_up, health, invitation_link, login, media, metrics, mpp, openapi, operator, public,
+    reports, reset, staff, survey,
 };
 use actix_web::http::Method;
 use actix_web::{guard, middleware, web};
@@ -16,7 +16,7 @@ pub struct Route {
     pub method: Method,
     /// as actix-web matches it: `{slug}` a unit, `{action}` an admin form, `{format}` a report
     /// format, `{ext}` a poster format, `{id}` a follow-up action of the unit, `{medium}` an entry of
-    /// the unit's publication-media log
+    /// the unit's publication-media log, `{device}` an enrolled device's id
     pub path: &'static str,
     pub access: Access,
     handler: fn() -> actix_web::Route,
@@ -108,6 +108,11 @@ pub static ROUTES: &[Route] = &[
     route!(POST "/operator/{slug}/impor", UnitDataEntry, operator::import_submit),
     route!(GET "/operator/{slug}/impor/contoh.csv", UnitDataEntry, operator::import_sample),
     route!(GET "/operator/{slug}/poster.{ext}", UnitDataEntry, operator::poster),
+    // the unit's enrolled kiosk and enumerator devices: enrol (a one-time code), new code, revoke
+    route!(GET "/operator/{slug}/perangkat", UnitDataEntry, devices::list),
+    route!(POST "/operator/{slug}/perangkat", UnitDataEntry, devices::enrol),
+    route!(POST "/operator/{slug}/perangkat/{device}/kode", UnitDataEntry, devices::new_code),
+    route!(POST "/operator/{slug}/perangkat/{device}/cabut", UnitDataEntry, devices::revoke),
     // the JSON API: the form and its submission take a one-time form token, the index a session
     route!(GET "/api/v1/units/{slug}/form", Public, api::form),
     route!(POST "/api/v1/units/{slug}/responses", Public, api::submit),
@@ -116,6 +121,11 @@ pub static ROUTES: &[Route] = &[
     // responses), or an admin's or unit head's session with its CSRF secret in a header
     route!(POST "/api/v1/units/{slug}/invitations", Public, api_invitations::create),
     route!(POST "/api/v1/units/{slug}/invitations:batch", Public, api_invitations::create_batch),
+    // enrolled kiosk and enumerator devices (issue 20): enrolment takes the operator's one-time
+    // code; the others are signed with the device's key (checked by the handler, as API keys are)
+    route!(POST "/api/v1/devices/enrol", Public, api_devices::enrol),
+    route!(POST "/api/v1/devices/config", Public, api_devices::config),
+    route!(POST "/api/v1/devices/responses", Public, api_devices::responses),
     // the API's OpenAPI 3.1 document, derived from the handlers' types
     route!(GET "/api/v1/openapi.json", Public, openapi::document),
 ];

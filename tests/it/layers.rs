@@ -24,6 +24,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("catalog", 3),
     ("demo", 3),
     ("desks", 3),
+    ("devices", 3),
     ("follow_up", 3),
     ("gateway", 3),
     ("invitations", 3),

@@ -16,6 +16,7 @@ mod crash;
 mod csv_files;
 mod dashboard;
 mod device_app;
+mod devices;
 mod error_pages;
 mod evidence;
 mod file_clients;

@@ -108,6 +108,9 @@ struct World {
     rtl_beta: i32,
     medium_alpha: i32,
     medium_beta: i32,
+    /// an enrolled device of each unit (waiting for its app)
+    device_alpha: String,
+    device_beta: String,
     /// the current month: the seeded responses are in it
     period: String,
     today: chrono::NaiveDate,
@@ -157,7 +160,36 @@ impl World {
             let keys = skm::security::Keys::derive("test");
             skm::api_keys::create(&mut app.conn(), &keys, None, new, chrono::Utc::now().naive_utc()).expect("key");
         }
-        World { app, alpha, beta, rtl_alpha, rtl_beta, medium_alpha, medium_beta, period, today }
+        let admin_id: i32 =
+            users::table.filter(users::email.eq(ADMIN)).select(users::id).first(&mut app.conn()).expect("the admin");
+        let device = |unit_id: i32| {
+            let request = skm::devices::NewDeviceRequest {
+                kind: skm::domain::device::Kind::Kiosk,
+                label: "Kios".into(),
+                person: None,
+                counter: None,
+                unit_ids: vec![unit_id],
+            };
+            skm::devices::start_enrolment(&mut app.conn(), &request, admin_id, chrono::Utc::now())
+                .expect("stored")
+                .expect("a valid device")
+                .device
+                .public_id
+        };
+        let (device_alpha, device_beta) = (device(alpha), device(beta));
+        World {
+            app,
+            alpha,
+            beta,
+            rtl_alpha,
+            rtl_beta,
+            medium_alpha,
+            medium_beta,
+            device_alpha,
+            device_beta,
+            period,
+            today,
+        }
     }
 
     fn login(&self, email: &str) -> String {
@@ -169,6 +201,14 @@ impl World {
             "alpha" => self.rtl_alpha,
             "beta" => self.rtl_beta,
             _ => 999_999,
+        }
+    }
+
+    fn device_of(&self, slug: &str) -> String {
+        match slug {
+            "alpha" => self.device_alpha.clone(),
+            "beta" => self.device_beta.clone(),
+            _ => "0197a000-0000-7000-8000-000000000000".into(),
         }
     }
 
@@ -548,6 +588,10 @@ fn valid_body(pattern: &str, action: &str, w: &World) -> Option<Body> {
             );
             return Some(Body::Upload(Vec::new(), csv.into_bytes()));
         }
+        ("/operator/{slug}/perangkat", _) => {
+            pairs(&[("jenis", "kiosk"), ("nama", &format!("Kios {n}")), ("unit", "alpha")])
+        }
+        ("/operator/{slug}/perangkat/{device}/kode" | "/operator/{slug}/perangkat/{device}/cabut", _) => Vec::new(),
         _ => return None,
     };
     Some(Body::Form(form))
@@ -591,6 +635,7 @@ fn requests(route: &Route, slug: &str, w: &World) -> Vec<Request> {
                 .replace("{agency}", slug)
                 .replace("{id}", &w.rtl_of(slug).to_string())
                 .replace("{medium}", &w.medium_of(slug).to_string())
+                .replace("{device}", &w.device_of(slug))
                 .replace("{format}", variant)
                 .replace("{ext}", variant)
                 .replace("{action}", variant);
@@ -679,7 +724,7 @@ fn every_state_changing_form_refuses_a_missing_or_wrong_csrf_token() {
     let other_user = w.login(OP_B);
     let other_users_csrf = hidden(&w.app.get_as(&other_user, "/akun/sandi").body, "csrf");
     let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
-    assert_eq!(posts.len(), 12, "every signed-in POST route is tried");
+    assert_eq!(posts.len(), 15, "every signed-in POST route is tried");
     for route in posts {
         for request in requests(route, "alpha", &w) {
             let actor = actor_for(route, &w);
@@ -770,7 +815,7 @@ fn every_signed_in_post_refuses_another_sites_origin() {
     let w = World::new(&database);
     let own = format!("http://{}", w.app.addr);
     let posts: Vec<&Route> = ROUTES.iter().filter(|r| r.method == "POST" && r.access != Access::Public).collect();
-    assert_eq!(posts.len(), 12, "every signed-in POST route is tried");
+    assert_eq!(posts.len(), 15, "every signed-in POST route is tried");
     for route in posts {
         for request in requests(route, "alpha", &w) {
             let actor = actor_for(route, &w);
@@ -1325,6 +1370,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/admin", "populasi", ADMIN),
     ("/admin/bukti.zip", "period", ADMIN),
     ("/akun/sandi", "diganti", HEAD_A),
+    ("/operator/alpha/perangkat", "dicabut", OP_A),
     ("/sandi/atur", "token", ""),
     ("/dasbor", "period", HEAD_A),
     ("/dasbor?period={period}", "kind", ADMIN),

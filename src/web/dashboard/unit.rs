@@ -310,6 +310,9 @@ struct UnitPage {
     response_rate: Option<RateView>,
     /// the instruments attached to the unit's form (Zona Integritas), each on its own
     instruments: Vec<super::instruments::InstrumentView>,
+    /// responses per channel (name, count, share) and per enumerator (name, count)
+    channels: Vec<(String, String, String)>,
+    enumerators: Vec<(String, String)>,
 }
 
 /// The unit has no population for the period shown: an admin gets a link to the form with the
@@ -335,6 +338,8 @@ struct UnitData {
     /// per agency of a hall, its responses through the hall's form
     through_hall: Option<std::collections::HashMap<i32, u64>>,
     instruments: Vec<aggregator::InstrumentIndex>,
+    channels: Vec<(String, i64)>,
+    enumerators: Vec<(String, i64)>,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -380,7 +385,22 @@ pub async fn page(
             None
         };
         let instruments = aggregator::instruments(conn, &state.templates, &index)?;
-        Ok(UnitData { index, trend, profile, saran, rtl, themes, scorecard, response_rate, through_hall, instruments })
+        let channels = aggregate::channel_counts(conn, &scope)?;
+        let enumerators = crate::db::devices::enumerator_counts(conn, &scope)?;
+        Ok(UnitData {
+            index,
+            trend,
+            profile,
+            saran,
+            rtl,
+            themes,
+            scorecard,
+            response_rate,
+            through_hall,
+            instruments,
+            channels,
+            enumerators,
+        })
     })
     .await?;
     let t = Tr::new(Lang::Id);
@@ -431,7 +451,29 @@ pub async fn page(
             .map(|(title, rows)| score_table(&t, title, rows, card.min_responses))
             .collect();
     let scorecard_note = t.fill("dash.scorecard.note", &[("min", card.min_responses.to_string())]);
+    let channel_total: i64 = data.channels.iter().map(|(_, n)| n).sum();
+    let mut channels: Vec<(String, i64)> = data.channels.clone();
+    channels.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let channels = channels
+        .into_iter()
+        .map(|(code, n)| {
+            let share = if channel_total > 0 {
+                format!("{:.1} %", n as f64 * 100.0 / channel_total as f64)
+            } else {
+                "–".into()
+            };
+            (
+                t.t(&format!("dashboard.channel.{code}")).to_string(),
+                count(u64::try_from(n).unwrap_or(0)),
+                share.replace('.', ","),
+            )
+        })
+        .collect();
+    let enumerators =
+        data.enumerators.iter().map(|(name, n)| (name.clone(), count(u64::try_from(*n).unwrap_or(0)))).collect();
     let page_view = UnitPage {
+        channels,
+        enumerators,
         response_rate: rate_view(&t, &data.response_rate),
         instruments: super::instruments::views(&t, &data.instruments),
         scorecard,
