@@ -14,6 +14,7 @@ pub mod api;
 pub mod api_devices;
 pub mod api_invitations;
 pub mod api_key;
+pub mod app;
 pub mod dashboard;
 pub mod devices;
 pub mod error;

@@ -5,9 +5,9 @@
 
 use super::access::Access;
 use super::{
-    account, admin, admin_populations, admin_setup, api, api_devices, api_invitations, dashboard, devices, evidence,
-    fallback, follow_up, health, invitation_link, login, media, metrics, mpp, openapi, operator, public, reports,
-    reset, staff, survey,
+    account, admin, admin_populations, admin_setup, api, api_devices, api_invitations, app, dashboard, devices,
+    evidence, fallback, follow_up, health, invitation_link, login, media, metrics, mpp, openapi, operator, public,
+    reports, reset, staff, survey,
 };
 use actix_web::http::Method;
 use actix_web::{guard, middleware, web};
@@ -40,6 +40,15 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/", Public, super::home),
     route!(GET "/static/skm.css", Public, super::stylesheet),
     route!(GET "/favicon.ico", Public, super::favicon),
+    // the device app for a unit's kiosk tablets and enumerators' phones (works offline)
+    route!(GET "/app", Public, app::redirect),
+    route!(GET "/app/", Public, app::index),
+    route!(GET "/app/app.js", Public, app::script),
+    route!(GET "/app/sw.js", Public, app::service_worker),
+    route!(GET "/app/app.css", Public, app::stylesheet),
+    route!(GET "/app/manifest.webmanifest", Public, app::manifest),
+    route!(GET "/app/icon-192.png", Public, app::icon_192),
+    route!(GET "/app/icon-512.png", Public, app::icon_512),
     // the citizen's form; the kiosk is the same pages under /kiosk (the path decides the channel)
     route!(GET "/s/{slug}", Public, survey::show),
     route!(POST "/s/{slug}", Public, survey::submit),

@@ -15,6 +15,7 @@ mod counters;
 mod crash;
 mod csv_files;
 mod dashboard;
+mod device_app;
 mod devices;
 mod error_pages;
 mod evidence;

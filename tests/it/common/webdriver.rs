@@ -13,7 +13,11 @@ pub struct Browser {
     driver: Child,
     base: String,
     session: String,
-    _profile: tempfile::TempDir,
+    /// the chromium profile: a temporary one, or a caller's that outlives the browser
+    profile: std::path::PathBuf,
+    _temporary: Option<tempfile::TempDir>,
+    /// killed on purpose (`kill_hard`): there is no session left to close
+    killed: bool,
 }
 
 fn call(method: &str, url: &str, body: Option<Value>) -> Value {
@@ -36,6 +40,15 @@ fn call(method: &str, url: &str, body: Option<Value>) -> Value {
 impl Browser {
     /// Starts chromedriver and a headless chromium with a phone-sized window.
     pub fn start(width: u32, height: u32) -> Browser {
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut browser = Browser::start_with_profile(width, height, profile.path());
+        browser._temporary = Some(profile);
+        browser
+    }
+
+    /// As `start`, with the profile (cookies, IndexedDB, service workers) in `dir`, so a second
+    /// browser started on the same `dir` finds what the first one left.
+    pub fn start_with_profile(width: u32, height: u32, dir: &std::path::Path) -> Browser {
         let port =
             std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
         let driver = Command::new("chromedriver")
@@ -57,7 +70,6 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let profile = tempfile::tempdir().expect("profile dir");
         let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
@@ -75,7 +87,7 @@ impl Browser {
             "--hide-scrollbars".into(),
             "--lang=id-ID".into(),
             format!("--window-size={width},{height}"),
-            format!("--user-data-dir={}", profile.path().display()),
+            format!("--user-data-dir={}", dir.display()),
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -84,7 +96,72 @@ impl Browser {
         }}});
         let created = call("POST", &format!("{base}/session"), Some(capabilities));
         let session = created["sessionId"].as_str().expect("session id").to_string();
-        Browser { driver, base, session, _profile: profile }
+        Browser { driver, base, session, profile: dir.to_path_buf(), _temporary: None, killed: false }
+    }
+
+    /// Kills chromium as a power cut would: SIGKILL to every process of its profile (found by
+    /// the `--user-data-dir` on their command lines), then to chromedriver; nothing is closed.
+    pub fn kill_hard(&mut self) {
+        let needle = format!("--user-data-dir={}", self.profile.display());
+        let pids: Vec<String> = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+            .filter(|entry| {
+                std::fs::read(entry.path().join("cmdline"))
+                    .is_ok_and(|cmdline| cmdline.split(|b| *b == 0).any(|arg| arg == needle.as_bytes()))
+            })
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!pids.is_empty(), "no chromium process runs on {needle}");
+        let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        self.killed = true;
+        // the processes are gone once /proc no longer lists them
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids.iter().any(|pid| std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()) {
+            assert!(Instant::now() < deadline, "chromium survived SIGKILL");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A DevTools protocol command on the current page (chromedriver's `goog/cdp/execute`).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        call("POST", &self.url("/goog/cdp/execute"), Some(json!({"cmd": cmd, "params": params})))
+    }
+
+    /// Emulates the network: `offline`, or online with `latency_ms` added to every reply and the
+    /// download limited to `download_bytes_per_second` (-1: unlimited).
+    pub fn emulate_network(&self, offline: bool, latency_ms: u64, download_bytes_per_second: i64) {
+        self.cdp("Network.enable", json!({}));
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": offline, "latency": latency_ms, "downloadThroughput": download_bytes_per_second,
+                   "uploadThroughput": -1}),
+        );
+    }
+
+    /// Loads the page again (as F5 does).
+    pub fn reload(&self) {
+        call("POST", &self.url("/refresh"), None);
+    }
+
+    /// Waits up to `seconds` until `expression` (JavaScript) is truthy, and returns its value.
+    pub fn wait_for_script(&self, expression: &str, seconds: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let value = self.script(&format!("return {expression};"), vec![]);
+            if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") && value != json!(0) {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never true: {expression}; the page shows: {}",
+                self.script("return document.body ? document.body.innerText : '';", vec![])
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -182,6 +259,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        if self.killed {
+            return;
+        }
         let _ = std::panic::catch_unwind(|| call("DELETE", &format!("{}/session/{}", self.base, self.session), None));
         let _ = self.driver.kill();
         let _ = self.driver.wait();
