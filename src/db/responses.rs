@@ -138,18 +138,6 @@ pub fn insert_submission(
                 return Err(StoreError::RateLimited);
             }
         }
-        if let Some(device) = guards.device {
-            let minute = crate::domain::device::minute_of(response.submitted_at.and_utc()).naive_utc();
-            let answered = super::devices::answered_between(
-                conn,
-                device.device_id,
-                minute,
-                minute + chrono::Duration::minutes(1),
-            )?;
-            if answered >= i64::from(device.per_minute) {
-                return Err(StoreError::RateLimited);
-            }
-        }
         if let Some(nonce) = guards.token_nonce {
             let spent = diesel::insert_into(used_form_tokens::table)
                 .values((used_form_tokens::nonce.eq(nonce), used_form_tokens::used_at.eq(response.submitted_at)))
@@ -192,6 +180,19 @@ pub fn insert_submission(
         }
         if let Some(device) = guards.device {
             super::devices::stamp_response(conn, &id, device.device_id, device.received_at)?;
+            // after the write, not before: on SQLite the transaction must write first to take the
+            // write lock at once (a read first would fail to upgrade when another writer committed
+            // meanwhile); the count then includes this response, and going over rolls it back
+            let minute = crate::domain::device::minute_of(response.submitted_at.and_utc()).naive_utc();
+            let answered = super::devices::answered_between(
+                conn,
+                device.device_id,
+                minute,
+                minute + chrono::Duration::minutes(1),
+            )?;
+            if answered > i64::from(device.per_minute) {
+                return Err(StoreError::RateLimited);
+            }
         }
         let flagged = flag_burst(conn, response, guards)?;
         add_totals(conn, response)?;
