@@ -485,6 +485,31 @@ fn an_enumerators_responses_count_under_their_name_and_channel() {
         assert!(dashboard.body.contains("Petugas survei (wawancara)"), "{name}: the channel is named");
         let per_person = dashboard.body.split("id=\"pencacah\"").nth(1).expect("a table per enumerator");
         assert!(per_person.contains("Siti Rahmah"), "{name}: {per_person}");
+        // the report's BAB II lists the channel with its count
+        let report = app.get_as(&cookie, &format!("/dasbor/unit/kecamatan/laporan.pdf?period={period}"));
+        assert_eq!(report.status, 200, "{name}");
+        if let Some(text) = crate::common::pdf_text(&report.bytes, &format!("perangkat-{name}.pdf")) {
+            let line = text.lines().find(|l| l.contains("wawancara petugas survei")).unwrap_or_default();
+            assert!(line.contains(" 3 "), "{name}: the channel and its 3 responses in BAB II: {line:?}");
+        }
+        app.stop();
+    }
+}
+
+#[test]
+fn identical_answers_from_one_device_in_a_burst_are_flagged_not_dropped() {
+    for database in backends() {
+        let name = database.name;
+        let app = TestApp::spawn_with(&database, |c| c.burst_threshold = 3);
+        let (_, device) = kiosk(&app, "samsat");
+        let version = version_of(&device.config(&app), "samsat");
+        let batch: Vec<Value> = (0..3).map(|i| response(&v7(), "samsat", version, &minutes_ago(9 - i), 4)).collect();
+        let (reply, body) = device.upload(&app, &batch, 3);
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        assert_eq!(statuses(&body), ["stored"; 3], "{name}");
+        let flagged: Vec<bool> =
+            body["results"].as_array().expect("results").iter().map(|r| r["flagged"] == true).collect();
+        assert_eq!(flagged, [false, false, true], "{name}: the third identical answer set is a burst");
         app.stop();
     }
 }
