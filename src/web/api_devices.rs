@@ -250,6 +250,24 @@ async fn signed_by(
     })
 }
 
+/// A signed request's device and its JSON body, in the order the checks must run: the size
+/// limit, the signature over the exact bytes, then the body's shape.
+async fn signed_request(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Result<(Box<Profile>, Map<String, Value>), Box<HttpResponse>>, WebError> {
+    let body = match read_body(payload).await? {
+        Ok(body) => body,
+        Err(reply) => return Ok(Err(Box::new(reply))),
+    };
+    let profile = match signed_by(state, req, body.clone()).await? {
+        Ok(profile) => profile,
+        Err(reply) => return Ok(Err(Box::new(reply))),
+    };
+    Ok(json_object(&body).map(|object| (profile, object)))
+}
+
 fn pending_of(object: &Map<String, Value>) -> Result<Option<u32>, FieldProblem> {
     match object.get("pending") {
         None | Some(Value::Null) => Ok(None),
@@ -370,16 +388,8 @@ pub async fn config(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
-    let body = match read_body(payload).await? {
-        Ok(body) => body,
-        Err(reply) => return Ok(reply),
-    };
-    let profile = match signed_by(&state, &req, body.clone()).await? {
-        Ok(profile) => profile,
-        Err(reply) => return Ok(reply),
-    };
-    let object = match json_object(&body) {
-        Ok(object) => object,
+    let (profile, object) = match signed_request(&state, &req, payload).await? {
+        Ok(signed) => signed,
         Err(reply) => return Ok(*reply),
     };
     let pending = match pending_of(&object) {
@@ -617,16 +627,8 @@ pub async fn responses(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
-    let body = match read_body(payload).await? {
-        Ok(body) => body,
-        Err(reply) => return Ok(reply),
-    };
-    let profile = match signed_by(&state, &req, body.clone()).await? {
-        Ok(profile) => profile,
-        Err(reply) => return Ok(reply),
-    };
-    let object = match json_object(&body) {
-        Ok(object) => object,
+    let (profile, object) = match signed_request(&state, &req, payload).await? {
+        Ok(signed) => signed,
         Err(reply) => return Ok(*reply),
     };
     let (pending, uploads) = match parse_upload(object) {

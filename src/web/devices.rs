@@ -289,12 +289,16 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
-/// The device of the route, if it serves the page's unit.
-async fn device_of(
+/// The device a form posted about (its CSRF secret checked), if it serves the page's unit.
+async fn posted_device(
     state: &web::Data<AppState>,
+    session: &Session,
     form: &Form,
-    public_id: String,
+    path: web::Path<(String, String)>,
+    body: &CsrfForm,
 ) -> Result<crate::db::devices::Device, WebError> {
+    session::check_csrf(session, body.csrf.as_deref())?;
+    let public_id = path.into_inner().1;
     let unit_id = form.unit.id;
     blocking(state, move |_, conn| devices::find_for_units(conn, &public_id, &[unit_id]))
         .await?
@@ -308,8 +312,7 @@ pub async fn revoke(
     path: web::Path<(String, String)>,
     body: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    session::check_csrf(&session, body.csrf.as_deref())?;
-    let device = device_of(&state, &form, path.into_inner().1).await?;
+    let device = posted_device(&state, &session, &form, path, &body).await?;
     let (actor, now) = (session.user.id, chrono::Utc::now());
     blocking(&state, move |_, conn| devices::revoke(conn, &device, actor, now)).await?;
     Ok(see_other(format!("/operator/{}/perangkat?dicabut=1", form.unit.slug)))
@@ -322,8 +325,7 @@ pub async fn new_code(
     path: web::Path<(String, String)>,
     body: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    session::check_csrf(&session, body.csrf.as_deref())?;
-    let device = device_of(&state, &form, path.into_inner().1).await?;
+    let device = posted_device(&state, &session, &form, path, &body).await?;
     let label = device.label.clone();
     let (actor, now) = (session.user.id, chrono::Utc::now());
     let started = blocking(&state, move |_, conn| devices::renew_code(conn, &device, actor, now)).await?;
