@@ -47,6 +47,7 @@ pub enum FormProblem {
     LabelRequired,
     LabelTooLong,
     PersonRequired,
+    PersonTooLong,
     NoUnit,
     /// a kiosk stands at one unit
     KioskOneUnit,
@@ -60,6 +61,7 @@ impl FormProblem {
             FormProblem::LabelRequired => ("nama", "devices.error.label_required"),
             FormProblem::LabelTooLong => ("nama", "devices.error.too_long"),
             FormProblem::PersonRequired => ("petugas", "devices.error.person_required"),
+            FormProblem::PersonTooLong => ("petugas", "devices.error.too_long"),
             FormProblem::NoUnit => ("unit", "devices.error.no_unit"),
             FormProblem::KioskOneUnit => ("unit", "devices.error.kiosk_one_unit"),
             FormProblem::CounterUnknown => ("loket", "devices.error.counter_unknown"),
@@ -109,10 +111,12 @@ pub fn start_enrolment(
     let person = match request.kind {
         Kind::Enumerator => {
             let person = clean(request.person.as_deref());
-            if person.is_none() {
-                problems.push(FormProblem::PersonRequired);
+            match &person {
+                None => problems.push(FormProblem::PersonRequired),
+                Some(p) if p.chars().count() > NAME_MAX => problems.push(FormProblem::PersonTooLong),
+                Some(_) => {}
             }
-            person.filter(|p| p.chars().count() <= NAME_MAX)
+            person
         }
         Kind::Kiosk => None,
     };
@@ -332,8 +336,6 @@ pub enum ItemProblem {
     Fields(Vec<Message>),
     /// not one of the device's units
     Unit,
-    /// the unit's survey is closed
-    Closed,
     /// not a version of the unit's questionnaire
     TemplateVersion,
     AnsweredAt(WhenProblem),
@@ -349,9 +351,20 @@ pub enum ItemResult {
     Stored {
         flagged: bool,
     },
-    /// this device's response with this id is already stored: the earlier upload arrived
+    /// a response with this id is already stored from a device: an earlier upload arrived (of
+    /// this device, or of the same tablet before it was enrolled anew)
     Duplicate,
+    /// not stored now, to be sent again later: the unit's survey is closed for the moment
+    Deferred,
     Rejected(ItemProblem),
+}
+
+/// What became of an upload: each response's result, in order, or the device was revoked while
+/// it ran (what was stored before the revocation stays; nothing after it is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadOutcome {
+    Results(Vec<ItemResult>),
+    Revoked,
 }
 
 /// The deployment's rules for uploads.
@@ -369,7 +382,7 @@ pub fn upload(
     items: &[Upload],
     rules: &UploadRules,
     now: DateTime<Utc>,
-) -> Result<Vec<ItemResult>, DbError> {
+) -> Result<UploadOutcome, DbError> {
     let mut forms: BTreeMap<String, Option<Form>> = BTreeMap::new();
     let mut results = Vec::with_capacity(items.len());
     for item in items {
@@ -385,9 +398,12 @@ pub fn upload(
                 form
             }
         };
-        results.push(store_one(conn, gate, profile, form.as_ref(), item, rules, now)?);
+        match store_one(conn, gate, profile, form.as_ref(), item, rules, now)? {
+            Some(result) => results.push(result),
+            None => return Ok(UploadOutcome::Revoked),
+        }
     }
-    Ok(results)
+    Ok(UploadOutcome::Results(results))
 }
 
 fn store_one(
@@ -398,29 +414,31 @@ fn store_one(
     item: &Upload,
     rules: &UploadRules,
     now: DateTime<Utc>,
-) -> Result<ItemResult, DbError> {
+) -> Result<Option<ItemResult>, DbError> {
     let id = item.id.to_string();
     // a resend first: what is stored stays stored, whatever changed since (a closed unit, a
     // window that has passed)
+    // (another device's id is a tablet enrolled anew resending: a device-made UUIDv7 does not
+    // collide by chance, and a copied id stores nothing)
     match stored::response_origin(conn, &id)? {
-        Some(Some(device_id)) if device_id == profile.device.id => return Ok(ItemResult::Duplicate),
-        Some(_) => return Ok(ItemResult::Rejected(ItemProblem::IdTaken)),
+        Some(Some(_)) => return Ok(Some(ItemResult::Duplicate)),
+        Some(None) => return Ok(Some(ItemResult::Rejected(ItemProblem::IdTaken))),
         None => {}
     }
     let Some(form) = form else {
-        return Ok(ItemResult::Rejected(ItemProblem::Unit));
+        return Ok(Some(ItemResult::Rejected(ItemProblem::Unit)));
     };
     if !form.unit.active {
-        return Ok(ItemResult::Rejected(ItemProblem::Closed));
+        return Ok(Some(ItemResult::Deferred));
     }
     if let Err(problem) = rules::check_answered_at(item.answered_at, now, rules.window_days) {
-        return Ok(ItemResult::Rejected(ItemProblem::AnsweredAt(problem)));
+        return Ok(Some(ItemResult::Rejected(ItemProblem::AnsweredAt(problem))));
     }
     // the questionnaire the citizen saw: a version of the unit's template, even when the unit
     // has moved on while the device was offline
     let template = match gate.templates.get(conn, item.template_version) {
         Ok(template) if template.id == form.template.id => template,
-        Ok(_) | Err(DbError::NotFound) => return Ok(ItemResult::Rejected(ItemProblem::TemplateVersion)),
+        Ok(_) | Err(DbError::NotFound) => return Ok(Some(ItemResult::Rejected(ItemProblem::TemplateVersion))),
         Err(other) => return Err(other),
     };
     let submission = Submission {
@@ -443,20 +461,21 @@ fn store_one(
             per_minute: rules.per_minute,
         }),
     };
-    match survey::submit(conn, &submission, gate.burst) {
-        Ok(Outcome::Stored { flagged, .. }) => Ok(ItemResult::Stored { flagged }),
-        Ok(Outcome::Rejected(rejection)) => Ok(ItemResult::Rejected(ItemProblem::Fields(rejection.messages))),
-        Ok(Outcome::RateLimited { .. }) => Ok(ItemResult::Rejected(ItemProblem::RateLimited)),
-        Ok(Outcome::Closed { .. } | Outcome::UnknownUnit | Outcome::Replayed { .. }) => {
-            Ok(ItemResult::Rejected(ItemProblem::Closed))
-        }
-        // the same id stored by a concurrent upload (two syncs of one device racing)
-        Err(DbError::Conflict(_)) => match stored::response_origin(conn, &id)? {
-            Some(Some(device_id)) if device_id == profile.device.id => Ok(ItemResult::Duplicate),
-            _ => Ok(ItemResult::Rejected(ItemProblem::IdTaken)),
+    Ok(Some(match survey::submit(conn, &submission, gate.burst) {
+        Ok(Outcome::Stored { flagged, .. }) => ItemResult::Stored { flagged },
+        Ok(Outcome::Rejected(rejection)) => ItemResult::Rejected(ItemProblem::Fields(rejection.messages)),
+        Ok(Outcome::RateLimited { .. }) => ItemResult::Rejected(ItemProblem::RateLimited),
+        Ok(Outcome::DeviceRevoked) => return Ok(None),
+        // closed since the check above (no token, no invitation, a known unit: not the others)
+        Ok(Outcome::Closed { .. } | Outcome::UnknownUnit | Outcome::Replayed { .. }) => ItemResult::Deferred,
+        // the same id stored by a concurrent upload (two syncs racing); any other conflict is a fault
+        Err(DbError::Conflict(reason)) => match stored::response_origin(conn, &id)? {
+            Some(Some(_)) => ItemResult::Duplicate,
+            Some(None) => ItemResult::Rejected(ItemProblem::IdTaken),
+            None => return Err(DbError::Conflict(reason)),
         },
-        Err(other) => Err(other),
-    }
+        Err(other) => return Err(other),
+    }))
 }
 
 /// Every device of the units, for the operator's list.

@@ -142,6 +142,15 @@ pub fn record_sync(conn: &mut DbConnection, id: i32, now: NaiveDateTime, pending
     Ok(())
 }
 
+/// Within an upload's transaction: marks the device as syncing now, unless it was revoked
+/// (`false`). The UPDATE locks the device's row until the commit.
+pub fn touch_unrevoked(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> Result<bool, DbError> {
+    let changed = diesel::update(devices::table.find(id).filter(devices::revoked_at.is_null()))
+        .set(devices::last_sync_at.eq(now))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// An upload from the revoked device was refused.
 pub fn record_refusal(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> Result<(), DbError> {
     diesel::update(devices::table.find(id))

@@ -86,6 +86,10 @@ pub enum StoreError {
     /// the client sent more than its limit in this window; nothing is stored (nor counted)
     #[error("too many submissions from this client")]
     RateLimited,
+    /// the uploading device was revoked (checked in the transaction, so a revocation that commits
+    /// during an upload stops the rest of it)
+    #[error("the device was revoked")]
+    DeviceRevoked,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -179,6 +183,11 @@ pub fn insert_submission(
             }
         }
         if let Some(device) = guards.device {
+            // the device's row, locked until the commit: a revoked device stores nothing, and
+            // two uploads of one device count its rate limit one after the other
+            if !super::devices::touch_unrevoked(conn, device.device_id, device.received_at)? {
+                return Err(StoreError::DeviceRevoked);
+            }
             super::devices::stamp_response(conn, &id, device.device_id, device.received_at)?;
             // after the write, not before: on SQLite the transaction must write first to take the
             // write lock at once (a read first would fail to upgrade when another writer committed

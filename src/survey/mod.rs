@@ -185,6 +185,8 @@ pub enum Outcome {
     Closed {
         form: Box<Form>,
     },
+    /// the uploading device was revoked while its upload ran (`devices`); nothing was stored
+    DeviceRevoked,
 }
 
 /// A refused submission, with what it takes to show the form again with the citizen's answers.
@@ -307,6 +309,7 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
         Err(StoreError::TokenUsed | StoreError::InvitationUsed) => {
             Ok(Outcome::Replayed { form: Box::new(sub.form.clone()) })
         }
+        Err(StoreError::DeviceRevoked) => Ok(Outcome::DeviceRevoked),
         Err(StoreError::RateLimited) => {
             Ok(Outcome::RateLimited { wait: RateLimit::wait(RateLimit::window_of(sub.now), sub.now) })
         }

@@ -535,6 +535,7 @@ fn answer(state: &AppState, outcome: Outcome) -> Result<HttpResponse, WebError> 
         Outcome::RateLimited { wait } => rate_limited(wait),
         Outcome::UnknownUnit => return Err(WebError::NotFound),
         Outcome::Closed { .. } => closed(),
+        Outcome::DeviceRevoked => return Err(WebError::Internal("a form post answered as a device upload".into())),
     })
 }
 

@@ -9,7 +9,7 @@ use super::api::{self, ServiceBody, TemplateBody, UnitBody};
 use super::error::WebError;
 use super::problem::{FieldCode, FieldProblem, Problem, ProblemCode};
 use super::{blocking, AppState};
-use crate::devices::{self, Caller, Enrolment, ItemProblem, ItemResult, Profile, Upload, UploadRules};
+use crate::devices::{self, Caller, Enrolment, ItemProblem, ItemResult, Profile, Upload, UploadOutcome, UploadRules};
 use crate::domain::device::{self as rules, WhenProblem};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -154,6 +154,9 @@ pub enum ItemStatus {
     Stored,
     /// stored by an earlier upload: delete it from the device
     Duplicate,
+    /// not stored for now (`problems` say why: the unit's survey is closed): keep it on the device
+    /// and send it again later
+    Deferred,
     /// refused (`problems` say why): sending it again will not help
     Rejected,
 }
@@ -175,6 +178,7 @@ pub struct UploadResultBody {
     results: Vec<ItemResultBody>,
     stored: usize,
     duplicates: usize,
+    deferred: usize,
     rejected: usize,
 }
 
@@ -392,10 +396,13 @@ pub async fn config(
         Ok(signed) => signed,
         Err(reply) => return Ok(*reply),
     };
-    let pending = match pending_of(&object) {
-        Ok(pending) => pending,
-        Err(problem) => return Ok(refused(vec![problem])),
-    };
+    let unknown = object.keys().filter(|k| k.as_str() != "pending");
+    let mut problems: Vec<FieldProblem> =
+        unknown.map(|name| FieldProblem::new(name, FieldCode::UnknownField, "not a member (pending)")).collect();
+    let pending = pending_of(&object).map_err(|p| problems.push(p)).ok().flatten();
+    if !problems.is_empty() {
+        return Ok(refused(problems));
+    }
     let now = chrono::Utc::now();
     let forms = blocking(&state, move |state, conn| {
         devices::record_sync(conn, &profile.device, pending, now)?;
@@ -552,9 +559,6 @@ fn item_problems(index: usize, problem: &ItemProblem, window_days: u32) -> Vec<F
             messages.iter().map(api::field_problem).map(|p| FieldProblem { field: at(&p.field), ..p }).collect()
         }
         ItemProblem::Unit => one("unit", FieldCode::NotAUnitOfTheDevice, "not one of the device's units".into()),
-        ItemProblem::Closed => {
-            one("unit", FieldCode::Closed, "the unit's survey is closed: it takes no responses".into())
-        }
         ItemProblem::TemplateVersion => one(
             "template_version",
             FieldCode::UnknownTemplateVersion,
@@ -609,8 +613,9 @@ fn item_problems(index: usize, problem: &ItemProblem, window_days: u32) -> Vec<F
         (status = 401, description = "not an enrolled device, or a bad signature (`unauthorized`): nothing stored",
             body = Problem, content_type = PROBLEM,
             headers(("WWW-Authenticate" = String, description = "`SKM-Device`"))),
-        (status = 403, description = "the device was revoked (`device_revoked`): nothing stored; the refusal is \
-            shown to its operator", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "the device was revoked (`device_revoked`), before the upload (nothing \
+            stored) or while it ran (nothing after the revocation is stored); the device keeps what it holds; \
+            the refusal is shown to its operator", body = Problem, content_type = PROBLEM),
         (status = 413, description = "the body is larger than 1 MiB (`payload_too_large`)", body = Problem,
             content_type = PROBLEM),
         (status = 422, description = "a malformed upload (`invalid`), nothing stored: e.g. `responses[3].id` \
@@ -639,13 +644,20 @@ pub async fn responses(
     let window_days = state.config.device_answer_window_days;
     let rules = UploadRules { window_days, per_minute: state.config.rate_limit_per_minute };
     let channel = profile.kind.channel();
-    let (uploads, results) = blocking(&state, move |state, conn| {
-        let results = devices::upload(conn, &state.gate(), &profile, &uploads, &rules, now)?;
-        devices::record_sync(conn, &profile.device, pending, now)?;
-        Ok::<_, crate::db::DbError>((uploads, results))
+    let (uploads, outcome) = blocking(&state, move |state, conn| {
+        let outcome = devices::upload(conn, &state.gate(), &profile, &uploads, &rules, now)?;
+        if outcome != UploadOutcome::Revoked {
+            devices::record_sync(conn, &profile.device, pending, now)?;
+        }
+        Ok::<_, crate::db::DbError>((uploads, outcome))
     })
     .await?;
-    let mut body = UploadResultBody { results: Vec::new(), stored: 0, duplicates: 0, rejected: 0 };
+    let UploadOutcome::Results(results) = outcome else {
+        // revoked while the upload ran: the device keeps everything and is told why
+        state.metrics.device_refused();
+        return Ok(revoked());
+    };
+    let mut body = UploadResultBody { results: Vec::new(), stored: 0, duplicates: 0, deferred: 0, rejected: 0 };
     for (index, (upload, result)) in uploads.iter().zip(&results).enumerate() {
         let (status, flagged, problems) = match result {
             ItemResult::Stored { flagged } => {
@@ -655,6 +667,15 @@ pub async fn responses(
             ItemResult::Duplicate => {
                 body.duplicates += 1;
                 (ItemStatus::Duplicate, false, Vec::new())
+            }
+            ItemResult::Deferred => {
+                body.deferred += 1;
+                let reason = "the unit's survey is closed for now: keep the response and send it again later";
+                (
+                    ItemStatus::Deferred,
+                    false,
+                    vec![FieldProblem::new(&format!("responses[{index}].unit"), FieldCode::Closed, reason)],
+                )
             }
             ItemResult::Rejected(problem) => {
                 body.rejected += 1;

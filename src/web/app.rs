@@ -9,7 +9,7 @@ use actix_web::HttpResponse;
 
 /// Scripts, styles and connections only from this origin; still nothing inline.
 const POLICY: &str = "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self'; \
-     manifest-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+     manifest-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Every file of the app: path, content type, contents (also walked by the size test).
 pub const FILES: [(&str, &str, &[u8]); 7] = [

@@ -243,14 +243,18 @@ pub async fn enrol(
         let page = page(&state, &session, &form, Some(&posted), errors, None, None).await?;
         return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    // the units the form lists: those the user may enter data for (others are ignored, as a
-    // tampered form's would be)
+    // the units the form lists: open ones the user may enter data for, never a service hall
+    // (its agencies hold the responses); others are ignored, as a tampered form's would be
     let wanted = posted.units.clone();
     let scope = session.scope.clone();
     let unit_ids = blocking(&state, move |_, conn| {
         let all = units::list(conn)?;
         Ok::<_, crate::db::DbError>(
-            all.into_iter().filter(|u| scope.contains(&u.id) && wanted.contains(&u.slug)).map(|u| u.id).collect(),
+            all.into_iter()
+                .filter(|u| scope.contains(&u.id) && u.active && !crate::survey::mpp::is_hall(u))
+                .filter(|u| wanted.contains(&u.slug))
+                .map(|u| u.id)
+                .collect(),
         )
     })
     .await?;

@@ -203,6 +203,7 @@ pub async fn submit(
             page.unit_name = form.unit.name;
             html(StatusCode::CONFLICT, &page)
         }
+        Outcome::DeviceRevoked => Err(WebError::Internal("a form post answered as a device upload".into())),
     }
 }
 

@@ -320,6 +320,7 @@ pub async fn submit(
         }
         Outcome::Closed { form } => closed(&hall, &form, channel, tr, StatusCode::CONFLICT),
         Outcome::UnknownUnit => not_found(tr),
+        Outcome::DeviceRevoked => Err(WebError::Internal("a form post answered as a device upload".into())),
     }
 }
 

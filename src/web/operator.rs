@@ -154,9 +154,11 @@ pub async fn paper_submit(
         }
         // paper entry spends no token and has no rate limit, its unit was just found, and a
         // closed unit's paper questionnaires (filled in before it closed) are still typed in
-        Outcome::Replayed { .. } | Outcome::RateLimited { .. } | Outcome::UnknownUnit | Outcome::Closed { .. } => {
-            Err(WebError::Internal("paper entry refused as if it were a public post".into()))
-        }
+        Outcome::Replayed { .. }
+        | Outcome::RateLimited { .. }
+        | Outcome::UnknownUnit
+        | Outcome::Closed { .. }
+        | Outcome::DeviceRevoked => Err(WebError::Internal("paper entry refused as if it were a public post".into())),
     }
 }
 

@@ -184,7 +184,7 @@ pub enum FieldCode {
     IdTaken,
     /// more responses answered in one minute than the device may give
     RateLimited,
-    /// the unit's survey is closed
+    /// the unit's survey is closed for now (a device's response is deferred, not refused)
     Closed,
     /// refused for a reason `reason` gives (parameters of non-API forms)
     Invalid,

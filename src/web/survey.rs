@@ -233,6 +233,7 @@ pub async fn submit(
         Outcome::RateLimited { wait } => rate_limited_form(&state, &slug, channel, tr, &submitted, &codes, wait).await,
         Outcome::UnknownUnit => not_found_page(tr),
         Outcome::Closed { form } => closed_page(&form, channel, tr, StatusCode::CONFLICT),
+        Outcome::DeviceRevoked => Err(WebError::Internal("a form post answered as a device upload".into())),
         Outcome::Stored { .. } => {
             state.metrics.submitted(channel.as_str(), 1);
             Ok(see_other(thanks))

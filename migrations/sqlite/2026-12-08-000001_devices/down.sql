@@ -35,6 +35,5 @@ CREATE INDEX responses_service_date ON responses (service_id, survey_date);
 CREATE INDEX responses_burst ON responses (client_hash, answer_key, submitted_at);
 DROP TABLE device_units;
 DROP TABLE devices;
-PRAGMA foreign_key_check;
 COMMIT;
 PRAGMA foreign_keys = ON;

@@ -75,6 +75,5 @@ CREATE INDEX responses_unit_date ON responses (unit_id, survey_date);
 CREATE INDEX responses_service_date ON responses (service_id, survey_date);
 CREATE INDEX responses_burst ON responses (client_hash, answer_key, submitted_at);
 CREATE INDEX responses_device_submitted ON responses (device_id, submitted_at);
-PRAGMA foreign_key_check;
 COMMIT;
 PRAGMA foreign_keys = ON;
