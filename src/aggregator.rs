@@ -374,3 +374,92 @@ pub fn instruments(
     }
     Ok(found)
 }
+
+/// A tenant's place in a province or national overview, from its monthly roll-ups.
+pub struct RegionRow {
+    pub unit: Unit,
+    pub result: IndexResult,
+    /// competition rank among the rows of its list; `None` without responses
+    pub rank: Option<usize>,
+}
+
+/// A tenant (the nation, a province, a regency or a city) and the tenants below it, from the
+/// roll-ups (`db::rollup`), on the default questionnaire: other questionnaires' scales do not
+/// pool. `months` are the period's (`Period::months`).
+pub struct RegionOverview {
+    pub node: Unit,
+    pub template: Arc<Template>,
+    pub pooled: IndexResult,
+    /// the tenants right below (provinces of the nation, regencies of a province), ranked
+    pub children: Vec<RegionRow>,
+    /// for the nation: every regency and city below it, ranked together
+    pub regencies: Vec<RegionRow>,
+    /// when the oldest month read was refreshed (UTC); `None` when a month of the period was
+    /// never refreshed
+    pub fresh_as_of: Option<chrono::NaiveDateTime>,
+    /// months of the period not refreshed yet (the roll-up job has not reached them)
+    pub missing_months: Vec<String>,
+}
+
+pub fn region(
+    conn: &mut DbConnection,
+    registry: &TemplateRegistry,
+    node: Unit,
+    months: &[String],
+) -> Result<RegionOverview, DbError> {
+    use crate::db::rollup::{self, Tenants};
+    use crate::domain::names::UnitKind;
+    let tenants = Tenants::load(conn)?;
+    let (_, template) = registry.default_template();
+    let version_ids = templates::version_ids(conn, registry.default_id())?;
+    let below = |parent: i32| -> Vec<i32> {
+        tenants.nodes.iter().filter(|(_, up, _)| *up == Some(parent)).map(|(id, _, _)| *id).collect()
+    };
+    let children = below(node.id);
+    let regencies: Vec<i32> = if node.kind == UnitKind::Nation.as_str() {
+        let subtree: std::collections::HashSet<i32> = units::subtree_ids(conn, node.id)?.into_iter().collect();
+        tenants
+            .nodes
+            .iter()
+            .filter(|(id, _, kind)| matches!(kind, UnitKind::Regency | UnitKind::City) && subtree.contains(id))
+            .map(|(id, _, _)| *id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut wanted: Vec<i32> = vec![node.id];
+    wanted.extend(&children);
+    wanted.extend(&regencies);
+    let totals = rollup::totals(conn, &wanted, months, &version_ids)?;
+    let result_of = |id: i32| {
+        let tally = totals.get(&id).map(|g| g.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
+        ikm::compute(&template, &tally, None)
+    };
+    let named: HashMap<i32, Unit> = units::by_ids(conn, &wanted)?.into_iter().map(|u| (u.id, u)).collect();
+    let ranked = |ids: &[i32]| -> Vec<RegionRow> {
+        let mut rows: Vec<RegionRow> = ids
+            .iter()
+            .filter_map(|id| named.get(id).cloned())
+            .map(|unit| RegionRow { result: result_of(unit.id), unit, rank: None })
+            .collect();
+        // highest index first, those without responses last, by name within a tie
+        rows.sort_by(|a, b| b.result.index.cmp(&a.result.index).then_with(|| a.unit.name.cmp(&b.unit.name)));
+        let indices: Vec<Option<Rounded>> = rows.iter().map(|r| r.result.index).collect();
+        for (row, rank) in rows.iter_mut().zip(competition_ranks(&indices)) {
+            row.rank = rank;
+        }
+        rows
+    };
+    let refreshed = rollup::refreshed_at(conn, months)?;
+    let missing_months: Vec<String> = months.iter().filter(|m| !refreshed.contains_key(*m)).cloned().collect();
+    let fresh_as_of = if missing_months.is_empty() { refreshed.values().min().copied() } else { None };
+    Ok(RegionOverview {
+        pooled: result_of(node.id),
+        children: ranked(&children),
+        regencies: ranked(&regencies),
+        node,
+        template,
+        fresh_as_of,
+        missing_months,
+    })
+}

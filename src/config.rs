@@ -37,6 +37,9 @@ pub struct Config {
     pub kiosk_reset_seconds: u32,
     /// seconds each published unit stays on the TV page (`/publik/layar`) before the next
     pub tv_seconds: u32,
+    /// how often `skm serve` refreshes the tenants' monthly roll-ups (the freshness of the
+    /// province and national pages)
+    pub rollup_minutes: u32,
     /// reverse proxies whose X-Forwarded-For is believed
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// PNG or JPEG logo for the reports' kop surat, when no unit has set one
@@ -162,7 +165,7 @@ pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima ka
 pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 42] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 43] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
@@ -198,6 +201,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 42] = [
     ("burst_window_minutes", "SKM_BURST_WINDOW_MINUTES", "10", "the time window of a burst"),
     ("kiosk_reset_seconds", "SKM_KIOSK_RESET_SECONDS", "8", "seconds the kiosk shows the thank-you page"),
     ("tv_seconds", "SKM_TV_SECONDS", "20", "seconds each published unit stays on the TV page /publik/layar"),
+    (
+        "rollup_minutes",
+        "SKM_ROLLUP_MINUTES",
+        "5",
+        "how often skm serve refreshes the monthly roll-ups of regencies, provinces and the nation",
+    ),
     ("trusted_proxies", "SKM_TRUSTED_PROXIES", "", "comma-separated proxy addresses whose X-Forwarded-For is used"),
     ("logo", "SKM_LOGO", "", "PNG or JPEG logo for report letterheads"),
     (
@@ -429,6 +438,7 @@ impl Config {
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
         let kiosk_reset_seconds = small("kiosk_reset_seconds", 8, 1)?;
         let tv_seconds = small("tv_seconds", 20, 1)?;
+        let rollup_minutes = small("rollup_minutes", 5, 1)?;
         let scorecard_min_responses = small("scorecard_min_responses", 10, 1)?;
         let timeout_secs = small("smtp_timeout_secs", 20, 1)?.into();
         let day = small("mail_day", 1, 1)?;
@@ -547,6 +557,7 @@ impl Config {
             burst_window_minutes,
             kiosk_reset_seconds,
             tv_seconds,
+            rollup_minutes,
             trusted_proxies,
             logo,
             dashboard_period,

@@ -447,7 +447,7 @@ fn store_one(
         version_id: item.template_version,
         channel: profile.kind.channel(),
         fields: &item.fields,
-        survey_date: local_date(item.answered_at, gate.timezone),
+        survey_date: local_date(item.answered_at, form.unit.zone_or(gate.timezone)),
         client_hash: Some(format!("device:{}", profile.device.public_id)),
         now: item.answered_at,
         token: None,

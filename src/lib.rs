@@ -26,6 +26,7 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod reports;
 pub mod response_rate;
+pub mod rollup;
 pub mod security;
 pub mod setup;
 pub mod sheets;

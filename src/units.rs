@@ -226,6 +226,25 @@ pub fn edit(conn: &mut DbConnection, actor: Option<i32>, edit: UnitEdit) -> Resu
     })
 }
 
+/// Sets the time zone of a unit and everything below it (a regency in Papua: `WIT`); `None`
+/// returns them to the deployment's zone. Survey dates already stored keep their day: a zone
+/// counts the days of responses that come after it.
+pub fn set_zone(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    unit: &str,
+    zone: Option<chrono_tz::Tz>,
+) -> Result<usize, UnitError> {
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        let changed = stored::set_zone(conn, unit.id, zone.map(|z| z.name()))?;
+        let named = zone.map_or_else(|| "the deployment's".to_string(), crate::domain::zone::label);
+        let detail = format!("time zone of {} and the {} units in its subtree: {named}", unit.slug, changed);
+        audit::record(conn, actor, "unit.zone", &detail)?;
+        Ok(changed)
+    })
+}
+
 /// Closes a unit's public form (`enabled = false`) or opens it again. Nothing else changes: its
 /// responses stay in every report and dashboard, its users keep their access.
 pub fn set_enabled(conn: &mut DbConnection, actor: Option<i32>, unit: &str, enabled: bool) -> Result<(), UnitError> {

@@ -78,20 +78,27 @@ fn attempt(conn: &mut DbConnection, user: &User, secret: &str, now: chrono::Naiv
     Ok(true)
 }
 
-/// The units a user may act on: every unit for an admin, else their units and all below them.
-pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<Vec<i32>, DbError> {
-    if user.role == Role::Admin.as_str() {
-        return Ok(units::list(conn)?.into_iter().map(|u| u.id).collect());
+/// The units a user may act on: their units and all below them; every unit for an admin. In a
+/// province or national deployment (the tree has a province or the nation, issue 21) an admin
+/// given units — a regency's or a province's admin — is held to their subtrees like everyone
+/// else, and the second value says so; an admin of no unit is the deployment's. A one-regency
+/// database keeps its admins as they were, whatever units they were given.
+pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<(Vec<i32>, bool), DbError> {
+    let roots = users::unit_ids_of(conn, user.id)?;
+    if user.role == Role::Admin.as_str() && (roots.is_empty() || !units::has_tenants_above_regency(conn)?) {
+        return Ok((units::list(conn)?.into_iter().map(|u| u.id).collect(), false));
     }
+    let tree = units::Tree::load(conn)?;
+    let mut seen = std::collections::HashSet::new();
     let mut scope = Vec::new();
-    for root in users::unit_ids_of(conn, user.id)? {
-        for id in units::subtree_ids(conn, root)? {
-            if !scope.contains(&id) {
+    for root in roots {
+        for id in tree.subtree(root) {
+            if seen.insert(id) {
                 scope.push(id);
             }
         }
     }
-    Ok(scope)
+    Ok((scope, true))
 }
 
 /// Where a user lands after signing in without a page to return to: the head of one unit on
@@ -103,6 +110,17 @@ pub fn landing(conn: &mut DbConnection, user: &User) -> Result<String, DbError> 
         Some(Role::Operator) => Ok("/operator".to_string()),
         Some(Role::UnitHead) => match users::unit_ids_of(conn, user.id)?.as_slice() {
             [only] => Ok(format!("/dasbor/unit/{}", units::by_id(conn, *only)?.slug)),
+            _ => Ok("/dasbor".to_string()),
+        },
+        // the admin of a province (or of the nation) in a larger deployment lands on its ranking
+        Some(Role::Admin) => match users::unit_ids_of(conn, user.id)?.as_slice() {
+            [only] => {
+                let unit = units::by_id(conn, *only)?;
+                Ok(match unit.kind.as_str() {
+                    "nation" | "province" => format!("/dasbor/wilayah/{}", unit.slug),
+                    _ => "/dasbor".to_string(),
+                })
+            }
             _ => Ok("/dasbor".to_string()),
         },
         _ => Ok("/dasbor".to_string()),

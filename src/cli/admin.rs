@@ -25,7 +25,8 @@ pub enum UnitCommand {
         slug: String,
         #[arg(long)]
         name: String,
-        /// regency, opd, sub_unit or mpp (a Mal Pelayanan Publik: its agencies are its sub-units)
+        /// regency, opd, sub_unit or mpp (a Mal Pelayanan Publik: its agencies are its sub-units);
+        /// in a province or national deployment also nation, province and city (kota)
         #[arg(long, default_value = "opd")]
         kind: String,
         /// slug of the parent unit
@@ -49,6 +50,15 @@ pub enum UnitCommand {
     Enable {
         #[arg(long)]
         unit: String,
+    },
+    /// Set the time zone of a unit and everything below it (a regency in Papua: WIT); its survey
+    /// dates, periods and mail hours follow it
+    Zone {
+        #[arg(long)]
+        unit: String,
+        /// WIB, WITA, WIT, an IANA name (Asia/Jayapura), or `default` for the deployment's
+        #[arg(long)]
+        zone: String,
     },
     /// Record a unit's number of service users in a period (for the required sample), or every
     /// unit's from a CSV (columns unit, bulan, jumlah; all rows or none)
@@ -317,6 +327,15 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
         UnitCommand::Enable { unit } => {
             crate::units::set_enabled(&mut conn, None, &unit, true)?;
             say!("opened the survey of {unit}");
+        }
+        UnitCommand::Zone { unit, zone } => {
+            let zone = match zone.trim() {
+                "default" => None,
+                text => Some(crate::domain::zone::parse(text).map_err(|e| input(format!("--zone: {e}")))?),
+            };
+            let changed = crate::units::set_zone(&mut conn, None, &unit, zone)?;
+            let named = zone.map_or_else(|| "the deployment's zone".to_string(), crate::domain::zone::label);
+            say!("{unit} and the units below it ({changed} in all) now count their days in {named}");
         }
         UnitCommand::Population { csv: Some(path), lang, .. } => {
             let tr = crate::i18n::Tr::new(if lang == "en" { Lang::En } else { Lang::Id });

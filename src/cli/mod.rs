@@ -67,6 +67,16 @@ pub enum Command {
     /// Recompute the daily totals the aggregator reads from the stored responses (after a bulk
     /// load or a manual repair)
     RebuildTotals,
+    /// Refresh the monthly roll-ups of the regencies, provinces and the nation (skm serve does
+    /// it every `rollup_minutes`): the months still open, every month with `--all`, or one
+    Rollup {
+        /// every month with responses (after a bulk load, an import or a repair)
+        #[arg(long, conflicts_with = "month")]
+        all: bool,
+        /// one month, YYYY-MM
+        #[arg(long)]
+        month: Option<String>,
+    },
     /// Manage service units (regency → OPD → sub-unit)
     #[command(subcommand)]
     Unit(admin::UnitCommand),
@@ -215,6 +225,24 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let mut conn = pool.get().map_err(DbError::from)?;
             db::totals::rebuild(&mut conn)?;
             say!("daily totals rebuilt");
+            Ok(())
+        }
+        Command::Rollup { all, month } => {
+            let pool = context.database()?;
+            let mut conn = pool.get().map_err(DbError::from)?;
+            let now = chrono::Utc::now();
+            let months = match month {
+                Some(text) => match text.trim().parse::<crate::domain::period::Period>() {
+                    Ok(crate::domain::period::Period::Month { .. }) => vec![text.trim().to_string()],
+                    _ => return Err(CliError::Input(format!("--month: '{text}' is not a month like 2026-10"))),
+                },
+                None if all => crate::rollup::all_months(&mut conn, now)?,
+                None => crate::rollup::open_months(now),
+            };
+            let done = crate::rollup::refresh(&mut conn, &months, now, |month, done| {
+                tracing::info!(month, responses = done.responses, rows = done.rows, "month refreshed");
+            })?;
+            say!("roll-ups refreshed: {} months, {} responses", months.len(), done.responses);
             Ok(())
         }
         Command::Init(args) => init::run(&context, args),

@@ -14,6 +14,7 @@ pub fn run(context: Context) -> Result<(), CliError> {
         let base_url = context.config.base_url.as_str();
         tracing::warn!(base_url, "base_url is this machine's own address: set it to the public URL for QR posters");
     }
+    let (app_pool, rollup_minutes) = (pool.clone(), context.config.rollup_minutes);
     let state = AppState::new(pool, context.config, context.catalog)?;
     let monthly_mail = monthly_mail(&state);
     match &state.gateway {
@@ -23,6 +24,12 @@ pub fn run(context: Context) -> Result<(), CliError> {
     let listener = TcpListener::bind(listen).map_err(|e| CliError::Input(format!("cannot listen on {listen}: {e}")))?;
     let app = Application::build(state, listener)?;
     let monthly_mail = monthly_mail.map(Scheduler::start).transpose()?;
+    let _rollups = crate::rollup::Refresher {
+        pool: app_pool,
+        every: std::time::Duration::from_secs(u64::from(rollup_minutes) * 60),
+        holder: crate::mail::monthly::holder(),
+    }
+    .start()?;
     tracing::info!(addr = %app.addr(), "skm listening");
     let served = actix_web::rt::System::new().block_on(app.run());
     // Reached after SIGTERM/SIGINT once requests in flight have finished.

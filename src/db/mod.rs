@@ -16,6 +16,7 @@ pub mod password_resets;
 pub mod publications;
 pub mod rate_limits;
 pub mod responses;
+pub mod rollup;
 pub mod rtl;
 pub mod schema;
 pub mod secrets;

@@ -15,6 +15,7 @@ diesel::table! {
         active -> Bool,
         poster_per_service -> Bool,
         poster_downloaded_at -> Nullable<Timestamp>,
+        time_zone -> Nullable<Text>,
     }
 }
 
@@ -493,3 +494,36 @@ diesel::allow_tables_to_appear_in_same_query!(device_units, units);
 diesel::allow_tables_to_appear_in_same_query!(devices, units);
 diesel::allow_tables_to_appear_in_same_query!(devices, responses);
 diesel::allow_tables_to_appear_in_same_query!(devices, counters);
+
+// Monthly totals per tenant subtree (issue 21): refreshed by a job, read by the upper levels.
+diesel::table! {
+    rollup_element_totals (node_id, month, template_version_id, element_code) {
+        node_id -> Integer,
+        month -> Text,
+        template_version_id -> Integer,
+        element_code -> Text,
+        score_sum -> BigInt,
+        answer_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_response_totals (node_id, month, template_version_id) {
+        node_id -> Integer,
+        month -> Text,
+        template_version_id -> Integer,
+        responses -> BigInt,
+        mean_sum -> Double,
+        mean_square_sum -> Double,
+    }
+}
+
+diesel::table! {
+    rollup_months (month) {
+        month -> Text,
+        refreshed_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(rollup_element_totals, units);
+diesel::allow_tables_to_appear_in_same_query!(rollup_response_totals, units);

@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 34] = [
+pub const TABLES: [(&str, &str); 37] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -38,6 +38,9 @@ pub const TABLES: [(&str, &str); 34] = [
     ("used_form_tokens", "nonce"),
     ("daily_element_totals", "unit_id, survey_date, template_version_id, service_id, element_code"),
     ("daily_response_totals", "unit_id, survey_date, template_version_id, service_id"),
+    ("rollup_element_totals", "node_id, month, template_version_id, element_code"),
+    ("rollup_response_totals", "node_id, month, template_version_id"),
+    ("rollup_months", "month"),
     ("publications", "unit_id, period"),
     ("rtl_actions", "id"),
     ("proof_images", "id"),

@@ -25,6 +25,16 @@ pub struct Unit {
     pub poster_per_service: bool,
     /// when its poster (or the regency's all-units PDF with it) was last downloaded, UTC
     pub poster_downloaded_at: Option<chrono::NaiveDateTime>,
+    /// the IANA zone of its survey dates and periods; `None`: the deployment's (`zone_or`)
+    pub time_zone: Option<String>,
+}
+
+impl Unit {
+    /// The zone the unit's days are counted in: its own, else the deployment's. A stored name
+    /// that no longer parses (never written by skm) falls back to the deployment's as well.
+    pub fn zone_or(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
+        self.time_zone.as_deref().and_then(|name| name.parse().ok()).unwrap_or(default)
+    }
 }
 
 pub struct NewUnit<'a> {
@@ -37,6 +47,12 @@ pub struct NewUnit<'a> {
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
+    // a new unit is where its parent is: it starts in the parent's zone
+    let time_zone = match new.parent_id {
+        Some(parent) => units::table.find(parent).select(units::time_zone).first::<Option<String>>(conn).optional()?,
+        None => None,
+    }
+    .flatten();
     let id = diesel::insert_into(units::table)
         .values((
             units::slug.eq(new.slug.as_str()),
@@ -49,6 +65,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
             units::created_at.eq(now_utc()),
             units::active.eq(true),
             units::poster_per_service.eq(false),
+            units::time_zone.eq(time_zone),
         ))
         .returning(units::id)
         .get_result::<i32>(conn)
@@ -141,17 +158,87 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)
 }
 
+/// Whether the tree reaches above a regency (a province or the nation): a province or national
+/// deployment, whose admins can be scoped to a subtree.
+pub fn has_tenants_above_regency(conn: &mut DbConnection) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(units::table.filter(units::kind.eq_any(["nation", "province"]))))
+        .get_result(conn)?)
+}
+
+/// The units with these ids (in 500s: a national list is long), in no particular order.
+pub fn by_ids(conn: &mut DbConnection, ids: &[i32]) -> Result<Vec<Unit>, DbError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        found.extend(units::table.filter(units::id.eq_any(chunk)).select(Unit::as_select()).load(conn)?);
+    }
+    Ok(found)
+}
+
 /// The unit and every unit below it.
 pub fn subtree_ids(conn: &mut DbConnection, root: i32) -> Result<Vec<i32>, DbError> {
-    let edges: Vec<(i32, Option<i32>)> = units::table.select((units::id, units::parent_id)).load(conn)?;
-    let mut ids = vec![root];
-    let mut next = 0;
-    while next < ids.len() {
-        let parent = ids[next];
-        ids.extend(edges.iter().filter(|(_, p)| *p == Some(parent)).map(|(id, _)| *id));
-        next += 1;
+    Ok(Tree::load(conn)?.subtree(root))
+}
+
+/// The tree's edges, for walking it in memory: a national tree has some 50,000 units, so each
+/// walk is one query and a hash lookup per unit, never a scan per unit.
+pub struct Tree {
+    parent: HashMap<i32, i32>,
+    children: HashMap<i32, Vec<i32>>,
+}
+
+impl Tree {
+    pub fn load(conn: &mut DbConnection) -> Result<Tree, DbError> {
+        let edges: Vec<(i32, Option<i32>)> = units::table.select((units::id, units::parent_id)).load(conn)?;
+        Ok(Tree::from_edges(&edges))
     }
-    Ok(ids)
+
+    pub fn from_edges(edges: &[(i32, Option<i32>)]) -> Tree {
+        let mut parent = HashMap::new();
+        let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+        for (id, up) in edges {
+            if let Some(up) = up {
+                parent.insert(*id, *up);
+                children.entry(*up).or_default().push(*id);
+            }
+        }
+        Tree { parent, children }
+    }
+
+    /// `root` and every unit below it, breadth first.
+    pub fn subtree(&self, root: i32) -> Vec<i32> {
+        let mut ids = vec![root];
+        let mut next = 0;
+        while next < ids.len() {
+            if let Some(below) = self.children.get(&ids[next]) {
+                ids.extend(below);
+            }
+            next += 1;
+        }
+        ids
+    }
+
+    /// The units above `id`, nearest first (a cycle, which the use cases refuse, ends the walk).
+    pub fn ancestors(&self, id: i32) -> Vec<i32> {
+        let mut up = Vec::new();
+        let mut at = id;
+        while let Some(parent) = self.parent.get(&at) {
+            if *parent == id || up.contains(parent) {
+                break;
+            }
+            up.push(*parent);
+            at = *parent;
+        }
+        up
+    }
+}
+
+/// Sets the zone of `root` and of every unit below it, in one statement per 500 units.
+pub fn set_zone(conn: &mut DbConnection, root: i32, zone: Option<&str>) -> Result<usize, DbError> {
+    let ids = subtree_ids(conn, root)?;
+    for chunk in ids.chunks(500) {
+        diesel::update(units::table.filter(units::id.eq_any(chunk))).set(units::time_zone.eq(zone)).execute(conn)?;
+    }
+    Ok(ids.len())
 }
 
 /// The units an index covers: the unit alone, or with everything below it.

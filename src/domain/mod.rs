@@ -22,3 +22,4 @@ pub mod response_rate;
 pub mod sampling;
 pub mod submission;
 pub mod template;
+pub mod zone;

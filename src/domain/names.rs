@@ -107,8 +107,20 @@ string_enum!(
     /// Where a unit sits in the regency's tree (SPEC §1). An `Mpp` (Mal Pelayanan Publik) sits
     /// like an OPD; its child units are the agencies' desks in the hall, and its own form only
     /// asks which agency (`web::mpp`): it never holds responses itself.
-    UnitKind, "unit kind", { Regency = "regency", Opd = "opd", SubUnit = "sub_unit", Mpp = "mpp" }
+    UnitKind, "unit kind", {
+        Regency = "regency", Opd = "opd", SubUnit = "sub_unit", Mpp = "mpp",
+        Nation = "nation", Province = "province", City = "city"
+    }
 );
+
+impl UnitKind {
+    /// A tenant of a province or national deployment (issue 21): the nation, a province, a
+    /// regency (kabupaten) or a city (kota). Each has its own subtree, time zone and admins, and
+    /// monthly roll-ups of its subtree; the units below them are the service units.
+    pub fn is_tenant(self) -> bool {
+        matches!(self, UnitKind::Nation | UnitKind::Province | UnitKind::Regency | UnitKind::City)
+    }
+}
 
 string_enum!(
     /// How a response reached skm.

@@ -60,6 +60,22 @@ const MONTHS_ID: [&str; 12] = [
 const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 
 impl Period {
+    /// The calendar months the period covers (`2026-10`, …), for reading monthly totals; `None`
+    /// for a date range that starts or ends inside a month.
+    pub fn months(&self) -> Option<Vec<String>> {
+        let (first, end) = (self.first_day(), self.end_exclusive());
+        if first.day() != 1 || end.day() != 1 {
+            return None;
+        }
+        let mut months = Vec::new();
+        let mut at = first;
+        while at < end {
+            months.push(format!("{:04}-{:02}", at.year(), at.month()));
+            at = at.checked_add_months(Months::new(1))?;
+        }
+        Some(months)
+    }
+
     pub fn first_day(&self) -> NaiveDate {
         let ymd = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(NaiveDate::MIN);
         match *self {

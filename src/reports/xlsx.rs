@@ -439,6 +439,7 @@ mod tests {
             active: true,
             poster_per_service: false,
             poster_downloaded_at: None,
+            time_zone: None,
         }
     }
 

@@ -103,7 +103,7 @@ extractor!(SignedIn, |req| Ok(SignedIn(session::require(&state_of(&req)?, &req).
 
 extractor!(Admin, |req| {
     let session = session::require(&state_of(&req)?, &req).await?;
-    if session.role != Role::Admin {
+    if !session.deployment_admin() {
         return Err(WebError::NotFound);
     }
     Ok(Admin(session))

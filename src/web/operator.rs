@@ -113,7 +113,7 @@ pub async fn paper_form(
     DataEntry { session, form }: DataEntry,
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let today = local_date(chrono::Utc::now(), state.config.timezone);
+    let today = local_date(chrono::Utc::now(), form.unit.zone_or(state.config.timezone));
     let values = BTreeMap::from([(DATE_FIELD.to_string(), today.to_string())]);
     let notice = query.tersimpan.as_ref().map(|_| tr().t("operator.saved").to_string());
     html(StatusCode::OK, &paper_page(&form, &session, &values, &[], notice))
@@ -127,7 +127,7 @@ pub async fn paper_submit(
     let fields: BTreeMap<String, String> = body.into_inner().into_iter().collect();
     session::check_csrf(&session, fields.get("csrf").map(String::as_str))?;
     let now = chrono::Utc::now();
-    let today = local_date(now, state.config.timezone);
+    let today = local_date(now, form.unit.zone_or(state.config.timezone));
     let date = fields
         .get(DATE_FIELD)
         .and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
@@ -183,7 +183,7 @@ pub async fn import_sample(
     state: web::Data<AppState>,
     DataEntry { form, .. }: DataEntry,
 ) -> Result<HttpResponse, WebError> {
-    let today = local_date(chrono::Utc::now(), state.config.timezone);
+    let today = local_date(chrono::Utc::now(), form.unit.zone_or(state.config.timezone));
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
@@ -244,7 +244,7 @@ pub async fn import_submit(
         return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let now = chrono::Utc::now();
-    let today = local_date(now, state.config.timezone);
+    let today = local_date(now, form.unit.zone_or(state.config.timezone));
     let block_form = form.clone();
     let actor = Some(session.user.id);
     let outcome = blocking(&state, move |_, conn| {

@@ -21,7 +21,7 @@ pub struct Nav {
 
 impl Nav {
     pub fn of(session: &Session) -> Nav {
-        Nav { admin: session.role == Role::Admin, data_entry: session.role != Role::UnitHead }
+        Nav { admin: session.deployment_admin(), data_entry: session.role != Role::UnitHead }
     }
 }
 

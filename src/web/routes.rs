@@ -96,6 +96,8 @@ pub static ROUTES: &[Route] = &[
     route!(GET "/admin/poster-semua.pdf", Admin, admin_populations::all_posters),
     route!(GET "/dasbor", SignedIn, dashboard::regency::page),
     route!(GET "/dasbor/unit/{slug}", UnitReader, dashboard::unit::page),
+    // a province's regencies or the nation's provinces, ranked from the monthly roll-ups
+    route!(GET "/dasbor/wilayah/{slug}", UnitReader, dashboard::region::page),
     route!(GET "/dasbor/unit/{slug}/laporan.{format}", UnitReader, reports::download),
     route!(POST "/dasbor/unit/{slug}/rtl", UnitReader, follow_up::add),
     route!(POST "/dasbor/unit/{slug}/rtl/{id}", UnitReader, follow_up::set_status),

@@ -32,10 +32,18 @@ pub struct Session {
     pub role: Role,
     /// unit ids this user may act on
     pub scope: Vec<i32>,
+    /// an admin of a subtree (a regency or province of a larger deployment): their dashboards
+    /// and data entry stop at `scope`, and the deployment's console (`/admin`) is not theirs
+    pub scoped_admin: bool,
     pub csrf: String,
 }
 
 impl Session {
+    /// An admin of the whole deployment: the console at `/admin` is theirs.
+    pub fn deployment_admin(&self) -> bool {
+        self.role == Role::Admin && !self.scoped_admin
+    }
+
     pub fn may_access(&self, unit_id: i32) -> bool {
         self.scope.contains(&unit_id)
     }
@@ -103,8 +111,8 @@ pub async fn current(state: &web::Data<AppState>, req: &HttpRequest) -> Result<O
             return Ok(None);
         }
         let Ok(role) = user.role.parse::<Role>() else { return Ok(None) };
-        let scope = accounts::unit_scope(conn, &user)?;
-        Ok(Some(Session { user, role, scope, csrf: claims.c }))
+        let (scope, scoped_admin) = accounts::unit_scope(conn, &user)?;
+        Ok(Some(Session { user, role, scope, scoped_admin: scoped_admin && role == Role::Admin, csrf: claims.c }))
     })
     .await
 }

@@ -14,12 +14,12 @@ use skm::db::schema::{devices, responses};
 use skm::domain::names::Role;
 
 /// A device's side: its id and the key it signs with.
-struct Device {
+pub(crate) struct Device {
     id: String,
     key: EcdsaKeyPair,
 }
 
-fn new_key() -> EcdsaKeyPair {
+pub(crate) fn new_key() -> EcdsaKeyPair {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
     EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).expect("key pair")
@@ -51,19 +51,19 @@ impl Device {
         post_json(app, path, &text, &headers)
     }
 
-    fn config(&self, app: &TestApp) -> Value {
+    pub(crate) fn config(&self, app: &TestApp) -> Value {
         let (reply, body) = self.post(app, "/api/v1/devices/config", &json!({"pending": 0}));
         assert_eq!(reply.status, 200, "{}", reply.body);
         body
     }
 
-    fn upload(&self, app: &TestApp, items: &[Value], pending: usize) -> (Reply, Value) {
+    pub(crate) fn upload(&self, app: &TestApp, items: &[Value], pending: usize) -> (Reply, Value) {
         self.post(app, "/api/v1/devices/responses", &json!({"pending": pending, "responses": items}))
     }
 }
 
 /// Signs in as the unit's operator and enrols a device on the operator's page; the code shown.
-fn start_enrolment(app: &TestApp, cookie: &str, slug: &str, fields: &[(&str, &str)]) -> Reply {
+pub(crate) fn start_enrolment(app: &TestApp, cookie: &str, slug: &str, fields: &[(&str, &str)]) -> Reply {
     let page = app.get_as(cookie, &format!("/operator/{slug}/perangkat"));
     assert_eq!(page.status, 200, "{}", page.body);
     let mut form = vec![("csrf".to_string(), hidden(&page.body, "csrf"))];
@@ -71,13 +71,13 @@ fn start_enrolment(app: &TestApp, cookie: &str, slug: &str, fields: &[(&str, &st
     app.post_form_as(cookie, &format!("/operator/{slug}/perangkat"), &form)
 }
 
-fn code_on(page: &str) -> String {
+pub(crate) fn code_on(page: &str) -> String {
     let marker = "<code id=\"kode-pendaftaran\">";
     let start = page.find(marker).unwrap_or_else(|| panic!("no code on the page: {page}")) + marker.len();
     page[start..].split('<').next().unwrap_or_default().to_string()
 }
 
-fn enrol_with(app: &TestApp, code: &str, key: EcdsaKeyPair) -> Device {
+pub(crate) fn enrol_with(app: &TestApp, code: &str, key: EcdsaKeyPair) -> Device {
     let body = json!({"code": code, "public_key": public_key(&key)}).to_string();
     let (reply, value) = post_json(app, "/api/v1/devices/enrol", &body, &[]);
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -96,7 +96,7 @@ fn kiosk(app: &TestApp, slug: &str) -> (String, Device) {
 }
 
 /// A complete response answered at `answered_at` on the questionnaire version `version`.
-fn response(id: &str, slug: &str, version: i64, answered_at: &str, score: u32) -> Value {
+pub(crate) fn response(id: &str, slug: &str, version: i64, answered_at: &str, score: u32) -> Value {
     let answers: serde_json::Map<String, Value> = (1..=9).map(|i| (format!("U{i}"), json!(score))).collect();
     json!({
         "id": id,
@@ -143,7 +143,7 @@ fn field_codes(body: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn version_of(config: &Value, slug: &str) -> i64 {
+pub(crate) fn version_of(config: &Value, slug: &str) -> i64 {
     config["questionnaires"]
         .as_array()
         .expect("questionnaires")

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("rate_limit", 3),
     ("readiness", 3),
     ("response_rate", 3),
+    ("rollup", 3),
     ("setup", 3),
     ("sheets", 3),
     ("survey", 3),

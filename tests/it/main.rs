@@ -50,6 +50,7 @@ mod security;
 mod setup;
 mod storage;
 mod survey;
+mod tenancy;
 mod tour;
 mod transfer;
 mod upgrade;

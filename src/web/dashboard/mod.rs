@@ -4,6 +4,7 @@
 
 mod instruments;
 pub mod regency;
+pub mod region;
 pub mod unit;
 
 use super::i18n::Tr;

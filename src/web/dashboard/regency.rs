@@ -84,6 +84,8 @@ struct RegencyPage {
     /// the units shown without a population for the period: (name, where to fix it: admins only)
     missing_population: Vec<(String, Option<String>)>,
     admin: bool,
+    /// the nation and provinces in the user's scope: (slug, name), each with its region page
+    regions: Vec<(String, String)>,
 }
 
 /// A list this short opens by itself; a longer one stays folded under its count.
@@ -167,12 +169,20 @@ pub async fn page(
     })
     .await?;
     let t = Tr::new(Lang::Id);
-    let admin = session.role == Role::Admin;
+    let admin = session.deployment_admin();
     let adequacy = |r: &aggregator::RegencyRow| Adequacy::of(r.result.responses, r.required_sample);
+    // the nation and provinces hold no responses of their own: their page ranks what is below
+    let above_regency = |r: &&aggregator::RegencyRow| matches!(r.unit.kind.as_str(), "nation" | "province");
+    let regions: Vec<(String, String)> = overview
+        .rows
+        .iter()
+        .filter(|r| session.may_access(r.unit.id) && above_regency(r))
+        .map(|r| (r.unit.slug.clone(), r.unit.name.clone()))
+        .collect();
     let (visible, left_out): (Vec<&aggregator::RegencyRow>, Vec<&aggregator::RegencyRow>) = overview
         .rows
         .iter()
-        .filter(|r| session.may_access(r.unit.id))
+        .filter(|r| session.may_access(r.unit.id) && !above_regency(r))
         .partition(|r| !adequate_only || adequacy(r).is_adequate());
     // The chart's axis is the default questionnaire's; units on another one are in the table only.
     let ranked: Vec<(String, Rounded)> = visible
@@ -271,6 +281,7 @@ pub async fn page(
             attention_more,
             missing_population,
             admin,
+            regions,
             rtl_total: progress_view(&t, &rtl_total),
             media,
         },

@@ -500,8 +500,7 @@ pub async fn page(
         population: data.index.population.map(count),
         sample_short: data.index.shortfall().is_some_and(|s| s > 0),
         missing_population: data.index.required_sample.is_none().then(|| MissingPopulation {
-            fix_href: (session.role == crate::domain::names::Role::Admin)
-                .then(|| format!("/admin?populasi={}#h-populasi", unit.slug)),
+            fix_href: session.deployment_admin().then(|| format!("/admin?populasi={}#h-populasi", unit.slug)),
             coverage: coverage.is_some(),
         }),
         sample_text,
