@@ -15,6 +15,9 @@ pub fn run(context: Context) -> Result<(), CliError> {
         tracing::warn!(base_url, "base_url is this machine's own address: set it to the public URL for QR posters");
     }
     let state = AppState::new(pool, context.config, context.catalog)?;
+    if state.read_pool.is_some() {
+        tracing::info!("dashboards, report downloads and public pages read from the replica (read_database_url)");
+    }
     let monthly_mail = monthly_mail(&state);
     match &state.gateway {
         Some(gateway) => tracing::info!(host = gateway.host(), "SMS/WhatsApp gateway on"),
