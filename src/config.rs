@@ -3,7 +3,7 @@
 
 use crate::domain::gateway::{self as gateway_rules, Encoding, Template};
 use chrono_tz::Tz;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,9 @@ use thiserror::Error;
 pub struct Config {
     /// a postgres:// URL may carry a password
     pub database_url: SecretString,
+    /// a streaming replica (postgres:// only, beside a PostgreSQL `database_url`) that the
+    /// dashboards, report downloads and public pages read from; `None`: they read the primary
+    pub read_database_url: Option<SecretString>,
     pub listen: SocketAddr,
     pub base_url: String,
     pub timezone: Tz,
@@ -167,6 +170,12 @@ pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
 pub const SETTINGS: [(&str, &str, &str, &str); 43] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
+    (
+        "read_database_url",
+        "SKM_READ_DATABASE_URL",
+        "",
+        "postgres:// URL of a streaming replica for dashboards, reports and public pages (empty: none)",
+    ),
     ("listen", "SKM_LISTEN", "127.0.0.1:8080", "address and port the HTTP server binds"),
     ("base_url", "SKM_BASE_URL", "http://<listen>", "public URL used in links and QR codes"),
     ("timezone", "SKM_TIMEZONE", "Asia/Makassar", "time zone of survey dates and periods"),
@@ -370,6 +379,7 @@ impl Config {
 
         let database_url =
             SecretString::from(parse(take("database_url"), "database_url", "skm.db", "a file path or URL")?);
+        let read_database_url = read_database_url(take("read_database_url"), database_url.expose_secret())?;
         let listen_value = take("listen");
         let listen: SocketAddr =
             match listen_value {
@@ -538,6 +548,7 @@ impl Config {
         let gateway = gateway_settings(&mut take, env)?;
         Ok(Config {
             database_url,
+            read_database_url,
             listen,
             base_url,
             timezone,
@@ -665,6 +676,27 @@ fn gateway_settings(
     }))
 }
 
+/// A replica holds what the primary wrote: only a PostgreSQL primary has one, and only a
+/// postgres:// URL reaches it (a SQLite path would be a second, empty database).
+fn read_database_url(value: Option<Value>, database_url: &str) -> Result<Option<SecretString>, ConfigError> {
+    let Some(value) = value.filter(|v| !v.text.trim().is_empty()) else { return Ok(None) };
+    let invalid = |reason: &str| ConfigError::Invalid {
+        origin: value.origin.clone(),
+        name: "read_database_url".into(),
+        reason: reason.into(),
+    };
+    // the schemes `db::Backend::of` takes for PostgreSQL (config sits below db)
+    let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let url = value.text.trim();
+    if !postgres(url) {
+        return Err(invalid("must be a postgres:// URL (a streaming replica of the PostgreSQL database)"));
+    }
+    if !postgres(database_url) {
+        return Err(invalid("needs a PostgreSQL database_url: SQLite has no read replicas"));
+    }
+    Ok(Some(SecretString::from(url.to_string())))
+}
+
 fn read_file(path: &Path, values: &mut BTreeMap<&'static str, Value>) -> Result<(), ConfigError> {
     let shown = path.display().to_string();
     let text =
@@ -723,7 +755,6 @@ fn host_is_local(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -754,6 +785,32 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "SKM_DASHBOARD_PERIOD: setting 'dashboard_period': 'last-month' is not last_complete or running"
+        );
+    }
+
+    #[test]
+    fn a_read_replica_is_a_postgres_url_beside_a_postgres_primary() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "").expect("write");
+        let load = |pairs: &[(&str, &str)]| Config::load(Some(&path), env(pairs));
+        assert!(load(&[]).expect("defaults").read_database_url.is_none());
+        let primary = ("SKM_DATABASE_URL", "postgres://skm:sandi@db1/skm");
+        let none = load(&[primary, ("SKM_READ_DATABASE_URL", " ")]).expect("empty: none");
+        assert!(none.read_database_url.is_none());
+        let set = load(&[primary, ("SKM_READ_DATABASE_URL", "postgresql://skm:sandi-replika@db2/skm")]).expect("set");
+        assert_eq!(
+            set.read_database_url.as_ref().map(|u| u.expose_secret()),
+            Some("postgresql://skm:sandi-replika@db2/skm")
+        );
+        assert!(!format!("{set:?}").contains("sandi-replika"), "the replica's password is not shown");
+        assert_eq!(
+            load(&[primary, ("SKM_READ_DATABASE_URL", "replika.db")]).expect_err("a file").to_string(),
+            "SKM_READ_DATABASE_URL: setting 'read_database_url': must be a postgres:// URL (a streaming replica of the PostgreSQL database)"
+        );
+        assert_eq!(
+            load(&[("SKM_READ_DATABASE_URL", "postgres://db2/skm")]).expect_err("beside SQLite").to_string(),
+            "SKM_READ_DATABASE_URL: setting 'read_database_url': needs a PostgreSQL database_url: SQLite has no read replicas"
         );
     }
 

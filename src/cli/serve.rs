@@ -16,6 +16,9 @@ pub fn run(context: Context) -> Result<(), CliError> {
     }
     let (app_pool, rollup_minutes) = (pool.clone(), context.config.rollup_minutes);
     let state = AppState::new(pool, context.config, context.catalog)?;
+    if state.read_pool.is_some() {
+        tracing::info!("dashboards, report downloads and public pages read from the replica (read_database_url)");
+    }
     let monthly_mail = monthly_mail(&state);
     match &state.gateway {
         Some(gateway) => tracing::info!(host = gateway.host(), "SMS/WhatsApp gateway on"),

@@ -15,6 +15,7 @@ pub mod mail_log;
 pub mod password_resets;
 pub mod publications;
 pub mod rate_limits;
+pub mod replica;
 pub mod responses;
 pub mod rollup;
 pub mod rtl;

@@ -29,6 +29,8 @@ pub struct Metrics {
     latency: Family<Labels, Histogram>,
     submissions: Family<Labels, Counter>,
     pool: Family<Labels, Gauge>,
+    /// the read replica's pool (`read_database_url`); all 0 without one
+    replica_pool: Family<Labels, Gauge>,
     email: Family<Labels, Gauge>,
     /// uploads refused because their device was revoked (issue 20)
     device_refusals: Counter,
@@ -48,6 +50,7 @@ impl Default for Metrics {
         let latency = Family::<Labels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
         let submissions = Family::<Labels, Counter>::default();
         let pool = Family::<Labels, Gauge>::default();
+        let replica_pool = Family::<Labels, Gauge>::default();
         let email = Family::<Labels, Gauge>::default();
         registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
         // the unit makes the name `skm_http_request_duration_seconds` and, in OpenMetrics, its UNIT line
@@ -59,6 +62,11 @@ impl Default for Metrics {
         );
         registry.register("submissions", "responses stored by this instance, by channel", submissions.clone());
         registry.register("db_pool_connections", "database connections of this instance by state", pool.clone());
+        registry.register(
+            "db_replica_pool_connections",
+            "read replica connections of this instance by state (with read_database_url)",
+            replica_pool.clone(),
+        );
         registry.register("email_messages", "monthly e-mails in the log by status (all instances)", email.clone());
         let device_refusals = Counter::default();
         registry.register(
@@ -68,7 +76,7 @@ impl Default for Metrics {
         );
         let gateway = GatewayCounters::default();
         gateway.register(&mut registry);
-        Metrics { registry, requests, latency, submissions, pool, email, device_refusals, gateway }
+        Metrics { registry, requests, latency, submissions, pool, replica_pool, email, device_refusals, gateway }
     }
 }
 
@@ -96,15 +104,20 @@ impl Metrics {
     fn render(
         &self,
         format: Format,
-        pool: diesel::r2d2::State,
-        max: u32,
+        pool: &db::Pool,
+        replica_pool: Option<&db::Pool>,
         email: &[(String, i64)],
     ) -> Result<String, std::fmt::Error> {
-        let idle = i64::from(pool.idle_connections);
-        let gauge = |state: &str| self.pool.get_or_create(&vec![("state", state.to_string())]).clone();
-        gauge("idle").set(idle);
-        gauge("in_use").set(i64::from(pool.connections) - idle);
-        gauge("max").set(i64::from(max));
+        for (family, pool) in [(&self.pool, Some(pool)), (&self.replica_pool, replica_pool)] {
+            let (connections, idle, max) = pool.map_or((0, 0, 0), |p| {
+                let state = p.state();
+                (i64::from(state.connections), i64::from(state.idle_connections), i64::from(p.max_size()))
+            });
+            let gauge = |name: &str| family.get_or_create(&vec![("state", name.to_string())]).clone();
+            gauge("idle").set(idle);
+            gauge("in_use").set(connections - idle);
+            gauge("max").set(max);
+        }
         for status in ["pending", "sent", "failed"] {
             let count = email.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
             self.email.get_or_create(&vec![("status", status.to_string())]).set(count);
@@ -138,7 +151,7 @@ pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     let email = super::blocking(&state, |_, conn| db::mail_log::status_counts(conn)).await?;
     let text = state
         .metrics
-        .render(format, state.pool.state(), state.pool.max_size(), &email)
+        .render(format, &state.pool, state.read_pool.as_ref(), &email)
         .map_err(|e| WebError::Internal(format!("metrics encoding: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, format.content_type()))

@@ -1,6 +1,8 @@
 //! The HTTP layer: the route table (`routes`) over shared state (`AppState`). Who may call a
 //! handler is in its signature (`access`); handlers stay thin: extract, call one service, render.
-//! Blocking work (diesel, argon2) runs through `blocking`.
+//! Blocking work (diesel, argon2) runs through `blocking`; handlers that only read (dashboards,
+//! report downloads, public pages) run through `blocking_read`, on the read replica when one is
+//! configured.
 
 pub mod access;
 pub mod account;
@@ -53,6 +55,7 @@ use crate::security::Keys;
 use crate::survey::public::Gate;
 use actix_web::http::header;
 use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
+use secrecy::ExposeSecret;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
@@ -60,7 +63,10 @@ use std::sync::Arc;
 /// database, so every instance on one database behaves the same.
 #[derive(Clone)]
 pub struct AppState {
+    /// the primary: every write, and every read that must see the latest write
     pub pool: Pool,
+    /// the streaming replica of `read_database_url`, for `blocking_read`; `None`: the primary
+    pub read_pool: Option<Pool>,
     pub config: Arc<Config>,
     pub catalog: Arc<Catalog>,
     pub keys: Keys,
@@ -82,6 +88,19 @@ impl AppState {
         let keys = Keys::derive(&db::secrets::master_secret(&mut conn)?);
         let templates = TemplateRegistry::register(&mut conn, &catalog, &config.default_template)?;
         drop(conn);
+        let read_pool = match &config.read_database_url {
+            None => None,
+            // As the primary's pool: an unreachable replica stops start-up, not the first
+            // dashboard. Never migrated: a standby takes its schema from the primary.
+            Some(url) => {
+                let timeout = std::time::Duration::from_millis(config.pool_timeout_ms);
+                let pool = db::open_pool(url.expose_secret(), config.pool_size, timeout).map_err(|e| match e {
+                    DbError::Connect(why) => DbError::Connect(format!("read_database_url (the read replica): {why}")),
+                    other => other,
+                })?;
+                Some(pool)
+            }
+        };
         let metrics = metrics::Metrics::default();
         let gateway = match config.gateway.clone().map(|g| Gateway::start(g, metrics.gateway.clone())) {
             None => None,
@@ -96,6 +115,7 @@ impl AppState {
             gateway,
             last_forms: Arc::default(),
             pool,
+            read_pool,
             config: Arc::new(config),
             catalog: Arc::new(catalog),
             keys,
@@ -105,6 +125,15 @@ impl AppState {
 }
 
 impl AppState {
+    fn primary(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Where `blocking_read` reads: the replica when configured, else the primary.
+    pub fn read_pool(&self) -> &Pool {
+        self.read_pool.as_ref().unwrap_or(&self.pool)
+    }
+
     /// What a public submission is checked against (`survey::public`).
     pub fn gate(&self) -> Gate<'_> {
         Gate {
@@ -175,9 +204,36 @@ where
     T: Send + 'static,
     E: Into<error::WebError> + Send + 'static,
 {
+    on_pool(state, AppState::primary, work).await
+}
+
+/// `blocking` for a handler that writes nothing: on the read replica (`read_database_url`) when
+/// one is configured, else on the primary. A replica refuses every write and may be a few seconds
+/// behind the primary, so it suits pages that show what has been collected, never a step that
+/// records something or must read its own write (a session, a token, a rate limit).
+pub async fn blocking_read<T, E>(
+    state: &web::Data<AppState>,
+    work: impl FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+) -> Result<T, error::WebError>
+where
+    T: Send + 'static,
+    E: Into<error::WebError> + Send + 'static,
+{
+    on_pool(state, AppState::read_pool, work).await
+}
+
+async fn on_pool<T, E>(
+    state: &web::Data<AppState>,
+    pool: fn(&AppState) -> &Pool,
+    work: impl FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+) -> Result<T, error::WebError>
+where
+    T: Send + 'static,
+    E: Into<error::WebError> + Send + 'static,
+{
     let state = state.clone();
     web::block(move || {
-        let mut conn = state.pool.get().map_err(DbError::from)?;
+        let mut conn = pool(&state).get().map_err(DbError::from)?;
         work(&state, &mut conn).map_err(Into::into)
     })
     .await?

@@ -10,7 +10,7 @@
 use super::error::WebError;
 use super::i18n::{negotiate, Tr};
 use super::pages::{html, MessagePage};
-use super::{blocking, percent_encode, AppState};
+use super::{blocking_read, percent_encode, AppState};
 use crate::aggregator::{self, Selection, UnitIndex};
 use crate::charts;
 use crate::db::units::{self, Unit};
@@ -252,7 +252,7 @@ pub async fn page(
             Err(_) => return not_found(tr),
         },
     };
-    let (all, shown) = blocking(&state, move |state, conn| -> Result<_, DbError> {
+    let (all, shown) = blocking_read(&state, move |state, conn| -> Result<_, DbError> {
         let all = published(conn)?;
         let mut shown = Vec::new();
         for (i, p) in all.iter().enumerate() {
@@ -320,7 +320,7 @@ pub async fn screen(
     let explicit = query.lang.as_deref();
     let tr = language(&req, explicit);
     let wanted = query.unit.clone().filter(|u| !u.is_empty());
-    let (rotation, shown) = blocking(&state, move |state, conn| -> Result<_, DbError> {
+    let (rotation, shown) = blocking_read(&state, move |state, conn| -> Result<_, DbError> {
         let all = published(conn)?;
         let at = match &wanted {
             Some(slug) => all.iter().position(|p| p.unit.slug == *slug),

@@ -1,10 +1,10 @@
 //! Report downloads for a unit and period: `laporan.pdf`, `laporan.docx` (the same report for
 //! Word), `laporan.xlsx`, and `laporan.csv` (streamed page by page, so a year of a busy unit
-//! never sits in memory).
+//! never sits in memory). They only read: on the read replica when one is configured.
 
 use super::access::UnitReader;
 use super::error::WebError;
-use super::{blocking, AppState};
+use super::{blocking_read, AppState};
 use crate::aggregator;
 use crate::db::responses::{export_page, EXPORT_PAGE};
 use crate::domain::period::{local_date, Period};
@@ -69,7 +69,7 @@ pub async fn download(
     let who = format!("{} ({})", session.user.name, session.user.email);
     let logo = state.config.logo.clone();
     let with_desks = query.loket.as_deref() == Some("1");
-    let bytes = blocking(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
+    let bytes = blocking_read(&state, move |state, conn| -> Result<Vec<u8>, WebError> {
         let mut report = data::gather(conn, &state.templates, &unit, period, with_sub)?;
         report.add_response_rate(conn, state.config.timezone)?;
         if with_desks {
@@ -109,12 +109,13 @@ async fn csv_stream(
     with_sub: bool,
     name: String,
 ) -> Result<HttpResponse, WebError> {
-    let (template, version_ids, unit_ids) = blocking(&state, move |state, conn| -> Result<_, crate::db::DbError> {
-        let (template, version_ids) = aggregator::template_of(conn, &state.templates, &unit)?;
-        let unit_ids = crate::db::units::scope_ids(conn, unit.id, with_sub)?;
-        Ok((template, version_ids, unit_ids))
-    })
-    .await?;
+    let (template, version_ids, unit_ids) =
+        blocking_read(&state, move |state, conn| -> Result<_, crate::db::DbError> {
+            let (template, version_ids) = aggregator::template_of(conn, &state.templates, &unit)?;
+            let unit_ids = crate::db::units::scope_ids(conn, unit.id, with_sub)?;
+            Ok((template, version_ids, unit_ids))
+        })
+        .await?;
     let start = Cursor {
         state,
         template,
@@ -144,7 +145,7 @@ async fn csv_stream(
             cursor.after.clone(),
         );
         let page = web::block(move || -> Result<_, WebError> {
-            let mut conn = state.pool.get().map_err(crate::db::DbError::from)?;
+            let mut conn = state.read_pool().get().map_err(crate::db::DbError::from)?;
             let rows = export_page(
                 &mut conn,
                 &units,

@@ -44,6 +44,7 @@ mod publication;
 mod ranking;
 mod readiness;
 mod regency_report;
+mod replica;
 mod reports;
 mod response_rate;
 mod security;

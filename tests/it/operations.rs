@@ -175,8 +175,9 @@ fn metrics_need_the_token_and_count_requests_submissions_pool_and_mail() {
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
 /// The metric families skm exports, by the name the parsers give them, with their types.
-const FAMILIES: [(&str, &str); 9] = [
+const FAMILIES: [(&str, &str); 10] = [
     ("skm_db_pool_connections", "gauge"),
+    ("skm_db_replica_pool_connections", "gauge"),
     ("skm_device_refused_requests", "counter"),
     ("skm_email_messages", "gauge"),
     ("skm_gateway_attempts", "counter"),

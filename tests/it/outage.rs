@@ -4,16 +4,15 @@
 //! answered 503 with `Retry-After` (the form with the citizen's answers kept); the service is
 //! back by itself within seconds.
 //!
-//! The test runs its own PostgreSQL cluster (initdb into a temp folder, on a free port): the
-//! shared one on 127.0.0.1:5432 serves other tests and must never be restarted.
+//! The test runs its own PostgreSQL cluster (`common::cluster`): the shared one on
+//! 127.0.0.1:5432 serves other tests and must never be restarted.
 
 use crate::common;
 
+use common::cluster::Cluster;
 use common::{agent, filled, seed_service_unit, token_of, Reply, TestApp, TestDb};
 use diesel::prelude::*;
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,130 +21,6 @@ const SLUG: &str = "disdukcapil";
 /// The Indonesian and English sentence of a form shown again during an outage.
 const RETRY_ID: &str = "coba kirim lagi";
 const RETRY_EN: &str = "try sending again";
-
-/// The newest PostgreSQL server binaries: on PATH, else Debian's `/usr/lib/postgresql/<v>/bin`.
-fn server_bin() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
-        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file());
-    if on_path.is_some() {
-        return on_path;
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let version = entry.file_name().to_str()?.parse().ok()?;
-            let bin = entry.path().join("bin");
-            bin.join("initdb").is_file().then_some((version, bin))
-        })
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, bin)| bin)
-}
-
-fn running_as_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
-/// A throwaway PostgreSQL cluster; stopped (immediately) and deleted when dropped.
-struct Cluster {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    /// PostgreSQL refuses to run as root: CI (root) runs its binaries as the `postgres` user.
-    as_postgres: bool,
-}
-
-impl Cluster {
-    /// `None` when no PostgreSQL server binaries are installed (and PostgreSQL is not required).
-    fn create() -> Option<Cluster> {
-        let Some(bin) = server_bin() else {
-            assert!(
-                !std::env::var("SKM_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1"),
-                "SKM_TEST_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb, pg_ctl) are installed"
-            );
-            eprintln!("skipping: no PostgreSQL server binaries (initdb, pg_ctl)");
-            return None;
-        };
-        let dir = tempfile::Builder::new().prefix("skm-pg-").tempdir().expect("temp dir");
-        let as_postgres = running_as_root();
-        if as_postgres {
-            let status = Command::new("chown").arg("postgres:").arg(dir.path()).status().expect("chown");
-            assert!(status.success(), "chown the cluster folder to postgres");
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("port").port();
-        let cluster = Cluster { bin, dir, port, as_postgres };
-        let data = cluster.data();
-        cluster
-            .run("initdb", &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync"]);
-        cluster.start();
-        Some(cluster)
-    }
-
-    fn data(&self) -> String {
-        self.dir.path().join("data").display().to_string()
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let program = self.bin.join(program);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        };
-        // The server inherits pg_ctl's output: a pipe would keep the test waiting for it.
-        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        command
-    }
-
-    fn run(&self, program: &str, args: &[&str]) {
-        let status = self.command(program).args(args).status().unwrap_or_else(|e| panic!("{program}: {e}"));
-        assert!(status.success(), "{program} {args:?} failed ({status}); log: {}", self.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
-    }
-
-    /// `pg_ctl <action>` with the cluster's own port, socket folder and log.
-    fn pg_ctl(&self, action: &str, extra: &[&str]) {
-        let log = self.dir.path().join("log").display().to_string();
-        let socket = self.dir.path().display().to_string();
-        let options = format!("-p {} -k {socket} -c listen_addresses=127.0.0.1 -c fsync=off", self.port);
-        let data = self.data();
-        let mut args = vec!["-D", &data, "-l", &log, "-w", "-t", "60", "-o", &options];
-        args.extend_from_slice(extra);
-        args.push(action);
-        self.run("pg_ctl", &args);
-    }
-
-    fn start(&self) {
-        self.pg_ctl("start", &[]);
-    }
-
-    fn stop(&self) {
-        self.pg_ctl("stop", &["-m", "fast"]);
-    }
-
-    fn restart(&self) {
-        self.pg_ctl("restart", &["-m", "fast"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.data();
-        let _ = self.command("pg_ctl").args(["-D", &data, "-m", "immediate", "stop"]).status();
-    }
-}
 
 /// What the clients saw, beyond plain successes.
 #[derive(Default)]

@@ -16,7 +16,7 @@ use crate::web::access::SignedIn;
 use crate::web::error::WebError;
 use crate::web::i18n::Tr;
 use crate::web::pages::{html, Nav};
-use crate::web::{blocking, see_other, AppState};
+use crate::web::{blocking_read, see_other, AppState};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template as Askama;
@@ -158,7 +158,7 @@ pub async fn page(
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
-    let (overview, media, published, rates) = blocking(&state, move |state, conn| -> Result<_, DbError> {
+    let (overview, media, published, rates) = blocking_read(&state, move |state, conn| -> Result<_, DbError> {
         let overview = aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)?;
         let key = period.to_string();
         let published = publications::all(conn)?.iter().any(|p| p.period == key);

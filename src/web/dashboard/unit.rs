@@ -22,7 +22,7 @@ use crate::web::error::WebError;
 use crate::web::follow_up as follow_up_form;
 use crate::web::i18n::Tr;
 use crate::web::pages::{html, Nav};
-use crate::web::{blocking, percent_encode, AppState};
+use crate::web::{blocking_read, percent_encode, AppState};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template as Askama;
@@ -362,7 +362,7 @@ pub async fn page(
     let page = query.hal.unwrap_or(0).clamp(0, 100_000);
     let (block_unit, block_search) = (unit.clone(), search.clone());
     let today = today(&state);
-    let data = blocking(&state, move |state, conn| -> Result<UnitData, DbError> {
+    let data = blocking_read(&state, move |state, conn| -> Result<UnitData, DbError> {
         let selection = Selection { period, with_subunits: with_sub, service_id: None };
         let index = aggregator::unit_index(conn, &state.templates, &block_unit, &selection)?;
         let trend = aggregator::trend(conn, &state.templates, &block_unit, with_sub, period, 12)?;

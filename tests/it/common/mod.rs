@@ -2,6 +2,7 @@
 //! port, and the real binary.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod fake_gateway;
 pub mod smtp;
 pub mod webdriver;
