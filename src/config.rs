@@ -168,7 +168,7 @@ pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima ka
 pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 43] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 44] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     (
         "read_database_url",

@@ -13,7 +13,7 @@ use crate::web::access::UnitReader;
 use crate::web::error::WebError;
 use crate::web::i18n::Tr;
 use crate::web::pages::{html, Nav};
-use crate::web::{blocking, see_other, AppState};
+use crate::web::{blocking_read, see_other, AppState};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template as Askama;
@@ -109,7 +109,7 @@ pub async fn page(
     };
     let tz = unit.zone_or(state.config.timezone);
     let overview =
-        blocking(&state, move |state, conn| aggregator::region(conn, &state.templates, unit, &months)).await?;
+        blocking_read(&state, move |state, conn| aggregator::region(conn, &state.templates, unit, &months)).await?;
     let t = Tr::new(Lang::Id);
     let period_text = period.to_string();
     let freshness = match overview.fresh_as_of {
