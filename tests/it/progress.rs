@@ -187,6 +187,23 @@ fn ctrl_c_stops_export_all_and_import_all_leaving_nothing_half_written() {
     }
 }
 
+#[test]
+fn ctrl_c_stops_evidence_leaving_no_pack_and_no_partial_file() {
+    for database in backends() {
+        let name = database.name;
+        let dir = tempfile::tempdir().expect("tmp");
+        common::seed_demo(&mut database.pool().get().expect("connection"), 300, 5);
+        let year = chrono::Datelike::year(&skm::demo::today(chrono_tz::Asia::Makassar)).to_string();
+        let pack = dir.path().join("bukti.zip");
+        let args = ["evidence", "--period", &year, "--out", &pack.display().to_string()];
+        let (code, stderr) = interrupt(dir.path(), &database.url, &args, "evidence");
+        assert_eq!(code, Some(130), "{name}: {stderr}");
+        assert!(stderr.contains("interrupted: no pack was written"), "{name}: {stderr}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
+        assert!(left.is_empty(), "{name}: no pack and no partial file is left: {left:?}");
+    }
+}
+
 /// Lets `steps` steps pass, then asks the job to stop.
 struct StopAfter {
     steps: u32,
@@ -250,4 +267,3 @@ fn an_interrupted_demo_adds_nothing_and_can_be_run_again() {
         assert!(matches!(again, Ok(skm::demo::DemoOutcome::Created { .. })), "{name}: {:?}", again.err());
     }
 }
-
