@@ -3,8 +3,9 @@
 //!
 //! The file: a header line `{"skm_export":1,"schema":…,"tables":[…],"rows":N}`, then one line per
 //! row, `{"t":"units","r":{…}}`, tables in dependency order. `rows` (the number of row lines) only
-//! tells an import how far it has got; files written before it was added lack it. Values are neutral: booleans as JSON
-//! booleans, timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]`, doubles with every digit.
+//! tells an import how far it has got; files written before it was added lack it. Values are
+//! neutral: booleans as JSON booleans, timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]`, doubles with
+//! every digit.
 
 use super::progress::{Interrupted, Meter};
 use super::{DbConnection, DbError};
