@@ -102,9 +102,10 @@ fn fill(database: &TestDb, rows: u32) {
     conn.batch_execute(&sql).expect("fill used_form_tokens");
 }
 
-/// Starts `skm args…`, waits for its first progress line, sends it SIGINT as Ctrl-C would, and
-/// returns its exit code and everything it wrote to standard error.
-fn interrupt(dir: &Path, url: &str, args: &[&str], job: &str) -> (Option<i32>, String) {
+/// Starts `skm args…`, waits for its first progress line, sends it `signal` (`INT` as Ctrl-C
+/// would, or `TERM` as systemd would), and returns its exit code and everything it wrote to
+/// standard error.
+fn interrupt(dir: &Path, url: &str, args: &[&str], job: &str, signal: &str) -> (Option<i32>, String) {
     let mut child = skm(dir)
         .env("SKM_DATABASE_URL", url)
         .env("SKM_PROGRESS_INTERVAL_MS", "20")
@@ -126,8 +127,8 @@ fn interrupt(dir: &Path, url: &str, args: &[&str], job: &str) -> (Option<i32>, S
             break;
         }
     }
-    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
-    assert!(sent.success(), "SIGINT sent");
+    let sent = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().expect("kill");
+    assert!(sent.success(), "SIG{signal} sent");
     stderr.read_to_string(&mut seen).expect("read stderr");
     let status = child.wait().expect("wait");
     (status.code(), seen)
@@ -150,7 +151,7 @@ fn count(database: &TestDb, table: &str) -> i64 {
 }
 
 #[test]
-fn ctrl_c_stops_export_all_and_import_all_leaving_nothing_half_written() {
+fn ctrl_c_or_sigterm_stops_export_all_and_import_all_leaving_nothing_half_written() {
     for database in backends() {
         let name = database.name;
         let dir = tempfile::tempdir().expect("tmp");
@@ -158,7 +159,7 @@ fn ctrl_c_stops_export_all_and_import_all_leaving_nothing_half_written() {
 
         let export = dir.path().join("semua.jsonl");
         let args = ["export-all", "--out", &export.display().to_string()];
-        let (code, stderr) = interrupt(dir.path(), &database.url, &args, "export-all");
+        let (code, stderr) = interrupt(dir.path(), &database.url, &args, "export-all", "INT");
         assert_eq!(code, Some(130), "{name}: {stderr}");
         assert!(stderr.contains("interrupted: no export was written"), "{name}: {stderr}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
@@ -175,7 +176,7 @@ fn ctrl_c_stops_export_all_and_import_all_leaving_nothing_half_written() {
             _ => TestDb::postgres(&std::env::var("SKM_TEST_POSTGRES_URL").expect("PostgreSQL")),
         };
         let args = ["import-all", "--in", &export.display().to_string()];
-        let (code, stderr) = interrupt(dir.path(), &target.url, &args, "import-all");
+        let (code, stderr) = interrupt(dir.path(), &target.url, &args, "import-all", "TERM");
         assert_eq!(code, Some(130), "{name}: {stderr}");
         assert!(stderr.contains("interrupted: nothing was imported"), "{name}: {stderr}");
         for table in ["app_secrets", "used_form_tokens"] {
@@ -196,7 +197,7 @@ fn ctrl_c_stops_evidence_leaving_no_pack_and_no_partial_file() {
         let year = chrono::Datelike::year(&skm::demo::today(chrono_tz::Asia::Makassar)).to_string();
         let pack = dir.path().join("bukti.zip");
         let args = ["evidence", "--period", &year, "--out", &pack.display().to_string()];
-        let (code, stderr) = interrupt(dir.path(), &database.url, &args, "evidence");
+        let (code, stderr) = interrupt(dir.path(), &database.url, &args, "evidence", "INT");
         assert_eq!(code, Some(130), "{name}: {stderr}");
         assert!(stderr.contains("interrupted: no pack was written"), "{name}: {stderr}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
