@@ -304,7 +304,7 @@ fn run(database: TestDb, total: usize) {
     );
     // bulk rows bypass the per-response maintenance of the daily totals: rebuild them once
     let t = Instant::now();
-    skm::db::totals::rebuild(&mut conn).expect("rebuild totals");
+    skm::db::totals::rebuild(&mut conn, &mut skm::db::progress::Silent).expect("rebuild totals");
     println!("[{}] rebuilt the daily totals in {:.1} s", database.name, t.elapsed().as_secs_f64());
     // Measure the state a running database is in, not the minute after a bulk load: without
     // statistics PostgreSQL plans blind, and autovacuum would analyze the tables mid-measurement.

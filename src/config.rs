@@ -31,6 +31,9 @@ pub struct Config {
     pub metrics_token: SecretString,
     /// how long SIGTERM waits for requests in flight
     pub shutdown_timeout_secs: u64,
+    /// how often a long command (export-all, rebuild-totals…) logs how far it is, when its
+    /// standard error is not a terminal (a terminal gets a bar)
+    pub progress_interval_ms: u64,
     pub form_token_minutes: u32,
     pub rate_limit_per_minute: u32,
     /// requests per integration API key and minute, shared by every instance
@@ -168,7 +171,7 @@ pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima ka
 pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 44] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 45] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     (
         "read_database_url",
@@ -188,6 +191,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 44] = [
     ("log_format", "SKM_LOG_FORMAT", "text", "text, or json (one object per line, with the request id)"),
     ("metrics_token", "SKM_METRICS_TOKEN", "", "bearer token for GET /metrics (empty: no metrics endpoint)"),
     ("shutdown_timeout_secs", "SKM_SHUTDOWN_TIMEOUT_SECS", "30", "on SIGTERM, how long requests in flight may finish"),
+    (
+        "progress_interval_ms",
+        "SKM_PROGRESS_INTERVAL_MS",
+        "5000",
+        "how often a long command logs its progress when standard error is not a terminal",
+    ),
     ("form_token_minutes", "SKM_FORM_TOKEN_MINUTES", "240", "how long a rendered survey form can be submitted"),
     (
         "rate_limit_per_minute",
@@ -431,6 +440,7 @@ impl Config {
         let metrics_token =
             SecretString::from(take("metrics_token").map(|v| v.text.trim().to_string()).unwrap_or_default());
         let shutdown_timeout_secs = number(take("shutdown_timeout_secs"), "shutdown_timeout_secs", 30, 1)?;
+        let progress_interval_ms = number(take("progress_interval_ms"), "progress_interval_ms", 5000, 1)?;
         let mut small = |name: &'static str, default: u64, min: u64| -> Result<u32, ConfigError> {
             let value = take(name);
             let origin = value.as_ref().map(|v| v.origin.clone());
@@ -561,6 +571,7 @@ impl Config {
             log_format,
             metrics_token,
             shutdown_timeout_secs,
+            progress_interval_ms,
             form_token_minutes,
             rate_limit_per_minute,
             api_key_rate_per_minute,

@@ -4,6 +4,7 @@
 //! Deterministic (a fixed-seed generator), so screenshots and tests are repeatable.
 
 use crate::catalog::TemplateRegistry;
+use crate::db::progress::Meter;
 use crate::db::responses::{self, NewResponse};
 use crate::db::units::{self, NewUnit};
 use crate::db::{images, publications, rtl, users, DbConnection, DbError};
@@ -292,17 +293,32 @@ fn random_password() -> String {
 }
 
 /// Creates the demo regency unless it is there already. `responses` responses spread over the
-/// 12 months up to `today`.
+/// 12 months up to `today`; `meter` counts them. All in one transaction: a demo stopped half-way
+/// leaves nothing, so the next `skm demo` does not find a regency without its responses.
 pub fn create(
     conn: &mut DbConnection,
     registry: &TemplateRegistry,
     today: NaiveDate,
     responses_wanted: usize,
     seed: u64,
+    meter: &mut dyn Meter,
 ) -> Result<DemoOutcome, DbError> {
-    if units::by_slug(conn, "kutim").is_ok() {
-        return Ok(DemoOutcome::AlreadyPresent);
-    }
+    conn.transaction(|conn| {
+        if units::by_slug(conn, "kutim").is_ok() {
+            return Ok(DemoOutcome::AlreadyPresent);
+        }
+        fill(conn, registry, today, responses_wanted, seed, meter)
+    })
+}
+
+fn fill(
+    conn: &mut DbConnection,
+    registry: &TemplateRegistry,
+    today: NaiveDate,
+    responses_wanted: usize,
+    seed: u64,
+    meter: &mut dyn Meter,
+) -> Result<DemoOutcome, DbError> {
     let (version_id, template) = registry.default_template();
     let mut rng = Rng::new(seed);
     // the Zona Integritas unit's SPKP and SPAK answers draw from their own stream, so the rest of
@@ -355,15 +371,19 @@ pub fn create(
                        name: &str,
                        role: Role,
                        unit: Option<(i32, String)>|
-     -> Result<(), DbError> {
+     -> Result<i32, DbError> {
         let secret = random_password();
         let hash = password::hash(&secret).map_err(|e| DbError::Conflict(e.to_string()))?;
         let unit_ids: Vec<i32> = unit.iter().map(|(id, _)| *id).collect();
-        users::create(conn, &users::NewUser { email: &email, name, password_hash: &hash, role, unit_ids: &unit_ids })?;
+        let user = users::create(
+            conn,
+            &users::NewUser { email: &email, name, password_hash: &hash, role, unit_ids: &unit_ids },
+        )?;
         accounts.push(DemoAccount { email, password: secret, role, unit: unit.map(|(_, s)| s) });
-        Ok(())
+        Ok(user.id)
     };
-    account(conn, "admin@demo.kutaitimurkab.go.id".into(), "Bagian Organisasi", Role::Admin, None)?;
+    // PostgreSQL's ids after a demo that was stopped and rolled back do not start at 1
+    let admin = account(conn, "admin@demo.kutaitimurkab.go.id".into(), "Bagian Organisasi", Role::Admin, None)?;
     let dinkes = units::by_slug(conn, "dinkes")?;
     account(
         conn,
@@ -400,81 +420,84 @@ pub fn create(
     // the hall's agencies share `1 / HALL_SHARE` of the responses more, weighted among themselves
     let split = created.len() - hall_agencies;
     let (total_weight, hall_weight): (u64, u64) = (weights[..split].iter().sum(), weights[split..].iter().sum());
+    let counts: Vec<u64> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, weight)| match i < split {
+            true => responses_wanted as u64 * weight / total_weight,
+            false => responses_wanted as u64 / HALL_SHARE * weight / hall_weight.max(1),
+        })
+        .collect();
+    meter.start(Some(counts.iter().sum()));
     let mut written = 0;
     let generated_at = chrono::Utc::now().naive_utc();
-    conn.transaction(|conn| {
-        for (i, ((unit, service_ids, quality), weight)) in created.iter().zip(&weights).enumerate() {
-            let count = match i < split {
-                true => responses_wanted as u64 * weight / total_weight,
-                false => responses_wanted as u64 / HALL_SHARE * weight / hall_weight.max(1),
-            };
-            for _ in 0..count {
-                let days_ago = rng.below(365) as i64;
-                let date = today - Duration::days(days_ago);
-                // quality drifts up over the year, so trends have a shape
-                let drift = (365 - days_ago) as f64 / 365.0 * 0.2;
-                let mut answers = Vec::with_capacity(template.elements.len());
-                for element in &template.elements {
-                    // about one answer in a hundred is left blank, as on paper
-                    if rng.unit() > 0.01 {
-                        answers.push((element.code.clone(), score(&mut rng, quality + drift, &element.code)));
-                    }
+    for ((unit, service_ids, quality), count) in created.iter().zip(&counts) {
+        for _ in 0..*count {
+            meter.advance(1)?;
+            let days_ago = rng.below(365) as i64;
+            let date = today - Duration::days(days_ago);
+            // quality drifts up over the year, so trends have a shape
+            let drift = (365 - days_ago) as f64 / 365.0 * 0.2;
+            let mut answers = Vec::with_capacity(template.elements.len());
+            for element in &template.elements {
+                // about one answer in a hundred is left blank, as on paper
+                if rng.unit() > 0.01 {
+                    answers.push((element.code.clone(), score(&mut rng, quality + drift, &element.code)));
                 }
-                if answers.is_empty() {
-                    continue;
-                }
-                // office hours (09.00–17.00 WITA), but never later than now: today's responses
-                // must not arrive from the future
-                let submitted_at = (date.and_hms_opt(0, 0, 0).unwrap_or_default()
-                    + Duration::minutes(60 + rng.below(8 * 60) as i64))
-                .min(generated_at);
-                let response = NewResponse {
-                    id: uuid::Uuid::now_v7(),
-                    unit_id: unit.id,
-                    service_id: Some(*rng.pick(service_ids)),
-                    template_version_id: version_id,
-                    channel: *rng.pick(&channels),
-                    submitted_at,
-                    survey_date: date,
-                    gender: (rng.unit() > 0.05).then(|| rng.pick(&genders).to_string()),
-                    age: (rng.unit() > 0.08).then(|| 17 + rng.below(55) as i32),
-                    education: (rng.unit() > 0.1).then(|| rng.pick(&education).to_string()),
-                    occupation: (rng.unit() > 0.1).then(|| rng.pick(&occupation).to_string()),
-                    profile_extra: None,
-                    saran: (rng.unit() < 0.3).then(|| rng.pick(&SARAN).to_string()),
-                    client_hash: None,
-                    answers,
-                };
-                let instruments =
-                    if unit.slug == ZI_UNIT { zi_answers(&mut zi_rng, &zi, *quality + drift) } else { Vec::new() };
-                responses::insert_combined(conn, &response, &instruments)?;
-                written += 1;
             }
+            if answers.is_empty() {
+                continue;
+            }
+            // office hours (09.00–17.00 WITA), but never later than now: today's responses
+            // must not arrive from the future
+            let submitted_at = (date.and_hms_opt(0, 0, 0).unwrap_or_default()
+                + Duration::minutes(60 + rng.below(8 * 60) as i64))
+            .min(generated_at);
+            let response = NewResponse {
+                id: uuid::Uuid::now_v7(),
+                unit_id: unit.id,
+                service_id: Some(*rng.pick(service_ids)),
+                template_version_id: version_id,
+                channel: *rng.pick(&channels),
+                submitted_at,
+                survey_date: date,
+                gender: (rng.unit() > 0.05).then(|| rng.pick(&genders).to_string()),
+                age: (rng.unit() > 0.08).then(|| 17 + rng.below(55) as i32),
+                education: (rng.unit() > 0.1).then(|| rng.pick(&education).to_string()),
+                occupation: (rng.unit() > 0.1).then(|| rng.pick(&occupation).to_string()),
+                profile_extra: None,
+                saran: (rng.unit() < 0.3).then(|| rng.pick(&SARAN).to_string()),
+                client_hash: None,
+                answers,
+            };
+            let instruments =
+                if unit.slug == ZI_UNIT { zi_answers(&mut zi_rng, &zi, *quality + drift) } else { Vec::new() };
+            responses::insert_combined(conn, &response, &instruments)?;
+            written += 1;
         }
-        desks(conn, capil.id)?;
-        field_interviews(conn, capil.id, today, generated_at)?;
-        invitations(conn, &mut rng, capil.id, today, generated_at)?;
-        through_hall(conn, &hall)?;
-        let month = Period::month_of(today).previous();
-        for (code, action, owner, days) in [
-            ("U3", "Menambah satu loket dan nomor antrean elektronik", "Sekretaris Dinas", -10),
-            ("U8", "Memasang kipas angin dan menambah kursi ruang tunggu", "Kasubag Umum", 30),
-        ] {
-            rtl::create(
-                conn,
-                &rtl::NewRtl {
-                    unit_id: capil.id,
-                    period: &month.to_string(),
-                    element_code: code,
-                    action,
-                    owner,
-                    due_date: today + Duration::days(days),
-                    created_by: 1,
-                },
-            )?;
-        }
-        Ok::<_, DbError>(())
-    })?;
+    }
+    desks(conn, capil.id)?;
+    field_interviews(conn, capil.id, today, generated_at)?;
+    invitations(conn, &mut rng, capil.id, today, generated_at)?;
+    through_hall(conn, &hall)?;
+    let month = Period::month_of(today).previous();
+    for (code, action, owner, days) in [
+        ("U3", "Menambah satu loket dan nomor antrean elektronik", "Sekretaris Dinas", -10),
+        ("U8", "Memasang kipas angin dan menambah kursi ruang tunggu", "Kasubag Umum", 30),
+    ] {
+        rtl::create(
+            conn,
+            &rtl::NewRtl {
+                unit_id: capil.id,
+                period: &month.to_string(),
+                element_code: code,
+                action,
+                owner,
+                due_date: today + Duration::days(days),
+                created_by: admin,
+            },
+        )?;
+    }
     Ok(DemoOutcome::Created { accounts, responses: written })
 }
 

@@ -8,6 +8,10 @@ fn main() -> std::process::ExitCode {
         Err(skm::cli::CliError::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             std::process::ExitCode::SUCCESS
         }
+        Err(err @ skm::cli::CliError::Interrupted(_)) => {
+            eprintln!("{err}");
+            std::process::ExitCode::from(skm::cli::progress::INTERRUPTED_STATUS)
+        }
         Err(err) => {
             eprintln!("error: {err}");
             std::process::ExitCode::FAILURE

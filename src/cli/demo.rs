@@ -1,6 +1,6 @@
 //! `skm demo` (and `skm serve --demo`): fill the database with the demo regency.
 
-use super::{CliError, Context};
+use super::{progress, CliError, Context};
 use crate::catalog::TemplateRegistry;
 use crate::db::{DbError, Pool};
 use crate::demo::{self, DemoOutcome};
@@ -11,7 +11,11 @@ pub fn run(context: &Context, pool: &Pool, responses: usize) -> Result<(), CliEr
     let mut conn = pool.get().map_err(DbError::from)?;
     let versions = TemplateRegistry::register(&mut conn, &context.catalog, &context.config.default_template)?;
     let today = demo::today(context.config.timezone);
-    match demo::create(&mut conn, &versions, today, responses, 20261127)? {
+    let mut meter = progress::Progress::new("demo", "responses", &context.config);
+    let created = demo::create(&mut conn, &versions, today, responses, 20261127, &mut meter)
+        .map_err(|e| progress::stopped(e, "no demo data was added"))?;
+    meter.finish();
+    match created {
         DemoOutcome::AlreadyPresent => say!("the demo regency is already in the database; nothing added"),
         DemoOutcome::Created { accounts, responses } => {
             let shown = demo::showcase(&mut conn, today)?;

@@ -1,10 +1,11 @@
 //! `skm evidence --period 2026 --out bukti-skm-2026.zip`: the PEKPPP evidence pack (SPEC §6a).
 
-use super::{CliError, Context};
+use super::{progress, CliError, Context};
 use crate::catalog::TemplateRegistry;
 use crate::db::DbError;
 use crate::domain::period::{local_date, Period};
-use crate::reports::{evidence, official_pdf};
+use crate::reports::evidence::{self, EvidenceError};
+use crate::reports::official_pdf;
 use clap::Args;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -33,14 +34,19 @@ pub fn run(context: &Context, args: EvidenceArgs) -> Result<(), CliError> {
     let partial = args.out.with_extension("zip.part");
     let io = |path: &PathBuf, e: std::io::Error| CliError::Input(format!("{}: {e}", path.display()));
     let file = std::fs::File::create(&partial).map_err(|e| io(&partial, e))?;
-    let written = evidence::write(&mut conn, &versions, period, &options, BufWriter::new(file));
+    let mut meter = progress::Progress::new("evidence", "reports", &context.config);
+    let written = evidence::write_metered(&mut conn, &versions, period, &options, BufWriter::new(file), &mut meter);
     let written = match written {
         Ok(written) => written,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            return Err(CliError::Input(e.to_string()));
+            return Err(match e {
+                EvidenceError::Db(DbError::Interrupted) => CliError::Interrupted("no pack was written"),
+                other => CliError::Input(other.to_string()),
+            });
         }
     };
+    meter.finish();
     std::fs::rename(&partial, &args.out).map_err(|e| io(&args.out, e))?;
     let percent = written.progress.percent().map_or_else(|| "–".to_string(), |p| format!("{p} %"));
     say!(

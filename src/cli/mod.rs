@@ -20,6 +20,7 @@ mod import_sheet;
 mod init;
 mod invitations;
 pub mod mail;
+pub mod progress;
 mod qr;
 mod report;
 mod serve;
@@ -140,6 +141,9 @@ pub enum CliError {
     /// writing the command's own output failed (its reader went away, or a full disk)
     #[error("writing the output: {0}")]
     Stdout(std::io::Error),
+    /// a long command stopped by Ctrl-C, and what it left as it was
+    #[error("interrupted: {0}")]
+    Interrupted(&'static str),
 }
 
 /// The language of the messages about a person's own file (`skm import`, `skm compute`).
@@ -201,6 +205,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             serve::run(context)
         }
         Command::Demo { responses } => {
+            progress::catch_ctrl_c();
             let pool = context.database()?;
             demo::run(&context, &pool, responses)
         }
@@ -221,9 +226,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::RebuildTotals => {
+            progress::catch_ctrl_c();
             let pool = context.database()?;
             let mut conn = pool.get().map_err(DbError::from)?;
-            db::totals::rebuild(&mut conn)?;
+            let mut meter = progress::Progress::new("rebuild-totals", "responses", &context.config);
+            db::totals::rebuild(&mut conn, &mut meter).map_err(|e| {
+                progress::stopped(e, "the daily totals are as they were (run skm rebuild-totals again)")
+            })?;
+            meter.finish();
             say!("daily totals rebuilt");
             Ok(())
         }
@@ -263,13 +273,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Qr(args) => qr::run(&context, args),
         Command::Invitations(args) => invitations::run(&context, args),
         Command::Report(args) => report::run(&context, args),
-        Command::Evidence(args) => evidence::run(&context, args),
+        Command::Evidence(args) => {
+            progress::catch_ctrl_c();
+            evidence::run(&context, args)
+        }
         Command::Mail(command) => mail::test(&context, command),
         Command::Gateway(command) => gateway::run(&context, command),
         Command::SendMonthly(args) => mail::send_monthly(&context, args),
         Command::Backup(args) => transfer::backup(&context, args),
-        Command::ExportAll(args) => transfer::export_all(&context, args),
-        Command::ImportAll(args) => transfer::import_all(&context, args),
+        Command::ExportAll(args) => {
+            progress::catch_ctrl_c();
+            transfer::export_all(&context, args)
+        }
+        Command::ImportAll(args) => {
+            progress::catch_ctrl_c();
+            transfer::import_all(&context, args)
+        }
     }
 }
 

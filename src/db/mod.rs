@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod letterheads;
 pub mod mail_log;
 pub mod password_resets;
+pub mod progress;
 pub mod publications;
 pub mod rate_limits;
 pub mod replica;
@@ -69,6 +70,15 @@ pub enum DbError {
     Unavailable(String),
     #[error("database error: {0}")]
     Query(diesel::result::Error),
+    /// the person running a long job stopped it (Ctrl-C); its transaction rolled back
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl From<progress::Interrupted> for DbError {
+    fn from(_: progress::Interrupted) -> Self {
+        DbError::Interrupted
+    }
 }
 
 /// What the servers and client libraries say when the database, not the statement, is the

@@ -1,11 +1,13 @@
 //! The daily summary tables behind the aggregator: kept up to date in each response's
-//! transaction, and rebuilt from the responses in one statement when needed (bulk loads,
+//! transaction, and rebuilt from the responses in one transaction when needed (bulk loads,
 //! repairs: `skm rebuild-totals`).
 
+use super::progress::Meter;
 use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
 
 pub struct Day<'a> {
     pub unit_id: i32,
@@ -60,11 +62,12 @@ pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Res
     Ok(())
 }
 
-/// Recomputes both tables from `responses` and `answers`, in one transaction, then refreshes
-/// the planner's statistics of both (after a rebuild they describe tables that no longer exist,
-/// and PostgreSQL would plan the aggregator's queries blind until autovacuum came by).
-pub fn rebuild(conn: &mut DbConnection) -> Result<(), DbError> {
-    rebuild_rows(conn)?;
+/// Recomputes both tables from `responses` and `answers`, in one transaction (stopped half-way,
+/// the old totals stay), then refreshes the planner's statistics of both (after a rebuild they
+/// describe tables that no longer exist, and PostgreSQL would plan the aggregator's queries blind
+/// until autovacuum came by). `meter` counts responses.
+pub fn rebuild(conn: &mut DbConnection, meter: &mut dyn Meter) -> Result<(), DbError> {
+    rebuild_rows(conn, meter)?;
     // The rebuild is committed by now; stale statistics only cost speed.
     if let Err(e) = conn.batch_execute("ANALYZE daily_element_totals; ANALYZE daily_response_totals;") {
         tracing::warn!(error = %e, "daily totals rebuilt, but their statistics were not refreshed");
@@ -72,26 +75,79 @@ pub fn rebuild(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
-fn rebuild_rows(conn: &mut DbConnection) -> Result<(), DbError> {
+/// One unit's responses of one month (`2026-10`): a piece of the rebuild. A day's totals never
+/// span two pieces (the unit and the date are part of their key), so the pieces add up to what
+/// one statement over everything would write.
+#[derive(QueryableByName)]
+struct Piece {
+    #[diesel(sql_type = Integer)]
+    unit_id: i32,
+    #[diesel(sql_type = Text)]
+    month: String,
+    #[diesel(sql_type = BigInt)]
+    responses: i64,
+}
+
+const PIECE_FILTER: &str = " WHERE r.unit_id = ";
+const PIECE_FROM: &str = " AND r.survey_date BETWEEN ";
+const PIECE_TO: &str = " AND ";
+
+fn rebuild_rows(conn: &mut DbConnection, meter: &mut dyn Meter) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        conn.batch_execute(
-            "DELETE FROM daily_element_totals;
-             DELETE FROM daily_response_totals;
-             INSERT INTO daily_element_totals
-                 (unit_id, survey_date, template_version_id, service_id, element_code, score_sum, answer_count)
-             SELECT r.unit_id, r.survey_date, r.template_version_id, COALESCE(r.service_id, 0), a.element_code,
-                    SUM(a.score), COUNT(*)
-             FROM answers a JOIN responses r ON r.id = a.response_id
-             GROUP BY r.unit_id, r.survey_date, r.template_version_id, COALESCE(r.service_id, 0), a.element_code;
-             INSERT INTO daily_response_totals
-                 (unit_id, survey_date, template_version_id, service_id, responses, mean_sum, mean_square_sum)
-             SELECT unit_id, survey_date, template_version_id, COALESCE(service_id, 0), COUNT(*),
-                    SUM(CAST(score_sum AS DOUBLE PRECISION) / score_count),
-                    SUM(CAST(score_sum AS DOUBLE PRECISION) * score_sum
-                        / (CAST(score_count AS DOUBLE PRECISION) * score_count))
-             FROM responses WHERE score_count > 0
-             GROUP BY unit_id, survey_date, template_version_id, COALESCE(service_id, 0);",
-        )?;
+        // in pieces, so a rebuild of millions of responses can say how far it is and stop
+        let pieces: Vec<Piece> = Statement::new()
+            .sql(
+                "SELECT unit_id, substr(survey_date, 1, 7) AS month, COUNT(*) AS responses FROM responses \
+                 GROUP BY unit_id, substr(survey_date, 1, 7) ORDER BY unit_id, month",
+            )
+            .load(conn)?;
+        meter.start(Some(pieces.iter().map(|p| p.responses.unsigned_abs()).sum()));
+        conn.batch_execute("DELETE FROM daily_element_totals; DELETE FROM daily_response_totals;")?;
+        for piece in &pieces {
+            let (from, to) = (format!("{}-01", piece.month), format!("{}-31", piece.month));
+            let (unit, from, to) = (Value::Int(piece.unit_id), Value::Text(&from), Value::Text(&to));
+            Statement::new()
+                .sql(
+                    "INSERT INTO daily_element_totals \
+                     (unit_id, survey_date, template_version_id, service_id, element_code, score_sum, answer_count) \
+                     SELECT r.unit_id, r.survey_date, r.template_version_id, COALESCE(r.service_id, 0), a.element_code, \
+                            SUM(a.score), COUNT(*) \
+                     FROM answers a JOIN responses r ON r.id = a.response_id",
+                )
+                .sql(PIECE_FILTER)
+                .bind(unit)
+                .sql(PIECE_FROM)
+                .bind(from)
+                .sql(PIECE_TO)
+                .bind(to)
+                .sql(
+                    " GROUP BY r.unit_id, r.survey_date, r.template_version_id, COALESCE(r.service_id, 0), \
+                     a.element_code",
+                )
+                .execute(conn)?;
+            Statement::new()
+                .sql(
+                    "INSERT INTO daily_response_totals \
+                     (unit_id, survey_date, template_version_id, service_id, responses, mean_sum, mean_square_sum) \
+                     SELECT r.unit_id, r.survey_date, r.template_version_id, COALESCE(r.service_id, 0), COUNT(*), \
+                            SUM(CAST(r.score_sum AS DOUBLE PRECISION) / r.score_count), \
+                            SUM(CAST(r.score_sum AS DOUBLE PRECISION) * r.score_sum \
+                                / (CAST(r.score_count AS DOUBLE PRECISION) * r.score_count)) \
+                     FROM responses r",
+                )
+                .sql(PIECE_FILTER)
+                .bind(unit)
+                .sql(PIECE_FROM)
+                .bind(from)
+                .sql(PIECE_TO)
+                .bind(to)
+                .sql(
+                    " AND r.score_count > 0 \
+                     GROUP BY r.unit_id, r.survey_date, r.template_version_id, COALESCE(r.service_id, 0)",
+                )
+                .execute(conn)?;
+            meter.advance(piece.responses.unsigned_abs())?;
+        }
         Ok(())
     })
 }

@@ -1,10 +1,13 @@
 //! `skm export-all` / `skm import-all`: every row of every table as JSON lines, written by one
 //! backend and read by either, so a deployment moves between SQLite and PostgreSQL unchanged.
 //!
-//! The file: a header line `{"skm_export":1,"schema":…,"tables":[…]}`, then one line per row,
-//! `{"t":"units","r":{…}}`, tables in dependency order. Values are neutral: booleans as JSON
-//! booleans, timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]`, doubles with every digit.
+//! The file: a header line `{"skm_export":1,"schema":…,"tables":[…],"rows":N}`, then one line per
+//! row, `{"t":"units","r":{…}}`, tables in dependency order. `rows` (the number of row lines) only
+//! tells an import how far it has got; files written before it was added lack it. Values are
+//! neutral: booleans as JSON booleans, timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]`, doubles with
+//! every digit.
 
+use super::progress::{Interrupted, Meter};
 use super::{DbConnection, DbError};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -90,6 +93,12 @@ pub enum TransferError {
 
 impl From<diesel::result::Error> for TransferError {
     fn from(e: diesel::result::Error) -> Self {
+        TransferError::Db(e.into())
+    }
+}
+
+impl From<Interrupted> for TransferError {
+    fn from(e: Interrupted) -> Self {
         TransferError::Db(e.into())
     }
 }
@@ -239,21 +248,41 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Writes every row; returns the number of rows per table. Reads one consistent snapshot.
-pub fn export(conn: &mut DbConnection, out: &mut dyn Write) -> Result<Vec<(&'static str, u64)>, TransferError> {
+fn count_rows(conn: &mut DbConnection, table: &str) -> Result<u64, DbError> {
+    let rows: Vec<CountRow> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).load(c)?,
+        DbConnection::Postgres(c) => diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).load(c)?,
+    };
+    Ok(rows.first().map_or(0, |r| r.n.unsigned_abs()))
+}
+
+/// Writes every row; returns the number of rows per table. Reads one consistent snapshot;
+/// `meter` counts rows.
+pub fn export(
+    conn: &mut DbConnection,
+    out: &mut dyn Write,
+    meter: &mut dyn Meter,
+) -> Result<Vec<(&'static str, u64)>, TransferError> {
     check_tables(conn)?;
     let schema = schema_version(conn)?;
-    let header = serde_json::json!({
-        "skm_export": 1,
-        "skm_version": env!("CARGO_PKG_VERSION"),
-        "schema": schema,
-        "tables": TABLES.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-    });
-    writeln!(out, "{header}")?;
     conn.transaction(|conn| {
         if let DbConnection::Postgres(c) = conn {
             c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
         }
+        // counted in the snapshot that is written, so the header's number is the file's
+        let mut rows = 0;
+        for (table, _) in TABLES {
+            rows += count_rows(conn, table)?;
+        }
+        let header = serde_json::json!({
+            "skm_export": 1,
+            "skm_version": env!("CARGO_PKG_VERSION"),
+            "schema": schema,
+            "tables": TABLES.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            "rows": rows,
+        });
+        writeln!(out, "{header}")?;
+        meter.start(Some(rows));
         let mut counts = Vec::new();
         for (table, order) in TABLES {
             let columns = columns(conn, table)?;
@@ -264,6 +293,7 @@ pub fn export(conn: &mut DbConnection, out: &mut dyn Write) -> Result<Vec<(&'sta
                 let line = serde_json::json!({"t": table, "r": neutral(row, &columns)});
                 writeln!(out, "{line}")?;
                 written += 1;
+                meter.advance(1)?;
                 Ok(())
             };
             match conn {
@@ -310,8 +340,12 @@ pub fn export(conn: &mut DbConnection, out: &mut dyn Write) -> Result<Vec<(&'sta
 }
 
 /// Reads an export into an empty database of either backend, all or nothing; returns the rows
-/// per table.
-pub fn import(conn: &mut DbConnection, input: &mut dyn BufRead) -> Result<Vec<(String, u64)>, TransferError> {
+/// per table. `meter` counts rows.
+pub fn import(
+    conn: &mut DbConnection,
+    input: &mut dyn BufRead,
+    meter: &mut dyn Meter,
+) -> Result<Vec<(String, u64)>, TransferError> {
     check_tables(conn)?;
     let mut lines = input.lines().enumerate().map(|(i, l)| (i + 1, l));
     let (_, first) = lines.next().ok_or(TransferError::Format { line: 1, reason: "empty file".into() })?;
@@ -329,18 +363,21 @@ pub fn import(conn: &mut DbConnection, input: &mut dyn BufRead) -> Result<Vec<(S
     }
     conn.transaction(|conn| {
         for (table, _) in TABLES {
-            let rows: Vec<CountRow> = match conn {
-                DbConnection::Sqlite(c) => diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).load(c)?,
-                DbConnection::Postgres(c) => diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).load(c)?,
-            };
-            if rows.first().is_some_and(|r| r.n > 0) {
+            if count_rows(conn, table)? > 0 {
                 return Err(TransferError::Refused(format!(
                     "the database is not empty ({table} has rows): import into a new, migrated database"
                 )));
             }
         }
-        let mut loader =
-            Loader { counts: Vec::new(), batch: Vec::new(), table: None, columns: Vec::new(), parents: Vec::new() };
+        meter.start(header["rows"].as_u64());
+        let mut loader = Loader {
+            counts: Vec::new(),
+            batch: Vec::new(),
+            table: None,
+            columns: Vec::new(),
+            parents: Vec::new(),
+            meter,
+        };
         let mut position = 0usize;
         for (line, text) in lines {
             let text = text?;
@@ -391,16 +428,17 @@ pub fn import(conn: &mut DbConnection, input: &mut dyn BufRead) -> Result<Vec<(S
     })
 }
 
-struct Loader {
+struct Loader<'m> {
     counts: Vec<(String, u64)>,
     batch: Vec<Value>,
     table: Option<&'static str>,
     /// the current table's columns (SQLite inserts name them)
     columns: Vec<Column>,
     parents: Vec<(i64, i64)>,
+    meter: &'m mut dyn Meter,
 }
 
-impl Loader {
+impl Loader<'_> {
     fn flush(&mut self, conn: &mut DbConnection) -> Result<(), TransferError> {
         let Some(table) = self.table else { return Ok(()) };
         if self.batch.is_empty() {
@@ -442,6 +480,7 @@ impl Loader {
             Some((last, count)) if last == table => *count += n,
             _ => self.counts.push((table.to_string(), n)),
         }
+        self.meter.advance(n)?;
         Ok(())
     }
 

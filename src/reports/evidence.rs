@@ -14,6 +14,7 @@ use super::official_pdf;
 use super::pdf::PdfBuilder;
 use super::xlsx;
 use crate::catalog::TemplateRegistry;
+use crate::db::progress::{Meter, Silent};
 use crate::db::units::{self, Unit};
 use crate::db::{DbConnection, DbError};
 use crate::domain::follow_up::Progress;
@@ -152,7 +153,21 @@ pub fn write<W: Write>(
     options: &Options,
     out: W,
 ) -> Result<Written, EvidenceError> {
+    write_metered(conn, registry, period, options, out, &mut Silent)
+}
+
+/// `write`, telling `meter` of each report made (the regency's and every unit's: nearly all of
+/// the time goes to them).
+pub fn write_metered<W: Write>(
+    conn: &mut DbConnection,
+    registry: &TemplateRegistry,
+    period: Period,
+    options: &Options,
+    out: W,
+    meter: &mut dyn Meter,
+) -> Result<Written, EvidenceError> {
     let contents = Contents::read(conn, &period, options.today)?;
+    meter.start(Some((contents.regencies.len() + contents.units.len()) as u64));
     let names = Names { period: file_period(&period) };
     let (year, month, day) = (options.today.year(), options.today.month(), options.today.day());
     let made = zip::DateTime::from_date_and_time(year as u16, month as u8, day as u8, 0, 0, 0).unwrap_or_default();
@@ -175,6 +190,7 @@ pub fn write<W: Write>(
         drop(pdf);
         let book = xlsx::workbook(conn, &data, options.downloaded, options.today).map_err(|e| report(e.to_string()))?;
         pack.add(&names.regency(regency, "xlsx"), &book, &format!("{skm_done}: pengolahan data kabupaten"))?;
+        meter.advance(1).map_err(DbError::from)?;
     }
     for unit in &contents.units {
         let data = data::gather(conn, registry, unit, period, contents.parents.contains(&unit.id))?;
@@ -183,6 +199,7 @@ pub fn write<W: Write>(
         drop(pdf);
         let book = xlsx::workbook(conn, &data, options.downloaded, options.today).map_err(|e| report(e.to_string()))?;
         pack.add(&names.unit(unit, "xlsx"), &book, &format!("{skm_done}: pengolahan data {}", unit.name))?;
+        meter.advance(1).map_err(DbError::from)?;
     }
 
     let media_count = contents.media_count();

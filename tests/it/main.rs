@@ -40,6 +40,7 @@ mod outage;
 mod populations;
 mod poster;
 mod posters;
+mod progress;
 mod publication;
 mod ranking;
 mod readiness;

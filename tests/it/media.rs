@@ -8,6 +8,7 @@ use crate::common;
 
 use common::{backends, hidden, webdriver, TestApp, TestDb, PASSWORD};
 use diesel::prelude::*;
+use skm::db::progress::Silent;
 use skm::db::schema::{audit_log, proof_images, publication_media, rtl_status_changes};
 use skm::db::{transfer, units, users};
 use skm::domain::names::{Medium, Role, RtlStatus};
@@ -269,7 +270,7 @@ fn proof_images_move_byte_for_byte_through_export_all_and_import_all() {
     common::seed_demo(&mut app.conn(), 300, 9);
     skm::demo::showcase(&mut app.conn(), today).expect("showcase");
     let mut exported = Vec::new();
-    transfer::export(&mut app.conn(), &mut exported).expect("export");
+    transfer::export(&mut app.conn(), &mut exported, &mut Silent).expect("export");
     let text = String::from_utf8(exported.clone()).expect("utf-8");
     assert!(text.contains("\"t\":\"proof_images\"") && text.contains("\"data\":\"\\\\x89504e47"), "hex PNG");
     let images = |conn: &mut skm::db::DbConnection| -> Vec<(i32, String, Vec<u8>)> {
@@ -287,11 +288,11 @@ fn proof_images_move_byte_for_byte_through_export_all_and_import_all() {
     for target in targets {
         let pool = target.pool();
         let mut conn = pool.get().expect("connection");
-        transfer::import(&mut conn, &mut exported.as_slice()).expect("import");
+        transfer::import(&mut conn, &mut exported.as_slice(), &mut Silent).expect("import");
         assert_eq!(images(&mut conn), expected, "{}: the images", target.name);
         // and out again in the same neutral form: PostgreSQL's bytea as SQLite's hex
         let mut again = Vec::new();
-        transfer::export(&mut conn, &mut again).expect("export again");
+        transfer::export(&mut conn, &mut again, &mut Silent).expect("export again");
         let again = String::from_utf8(again).expect("utf-8");
         assert_eq!(image_lines(&again), image_lines(&text), "{}: the images exported alike", target.name);
     }

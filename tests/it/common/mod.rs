@@ -450,7 +450,7 @@ pub fn seed_demo(
     use skm::demo::{self, DemoOutcome};
     let versions = registry(conn);
     let today = demo::today(chrono_tz::Asia::Makassar);
-    match demo::create(conn, &versions, today, responses, seed).expect("demo") {
+    match demo::create(conn, &versions, today, responses, seed, &mut skm::db::progress::Silent).expect("demo") {
         DemoOutcome::Created { accounts, .. } => (versions, accounts),
         DemoOutcome::AlreadyPresent => panic!("the demo needs a fresh database"),
     }
