@@ -6,7 +6,8 @@
 
 use crate::db::rollup::{self, Refreshed, Tenants};
 use crate::db::{mail_log, DbConnection, DbError, Pool};
-use chrono::{DateTime, Datelike, Utc};
+use crate::domain::period::Period;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
@@ -20,9 +21,12 @@ const LEASE: &str = "rollup";
 /// load or a correction, which the daily full refresh (or `skm rollup --all`) picks up.
 pub fn open_months(now: DateTime<Utc>) -> Vec<String> {
     let mut months = BTreeSet::new();
-    for hours in [-40 * 24, -12, 0, 14] {
-        let at = now + chrono::Duration::hours(hours);
-        months.insert(format!("{:04}-{:02}", at.year(), at.month()));
+    // the earliest and the latest local time anywhere in Indonesia and west of it to UTC−12
+    for hours in [-12, 14] {
+        let at = (now + chrono::Duration::hours(hours)).date_naive();
+        let running = Period::month_of(at);
+        months.insert(running.previous().to_string());
+        months.insert(running.to_string());
     }
     months.into_iter().collect()
 }
@@ -120,5 +124,7 @@ mod tests {
         assert_eq!(open_months(now), ["2026-10", "2026-11", "2026-12"]);
         let mid = Utc.with_ymd_and_hms(2026, 11, 15, 12, 0, 0).single().expect("instant");
         assert_eq!(open_months(mid), ["2026-10", "2026-11"]);
+        let early = Utc.with_ymd_and_hms(2026, 12, 2, 5, 49, 0).single().expect("instant");
+        assert_eq!(open_months(early), ["2026-11", "2026-12"]);
     }
 }

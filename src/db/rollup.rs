@@ -12,7 +12,6 @@ use super::schema::{rollup_months, units};
 use super::statement::{Statement, Value};
 use super::units::Tree;
 use super::{DbConnection, DbError};
-use crate::domain::ikm::ElementTally;
 use crate::domain::interval::Dispersion;
 use crate::domain::names::UnitKind;
 use diesel::prelude::*;
@@ -56,10 +55,11 @@ impl Tenants {
     }
 }
 
+/// One element's sums for a key (a unit when refreshing, a tenant when reading) and version.
 #[derive(QueryableByName)]
-struct UnitElementSums {
+struct ElementSums {
     #[diesel(sql_type = Integer)]
-    unit_id: i32,
+    key: i32,
     #[diesel(sql_type = Integer)]
     template_version_id: i32,
     #[diesel(sql_type = Text)]
@@ -70,10 +70,11 @@ struct UnitElementSums {
     answer_count: i64,
 }
 
+/// The responses and the sums of their mean scores (and squares) for a key and version.
 #[derive(QueryableByName)]
-struct UnitResponseSums {
+struct ResponseSums {
     #[diesel(sql_type = Integer)]
-    unit_id: i32,
+    key: i32,
     #[diesel(sql_type = Integer)]
     template_version_id: i32,
     #[diesel(sql_type = BigInt)]
@@ -111,9 +112,9 @@ pub fn refresh_month(
         return Err(DbError::Conflict(format!("'{month}' is not a month (YYYY-MM)")));
     };
     conn.transaction(|conn| {
-        let elements: Vec<UnitElementSums> = Statement::new()
+        let elements: Vec<ElementSums> = Statement::new()
             .sql(
-                "SELECT unit_id, template_version_id, element_code, SUM(score_sum) AS score_sum, \
+                "SELECT unit_id AS key, template_version_id, element_code, SUM(score_sum) AS score_sum, \
                  SUM(answer_count) AS answer_count FROM daily_element_totals WHERE survey_date >= ",
             )
             .bind(Value::Text(&from))
@@ -121,9 +122,9 @@ pub fn refresh_month(
             .bind(Value::Text(&to))
             .sql(" GROUP BY unit_id, template_version_id, element_code")
             .load(conn)?;
-        let responses: Vec<UnitResponseSums> = Statement::new()
+        let responses: Vec<ResponseSums> = Statement::new()
             .sql(
-                "SELECT unit_id, template_version_id, SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, \
+                "SELECT unit_id AS key, template_version_id, SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, \
                  SUM(mean_square_sum) AS mean_square_sum FROM daily_response_totals WHERE survey_date >= ",
             )
             .bind(Value::Text(&from))
@@ -133,7 +134,7 @@ pub fn refresh_month(
             .load(conn)?;
         let mut element_sums: BTreeMap<(i32, i32, String), (i64, i64)> = BTreeMap::new();
         for row in &elements {
-            for node in tenants.of(row.unit_id) {
+            for node in tenants.of(row.key) {
                 let sums = element_sums.entry((*node, row.template_version_id, row.element_code.clone())).or_default();
                 sums.0 += row.score_sum;
                 sums.1 += row.answer_count;
@@ -143,7 +144,7 @@ pub fn refresh_month(
         let mut counted = 0u64;
         for row in &responses {
             counted += row.responses.max(0) as u64;
-            for node in tenants.of(row.unit_id) {
+            for node in tenants.of(row.key) {
                 let sums = response_sums.entry((*node, row.template_version_id)).or_default();
                 sums.0 += row.responses;
                 sums.1 += row.mean_sum;
@@ -245,58 +246,37 @@ pub fn totals(
     if nodes.is_empty() || months.is_empty() || version_ids.is_empty() {
         return Ok(out);
     }
-    #[derive(QueryableByName)]
-    struct NodeElement {
-        #[diesel(sql_type = Integer)]
-        node_id: i32,
-        #[diesel(sql_type = Text)]
-        element_code: String,
-        #[diesel(sql_type = BigInt)]
-        score_sum: i64,
-        #[diesel(sql_type = BigInt)]
-        answer_count: i64,
-    }
-    #[derive(QueryableByName)]
-    struct NodeResponses {
-        #[diesel(sql_type = Integer)]
-        node_id: i32,
-        #[diesel(sql_type = BigInt)]
-        responses: i64,
-        #[diesel(sql_type = Double)]
-        mean_sum: f64,
-        #[diesel(sql_type = Double)]
-        mean_square_sum: f64,
-    }
     let month_values = || months.iter().map(|m| Value::Text(m));
     // PostgreSQL sums BIGINT columns into NUMERIC: cast back, as both backends read a BIGINT
     for chunk in nodes.chunks(500) {
-        let responses: Vec<NodeResponses> = Statement::new()
+        let responses: Vec<ResponseSums> = Statement::new()
             .uncached()
             .sql(
-                "SELECT node_id, CAST(SUM(responses) AS BIGINT) AS responses, SUM(mean_sum) AS mean_sum, \
-                 SUM(mean_square_sum) AS mean_square_sum FROM rollup_response_totals WHERE node_id IN (",
+                "SELECT node_id AS key, template_version_id, CAST(SUM(responses) AS BIGINT) AS responses, \
+                 SUM(mean_sum) AS mean_sum, SUM(mean_square_sum) AS mean_square_sum \
+                 FROM rollup_response_totals WHERE node_id IN (",
             )
             .list(chunk.iter().map(|id| Value::Int(*id)))
             .sql(") AND month IN (")
             .list(month_values())
             .sql(") AND template_version_id IN (")
             .list(version_ids.iter().map(|id| Value::Int(*id)))
-            .sql(") GROUP BY node_id")
+            .sql(") GROUP BY node_id, template_version_id")
             .load(conn)?;
+        // each row is one version of the questionnaire: they add up
         for row in responses {
-            let n = row.responses.max(0) as u64;
-            if n == 0 {
+            if row.responses <= 0 {
                 continue;
             }
-            let group =
-                out.entry(row.node_id).or_insert_with(|| GroupTotals { key: Some(row.node_id), ..Default::default() });
-            group.responses = n;
-            group.dispersion = Dispersion { n, sum: row.mean_sum, sum_squares: row.mean_square_sum };
+            let n = row.responses as u64;
+            let group = out.entry(row.key).or_insert_with(|| GroupTotals { key: Some(row.key), ..Default::default() });
+            group.responses += n;
+            group.dispersion.merge(&Dispersion { n, sum: row.mean_sum, sum_squares: row.mean_square_sum });
         }
-        let elements: Vec<NodeElement> = Statement::new()
+        let elements: Vec<ElementSums> = Statement::new()
             .uncached()
             .sql(
-                "SELECT node_id, element_code, CAST(SUM(score_sum) AS BIGINT) AS score_sum, \
+                "SELECT node_id AS key, template_version_id, element_code, CAST(SUM(score_sum) AS BIGINT) AS score_sum, \
                  CAST(SUM(answer_count) AS BIGINT) AS answer_count \
                  FROM rollup_element_totals WHERE node_id IN (",
             )
@@ -305,14 +285,13 @@ pub fn totals(
             .list(month_values())
             .sql(") AND template_version_id IN (")
             .list(version_ids.iter().map(|id| Value::Int(*id)))
-            .sql(") GROUP BY node_id, element_code")
+            .sql(") GROUP BY node_id, template_version_id, element_code")
             .load(conn)?;
         for row in elements {
-            if let Some(group) = out.get_mut(&row.node_id) {
-                group.elements.insert(
-                    row.element_code,
-                    ElementTally { sum: row.score_sum.max(0) as u64, count: row.answer_count.max(0) as u64 },
-                );
+            if let Some(group) = out.get_mut(&row.key) {
+                let tally = group.elements.entry(row.element_code).or_default();
+                tally.sum += row.score_sum.max(0) as u64;
+                tally.count += row.answer_count.max(0) as u64;
             }
         }
     }

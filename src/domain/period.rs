@@ -311,4 +311,14 @@ mod tests {
         assert_eq!(label("2026"), "2026");
         assert_eq!(label("2026-01-01..2026-03-31"), "1 Jan 2026 – 31 Mar 2026");
     }
+
+    #[test]
+    fn a_period_names_its_months_unless_a_range_cuts_a_month() {
+        let months = |text: &str| text.parse::<Period>().expect("period").months();
+        assert_eq!(months("2026-Q4"), Some(vec!["2026-10".into(), "2026-11".into(), "2026-12".into()]));
+        assert_eq!(months("2026-02"), Some(vec!["2026-02".to_string()]));
+        assert_eq!(months("2026-01-01..2026-02-28").map(|m| m.len()), Some(2));
+        assert_eq!(months("2026-01-05..2026-02-28"), None);
+        assert_eq!(months("2026").map(|m| m.len()), Some(12));
+    }
 }
