@@ -223,6 +223,11 @@ fn the_region_pages_say_how_fresh_their_roll_ups_are_and_match_a_live_count() {
         nation.refresh(&[MARCH]);
         let page = nation.app.get_as(&admin, &path);
         assert!(page.body.contains("Data per "), "{name}: {}", page.body);
+        // the roll-ups hold whole months: a range cut inside one is refused at the picker, in Indonesian
+        let cut = nation.app.get_as(&admin, "/dasbor/wilayah/kaltim?period=&dari=2026-03-05&sampai=2026-03-31");
+        assert_eq!(cut.status, 400, "{name}");
+        assert!(cut.body.contains("menghitung per bulan penuh"), "{name}: {}", cut.body);
+        common::assert_indonesian(&cut.body, "the region page with a cut range");
         assert_eq!(ranking(&page.body, "h-children")[0].2, "3", "{name}");
 
         // a new response counts on the unit's live dashboard at once, on the region page after the

@@ -3,7 +3,7 @@
 //! roll-ups (issue 21). The page says how fresh the roll-ups are ("data per 10:45 WIT"): they are
 //! refreshed by a job, not by each submission.
 
-use super::{chosen_period, count, id, PeriodPicker};
+use super::{chosen_period, count, default_period, id, PeriodPicker};
 use crate::aggregator::{self, RegionRow};
 use crate::charts;
 use crate::domain::names::UnitKind;
@@ -96,17 +96,13 @@ pub async fn page(
     }
     let (mut period, mut problem) =
         chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state);
-    // the roll-ups hold whole months: a range cut inside a month is refused by name
-    let months = match period.months() {
-        Some(months) => months,
-        None => {
-            problem = Some("region.period.whole_months");
-            period = period.previous();
-            let fallback = chosen_period(None, None, None, &state).0;
-            period = if period.months().is_some() { period } else { fallback };
-            period.months().unwrap_or_default()
-        }
-    };
+    // the roll-ups hold whole months: a range cut inside a month opens the default month instead,
+    // with the reason at the picker
+    if period.months().is_none() {
+        problem = Some("region.period.whole_months");
+        period = default_period(&state);
+    }
+    let months = period.months().unwrap_or_default();
     let tz = unit.zone_or(state.config.timezone);
     let overview =
         blocking_read(&state, move |state, conn| aggregator::region(conn, &state.templates, unit, &months)).await?;
