@@ -13,7 +13,9 @@
 //! SKM_BENCH_LOG=1 (log every request to stderr at `info`, as `skm serve` does; redirect it),
 //! SKM_BENCH_ONLY=sqlite|postgres (one backend), SKM_BENCH_RATE (submissions/s offered in the
 //! open-loop phase; default an eighth, a quarter and half the closed-loop rate in turn),
-//! SKM_BENCH_OPEN_SECONDS (10 per rate).
+//! SKM_BENCH_OPEN_SECONDS (10 per rate), SKM_BENCH_GROUP_COMMIT_MAX and
+//! SKM_BENCH_GROUP_COMMIT_WINDOW_US (SQLite's group commit, as `group_commit_max` and
+//! `group_commit_window_us`; defaults as `skm serve`; SKM_BENCH_GROUP_COMMIT_MAX=0 turns it off).
 //!
 //! Two phases: closed loop (every client sends again as soon as it has its answer: the
 //! throughput), then open loop (submissions are due at Poisson-distributed times whatever the
@@ -56,6 +58,14 @@ struct Settings {
     /// open-loop round trips per second (default: half the closed-loop rate)
     rate: Option<f64>,
     open_seconds: f64,
+    /// SQLite group commit (`group_commit_max`, `group_commit_window_us`); `None`: the defaults
+    group_commit_max: Option<u32>,
+    group_commit_window_us: Option<u32>,
+}
+
+/// A number that may be 0 (`env_number` takes only positive ones).
+fn env_count(name: &str) -> Option<u32> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
 }
 
 fn env_number(name: &str) -> Option<usize> {
@@ -76,6 +86,8 @@ impl Settings {
             log: std::env::var("SKM_BENCH_LOG").is_ok_and(|v| v == "1"),
             rate: env_number("SKM_BENCH_RATE").map(|n| n as f64),
             open_seconds: env_number("SKM_BENCH_OPEN_SECONDS").unwrap_or(10) as f64,
+            group_commit_max: env_count("SKM_BENCH_GROUP_COMMIT_MAX"),
+            group_commit_window_us: env_count("SKM_BENCH_GROUP_COMMIT_WINDOW_US"),
         }
     }
 }
@@ -87,6 +99,12 @@ fn spawn(database: &TestDb, settings: &Settings) -> TestApp {
         config.workers = settings.workers;
         config.pool_size = settings.pool_size;
         config.rate_limit_per_minute = NO_RATE_LIMIT;
+        if let Some(max) = settings.group_commit_max {
+            config.group_commit_max = max;
+        }
+        if let Some(window) = settings.group_commit_window_us {
+            config.group_commit_window_us = window;
+        }
         // Each client sends its own X-Forwarded-For from loopback, so the rate limiter and the
         // burst check see 64 citizens, not one address.
         config.trusted_proxies = vec![std::net::Ipv4Addr::LOCALHOST.into()];
@@ -310,6 +328,22 @@ fn settle(conn: &mut DbConnection, name: &str) {
         Ok(true) => println!("[{name}]   settled ({what}) in {:.1} s", t.elapsed().as_secs_f64()),
         Ok(false) => println!("[{name}]   not settled ({what}): a reader held the log"),
         Err(e) => println!("[{name}]   could not settle ({what}): {e}"),
+    }
+}
+
+/// (submissions written, commits) by SQLite's group commit so far; `None` when it is off.
+fn group_commits(server: &TestApp) -> Option<(u64, u64)> {
+    server.writer.counts().map(|c| (c.written.load(Ordering::Relaxed), c.commits.load(Ordering::Relaxed)))
+}
+
+/// How the submissions of a phase were grouped into commits.
+fn report_batches(name: &str, server: &TestApp, before: Option<(u64, u64)>) {
+    if let (Some((w0, c0)), Some((w1, c1))) = (before, group_commits(server)) {
+        let (written, commits) = (w1 - w0, c1 - c0);
+        println!(
+            "[{name}]   group commit: {written} submissions in {commits} commits ({:.1} per commit)",
+            written as f64 / commits.max(1) as f64
+        );
     }
 }
 
@@ -677,7 +711,7 @@ fn run(database: TestDb, settings: &Settings) {
     println!(
         "[{name}] app: {} actix workers, pool of {} connections (timeout {} ms), rate limit raised to {}/min per \
          client (default 20; the shared counter is still written on every POST), burst check on (threshold {}), \
-         request log {}, {}",
+         request log {}, {}; group commit {}",
         server.config.workers,
         server.config.pool_size,
         server.config.pool_timeout_ms,
@@ -688,15 +722,25 @@ fn run(database: TestDb, settings: &Settings) {
             "every client from one address (X-Forwarded-For 10.0.0.1)"
         } else {
             "one address per client (X-Forwarded-For 10.0.x.y, loopback trusted as proxy)"
+        },
+        if server.writer.is_on() {
+            format!(
+                "on (at most {} a commit, window {} µs)",
+                server.config.group_commit_max, server.config.group_commit_window_us
+            )
+        } else {
+            "off (one transaction per submission, on its request's connection)".to_string()
         }
     );
 
     let warm_up = (settings.clients * 4).min(settings.submissions);
     let warm = drive(&server, settings, warm_up, 1, Pace::Closed);
+    let before = group_commits(&server);
     let mut closed = drive(&server, settings, settings.submissions, 1_000_000, Pace::Closed);
     let closed_what =
         format!("closed loop, {} clients without pause (after {} warm-up)", settings.clients, warm.stored);
     let (rate, (_, _, p99)) = report(name, &closed_what, &mut closed, " (from sending)");
+    report_batches(name, &server, before);
     // Citizens do not queue at the server: they arrive at their own pace. An eighth, a quarter
     // and half the closed-loop rate (unless one rate is set): from a normal day to a busy but
     // unsaturated server.
@@ -710,10 +754,12 @@ fn run(database: TestDb, settings: &Settings) {
         settle(&mut server.pool.get().expect("connection"), name);
         let count = ((offered * settings.open_seconds).round() as usize).max(settings.clients);
         let seed = 2_000_000 * (i as u64 + 1);
+        let before = group_commits(&server);
         let mut open = drive(&server, settings, count, seed, Pace::poisson(count, offered, 3 + i as u64));
         let open_what =
             format!("open loop, {offered:.0} submissions/s offered (Poisson arrivals) to {} clients", settings.clients);
         let (_, (_, _, open_p99)) = report(name, &open_what, &mut open, " (from its scheduled time)");
+        report_batches(name, &server, before);
         acknowledged += open.stored as i64;
         open_loops.push((offered, open_p99));
     }

@@ -25,6 +25,10 @@ pub struct Config {
     pub workers: usize,
     pub pool_size: u32,
     pub pool_timeout_ms: u64,
+    /// the most SQLite submissions written in one transaction (`db::group_commit`); 0: off
+    pub group_commit_max: u32,
+    /// how long the SQLite writer waits for more submissions after the first, in microseconds
+    pub group_commit_window_us: u32,
     pub log: String,
     pub log_format: LogFormat,
     /// bearer token for GET /metrics; empty: no metrics endpoint
@@ -171,7 +175,7 @@ pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima ka
 pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 45] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 47] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     (
         "read_database_url",
@@ -187,6 +191,18 @@ pub const SETTINGS: [(&str, &str, &str, &str); 45] = [
     ("workers", "SKM_WORKERS", "number of CPUs", "HTTP worker threads"),
     ("pool_size", "SKM_POOL_SIZE", "workers + 4", "database connections per instance"),
     ("pool_timeout_ms", "SKM_POOL_TIMEOUT_MS", "5000", "how long a request waits for a database connection"),
+    (
+        "group_commit_max",
+        "SKM_GROUP_COMMIT_MAX",
+        "64",
+        "SQLite: the most submissions written in one transaction by the writer thread (0 = off)",
+    ),
+    (
+        "group_commit_window_us",
+        "SKM_GROUP_COMMIT_WINDOW_US",
+        "0",
+        "SQLite: microseconds the writer waits for more submissions after the first (0 = only those queued)",
+    ),
     ("log", "SKM_LOG", "info", "log filter, e.g. info or skm=debug,actix_web=info"),
     ("log_format", "SKM_LOG_FORMAT", "text", "text, or json (one object per line, with the request id)"),
     ("metrics_token", "SKM_METRICS_TOKEN", "", "bearer token for GET /metrics (empty: no metrics endpoint)"),
@@ -453,6 +469,8 @@ impl Config {
         };
         let form_token_minutes = small("form_token_minutes", 240, 1)?;
         let rate_limit_per_minute = small("rate_limit_per_minute", 20, 1)?;
+        let group_commit_max = small("group_commit_max", 64, 0)?;
+        let group_commit_window_us = small("group_commit_window_us", 0, 0)?;
         let api_key_rate_per_minute = small("api_key_rate_per_minute", 600, 1)?;
         let burst_threshold = small("burst_threshold", 3, 0)?;
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
@@ -567,6 +585,8 @@ impl Config {
             workers,
             pool_size,
             pool_timeout_ms,
+            group_commit_max,
+            group_commit_window_us,
             log,
             log_format,
             metrics_token,

@@ -461,7 +461,7 @@ fn store_one(
             per_minute: rules.per_minute,
         }),
     };
-    Ok(Some(match survey::submit(conn, &submission, gate.burst) {
+    Ok(Some(match survey::submit(conn, &submission, gate.burst, gate.writer) {
         Ok(Outcome::Stored { flagged, .. }) => ItemResult::Stored { flagged },
         Ok(Outcome::Rejected(rejection)) => ItemResult::Rejected(ItemProblem::Fields(rejection.messages)),
         Ok(Outcome::RateLimited { .. }) => ItemResult::Rejected(ItemProblem::RateLimited),

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod counters;
 pub mod devices;
+pub mod group_commit;
 pub mod images;
 pub mod import_batches;
 pub mod instruments;

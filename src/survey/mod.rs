@@ -8,7 +8,8 @@ pub mod public;
 pub mod sheet_import;
 
 use crate::catalog::TemplateRegistry;
-use crate::db::responses::{self, DeviceGuard, Guards, NewResponse, RateGuard, StoreError};
+use crate::db::group_commit::GroupCommit;
+use crate::db::responses::{DeviceGuard, Guards, NewResponse, RateGuard, StoreError};
 use crate::db::units::{self, Service, Unit};
 use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
@@ -212,8 +213,15 @@ impl Submission<'_> {
     }
 }
 
-/// Validates and stores; nothing is written unless everything is valid.
-pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Result<Outcome, DbError> {
+/// Validates and stores; nothing is written unless everything is valid. The write goes through
+/// `writer`: on SQLite a thread that commits the submissions arriving together in one
+/// transaction (`db::group_commit`), each answered only once committed.
+pub fn submit(
+    conn: &mut DbConnection,
+    sub: &Submission,
+    burst: BurstRule,
+    writer: &GroupCommit,
+) -> Result<Outcome, DbError> {
     // a Mal Pelayanan Publik's responses belong to the agency chosen on its form (`mpp`)
     if mpp::is_hall(&sub.form.unit) {
         return Ok(sub.rejected(vec![Message::general(mpp::CHOOSE_AGENCY)]));
@@ -303,7 +311,7 @@ pub fn submit(conn: &mut DbConnection, sub: &Submission, burst: BurstRule) -> Re
         }
         (None, None) => Default::default(),
     };
-    match responses::insert_submission(conn, &response, &attached, &guards, desk) {
+    match writer.insert_submission(conn, &response, &attached, &guards, desk) {
         Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
         // a spent invitation is a replayed form: its one answer is already in
         Err(StoreError::TokenUsed | StoreError::InvitationUsed) => {
@@ -343,7 +351,8 @@ pub fn submit_paper(
         declared: None,
         device: None,
     };
-    let outcome = submit(conn, &paper, BurstRule::OFF)?;
+    // typed in by one operator and audited right after: on the operator's own connection
+    let outcome = submit(conn, &paper, BurstRule::OFF, &GroupCommit::direct())?;
     if let Outcome::Stored { id, .. } = &outcome {
         let detail = format!("{} paper response {id} dated {survey_date}", form.unit.slug);
         crate::db::audit::record(conn, Some(actor), "responses.paper", &detail)?;

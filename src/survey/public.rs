@@ -9,6 +9,7 @@
 
 use super::{form_for_unit, submit, token_message, Declared, Outcome, Rejection, Submission};
 use crate::catalog::TemplateRegistry;
+use crate::db::group_commit::GroupCommit;
 use crate::db::responses::RateGuard;
 use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
@@ -33,6 +34,8 @@ pub struct Gate<'a> {
     pub token_max_age: chrono::Duration,
     /// survey dates are the regency's local dates
     pub timezone: chrono_tz::Tz,
+    /// where the submission is written (SQLite's group commit, or the request's connection)
+    pub writer: &'a GroupCommit,
 }
 
 /// One post of the public form or the API.
@@ -194,6 +197,7 @@ fn store(
             device: None,
         },
         gate.burst,
+        gate.writer,
     )
 }
 
@@ -233,5 +237,6 @@ pub fn submit_with_key(
             device: None,
         },
         gate.burst,
+        gate.writer,
     )
 }

@@ -48,6 +48,7 @@ pub mod throttle;
 
 use crate::catalog::{Catalog, TemplateRegistry};
 use crate::config::Config;
+use crate::db::group_commit::{self, GroupCommit};
 use crate::db::{self, DbConnection, DbError, Pool};
 use crate::gateway::Gateway;
 use crate::rate_limit::RateLimit;
@@ -79,6 +80,9 @@ pub struct AppState {
     pub last_forms: Arc<survey::LastForms>,
     /// the SMS/WhatsApp gateway that sends invitation links; `None` without `gateway_url`
     pub gateway: Option<Arc<Gateway>>,
+    /// where citizens' submissions are written: SQLite's group-commit writer, or each on its
+    /// request's connection (`db::group_commit`)
+    pub writer: Arc<GroupCommit>,
 }
 
 impl AppState {
@@ -101,6 +105,13 @@ impl AppState {
                 Some(pool)
             }
         };
+        let writer = GroupCommit::start(
+            config.database_url.expose_secret(),
+            group_commit::Settings {
+                max_batch: config.group_commit_max as usize,
+                window: std::time::Duration::from_micros(u64::from(config.group_commit_window_us)),
+            },
+        )?;
         let metrics = metrics::Metrics::default();
         let gateway = match config.gateway.clone().map(|g| Gateway::start(g, metrics.gateway.clone())) {
             None => None,
@@ -113,6 +124,7 @@ impl AppState {
             key_limiter: Arc::new(RateLimit::per_minute(config.api_key_rate_per_minute)),
             metrics: Arc::new(metrics),
             gateway,
+            writer: Arc::new(writer),
             last_forms: Arc::default(),
             pool,
             read_pool,
@@ -143,6 +155,7 @@ impl AppState {
             burst: self.config.burst_rule(),
             token_max_age: chrono::Duration::minutes(i64::from(self.config.form_token_minutes)),
             timezone: self.config.timezone,
+            writer: &self.writer,
         }
     }
 }

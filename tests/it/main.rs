@@ -23,6 +23,7 @@ mod file_clients;
 mod follow_up;
 mod fuzz;
 mod gateway;
+mod group_commit;
 mod http;
 mod import;
 mod import_limits;

@@ -112,6 +112,8 @@ pub struct TestApp {
     pub config: Config,
     /// the app's SMS/WhatsApp gateway (with `config.gateway` set), to dispatch to directly
     pub gateway: Option<std::sync::Arc<skm::gateway::Gateway>>,
+    /// where the app writes citizens' submissions (SQLite's group commit: its counts)
+    pub writer: std::sync::Arc<skm::db::group_commit::GroupCommit>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -130,6 +132,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let state = AppState::new(pool.clone(), config.clone(), catalog).expect("app state");
         let gateway = state.gateway.clone();
+        let writer = state.writer.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -140,7 +143,7 @@ impl TestApp {
             });
         });
         let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("app started");
-        TestApp { addr, pool, config, gateway, handle }
+        TestApp { addr, pool, config, gateway, writer, handle }
     }
 
     /// Stops the server and waits until its in-flight requests are done (dropping it stops it

@@ -1,0 +1,298 @@
+//! Group commit of citizens' submissions on SQLite (issue 21, point 5).
+//!
+//! SQLite has one writer at a time. With every request committing its own submission on its own
+//! pooled connection, the connections queue for the write lock in SQLite's busy handler, which
+//! sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries: under load a submission waits for the lock
+//! far longer than it holds it (the open-loop tails), and each commit writes the pages that every
+//! submission touches (the unit's daily totals, the rate-limit counters, the index pages) to the
+//! WAL again.
+//!
+//! Here one thread owns one write connection. A request hands its submission over a channel and
+//! waits for the answer. The thread takes the first waiting submission and whatever else is
+//! already queued (at most `group_commit_max`; optionally waiting `group_commit_window_us` for
+//! more), and writes them all in ONE transaction (`BEGIN IMMEDIATE`, so it never waits to
+//! upgrade a read lock), each in its own savepoint (`db::responses::insert_submission` opens a
+//! nested transaction, which diesel makes a savepoint): a refused submission (token spent, rate
+//! limit, ticket used…) rolls back only itself. Only after the COMMIT has succeeded is each
+//! submission answered with its own outcome; when the COMMIT fails (or a submission panics)
+//! every submission of the batch is answered "unavailable, send again": nothing of it is
+//! stored. A batch of one is exactly the old single transaction.
+//!
+//! The window defaults to 0: the batch is what queued while the previous batch was being
+//! written, which adapts by itself (a quiet server commits each submission at once, a busy one
+//! many at a time). With `synchronous = NORMAL` in WAL mode a commit does not fsync, so there is
+//! no flush whose cost waiting would share; waiting would only add its length to every
+//! submission's latency. On a disk with `synchronous = FULL` (not ours) a window would pay.
+//!
+//! PostgreSQL keeps one transaction per submission on the request's own connection: its writers
+//! run side by side (row locks, not a database lock), so there is no lock queue to remove.
+//! `group_commit_max = 0` does the same on SQLite.
+
+use super::instruments::InstrumentAnswers;
+use super::responses::{self, DeviceGuard, Guards, NewResponse, RateGuard, StoreError};
+use super::{Backend, DbConnection, DbError, Manager};
+use crate::domain::submission::BurstRule;
+use crate::security::form_token::Desk;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How submissions are grouped (`group_commit_max`, `group_commit_window_us`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// the most submissions in one commit; 0: no group commit (each on the request's connection)
+    pub max_batch: usize,
+    /// how long the writer waits for more after the first (0: only what is already queued)
+    pub window: Duration,
+}
+
+/// Counts kept by the writer, for tests and the benchmark.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// submissions handed to the writer
+    pub submitted: AtomicU64,
+    /// transactions committed (each holding one or more submissions)
+    pub commits: AtomicU64,
+    /// submissions in committed transactions
+    pub written: AtomicU64,
+}
+
+/// The way submissions are written: through the SQLite writer thread, or directly on the
+/// caller's connection (PostgreSQL, group commit off, paper entry).
+pub struct GroupCommit {
+    writer: Option<Writer>,
+}
+
+struct Writer {
+    /// `None` once dropped: the thread then finishes what is queued and ends
+    jobs: Option<Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    counts: Arc<Counts>,
+}
+
+/// One submission, owned, for the writer thread.
+struct Job {
+    response: NewResponse,
+    instruments: Vec<InstrumentAnswers>,
+    guards: OwnedGuards,
+    desk: Desk,
+    reply: SyncSender<Result<bool, StoreError>>,
+}
+
+/// `Guards` without borrows.
+struct OwnedGuards {
+    token_nonce: Option<String>,
+    ticket_code: Option<String>,
+    burst: BurstRule,
+    rate_limit: Option<(String, i64, u32)>,
+    invitation_id: Option<i32>,
+    device: Option<DeviceGuard>,
+}
+
+impl OwnedGuards {
+    fn of(guards: &Guards) -> OwnedGuards {
+        OwnedGuards {
+            token_nonce: guards.token_nonce.map(str::to_string),
+            ticket_code: guards.ticket_code.map(str::to_string),
+            burst: guards.burst,
+            rate_limit: guards.rate_limit.map(|r| (r.key.to_string(), r.window_start, r.limit)),
+            invitation_id: guards.invitation_id,
+            device: guards.device,
+        }
+    }
+
+    fn borrowed(&self) -> Guards<'_> {
+        Guards {
+            token_nonce: self.token_nonce.as_deref(),
+            ticket_code: self.ticket_code.as_deref(),
+            burst: self.burst,
+            rate_limit: self.rate_limit.as_ref().map(|(key, window_start, limit)| RateGuard {
+                key,
+                window_start: *window_start,
+                limit: *limit,
+            }),
+            invitation_id: self.invitation_id,
+            device: self.device,
+        }
+    }
+}
+
+/// What a batch's submissions are told when it could not be committed: nothing of theirs is
+/// stored, and the same submission can be sent again.
+fn batch_failed(why: &str) -> StoreError {
+    StoreError::Db(DbError::Unavailable(format!("the submissions written together were not stored: {why}")))
+}
+
+impl GroupCommit {
+    /// Each submission in its own transaction on the caller's connection.
+    pub const fn direct() -> GroupCommit {
+        GroupCommit { writer: None }
+    }
+
+    /// The writer thread for a SQLite `url` (its own connection, opened now so that a database
+    /// that cannot be opened stops start-up); `direct` for PostgreSQL or `max_batch` 0.
+    pub fn start(url: &str, settings: Settings) -> Result<GroupCommit, DbError> {
+        if Backend::of(url) != Backend::Sqlite || settings.max_batch == 0 {
+            return Ok(GroupCommit::direct());
+        }
+        let manager = Manager::new(url);
+        let conn = manager.connect_now()?;
+        let (jobs, queue) = mpsc::channel();
+        let counts = Arc::new(Counts::default());
+        let thread_counts = counts.clone();
+        let thread = std::thread::Builder::new()
+            .name("skm-group-commit".into())
+            .spawn(move || run(manager, conn, queue, settings, &thread_counts))
+            .map_err(|e| DbError::Unavailable(format!("the submission writer did not start: {e}")))?;
+        Ok(GroupCommit { writer: Some(Writer { jobs: Some(jobs), thread: Some(thread), counts }) })
+    }
+
+    /// Whether submissions go through the writer thread.
+    pub fn is_on(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// The writer's counts; `None` when direct.
+    pub fn counts(&self) -> Option<&Counts> {
+        self.writer.as_ref().map(|w| w.counts.as_ref())
+    }
+
+    /// `db::responses::insert_submission`, through the writer when there is one (then `conn` is
+    /// not used): answered once the submission's transaction has committed, with its own outcome.
+    pub fn insert_submission(
+        &self,
+        conn: &mut DbConnection,
+        response: &NewResponse,
+        instruments: &[InstrumentAnswers],
+        guards: &Guards,
+        desk: Desk,
+    ) -> Result<bool, StoreError> {
+        let Some(writer) = &self.writer else {
+            return responses::insert_submission(conn, response, instruments, guards, desk);
+        };
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job = Job {
+            response: response.clone(),
+            instruments: instruments.to_vec(),
+            guards: OwnedGuards::of(guards),
+            desk,
+            reply,
+        };
+        let sent = writer.jobs.as_ref().is_some_and(|jobs| jobs.send(job).is_ok());
+        if !sent {
+            return Err(StoreError::Db(DbError::Unavailable("the submission writer has stopped".into())));
+        }
+        writer.counts.submitted.fetch_add(1, Ordering::Relaxed);
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(StoreError::Db(DbError::Unavailable("the submission writer has stopped".into()))))
+    }
+}
+
+impl Drop for GroupCommit {
+    /// Closes the queue and waits until the writer has written (and answered) what was queued.
+    fn drop(&mut self) {
+        if let Some(writer) = &mut self.writer {
+            writer.jobs.take();
+            if let Some(thread) = writer.thread.take() {
+                if thread.join().is_err() {
+                    tracing::error!("the submission writer thread died of a panic");
+                }
+            }
+        }
+    }
+}
+
+/// The writer thread: until every sender is gone, a batch at a time.
+fn run(manager: Manager, conn: DbConnection, queue: Receiver<Job>, settings: Settings, counts: &Counts) {
+    let mut conn = Some(conn);
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        let deadline = Instant::now() + settings.window;
+        while batch.len() < settings.max_batch {
+            let next = if settings.window.is_zero() {
+                queue.try_recv().ok()
+            } else {
+                // timed out, or every sender gone: the batch is complete
+                queue.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()
+            };
+            match next {
+                Some(job) => batch.push(job),
+                None => break,
+            }
+        }
+        // a connection lost with a failed batch is opened again for the next one
+        if conn.is_none() {
+            match manager.connect_now() {
+                Ok(fresh) => conn = Some(fresh),
+                Err(e) => {
+                    let why = e.to_string();
+                    for job in batch {
+                        let _ = job.reply.send(Err(batch_failed(&why)));
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(open) = conn.as_mut() else { continue };
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(open, &batch)));
+        let outcomes = match written {
+            Ok(Ok(outcomes)) => {
+                counts.commits.fetch_add(1, Ordering::Relaxed);
+                counts.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                outcomes
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, submissions = batch.len(), "a group commit failed: each is asked to send again");
+                // a connection still in (or unsure of) a transaction is not used again
+                let status = AnsiTransactionManager::transaction_manager_status_mut(sqlite(open));
+                if !matches!(status.transaction_depth(), Ok(None)) {
+                    conn = None;
+                }
+                let why = e.to_string();
+                batch.iter().map(|_| Err(batch_failed(&why))).collect()
+            }
+            Err(_) => {
+                // the transaction's state is unknown after a panic: the connection goes (an
+                // uncommitted transaction dies with it)
+                tracing::error!(
+                    submissions = batch.len(),
+                    "a submission panicked in the writer: its batch is not stored"
+                );
+                conn = None;
+                batch.iter().map(|_| Err(batch_failed("an internal fault"))).collect()
+            }
+        };
+        for (job, outcome) in batch.into_iter().zip(outcomes) {
+            // a request that gave up waiting is gone; its submission is stored all the same
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+fn sqlite(conn: &mut DbConnection) -> &mut diesel::sqlite::SqliteConnection {
+    match conn {
+        DbConnection::Sqlite(sqlite) => sqlite,
+        DbConnection::Postgres(_) => unreachable!("the writer is only started for SQLite"),
+    }
+}
+
+/// One batch in one transaction, each submission in its savepoint; the outcomes once committed.
+fn write(conn: &mut DbConnection, batch: &[Job]) -> Result<Vec<Result<bool, StoreError>>, DbError> {
+    // IMMEDIATE: the write lock now, not at the first write (no upgrade that could fail)
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")?;
+    let outcomes: Vec<_> = batch
+        .iter()
+        .map(|job| {
+            responses::insert_submission(conn, &job.response, &job.instruments, &job.guards.borrowed(), job.desk)
+        })
+        .collect();
+    if let Err(e) = AnsiTransactionManager::commit_transaction(sqlite(conn)) {
+        // diesel rolls back a failed COMMIT itself; a second try covers a rollback that failed
+        let _ = AnsiTransactionManager::rollback_transaction(sqlite(conn));
+        return Err(e.into());
+    }
+    Ok(outcomes)
+}

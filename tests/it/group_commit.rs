@@ -1,0 +1,178 @@
+//! SQLite's group commit (`db::group_commit`, issue 21 point 5): submissions arriving together
+//! share one transaction, each in its own savepoint, each answered after the commit with its own
+//! outcome; with `group_commit_max = 0` each commits on its own, as before.
+
+use crate::common;
+
+use common::{filled, token_of, TestApp, TestDb};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use skm::db::group_commit::{GroupCommit, Settings};
+use skm::db::responses::{Guards, NewResponse, StoreError};
+use skm::db::schema::responses;
+use skm::domain::names::Channel;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn response_count(app: &TestApp) -> i64 {
+    responses::table.count().get_result(&mut app.conn()).expect("count")
+}
+
+/// The app on a fresh SQLite file, every POST from one address with the per-client limit raised.
+fn app(group_commit_max: u32) -> TestApp {
+    TestApp::spawn_with(&TestDb::sqlite(), |config| {
+        config.rate_limit_per_minute = 10_000;
+        config.group_commit_max = group_commit_max;
+    })
+}
+
+fn tokens(app: &TestApp, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|_| {
+            let (status, html) = app.get("/s/disdukcapil");
+            assert_eq!(status, 200);
+            token_of(&html)
+        })
+        .collect()
+}
+
+/// POSTs each form at once from its own thread; the statuses in the same order.
+fn post_all(app: &TestApp, forms: Vec<String>) -> Vec<u16> {
+    let url = app.url("/s/disdukcapil");
+    let threads: Vec<_> = forms
+        .into_iter()
+        .map(|token| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let fields = filled(&token);
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                match common::agent().post(&url).send_form(pairs) {
+                    Ok(reply) => reply.status().as_u16(),
+                    Err(e) => panic!("POST: {e}"),
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().expect("client")).collect()
+}
+
+#[test]
+fn concurrent_submissions_are_each_stored_once_and_a_spent_token_is_refused_beside_them() {
+    let app = app(64);
+    assert!(app.writer.is_on(), "SQLite writes through the group commit by default");
+    common::seed_service_unit(&app, "disdukcapil");
+    let tokens = tokens(&app, 24);
+    let spent = tokens[0].clone();
+    assert_eq!(app.post_form("/s/disdukcapil", &filled(&spent)).status, 303);
+
+    // 23 fresh forms, the spent one again, and one fresh form sent twice at once
+    let mut forms: Vec<String> = tokens[1..].to_vec();
+    forms.push(spent);
+    forms.push(tokens[1].clone());
+    let statuses = post_all(&app, forms);
+    assert!(statuses[1..23].iter().all(|s| *s == 303), "every other fresh form is stored: {statuses:?}");
+    assert_eq!(statuses[23], 409, "the spent token is refused");
+    let twice = [statuses[0], statuses[24]];
+    assert!(twice.contains(&303) && twice.contains(&409), "one of a form sent twice is stored: {twice:?}");
+    assert_eq!(response_count(&app), 24, "each stored exactly once");
+
+    let counts = app.writer.counts().expect("the writer's counts");
+    assert_eq!(counts.submitted.load(Ordering::Relaxed), 26, "every post that reached the store went through it");
+    assert_eq!(counts.written.load(Ordering::Relaxed), 26, "and was written in a committed transaction");
+    assert!(counts.commits.load(Ordering::Relaxed) <= 26);
+    app.stop();
+}
+
+#[test]
+fn with_group_commit_off_each_submission_commits_on_its_own() {
+    let app = app(0);
+    assert!(!app.writer.is_on());
+    assert!(app.writer.counts().is_none());
+    common::seed_service_unit(&app, "disdukcapil");
+    let tokens = tokens(&app, 8);
+    let mut forms = tokens.clone();
+    forms.push(tokens[0].clone());
+    let statuses = post_all(&app, forms);
+    assert_eq!(statuses.iter().filter(|s| **s == 303).count(), 8, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 1, "{statuses:?}");
+    assert_eq!(response_count(&app), 8);
+    app.stop();
+}
+
+#[test]
+fn postgres_keeps_one_transaction_per_submission() {
+    let settings = Settings { max_batch: 64, window: Duration::ZERO };
+    // no connection is opened for PostgreSQL: the requests' own connections write
+    let writer = GroupCommit::start("postgres://nobody@127.0.0.1:1/none", settings).expect("direct");
+    assert!(!writer.is_on());
+}
+
+/// Submissions that queue while the writer waits for the database share one commit, and one
+/// refused in that batch (its token spent by a batch-mate) rolls back only itself.
+#[test]
+fn submissions_queued_together_share_one_commit() {
+    let database = TestDb::sqlite();
+    let pool = database.pool();
+    let mut conn = pool.get().expect("connection");
+    let (unit, services) = common::create_service_unit(&mut conn, "disdukcapil");
+    let registry = common::registry(&mut conn);
+    let (version, _) = registry.current(skm::domain::template::DEFAULT_TEMPLATE).expect("default template");
+    drop(conn);
+
+    let settings = Settings { max_batch: 64, window: Duration::ZERO };
+    let writer = Arc::new(GroupCommit::start(&database.url, settings).expect("writer"));
+    // another connection holds the write lock: the writer's first batch waits for it, and the
+    // rest queue behind
+    let mut lock = skm::db::Manager::new(&database.url).connect_now().expect("connect");
+    lock.batch_execute("BEGIN IMMEDIATE").expect("lock");
+
+    let nonces = ["n0", "n1", "n2", "n3", "n4", "n5", "n6", "n6"];
+    let threads: Vec<_> = nonces
+        .into_iter()
+        .map(|nonce| {
+            let (writer, url) = (writer.clone(), database.url.clone());
+            std::thread::spawn(move || {
+                let response = NewResponse {
+                    id: uuid::Uuid::now_v7(),
+                    unit_id: unit,
+                    service_id: Some(services[0]),
+                    template_version_id: version,
+                    channel: Channel::Web,
+                    submitted_at: chrono::Utc::now().naive_utc(),
+                    survey_date: chrono::Utc::now().date_naive(),
+                    gender: None,
+                    age: None,
+                    education: None,
+                    occupation: None,
+                    profile_extra: None,
+                    saran: None,
+                    client_hash: None,
+                    answers: (1..=9).map(|i| (format!("U{i}"), 4)).collect(),
+                };
+                let guards = Guards { token_nonce: Some(nonce), ..Guards::default() };
+                // not used by the writer; its own, as a pool of 4 would not serve 8 waiting threads
+                let mut conn = skm::db::Manager::new(&url).connect_now().expect("connect");
+                writer.insert_submission(&mut conn, &response, &[], &guards, Default::default())
+            })
+        })
+        .collect();
+    let counts = writer.counts().expect("counts");
+    while counts.submitted.load(Ordering::Relaxed) < nonces.len() as u64 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(counts.commits.load(Ordering::Relaxed), 0, "nothing commits while the lock is held");
+    lock.batch_execute("COMMIT").expect("unlock");
+
+    let outcomes: Vec<_> = threads.into_iter().map(|t| t.join().expect("submitter")).collect();
+    let stored = outcomes.iter().filter(|o| matches!(o, Ok(false))).count();
+    let spent = outcomes.iter().filter(|o| matches!(o, Err(StoreError::TokenUsed))).count();
+    assert_eq!((stored, spent), (7, 1), "{outcomes:?}");
+    // the batch the writer had taken when it met the lock, then everything queued behind it
+    let commits = counts.commits.load(Ordering::Relaxed);
+    assert!((1..=2).contains(&commits), "{commits} commits for 8 submissions queued together");
+    assert_eq!(counts.written.load(Ordering::Relaxed), 8);
+    let mut conn = pool.get().expect("connection");
+    let rows: i64 = responses::table.count().get_result(&mut conn).expect("count");
+    assert_eq!(rows, 7);
+}
