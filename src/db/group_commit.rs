@@ -70,6 +70,33 @@ struct Writer {
     jobs: Option<Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
     counts: Arc<Counts>,
+    /// dropped to stop the checkpointer
+    checkpoints: Option<Sender<()>>,
+    checkpointer: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// The writer's connection: no automatic checkpoint inside its commits (SQLite runs one in the
+/// commit that crosses 1,000 WAL pages, with an fsync, and every submission queued behind it
+/// would wait); the checkpointer thread does them beside it.
+fn writer_connection(manager: &Manager) -> Result<DbConnection, DbError> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = manager.connect_now()?;
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+    Ok(conn)
+}
+
+/// Every `CHECKPOINT_EVERY` until `stop` is dropped: a PASSIVE checkpoint, which never waits for
+/// (nor blocks) the writer or readers; what it cannot copy yet waits for the next one.
+fn checkpoint(mut conn: DbConnection, stop: Receiver<()>) {
+    use diesel::connection::SimpleConnection;
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 /// One submission, owned, for the writer thread.
@@ -138,7 +165,13 @@ impl GroupCommit {
             return Ok(GroupCommit::direct());
         }
         let manager = Manager::new(url);
-        let conn = manager.connect_now()?;
+        let conn = writer_connection(&manager)?;
+        let checkpoint_conn = manager.connect_now()?;
+        let (checkpoints, stop) = mpsc::channel();
+        let checkpointer = std::thread::Builder::new()
+            .name("skm-checkpoint".into())
+            .spawn(move || checkpoint(checkpoint_conn, stop))
+            .map_err(|e| DbError::Unavailable(format!("the WAL checkpointer did not start: {e}")))?;
         let (jobs, queue) = mpsc::channel();
         let counts = Arc::new(Counts::default());
         let thread_counts = counts.clone();
@@ -146,7 +179,15 @@ impl GroupCommit {
             .name("skm-group-commit".into())
             .spawn(move || run(manager, conn, queue, settings, &thread_counts))
             .map_err(|e| DbError::Unavailable(format!("the submission writer did not start: {e}")))?;
-        Ok(GroupCommit { writer: Some(Writer { jobs: Some(jobs), thread: Some(thread), counts }) })
+        Ok(GroupCommit {
+            writer: Some(Writer {
+                jobs: Some(jobs),
+                thread: Some(thread),
+                counts,
+                checkpoints: Some(checkpoints),
+                checkpointer: Some(checkpointer),
+            }),
+        })
     }
 
     /// Whether submissions go through the writer thread.
@@ -201,6 +242,12 @@ impl Drop for GroupCommit {
                     tracing::error!("the submission writer thread died of a panic");
                 }
             }
+            writer.checkpoints.take();
+            if let Some(thread) = writer.checkpointer.take() {
+                if thread.join().is_err() {
+                    tracing::error!("the WAL checkpointer thread died of a panic");
+                }
+            }
         }
     }
 }
@@ -225,7 +272,7 @@ fn run(manager: Manager, conn: DbConnection, queue: Receiver<Job>, settings: Set
         }
         // a connection lost with a failed batch is opened again for the next one
         if conn.is_none() {
-            match manager.connect_now() {
+            match writer_connection(&manager) {
                 Ok(fresh) => conn = Some(fresh),
                 Err(e) => {
                     let why = e.to_string();
