@@ -24,6 +24,11 @@
 //! no flush whose cost waiting would share; waiting would only add its length to every
 //! submission's latency. On a disk with `synchronous = FULL` (not ours) a window would pay.
 //!
+//! The writer's connection runs no automatic WAL checkpoint: SQLite would run one (with an fsync
+//! of the database file) inside the commit that crosses 1,000 WAL pages, and every submission
+//! queued behind it would wait (the benchmark's open-loop tail). A thread of its own runs a
+//! PASSIVE checkpoint every 500 ms instead, beside the writer.
+//!
 //! PostgreSQL keeps one transaction per submission on the request's own connection: its writers
 //! run side by side (row locks, not a database lock), so there is no lock queue to remove.
 //! `group_commit_max = 0` does the same on SQLite.
