@@ -16,6 +16,7 @@ diesel::table! {
         poster_per_service -> Bool,
         poster_downloaded_at -> Nullable<Timestamp>,
         time_zone -> Nullable<Text>,
+        mail_from -> Nullable<Text>,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Unit {
     pub poster_downloaded_at: Option<chrono::NaiveDateTime>,
     /// the IANA zone of its survey dates and periods; `None`: the deployment's (`zone_or`)
     pub time_zone: Option<String>,
+    /// the sender of its e-mail (`Name <address>`); `None`: the deployment's (`mail_from_or`)
+    pub mail_from: Option<String>,
 }
 
 impl Unit {
@@ -34,6 +36,11 @@ impl Unit {
     /// that no longer parses (never written by skm) falls back to the deployment's as well.
     pub fn zone_or(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
         self.time_zone.as_deref().and_then(|name| name.parse().ok()).unwrap_or(default)
+    }
+
+    /// The sender its e-mail goes out under: its own (its regency's), else the deployment's.
+    pub fn mail_from_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.mail_from.as_deref().unwrap_or(default)
     }
 }
 
@@ -47,12 +54,16 @@ pub struct NewUnit<'a> {
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
-    // a new unit is where its parent is: it starts in the parent's zone
-    let time_zone = match new.parent_id {
-        Some(parent) => units::table.find(parent).select(units::time_zone).first::<Option<String>>(conn).optional()?,
-        None => None,
-    }
-    .flatten();
+    // a new unit is where its parent is: it starts in the parent's zone, with its sender
+    let (time_zone, mail_from) = match new.parent_id {
+        Some(parent) => units::table
+            .find(parent)
+            .select((units::time_zone, units::mail_from))
+            .first::<(Option<String>, Option<String>)>(conn)
+            .optional()?
+            .unwrap_or_default(),
+        None => (None, None),
+    };
     let id = diesel::insert_into(units::table)
         .values((
             units::slug.eq(new.slug.as_str()),
@@ -66,6 +77,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
             units::active.eq(true),
             units::poster_per_service.eq(false),
             units::time_zone.eq(time_zone),
+            units::mail_from.eq(mail_from),
         ))
         .returning(units::id)
         .get_result::<i32>(conn)
@@ -237,6 +249,24 @@ pub fn set_zone(conn: &mut DbConnection, root: i32, zone: Option<&str>) -> Resul
     let ids = subtree_ids(conn, root)?;
     for chunk in ids.chunks(500) {
         diesel::update(units::table.filter(units::id.eq_any(chunk))).set(units::time_zone.eq(zone)).execute(conn)?;
+    }
+    Ok(ids.len())
+}
+
+/// The zones units have been given (`skm unit zone`), each once.
+pub fn zone_names(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    Ok(units::table
+        .filter(units::time_zone.is_not_null())
+        .select(units::time_zone.assume_not_null())
+        .distinct()
+        .load(conn)?)
+}
+
+/// Sets the e-mail sender of `root` and of every unit below it (`None`: the deployment's).
+pub fn set_mail_from(conn: &mut DbConnection, root: i32, sender: Option<&str>) -> Result<usize, DbError> {
+    let ids = subtree_ids(conn, root)?;
+    for chunk in ids.chunks(500) {
+        diesel::update(units::table.filter(units::id.eq_any(chunk))).set(units::mail_from.eq(sender)).execute(conn)?;
     }
     Ok(ids.len())
 }

@@ -1031,6 +1031,7 @@ impl From<UnitError> for Refusal {
             }
             UnitError::ServiceUnknown(slug) => tr().fill("admin.error.service_unknown", &[("service", slug)]),
             UnitError::ParentCycle { parent, .. } => tr().fill("admin.error.parent_cycle", &[("parent", parent)]),
+            UnitError::Sender(_) => format!("from: {}", says("not_email", &[])),
             UnitError::Db(err) => return err.into(),
         })
     }

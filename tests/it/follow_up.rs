@@ -440,6 +440,7 @@ fn monthly_dry_run(t: &Tree, period: Period) -> Vec<(String, String, String)> {
     let options = skm::mail::monthly::Options {
         period,
         unit: None,
+        zone: None,
         dry_run: true,
         retry_delays: Vec::new(),
         holder: "test".into(),
