@@ -277,9 +277,17 @@ pub fn regency(
     registry: &TemplateRegistry,
     period: Period,
     kind: Option<&str>,
+    within: Option<&[i32]>,
     today: chrono::NaiveDate,
 ) -> Result<RegencyOverview, DbError> {
-    let all: Vec<Unit> = units::list(conn)?.into_iter().filter(|u| kind.is_none_or(|k| u.kind == k)).collect();
+    // only the units the reader may see are computed: in a nation-wide tree a regency's head
+    // must not pay for 50,000 units
+    let within: Option<std::collections::HashSet<i32>> = within.map(|ids| ids.iter().copied().collect());
+    let all: Vec<Unit> = units::list(conn)?
+        .into_iter()
+        .filter(|u| kind.is_none_or(|k| u.kind == k))
+        .filter(|u| within.as_ref().is_none_or(|ids| ids.contains(&u.id)))
+        .collect();
     let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
     for action in rtl::all(conn)? {
         actions.entry(action.unit_id).or_default().push(action);

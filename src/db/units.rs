@@ -170,6 +170,11 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)
 }
 
+/// The units at the top of the tree (a one-regency tree: its regency; a national one: the nation).
+pub fn roots(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
+    Ok(units::table.filter(units::parent_id.is_null()).order(units::id.asc()).select(Unit::as_select()).load(conn)?)
+}
+
 /// Whether the tree reaches above a regency (a province or the nation): a province or national
 /// deployment, whose admins can be scoped to a subtree.
 pub fn has_tenants_above_regency(conn: &mut DbConnection) -> Result<bool, DbError> {

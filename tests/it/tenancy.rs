@@ -203,6 +203,17 @@ fn an_admin_of_a_province_or_regency_sees_its_subtree_and_nothing_outside_it() {
             "{name}"
         );
         assert_eq!(nation.status(&national, "/admin"), 200, "{name}");
+        // the national admin's overview is the nation's region page, not a list of every unit;
+        // the list stays one link away
+        let landing = nation.app.get_as(&national, &format!("/dasbor?period={MARCH}"));
+        assert_eq!(landing.status, 303, "{name}");
+        assert_eq!(landing.header("location"), Some("/dasbor/wilayah/indonesia?period=2026-03"), "{name}");
+        assert!(page.body.contains("href=\"/dasbor?semua=1&#38;period=2026-03\""), "{name}: {}", page.body);
+        let every = nation.app.get_as(&national, &format!("/dasbor?semua=1&period={MARCH}"));
+        assert_eq!(every.status, 200, "{name}");
+        for office in ["disdukcapil-kutim", "disdukcapil-smd", "disdukcapil-jpr"] {
+            assert!(every.body.contains(office), "{name}: {office} missing from the list of every unit");
+        }
         nation.app.stop();
     }
 }
