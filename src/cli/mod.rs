@@ -234,7 +234,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 progress::stopped(e, "the daily totals are as they were (run skm rebuild-totals again)")
             })?;
             meter.finish();
-            say!("daily totals rebuilt");
+            // the roll-ups are sums of the daily totals: refreshed now, the region pages agree
+            // with the rebuilt totals at once instead of after serve's next daily pass
+            let now = chrono::Utc::now();
+            let months = crate::rollup::all_months(&mut conn, now)?;
+            crate::rollup::refresh(&mut conn, &months, now, |_, _| {})?;
+            say!("daily totals rebuilt; roll-ups of {} months refreshed", months.len());
             Ok(())
         }
         Command::Rollup { all, month } => {

@@ -259,6 +259,27 @@ fn the_region_pages_say_how_fresh_their_roll_ups_are_and_match_a_live_count() {
         // 3 × 4 + 1 × 1 over 4 respondents: NRR 3,25 → 81,25; Samarinda (75,00) stays second
         assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("81,25", "4"), "{name}");
 
+        // `skm rebuild-totals` (after a bulk load) leaves the roll-ups agreeing with its totals
+        {
+            let mut conn = nation.app.conn();
+            let office = units::by_slug(&mut conn, "disdukcapil-kutim").expect("office");
+            let (version, _) = common::registry(&mut conn).current("permenpanrb-14-2017").expect("template");
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 21).expect("date");
+            skm::db::responses::insert(&mut conn, &common::paper_response(office.id, version, day, 4))
+                .expect("response");
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = common::skm(dir.path())
+            .env("SKM_DATABASE_URL", &database.url)
+            .arg("rebuild-totals")
+            .output()
+            .expect("run skm");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && said.contains("roll-ups of"), "{name}: {said}");
+        let rebuilt = ranking(&nation.app.get_as(&admin, &path).body, "h-children");
+        // 4 × 4 + 1 × 1 over 5: NRR 3,4 → 85,00
+        assert_eq!((rebuilt[0].1.as_str(), rebuilt[0].2.as_str()), ("85,00", "5"), "{name}");
+
         // the roll-up of a regency equals the live aggregate of its subtree
         let mut conn = nation.app.conn();
         let registry = common::registry(&mut conn);
