@@ -82,7 +82,7 @@ fn write(context: &Context, before: &str, out: Option<PathBuf>) -> Result<(), Cl
     // left by a run that was killed outright; ours, so private like the new one
     let _ = std::fs::remove_file(&partial);
     let file = create_private(&partial)?;
-    let mut meter = progress::Progress::new("archive", "responses", &context.config);
+    let mut meter = progress::Progress::new("archive", "rows", &context.config);
     let mut gz = GzEncoder::new(BufWriter::new(file), Compression::default());
     let written = archive::write(&mut conn, month, &name, &mut gz, &mut meter).and_then(|summary| {
         let file = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
@@ -114,7 +114,7 @@ fn restore(context: &Context, path: &Path) -> Result<(), CliError> {
     let file = File::open(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
     let pool = context.database()?;
     let mut conn = pool.get().map_err(DbError::from)?;
-    let mut meter = progress::Progress::new("archive restore", "responses", &context.config);
+    let mut meter = progress::Progress::new("archive restore", "rows", &context.config);
     let mut input = BufReader::new(GzDecoder::new(BufReader::new(file)));
     let summary = archive::restore(&mut conn, &mut input, &mut meter).map_err(|e| match e {
         TransferError::Db(DbError::Interrupted) => {

@@ -109,7 +109,7 @@ fn filter(table: &str, first_kept: &str) -> String {
 
 /// Writes every response dated before `before` (a month) and what hangs off it to `out`, from
 /// one snapshot; deletes nothing. `archive` names the file in the header. Refused when there is
-/// nothing to archive. `meter` counts responses.
+/// nothing to archive. `meter` counts rows.
 pub fn write(
     conn: &mut DbConnection,
     before: Period,
@@ -153,14 +153,11 @@ pub fn write(
             "rows": summary.rows,
         });
         writeln!(out, "{header}")?;
-        meter.start(Some(summary.responses()));
+        meter.start(Some(summary.rows.values().sum()));
         for (table, order) in OWNED.iter().chain(&LINKS) {
-            let responses = *table == "responses";
             each_row(conn, table, &filter(table, &kept), order, &mut |row| {
                 writeln!(out, "{}", serde_json::json!({"t": table, "r": row}))?;
-                if responses {
-                    meter.advance(1)?;
-                }
+                meter.advance(1)?;
                 Ok(())
             })?;
         }
@@ -219,7 +216,7 @@ pub fn remove(conn: &mut DbConnection, summary: &Summary, meter: &mut dyn Meter)
 /// Reads an archive back, all or nothing: every row inserted as it was, the links set again and
 /// the months no longer recorded as archived. The daily totals are left alone (they were never
 /// removed). Refused, writing nothing, when the file is not an archive, its counts do not add
-/// up, or one of its responses is already in the database. `meter` counts responses.
+/// up, or one of its responses is already in the database. `meter` counts rows.
 pub fn restore(
     conn: &mut DbConnection,
     input: &mut dyn BufRead,
@@ -231,7 +228,7 @@ pub fn restore(
         .map_err(|e| TransferError::Format { line: 1, reason: format!("not an skm archive header: {e}") })?;
     let summary = summary_of(&header)?;
     conn.transaction(|conn| {
-        meter.start(Some(summary.responses()));
+        meter.start(Some(summary.rows.values().sum()));
         let mut loader = Loader::new(meter);
         let mut read: BTreeMap<String, u64> = BTreeMap::new();
         let mut links: Vec<(&'static str, Map<String, Value>)> = Vec::new();

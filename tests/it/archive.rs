@@ -11,7 +11,9 @@ use diesel::sql_types::BigInt;
 use serde_json::Value;
 use skm::demo::DemoAccount;
 use skm::domain::names::Role;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 /// `skm args…` on `database`: (success, stdout, stderr).
 fn run(dir: &Path, database: &TestDb, args: &[&str]) -> (bool, String, String) {
@@ -19,13 +21,13 @@ fn run(dir: &Path, database: &TestDb, args: &[&str]) -> (bool, String, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
+fn count(pool: &skm::db::Pool, sql: &str) -> i64 {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let mut conn = app.conn();
+    let mut conn = pool.get().expect("connection");
     let rows: Vec<Count> = match &mut *conn {
         skm::db::DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
         skm::db::DbConnection::Postgres(c) => diesel::sql_query(sql).load(c),
@@ -90,21 +92,21 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         let kept = format!("'{}'", cutoff.format("%Y-%m-%d"));
         let month = months_ago(8).format("%Y-%m").to_string();
         let archived_sql = format!("SELECT COUNT(*) AS n FROM responses WHERE survey_date < {kept}");
-        let to_archive = count(&app, &archived_sql);
+        let to_archive = count(&app.pool, &archived_sql);
         assert!(to_archive > 24, "{name}: the demo and the paper responses reach before {before}");
         let instrument_sql = format!(
             "SELECT COUNT(*) AS n FROM instrument_answers \
              WHERE response_id IN (SELECT id FROM responses WHERE survey_date < {kept})"
         );
-        assert!(count(&app, &instrument_sql) > 0, "{name}: Zona Integritas answers are archived too");
+        assert!(count(&app.pool, &instrument_sql) > 0, "{name}: Zona Integritas answers are archived too");
         let linked_sql = format!(
             "SELECT COUNT(*) AS n FROM invitations \
              WHERE response_id IN (SELECT id FROM responses WHERE survey_date < {kept})"
         );
-        let linked = count(&app, &linked_sql);
+        let linked = count(&app.pool, &linked_sql);
         assert!(linked > 0, "{name}: some archived responses came through invitations");
         let spent_sql = "SELECT COUNT(*) AS n FROM invitations WHERE spent_at IS NOT NULL";
-        let spent = count(&app, spent_sql);
+        let spent = count(&app.pool, spent_sql);
 
         let index_path = format!("/api/v1/units/disdukcapil/index?period={month}");
         let page_path = format!("/dasbor/unit/disdukcapil?period={month}");
@@ -149,7 +151,7 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         std::fs::remove_file(&taken).expect("remove");
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
         assert!(left.is_empty(), "{name}: refusals leave no file: {left:?}");
-        assert_eq!(count(&app, &archived_sql), to_archive, "{name}: refusals delete nothing");
+        assert_eq!(count(&app.pool, &archived_sql), to_archive, "{name}: refusals delete nothing");
 
         // the archive
         let (ok, stdout, stderr) = run(dir.path(), &database, &["archive", "--before", &before, "--out", &out_text]);
@@ -169,11 +171,11 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         assert_eq!(header["rows"]["responses"].as_i64(), Some(to_archive), "{name}: {header}");
         assert_eq!(header["rows"]["invitations"].as_i64(), Some(linked), "{name}: {header}");
 
-        assert_eq!(count(&app, &archived_sql), 0, "{name}: the raw responses are gone");
-        assert_eq!(count(&app, &instrument_sql), 0, "{name}");
+        assert_eq!(count(&app.pool, &archived_sql), 0, "{name}: the raw responses are gone");
+        assert_eq!(count(&app.pool, &instrument_sql), 0, "{name}");
         let orphans = "SELECT COUNT(*) AS n FROM answers WHERE response_id NOT IN (SELECT id FROM responses)";
-        assert_eq!(count(&app, orphans), 0, "{name}: their answers went with them");
-        assert_eq!(count(&app, spent_sql), spent, "{name}: spent invitations stay spent");
+        assert_eq!(count(&app.pool, orphans), 0, "{name}: their answers went with them");
+        assert_eq!(count(&app.pool, spent_sql), spent, "{name}: spent invitations stay spent");
         let after_archive = dump(&app);
         let totals =
             ["daily_element_totals", "daily_response_totals", "rollup_element_totals", "rollup_response_totals"];
@@ -223,5 +225,50 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         };
         let (kept_totals, old_totals) = (archived_totals(&dump(&app)), archived_totals(&before_archive));
         assert!(!old_totals.is_empty() && kept_totals == old_totals, "{name}: archived months' totals kept");
+    }
+}
+
+#[test]
+fn ctrl_c_during_an_archive_leaves_every_response_and_no_file() {
+    for database in backends() {
+        let name = database.name;
+        let dir = tempfile::tempdir().expect("tmp");
+        let pool = database.pool();
+        common::seed_demo(&mut pool.get().expect("connection"), 3000, 5);
+        let cutoff = months_ago(3);
+        let sql = format!("SELECT COUNT(*) AS n FROM responses WHERE survey_date < '{}'", cutoff.format("%Y-%m-%d"));
+        let responses = count(&pool, &sql);
+        let out = dir.path().join("arsip.jsonl.gz");
+        let mut child = skm(dir.path())
+            .env("SKM_DATABASE_URL", &database.url)
+            .env("SKM_PROGRESS_INTERVAL_MS", "20")
+            .args(["archive", "--before", &cutoff.format("%Y-%m").to_string(), "--out", &out.display().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start skm");
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).expect("read stderr") == 0 {
+                let status = child.wait().expect("wait");
+                panic!("{name}: the archive ended ({status}) before it logged its progress: {seen}");
+            }
+            seen.push_str(&line);
+            if line.contains("archive: ") && line.contains(" of ") {
+                break;
+            }
+        }
+        let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+        assert!(sent.success(), "SIGINT sent");
+        stderr.read_to_string(&mut seen).expect("read stderr");
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(130), "{name}: {seen}");
+        assert!(seen.contains("interrupted: ") && seen.contains("no response was deleted"), "{name}: {seen}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
+        assert!(left.is_empty(), "{name}: no archive and no partial file is left: {left:?}");
+        assert_eq!(count(&pool, &sql), responses, "{name}: every response is still there");
+        assert_eq!(count(&pool, "SELECT COUNT(*) AS n FROM archived_months"), 0, "{name}: no month is recorded");
     }
 }
