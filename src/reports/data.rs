@@ -130,3 +130,20 @@ pub fn archived_note(t: &crate::i18n::Tr, months: &[String]) -> Option<String> {
     };
     Some(t.fill("dash.archived", &[("months", months)]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::archived_note;
+    use crate::domain::template::Lang;
+    use crate::i18n::Tr;
+
+    #[test]
+    fn the_archived_note_names_the_months_in_the_readers_language() {
+        let months = ["2025-01".to_string(), "2025-06".to_string(), "2025-12".to_string()];
+        let id = archived_note(&Tr::new(Lang::Id), &months).expect("a note");
+        assert!(id.contains("Januari 2025 – Desember 2025") && id.contains("diarsipkan"), "{id}");
+        let en = archived_note(&Tr::new(Lang::En), &months[..1]).expect("a note");
+        assert!(en.contains("January 2025 is archived"), "{en}");
+        assert_eq!(archived_note(&Tr::new(Lang::Id), &[]), None, "nothing archived, nothing said");
+    }
+}

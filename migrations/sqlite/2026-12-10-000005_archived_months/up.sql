@@ -10,3 +10,8 @@ CREATE TABLE archived_months (
     archived_at TIMESTAMP NOT NULL,
     PRIMARY KEY (month, archive)
 );
+
+-- Deleting a response checks the rows that may name it; without these, each deleted response
+-- would read every invitation and ticket code (an archive of a year: a scan per response).
+CREATE INDEX invitations_response ON invitations (response_id);
+CREATE INDEX ticket_codes_response ON ticket_codes (response_id);
