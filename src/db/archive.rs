@@ -216,7 +216,8 @@ pub fn remove(conn: &mut DbConnection, summary: &Summary, meter: &mut dyn Meter)
 /// Reads an archive back, all or nothing: every row inserted as it was, the links set again and
 /// the months no longer recorded as archived. The daily totals are left alone (they were never
 /// removed). Refused, writing nothing, when the file is not an archive, its counts do not add
-/// up, or one of its responses is already in the database. `meter` counts rows.
+/// up, one of its responses is already in the database, or the database did not record it as
+/// archived. `meter` counts rows.
 pub fn restore(
     conn: &mut DbConnection,
     input: &mut dyn BufRead,
@@ -285,6 +286,20 @@ pub fn restore(
             }
         }
         let months: Vec<&str> = summary.months.keys().map(String::as_str).collect();
+        // Its responses' totals are in this database only if it recorded the archive: rows
+        // put back anywhere else would count in no index.
+        let recorded: i64 = archived_months::table
+            .filter(archived_months::archive.eq(&summary.archive))
+            .filter(archived_months::month.eq_any(&months))
+            .count()
+            .get_result(conn)?;
+        if recorded != i64::try_from(months.len()).unwrap_or(i64::MAX) {
+            return Err(TransferError::Refused(format!(
+                "this database has not recorded {} as archived for all its months (it was taken from another \
+                 database, or restored and archived again since): its responses would count in no daily total",
+                summary.archive
+            )));
+        }
         diesel::delete(
             archived_months::table
                 .filter(archived_months::archive.eq(&summary.archive))
@@ -331,7 +346,7 @@ fn refuse_present(conn: &mut DbConnection, ids: &[String]) -> Result<(), Transfe
         .load(conn)?;
     match present.first() {
         Some(row) => Err(TransferError::Refused(format!(
-            "response {} is already in the database (was this archive restored before?): nothing was restored",
+            "response {} is already in the database (was this archive restored before?)",
             row.id
         ))),
         None => Ok(()),

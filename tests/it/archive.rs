@@ -225,6 +225,13 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         };
         let (kept_totals, old_totals) = (archived_totals(&dump(&app)), archived_totals(&before_archive));
         assert!(!old_totals.is_empty() && kept_totals == old_totals, "{name}: archived months' totals kept");
+
+        // the first file's responses are away again, but under the second file: the first one
+        // is refused (its rows would count in no total), and nothing is written
+        let before_refusal = dump(&app);
+        let (ok, _, stderr) = run(dir.path(), &database, &["archive", "restore", &out_text]);
+        assert!(!ok && stderr.contains("has not recorded arsip.jsonl.gz as archived"), "{name}: {stderr}");
+        assert!(dump(&app) == before_refusal, "{name}: the refused restore wrote nothing");
     }
 }
 
