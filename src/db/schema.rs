@@ -528,3 +528,12 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(rollup_element_totals, units);
 diesel::allow_tables_to_appear_in_same_query!(rollup_response_totals, units);
+
+diesel::table! {
+    archived_months (month, archive) {
+        month -> Text,
+        archive -> Text,
+        responses -> BigInt,
+        archived_at -> Timestamp,
+    }
+}
