@@ -906,7 +906,10 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
 }
 
 fn main() {
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).try_init();
+    use std::io::IsTerminal;
+    // the generator's progress: a bar on a terminal, else a log line every few seconds
+    let _ =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).try_init();
     let admin_url = std::env::var("SKM_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
