@@ -5,7 +5,7 @@ use super::{now_utc, DbConnection, DbError};
 use crate::domain::names::{Slug, UnitKind};
 use diesel::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = units)]
@@ -170,6 +170,11 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)
 }
 
+/// Every unit's id (a deployment admin's scope: ids only, not 50,000 whole rows per request).
+pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<i32>, DbError> {
+    Ok(units::table.order(units::id.asc()).select(units::id).load(conn)?)
+}
+
 /// The units at the top of the tree (a one-regency tree: its regency; a national one: the nation).
 pub fn roots(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.filter(units::parent_id.is_null()).order(units::id.asc()).select(Unit::as_select()).load(conn)?)
@@ -191,9 +196,35 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i32]) -> Result<Vec<Unit>, DbError
     Ok(found)
 }
 
-/// The unit and every unit below it.
+/// Past this many units in one level of a subtree, the whole tree is read at once instead (one
+/// query for 50,000 edges beats many `IN` lists of hundreds).
+const LEVEL_LIMIT: usize = 2_000;
+
+/// The unit and every unit below it, level by level (root first). A regency of a national tree
+/// reads its own ~90 units through `units_parent`, a few small queries, never the whole tree;
+/// a subtree as large as a province's falls back to one read of every edge.
 pub fn subtree_ids(conn: &mut DbConnection, root: i32) -> Result<Vec<i32>, DbError> {
-    Ok(Tree::load(conn)?.subtree(root))
+    let mut ids = vec![root];
+    let mut seen: HashSet<i32> = HashSet::from([root]);
+    let mut level = vec![root];
+    while !level.is_empty() {
+        if level.len() > LEVEL_LIMIT {
+            return Ok(Tree::load(conn)?.subtree(root));
+        }
+        let mut below = Vec::new();
+        for chunk in level.chunks(500) {
+            let children: Vec<i32> = units::table
+                .filter(units::parent_id.eq_any(chunk))
+                .order(units::id.asc())
+                .select(units::id)
+                .load(conn)?;
+            // a cycle, which the use cases refuse, ends the walk
+            below.extend(children.into_iter().filter(|id| seen.insert(*id)));
+        }
+        ids.extend(&below);
+        level = below;
+    }
+    Ok(ids)
 }
 
 /// The tree's edges, for walking it in memory: a national tree has some 50,000 units, so each
