@@ -373,7 +373,7 @@ fn run(database: TestDb, total: usize) {
         assert_close(&summary_spread, &raw_spread, "daily summary against the raw responses");
         assert_close(&unit_spread, &raw_spread, "daily summary per unit against the raw responses");
         let t = Instant::now();
-        let o = aggregator::regency(&mut conn, &versions, year, None, today).expect("regency");
+        let o = aggregator::regency(&mut conn, &versions, year, None, None, today).expect("regency");
         overview.push(t.elapsed().as_secs_f64());
         nik = o.pooled.index;
         let t = Instant::now();

@@ -194,7 +194,12 @@ fn roll_up(
         actions.entry(action.unit_id).or_default().push(action);
     }
     let mut members = Vec::new();
-    for unit in units::list(conn)?.into_iter().filter(|u| unit_ids.contains(&u.id)) {
+    // only the members' rows: a national tree has 50,000 units, and reading them all cost a
+    // regency dashboard most of its time (benches/national.rs)
+    let mut listed = units::by_ids(conn, unit_ids)?;
+    // in the order of the unit list, so ties keep their order
+    listed.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    for unit in listed {
         let tally = totals.get(&Some(unit.id)).map(|g| g.tally(template)).unwrap_or_else(|| Tally::empty(template));
         if (unit.id == top.id || is_hall(&unit)) && tally.responses == 0 {
             continue;
@@ -277,9 +282,17 @@ pub fn regency(
     registry: &TemplateRegistry,
     period: Period,
     kind: Option<&str>,
+    within: Option<&[i32]>,
     today: chrono::NaiveDate,
 ) -> Result<RegencyOverview, DbError> {
-    let all: Vec<Unit> = units::list(conn)?.into_iter().filter(|u| kind.is_none_or(|k| u.kind == k)).collect();
+    // only the units the reader may see are computed: in a nation-wide tree a regency's head
+    // must not pay for 50,000 units
+    let within: Option<std::collections::HashSet<i32>> = within.map(|ids| ids.iter().copied().collect());
+    let all: Vec<Unit> = units::list(conn)?
+        .into_iter()
+        .filter(|u| kind.is_none_or(|k| u.kind == k))
+        .filter(|u| within.as_ref().is_none_or(|ids| ids.contains(&u.id)))
+        .collect();
     let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
     for action in rtl::all(conn)? {
         actions.entry(action.unit_id).or_default().push(action);
@@ -417,11 +430,14 @@ pub fn region(
     };
     let children = below(node.id);
     let regencies: Vec<i32> = if node.kind == UnitKind::Nation.as_str() {
-        let subtree: std::collections::HashSet<i32> = units::subtree_ids(conn, node.id)?.into_iter().collect();
+        // the tenants' chains already say which regencies are below the node: no second walk
+        // of the whole tree
         tenants
             .nodes
             .iter()
-            .filter(|(id, _, kind)| matches!(kind, UnitKind::Regency | UnitKind::City) && subtree.contains(id))
+            .filter(|(id, _, kind)| {
+                matches!(kind, UnitKind::Regency | UnitKind::City) && tenants.of(*id).contains(&node.id)
+            })
             .map(|(id, _, _)| *id)
             .collect()
     } else {

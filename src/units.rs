@@ -111,6 +111,9 @@ pub enum UnitError {
     NoResponses { unit: String, period: Period },
     #[error("{unit} has no published result for {period}")]
     NotPublished { unit: String, period: Period },
+    /// not a mailbox lettre can send from (`Name <address>` or a bare address)
+    #[error("not an e-mail sender: {0}")]
+    Sender(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -128,6 +131,7 @@ impl UnitError {
             UnitError::PeriodNotYearOrMonth(_) => "period",
             UnitError::TemplateUnknown(_) | UnitError::NotAttachable(_) => "template",
             UnitError::NoResponses { .. } | UnitError::NotPublished { .. } => "period",
+            UnitError::Sender(_) => "from",
             UnitError::Db(_) => return None,
         })
     }
@@ -241,6 +245,33 @@ pub fn set_zone(
         let named = zone.map_or_else(|| "the deployment's".to_string(), crate::domain::zone::label);
         let detail = format!("time zone of {} and the {} units in its subtree: {named}", unit.slug, changed);
         audit::record(conn, actor, "unit.zone", &detail)?;
+        Ok(changed)
+    })
+}
+
+/// Sets the e-mail sender (`Name <address>`) of a unit and everything below it; `None` returns
+/// them to the deployment's `mail_from`. The address is checked here, so no run of the monthly
+/// job can meet one it cannot send from.
+pub fn set_mail_from(
+    conn: &mut DbConnection,
+    actor: Option<i32>,
+    unit: &str,
+    sender: Option<&str>,
+) -> Result<usize, UnitError> {
+    let sender = match sender {
+        Some(text) => {
+            let mailbox: lettre::message::Mailbox =
+                text.parse().map_err(|e| UnitError::Sender(format!("'{text}': {e}")))?;
+            Some(mailbox.to_string())
+        }
+        None => None,
+    };
+    conn.transaction(|conn| {
+        let unit = existing(conn, unit, UnitError::UnitUnknown)?;
+        let changed = stored::set_mail_from(conn, unit.id, sender.as_deref())?;
+        let named = sender.as_deref().unwrap_or("the deployment's");
+        let detail = format!("e-mail sender of {} and the {} units in its subtree: {named}", unit.slug, changed);
+        audit::record(conn, actor, "unit.sender", &detail)?;
         Ok(changed)
     })
 }

@@ -60,6 +60,15 @@ pub enum UnitCommand {
         #[arg(long)]
         zone: String,
     },
+    /// Set the e-mail sender of a unit and everything below it (a regency's own name and address
+    /// in a province- or nation-wide deployment)
+    Sender {
+        #[arg(long)]
+        unit: String,
+        /// `"SKM Kabupaten Kutai Timur <skm@kutaitimurkab.go.id>"`, or `default` for `mail_from`
+        #[arg(long)]
+        from: String,
+    },
     /// Record a unit's number of service users in a period (for the required sample), or every
     /// unit's from a CSV (columns unit, bulan, jumlah; all rows or none)
     Population {
@@ -336,6 +345,15 @@ pub fn unit(context: &Context, command: UnitCommand) -> Result<(), CliError> {
             let changed = crate::units::set_zone(&mut conn, None, &unit, zone)?;
             let named = zone.map_or_else(|| "the deployment's zone".to_string(), crate::domain::zone::label);
             say!("{unit} and the units below it ({changed} in all) now count their days in {named}");
+        }
+        UnitCommand::Sender { unit, from } => {
+            let sender = match from.trim() {
+                "default" => None,
+                text => Some(text),
+            };
+            let changed = crate::units::set_mail_from(&mut conn, None, &unit, sender)?;
+            let named = sender.unwrap_or("the deployment's mail_from");
+            say!("{unit} and the units below it ({changed} in all) now send their e-mail as {named}");
         }
         UnitCommand::Population { csv: Some(path), lang, .. } => {
             let tr = crate::i18n::Tr::new(if lang == "en" { Lang::En } else { Lang::Id });

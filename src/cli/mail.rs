@@ -63,6 +63,7 @@ pub fn send_monthly(context: &Context, args: SendMonthlyArgs) -> Result<(), CliE
     };
     let options = Options {
         period,
+        zone: None,
         unit: args.unit.clone(),
         dry_run: args.dry_run,
         retry_delays: monthly::RETRY_DELAYS.to_vec(),

@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod admin;
 mod apikey;
+mod archive;
 mod compute;
 mod demo;
 mod desks;
@@ -124,6 +125,9 @@ pub enum Command {
     ExportAll(transfer::ExportArgs),
     /// Load a file from `skm export-all` into a new, empty database (all or nothing)
     ImportAll(transfer::ImportArgs),
+    /// Move the raw responses of closed months to a compressed file (`--before YYYY-MM`), or put
+    /// them back (`restore FILE`); the daily totals stay, so their index still shows
+    Archive(archive::ArchiveArgs),
 }
 
 #[derive(Debug, Error)]
@@ -234,7 +238,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 progress::stopped(e, "the daily totals are as they were (run skm rebuild-totals again)")
             })?;
             meter.finish();
-            say!("daily totals rebuilt");
+            // the roll-ups are sums of the daily totals: refreshed now, the region pages agree
+            // with the rebuilt totals at once instead of after serve's next daily pass
+            let now = chrono::Utc::now();
+            let months = crate::rollup::all_months(&mut conn, now)?;
+            crate::rollup::refresh(&mut conn, &months, now, |_, _| {})?;
+            say!("daily totals rebuilt; roll-ups of {} months refreshed", months.len());
             Ok(())
         }
         Command::Rollup { all, month } => {
@@ -288,6 +297,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::ImportAll(args) => {
             progress::catch_ctrl_c();
             transfer::import_all(&context, args)
+        }
+        Command::Archive(args) => {
+            progress::catch_ctrl_c();
+            archive::run(&context, args)
         }
     }
 }

@@ -108,7 +108,7 @@ pub fn export_all(context: &Context, args: ExportArgs) -> Result<(), CliError> {
 }
 
 /// `skm.jsonl` → `skm.jsonl.part`.
-fn partial_path(out: &Path) -> PathBuf {
+pub(super) fn partial_path(out: &Path) -> PathBuf {
     let mut name = out.file_name().map(OsString::from).unwrap_or_default();
     name.push(".part");
     out.with_file_name(name)
@@ -117,7 +117,7 @@ fn partial_path(out: &Path) -> PathBuf {
 /// Puts the finished `partial` at `out` without replacing a file that appeared there meanwhile:
 /// a second name (a hard link) is refused when `out` exists, as creating it was at the start.
 /// Where the file system has no hard links, a rename after one more look.
-fn publish(partial: &Path, out: &Path) -> Result<(), TransferError> {
+pub(super) fn publish(partial: &Path, out: &Path) -> Result<(), TransferError> {
     let exists = || TransferError::Refused(format!("{} exists; choose a new file", out.display()));
     match std::fs::hard_link(partial, out) {
         Ok(()) => {

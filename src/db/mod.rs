@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod api_keys;
+pub mod archive;
 pub mod audit;
 pub mod counters;
 pub mod devices;

@@ -50,7 +50,8 @@ impl Tenants {
         Ok(Tenants { chains, nodes })
     }
 
-    fn of(&self, unit_id: i32) -> &[i32] {
+    /// The tenants `unit_id` counts toward: itself when it is one, then those above it.
+    pub fn of(&self, unit_id: i32) -> &[i32] {
         self.chains.get(&unit_id).map_or(&[], Vec::as_slice)
     }
 }

@@ -16,6 +16,7 @@ diesel::table! {
         poster_per_service -> Bool,
         poster_downloaded_at -> Nullable<Timestamp>,
         time_zone -> Nullable<Text>,
+        mail_from -> Nullable<Text>,
     }
 }
 
@@ -527,3 +528,12 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(rollup_element_totals, units);
 diesel::allow_tables_to_appear_in_same_query!(rollup_response_totals, units);
+
+diesel::table! {
+    archived_months (month, archive) {
+        month -> Text,
+        archive -> Text,
+        responses -> BigInt,
+        archived_at -> Timestamp,
+    }
+}

@@ -65,7 +65,8 @@ pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Res
 /// Recomputes both tables from `responses` and `answers`, in one transaction (stopped half-way,
 /// the old totals stay), then refreshes the planner's statistics of both (after a rebuild they
 /// describe tables that no longer exist, and PostgreSQL would plan the aggregator's queries blind
-/// until autovacuum came by). `meter` counts responses.
+/// until autovacuum came by). The months in `archived_months` keep their totals untouched.
+/// `meter` counts responses.
 pub fn rebuild(conn: &mut DbConnection, meter: &mut dyn Meter) -> Result<(), DbError> {
     rebuild_rows(conn, meter)?;
     // The rebuild is committed by now; stale statistics only cost speed.
@@ -98,11 +99,19 @@ fn rebuild_rows(conn: &mut DbConnection, meter: &mut dyn Meter) -> Result<(), Db
         let pieces: Vec<Piece> = Statement::new()
             .sql(
                 "SELECT unit_id, substr(survey_date, 1, 7) AS month, COUNT(*) AS responses FROM responses \
+                 WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months) \
                  GROUP BY unit_id, substr(survey_date, 1, 7) ORDER BY unit_id, month",
             )
             .load(conn)?;
         meter.start(Some(pieces.iter().map(|p| p.responses.unsigned_abs()).sum()));
-        conn.batch_execute("DELETE FROM daily_element_totals; DELETE FROM daily_response_totals;")?;
+        // An archived month's raw responses are in its archive file: its totals are the only
+        // record left in the database, so they are kept as they are (`skm archive`).
+        conn.batch_execute(
+            "DELETE FROM daily_element_totals \
+             WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months); \
+             DELETE FROM daily_response_totals \
+             WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months);",
+        )?;
         for piece in &pieces {
             let (from, to) = (format!("{}-01", piece.month), format!("{}-31", piece.month));
             let (unit, from, to) = (Value::Int(piece.unit_id), Value::Text(&from), Value::Text(&to));

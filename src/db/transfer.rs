@@ -17,7 +17,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 37] = [
+pub const TABLES: [(&str, &str); 38] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -44,6 +44,7 @@ pub const TABLES: [(&str, &str); 37] = [
     ("rollup_element_totals", "node_id, month, template_version_id, element_code"),
     ("rollup_response_totals", "node_id, month, template_version_id"),
     ("rollup_months", "month"),
+    ("archived_months", "month, archive"),
     ("publications", "unit_id, period"),
     ("rtl_actions", "id"),
     ("proof_images", "id"),
@@ -195,7 +196,7 @@ fn table_names(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
 }
 
 /// The newest applied migration: both backends' migration folders carry the same versions.
-fn schema_version(conn: &mut DbConnection) -> Result<String, DbError> {
+pub(super) fn schema_version(conn: &mut DbConnection) -> Result<String, DbError> {
     let rows: Vec<NameRow> = match conn {
         DbConnection::Sqlite(c) => {
             diesel::sql_query("SELECT MAX(version) AS name FROM __diesel_schema_migrations").load(c)?
@@ -285,58 +286,75 @@ pub fn export(
         meter.start(Some(rows));
         let mut counts = Vec::new();
         for (table, order) in TABLES {
-            let columns = columns(conn, table)?;
             let mut written = 0u64;
-            let mut emit = |json: &str| -> Result<(), TransferError> {
-                let row: Map<String, Value> = serde_json::from_str(json)
-                    .map_err(|e| TransferError::Refused(format!("{table}: unreadable row: {e}")))?;
-                let line = serde_json::json!({"t": table, "r": neutral(row, &columns)});
+            each_row(conn, table, "", order, &mut |row| {
+                let line = serde_json::json!({"t": table, "r": row});
                 writeln!(out, "{line}")?;
                 written += 1;
                 meter.advance(1)?;
                 Ok(())
-            };
-            match conn {
-                DbConnection::Sqlite(c) => {
-                    let fields: Vec<String> = columns
-                        .iter()
-                        .map(|col| {
-                            let value = match col.kind {
-                                // every digit, so the number reads back bit for bit
-                                Kind::Double => format!("printf('%!.17g', {})", quote(&col.name)),
-                                // JSON holds no bytes: hex, as PostgreSQL's row_to_json writes bytea
-                                Kind::Binary => format!("'\\x' || lower(hex({}))", quote(&col.name)),
-                                _ => quote(&col.name),
-                            };
-                            format!("'{}', {value}", col.name)
-                        })
-                        .collect();
-                    let sql = format!("SELECT json_object({}) AS row FROM {table} ORDER BY {order}", fields.join(", "));
-                    // SQLite's rows stream one by one, in the same order as PostgreSQL's cursor.
-                    for row in diesel::sql_query(sql).load_iter::<JsonRow, diesel::connection::DefaultLoadingMode>(c)? {
-                        emit(&row?.row)?;
-                    }
-                }
-                DbConnection::Postgres(c) => {
-                    c.batch_execute(&format!(
-                        "DECLARE skm_export NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS row FROM {table} t ORDER BY {order}"
-                    ))?;
-                    loop {
-                        let rows: Vec<JsonRow> = diesel::sql_query(format!("FETCH {BATCH} FROM skm_export")).load(c)?;
-                        if rows.is_empty() {
-                            break;
-                        }
-                        for row in &rows {
-                            emit(&row.row)?;
-                        }
-                    }
-                    c.batch_execute("CLOSE skm_export")?;
-                }
-            }
+            })?;
             counts.push((table, written));
         }
         Ok(counts)
     })
+}
+
+/// Every row of `table` that `filter` keeps (a `WHERE` clause over the alias `t`, or empty), in
+/// `order`, each as its neutral JSON object. Inside a transaction (PostgreSQL reads through a
+/// cursor, SQLite streams): one consistent snapshot, however many rows.
+pub(super) fn each_row(
+    conn: &mut DbConnection,
+    table: &str,
+    filter: &str,
+    order: &str,
+    emit: &mut dyn FnMut(Map<String, Value>) -> Result<(), TransferError>,
+) -> Result<(), TransferError> {
+    let columns = columns(conn, table)?;
+    let mut emit = |json: &str| -> Result<(), TransferError> {
+        let row: Map<String, Value> =
+            serde_json::from_str(json).map_err(|e| TransferError::Refused(format!("{table}: unreadable row: {e}")))?;
+        emit(neutral(row, &columns))
+    };
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let fields: Vec<String> = columns
+                .iter()
+                .map(|col| {
+                    let value = match col.kind {
+                        // every digit, so the number reads back bit for bit
+                        Kind::Double => format!("printf('%!.17g', {})", quote(&col.name)),
+                        // JSON holds no bytes: hex, as PostgreSQL's row_to_json writes bytea
+                        Kind::Binary => format!("'\\x' || lower(hex({}))", quote(&col.name)),
+                        _ => quote(&col.name),
+                    };
+                    format!("'{}', {value}", col.name)
+                })
+                .collect();
+            let sql =
+                format!("SELECT json_object({}) AS row FROM {table} t {filter} ORDER BY {order}", fields.join(", "));
+            // SQLite's rows stream one by one, in the same order as PostgreSQL's cursor.
+            for row in diesel::sql_query(sql).load_iter::<JsonRow, diesel::connection::DefaultLoadingMode>(c)? {
+                emit(&row?.row)?;
+            }
+        }
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!(
+                "DECLARE skm_export NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS row FROM {table} t {filter} ORDER BY {order}"
+            ))?;
+            loop {
+                let rows: Vec<JsonRow> = diesel::sql_query(format!("FETCH {BATCH} FROM skm_export")).load(c)?;
+                if rows.is_empty() {
+                    break;
+                }
+                for row in &rows {
+                    emit(&row.row)?;
+                }
+            }
+            c.batch_execute("CLOSE skm_export")?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads an export into an empty database of either backend, all or nothing; returns the rows
@@ -428,7 +446,7 @@ pub fn import(
     })
 }
 
-struct Loader<'m> {
+pub(super) struct Loader<'m> {
     counts: Vec<(String, u64)>,
     batch: Vec<Value>,
     table: Option<&'static str>,
@@ -438,7 +456,36 @@ struct Loader<'m> {
     meter: &'m mut dyn Meter,
 }
 
-impl Loader<'_> {
+impl<'m> Loader<'m> {
+    pub(super) fn new(meter: &'m mut dyn Meter) -> Loader<'m> {
+        Loader { counts: Vec::new(), batch: Vec::new(), table: None, columns: Vec::new(), parents: Vec::new(), meter }
+    }
+
+    /// Queues `row` of `table`, inserting the queue when it is full or its table changes.
+    pub(super) fn push(
+        &mut self,
+        conn: &mut DbConnection,
+        table: &'static str,
+        row: Map<String, Value>,
+    ) -> Result<(), TransferError> {
+        if self.table != Some(table) {
+            self.flush(conn)?;
+            self.table = Some(table);
+            self.columns = columns(conn, table)?;
+        }
+        self.batch.push(Value::Object(row));
+        if self.batch.len() >= BATCH {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The rows inserted per table, once the last batch is flushed.
+    pub(super) fn finish(mut self, conn: &mut DbConnection) -> Result<Vec<(String, u64)>, TransferError> {
+        self.flush(conn)?;
+        Ok(self.counts)
+    }
+
     fn flush(&mut self, conn: &mut DbConnection) -> Result<(), TransferError> {
         let Some(table) = self.table else { return Ok(()) };
         if self.batch.is_empty() {

@@ -5,7 +5,7 @@ use super::{now_utc, DbConnection, DbError};
 use crate::domain::names::{Slug, UnitKind};
 use diesel::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = units)]
@@ -27,6 +27,8 @@ pub struct Unit {
     pub poster_downloaded_at: Option<chrono::NaiveDateTime>,
     /// the IANA zone of its survey dates and periods; `None`: the deployment's (`zone_or`)
     pub time_zone: Option<String>,
+    /// the sender of its e-mail (`Name <address>`); `None`: the deployment's (`mail_from_or`)
+    pub mail_from: Option<String>,
 }
 
 impl Unit {
@@ -34,6 +36,11 @@ impl Unit {
     /// that no longer parses (never written by skm) falls back to the deployment's as well.
     pub fn zone_or(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
         self.time_zone.as_deref().and_then(|name| name.parse().ok()).unwrap_or(default)
+    }
+
+    /// The sender its e-mail goes out under: its own (its regency's), else the deployment's.
+    pub fn mail_from_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.mail_from.as_deref().unwrap_or(default)
     }
 }
 
@@ -47,12 +54,16 @@ pub struct NewUnit<'a> {
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
-    // a new unit is where its parent is: it starts in the parent's zone
-    let time_zone = match new.parent_id {
-        Some(parent) => units::table.find(parent).select(units::time_zone).first::<Option<String>>(conn).optional()?,
-        None => None,
-    }
-    .flatten();
+    // a new unit is where its parent is: it starts in the parent's zone, with its sender
+    let (time_zone, mail_from) = match new.parent_id {
+        Some(parent) => units::table
+            .find(parent)
+            .select((units::time_zone, units::mail_from))
+            .first::<(Option<String>, Option<String>)>(conn)
+            .optional()?
+            .unwrap_or_default(),
+        None => (None, None),
+    };
     let id = diesel::insert_into(units::table)
         .values((
             units::slug.eq(new.slug.as_str()),
@@ -66,6 +77,7 @@ pub fn create(conn: &mut DbConnection, new: &NewUnit) -> Result<Unit, DbError> {
             units::active.eq(true),
             units::poster_per_service.eq(false),
             units::time_zone.eq(time_zone),
+            units::mail_from.eq(mail_from),
         ))
         .returning(units::id)
         .get_result::<i32>(conn)
@@ -158,6 +170,16 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)
 }
 
+/// Every unit's id (a deployment admin's scope: ids only, not 50,000 whole rows per request).
+pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<i32>, DbError> {
+    Ok(units::table.order(units::id.asc()).select(units::id).load(conn)?)
+}
+
+/// The units at the top of the tree (a one-regency tree: its regency; a national one: the nation).
+pub fn roots(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
+    Ok(units::table.filter(units::parent_id.is_null()).order(units::id.asc()).select(Unit::as_select()).load(conn)?)
+}
+
 /// Whether the tree reaches above a regency (a province or the nation): a province or national
 /// deployment, whose admins can be scoped to a subtree.
 pub fn has_tenants_above_regency(conn: &mut DbConnection) -> Result<bool, DbError> {
@@ -174,9 +196,35 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i32]) -> Result<Vec<Unit>, DbError
     Ok(found)
 }
 
-/// The unit and every unit below it.
+/// Past this many units in one level of a subtree, the whole tree is read at once instead (one
+/// query for 50,000 edges beats many `IN` lists of hundreds).
+const LEVEL_LIMIT: usize = 2_000;
+
+/// The unit and every unit below it, level by level (root first). A regency of a national tree
+/// reads its own ~90 units through `units_parent`, a few small queries, never the whole tree;
+/// a subtree as large as a province's falls back to one read of every edge.
 pub fn subtree_ids(conn: &mut DbConnection, root: i32) -> Result<Vec<i32>, DbError> {
-    Ok(Tree::load(conn)?.subtree(root))
+    let mut ids = vec![root];
+    let mut seen: HashSet<i32> = HashSet::from([root]);
+    let mut level = vec![root];
+    while !level.is_empty() {
+        if level.len() > LEVEL_LIMIT {
+            return Ok(Tree::load(conn)?.subtree(root));
+        }
+        let mut below = Vec::new();
+        for chunk in level.chunks(500) {
+            let children: Vec<i32> = units::table
+                .filter(units::parent_id.eq_any(chunk))
+                .order(units::id.asc())
+                .select(units::id)
+                .load(conn)?;
+            // a cycle, which the use cases refuse, ends the walk
+            below.extend(children.into_iter().filter(|id| seen.insert(*id)));
+        }
+        ids.extend(&below);
+        level = below;
+    }
+    Ok(ids)
 }
 
 /// The tree's edges, for walking it in memory: a national tree has some 50,000 units, so each
@@ -237,6 +285,24 @@ pub fn set_zone(conn: &mut DbConnection, root: i32, zone: Option<&str>) -> Resul
     let ids = subtree_ids(conn, root)?;
     for chunk in ids.chunks(500) {
         diesel::update(units::table.filter(units::id.eq_any(chunk))).set(units::time_zone.eq(zone)).execute(conn)?;
+    }
+    Ok(ids.len())
+}
+
+/// The zones units have been given (`skm unit zone`), each once.
+pub fn zone_names(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    Ok(units::table
+        .filter(units::time_zone.is_not_null())
+        .select(units::time_zone.assume_not_null())
+        .distinct()
+        .load(conn)?)
+}
+
+/// Sets the e-mail sender of `root` and of every unit below it (`None`: the deployment's).
+pub fn set_mail_from(conn: &mut DbConnection, root: i32, sender: Option<&str>) -> Result<usize, DbError> {
+    let ids = subtree_ids(conn, root)?;
+    for chunk in ids.chunks(500) {
+        diesel::update(units::table.filter(units::id.eq_any(chunk))).set(units::mail_from.eq(sender)).execute(conn)?;
     }
     Ok(ids.len())
 }

@@ -131,13 +131,27 @@ pub fn send(conn: &mut DbConnection, config: &Config, invitation: &Invitation) -
     };
     let all = units::list(conn)?;
     let unit_ids = users::unit_ids_of(conn, invitation.user.id)?;
-    let names: Vec<String> = all.iter().filter(|u| unit_ids.contains(&u.id)).map(|u| u.name.clone()).collect();
-    let regency = all.iter().find(|u| u.parent_id.is_none() && u.kind == UnitKind::Regency.as_str());
-    let (until_id, until_en) = until_local(invitation.expires_at, config.timezone);
+    let own: Vec<&units::Unit> = all.iter().filter(|u| unit_ids.contains(&u.id)).collect();
+    let names: Vec<String> = own.iter().map(|u| u.name.clone()).collect();
+    let regency = match own.first() {
+        // the invitee's regency (or city, province) in a wider tree: the nearest such unit above
+        // or at their first unit, whose name, sender and zone the message carries
+        Some(first) => {
+            let tree = units::Tree::from_edges(&all.iter().map(|u| (u.id, u.parent_id)).collect::<Vec<_>>());
+            std::iter::once(first.id)
+                .chain(tree.ancestors(first.id))
+                .filter_map(|id| all.iter().find(|u| u.id == id))
+                .find(|u| u.kind.parse::<UnitKind>().is_ok_and(UnitKind::is_tenant))
+        }
+        None => all.iter().find(|u| u.parent_id.is_none() && u.kind == UnitKind::Regency.as_str()),
+    };
+    let from = own.first().map_or(config.mail.from.as_str(), |u| u.mail_from_or(&config.mail.from));
+    let zone = own.first().map_or(config.timezone, |u| u.zone_or(config.timezone));
+    let (until_id, until_en) = until_local(invitation.expires_at, zone);
     let url = link_url(&config.base_url, &invitation.token);
     let user = &invitation.user;
     let mail = InvitationMail {
-        from: &config.mail.from,
+        from,
         base_url: &config.base_url,
         to: &user.email,
         to_name: &user.name,

@@ -18,6 +18,7 @@ use crate::domain::names::Role;
 use crate::domain::period::{local_date, Period};
 use crate::reports::{data, official_pdf};
 use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -43,6 +44,10 @@ pub struct Options {
     pub period: Period,
     /// only this unit's summaries (and its heads)
     pub unit: Option<String>,
+    /// only the recipients whose units count their days in this zone: the scheduler's run for a
+    /// zone where the month has become due (a Papuan regency's at 07:00 WIT, two hours before
+    /// Java's); `None`: everyone
+    pub zone: Option<Tz>,
     /// write .eml files, touch no log
     pub dry_run: bool,
     /// waits before retrying a transient SMTP failure
@@ -76,33 +81,61 @@ pub fn due_period(now: NaiveDateTime, day: u32, hour: u32) -> Option<Period> {
 
 struct Recipient {
     user: User,
-    /// an admin's are the regencies (the units without a parent), a unit head's their units
+    /// an admin's are the regencies (the units without a parent; a scoped admin's own, in a
+    /// province- or nation-wide tree), a unit head's their units
     units: Vec<Unit>,
     /// an admin: the regency summary, not the unit summary
     regency: bool,
+    /// the sender the message goes out under: the recipient's regency's, else `mail_from`
+    from: String,
+    /// the zone its units count their days in, which decides the hour the month is due
+    zone: Tz,
 }
 
-fn recipients(conn: &mut crate::db::DbConnection, unit_filter: Option<&str>) -> Result<Vec<Recipient>, DbError> {
+fn recipients(
+    conn: &mut crate::db::DbConnection,
+    config: &Config,
+    unit_filter: Option<&str>,
+) -> Result<Vec<Recipient>, DbError> {
     let all_units = units::list(conn)?;
+    // an admin given units is held to them only where the tree is wider than one regency, as
+    // on the dashboards (`accounts::unit_scope`): a one-regency deployment keeps its behaviour
+    let scoped_admins = units::has_tenants_above_regency(conn)?;
     let mut out = Vec::new();
     for (user, slugs) in users::list_with_units(conn)? {
         if user.disabled || user.email_opt_out {
             continue;
         }
+        let own = || all_units.iter().filter(|u| slugs.contains(&u.slug)).cloned().collect::<Vec<Unit>>();
         let (units, regency): (Vec<Unit>, bool) = match user.role.parse::<Role>() {
+            Ok(Role::Admin) if scoped_admins && !slugs.is_empty() => (own(), true),
             Ok(Role::Admin) => (all_units.iter().filter(|u| u.parent_id.is_none()).cloned().collect(), true),
-            Ok(Role::UnitHead) => (all_units.iter().filter(|u| slugs.contains(&u.slug)).cloned().collect(), false),
+            Ok(Role::UnitHead) => (own(), false),
             _ => continue,
         };
         let units: Vec<Unit> = match unit_filter {
             Some(slug) => units.into_iter().filter(|u| u.slug == slug).collect(),
             None => units,
         };
-        if !units.is_empty() {
-            out.push(Recipient { user, units, regency });
-        }
+        let Some(first) = units.first() else { continue };
+        let from = first.mail_from_or(&config.mail.from).to_string();
+        let zone = first.zone_or(config.timezone);
+        out.push(Recipient { user, units, regency, from, zone });
     }
     Ok(out)
+}
+
+/// Every zone a recipient's units may count their days in: the deployment's and each unit's own.
+pub fn zones(conn: &mut crate::db::DbConnection, config: &Config) -> Result<Vec<Tz>, DbError> {
+    let mut zones = vec![config.timezone];
+    for name in units::zone_names(conn)? {
+        if let Ok(zone) = name.parse::<Tz>() {
+            if !zones.contains(&zone) {
+                zones.push(zone);
+            }
+        }
+    }
+    Ok(zones)
 }
 
 pub fn run(
@@ -137,7 +170,10 @@ fn send_all(
     let period_key = period.to_string();
     let today = local_date(chrono::Utc::now(), config.timezone);
     let mut summaries = Summaries { versions, config, period, today, units: HashMap::new(), regencies: HashMap::new() };
-    for recipient in recipients(conn, options.unit.as_deref())? {
+    for recipient in recipients(conn, config, options.unit.as_deref())? {
+        if options.zone.is_some_and(|zone| zone != recipient.zone) {
+            continue;
+        }
         let email = recipient.user.email.clone();
         if !options.dry_run {
             match mail_log::claim(conn, &email, &period_key, KIND)? {
@@ -153,12 +189,12 @@ fn send_all(
             }
         }
         let envelope = Envelope {
-            from: &config.mail.from,
+            from: &recipient.from,
             to: &email,
             to_name: &recipient.user.name,
             period_label: &period.label_id(),
             dashboard_url: &format!("{}/dasbor?period={period_key}", config.base_url),
-            ids: compose::MessageIds::new(&config.base_url, &config.mail.from),
+            ids: compose::MessageIds::new(&config.base_url, &recipient.from),
         };
         let outcome = summaries
             .message(conn, &recipient, &envelope)?

@@ -69,24 +69,40 @@ impl Scheduler {
         }
     }
 
+    /// Runs the job once for every zone in which last month has become due: `mail_day` and
+    /// `mail_hour` are each regency's local time, so Papua's summaries leave two hours before
+    /// Java's.
     fn tick(&self, holder: &str) {
-        let now = (self.schedule.clock)().with_timezone(&self.config.timezone).naive_local();
-        let Some(period) = monthly::due_period(now, self.config.mail.day, self.config.mail.hour) else {
-            return;
+        let now = (self.schedule.clock)();
+        let zones = match self
+            .pool
+            .get()
+            .map_err(crate::db::DbError::from)
+            .and_then(|mut conn| monthly::zones(&mut conn, &self.config))
+        {
+            Ok(zones) => zones,
+            Err(e) => return tracing::warn!(error = %e, "monthly summaries: reading the units' zones"),
         };
-        let options = Options {
-            period,
-            unit: None,
-            dry_run: false,
-            retry_delays: monthly::RETRY_DELAYS.to_vec(),
-            holder: holder.to_string(),
-        };
-        match monthly::run(&self.pool, &self.templates, &self.config, &self.mailer, &options) {
-            Ok(r) if r.sent > 0 || !r.failed.is_empty() => {
-                tracing::info!(%period, sent = r.sent, failed = r.failed.len(), "monthly summaries")
+        for zone in zones {
+            let local = now.with_timezone(&zone).naive_local();
+            let Some(period) = monthly::due_period(local, self.config.mail.day, self.config.mail.hour) else {
+                continue;
+            };
+            let options = Options {
+                period,
+                unit: None,
+                zone: Some(zone),
+                dry_run: false,
+                retry_delays: monthly::RETRY_DELAYS.to_vec(),
+                holder: holder.to_string(),
+            };
+            match monthly::run(&self.pool, &self.templates, &self.config, &self.mailer, &options) {
+                Ok(r) if r.sent > 0 || !r.failed.is_empty() => {
+                    tracing::info!(%period, zone = %zone.name(), sent = r.sent, failed = r.failed.len(), "monthly summaries")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "monthly summaries"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "monthly summaries"),
         }
     }
 }

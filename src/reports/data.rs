@@ -27,6 +27,9 @@ pub struct ReportData {
     pub response_rate: crate::response_rate::ResponseRate,
     /// the instruments attached to the unit's form (Zona Integritas), each computed on its own
     pub instruments: Vec<aggregator::InstrumentIndex>,
+    /// the months of the period whose raw responses are archived (`skm archive`): the index
+    /// counts them, the profile, channels and saran cannot
+    pub archived: Vec<String>,
 }
 
 impl ReportData {
@@ -95,6 +98,7 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
     let top_words = super::themes::top_words(texts.iter().map(String::as_str), 15);
     let rtl = rtl::for_units(conn, &index.unit_ids)?;
     let letterhead = letterhead::for_report(conn, &index.unit)?;
+    let archived = crate::db::archive::months_within(conn, &index.selection.period)?;
     Ok(ReportData {
         index,
         channels,
@@ -106,5 +110,40 @@ pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData,
         desks: None,
         response_rate: Default::default(),
         instruments: Vec::new(),
+        archived,
     })
+}
+
+/// What a page or report says when some months of its period are archived (`skm archive`):
+/// their index still counts, their raw data (profile, channels, saran) is in the archive file.
+/// `None` when no month is.
+pub fn archived_note(t: &crate::i18n::Tr, months: &[String]) -> Option<String> {
+    let label = |month: &String| match month.parse::<Period>() {
+        Ok(period) if t.lang == crate::domain::template::Lang::En => period.label_en(),
+        Ok(period) => period.label_id(),
+        Err(_) => month.clone(),
+    };
+    let months = match months {
+        [] => return None,
+        [one] => label(one),
+        [first, .., last] => format!("{} – {}", label(first), label(last)),
+    };
+    Some(t.fill("dash.archived", &[("months", months)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::archived_note;
+    use crate::domain::template::Lang;
+    use crate::i18n::Tr;
+
+    #[test]
+    fn the_archived_note_names_the_months_in_the_readers_language() {
+        let months = ["2025-01".to_string(), "2025-06".to_string(), "2025-12".to_string()];
+        let id = archived_note(&Tr::new(Lang::Id), &months).expect("a note");
+        assert!(id.contains("Januari 2025 – Desember 2025") && id.contains("diarsipkan"), "{id}");
+        let en = archived_note(&Tr::new(Lang::En), &months[..1]).expect("a note");
+        assert!(en.contains("January 2025 is archived"), "{en}");
+        assert_eq!(archived_note(&Tr::new(Lang::Id), &[]), None, "nothing archived, nothing said");
+    }
 }

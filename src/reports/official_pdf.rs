@@ -158,6 +158,11 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
     // BAB III
     b.chapter("BAB III HASIL");
     b.section("A. Profil responden");
+    // the report is in Indonesian, as the regulation has it
+    let archived = super::data::archived_note(&crate::i18n::Tr::new(crate::domain::template::Lang::Id), &data.archived);
+    if let Some(note) = &archived {
+        b.paragraph(note);
+    }
     let profile = profile_table(template, &data.profile);
     for section in profile.sections() {
         let rows: Vec<Vec<String>> = section
@@ -235,6 +240,9 @@ pub fn document(data: &ReportData, options: &Options) -> Result<Document, String
         .collect();
     b.table(&["Unsur", "Periode ini", "Sebelumnya", "Perubahan"], &[40.0, 45.0, 45.0, 40.0], &comparison);
     b.section("C. Saran dan masukan");
+    if let Some(note) = &archived {
+        b.paragraph(note);
+    }
     b.paragraph(&format!("{} responden menulis saran. Kata yang paling sering muncul:", data.saran_count));
     let words: Vec<Vec<String>> = data.top_words.iter().map(|(w, n)| vec![w.clone(), n.to_string()]).collect();
     b.table(&["Kata", "Frekuensi"], &[110.0, 60.0], &words);

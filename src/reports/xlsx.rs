@@ -440,6 +440,7 @@ mod tests {
             poster_per_service: false,
             poster_downloaded_at: None,
             time_zone: None,
+            mail_from: None,
         }
     }
 

@@ -5,7 +5,8 @@
 //! | extractor    | who                                        | otherwise                   |
 //! |--------------|--------------------------------------------|-----------------------------|
 //! | `SignedIn`   | any signed-in user                         | redirect to the login page  |
-//! | `Admin`      | admins                                     | 404                         |
+//! | `Admin`      | the deployment's admins                    | 404                         |
+//! | `Console`    | every admin; a subtree's admin acts on it only | 404                     |
 //! | `UnitReader` | admins and heads of the unit in `{slug}`   | 404 (as for no such unit)   |
 //! | `DataEntry`  | admins and operators of the unit in `{slug}` | 404 (as for no such unit) |
 //!
@@ -32,8 +33,11 @@ pub enum Access {
     Token,
     /// any signed-in user, whatever the role
     SignedIn,
-    /// admins only
+    /// the deployment's admins only (no units of their own)
     Admin,
+    /// every admin: the console, where an admin of a subtree (a regency of a province-wide
+    /// deployment) manages the units and users of that subtree only
+    Console,
     /// admins and the heads of the unit (dashboards, reports, follow-up actions)
     UnitReader,
     /// admins and the operators of the unit (paper entry, imports, posters)
@@ -107,6 +111,24 @@ extractor!(Admin, |req| {
         return Err(WebError::NotFound);
     }
     Ok(Admin(session))
+});
+
+/// Any admin, for the console: the deployment's, or a subtree's (`Console::within`).
+pub struct Console(pub Session);
+
+impl Console {
+    /// The units a subtree's admin may manage; `None` for the deployment's admin (all of them).
+    pub fn within(session: &Session) -> Option<std::collections::HashSet<i32>> {
+        (!session.deployment_admin()).then(|| session.scope.iter().copied().collect())
+    }
+}
+
+extractor!(Console, |req| {
+    let session = session::require(&state_of(&req)?, &req).await?;
+    if session.role != Role::Admin {
+        return Err(WebError::NotFound);
+    }
+    Ok(Console(session))
 });
 
 extractor!(UnitReader, |req| {

@@ -4,7 +4,7 @@
 //! edits, disables and enables users, and makes password reset links; invites new users and
 //! sends or revokes their invitations (`admin_invite`). Admins only; everyone else gets a 404.
 
-use super::access::Admin;
+use super::access::Console;
 use super::admin_invite::{self, Invited, LinkShown};
 use super::admin_readiness::{self, GapLine, Prefill, ServerView};
 use super::error::WebError;
@@ -211,6 +211,8 @@ struct AdminPage {
     api_keys: Vec<ApiKeyView>,
     /// every unit's counters and officers (`admin_desks`)
     desks: Vec<super::admin_desks::DeskRow>,
+    /// the deployment's admin; `false`: a subtree's, who sees its units and users only
+    deployment: bool,
 }
 
 impl AdminPage {
@@ -274,6 +276,8 @@ async fn page_with(
 ) -> Result<HttpResponse, WebError> {
     let now = chrono::Utc::now().naive_utc();
     let today = crate::domain::period::local_date(chrono::Utc::now(), state.config.timezone);
+    let within = Console::within(session);
+    let deployment = within.is_none();
     let (
         all,
         people,
@@ -284,11 +288,17 @@ async fn page_with(
         (invitations, never_downloaded),
         (gaps, last_test),
     ) = blocking(state, move |state, conn| -> Result<_, DbError> {
-        let all = units::list(conn)?;
+        let mut all = units::list(conn)?;
+        let mut people = users::list_with_units(conn)?;
+        if let Some(within) = &within {
+            // a subtree's admin: their units, and the users all of whose units are among them
+            all.retain(|u| within.contains(&u.id));
+            let slugs: HashSet<&str> = all.iter().map(|u| u.slug.as_str()).collect();
+            people.retain(|(_, own)| !own.is_empty() && own.iter().all(|s| slugs.contains(s.as_str())));
+        }
         let ids: Vec<i32> = all.iter().map(|u| u.id).collect();
         let (mut services, mut populations) =
             (units::services_of_units(conn, &ids)?, units::populations_of(conn, &ids)?);
-        let people = users::list_with_units(conn)?;
         let publications = (db::publications::all(conn)?, db::publications::media(conn, None)?);
         let last_test = readiness::last_mail_test(conn)?;
         let loaded = readiness::Loaded {
@@ -329,7 +339,10 @@ async fn page_with(
         ))
     })
     .await?;
-    let keys = blocking(state, |_, conn| crate::api_keys::list(conn)).await?;
+    let keys = match deployment {
+        true => blocking(state, |_, conn| crate::api_keys::list(conn)).await?,
+        false => Vec::new(),
+    };
     let attached = blocking(state, |_, conn| db::instruments::all(conn)).await?;
     let attachable: Vec<(String, String)> =
         state.catalog.all().filter(|t| t.attachable).map(|t| (t.id.clone(), t.title.id.clone())).collect();
@@ -400,7 +413,17 @@ async fn page_with(
         }
     }
     let mut details = details;
-    walk(&all, None, 0, &mut rows, &mut details, &letterheads, state.templates.default_id());
+    // the tops of the listing: the tree's roots, or a subtree's admin's own units
+    let listed: HashSet<i32> = all.iter().map(|u| u.id).collect();
+    let mut tops: Vec<Option<i32>> =
+        all.iter().filter_map(|u| u.parent_id.filter(|p| !listed.contains(p)).map(Some)).collect();
+    tops.dedup();
+    if deployment || tops.is_empty() {
+        tops = vec![None];
+    }
+    for top in tops {
+        walk(&all, top, 0, &mut rows, &mut details, &letterheads, state.templates.default_id());
+    }
     let templates: Vec<(String, String)> =
         state.catalog.all().map(|t| (t.id.clone(), format!("{} ({} unsur)", t.title.id, t.elements.len()))).collect();
     let tree: Vec<(i32, Option<i32>, String, String)> =
@@ -491,8 +514,12 @@ async fn page_with(
             group.rows.push(row);
         }
     }
-    let desks = blocking(state, |_, conn| super::admin_desks::rows(conn)).await?;
+    let desks = match deployment {
+        true => blocking(state, |_, conn| super::admin_desks::rows(conn)).await?,
+        false => Vec::new(),
+    };
     let view = AdminPage {
+        deployment,
         desks,
         readiness: admin_readiness::lines(&tr, &gaps, &state.config),
         server: admin_readiness::server(&state.config, last_test),
@@ -616,7 +643,7 @@ pub struct ShowQuery {
 
 pub async fn show(
     state: web::Data<AppState>,
-    Admin(session): Admin,
+    Console(session): Console,
     query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
     let query = query.into_inner();
@@ -643,7 +670,7 @@ pub async fn show(
 /// a form URL-encoded, or as multipart (the kop surat form, which may carry a logo).
 pub async fn act(
     state: web::Data<AppState>,
-    Admin(session): Admin,
+    Console(session): Console,
     action: web::Path<String>,
     request: HttpRequest,
     payload: web::Payload,
@@ -654,7 +681,10 @@ pub async fn act(
     let action_is_media = action == "delete_medium";
     let worker = state.clone();
     let actor = session.user.id;
-    let outcome = web::block(move || apply(&worker, actor, &action, &fields, logo)).await.map_err(WebError::from)??;
+    let within = Console::within(&session);
+    let outcome = web::block(move || apply(&worker, actor, within.as_ref(), &action, &fields, logo))
+        .await
+        .map_err(WebError::from)??;
     Ok(match outcome {
         Ok(Done::Saved) if action_is_media => see_other("/admin?ok=1#h-media"),
         Ok(Done::Saved) => see_other("/admin?ok=1"),
@@ -738,15 +768,130 @@ async fn read_form(
 fn apply(
     state: &AppState,
     actor: i32,
+    within: Option<&HashSet<i32>>,
     action: &str,
     f: &BTreeMap<String, String>,
     logo: Option<Vec<u8>>,
 ) -> Result<Result<Done, String>, WebError> {
-    match change(state, actor, action, f, logo) {
+    let outcome = match within {
+        Some(ids) => in_subtree(state, ids, action, f).and_then(|kept| {
+            let f = kept.as_ref().unwrap_or(f);
+            change(state, actor, action, f, logo)
+        }),
+        None => change(state, actor, action, f, logo),
+    };
+    match outcome {
         Ok(done) => Ok(Ok(done)),
         Err(Refusal::Input(text)) => Ok(Err(text)),
         Err(Refusal::Fault(err)) => Err(err),
     }
+}
+
+/// What a subtree's admin may do in the console: their units, services, questionnaires,
+/// letterheads and users. The deployment's work (the workbook, publications, API keys, counters,
+/// the server's e-mail) stays with the deployment's admins.
+const SUBTREE_ACTIONS: &[&str] = &[
+    "unit",
+    "unit-edit",
+    "unit-disable",
+    "unit-enable",
+    "service",
+    "service-edit",
+    "service-disable",
+    "service-enable",
+    "template",
+    "instrument-add",
+    "instrument-remove",
+    "letterhead",
+    "user",
+    "user-invite",
+    "user-revoke-invite",
+    "user-edit",
+    "user-disable",
+    "user-enable",
+    "user-reset",
+];
+
+/// Holds a subtree's admin to their subtree before the action runs: every unit the form names
+/// (the unit, a new unit's parent, a user's units) and every user it names must be theirs; a
+/// unit or user outside answers as one that does not exist. Returns the form to apply instead
+/// when it must change: the top unit of the subtree keeps the parent it has (outside the
+/// subtree, so not in the form's list).
+fn in_subtree(
+    state: &AppState,
+    within: &HashSet<i32>,
+    action: &str,
+    f: &BTreeMap<String, String>,
+) -> Result<Option<BTreeMap<String, String>>, Refusal> {
+    if !SUBTREE_ACTIONS.contains(&action) {
+        return Err(refuse(says("deployment_only", &[])));
+    }
+    let get = |name: &str| f.get(name).map(String::as_str).unwrap_or_default();
+    let mut conn = state.pool.get().map_err(DbError::from)?;
+    let conn = &mut conn;
+    fn theirs(conn: &mut db::DbConnection, within: &HashSet<i32>, slug: &str) -> Result<Option<units::Unit>, Refusal> {
+        match units::by_slug(conn, slug) {
+            Ok(unit) if within.contains(&unit.id) => Ok(Some(unit)),
+            Ok(_) | Err(DbError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+    let unit_in = |conn: &mut db::DbConnection, slug: &str| theirs(conn, within, slug);
+    let outside =
+        |field: &str, slug: &str| refuse(format!("{field}: {}", says("unit_unknown", &[("unit", slug.into())])));
+    let mut kept = None;
+    match action {
+        "unit" => {
+            // a subtree's admin adds below their units, never a new top of the tree
+            let parent = get("parent");
+            if unit_in(conn, parent)?.is_none() {
+                return Err(outside("parent", parent));
+            }
+        }
+        "unit-edit" => {
+            let unit = unit_in(conn, get("unit"))?.ok_or_else(|| outside("unit", get("unit")))?;
+            let parent = get("parent");
+            if parent.is_empty() && unit.parent_id.is_some_and(|p| !within.contains(&p)) {
+                let current = units::by_id(conn, unit.parent_id.unwrap_or_default())?;
+                let mut form = f.clone();
+                form.insert("parent".into(), current.slug);
+                kept = Some(form);
+            } else if unit_in(conn, parent)?.is_none() {
+                return Err(outside("parent", parent));
+            }
+        }
+        "user" | "user-edit" => {
+            let chosen = if action == "user" { get("unit").to_string() } else { get("units").to_string() };
+            let slugs: Vec<&str> = chosen.split(',').filter(|s| !s.is_empty()).collect();
+            // a user without units would be an admin (or head) of the whole deployment
+            if slugs.is_empty() {
+                return Err(refuse(format!("unit: {}", says("subtree_units", &[]))));
+            }
+            for slug in slugs {
+                if unit_in(conn, slug)?.is_none() {
+                    return Err(outside("unit", slug));
+                }
+            }
+        }
+        _ => {}
+    }
+    if action.starts_with("user-") {
+        let email = get("user");
+        let theirs = match users::by_email(conn, email) {
+            Ok(user) => {
+                let ids = users::unit_ids_of(conn, user.id)?;
+                !ids.is_empty() && ids.iter().all(|id| within.contains(id))
+            }
+            Err(DbError::NotFound) => false,
+            Err(other) => return Err(other.into()),
+        };
+        if !theirs {
+            return Err(refuse(says("user_unknown", &[("email", email.into())])));
+        }
+    } else if action != "unit" && !get("unit").is_empty() && action != "user" && unit_in(conn, get("unit"))?.is_none() {
+        return Err(outside("unit", get("unit")));
+    }
+    Ok(kept)
 }
 
 /// Reads one form into the input of its service function (`crate::units`, `crate::accounts`),
@@ -1031,6 +1176,7 @@ impl From<UnitError> for Refusal {
             }
             UnitError::ServiceUnknown(slug) => tr().fill("admin.error.service_unknown", &[("service", slug)]),
             UnitError::ParentCycle { parent, .. } => tr().fill("admin.error.parent_cycle", &[("parent", parent)]),
+            UnitError::Sender(_) => format!("from: {}", says("not_email", &[])),
             UnitError::Db(err) => return err.into(),
         })
     }

@@ -21,7 +21,8 @@ pub struct Nav {
 
 impl Nav {
     pub fn of(session: &Session) -> Nav {
-        Nav { admin: session.deployment_admin(), data_entry: session.role != Role::UnitHead }
+        // every admin has a console: a subtree's admin manages their subtree there
+        Nav { admin: session.role == Role::Admin, data_entry: session.role != Role::UnitHead }
     }
 }
 

@@ -78,13 +78,13 @@ pub static ROUTES: &[Route] = &[
     // a password reset link an admin made: its one-time secret is the credential
     route!(GET "/sandi/atur", Public, reset::show),
     route!(POST "/sandi/atur", Public, reset::submit),
-    route!(GET "/admin", Admin, admin::show),
+    route!(GET "/admin", Console, admin::show),
     // the setup workbook: template and export to download, upload → preview → apply
     route!(GET "/admin/buku-kerja/contoh.xlsx", Admin, admin_setup::template),
     route!(GET "/admin/buku-kerja/ekspor.xlsx", Admin, admin_setup::export),
     route!(POST "/admin/buku-kerja/pratinjau", Admin, admin_setup::preview),
     route!(POST "/admin/buku-kerja/terapkan", Admin, admin_setup::apply),
-    route!(POST "/admin/{action}", Admin, admin::act),
+    route!(POST "/admin/{action}", Console, admin::act),
     // the PEKPPP evidence pack of a period, a streamed ZIP
     route!(GET "/admin/bukti.zip", Admin, evidence::download),
     // the publication-media log's entries carry an image: a multipart form of its own

@@ -165,8 +165,8 @@ fn percent_done_is_done_over_all_but_dropped_for_a_unit_a_regency_and_a_period()
         assert_eq!((beta.percent(), beta.counted()), (Some(100), 1), "{name}");
         // the aggregator's per-unit figures agree
         let registry = common::registry(&mut t.app.conn());
-        let overview =
-            skm::aggregator::regency(&mut t.app.conn(), &registry, this, None, t.today).expect("regency overview");
+        let overview = skm::aggregator::regency(&mut t.app.conn(), &registry, this, None, None, t.today)
+            .expect("regency overview");
         let row = |id: i32| overview.rows.iter().find(|r| r.unit.id == id).expect("row");
         assert_eq!((row(t.alpha).rtl, row(t.alpha).rtl_late), (alpha, 2), "{name}: late of any period");
         assert_eq!(row(t.satu).rtl.percent(), Some(50), "{name}");
@@ -440,6 +440,7 @@ fn monthly_dry_run(t: &Tree, period: Period) -> Vec<(String, String, String)> {
     let options = skm::mail::monthly::Options {
         period,
         unit: None,
+        zone: None,
         dry_run: true,
         retry_delays: Vec::new(),
         holder: "test".into(),

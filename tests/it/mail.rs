@@ -56,6 +56,7 @@ fn run(setup: &Setup, config: &Config, holder: &str) -> RunReport {
     let options = Options {
         period: last_month(),
         unit: None,
+        zone: None,
         dry_run: false,
         retry_delays: vec![Duration::from_millis(10)],
         holder: holder.into(),
@@ -679,5 +680,55 @@ fn every_message_skm_sends_has_its_own_message_id_a_date_mime_1_0_and_content_id
         }
         kinds.sort();
         assert_eq!(kinds, ["invitation", "regency summary", "test", "test", "unit summary", "unit summary"], "{name}");
+    }
+}
+
+/// In a deployment wider than one regency, a regency in Papua counts its hours in WIT and sends
+/// under its own name: its head's summary leaves at 07:00 WIT (06:00 in Makassar), from its
+/// sender, while the rest wait for 07:00 WITA; nobody gets two.
+#[test]
+fn a_regency_in_another_zone_gets_its_summary_at_its_own_hour_from_its_own_sender() {
+    for database in backends() {
+        let sink = SmtpSink::start();
+        let Setup { pool, templates: versions } = seed(&database);
+        let config = config(&database, &sink);
+        let papua = "SKM Disdukcapil Jayapura <skm@jayapurakab.go.id>";
+        {
+            let mut conn = pool.get().expect("connection");
+            skm::units::set_zone(&mut conn, None, "disdukcapil", Some(chrono_tz::Asia::Jayapura)).expect("zone");
+            skm::units::set_mail_from(&mut conn, None, "disdukcapil", Some(papua)).expect("sender");
+            let refused = skm::units::set_mail_from(&mut conn, None, "disdukcapil", Some("not an address"));
+            assert!(matches!(refused, Err(skm::units::UnitError::Sender(_))), "{refused:?}");
+        }
+        let mailer = Mailer::smtp(&config.mail).expect("mailer");
+        let clock = TestClock::at(day_one_at(5));
+        let every = Duration::from_millis(20);
+        let scheduler = start(&pool, Arc::new(versions), &config, mailer, &clock, Duration::ZERO, every);
+        clock.wait_for_ticks(3);
+        assert_eq!(sink.messages().len(), 0, "{}: 06:00 WIT is before mail_hour", database.name);
+
+        clock.set(day_one_at(6));
+        clock.wait_for_ticks(3);
+        let early = sink.messages();
+        let to: Vec<&str> = early.iter().flat_map(|m| m.to.iter().map(String::as_str)).collect();
+        assert_eq!(to, ["kepala.disdukcapil@demo.kutaitimurkab.go.id"], "{}: 07:00 WIT", database.name);
+        assert_eq!(early[0].from, "skm@jayapurakab.go.id", "{}: the envelope sender", database.name);
+        assert!(
+            early[0].data.contains("From: \"SKM Disdukcapil Jayapura\" <skm@jayapurakab.go.id>")
+                || early[0].data.contains("From: SKM Disdukcapil Jayapura <skm@jayapurakab.go.id>"),
+            "{}: {}",
+            database.name,
+            &early[0].data[..early[0].data.len().min(600)]
+        );
+
+        clock.set(day_one_at(7));
+        clock.wait_for_ticks(3);
+        scheduler.stop().expect("the thread ended without a panic");
+        let counts = per_recipient(&sink);
+        assert_eq!(counts.keys().map(String::as_str).collect::<Vec<_>>(), RECIPIENTS, "{}", database.name);
+        assert!(counts.values().all(|n| *n == 1), "{}: sent once, never twice: {counts:?}", database.name);
+        let later = sink.messages();
+        let admin = later.iter().find(|m| m.to == ["admin@demo.kutaitimurkab.go.id"]).expect("admin's");
+        assert_eq!(admin.from, "skm@kutaitimurkab.go.id", "{}: the deployment's sender", database.name);
     }
 }

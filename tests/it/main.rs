@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 mod api_keys;
+mod archive;
 mod browser;
 mod charts;
 mod cli;

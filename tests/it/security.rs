@@ -653,9 +653,15 @@ fn routes_with(access: &[Access]) -> impl Iterator<Item = &'static Route> + '_ {
 #[test]
 fn the_route_table_names_every_kind_of_access() {
     // Each access level is tried by the tests below; a table without one would test nothing.
-    for access in
-        [Access::Public, Access::Token, Access::SignedIn, Access::Admin, Access::UnitReader, Access::UnitDataEntry]
-    {
+    for access in [
+        Access::Public,
+        Access::Token,
+        Access::SignedIn,
+        Access::Admin,
+        Access::Console,
+        Access::UnitReader,
+        Access::UnitDataEntry,
+    ] {
         assert!(ROUTES.iter().any(|r| r.access == access), "no route is {access:?}");
     }
     assert!(ROUTES.len() > 25, "the table has only {} routes", ROUTES.len());
@@ -666,7 +672,9 @@ fn every_route_but_the_public_ones_needs_a_session() {
     let database = TestDb::sqlite();
     let w = World::new(&database);
     let before = snapshot(&w.app);
-    for route in routes_with(&[Access::SignedIn, Access::Admin, Access::UnitReader, Access::UnitDataEntry]) {
+    for route in
+        routes_with(&[Access::SignedIn, Access::Admin, Access::Console, Access::UnitReader, Access::UnitDataEntry])
+    {
         for request in requests(route, "alpha", &w) {
             let reply = request.send(&w.app, None);
             if route.pattern.starts_with("/api/") {
@@ -706,7 +714,7 @@ fn every_route_but_the_public_ones_needs_a_session() {
 /// user get a fresh account, since they sign out or change the password.
 fn actor_for(route: &Route, w: &World) -> String {
     match route.access {
-        Access::Admin => ADMIN.to_string(),
+        Access::Admin | Access::Console => ADMIN.to_string(),
         Access::UnitReader => HEAD_A.to_string(),
         Access::UnitDataEntry => OP_A.to_string(),
         Access::SignedIn | Access::Public | Access::Token => {
@@ -1373,6 +1381,7 @@ const QUERY_PARAMS: &[(&str, &str, &str)] = &[
     ("/operator/alpha/perangkat", "dicabut", OP_A),
     ("/sandi/atur", "token", ""),
     ("/dasbor", "period", HEAD_A),
+    ("/dasbor", "semua", ADMIN),
     ("/dasbor?period={period}", "kind", ADMIN),
     ("/dasbor?period={period}", "cukup", ADMIN),
     ("/dasbor?sampai=2026-12-31", "dari", ADMIN),

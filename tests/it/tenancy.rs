@@ -153,7 +153,9 @@ fn an_admin_of_a_province_or_regency_sees_its_subtree_and_nothing_outside_it() {
             ("/dasbor/unit/disdukcapil-jpr/laporan.csv?period=2026-03", 404),
             ("/operator/disdukcapil-jpr/kertas", 404),
             ("/operator/disdukcapil-smd/kertas", 200),
-            ("/admin", 404),
+            // the console, for the province's own units and users (below, for a regency's admin)
+            ("/admin", 200),
+            ("/admin/bukti.zip?period=2026-03", 404),
             ("/api/v1/units/disdukcapil-jpr/index?period=2026-03", 404),
         ] {
             assert_eq!(nation.status(&province, path), expected, "{name}: the province admin at {path}");
@@ -163,7 +165,7 @@ fn an_admin_of_a_province_or_regency_sees_its_subtree_and_nothing_outside_it() {
         assert!(overview.body.contains("/dasbor/wilayah/kaltim"), "{name}: no link to the province's page");
         assert!(overview.body.contains("Disdukcapil Kabupaten Kutai Timur"), "{name}");
         assert!(!overview.body.contains("disdukcapil-jpr"), "{name}: Papua's office on Kaltim's overview");
-        assert!(!overview.body.contains("href=\"/admin\""), "{name}: the console is the deployment admin's");
+        assert!(overview.body.contains("href=\"/admin\""), "{name}: the console, for the province's subtree");
 
         let regency = nation.login("admin@kutaitimurkab.go.id");
         for (path, expected) in [
@@ -203,6 +205,17 @@ fn an_admin_of_a_province_or_regency_sees_its_subtree_and_nothing_outside_it() {
             "{name}"
         );
         assert_eq!(nation.status(&national, "/admin"), 200, "{name}");
+        // the national admin's overview is the nation's region page, not a list of every unit;
+        // the list stays one link away
+        let landing = nation.app.get_as(&national, &format!("/dasbor?period={MARCH}"));
+        assert_eq!(landing.status, 303, "{name}");
+        assert_eq!(landing.header("location"), Some("/dasbor/wilayah/indonesia?period=2026-03"), "{name}");
+        assert!(page.body.contains("href=\"/dasbor?semua=1&#38;period=2026-03\""), "{name}: {}", page.body);
+        let every = nation.app.get_as(&national, &format!("/dasbor?semua=1&period={MARCH}"));
+        assert_eq!(every.status, 200, "{name}");
+        for office in ["disdukcapil-kutim", "disdukcapil-smd", "disdukcapil-jpr"] {
+            assert!(every.body.contains(office), "{name}: {office} missing from the list of every unit");
+        }
         nation.app.stop();
     }
 }
@@ -247,6 +260,27 @@ fn the_region_pages_say_how_fresh_their_roll_ups_are_and_match_a_live_count() {
         let rows = ranking(&fresh.body, "h-children");
         // 3 × 4 + 1 × 1 over 4 respondents: NRR 3,25 → 81,25; Samarinda (75,00) stays second
         assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("81,25", "4"), "{name}");
+
+        // `skm rebuild-totals` (after a bulk load) leaves the roll-ups agreeing with its totals
+        {
+            let mut conn = nation.app.conn();
+            let office = units::by_slug(&mut conn, "disdukcapil-kutim").expect("office");
+            let (version, _) = common::registry(&mut conn).current("permenpanrb-14-2017").expect("template");
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 21).expect("date");
+            skm::db::responses::insert(&mut conn, &common::paper_response(office.id, version, day, 4))
+                .expect("response");
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = common::skm(dir.path())
+            .env("SKM_DATABASE_URL", &database.url)
+            .arg("rebuild-totals")
+            .output()
+            .expect("run skm");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && said.contains("roll-ups of"), "{name}: {said}");
+        let rebuilt = ranking(&nation.app.get_as(&admin, &path).body, "h-children");
+        // 4 × 4 + 1 × 1 over 5: NRR 3,4 → 85,00
+        assert_eq!((rebuilt[0].1.as_str(), rebuilt[0].2.as_str()), ("85,00", "5"), "{name}");
 
         // the roll-up of a regency equals the live aggregate of its subtree
         let mut conn = nation.app.conn();
@@ -344,6 +378,118 @@ fn a_response_at_half_past_midnight_wit_counts_on_the_papuan_day_not_the_western
             |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&chrono_tz::Asia::Jakarta).date_naive().to_string();
         assert_eq!(stored.len(), 1, "{name}");
         assert!(stored[0] == wib(before) || stored[0] == wib(chrono::Utc::now()), "{name}: {stored:?}");
+        nation.app.stop();
+    }
+}
+
+/// A regency's admin in a national deployment runs their own regency in the console: its units,
+/// services, letterheads and users, and nothing of the rest of the tree or of the deployment.
+#[test]
+fn a_regency_admin_manages_its_own_units_and_users_in_the_console_and_nothing_else() {
+    for database in backends() {
+        let name = database.name;
+        let nation = Nation::build(TestApp::spawn(&database));
+        let admin = nation.login("admin@kutaitimurkab.go.id");
+        let page = nation.app.get_as(&admin, "/admin");
+        assert_eq!(page.status, 200, "{name}: {}", page.body);
+        assert!(page.body.contains("Disdukcapil Kabupaten Kutai Timur"), "{name}");
+        for other in ["Kota Samarinda", "Kabupaten Jayapura", "admin@kaltimprov.go.id", "nasional@menpan.go.id"] {
+            assert!(!page.body.contains(other), "{name}: {other} on the regency admin's console");
+        }
+        assert!(!page.body.contains("/admin/buku-kerja"), "{name}: the workbook is the deployment's");
+        assert!(page.body.contains("Anda admin wilayah"), "{name}");
+        common::assert_indonesian(&page.body, "the regency admin's console");
+        let csrf = common::hidden(&page.body, "csrf");
+        let post = |action: &str, fields: &[(&str, &str)]| {
+            let mut body: Vec<(String, String)> = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            body.push(("csrf".into(), csrf.clone()));
+            nation.app.post_form_as(&admin, &format!("/admin/{action}"), &body)
+        };
+        let services = |slug: &str| {
+            let mut conn = nation.app.conn();
+            let unit = units::by_slug(&mut conn, slug).expect("unit");
+            units::services_of_units(&mut conn, &[unit.id])
+                .expect("services")
+                .remove(&unit.id)
+                .unwrap_or_default()
+                .len()
+        };
+        // inside: done
+        let done = post("service", &[("unit", "disdukcapil-kutim"), ("slug", "kk"), ("name", "Kartu Keluarga")]);
+        assert_eq!(done.status, 303, "{name}: {}", done.body);
+        assert_eq!(services("disdukcapil-kutim"), 3, "{name}");
+        let added = post(
+            "unit",
+            &[("slug", "dinkes-kutim"), ("name", "Dinas Kesehatan"), ("kind", "opd"), ("parent", "kutim")],
+        );
+        assert_eq!(added.status, 303, "{name}: {}", added.body);
+        let head = post(
+            "user",
+            &[
+                ("email", "kadis@dinkes.kutaitimurkab.go.id"),
+                ("name", "Kadis"),
+                ("role", "unit_head"),
+                ("unit", "dinkes-kutim"),
+            ],
+        );
+        assert_eq!(head.status, 200, "{name}: the invitation is shown: {}", head.body);
+        // the regency's own edit form lists no parent outside the regency: it keeps Kaltim
+        let renamed = post(
+            "unit-edit",
+            &[("unit", "kutim"), ("name", "Kabupaten Kutai Timur (Kutim)"), ("kind", "regency"), ("parent", "")],
+        );
+        assert_eq!(renamed.status, 303, "{name}: {}", renamed.body);
+        {
+            let mut conn = nation.app.conn();
+            let kutim = units::by_slug(&mut conn, "kutim").expect("kutim");
+            let kaltim = units::by_slug(&mut conn, "kaltim").expect("kaltim");
+            assert_eq!(
+                (kutim.name.as_str(), kutim.parent_id),
+                ("Kabupaten Kutai Timur (Kutim)", Some(kaltim.id)),
+                "{name}"
+            );
+        }
+        // outside, or the deployment's: refused with the reason, nothing changed
+        for (action, fields, says) in [
+            ("service", vec![("unit", "disdukcapil-smd"), ("slug", "kk"), ("name", "KK")], "tidak ada"),
+            (
+                "unit",
+                vec![("slug", "dishub-kaltim"), ("name", "Dishub"), ("kind", "opd"), ("parent", "kaltim")],
+                "tidak ada",
+            ),
+            (
+                "unit-edit",
+                vec![("unit", "kutim"), ("name", "Kutim"), ("kind", "regency"), ("parent", "papua")],
+                "tidak ada",
+            ),
+            (
+                "user",
+                vec![("email", "x@smd.go.id"), ("name", "X"), ("role", "unit_head"), ("unit", "disdukcapil-smd")],
+                "tidak ada",
+            ),
+            ("user", vec![("email", "y@kutim.go.id"), ("name", "Y"), ("role", "admin"), ("unit", "")], "wilayah Anda"),
+            ("user-disable", vec![("user", "admin@kaltimprov.go.id")], "tidak ada pengguna"),
+            ("user-reset", vec![("user", "nasional@menpan.go.id")], "tidak ada pengguna"),
+            (
+                "api-key-create",
+                vec![("unit", "disdukcapil-kutim"), ("name", "SIAK"), ("scopes", "read")],
+                "seluruh penerapan",
+            ),
+        ] {
+            let reply = post(action, &fields);
+            assert_eq!(reply.status, 422, "{name}: {action} {fields:?}: {}", reply.status);
+            assert!(reply.body.contains(says), "{name}: {action}: {}", reply.body);
+        }
+        assert_eq!(services("disdukcapil-smd"), 2, "{name}: Samarinda's services untouched");
+        {
+            let mut conn = nation.app.conn();
+            assert!(units::by_slug(&mut conn, "dishub-kaltim").is_err(), "{name}");
+            let province_admin = skm::db::users::by_email(&mut conn, "admin@kaltimprov.go.id").expect("user");
+            assert!(!province_admin.disabled, "{name}");
+            assert!(skm::db::users::by_email(&mut conn, "x@smd.go.id").is_err(), "{name}");
+        }
+        // the deployment's console pages stay closed
+        assert_eq!(nation.status(&admin, "/admin/buku-kerja/contoh.xlsx"), 404, "{name}");
         nation.app.stop();
     }
 }

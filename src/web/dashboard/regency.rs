@@ -31,6 +31,8 @@ pub struct RegencyQuery {
     kind: Option<String>,
     /// `1`: rank only units whose sample reaches the required size
     cukup: Option<String>,
+    /// `1`: every unit of a province- or nation-wide tree, not its region page
+    semua: Option<String>,
 }
 
 struct RankRow {
@@ -154,12 +156,25 @@ pub async fn page(
     }
     let (period, period_problem) =
         chosen_period(query.period.as_deref(), query.dari.as_deref(), query.sampai.as_deref(), &state);
+    // A deployment of a province or the nation opens on its region page, read from the monthly
+    // roll-ups: a flat list of every unit would compute tens of thousands of them per request.
+    if session.deployment_admin() && query.semua.as_deref() != Some("1") {
+        let roots = blocking_read(&state, |_, conn| crate::db::units::roots(conn)).await?;
+        if let [root] = roots.as_slice() {
+            if matches!(root.kind.as_str(), "nation" | "province") {
+                let period = query.period.as_deref().map(|p| format!("?period={}", crate::web::percent_encode(p)));
+                return Ok(see_other(format!("/dasbor/wilayah/{}{}", root.slug, period.unwrap_or_default())));
+            }
+        }
+    }
     let adequate_only = query.cukup.as_deref() == Some("1");
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
+    let within = (!session.deployment_admin()).then(|| session.scope.clone());
     let (overview, media, published, rates) = blocking_read(&state, move |state, conn| -> Result<_, DbError> {
-        let overview = aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), today)?;
+        let overview =
+            aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), within.as_deref(), today)?;
         let key = period.to_string();
         let published = publications::all(conn)?.iter().any(|p| p.period == key);
         let ids: Vec<i32> = overview.rows.iter().map(|r| r.unit.id).collect();
@@ -173,17 +188,10 @@ pub async fn page(
     let adequacy = |r: &aggregator::RegencyRow| Adequacy::of(r.result.responses, r.required_sample);
     // the nation and provinces hold no responses of their own: their page ranks what is below
     let above_regency = |r: &&aggregator::RegencyRow| matches!(r.unit.kind.as_str(), "nation" | "province");
-    let regions: Vec<(String, String)> = overview
-        .rows
-        .iter()
-        .filter(|r| session.may_access(r.unit.id) && above_regency(r))
-        .map(|r| (r.unit.slug.clone(), r.unit.name.clone()))
-        .collect();
-    let (visible, left_out): (Vec<&aggregator::RegencyRow>, Vec<&aggregator::RegencyRow>) = overview
-        .rows
-        .iter()
-        .filter(|r| session.may_access(r.unit.id) && !above_regency(r))
-        .partition(|r| !adequate_only || adequacy(r).is_adequate());
+    let regions: Vec<(String, String)> =
+        overview.rows.iter().filter(above_regency).map(|r| (r.unit.slug.clone(), r.unit.name.clone())).collect();
+    let (visible, left_out): (Vec<&aggregator::RegencyRow>, Vec<&aggregator::RegencyRow>) =
+        overview.rows.iter().filter(|r| !above_regency(r)).partition(|r| !adequate_only || adequacy(r).is_adequate());
     // The chart's axis is the default questionnaire's; units on another one are in the table only.
     let ranked: Vec<(String, Rounded)> = visible
         .iter()

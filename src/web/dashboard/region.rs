@@ -58,6 +58,8 @@ struct RegionPage {
     children: Vec<Row>,
     children_svg: String,
     regencies: Vec<Row>,
+    /// the deployment's admin: the flat list of every unit, which `/dasbor` no longer opens on
+    all_units_href: Option<String>,
 }
 
 fn kind_label(t: &Tr, kind: &str) -> String {
@@ -136,6 +138,9 @@ pub async fn page(
             period_label: period.label_id(),
             fresh: overview.fresh_as_of.is_some(),
             freshness,
+            all_units_href: session
+                .deployment_admin()
+                .then(|| format!("/dasbor?semua=1&period={}", crate::web::percent_encode(&period_text))),
             pooled: overview.pooled.index.map(id),
             pooled_grade: overview.pooled.grade.as_ref().map(|g| format!("{} ({})", g.grade, g.label.id)),
             responses: count(overview.pooled.responses),

@@ -279,6 +279,8 @@ struct UnitPage {
     members: Vec<MemberRow>,
     hall: Option<HallView>,
     flagged_text: Option<String>,
+    /// some months of the period are archived: their raw data (profile, saran) is not shown
+    archived_text: Option<String>,
     element_svg: String,
     elements: Vec<ElementRow>,
     trend_svg: String,
@@ -340,6 +342,8 @@ struct UnitData {
     instruments: Vec<aggregator::InstrumentIndex>,
     channels: Vec<(String, i64)>,
     enumerators: Vec<(String, i64)>,
+    /// the period's months whose raw responses are archived
+    archived: Vec<String>,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -387,6 +391,7 @@ pub async fn page(
         let instruments = aggregator::instruments(conn, &state.templates, &index)?;
         let channels = aggregate::channel_counts(conn, &scope)?;
         let enumerators = crate::db::devices::enumerator_counts(conn, &scope)?;
+        let archived = crate::db::archive::months_within(conn, &period)?;
         Ok(UnitData {
             index,
             trend,
@@ -400,6 +405,7 @@ pub async fn page(
             instruments,
             channels,
             enumerators,
+            archived,
         })
     })
     .await?;
@@ -504,6 +510,7 @@ pub async fn page(
             coverage: coverage.is_some(),
         }),
         sample_text,
+        archived_text: crate::reports::data::archived_note(&t, &data.archived),
         flagged_text: (data.profile.flagged > 0)
             .then(|| t.fill("dash.flags", &[("count", data.profile.flagged.to_string())])),
         element_svg: draw(&charts::elements(&template, result))?,

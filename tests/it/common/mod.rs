@@ -46,6 +46,11 @@ impl TestDb {
         }
     }
 
+    /// A database that outlives the run (a benchmark's generated dataset): never dropped.
+    pub fn kept(url: &str, name: &'static str) -> TestDb {
+        TestDb { url: url.to_string(), name, _dir: None, drop_pg: None }
+    }
+
     pub fn pool(&self) -> db::Pool {
         self.pool_sized(TEST_POOL_SIZE, Duration::from_secs(10))
     }

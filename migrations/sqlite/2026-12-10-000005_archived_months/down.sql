@@ -1,0 +1,3 @@
+DROP INDEX ticket_codes_response;
+DROP INDEX invitations_response;
+DROP TABLE archived_months;
