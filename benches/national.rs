@@ -510,6 +510,7 @@ fn prove(url: &str) -> String {
          CREATE TABLE bench_proof.answers (LIKE public.answers INCLUDING ALL); \
          CREATE TABLE bench_proof.daily_element_totals (LIKE public.daily_element_totals INCLUDING ALL); \
          CREATE TABLE bench_proof.daily_response_totals (LIKE public.daily_response_totals INCLUDING ALL); \
+         CREATE TABLE bench_proof.archived_months (LIKE public.archived_months INCLUDING ALL); \
          INSERT INTO bench_proof.responses SELECT * FROM public.responses WHERE unit_id IN (SELECT id FROM bench_proof.sample); \
          INSERT INTO bench_proof.answers SELECT a.* FROM public.answers a JOIN bench_proof.responses r ON r.id = a.response_id; \
          SET search_path TO bench_proof",
@@ -926,6 +927,9 @@ fn main() {
             println!(
                 "[national] reusing the dataset of {DATABASE} (scale {scale}; SKM_BENCH_REBUILD=1 makes it again)"
             );
+            // a dataset made by an older skm gets the migrations added since, as `skm serve` would
+            let pool = db::open_pool(&url, 1, Duration::from_secs(60)).expect("pool");
+            db::migrate(&mut pool.get().expect("connection")).expect("migrate");
             m.steps
         }
         _ => {
