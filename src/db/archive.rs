@@ -234,24 +234,10 @@ pub fn restore(
         let mut read: BTreeMap<String, u64> = BTreeMap::new();
         let mut links: Vec<(&'static str, Map<String, Value>)> = Vec::new();
         let mut ids: Vec<String> = Vec::new();
+        let order: Vec<&'static str> = OWNED.iter().chain(&LINKS).map(|(t, _)| *t).collect();
         let mut position = 0usize;
         for (line, text) in lines {
-            let text = text?;
-            if text.trim().is_empty() {
-                continue;
-            }
-            let bad = |reason: String| TransferError::Format { line, reason };
-            let mut entry: Map<String, Value> = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-            let table = entry.get("t").and_then(Value::as_str).ok_or_else(|| bad("no table name (t)".into()))?;
-            let order: Vec<&'static str> = OWNED.iter().chain(&LINKS).map(|(t, _)| *t).collect();
-            let Some(offset) = order[position..].iter().position(|t| *t == table) else {
-                return Err(bad(format!("unknown table {table:?} or tables out of order")));
-            };
-            position += offset;
-            let table = order[position];
-            let Some(Value::Object(row)) = entry.remove("r") else {
-                return Err(bad("no row object (r)".into()));
-            };
+            let Some((table, row)) = super::transfer::next_row(line, &text?, &order, &mut position)? else { continue };
             *read.entry(table.to_string()).or_default() += 1;
             // the ids are checked before the loader inserts their rows (it does so every 1000
             // rows and when the table changes), so a clash is told as such, not as a key error
@@ -260,8 +246,10 @@ pub fn restore(
             }
             match table {
                 "responses" => {
-                    let id =
-                        row.get("id").and_then(Value::as_str).ok_or_else(|| bad("a response without id".into()))?;
+                    let id = row
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| TransferError::Format { line, reason: "a response without id".into() })?;
                     ids.push(id.to_string());
                     if ids.len() >= 500 {
                         refuse_present(conn, &std::mem::take(&mut ids))?;

@@ -396,24 +396,10 @@ pub fn import(
             parents: Vec::new(),
             meter,
         };
+        let order: Vec<&'static str> = TABLES.iter().map(|(t, _)| *t).collect();
         let mut position = 0usize;
         for (line, text) in lines {
-            let text = text?;
-            if text.trim().is_empty() {
-                continue;
-            }
-            let bad = |reason: String| TransferError::Format { line, reason };
-            let mut entry: Map<String, Value> = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-            let table = entry.get("t").and_then(Value::as_str).ok_or_else(|| bad("no table name (t)".into()))?;
-            let found = TABLES[position..].iter().position(|(t, _)| *t == table);
-            let Some(offset) = found else {
-                return Err(bad(format!("unknown table {table:?} or tables out of order")));
-            };
-            position += offset;
-            let table = TABLES[position].0;
-            let Some(Value::Object(mut row)) = entry.remove("r") else {
-                return Err(bad("no row object (r)".into()));
-            };
+            let Some((table, mut row)) = next_row(line, &text?, &order, &mut position)? else { continue };
             if loader.table != Some(table) {
                 loader.flush(conn)?;
                 loader.table = Some(table);
@@ -575,4 +561,31 @@ pub fn create_private(path: &std::path::Path) -> Result<std::fs::File, TransferE
         }
         _ => TransferError::Refused(format!("cannot create {}: {e}", path.display())),
     })
+}
+/// A row read from a file, with its table.
+pub(super) type TableRow = (&'static str, Map<String, Value>);
+
+/// One row line of an export or archive file (`{"t": table, "r": {…}}`): its table, which must
+/// come at or after `position` in `order` (the file's table order), and its row; `None` for a
+/// blank line. `line` numbers the errors.
+pub(super) fn next_row(
+    line: usize,
+    text: &str,
+    order: &[&'static str],
+    position: &mut usize,
+) -> Result<Option<TableRow>, TransferError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let bad = |reason: String| TransferError::Format { line, reason };
+    let mut entry: Map<String, Value> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let table = entry.get("t").and_then(Value::as_str).ok_or_else(|| bad("no table name (t)".into()))?;
+    let Some(offset) = order[*position..].iter().position(|t| *t == table) else {
+        return Err(bad(format!("unknown table {table:?} or tables out of order")));
+    };
+    *position += offset;
+    let Some(Value::Object(row)) = entry.remove("r") else {
+        return Err(bad("no row object (r)".into()));
+    };
+    Ok(Some((order[*position], row)))
 }
