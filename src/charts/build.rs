@@ -76,8 +76,13 @@ pub fn counts(title: &str, rows: &[(String, i64)]) -> ChartSpec {
 
 /// Units ranked by index, best first.
 pub fn ranking(template: &Template, rows: &[(String, Rounded)]) -> ChartSpec {
+    ranking_titled(template, format!("Peringkat unit menurut {}", template.index_name()), rows)
+}
+
+/// Ranked by index, best first, under the caller's title (a region's provinces or regencies).
+pub fn ranking_titled(template: &Template, title: String, rows: &[(String, Rounded)]) -> ChartSpec {
     ChartSpec::Bars(Bars {
-        title: format!("Peringkat unit menurut {}", template.index_name()),
+        title,
         axis: template.index_name().into(),
         labels: rows.iter().map(|(l, _)| l.clone()).collect(),
         values: rows.iter().map(|(_, v)| Some(*v)).collect(),

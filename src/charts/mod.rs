@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use std::sync::Once;
 use thiserror::Error;
 
-pub use build::{counts, elements, ranking, trend};
+pub use build::{counts, elements, ranking, ranking_titled, trend};
 pub use layout::MIN_WIDTH;
 pub use scene::{Align, Area, Label, Rgb, Scene, Shape};
 pub use spec::{Bars, ChartSpec, GradeBand, Scale, Trend};

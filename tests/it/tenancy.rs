@@ -139,6 +139,9 @@ fn an_admin_of_a_province_or_regency_sees_its_subtree_and_nothing_outside_it() {
             ],
             "{name}"
         );
+        // the chart says what it ranks
+        assert!(page.body.contains("Peringkat kabupaten/kota menurut NIK"), "{name}: {}", page.body);
+        assert!(!page.body.contains("Peringkat unit menurut"), "{name}: a region's chart ranks no units");
         // (3 × 4 + 2 × 3) / 5 = 3,6 → 90,00 pooled over the province's respondents
         assert!(page.body.contains("<strong>90,00</strong>"), "{name}: {}", page.body);
         assert!(!page.body.contains("Jayapura"), "{name}: another province's regency on the page");

@@ -120,12 +120,17 @@ pub async fn page(
     let children = rows(&t, &overview.children, &period_text);
     let ranked: Vec<(String, crate::domain::decimal::Rounded)> =
         overview.children.iter().filter_map(|r| r.result.index.map(|i| (r.unit.name.clone(), i))).collect();
-    let children_svg =
-        charts::svg(&charts::ranking(&overview.template, &ranked)).map_err(|e| WebError::Internal(e.to_string()))?;
     let children_title = match overview.node.kind.parse::<UnitKind>() {
         Ok(UnitKind::Nation) => t.t("region.children.nation").to_string(),
         _ => t.t("region.children.province").to_string(),
     };
+    // the chart ranks provinces or regencies, not units: its title says which
+    let chart_title = t.fill(
+        "region.chart.title",
+        &[("ranking", children_title.clone()), ("index", overview.template.index_name().into())],
+    );
+    let children_svg = charts::svg(&charts::ranking_titled(&overview.template, chart_title, &ranked))
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     html(
         if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK },
         &RegionPage {
