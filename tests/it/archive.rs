@@ -11,9 +11,7 @@ use diesel::sql_types::BigInt;
 use serde_json::Value;
 use skm::demo::DemoAccount;
 use skm::domain::names::Role;
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// `skm args…` on `database`: (success, stdout, stderr).
 fn run(dir: &Path, database: &TestDb, args: &[&str]) -> (bool, String, String) {
@@ -246,32 +244,10 @@ fn ctrl_c_during_an_archive_leaves_every_response_and_no_file() {
         let sql = format!("SELECT COUNT(*) AS n FROM responses WHERE survey_date < '{}'", cutoff.format("%Y-%m-%d"));
         let responses = count(&pool, &sql);
         let out = dir.path().join("arsip.jsonl.gz");
-        let mut child = skm(dir.path())
-            .env("SKM_DATABASE_URL", &database.url)
-            .env("SKM_PROGRESS_INTERVAL_MS", "20")
-            .args(["archive", "--before", &cutoff.format("%Y-%m").to_string(), "--out", &out.display().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start skm");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).expect("read stderr") == 0 {
-                let status = child.wait().expect("wait");
-                panic!("{name}: the archive ended ({status}) before it logged its progress: {seen}");
-            }
-            seen.push_str(&line);
-            if line.contains("archive: ") && line.contains(" of ") {
-                break;
-            }
-        }
-        let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
-        assert!(sent.success(), "SIGINT sent");
-        stderr.read_to_string(&mut seen).expect("read stderr");
-        let status = child.wait().expect("wait");
-        assert_eq!(status.code(), Some(130), "{name}: {seen}");
+        let (before, out) = (cutoff.format("%Y-%m").to_string(), out.display().to_string());
+        let args = ["archive", "--before", before.as_str(), "--out", out.as_str()];
+        let (code, seen) = crate::progress::interrupt(dir.path(), &database.url, &args, "archive", "INT");
+        assert_eq!(code, Some(130), "{name}: {seen}");
         assert!(seen.contains("interrupted: ") && seen.contains("no response was deleted"), "{name}: {seen}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
         assert!(left.is_empty(), "{name}: no archive and no partial file is left: {left:?}");

@@ -134,21 +134,10 @@ fn submissions_queued_together_share_one_commit() {
             let (writer, url) = (writer.clone(), database.url.clone());
             std::thread::spawn(move || {
                 let response = NewResponse {
-                    id: uuid::Uuid::now_v7(),
-                    unit_id: unit,
                     service_id: Some(services[0]),
-                    template_version_id: version,
                     channel: Channel::Web,
                     submitted_at: chrono::Utc::now().naive_utc(),
-                    survey_date: chrono::Utc::now().date_naive(),
-                    gender: None,
-                    age: None,
-                    education: None,
-                    occupation: None,
-                    profile_extra: None,
-                    saran: None,
-                    client_hash: None,
-                    answers: (1..=9).map(|i| (format!("U{i}"), 4)).collect(),
+                    ..common::paper_response(unit, version, chrono::Utc::now().date_naive(), 4)
                 };
                 let guards = Guards { token_nonce: Some(nonce), ..Guards::default() };
                 // not used by the writer; its own, as a pool of 4 would not serve 8 waiting threads

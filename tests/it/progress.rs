@@ -105,7 +105,7 @@ fn fill(database: &TestDb, rows: u32) {
 /// Starts `skm args…`, waits for its first progress line, sends it `signal` (`INT` as Ctrl-C
 /// would, or `TERM` as systemd would), and returns its exit code and everything it wrote to
 /// standard error.
-fn interrupt(dir: &Path, url: &str, args: &[&str], job: &str, signal: &str) -> (Option<i32>, String) {
+pub(crate) fn interrupt(dir: &Path, url: &str, args: &[&str], job: &str, signal: &str) -> (Option<i32>, String) {
     let mut child = skm(dir)
         .env("SKM_DATABASE_URL", url)
         .env("SKM_PROGRESS_INTERVAL_MS", "20")
