@@ -318,8 +318,11 @@ fn generate(admin_url: &str, url: &str, scale: f64, config: &skm::config::Config
     steps.push(format!("{UNITS} units (COPY) {:.1} s", secs(t)));
     println!("[national] {}", steps.last().expect("step"));
 
-    // raw responses and their answers through COPY, in chunks of units
+    // raw responses and their answers through COPY, in chunks of units, each month into its
+    // own partition
     let t = Instant::now();
+    let months: Vec<String> = (1..=12).map(|m| format!("2025-{m:02}")).collect();
+    db::partitions::ensure(&mut conn, &months).expect("partitions of 2025");
     let raw: Vec<&UnitRow> = tree.iter().filter(|u| u.raw).collect();
     let expected: u64 = raw.iter().map(|u| u.yearly.round() as u64).sum();
     let mut meter = Progress::new("national: raw responses (COPY)", "responses", config);

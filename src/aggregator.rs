@@ -286,15 +286,14 @@ pub fn regency(
     today: chrono::NaiveDate,
 ) -> Result<RegencyOverview, DbError> {
     // only the units the reader may see are computed: in a nation-wide tree a regency's head
-    // must not pay for 50,000 units
-    let within: Option<std::collections::HashSet<i32>> = within.map(|ids| ids.iter().copied().collect());
-    let all: Vec<Unit> = units::list(conn)?
-        .into_iter()
-        .filter(|u| kind.is_none_or(|k| u.kind == k))
-        .filter(|u| within.as_ref().is_none_or(|ids| ids.contains(&u.id)))
-        .collect();
+    // must not pay for 50,000 units, nor read their follow-up actions
+    let (listed, listed_actions) = match within {
+        Some(ids) => (units::by_ids(conn, ids)?, rtl::for_units(conn, ids)?),
+        None => (units::list(conn)?, rtl::all(conn)?),
+    };
+    let all: Vec<Unit> = listed.into_iter().filter(|u| kind.is_none_or(|k| u.kind == k)).collect();
     let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
-    for action in rtl::all(conn)? {
+    for action in listed_actions {
         actions.entry(action.unit_id).or_default().push(action);
     }
     let mut by_template: HashMap<String, Vec<&Unit>> = HashMap::new();

@@ -101,6 +101,11 @@ impl Refresher {
 
     fn tick(&self, now: DateTime<Utc>, full: bool) -> Result<Option<Refreshed>, DbError> {
         let mut conn = self.pool.get()?;
+        // a month's partition (PostgreSQL) exists before its first response, however long this
+        // instance runs; safe beside other instances (the function takes turns on a lock)
+        if let Err(e) = crate::db::partitions::maintain(&mut conn, now.date_naive()) {
+            tracing::warn!(error = %e, "the monthly partitions of responses were not checked");
+        }
         let lease_seconds = i64::try_from(self.every.as_secs()).unwrap_or(i64::MAX / 2).saturating_mul(2).max(600);
         if !mail_log::take_lease(&mut conn, LEASE, &self.holder, lease_seconds)? {
             return Ok(None);

@@ -192,6 +192,7 @@ impl Context {
         )?;
         let mut conn = pool.get().map_err(DbError::from)?;
         db::migrate(&mut conn)?;
+        db::partitions::maintain(&mut conn, chrono::Utc::now().date_naive())?;
         drop(conn);
         Ok(pool)
     }

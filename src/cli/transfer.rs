@@ -143,6 +143,8 @@ pub fn import_all(context: &Context, args: ImportArgs) -> Result<(), CliError> {
         other => CliError::Input(format!("{}: {other}", args.input.display())),
     })?;
     meter.finish();
+    // the older months' rows went to the default partition (PostgreSQL): each gets its own
+    crate::db::partitions::maintain(&mut conn, chrono::Utc::now().date_naive())?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     say!("imported {total} rows from {}", args.input.display());
     for (table, n) in &counts {

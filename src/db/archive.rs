@@ -188,6 +188,12 @@ pub fn remove(conn: &mut DbConnection, summary: &Summary, meter: &mut dyn Meter)
         }
         // children first: both backends enforce the foreign keys to responses
         for (table, _) in OWNED.iter().rev() {
+            if *table == "responses" {
+                // on PostgreSQL a month with its own partition goes as a whole table; the
+                // DELETE below then finds only the rows of the default partition
+                let months: Vec<String> = summary.months.keys().cloned().collect();
+                super::partitions::drop_months(conn, &months)?;
+            }
             conn.batch_execute(&match *table {
                 "responses" => format!("DELETE FROM responses WHERE survey_date < {kept}"),
                 _ => format!(
@@ -229,6 +235,9 @@ pub fn restore(
         .map_err(|e| TransferError::Format { line: 1, reason: format!("not an skm archive header: {e}") })?;
     let summary = summary_of(&header)?;
     conn.transaction(|conn| {
+        // the months get their partitions back first, so their rows go straight into them
+        let months: Vec<String> = summary.months.keys().cloned().collect();
+        super::partitions::ensure(conn, &months)?;
         meter.start(Some(summary.rows.values().sum()));
         let mut loader = Loader::new(meter);
         let mut read: BTreeMap<String, u64> = BTreeMap::new();

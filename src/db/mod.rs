@@ -14,6 +14,7 @@ pub mod instruments;
 pub mod invitations;
 pub mod letterheads;
 pub mod mail_log;
+pub mod partitions;
 pub mod password_resets;
 pub mod progress;
 pub mod publications;

@@ -237,7 +237,11 @@ fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) 
     }
     let since = response.submitted_at - chrono::Duration::minutes(i64::from(guards.burst.window_minutes));
     let key = answer_key(&response.answers);
+    // a day before the window's start in UTC is before it in every zone: on PostgreSQL this
+    // lets the planner read only the running month's partition (or the last two)
+    let earliest = (since.date() - chrono::Duration::days(1)).to_string();
     let same = responses::table
+        .filter(responses::survey_date.ge(&earliest))
         .filter(responses::unit_id.eq(response.unit_id))
         .filter(responses::client_hash.eq(client))
         .filter(responses::answer_key.eq(&key))

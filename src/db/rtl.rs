@@ -122,11 +122,15 @@ pub fn set_status(conn: &mut DbConnection, id: i32, unit_ids: &[i32], change: &C
 
 /// The actions of any of `unit_ids` (a roll-up's are its members'), by due date.
 pub fn for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<Vec<RtlAction>, DbError> {
-    Ok(rtl_actions::table
-        .filter(rtl_actions::unit_id.eq_any(unit_ids))
-        .order((rtl_actions::due_date.asc(), rtl_actions::id.asc()))
-        .select(RtlAction::as_select())
-        .load(conn)?)
+    // in 500s: a province's units are thousands, past what one statement may bind
+    let mut found: Vec<RtlAction> = Vec::new();
+    for chunk in unit_ids.chunks(500) {
+        found.extend(
+            rtl_actions::table.filter(rtl_actions::unit_id.eq_any(chunk)).select(RtlAction::as_select()).load(conn)?,
+        );
+    }
+    found.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.id.cmp(&b.id)));
+    Ok(found)
 }
 
 pub fn for_unit(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<RtlAction>, DbError> {

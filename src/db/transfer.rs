@@ -186,9 +186,11 @@ fn table_names(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
              AND name <> '__diesel_schema_migrations' ORDER BY name",
         )
         .load(c)?,
+        // a partition (of `responses`) is part of its table, not a table of its own
         DbConnection::Postgres(c) => diesel::sql_query(
-            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() \
-             AND table_type = 'BASE TABLE' AND table_name <> '__diesel_schema_migrations' ORDER BY table_name",
+            "SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
+             AND c.relname <> '__diesel_schema_migrations' ORDER BY 1",
         )
         .load(c)?,
     };

@@ -89,6 +89,8 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         let before = cutoff.format("%Y-%m").to_string();
         let kept = format!("'{}'", cutoff.format("%Y-%m-%d"));
         let month = months_ago(8).format("%Y-%m").to_string();
+        let current = months_ago(0).format("%Y-%m").to_string();
+        let previous = months_ago(1).format("%Y-%m").to_string();
         let archived_sql = format!("SELECT COUNT(*) AS n FROM responses WHERE survey_date < {kept}");
         let to_archive = count(&app.pool, &archived_sql);
         assert!(to_archive > 24, "{name}: the demo and the paper responses reach before {before}");
@@ -106,6 +108,26 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         let spent_sql = "SELECT COUNT(*) AS n FROM invitations WHERE spent_at IS NOT NULL";
         let spent = count(&app.pool, spent_sql);
 
+        // PostgreSQL: the old paper forms landed in the default partition (no month of theirs
+        // had one); the service's upkeep gives each month its own
+        let partitioned = database.name == "postgres";
+        let oldest = months_ago(36).format("%Y-%m").to_string();
+        if partitioned {
+            let stranded = "SELECT COUNT(*) AS n FROM responses_default";
+            assert!(count(&app.pool, stranded) > 0, "the old forms wait in the default partition");
+            let today = chrono::Utc::now().date_naive();
+            assert!(skm::db::partitions::maintain(&mut app.conn(), today).expect("upkeep") >= 24);
+            assert_eq!(count(&app.pool, stranded), 0, "every month has its own partition now");
+            let months = skm::db::partitions::months(&mut app.conn()).expect("partitions");
+            for m in [&oldest, &month, &current] {
+                assert!(months.contains(m), "{m} has its partition: {months:?}");
+            }
+            let in_month = format!("SELECT COUNT(*) AS n FROM {}", skm::db::partitions::table_of(&month));
+            let of_month = format!("SELECT COUNT(*) AS n FROM responses WHERE survey_date LIKE '{month}-%'");
+            assert!(count(&app.pool, &in_month) > 0);
+            assert_eq!(count(&app.pool, &in_month), count(&app.pool, &of_month), "a month's rows are in its table");
+        }
+
         let index_path = format!("/api/v1/units/disdukcapil/index?period={month}");
         let page_path = format!("/dasbor/unit/disdukcapil?period={month}");
         let index_before = app.get_as(&admin, &index_path);
@@ -119,8 +141,6 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         // bad input: refused, nothing written, nothing deleted
         let out = dir.path().join("arsip.jsonl.gz");
         let out_text = out.display().to_string();
-        let current = months_ago(0).format("%Y-%m").to_string();
-        let previous = months_ago(1).format("%Y-%m").to_string();
         for (args, says) in [
             (vec!["archive", "--before", "2021-13", "--out", &out_text], "is not a month"),
             (vec!["archive", "--before", "kemarin", "--out", &out_text], "is not a month"),
@@ -170,6 +190,12 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         assert_eq!(header["rows"]["invitations"].as_i64(), Some(linked), "{name}: {header}");
 
         assert_eq!(count(&app.pool, &archived_sql), 0, "{name}: the raw responses are gone");
+        if partitioned {
+            // whole months went as whole tables; the kept months kept theirs
+            let months = skm::db::partitions::months(&mut app.conn()).expect("partitions");
+            assert!(months.iter().all(|m| *m >= before), "no partition before {before} is left: {months:?}");
+            assert!(months.contains(&current), "{months:?}");
+        }
         assert_eq!(count(&app.pool, &instrument_sql), 0, "{name}");
         let orphans = "SELECT COUNT(*) AS n FROM answers WHERE response_id NOT IN (SELECT id FROM responses)";
         assert_eq!(count(&app.pool, orphans), 0, "{name}: their answers went with them");
@@ -197,6 +223,11 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         let differ: Vec<_> = restored.iter().filter(|line| !before_archive.contains(line)).take(5).collect();
         assert!(restored == before_archive, "{name}: the database is as before the archive; new: {differ:?}");
         assert!(!app.get_as(&admin, &page_path).body.contains("sudah diarsipkan"), "{name}");
+        if partitioned {
+            let months = skm::db::partitions::months(&mut app.conn()).expect("partitions");
+            assert!(months.contains(&oldest) && months.contains(&month), "restored into their own months: {months:?}");
+            assert_eq!(count(&app.pool, "SELECT COUNT(*) AS n FROM responses_default"), 0);
+        }
 
         // a second restore would duplicate: refused, nothing written
         let (ok, _, stderr) = run(dir.path(), &database, &["archive", "restore", &out_text]);

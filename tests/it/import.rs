@@ -430,10 +430,9 @@ fn an_operator_sees_the_problems_and_the_question_before_a_second_import_in_a_br
     let good = write(dir.path(), "jawaban.csv", EXCEL_CSV.as_bytes());
 
     let browser = Browser::start(412, 915);
-    browser.open(&app.url(&format!("/masuk?next={IMPORT}")));
-    browser.type_into("input[name=email]", "op@kutaitimurkab.go.id");
-    browser.type_into("input[name=password]", PASSWORD);
-    browser.click("form button[type=submit]:not(.link)");
+    // The login address itself names the import page in `next`, so waiting for the import
+    // address alone would pass before the sign-in; `sign_in` waits to leave `/masuk` first.
+    browser.sign_in(&app.url(&format!("/masuk?next={IMPORT}")), "op@kutaitimurkab.go.id", PASSWORD);
     browser.wait_for_url(IMPORT);
 
     browser.type_into("input[type=file]", &bad.display().to_string());
