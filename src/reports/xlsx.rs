@@ -376,7 +376,7 @@ fn sheet_names<'a>(units: impl Iterator<Item = &'a Unit>, reserved: &[&str]) -> 
 
 fn profile_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<(), XlsxReportError> {
     sheet.set_name(PROFILE_SHEET)?;
-    let mut row = 0;
+    let mut row = archived_row(sheet, data, bold)?;
     let profile = profile_table(&data.index.template, &data.profile);
     for section in profile.sections() {
         sheet.write_string_with_format(row, 0, section.title, bold)?;
@@ -393,6 +393,20 @@ fn profile_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Res
     Ok(())
 }
 
+/// The sheets read from raw responses (profile, saran) open with what the dashboard and the PDF
+/// say when months of the period are archived, instead of counts that look complete; returns
+/// the first free row.
+fn archived_row(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<u32, XlsxError> {
+    let t = crate::i18n::Tr::new(crate::domain::template::Lang::Id);
+    match super::data::archived_note(&t, &data.archived) {
+        Some(note) => {
+            sheet.write_string_with_format(0, 0, &note, bold)?;
+            Ok(2)
+        }
+        None => Ok(0),
+    }
+}
+
 fn saran_sheet(
     conn: &mut DbConnection,
     sheet: &mut Worksheet,
@@ -400,10 +414,11 @@ fn saran_sheet(
     bold: &Format,
 ) -> Result<(), XlsxReportError> {
     sheet.set_name(SARAN_SHEET)?;
-    sheet.write_string_with_format(0, 0, "Tanggal", bold)?;
-    sheet.write_string_with_format(0, 1, "Saran dan masukan", bold)?;
+    let top = archived_row(sheet, data, bold)?;
+    sheet.write_string_with_format(top, 0, "Tanggal", bold)?;
+    sheet.write_string_with_format(top, 1, "Saran dan masukan", bold)?;
     let scope = data.index.scope();
-    let (mut page, mut row) = (0, 1);
+    let (mut page, mut row) = (0, top + 1);
     loop {
         let (rows, _) = crate::db::aggregate::saran_page(conn, &scope, None, page, 1000)?;
         for (date, text) in &rows {

@@ -215,6 +215,16 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         if let Some(text) = common::pdf_text(&report.bytes, &format!("archived-{name}.pdf")) {
             assert!(text.contains("diarsipkan"), "{name}: the report says its raw data is archived");
         }
+        // the workbook's sheets that read raw rows say so on their first line
+        let xlsx = app.get_as(&admin, &format!("/dasbor/unit/disdukcapil/laporan.xlsx?period={month}"));
+        assert_eq!(xlsx.status, 200, "{name}");
+        let mut book: calamine::Xlsx<_> =
+            calamine::Reader::new(std::io::Cursor::new(xlsx.bytes.clone())).expect("xlsx opens");
+        for sheet in ["Profil responden", "Saran"] {
+            let cells = calamine::Reader::worksheet_range(&mut book, sheet).expect("sheet");
+            let first = cells.get_value((0, 0)).map(ToString::to_string).unwrap_or_default();
+            assert!(first.contains("sudah diarsipkan"), "{name}: {sheet} begins with the notice: {first}");
+        }
         // the restore: every row as it was, the notice gone
         let (ok, stdout, stderr) = run(dir.path(), &database, &["archive", "restore", &out_text]);
         assert!(ok, "{name}: {stdout} {stderr}");
