@@ -584,7 +584,7 @@ fn sizes(conn: &mut PgConnection) -> Vec<Size> {
         .map(|t| {
             diesel::sql_query(format!(
                 "SELECT CAST('{t}' AS TEXT) AS name, (SELECT COUNT(*) FROM {t}) AS rows, \
-                 CAST(pg_total_relation_size('{t}') AS BIGINT) AS bytes"
+                 CAST((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('{t}')) AS BIGINT) AS bytes"
             ))
             .get_result::<Size>(conn)
             .expect("size")
@@ -952,7 +952,7 @@ fn main() {
     ));
     for size in sizes(&mut conn) {
         lines.push(format!(
-            "  {}: {} rows, {:.1} MiB (pg_total_relation_size)",
+            "  {}: {} rows, {:.1} MiB (pg_total_relation_size, with its partitions)",
             size.name,
             size.rows,
             size.bytes as f64 / 1_048_576.0

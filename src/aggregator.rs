@@ -421,7 +421,7 @@ pub fn region(
 ) -> Result<RegionOverview, DbError> {
     use crate::db::rollup::{self, Tenants};
     use crate::domain::names::UnitKind;
-    let tenants = Tenants::load(conn)?;
+    let tenants = Tenants::load_tenants(conn)?;
     let (_, template) = registry.default_template();
     let version_ids = templates::version_ids(conn, registry.default_id())?;
     let below = |parent: i32| -> Vec<i32> {

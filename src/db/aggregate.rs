@@ -12,7 +12,7 @@ use crate::domain::template::Template;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which responses to total.
 #[derive(Debug, Clone)]
@@ -74,11 +74,11 @@ macro_rules! within {
     }};
 }
 
-/// One element's sums in one period (its position in the request) and group.
+/// One element's sums in one bucket (a period's position in the request, or a month) and group.
 #[derive(QueryableByName)]
 struct ElementSums {
-    #[diesel(sql_type = Integer)]
-    period: i32,
+    #[diesel(sql_type = Text)]
+    bucket: String,
     #[diesel(sql_type = Nullable<Integer>)]
     group_key: Option<i32>,
     #[diesel(sql_type = Text)]
@@ -89,11 +89,11 @@ struct ElementSums {
     answer_count: i64,
 }
 
-/// The responses and the sums of their mean scores (and squares) in one period and group.
+/// The responses and the sums of their mean scores (and squares) in one bucket and group.
 #[derive(QueryableByName)]
 struct ResponseSums {
-    #[diesel(sql_type = Integer)]
-    period: i32,
+    #[diesel(sql_type = Text)]
+    bucket: String,
     #[diesel(sql_type = Nullable<Integer>)]
     group_key: Option<i32>,
     #[diesel(sql_type = BigInt)]
@@ -104,18 +104,26 @@ struct ResponseSums {
     mean_square_sum: f64,
 }
 
-/// Sums over one daily totals table: one `UNION ALL` branch per period, each grouped by the
-/// grouping's key (and `group_by`), so several periods cost one round trip and each branch reads
-/// only its own date range from the (unit_id, survey_date, …) primary key. `bounds` are the
-/// periods' first and excluded last days. Not kept prepared: its shape follows the number of
-/// units and periods.
+/// How the rows of a sums statement are bucketed.
+enum Buckets {
+    /// one `UNION ALL` branch per period, each reading only its own date range from the
+    /// (unit_id, survey_date, …) primary key: (the period's position, first day, day after)
+    Branches(Vec<(String, String, String)>),
+    /// one range `[from, to)`, grouped by month (`substr(survey_date, 1, 7)`): a trend of twelve
+    /// months is one pass over the year instead of twelve
+    Months(String, String),
+}
+
+/// Sums over one daily totals table, grouped by the grouping's key (and `group_by`), so several
+/// periods cost one round trip. Not kept prepared: its shape follows the number of units and
+/// periods.
 fn sums_statement<'a>(
     table: &'static str,
     sums: &'static str,
     group_by: &'static str,
     scope: &Scope,
     grouping: Grouping,
-    bounds: &'a [(String, String)],
+    buckets: &'a Buckets,
 ) -> Statement<'a> {
     let key = match grouping {
         Grouping::All => "CAST(NULL AS INTEGER)",
@@ -124,15 +132,22 @@ fn sums_statement<'a>(
     };
     let mut statement = Statement::new();
     statement.uncached();
-    for (i, (from, to)) in bounds.iter().enumerate() {
+    let branches: Vec<(Option<&str>, &str, &str)> = match buckets {
+        Buckets::Branches(bounds) => {
+            bounds.iter().map(|(i, from, to)| (Some(i.as_str()), from.as_str(), to.as_str())).collect()
+        }
+        Buckets::Months(from, to) => vec![(None, from.as_str(), to.as_str())],
+    };
+    for (i, (bucket, from, to)) in branches.into_iter().enumerate() {
         if i > 0 {
             statement.sql(" UNION ALL ");
         }
-        let period = i32::try_from(i).unwrap_or(i32::MAX);
+        statement.sql("SELECT ");
+        match bucket {
+            Some(position) => statement.bind(Value::Text(position)).sql(" AS bucket, "),
+            None => statement.sql("substr(survey_date, 1, 7) AS bucket, "),
+        };
         statement
-            .sql("SELECT ")
-            .bind(Value::Int(period))
-            .sql(" AS period, ")
             .sql(key)
             .sql(" AS group_key")
             .sql(group_by)
@@ -151,14 +166,14 @@ fn sums_statement<'a>(
         if let Some(id) = scope.service_id {
             statement.sql(" AND service_id = ").bind(Value::Int(id));
         }
-        statement.sql(" GROUP BY group_key").sql(group_by);
+        statement.sql(" GROUP BY bucket, group_key").sql(group_by);
     }
     statement
 }
 
 /// The group `key` of the `period`-th period, created empty on first use.
-fn group(per_period: &mut [BTreeMap<Option<i32>, GroupTotals>], period: i32, key: Option<i32>) -> &mut GroupTotals {
-    per_period[period as usize].entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() })
+fn group(per_period: &mut [BTreeMap<Option<i32>, GroupTotals>], period: usize, key: Option<i32>) -> &mut GroupTotals {
+    per_period[period].entry(key).or_insert_with(|| GroupTotals { key, ..GroupTotals::default() })
 }
 
 /// Sums and counts per element and group for each of `periods` (one map per period, in order),
@@ -174,15 +189,38 @@ fn grouped_totals(
     if periods.is_empty() || scope.unit_ids.is_empty() || scope.template_version_ids.is_empty() {
         return Ok(per_period);
     }
-    let bounds: Vec<(String, String)> =
-        periods.iter().map(|p| (p.first_day().to_string(), p.end_exclusive().to_string())).collect();
+    // Three or more periods of whole months (a trend) are read in one pass, by month; a period
+    // and the one before it, or a range of days, one branch each.
+    let months: Option<Vec<Vec<String>>> =
+        if periods.len() > 2 { periods.iter().map(Period::months).collect() } else { None };
+    let (buckets, counts_toward): (Buckets, HashMap<String, Vec<usize>>) = match months {
+        Some(months) => {
+            let from = periods.iter().map(Period::first_day).min().unwrap_or_default().to_string();
+            let to = periods.iter().map(Period::end_exclusive).max().unwrap_or_default().to_string();
+            let mut toward: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, of_period) in months.into_iter().enumerate() {
+                for month in of_period {
+                    toward.entry(month).or_default().push(i);
+                }
+            }
+            (Buckets::Months(from, to), toward)
+        }
+        None => {
+            let bounds = periods
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i.to_string(), p.first_day().to_string(), p.end_exclusive().to_string()))
+                .collect();
+            (Buckets::Branches(bounds), (0..periods.len()).map(|i| (i.to_string(), vec![i])).collect())
+        }
+    };
     let element_rows: Vec<ElementSums> = sums_statement(
         "daily_element_totals",
         "SUM(score_sum) AS score_sum, SUM(answer_count) AS answer_count",
         ", element_code",
         scope,
         grouping,
-        &bounds,
+        &buckets,
     )
     .load(conn)?;
     let response_rows: Vec<ResponseSums> = sums_statement(
@@ -191,25 +229,32 @@ fn grouped_totals(
         "",
         scope,
         grouping,
-        &bounds,
+        &buckets,
     )
     .load(conn)?;
     // In the daily tables service 0 stands for "no service".
     let key = |k: Option<i32>| if grouping == Grouping::Service { k.filter(|id| *id != 0) } else { k };
+    let none = Vec::new();
     for row in response_rows {
         let responses = row.responses.max(0) as u64;
         if responses == 0 {
             continue;
         }
-        let group = group(&mut per_period, row.period, key(row.group_key));
-        group.responses = responses;
-        group.dispersion = Dispersion { n: responses, sum: row.mean_sum, sum_squares: row.mean_square_sum };
+        for period in counts_toward.get(&row.bucket).unwrap_or(&none) {
+            let group = group(&mut per_period, *period, key(row.group_key));
+            group.responses += responses;
+            group.dispersion.n += responses;
+            group.dispersion.sum += row.mean_sum;
+            group.dispersion.sum_squares += row.mean_square_sum;
+        }
     }
     for row in element_rows {
-        group(&mut per_period, row.period, key(row.group_key)).elements.insert(
-            row.element_code,
-            ElementTally { sum: row.score_sum.max(0) as u64, count: row.answer_count.max(0) as u64 },
-        );
+        for period in counts_toward.get(&row.bucket).unwrap_or(&none) {
+            let tally = group(&mut per_period, *period, key(row.group_key)).elements.entry(row.element_code.clone());
+            let tally = tally.or_default();
+            tally.sum += row.score_sum.max(0) as u64;
+            tally.count += row.answer_count.max(0) as u64;
+        }
     }
     Ok(per_period)
 }

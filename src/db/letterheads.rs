@@ -61,9 +61,11 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<(i32, Letterhead)>, DbError> {
 
 /// The unit and each unit above it, nearest first, each with its letterhead if it has one.
 pub fn chain(conn: &mut DbConnection, unit_id: i32) -> Result<Vec<(i32, Option<Letterhead>)>, DbError> {
-    let edges: Vec<(i32, Option<i32>)> = units::table.select((units::id, units::parent_id)).load(conn)?;
+    // up the tree one parent at a time: a few levels, where the whole tree is 50,000 units
     let mut ids = vec![unit_id];
-    while let Some(parent) = edges.iter().find(|(id, _)| Some(id) == ids.last()).and_then(|(_, p)| *p) {
+    while let Some(parent) =
+        units::table.find(ids[ids.len() - 1]).select(units::parent_id).first::<Option<i32>>(conn).optional()?.flatten()
+    {
         // a cycle cannot be made through skm, but never loop on a damaged tree
         if ids.contains(&parent) {
             break;

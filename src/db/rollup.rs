@@ -29,6 +29,26 @@ impl Tenants {
     pub fn load(conn: &mut DbConnection) -> Result<Tenants, DbError> {
         let rows: Vec<(i32, Option<i32>, String)> =
             units::table.select((units::id, units::parent_id, units::kind)).load(conn)?;
+        Ok(Tenants::from_rows(&rows))
+    }
+
+    /// The tenants alone, for the region pages: a national tree's ~600 of its 50,000 units,
+    /// when each tenant's parent is a tenant (or none), as skm's trees are; the whole tree
+    /// otherwise. `of` then answers for tenants only.
+    pub fn load_tenants(conn: &mut DbConnection) -> Result<Tenants, DbError> {
+        let kinds: Vec<&str> = UnitKind::ALL.iter().filter(|k| k.is_tenant()).map(|k| k.as_str()).collect();
+        let rows: Vec<(i32, Option<i32>, String)> = units::table
+            .filter(units::kind.eq_any(kinds))
+            .select((units::id, units::parent_id, units::kind))
+            .load(conn)?;
+        let ids: std::collections::HashSet<i32> = rows.iter().map(|(id, _, _)| *id).collect();
+        if rows.iter().any(|(_, parent, _)| parent.is_some_and(|p| !ids.contains(&p))) {
+            return Tenants::load(conn);
+        }
+        Ok(Tenants::from_rows(&rows))
+    }
+
+    fn from_rows(rows: &[(i32, Option<i32>, String)]) -> Tenants {
         let edges: Vec<(i32, Option<i32>)> = rows.iter().map(|(id, parent, _)| (*id, *parent)).collect();
         let kinds: HashMap<i32, UnitKind> =
             rows.iter().filter_map(|(id, _, kind)| kind.parse::<UnitKind>().ok().map(|k| (*id, k))).collect();
@@ -36,7 +56,7 @@ impl Tenants {
         let tree = Tree::from_edges(&edges);
         let mut chains = HashMap::with_capacity(rows.len());
         let mut nodes = Vec::new();
-        for (id, _, _) in &rows {
+        for (id, _, _) in rows {
             let above = tree.ancestors(*id);
             let mut chain: Vec<i32> = Vec::new();
             if is_tenant(id) {
@@ -47,7 +67,7 @@ impl Tenants {
             chain.extend(above.iter().copied().filter(is_tenant));
             chains.insert(*id, chain);
         }
-        Ok(Tenants { chains, nodes })
+        Tenants { chains, nodes }
     }
 
     /// The tenants `unit_id` counts toward: itself when it is one, then those above it.

@@ -131,6 +131,21 @@ fn the_database_totals_equal_the_csv_arithmetic() {
         let trend = aggregate::totals_by_period(&mut conn, &scope, &months).expect("trend");
         let per_month: Vec<u64> = trend.iter().map(|(_, t)| t.responses).collect();
         assert_eq!(per_month, [0, 29, 1]);
+        // three or more periods of whole months are read in one pass by month: overlapping ones
+        // (a year, a quarter, its months) sum to what each reads on its own, element by element
+        let whole_scope = Scope { unit_ids: &subtree, ..scope.clone() };
+        let periods: Vec<Period> =
+            ["2026", "2026-Q4", "2026-10", "2026-11"].iter().map(|p| p.parse().expect("period")).collect();
+        let together = aggregate::totals_by_period(&mut conn, &whole_scope, &periods).expect("together");
+        for (period, totals) in &together {
+            let alone = aggregate::totals_by_period(&mut conn, &whole_scope, &[*period]).expect("alone");
+            assert_eq!(totals.responses, alone[0].1.responses, "{}: {period}", database.name);
+            assert_eq!(totals.elements, alone[0].1.elements, "{}: {period}", database.name);
+            let (a, b) = (&totals.dispersion, &alone[0].1.dispersion);
+            assert!(a.n == b.n && (a.sum - b.sum).abs() < 1e-9 && (a.sum_squares - b.sum_squares).abs() < 1e-9);
+        }
+        let sizes: Vec<u64> = together.iter().map(|(_, t)| t.responses).collect();
+        assert_eq!(sizes, [31, 31, 30, 1], "{}", database.name);
     }
 }
 
