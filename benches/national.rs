@@ -584,7 +584,8 @@ fn sizes(conn: &mut PgConnection) -> Vec<Size> {
         .map(|t| {
             diesel::sql_query(format!(
                 "SELECT CAST('{t}' AS TEXT) AS name, (SELECT COUNT(*) FROM {t}) AS rows, \
-                 CAST((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('{t}')) AS BIGINT) AS bytes"
+                 CAST(COALESCE((SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('{t}')), \
+                 pg_total_relation_size('{t}')) AS BIGINT) AS bytes"
             ))
             .get_result::<Size>(conn)
             .expect("size")

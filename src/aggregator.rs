@@ -144,20 +144,34 @@ pub fn unit_index(
         period: selection.period,
     };
     let recorded = units::populations_of(conn, &unit_ids)?;
-    let roll_up = match unit_ids.len() {
-        1 => None,
-        _ => Some(roll_up(conn, &template, unit, &unit_ids, &scope, &recorded)?),
+    let (roll_up, pooled) = match unit_ids.len() {
+        1 => (None, None),
+        _ => {
+            let (roll_up, pooled) = roll_up(conn, &template, unit, &unit_ids, &scope, &recorded)?;
+            (Some(roll_up), Some(pooled))
+        }
     };
     let population = match &roll_up {
         Some(r) => r.population.and_then(RollUpPopulation::known),
         None => population_of(&recorded, &unit_ids, &selection.period),
     };
-    // Both periods in one statement per table: the previous one only feeds the change.
+    // A roll-up's period is the sum of its members' groups, already read; otherwise both
+    // periods in one statement per table. The previous one only feeds the change.
     let previous_period = selection.period.previous();
-    let totals = aggregate::totals_by_period(conn, &scope, &[selection.period, previous_period])?;
-    let tally = |i: usize| totals.get(i).map(|(_, t)| t.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
-    let result = ikm::compute(&template, &tally(0), population);
-    let previous = ikm::compute(&template, &tally(1), None);
+    let (current, before) = match pooled {
+        Some(pooled) => {
+            let before = aggregate::totals_by_period(conn, &scope, &[previous_period])?.pop();
+            (Some(pooled), before.map(|(_, t)| t))
+        }
+        None => {
+            let mut both = aggregate::totals_by_period(conn, &scope, &[selection.period, previous_period])?.into_iter();
+            (both.next().map(|(_, t)| t), both.next().map(|(_, t)| t))
+        }
+    };
+    let tally =
+        |t: Option<&aggregate::GroupTotals>| t.map(|t| t.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
+    let result = ikm::compute(&template, &tally(current.as_ref()), population);
+    let previous = ikm::compute(&template, &tally(before.as_ref()), None);
     Ok(UnitIndex {
         change: change(&result, &previous),
         unit: unit.clone(),
@@ -186,9 +200,13 @@ fn roll_up(
     unit_ids: &[i32],
     scope: &Scope,
     recorded: &HashMap<i32, HashMap<String, i64>>,
-) -> Result<RollUp, DbError> {
+) -> Result<(RollUp, aggregate::GroupTotals), DbError> {
     let totals: HashMap<Option<i32>, aggregate::GroupTotals> =
         aggregate::totals(conn, scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect();
+    let mut pooled = aggregate::GroupTotals::default();
+    for group in totals.values() {
+        pooled.add(group);
+    }
     let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
     for action in rtl::for_units(conn, unit_ids)? {
         actions.entry(action.unit_id).or_default().push(action);
@@ -227,7 +245,9 @@ fn roll_up(
         })
         .collect();
     let results: Vec<IndexResult> = members.iter().map(|m| m.result.clone()).collect();
-    Ok(RollUp { members, population: population::roll_up(&answered), mean_of_units: ikm::mean_of_units(&results) })
+    let roll_up =
+        RollUp { members, population: population::roll_up(&answered), mean_of_units: ikm::mean_of_units(&results) };
+    Ok((roll_up, pooled))
 }
 
 /// The index of each of the `months` months up to and including `last` (oldest first).

@@ -83,10 +83,10 @@ fn attempt(conn: &mut DbConnection, user: &User, secret: &str, now: chrono::Naiv
 /// given units — a regency's or a province's admin — is held to their subtrees like everyone
 /// else, and the second value says so; an admin of no unit is the deployment's. A one-regency
 /// database keeps its admins as they were, whatever units they were given.
-pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<(Vec<i32>, bool), DbError> {
+pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<(UnitScope, bool), DbError> {
     let roots = users::unit_ids_of(conn, user.id)?;
     if user.role == Role::Admin.as_str() && (roots.is_empty() || !units::has_tenants_above_regency(conn)?) {
-        return Ok((units::all_ids(conn)?, false));
+        return Ok((UnitScope::All, false));
     }
     let mut seen = std::collections::HashSet::new();
     let mut scope = Vec::new();
@@ -98,7 +98,32 @@ pub fn unit_scope(conn: &mut DbConnection, user: &User) -> Result<(Vec<i32>, boo
             }
         }
     }
-    Ok((scope, true))
+    Ok((UnitScope::Units(scope), true))
+}
+
+/// The units a signed-in user may act on. Every unit is not a list: a national tree's 50,000
+/// ids were read on each request of its admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitScope {
+    All,
+    Units(Vec<i32>),
+}
+
+impl UnitScope {
+    pub fn contains(&self, unit_id: i32) -> bool {
+        match self {
+            UnitScope::All => true,
+            UnitScope::Units(ids) => ids.contains(&unit_id),
+        }
+    }
+
+    /// The units, when not all of them.
+    pub fn ids(&self) -> Option<&[i32]> {
+        match self {
+            UnitScope::All => None,
+            UnitScope::Units(ids) => Some(ids),
+        }
+    }
 }
 
 /// Where a user lands after signing in without a page to return to: the head of one unit on

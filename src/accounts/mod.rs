@@ -14,7 +14,7 @@ mod users;
 pub use crate::db::password_resets::LinkPurpose;
 pub use init::{init, FirstRegency, InitError};
 pub use invite::{invite, open_invitations, revoke_invitation, Invitation, INVITATION_VALID_HOURS};
-pub use login::{confirm_password, landing, login, unit_scope, LoginOutcome};
+pub use login::{confirm_password, landing, login, unit_scope, LoginOutcome, UnitScope};
 pub use manage::{edit_user, set_enabled, UserEdit};
 pub use reset::{
     reset_link, reset_password, reset_target, LinkCheck, LinkProblem, ResetError, ResetLink, RESET_VALID_HOURS,

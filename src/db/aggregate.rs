@@ -43,6 +43,20 @@ pub struct GroupTotals {
 }
 
 impl GroupTotals {
+    /// Adds `other`'s responses, element sums and dispersion sums to these (groups of one
+    /// statement pooled: the same rows summed in another order).
+    pub fn add(&mut self, other: &GroupTotals) {
+        self.responses += other.responses;
+        for (code, tally) in &other.elements {
+            let mine = self.elements.entry(code.clone()).or_default();
+            mine.sum += tally.sum;
+            mine.count += tally.count;
+        }
+        self.dispersion.n += other.dispersion.n;
+        self.dispersion.sum += other.dispersion.sum;
+        self.dispersion.sum_squares += other.dispersion.sum_squares;
+    }
+
     /// The totals in the template's element order; codes the template lacks are ignored.
     pub fn tally(&self, template: &Template) -> Tally {
         Tally {

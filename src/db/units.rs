@@ -170,11 +170,6 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.order((units::name.asc(), units::id.asc())).select(Unit::as_select()).load(conn)?)
 }
 
-/// Every unit's id (a deployment admin's scope: ids only, not 50,000 whole rows per request).
-pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<i32>, DbError> {
-    Ok(units::table.order(units::id.asc()).select(units::id).load(conn)?)
-}
-
 /// The units at the top of the tree (a one-regency tree: its regency; a national one: the nation).
 pub fn roots(conn: &mut DbConnection) -> Result<Vec<Unit>, DbError> {
     Ok(units::table.filter(units::parent_id.is_null()).order(units::id.asc()).select(Unit::as_select()).load(conn)?)

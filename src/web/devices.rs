@@ -180,7 +180,7 @@ async fn page(
     };
     let units = all_units
         .into_iter()
-        .filter(|u| scope.contains(&u.id) && u.active && !crate::survey::mpp::is_hall(u))
+        .filter(|u| scope.contains(u.id) && u.active && !crate::survey::mpp::is_hall(u))
         .map(|u| {
             let on = checked(&u.slug);
             (u.slug, u.name, on)
@@ -251,7 +251,7 @@ pub async fn enrol(
         let all = units::list(conn)?;
         Ok::<_, crate::db::DbError>(
             all.into_iter()
-                .filter(|u| scope.contains(&u.id) && u.active && !crate::survey::mpp::is_hall(u))
+                .filter(|u| scope.contains(u.id) && u.active && !crate::survey::mpp::is_hall(u))
                 .filter(|u| wanted.contains(&u.slug))
                 .map(|u| u.id)
                 .collect(),

@@ -30,8 +30,8 @@ struct Claims {
 pub struct Session {
     pub user: User,
     pub role: Role,
-    /// unit ids this user may act on
-    pub scope: Vec<i32>,
+    /// the units this user may act on
+    pub scope: accounts::UnitScope,
     /// an admin of a subtree (a regency or province of a larger deployment): their dashboards
     /// and data entry stop at `scope`, and the deployment's console (`/admin`) is not theirs
     pub scoped_admin: bool,
@@ -45,7 +45,7 @@ impl Session {
     }
 
     pub fn may_access(&self, unit_id: i32) -> bool {
-        self.scope.contains(&unit_id)
+        self.scope.contains(unit_id)
     }
 }
 
