@@ -272,3 +272,40 @@ fn sqlite_takes_concurrent_writers_without_locking_errors() {
     let mut conn = pool.get().expect("connection");
     assert_eq!(responses::count_for_units(&mut conn, &[unit_id]).expect("count"), 200);
 }
+
+#[test]
+fn postgres_connections_run_without_jit_and_responses_are_partitioned_by_month() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    for database in backends().into_iter().filter(|d| d.name == "postgres") {
+        let pool = database.pool();
+        let mut conn = pool.get().expect("connection");
+        let DbConnection::Postgres(pg) = &mut *conn else { unreachable!("a PostgreSQL pool") };
+        let jit: Setting = diesel::sql_query("SELECT current_setting('jit') AS value").get_result(pg).expect("jit");
+        assert_eq!(jit.value, "off", "the dashboards' sums are not worth compiling");
+        let kind: Setting = diesel::sql_query(
+            "SELECT CAST(partstrat AS TEXT) AS value FROM pg_partitioned_table WHERE partrelid = 'responses'::regclass",
+        )
+        .get_result(pg)
+        .expect("responses is partitioned");
+        assert_eq!(kind.value, "r", "by range (of survey_date)");
+        // a response of a month with no partition yet waits in the default one, then moves
+        let (unit, version, _) = unit_with_default_template(&mut conn);
+        let old = NaiveDate::from_ymd_opt(2019, 3, 14).expect("date");
+        responses::insert(&mut conn, &response(unit.id, None, version, old, &[Some(3); 9])).expect("insert");
+        assert!(!db::partitions::months(&mut conn).expect("months").contains(&"2019-03".to_string()));
+        let today = chrono::Utc::now().date_naive();
+        assert!(db::partitions::maintain(&mut conn, today).expect("upkeep") >= 1);
+        assert!(db::partitions::months(&mut conn).expect("months").contains(&"2019-03".to_string()));
+        let DbConnection::Postgres(pg) = &mut *conn else { unreachable!("a PostgreSQL pool") };
+        let moved: Setting = diesel::sql_query("SELECT CAST(COUNT(*) AS TEXT) AS value FROM responses_2019_03")
+            .get_result(pg)
+            .expect("count");
+        assert_eq!(moved.value, "1");
+        assert_eq!(db::partitions::maintain(&mut conn, today).expect("again"), 0, "nothing left to make");
+    }
+}
