@@ -173,6 +173,8 @@ pub fn remove(conn: &mut DbConnection, summary: &Summary, meter: &mut dyn Meter)
         summary.before.parse().map_err(|_| TransferError::Refused(format!("{} is not a month", summary.before)))?;
     let kept = first_kept(before);
     conn.transaction(|conn| {
+        let months: Vec<String> = summary.months.keys().cloned().collect();
+        super::partitions::lock_months(conn, &months)?;
         if responses_per_month(conn, &kept)? != summary.months {
             return Err(TransferError::Refused(format!(
                 "responses before {} were added while the archive was written: nothing was deleted; run skm archive again",
@@ -191,7 +193,6 @@ pub fn remove(conn: &mut DbConnection, summary: &Summary, meter: &mut dyn Meter)
             if *table == "responses" {
                 // on PostgreSQL a month with its own partition goes as a whole table; the
                 // DELETE below then finds only the rows of the default partition
-                let months: Vec<String> = summary.months.keys().cloned().collect();
                 super::partitions::drop_months(conn, &months)?;
             }
             conn.batch_execute(&match *table {

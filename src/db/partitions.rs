@@ -83,6 +83,20 @@ pub fn months(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     Ok(names.into_iter().filter_map(|n| n.name.strip_prefix("responses_").map(|m| m.replacen('_', "-", 1))).collect())
 }
 
+/// Holds off new rows of `months` until the caller's transaction ends (`skm archive`, before it
+/// counts what it will remove): under PostgreSQL's read committed, a row committed between the
+/// count and the drop (or delete) would go without being archived. Readers are not blocked.
+pub fn lock_months(conn: &mut DbConnection, months: &[String]) -> Result<(), DbError> {
+    let existing = self::months(conn)?;
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(());
+    };
+    let mut tables: Vec<String> = months.iter().filter(|m| existing.contains(m)).map(|m| table_of(m)).collect();
+    tables.push("responses_default".to_string());
+    diesel::sql_query(format!("LOCK TABLE {} IN SHARE MODE", tables.join(", "))).execute(pg)?;
+    Ok(())
+}
+
 /// Drops the partitions of `months` whose rows are all being removed (`skm archive`, inside its
 /// transaction, after the rows that name those responses are gone): a dropped table gives its
 /// disk space back at once, where deleted rows wait for vacuum. Returns the months dropped;

@@ -307,5 +307,22 @@ fn postgres_connections_run_without_jit_and_responses_are_partitioned_by_month()
             .expect("count");
         assert_eq!(moved.value, "1");
         assert_eq!(db::partitions::maintain(&mut conn, today).expect("again"), 0, "nothing left to make");
+
+        // while `skm archive` holds the months it removes, no row of theirs can slip in (it would
+        // go with the dropped table unarchived); other months take responses as usual
+        let mut other = pool.get().expect("second connection");
+        {
+            use diesel::connection::SimpleConnection;
+            other.batch_execute("SET lock_timeout = '300ms'").expect("timeout");
+        }
+        conn.transaction(|conn| -> Result<(), DbError> {
+            db::partitions::lock_months(conn, &["2019-03".to_string()])?;
+            let late = response(unit.id, None, version, old, &[Some(2); 9]);
+            let refused = responses::insert(&mut other, &late);
+            assert!(refused.is_err(), "a row of a locked month waits (here: times out)");
+            responses::insert(&mut other, &response(unit.id, None, version, today, &[Some(4); 9]))?;
+            Ok(())
+        })
+        .expect("the lock's transaction");
     }
 }
