@@ -17,7 +17,7 @@ use crate::domain::ranking::competition_ranks;
 use crate::domain::sampling::required_sample;
 use crate::domain::template::Template;
 use crate::follow_up;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// What to aggregate.
@@ -45,6 +45,9 @@ pub struct UnitIndex {
     pub roll_up: Option<RollUp>,
     /// every stored version of the unit's questionnaire
     pub version_ids: Vec<i32>,
+    /// the last `TREND_MONTHS` months' indices, when read with the figures (a roll-up of whole
+    /// months); otherwise `trend` reads them
+    pub trend: Option<Vec<(Period, IndexResult)>>,
 }
 
 /// A unit with its sub-units (SPEC §3): the pooled index is `UnitIndex::result`; this holds what
@@ -144,10 +147,44 @@ pub fn unit_index(
         period: selection.period,
     };
     let recorded = units::populations_of(conn, &unit_ids)?;
-    let (roll_up, pooled) = match unit_ids.len() {
-        1 => (None, None),
-        _ => {
-            let (roll_up, pooled) = roll_up(conn, &template, unit, &unit_ids, &scope, &recorded)?;
+    let previous_period = selection.period.previous();
+    let trend_months = months_up_to(selection.period, TREND_MONTHS);
+    // A roll-up of whole months (any standard period) reads its trend's twelve months once,
+    // per member and month: the members' period, the pooled total, the trend and, when it
+    // falls inside them, the previous period are sums of those groups. A roll-up's own rows
+    // were three passes over its year of daily totals (benches/national.rs).
+    let monthly: Option<Vec<BTreeMap<Option<i32>, aggregate::GroupTotals>>> =
+        match (unit_ids.len(), selection.service_id, selection.period.months()) {
+            (2.., None, Some(months)) if months.iter().all(|m| trend_months.iter().any(|t| t.to_string() == *m)) => {
+                Some(aggregate::totals_by_period_and_group(conn, &scope, Grouping::Unit, &trend_months)?)
+            }
+            _ => None,
+        };
+    let sum_over = |monthly: &[BTreeMap<Option<i32>, aggregate::GroupTotals>], period: &Period| {
+        let months = period.months()?;
+        let mut per_unit: HashMap<Option<i32>, aggregate::GroupTotals> = HashMap::new();
+        for (month, groups) in trend_months.iter().zip(monthly) {
+            if months.contains(&month.to_string()) {
+                for (key, group) in groups {
+                    per_unit
+                        .entry(*key)
+                        .or_insert_with(|| aggregate::GroupTotals { key: *key, ..Default::default() })
+                        .add(group);
+                }
+            }
+        }
+        // every month of the period read, or the period is not inside the trend
+        months.iter().all(|m| trend_months.iter().any(|t| t.to_string() == *m)).then_some(per_unit)
+    };
+    let per_unit: Option<HashMap<Option<i32>, aggregate::GroupTotals>> = match (&monthly, unit_ids.len()) {
+        (Some(monthly), _) => sum_over(monthly, &selection.period),
+        (None, 2..) => Some(aggregate::totals(conn, &scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect()),
+        (None, _) => None,
+    };
+    let (roll_up, pooled) = match per_unit {
+        None => (None, None),
+        Some(per_unit) => {
+            let (roll_up, pooled) = roll_up(conn, &template, unit, &unit_ids, &scope, &recorded, &per_unit)?;
             (Some(roll_up), Some(pooled))
         }
     };
@@ -157,17 +194,35 @@ pub fn unit_index(
     };
     // A roll-up's period is the sum of its members' groups, already read; otherwise both
     // periods in one statement per table. The previous one only feeds the change.
-    let previous_period = selection.period.previous();
+    let pooled_of = |groups: HashMap<Option<i32>, aggregate::GroupTotals>| {
+        let mut pooled = aggregate::GroupTotals::default();
+        groups.values().for_each(|g| pooled.add(g));
+        pooled
+    };
     let (current, before) = match pooled {
         Some(pooled) => {
-            let before = aggregate::totals_by_period(conn, &scope, &[previous_period])?.pop();
-            (Some(pooled), before.map(|(_, t)| t))
+            let before = match monthly.as_deref().and_then(|m| sum_over(m, &previous_period)) {
+                Some(groups) => Some(pooled_of(groups)),
+                None => aggregate::totals_by_period(conn, &scope, &[previous_period])?.pop().map(|(_, t)| t),
+            };
+            (Some(pooled), before)
         }
         None => {
             let mut both = aggregate::totals_by_period(conn, &scope, &[selection.period, previous_period])?.into_iter();
             (both.next().map(|(_, t)| t), both.next().map(|(_, t)| t))
         }
     };
+    let trend = monthly.map(|monthly| {
+        trend_months
+            .iter()
+            .zip(monthly)
+            .map(|(month, groups)| {
+                let mut pooled = aggregate::GroupTotals::default();
+                groups.values().for_each(|g| pooled.add(g));
+                (*month, ikm::compute(&template, &pooled.tally(&template), None))
+            })
+            .collect()
+    });
     let tally =
         |t: Option<&aggregate::GroupTotals>| t.map(|t| t.tally(&template)).unwrap_or_else(|| Tally::empty(&template));
     let result = ikm::compute(&template, &tally(current.as_ref()), population);
@@ -184,7 +239,23 @@ pub fn unit_index(
         unit_ids,
         version_ids,
         roll_up,
+        trend,
     })
+}
+
+/// How many months a unit's trend shows.
+pub const TREND_MONTHS: usize = 12;
+
+/// The `count` months up to and including the last month of `last` (oldest first).
+fn months_up_to(last: Period, count: usize) -> Vec<Period> {
+    let last = Period::month_of(last.end_exclusive().pred_opt().unwrap_or(last.first_day()));
+    let mut periods = vec![last];
+    while periods.len() < count {
+        let before = periods[periods.len() - 1].previous();
+        periods.push(before);
+    }
+    periods.reverse();
+    periods
 }
 
 /// A Mal Pelayanan Publik holds no responses of its own: its agencies, its sub-units, do.
@@ -200,9 +271,8 @@ fn roll_up(
     unit_ids: &[i32],
     scope: &Scope,
     recorded: &HashMap<i32, HashMap<String, i64>>,
+    totals: &HashMap<Option<i32>, aggregate::GroupTotals>,
 ) -> Result<(RollUp, aggregate::GroupTotals), DbError> {
-    let totals: HashMap<Option<i32>, aggregate::GroupTotals> =
-        aggregate::totals(conn, scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect();
     let mut pooled = aggregate::GroupTotals::default();
     for group in totals.values() {
         pooled.add(group);
@@ -261,13 +331,7 @@ pub fn trend(
 ) -> Result<Vec<(Period, IndexResult)>, DbError> {
     let (template, version_ids) = template_of(conn, registry, unit)?;
     let unit_ids = units::scope_ids(conn, unit.id, with_subunits)?;
-    let last = Period::month_of(last.end_exclusive().pred_opt().unwrap_or(last.first_day()));
-    let mut periods = vec![last];
-    while periods.len() < months {
-        let before = periods[periods.len() - 1].previous();
-        periods.push(before);
-    }
-    periods.reverse();
+    let periods = months_up_to(last, months);
     let scope = Scope { unit_ids: &unit_ids, service_id: None, template_version_ids: &version_ids, period: last };
     Ok(aggregate::totals_by_period(conn, &scope, &periods)?
         .into_iter()

@@ -379,3 +379,56 @@ fn the_unit_dashboard_opens_with_what_to_fix() {
         common::assert_indonesian(&page, "the unit dashboard");
     }
 }
+
+/// A roll-up of whole months reads its members, its total, the period before and its trend in
+/// one pass per table (by member and month); each figure equals what its own query reads.
+#[test]
+fn a_roll_ups_figures_read_in_one_pass_equal_each_read_on_its_own() {
+    use skm::db::aggregate::{self, Grouping, Scope};
+    for database in backends() {
+        let name = database.name;
+        let app = TestApp::spawn(&database);
+        seed_demo(&app, 1500);
+        let mut conn = app.conn();
+        let registry = common::registry(&mut conn);
+        let kutim = units::by_slug(&mut conn, "kutim").expect("regency");
+        let today = demo::today(chrono_tz::Asia::Makassar);
+        let this_month = Period::month_of(today);
+        let quarter: Period =
+            format!("{}-Q{}", chrono::Datelike::year(&today), chrono::Datelike::month(&today).div_ceil(3))
+                .parse()
+                .expect("quarter");
+        let year: Period = chrono::Datelike::year(&today).to_string().parse().expect("year");
+        for period in [this_month.previous(), quarter, year] {
+            let selection = Selection { period, with_subunits: true, service_id: None };
+            let index = aggregator::unit_index(&mut conn, &registry, &kutim, &selection).expect("roll-up");
+            let trend = index.trend.clone().expect("{name}: a roll-up of whole months reads its trend with it");
+            let version_ids = index.version_ids.clone();
+            let scope =
+                Scope { unit_ids: &index.unit_ids, service_id: None, template_version_ids: &version_ids, period };
+            let compute =
+                |totals: &aggregate::GroupTotals| ikm::compute(&index.template, &totals.tally(&index.template), None);
+            let alone = aggregate::totals_by_period(&mut conn, &scope, &[period, period.previous()]).expect("alone");
+            assert!(alone[0].1.responses > 0, "{name} {period}: the demo answered");
+            assert_eq!(index.result.index_exact, compute(&alone[0].1).index_exact, "{name} {period}: the total");
+            assert_eq!(index.result.responses, alone[0].1.responses, "{name} {period}");
+            assert_eq!(index.previous.index_exact, compute(&alone[1].1).index_exact, "{name} {period}: the one before");
+            let own =
+                aggregator::trend(&mut conn, &registry, &kutim, true, period, aggregator::TREND_MONTHS).expect("trend");
+            let pairs: Vec<_> = trend.iter().map(|(p, r)| (*p, r.index_exact.clone(), r.responses)).collect();
+            let expected: Vec<_> = own.iter().map(|(p, r)| (*p, r.index_exact.clone(), r.responses)).collect();
+            assert_eq!(pairs, expected, "{name} {period}: the trend");
+            let members = aggregate::totals(&mut conn, &scope, Grouping::Unit).expect("per member");
+            for member in &index.roll_up.as_ref().expect("members").members {
+                let own = members.iter().find(|g| g.key == Some(member.unit.id)).expect("the member answered");
+                assert_eq!(
+                    member.result.index_exact,
+                    compute(own).index_exact,
+                    "{name} {period}: {}",
+                    member.unit.name
+                );
+                assert_eq!(member.result.responses, own.responses);
+            }
+        }
+    }
+}

@@ -368,8 +368,11 @@ pub async fn page(
     let today = today(&state);
     let data = blocking_read(&state, move |state, conn| -> Result<UnitData, DbError> {
         let selection = Selection { period, with_subunits: with_sub, service_id: None };
-        let index = aggregator::unit_index(conn, &state.templates, &block_unit, &selection)?;
-        let trend = aggregator::trend(conn, &state.templates, &block_unit, with_sub, period, 12)?;
+        let mut index = aggregator::unit_index(conn, &state.templates, &block_unit, &selection)?;
+        let trend = match index.trend.take() {
+            Some(read_with_the_index) => read_with_the_index,
+            None => aggregator::trend(conn, &state.templates, &block_unit, with_sub, period, aggregator::TREND_MONTHS)?,
+        };
         let scope = index.scope();
         let profile = aggregate::profile_counts(conn, &scope)?;
         let saran = aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
