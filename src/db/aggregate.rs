@@ -91,8 +91,8 @@ macro_rules! within {
 /// One element's sums in one bucket (a period's position in the request, or a month) and group.
 #[derive(QueryableByName)]
 struct ElementSums {
-    #[diesel(sql_type = Text)]
-    bucket: String,
+    #[diesel(sql_type = Integer)]
+    bucket: i32,
     #[diesel(sql_type = Nullable<Integer>)]
     group_key: Option<i32>,
     #[diesel(sql_type = Text)]
@@ -106,8 +106,8 @@ struct ElementSums {
 /// The responses and the sums of their mean scores (and squares) in one bucket and group.
 #[derive(QueryableByName)]
 struct ResponseSums {
-    #[diesel(sql_type = Text)]
-    bucket: String,
+    #[diesel(sql_type = Integer)]
+    bucket: i32,
     #[diesel(sql_type = Nullable<Integer>)]
     group_key: Option<i32>,
     #[diesel(sql_type = BigInt)]
@@ -122,10 +122,17 @@ struct ResponseSums {
 enum Buckets {
     /// one `UNION ALL` branch per period, each reading only its own date range from the
     /// (unit_id, survey_date, …) primary key: (the period's position, first day, day after)
-    Branches(Vec<(String, String, String)>),
-    /// one range `[from, to)`, grouped by month (`substr(survey_date, 1, 7)`): a trend of twelve
+    Branches(Vec<(i32, String, String)>),
+    /// one range `[from, to)`, grouped by month (as the number `yyyymm`: grouping 40,000 rows by
+    /// a text month made PostgreSQL sort them by collation, 70 ms against 47): a trend of twelve
     /// months is one pass over the year instead of twelve
     Months(String, String),
+}
+
+/// A month's bucket (`2025-03` → 202503), as the statement computes it from `survey_date`.
+fn month_bucket(month: &str) -> Option<i32> {
+    let (year, month) = month.split_once('-')?;
+    Some(year.parse::<i32>().ok()? * 100 + month.parse::<i32>().ok()?)
 }
 
 /// Sums over one daily totals table, grouped by the grouping's key (and `group_by`), so several
@@ -146,9 +153,9 @@ fn sums_statement<'a>(
     };
     let mut statement = Statement::new();
     statement.uncached();
-    let branches: Vec<(Option<&str>, &str, &str)> = match buckets {
+    let branches: Vec<(Option<i32>, &str, &str)> = match buckets {
         Buckets::Branches(bounds) => {
-            bounds.iter().map(|(i, from, to)| (Some(i.as_str()), from.as_str(), to.as_str())).collect()
+            bounds.iter().map(|(i, from, to)| (Some(*i), from.as_str(), to.as_str())).collect()
         }
         Buckets::Months(from, to) => vec![(None, from.as_str(), to.as_str())],
     };
@@ -158,8 +165,10 @@ fn sums_statement<'a>(
         }
         statement.sql("SELECT ");
         match bucket {
-            Some(position) => statement.bind(Value::Text(position)).sql(" AS bucket, "),
-            None => statement.sql("substr(survey_date, 1, 7) AS bucket, "),
+            Some(position) => statement.bind(Value::Int(position)).sql(" AS bucket, "),
+            None => statement.sql(
+                "CAST(substr(survey_date, 1, 4) AS INTEGER) * 100 + CAST(substr(survey_date, 6, 2) AS INTEGER) AS bucket, ",
+            ),
         };
         statement
             .sql(key)
@@ -207,25 +216,26 @@ fn grouped_totals(
     // and the one before it, or a range of days, one branch each.
     let months: Option<Vec<Vec<String>>> =
         if periods.len() > 2 { periods.iter().map(Period::months).collect() } else { None };
-    let (buckets, counts_toward): (Buckets, HashMap<String, Vec<usize>>) = match months {
+    let (buckets, counts_toward): (Buckets, HashMap<i32, Vec<usize>>) = match months {
         Some(months) => {
             let from = periods.iter().map(Period::first_day).min().unwrap_or_default().to_string();
             let to = periods.iter().map(Period::end_exclusive).max().unwrap_or_default().to_string();
-            let mut toward: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut toward: HashMap<i32, Vec<usize>> = HashMap::new();
             for (i, of_period) in months.into_iter().enumerate() {
-                for month in of_period {
-                    toward.entry(month).or_default().push(i);
+                for bucket in of_period.iter().filter_map(|m| month_bucket(m)) {
+                    toward.entry(bucket).or_default().push(i);
                 }
             }
             (Buckets::Months(from, to), toward)
         }
         None => {
+            let position = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
             let bounds = periods
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (i.to_string(), p.first_day().to_string(), p.end_exclusive().to_string()))
+                .map(|(i, p)| (position(i), p.first_day().to_string(), p.end_exclusive().to_string()))
                 .collect();
-            (Buckets::Branches(bounds), (0..periods.len()).map(|i| (i.to_string(), vec![i])).collect())
+            (Buckets::Branches(bounds), (0..periods.len()).map(|i| (position(i), vec![i])).collect())
         }
     };
     let element_rows: Vec<ElementSums> = sums_statement(
