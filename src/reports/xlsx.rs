@@ -376,7 +376,7 @@ fn sheet_names<'a>(units: impl Iterator<Item = &'a Unit>, reserved: &[&str]) -> 
 
 fn profile_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<(), XlsxReportError> {
     sheet.set_name(PROFILE_SHEET)?;
-    let mut row = archived_row(sheet, data, bold)?;
+    let mut row = archived_row(sheet, data, bold, 5, 80.0)?;
     let profile = profile_table(&data.index.template, &data.profile);
     for section in profile.sections() {
         sheet.write_string_with_format(row, 0, section.title, bold)?;
@@ -396,11 +396,21 @@ fn profile_sheet(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Res
 /// The sheets read from raw responses (profile, saran) open with what the dashboard and the PDF
 /// say when months of the period are archived, instead of counts that look complete; returns
 /// the first free row.
-fn archived_row(sheet: &mut Worksheet, data: &ReportData, bold: &Format) -> Result<u32, XlsxError> {
+/// The note spans the sheet's first columns up to `last_col`, wrapped in a row of `height`
+/// points, so that it prints whole instead of running off the page.
+fn archived_row(
+    sheet: &mut Worksheet,
+    data: &ReportData,
+    bold: &Format,
+    last_col: u16,
+    height: f64,
+) -> Result<u32, XlsxError> {
     let t = crate::i18n::Tr::new(crate::domain::template::Lang::Id);
     match super::data::archived_note(&t, &data.archived) {
         Some(note) => {
-            sheet.write_string_with_format(0, 0, &note, bold)?;
+            let wrapped = bold.clone().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
+            sheet.merge_range(0, 0, 0, last_col, &note, &wrapped)?;
+            sheet.set_row_height(0, height)?;
             Ok(2)
         }
         None => Ok(0),
@@ -414,7 +424,7 @@ fn saran_sheet(
     bold: &Format,
 ) -> Result<(), XlsxReportError> {
     sheet.set_name(SARAN_SHEET)?;
-    let top = archived_row(sheet, data, bold)?;
+    let top = archived_row(sheet, data, bold, 1, 50.0)?;
     sheet.write_string_with_format(top, 0, "Tanggal", bold)?;
     sheet.write_string_with_format(top, 1, "Saran dan masukan", bold)?;
     let scope = data.index.scope();
