@@ -153,15 +153,19 @@ pub fn unit_index(
     // per member and month: the members' period, the pooled total, the trend and, when it
     // falls inside them, the previous period are sums of those groups. A roll-up's own rows
     // were three passes over its year of daily totals (benches/national.rs).
+    let in_trend = |period: &Period| {
+        period.months().filter(|months| months.iter().all(|m| trend_months.iter().any(|t| t.to_string() == *m)))
+    };
     let monthly: Option<Vec<BTreeMap<Option<i32>, aggregate::GroupTotals>>> =
-        match (unit_ids.len(), selection.service_id, selection.period.months()) {
-            (2.., None, Some(months)) if months.iter().all(|m| trend_months.iter().any(|t| t.to_string() == *m)) => {
+        match (unit_ids.len(), selection.service_id, in_trend(&selection.period)) {
+            (2.., None, Some(_)) => {
                 Some(aggregate::totals_by_period_and_group(conn, &scope, Grouping::Unit, &trend_months)?)
             }
             _ => None,
         };
+    // each member's totals over `period`; None when the period is not inside the trend's months
     let sum_over = |monthly: &[BTreeMap<Option<i32>, aggregate::GroupTotals>], period: &Period| {
-        let months = period.months()?;
+        let months = in_trend(period)?;
         let mut per_unit: HashMap<Option<i32>, aggregate::GroupTotals> = HashMap::new();
         for (month, groups) in trend_months.iter().zip(monthly) {
             if months.contains(&month.to_string()) {
@@ -173,8 +177,7 @@ pub fn unit_index(
                 }
             }
         }
-        // every month of the period read, or the period is not inside the trend
-        months.iter().all(|m| trend_months.iter().any(|t| t.to_string() == *m)).then_some(per_unit)
+        Some(per_unit)
     };
     let per_unit: Option<HashMap<Option<i32>, aggregate::GroupTotals>> = match (&monthly, unit_ids.len()) {
         (Some(monthly), _) => sum_over(monthly, &selection.period),
@@ -194,15 +197,10 @@ pub fn unit_index(
     };
     // A roll-up's period is the sum of its members' groups, already read; otherwise both
     // periods in one statement per table. The previous one only feeds the change.
-    let pooled_of = |groups: HashMap<Option<i32>, aggregate::GroupTotals>| {
-        let mut pooled = aggregate::GroupTotals::default();
-        groups.values().for_each(|g| pooled.add(g));
-        pooled
-    };
     let (current, before) = match pooled {
         Some(pooled) => {
             let before = match monthly.as_deref().and_then(|m| sum_over(m, &previous_period)) {
-                Some(groups) => Some(pooled_of(groups)),
+                Some(groups) => Some(aggregate::GroupTotals::pooled(groups.values())),
                 None => aggregate::totals_by_period(conn, &scope, &[previous_period])?.pop().map(|(_, t)| t),
             };
             (Some(pooled), before)
@@ -217,8 +215,7 @@ pub fn unit_index(
             .iter()
             .zip(monthly)
             .map(|(month, groups)| {
-                let mut pooled = aggregate::GroupTotals::default();
-                groups.values().for_each(|g| pooled.add(g));
+                let pooled = aggregate::GroupTotals::pooled(groups.values());
                 (*month, ikm::compute(&template, &pooled.tally(&template), None))
             })
             .collect()
@@ -273,10 +270,7 @@ fn roll_up(
     recorded: &HashMap<i32, HashMap<String, i64>>,
     totals: &HashMap<Option<i32>, aggregate::GroupTotals>,
 ) -> Result<(RollUp, aggregate::GroupTotals), DbError> {
-    let mut pooled = aggregate::GroupTotals::default();
-    for group in totals.values() {
-        pooled.add(group);
-    }
+    let pooled = aggregate::GroupTotals::pooled(totals.values());
     let mut actions: HashMap<i32, Vec<RtlAction>> = HashMap::new();
     for action in rtl::for_units(conn, unit_ids)? {
         actions.entry(action.unit_id).or_default().push(action);

@@ -57,6 +57,13 @@ impl GroupTotals {
         self.dispersion.sum_squares += other.dispersion.sum_squares;
     }
 
+    /// The groups pooled into one (a roll-up's members, a month's units).
+    pub fn pooled<'a>(groups: impl IntoIterator<Item = &'a GroupTotals>) -> GroupTotals {
+        let mut pooled = GroupTotals::default();
+        groups.into_iter().for_each(|g| pooled.add(g));
+        pooled
+    }
+
     /// The totals in the template's element order; codes the template lacks are ignored.
     pub fn tally(&self, template: &Template) -> Tally {
         Tally {

@@ -119,7 +119,7 @@ pub struct Console(pub Session);
 impl Console {
     /// The units a subtree's admin may manage; `None` for the deployment's admin (all of them).
     pub fn within(session: &Session) -> Option<std::collections::HashSet<i32>> {
-        session.scope.ids().filter(|_| !session.deployment_admin()).map(|ids| ids.iter().copied().collect())
+        session.scope.ids().map(|ids| ids.iter().copied().collect())
     }
 }
 

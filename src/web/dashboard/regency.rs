@@ -171,7 +171,8 @@ pub async fn page(
     let kind = query.kind.clone().filter(|k| UnitKind::ALL.iter().any(|u| u.as_str() == k));
     let kind_filter = kind.clone();
     let today = today(&state);
-    let within = session.scope.ids().filter(|_| !session.deployment_admin()).map(<[i32]>::to_vec);
+    // a deployment admin's scope is every unit (`UnitScope::All`): no list to hold the page to
+    let within = session.scope.ids().map(<[i32]>::to_vec);
     let (overview, media, published, rates) = blocking_read(&state, move |state, conn| -> Result<_, DbError> {
         let overview =
             aggregator::regency(conn, &state.templates, period, kind_filter.as_deref(), within.as_deref(), today)?;
