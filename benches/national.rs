@@ -446,6 +446,12 @@ fn generate(admin_url: &str, url: &str, scale: f64, config: &skm::config::Config
     steps.push(format!("synthetic daily totals of the other units (INSERT … SELECT) {:.1} s", secs(t)));
     println!("[national] {}", steps.last().expect("step"));
 
+    // every unit's monthly totals, summed from the daily ones as `skm rebuild-totals` does
+    let t = Instant::now();
+    conn.transaction(|c| skm::db::totals::rebuild_months(c)).expect("monthly totals");
+    steps.push(format!("monthly totals of every unit (skm rebuild-totals' code) {:.1} s", secs(t)));
+    println!("[national] {}", steps.last().expect("step"));
+
     let t = Instant::now();
     conn.batch_execute("VACUUM ANALYZE").expect("vacuum");
     steps.push(format!("VACUUM ANALYZE {:.1} s", secs(t)));
@@ -513,6 +519,8 @@ fn prove(url: &str) -> String {
          CREATE TABLE bench_proof.answers (LIKE public.answers INCLUDING ALL); \
          CREATE TABLE bench_proof.daily_element_totals (LIKE public.daily_element_totals INCLUDING ALL); \
          CREATE TABLE bench_proof.daily_response_totals (LIKE public.daily_response_totals INCLUDING ALL); \
+         CREATE TABLE bench_proof.monthly_element_totals (LIKE public.monthly_element_totals INCLUDING ALL); \
+         CREATE TABLE bench_proof.monthly_response_totals (LIKE public.monthly_response_totals INCLUDING ALL); \
          CREATE TABLE bench_proof.archived_months (LIKE public.archived_months INCLUDING ALL); \
          INSERT INTO bench_proof.responses SELECT * FROM public.responses WHERE unit_id IN (SELECT id FROM bench_proof.sample); \
          INSERT INTO bench_proof.answers SELECT a.* FROM public.answers a JOIN bench_proof.responses r ON r.id = a.response_id; \
@@ -546,16 +554,35 @@ fn prove(url: &str) -> String {
          OR abs(p.mean_sum - d.mean_sum) > 1e-9 * greatest(1, abs(d.mean_sum)) \
          OR abs(p.mean_square_sum - d.mean_square_sum) > 1e-9 * greatest(1, abs(d.mean_square_sum))",
     );
+    let month_element_diff = count(
+        c,
+        "SELECT COUNT(*) AS n FROM bench_proof.monthly_element_totals p \
+         FULL JOIN (SELECT * FROM public.monthly_element_totals WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
+         USING (unit_id, month, template_version_id, service_id, element_code) \
+         WHERE p.score_sum IS DISTINCT FROM d.score_sum OR p.answer_count IS DISTINCT FROM d.answer_count",
+    );
+    let month_response_diff = count(
+        c,
+        "SELECT COUNT(*) AS n FROM bench_proof.monthly_response_totals p \
+         FULL JOIN (SELECT * FROM public.monthly_response_totals WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
+         USING (unit_id, month, template_version_id, service_id) \
+         WHERE p.responses IS DISTINCT FROM d.responses OR d.mean_sum IS NULL OR p.mean_sum IS NULL \
+         OR abs(p.mean_sum - d.mean_sum) > 1e-9 * greatest(1, abs(d.mean_sum)) \
+         OR abs(p.mean_square_sum - d.mean_square_sum) > 1e-9 * greatest(1, abs(d.mean_square_sum))",
+    );
+    let month_rows = count(c, "SELECT COUNT(*) AS n FROM bench_proof.monthly_response_totals");
     c.batch_execute("DROP SCHEMA bench_proof CASCADE").expect("drop proof schema");
     assert_eq!(
-        (element_diff, response_diff),
-        (0, 0),
-        "the dataset's daily totals differ from a rebuild of the sample's raw rows"
+        (element_diff, response_diff, month_element_diff, month_response_diff),
+        (0, 0, 0, 0),
+        "the dataset's daily or monthly totals differ from a rebuild of the sample's raw rows"
     );
+    assert!(month_rows > 0, "the sample has monthly totals");
     assert!(element_rows > 0 && response_rows > 0, "the sample has totals");
     format!(
         "proof: {sample} raw units' {responses} responses rebuilt apart by skm rebuild-totals' code in {took:.1} s: \
-         {element_rows} element rows and {response_rows} response rows, all equal to the dataset's (0 differ)"
+         {element_rows} element rows and {response_rows} response rows a day, {month_rows} response rows a month, \
+         all equal to the dataset's (0 differ)"
     )
 }
 
@@ -576,6 +603,8 @@ fn sizes(conn: &mut PgConnection) -> Vec<Size> {
         "answers",
         "daily_response_totals",
         "daily_element_totals",
+        "monthly_response_totals",
+        "monthly_element_totals",
         "rollup_response_totals",
         "rollup_element_totals",
     ];

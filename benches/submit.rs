@@ -465,29 +465,42 @@ fn sqlite_raw(database: &TestDb, ids: &Ids, total: usize, set: WriteSet) -> f64 
                     Value::Int(ids.version),
                     Value::Int(r.service),
                 );
-                for (code, score) in CODES.iter().zip(r.scores) {
+                let month = Value::Text(&ids.survey_date[..7]);
+                let mean = f64::from(r.scores.iter().sum::<i32>()) / 9.0;
+                let tables = [
+                    (date, totals::ELEMENTS_INSERT, totals::ELEMENTS_ON_CONFLICT),
+                    (month, totals::MONTH_ELEMENTS_INSERT, totals::MONTH_ELEMENTS_ON_CONFLICT),
+                ];
+                for (when, insert, on_conflict) in tables {
+                    for (code, score) in CODES.iter().zip(r.scores) {
+                        let mut upsert = Statement::new();
+                        upsert
+                            .sql(insert)
+                            .rows([[unit, when, version, service, Value::Text(code), Value::Int(score), Value::Int(1)]])
+                            .sql(on_conflict);
+                        RunQueryDsl::execute(upsert, c)?;
+                    }
+                }
+                let tables = [
+                    (date, totals::RESPONSES_INSERT, totals::RESPONSES_ON_CONFLICT),
+                    (month, totals::MONTH_RESPONSES_INSERT, totals::MONTH_RESPONSES_ON_CONFLICT),
+                ];
+                for (when, insert, on_conflict) in tables {
                     let mut upsert = Statement::new();
                     upsert
-                        .sql(totals::ELEMENTS_INSERT)
-                        .rows([[unit, date, version, service, Value::Text(code), Value::Int(score), Value::Int(1)]])
-                        .sql(totals::ELEMENTS_ON_CONFLICT);
+                        .sql(insert)
+                        .rows([[
+                            unit,
+                            when,
+                            version,
+                            service,
+                            Value::Int(1),
+                            Value::Double(mean),
+                            Value::Double(mean * mean),
+                        ]])
+                        .sql(on_conflict);
                     RunQueryDsl::execute(upsert, c)?;
                 }
-                let mean = f64::from(r.scores.iter().sum::<i32>()) / 9.0;
-                let mut upsert = Statement::new();
-                upsert
-                    .sql(totals::RESPONSES_INSERT)
-                    .rows([[
-                        unit,
-                        date,
-                        version,
-                        service,
-                        Value::Int(1),
-                        Value::Double(mean),
-                        Value::Double(mean * mean),
-                    ]])
-                    .sql(totals::RESPONSES_ON_CONFLICT);
-                RunQueryDsl::execute(upsert, c)?;
             }
             Ok::<_, diesel::result::Error>(())
         })
@@ -554,11 +567,19 @@ fn pgbench_raw(
                 totals::ELEMENTS_ON_CONFLICT
             ));
         }
-        script.push_str(&format!(
-            "{}(:unit, :date, :version, :svc, 1, :mean, :msq){};\n",
-            totals::RESPONSES_INSERT,
-            totals::RESPONSES_ON_CONFLICT
-        ));
+        for code in CODES {
+            script.push_str(&format!(
+                "{}(:unit, :month, :version, :svc, '{code}', :{code}, 1){};\n",
+                totals::MONTH_ELEMENTS_INSERT,
+                totals::MONTH_ELEMENTS_ON_CONFLICT
+            ));
+        }
+        for (insert, on_conflict, when) in [
+            (totals::RESPONSES_INSERT, totals::RESPONSES_ON_CONFLICT, ":date"),
+            (totals::MONTH_RESPONSES_INSERT, totals::MONTH_RESPONSES_ON_CONFLICT, ":month"),
+        ] {
+            script.push_str(&format!("{insert}(:unit, {when}, :version, :svc, 1, :mean, :msq){on_conflict};\n"));
+        }
     }
     script.push_str("COMMIT;\n");
     let file = tempfile::Builder::new().suffix(".sql").tempfile().expect("temp file");
@@ -569,6 +590,7 @@ fn pgbench_raw(
         format!("s2={}", ids.services[1]),
         format!("version={}", ids.version),
         format!("date={}", ids.survey_date),
+        format!("month={}", &ids.survey_date[..7]),
     ];
     let mut command = std::process::Command::new("pgbench");
     command.args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2"]);

@@ -142,9 +142,15 @@ fn month_bucket(month: &str) -> Option<i32> {
     Some(year.parse::<i32>().ok()? * 100 + month.parse::<i32>().ok()?)
 }
 
-/// Sums over one daily totals table, grouped by the grouping's key (and `group_by`), so several
-/// periods cost one round trip. Not kept prepared: its shape follows the number of units and
-/// periods.
+/// Whether `[from, to)` (`YYYY-MM-DD`) is whole months, so the monthly totals hold it.
+fn whole_months(from: &str, to: &str) -> bool {
+    [from, to].iter().all(|day| day.len() == 10 && day.ends_with("-01"))
+}
+
+/// Sums over one totals table pair (`daily_…`, `monthly_…`), grouped by the grouping's key (and
+/// `group_by`), so several periods cost one round trip: a range of whole months from the
+/// monthly rows, any other from the daily ones. Not kept prepared: its shape follows the number
+/// of units and periods.
 fn sums_statement<'a>(
     table: &'static str,
     sums: &'static str,
@@ -170,10 +176,18 @@ fn sums_statement<'a>(
         if i > 0 {
             statement.sql(" UNION ALL ");
         }
+        // a month is the first seven characters of its first day, and of the month column
+        let (prefix, column, from, to) = if whole_months(from, to) {
+            ("monthly_", "month", &from[..7], &to[..7])
+        } else {
+            ("daily_", "survey_date", from, to)
+        };
         statement.sql("SELECT ");
-        match bucket {
-            Some(position) => statement.bind(Value::Int(position)).sql(" AS bucket, "),
-            None => statement.sql(
+        match (bucket, column) {
+            (Some(position), _) => statement.bind(Value::Int(position)).sql(" AS bucket, "),
+            (None, "month") => statement
+                .sql("CAST(substr(month, 1, 4) AS INTEGER) * 100 + CAST(substr(month, 6, 2) AS INTEGER) AS bucket, "),
+            (None, _) => statement.sql(
                 "CAST(substr(survey_date, 1, 4) AS INTEGER) * 100 + CAST(substr(survey_date, 6, 2) AS INTEGER) AS bucket, ",
             ),
         };
@@ -184,14 +198,19 @@ fn sums_statement<'a>(
             .sql(", ")
             .sql(sums)
             .sql(" FROM ")
+            .sql(prefix)
             .sql(table)
             .sql(" WHERE unit_id IN (")
             .list(scope.unit_ids.iter().map(|id| Value::Int(*id)))
             .sql(") AND template_version_id IN (")
             .list(scope.template_version_ids.iter().map(|id| Value::Int(*id)))
-            .sql(") AND survey_date >= ")
+            .sql(") AND ")
+            .sql(column)
+            .sql(" >= ")
             .bind(Value::Text(from))
-            .sql(" AND survey_date < ")
+            .sql(" AND ")
+            .sql(column)
+            .sql(" < ")
             .bind(Value::Text(to));
         if let Some(id) = scope.service_id {
             statement.sql(" AND service_id = ").bind(Value::Int(id));
@@ -246,8 +265,9 @@ fn grouped_totals(
         }
     };
     let element_rows: Vec<ElementSums> = sums_statement(
-        "daily_element_totals",
-        "SUM(score_sum) AS score_sum, SUM(answer_count) AS answer_count",
+        "element_totals",
+        // PostgreSQL sums a BIGINT column to NUMERIC
+        "CAST(SUM(score_sum) AS BIGINT) AS score_sum, CAST(SUM(answer_count) AS BIGINT) AS answer_count",
         ", element_code",
         scope,
         grouping,
@@ -255,8 +275,9 @@ fn grouped_totals(
     )
     .load(conn)?;
     let response_rows: Vec<ResponseSums> = sums_statement(
-        "daily_response_totals",
-        "SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, SUM(mean_square_sum) AS mean_square_sum",
+        "response_totals",
+        "CAST(SUM(responses) AS BIGINT) AS responses, SUM(mean_sum) AS mean_sum, \
+         SUM(mean_square_sum) AS mean_square_sum",
         "",
         scope,
         grouping,

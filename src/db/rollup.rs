@@ -115,13 +115,11 @@ pub struct Refreshed {
 }
 
 /// `YYYY-MM` → its first day and the first day of the next month, as survey dates are stored.
-fn bounds(month: &str) -> Option<(String, String)> {
-    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    let next = first.checked_add_months(chrono::Months::new(1))?;
-    Some((first.to_string(), next.to_string()))
+fn is_month(month: &str) -> bool {
+    month.len() == 7 && chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").is_ok()
 }
 
-/// Recomputes `month`'s roll-ups (`YYYY-MM`) from the daily totals and records `now` as the
+/// Recomputes `month`'s roll-ups (`YYYY-MM`) from its units' monthly totals and records `now` as the
 /// moment they describe. One transaction: readers see the old month or the new one, never half.
 pub fn refresh_month(
     conn: &mut DbConnection,
@@ -129,28 +127,25 @@ pub fn refresh_month(
     month: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<Refreshed, DbError> {
-    let Some((from, to)) = bounds(month) else {
+    if !is_month(month) {
         return Err(DbError::Conflict(format!("'{month}' is not a month (YYYY-MM)")));
-    };
+    }
     conn.transaction(|conn| {
         let elements: Vec<ElementSums> = Statement::new()
             .sql(
-                "SELECT unit_id AS key, template_version_id, element_code, SUM(score_sum) AS score_sum, \
-                 SUM(answer_count) AS answer_count FROM daily_element_totals WHERE survey_date >= ",
+                "SELECT unit_id AS key, template_version_id, element_code, CAST(SUM(score_sum) AS BIGINT) AS score_sum, \
+                 CAST(SUM(answer_count) AS BIGINT) AS answer_count FROM monthly_element_totals WHERE month = ",
             )
-            .bind(Value::Text(&from))
-            .sql(" AND survey_date < ")
-            .bind(Value::Text(&to))
+            .bind(Value::Text(month))
             .sql(" GROUP BY unit_id, template_version_id, element_code")
             .load(conn)?;
         let responses: Vec<ResponseSums> = Statement::new()
             .sql(
-                "SELECT unit_id AS key, template_version_id, SUM(responses) AS responses, SUM(mean_sum) AS mean_sum, \
-                 SUM(mean_square_sum) AS mean_square_sum FROM daily_response_totals WHERE survey_date >= ",
+                "SELECT unit_id AS key, template_version_id, CAST(SUM(responses) AS BIGINT) AS responses, \
+                 SUM(mean_sum) AS mean_sum, SUM(mean_square_sum) AS mean_square_sum FROM monthly_response_totals \
+                 WHERE month = ",
             )
-            .bind(Value::Text(&from))
-            .sql(" AND survey_date < ")
-            .bind(Value::Text(&to))
+            .bind(Value::Text(month))
             .sql(" GROUP BY unit_id, template_version_id")
             .load(conn)?;
         let mut element_sums: BTreeMap<(i32, i32, String), (i64, i64)> = BTreeMap::new();
@@ -229,16 +224,15 @@ pub fn refresh_month(
     })
 }
 
-/// Every month that has daily totals, oldest first: what a full refresh walks.
+/// Every month that has totals, oldest first: what a full refresh walks.
 pub fn months_with_data(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     #[derive(QueryableByName)]
     struct Month {
         #[diesel(sql_type = Text)]
         month: String,
     }
-    let rows: Vec<Month> = Statement::new()
-        .sql("SELECT DISTINCT SUBSTR(survey_date, 1, 7) AS month FROM daily_response_totals ORDER BY month")
-        .load(conn)?;
+    let rows: Vec<Month> =
+        Statement::new().sql("SELECT DISTINCT month FROM monthly_response_totals ORDER BY month").load(conn)?;
     Ok(rows.into_iter().map(|m| m.month).collect())
 }
 

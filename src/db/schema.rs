@@ -126,6 +126,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    monthly_element_totals (unit_id, month, template_version_id, service_id, element_code) {
+        unit_id -> Integer,
+        month -> Text,
+        template_version_id -> Integer,
+        service_id -> Integer,
+        element_code -> Text,
+        score_sum -> BigInt,
+        answer_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    monthly_response_totals (unit_id, month, template_version_id, service_id) {
+        unit_id -> Integer,
+        month -> Text,
+        template_version_id -> Integer,
+        service_id -> Integer,
+        responses -> BigInt,
+        mean_sum -> Double,
+        mean_square_sum -> Double,
+    }
+}
+
+diesel::table! {
     publications (unit_id, period) {
         unit_id -> Integer,
         period -> Text,

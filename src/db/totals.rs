@@ -1,6 +1,8 @@
-//! The daily summary tables behind the aggregator: kept up to date in each response's
-//! transaction, and rebuilt from the responses in one transaction when needed (bulk loads,
-//! repairs: `skm rebuild-totals`).
+//! The summary tables behind the aggregator, per unit and day and per unit and month: kept up
+//! to date in each response's transaction, and rebuilt from the responses in one transaction
+//! when needed (bulk loads, repairs: `skm rebuild-totals`). A standard period (whole months) is
+//! read from the monthly rows, a range of days from the daily ones (`db::aggregate`): a year of
+//! a regency's 90 units is ~1,000 unit-months against up to 33,000 unit-days.
 
 use super::progress::Meter;
 use super::statement::{Statement, Value};
@@ -32,33 +34,54 @@ pub const RESPONSES_ON_CONFLICT: &str = " ON CONFLICT (unit_id, survey_date, tem
     mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
     mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum";
 
-/// Adds one response's answers to its day's totals (inside the response's transaction): one
-/// multi-row upsert for the elements and one for the response, each prepared once per shape.
+pub const MONTH_ELEMENTS_INSERT: &str = "INSERT INTO monthly_element_totals \
+    (unit_id, month, template_version_id, service_id, element_code, score_sum, answer_count) VALUES ";
+pub const MONTH_ELEMENTS_ON_CONFLICT: &str =
+    " ON CONFLICT (unit_id, month, template_version_id, service_id, element_code) \
+    DO UPDATE SET score_sum = monthly_element_totals.score_sum + excluded.score_sum, \
+    answer_count = monthly_element_totals.answer_count + 1";
+pub const MONTH_RESPONSES_INSERT: &str = "INSERT INTO monthly_response_totals \
+    (unit_id, month, template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES ";
+pub const MONTH_RESPONSES_ON_CONFLICT: &str = " ON CONFLICT (unit_id, month, template_version_id, service_id) \
+    DO UPDATE SET responses = monthly_response_totals.responses + 1, \
+    mean_sum = monthly_response_totals.mean_sum + excluded.mean_sum, \
+    mean_square_sum = monthly_response_totals.mean_square_sum + excluded.mean_square_sum";
+
+/// Adds one response's answers to its day's and its month's totals (inside the response's
+/// transaction): per table one multi-row upsert, each prepared once per shape.
 pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Result<(), DbError> {
     if answers.is_empty() {
         return Ok(());
     }
-    let (unit, date, version, service) = (
-        Value::Int(day.unit_id),
-        Value::Text(day.survey_date),
-        Value::Int(day.template_version_id),
-        Value::Int(day.service_id),
-    );
-    Statement::new()
-        .sql(ELEMENTS_INSERT)
-        .rows(
-            answers.iter().map(|(code, score)| {
-                [unit, date, version, service, Value::Text(code), Value::Int(*score), Value::Int(1)]
-            }),
-        )
-        .sql(ELEMENTS_ON_CONFLICT)
-        .execute(conn)?;
+    // `YYYY-MM-DD`: its month is its first seven characters, as in the rebuild's SQL
+    let month = day.survey_date.get(..7).unwrap_or(day.survey_date);
     let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
-    Statement::new()
-        .sql(RESPONSES_INSERT)
-        .rows([[unit, date, version, service, Value::Int(1), Value::Double(mean), Value::Double(mean * mean)]])
-        .sql(RESPONSES_ON_CONFLICT)
-        .execute(conn)?;
+    let (unit, version, service) =
+        (Value::Int(day.unit_id), Value::Int(day.template_version_id), Value::Int(day.service_id));
+    let tables = [
+        (Value::Text(day.survey_date), ELEMENTS_INSERT, ELEMENTS_ON_CONFLICT, RESPONSES_INSERT, RESPONSES_ON_CONFLICT),
+        (
+            Value::Text(month),
+            MONTH_ELEMENTS_INSERT,
+            MONTH_ELEMENTS_ON_CONFLICT,
+            MONTH_RESPONSES_INSERT,
+            MONTH_RESPONSES_ON_CONFLICT,
+        ),
+    ];
+    for (when, elements, elements_conflict, responses, responses_conflict) in tables {
+        Statement::new()
+            .sql(elements)
+            .rows(answers.iter().map(|(code, score)| {
+                [unit, when, version, service, Value::Text(code), Value::Int(*score), Value::Int(1)]
+            }))
+            .sql(elements_conflict)
+            .execute(conn)?;
+        Statement::new()
+            .sql(responses)
+            .rows([[unit, when, version, service, Value::Int(1), Value::Double(mean), Value::Double(mean * mean)]])
+            .sql(responses_conflict)
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -70,7 +93,7 @@ pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Res
 pub fn rebuild(conn: &mut DbConnection, meter: &mut dyn Meter) -> Result<(), DbError> {
     rebuild_rows(conn, meter)?;
     // The rebuild is committed by now; stale statistics only cost speed.
-    if let Err(e) = conn.batch_execute("ANALYZE daily_element_totals; ANALYZE daily_response_totals;") {
+    if let Err(e) = conn.batch_execute(ANALYZE) {
         tracing::warn!(error = %e, "daily totals rebuilt, but their statistics were not refreshed");
     }
     Ok(())
@@ -87,6 +110,32 @@ struct Piece {
     month: String,
     #[diesel(sql_type = BigInt)]
     responses: i64,
+}
+
+const ANALYZE: &str = "ANALYZE daily_element_totals; ANALYZE daily_response_totals; \
+    ANALYZE monthly_element_totals; ANALYZE monthly_response_totals;";
+
+/// The monthly rows of every month not archived, summed again from the daily rows (an archived
+/// month keeps its rows: its daily rows are all that is left of it). Inside the caller's
+/// transaction.
+pub fn rebuild_months(conn: &mut DbConnection) -> Result<(), DbError> {
+    conn.batch_execute(
+        "DELETE FROM monthly_element_totals WHERE month NOT IN (SELECT month FROM archived_months); \
+         DELETE FROM monthly_response_totals WHERE month NOT IN (SELECT month FROM archived_months); \
+         INSERT INTO monthly_element_totals \
+             (unit_id, month, template_version_id, service_id, element_code, score_sum, answer_count) \
+         SELECT unit_id, substr(survey_date, 1, 7), template_version_id, service_id, element_code, \
+                SUM(score_sum), SUM(answer_count) \
+         FROM daily_element_totals WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months) \
+         GROUP BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id, element_code; \
+         INSERT INTO monthly_response_totals \
+             (unit_id, month, template_version_id, service_id, responses, mean_sum, mean_square_sum) \
+         SELECT unit_id, substr(survey_date, 1, 7), template_version_id, service_id, \
+                SUM(responses), SUM(mean_sum), SUM(mean_square_sum) \
+         FROM daily_response_totals WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months) \
+         GROUP BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id;",
+    )?;
+    Ok(())
 }
 
 const PIECE_FILTER: &str = " WHERE r.unit_id = ";
@@ -157,6 +206,6 @@ fn rebuild_rows(conn: &mut DbConnection, meter: &mut dyn Meter) -> Result<(), Db
                 .execute(conn)?;
             meter.advance(piece.responses.unsigned_abs())?;
         }
-        Ok(())
+        rebuild_months(conn)
     })
 }

@@ -17,7 +17,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 
 /// Every table, parents before children, with the order its rows are written in.
-pub const TABLES: [(&str, &str); 38] = [
+pub const TABLES: [(&str, &str); 40] = [
     ("app_secrets", "name"),
     ("template_versions", "id"),
     ("units", "id"),
@@ -41,6 +41,8 @@ pub const TABLES: [(&str, &str); 38] = [
     ("used_form_tokens", "nonce"),
     ("daily_element_totals", "unit_id, survey_date, template_version_id, service_id, element_code"),
     ("daily_response_totals", "unit_id, survey_date, template_version_id, service_id"),
+    ("monthly_element_totals", "unit_id, month, template_version_id, service_id, element_code"),
+    ("monthly_response_totals", "unit_id, month, template_version_id, service_id"),
     ("rollup_element_totals", "node_id, month, template_version_id, element_code"),
     ("rollup_response_totals", "node_id, month, template_version_id"),
     ("rollup_months", "month"),

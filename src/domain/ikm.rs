@@ -92,6 +92,12 @@ pub const LOWEST_COUNT: usize = 3;
 
 /// Computes the full SPEC §3 result for one tally. `population` enables the finite population
 /// correction of the interval.
+/// `a · b` without reducing it: for a value only rounded (`Rounded::half_up` divides once), the
+/// gcd a product's reduction costs is wasted.
+fn unreduced_product(a: &BigRational, b: &BigRational) -> BigRational {
+    BigRational::new_raw(a.numer() * b.numer(), a.denom() * b.denom())
+}
+
 pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> IndexResult {
     let nrrs: Vec<Option<BigRational>> =
         tally.elements.iter().map(|e| (e.count > 0).then(|| ratio(e.sum, e.count))).collect();
@@ -118,7 +124,7 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
                 (Some(n), Some(w)) => Some(n * w),
                 _ => None,
             };
-            let index = nrr.as_ref().map(|n| Rounded::half_up(&(n * &template.conversion), 2));
+            let index = nrr.as_ref().map(|n| Rounded::half_up(&unreduced_product(n, &template.conversion), 2));
             ElementResult {
                 code: element.code.clone(),
                 sum: t.sum,

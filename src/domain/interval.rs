@@ -5,8 +5,7 @@
 
 use super::decimal::Rounded;
 use super::template::Template;
-use num_rational::BigRational;
-use num_traits::FromPrimitive;
+use num_traits::ToPrimitive;
 
 /// Sums over responses of each response's mean score, and of its square.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -55,10 +54,11 @@ pub fn interval(template: &Template, d: &Dispersion, population: Option<u64>) ->
     let (lo_score, hi_score) = (template.scale_min as f64, template.scale_max as f64);
     let lower = (mean - Z_95 * standard_error).clamp(lo_score, hi_score);
     let upper = (mean + Z_95 * standard_error).clamp(lo_score, hi_score);
-    let to_index = |score: f64| {
-        let value = BigRational::from_f64(score).unwrap_or_default() * &template.conversion;
-        Rounded::half_up(&value, 2)
-    };
+    // In floating point to the end, as the estimate itself: an exact rational of an f64 has a
+    // 2^52 denominator, and reducing it took a third of a regency dashboard's time (110 indices).
+    // Both bounds are within the scale, so never negative: half up is floor(x + ½).
+    let conversion = template.conversion.to_f64().unwrap_or(0.0);
+    let to_index = |score: f64| Rounded::from_units((score * conversion * 100.0 + 0.5).floor() as i128, 2);
     let (lower, upper) = (to_index(lower), to_index(upper));
     let grade_of = |r: Rounded| template.grade_for(&r.as_ratio()).map(|g| g.grade.clone());
     Some(Interval { lower, upper, crosses_grade_line: grade_of(lower) != grade_of(upper) })

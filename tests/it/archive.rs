@@ -201,8 +201,14 @@ fn archiving_a_year_keeps_its_index_and_restoring_brings_back_every_row() {
         assert_eq!(count(&app.pool, orphans), 0, "{name}: their answers went with them");
         assert_eq!(count(&app.pool, spent_sql), spent, "{name}: spent invitations stay spent");
         let after_archive = dump(&app);
-        let totals =
-            ["daily_element_totals", "daily_response_totals", "rollup_element_totals", "rollup_response_totals"];
+        let totals = [
+            "daily_element_totals",
+            "daily_response_totals",
+            "monthly_element_totals",
+            "monthly_response_totals",
+            "rollup_element_totals",
+            "rollup_response_totals",
+        ];
         let unchanged = of_tables(&after_archive, &totals) == of_tables(&before_archive, &totals);
         assert!(unchanged, "{name}: the daily totals and roll-ups are unchanged");
         let index_after: Value =

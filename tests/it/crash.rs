@@ -10,7 +10,10 @@ use crate::common;
 
 use common::{backends, skm, token_of, TestDb};
 use diesel::prelude::*;
-use skm::db::schema::{answers, daily_element_totals, daily_response_totals, responses, used_form_tokens};
+use skm::db::schema::{
+    answers, daily_element_totals, daily_response_totals, monthly_element_totals, monthly_response_totals, responses,
+    used_form_tokens,
+};
 use skm::db::DbConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -263,6 +266,77 @@ fn totals_snapshot(conn: &mut DbConnection) -> (ElementTotals, ResponseTotals) {
     )
 }
 
+type MonthTotals =
+    (BTreeMap<(i32, String, i32, i32, String), (i64, i64)>, BTreeMap<(i32, String, i32, i32), (i64, f64, f64)>);
+
+/// The monthly totals as they are stored.
+fn monthly_snapshot(conn: &mut DbConnection) -> MonthTotals {
+    let elements: Vec<(i32, String, i32, i32, String, i64, i64)> = monthly_element_totals::table
+        .select((
+            monthly_element_totals::unit_id,
+            monthly_element_totals::month,
+            monthly_element_totals::template_version_id,
+            monthly_element_totals::service_id,
+            monthly_element_totals::element_code,
+            monthly_element_totals::score_sum,
+            monthly_element_totals::answer_count,
+        ))
+        .load(conn)
+        .expect("monthly element totals");
+    let months: Vec<(i32, String, i32, i32, i64, f64, f64)> = monthly_response_totals::table
+        .select((
+            monthly_response_totals::unit_id,
+            monthly_response_totals::month,
+            monthly_response_totals::template_version_id,
+            monthly_response_totals::service_id,
+            monthly_response_totals::responses,
+            monthly_response_totals::mean_sum,
+            monthly_response_totals::mean_square_sum,
+        ))
+        .load(conn)
+        .expect("monthly response totals");
+    (
+        elements.into_iter().map(|(u, m, v, s, e, sum, n)| ((u, m, v, s, e), (sum, n))).collect(),
+        months.into_iter().map(|(u, m, v, s, n, a, q)| ((u, m, v, s), (n, a, q))).collect(),
+    )
+}
+
+/// The daily totals summed per month, as the monthly rows must be.
+fn months_of(elements: &ElementTotals, days: &ResponseTotals) -> MonthTotals {
+    let mut month_elements = BTreeMap::new();
+    for ((u, d, v, s, e), (sum, n)) in elements {
+        let entry: &mut (i64, i64) = month_elements.entry((*u, d[..7].to_string(), *v, *s, e.clone())).or_default();
+        entry.0 += i64::from(*sum);
+        entry.1 += i64::from(*n);
+    }
+    let mut month_responses = BTreeMap::new();
+    for ((u, d, v, s), (n, mean, square)) in days {
+        let entry: &mut (i64, f64, f64) = month_responses.entry((*u, d[..7].to_string(), *v, *s)).or_default();
+        entry.0 += i64::from(*n);
+        entry.1 += mean;
+        entry.2 += square;
+    }
+    (month_elements, month_responses)
+}
+
+/// The monthly rows equal the daily rows summed per month (up to the floating sums' last bits).
+fn check_months(name: &str, what: &str, (elements, days): (&ElementTotals, &ResponseTotals), stored: &MonthTotals) {
+    let (want_elements, want_months) = months_of(elements, days);
+    assert_eq!(&want_elements, &stored.0, "{name}: monthly_element_totals {what} are not the daily rows per month");
+    assert_eq!(
+        want_months.keys().collect::<Vec<_>>(),
+        stored.1.keys().collect::<Vec<_>>(),
+        "{name}: monthly_response_totals rows {what} are not the daily rows' months"
+    );
+    for (key, (n, mean, square)) in &want_months {
+        let (n2, mean2, square2) = stored.1[key];
+        assert!(
+            *n == n2 && close(*mean, mean2) && close(*square, square2),
+            "{name}: monthly_response_totals {key:?} {what}: ({n2}, {mean2}, {square2}), the days sum to ({n}, {mean}, {square})"
+        );
+    }
+}
+
 /// Floating sums added one response at a time differ from SQL's `SUM` in the last bits only.
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
@@ -341,14 +415,16 @@ fn check_whole_responses(name: &str, conn: &mut DbConnection, rows: &[(String, O
     assert_eq!(spent, rows.len() as i64, "{name}: spent form tokens and stored responses differ");
 }
 
-/// The daily totals were kept in each response's transaction: `skm rebuild-totals` changes
-/// nothing (up to the last bits of the floating mean sums).
+/// The daily and monthly totals were kept in each response's transaction: `skm rebuild-totals`
+/// changes nothing (up to the last bits of the floating mean sums).
 fn check_totals_equal_a_rebuild(database: &TestDb, dir: &Path, conn: &mut DbConnection, responses: usize) {
     let name = database.name;
     let (elements, days) = totals_snapshot(conn);
+    check_months(name, "kept with each response", (&elements, &days), &monthly_snapshot(conn));
     let rebuilt = run_skm(dir, &database.url, &["rebuild-totals"]);
     assert!(rebuilt.contains("rebuilt"), "{rebuilt}");
     let (elements_rebuilt, days_rebuilt) = totals_snapshot(conn);
+    check_months(name, "after a rebuild", (&elements_rebuilt, &days_rebuilt), &monthly_snapshot(conn));
     assert_eq!(elements, elements_rebuilt, "{name}: daily_element_totals differ from a rebuild");
     assert_eq!(
         days.keys().collect::<Vec<_>>(),

@@ -146,6 +146,26 @@ fn the_database_totals_equal_the_csv_arithmetic() {
         }
         let sizes: Vec<u64> = together.iter().map(|(_, t)| t.responses).collect();
         assert_eq!(sizes, [31, 31, 30, 1], "{}", database.name);
+
+        // whole months are read from the monthly totals, any other range of days from the daily
+        // ones: the same responses give the same sums either way
+        let day = |d: u32, m: u32| NaiveDate::from_ymd_opt(2026, m, d).expect("date");
+        let read = |conn: &mut DbConnection, period: Period| {
+            let mut totals =
+                aggregate::totals_by_period(conn, &Scope { period, ..scope.clone() }, &[period]).expect("totals");
+            totals.pop().expect("one period").1
+        };
+        let october_by_month = read(&mut conn, "2026-10".parse().expect("period"));
+        let october_by_days = read(&mut conn, Period::Range { from: day(2, 10), to: day(30, 10) });
+        let both_by_days = read(&mut conn, Period::Range { from: day(15, 10), to: day(1, 11) });
+        let both_by_months = read(&mut conn, Period::Range { from: day(1, 10), to: day(30, 11) });
+        assert_eq!(october_by_month.responses, 29, "{}", database.name);
+        assert_eq!(october_by_month.elements, october_by_days.elements, "{}", database.name);
+        assert_eq!(october_by_month.responses, october_by_days.responses, "{}", database.name);
+        assert_eq!(both_by_days.responses, 30, "{}", database.name);
+        assert_eq!(both_by_days.elements, both_by_months.elements, "{}", database.name);
+        let (a, b) = (&both_by_days.dispersion, &both_by_months.dispersion);
+        assert!(a.n == b.n && (a.sum - b.sum).abs() < 1e-9 && (a.sum_squares - b.sum_squares).abs() < 1e-9);
     }
 }
 
