@@ -358,34 +358,54 @@ pub struct ProfileCounts {
     pub flagged: i64,
 }
 
+/// gender, education, occupation, age, flagged, and how many responses have them all
+type ProfileRow = (Option<String>, Option<String>, Option<String>, Option<i32>, bool, i64);
+
 pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileCounts, DbError> {
+    // One pass over the scope's responses, grouped by every profile column at once and split up
+    // here: five statements each scanned every monthly partition of the period again.
+    let rows: Vec<ProfileRow> = within!(
+        responses::table
+            .group_by((
+                responses::gender,
+                responses::education,
+                responses::occupation,
+                responses::age,
+                responses::flagged,
+            ))
+            .select((
+                responses::gender,
+                responses::education,
+                responses::occupation,
+                responses::age,
+                responses::flagged,
+                count_star(),
+            )),
+        responses,
+        scope
+    )
+    .load(conn)?;
+    fn add<K: Ord>(counts: &mut BTreeMap<K, i64>, key: K, n: i64) {
+        *counts.entry(key).or_default() += n;
+    }
+    let (mut gender, mut education, mut occupation, mut age) =
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut flagged = 0;
+    for (g, e, o, a, f, n) in rows {
+        add(&mut gender, g, n);
+        add(&mut education, e, n);
+        add(&mut occupation, o, n);
+        add(&mut age, a, n);
+        if f {
+            flagged += n;
+        }
+    }
     Ok(ProfileCounts {
-        gender: within!(
-            responses::table.group_by(responses::gender).select((responses::gender, count_star())),
-            responses,
-            scope
-        )
-        .load(conn)?,
-        education: within!(
-            responses::table.group_by(responses::education).select((responses::education, count_star())),
-            responses,
-            scope
-        )
-        .load(conn)?,
-        occupation: within!(
-            responses::table.group_by(responses::occupation).select((responses::occupation, count_star())),
-            responses,
-            scope
-        )
-        .load(conn)?,
-        age: within!(
-            responses::table.group_by(responses::age).select((responses::age, count_star())),
-            responses,
-            scope
-        )
-        .load(conn)?,
-        flagged: within!(responses::table.filter(responses::flagged.eq(true)).select(count_star()), responses, scope)
-            .first(conn)?,
+        gender: gender.into_iter().collect(),
+        education: education.into_iter().collect(),
+        occupation: occupation.into_iter().collect(),
+        age: age.into_iter().collect(),
+        flagged,
     })
 }
 

@@ -116,8 +116,9 @@ const ANALYZE: &str = "ANALYZE daily_element_totals; ANALYZE daily_response_tota
     ANALYZE monthly_element_totals; ANALYZE monthly_response_totals;";
 
 /// The monthly rows of every month not archived, summed again from the daily rows (an archived
-/// month keeps its rows: its daily rows are all that is left of it). Inside the caller's
-/// transaction.
+/// month keeps its rows: its daily rows are all that is left of it), written in key order so a
+/// unit's months are neighbours on disk (scattered, a regency's year read 10,000 pages for its
+/// 10,000 rows: 43 ms against 7). Inside the caller's transaction.
 pub fn rebuild_months(conn: &mut DbConnection) -> Result<(), DbError> {
     conn.batch_execute(
         "DELETE FROM monthly_element_totals WHERE month NOT IN (SELECT month FROM archived_months); \
@@ -127,13 +128,15 @@ pub fn rebuild_months(conn: &mut DbConnection) -> Result<(), DbError> {
          SELECT unit_id, substr(survey_date, 1, 7), template_version_id, service_id, element_code, \
                 SUM(score_sum), SUM(answer_count) \
          FROM daily_element_totals WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months) \
-         GROUP BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id, element_code; \
+         GROUP BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id, element_code \
+         ORDER BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id, element_code; \
          INSERT INTO monthly_response_totals \
              (unit_id, month, template_version_id, service_id, responses, mean_sum, mean_square_sum) \
          SELECT unit_id, substr(survey_date, 1, 7), template_version_id, service_id, \
                 SUM(responses), SUM(mean_sum), SUM(mean_square_sum) \
          FROM daily_response_totals WHERE substr(survey_date, 1, 7) NOT IN (SELECT month FROM archived_months) \
-         GROUP BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id;",
+         GROUP BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id \
+         ORDER BY unit_id, substr(survey_date, 1, 7), template_version_id, service_id;",
     )?;
     Ok(())
 }
