@@ -392,7 +392,7 @@ impl WriteSet {
         match self {
             WriteSet::ResponseAndAnswers => "response + 9 answers (11 statements with BEGIN/COMMIT)",
             WriteSet::Everything => {
-                "rate-limit hit + nonce + response + 9 answers + burst check + 10 daily-totals upserts"
+                "rate-limit hit + nonce + response + 9 answers + burst check + 10 daily and 10 monthly totals upserts"
             }
         }
     }
@@ -735,7 +735,7 @@ fn run(database: TestDb, settings: &Settings) {
          client (default 20; the shared counter is still written on every POST), burst check on (threshold {}), \
          request log {}, {}; group commit {}",
         server.config.workers,
-        server.config.pool_size,
+        server.config.pool_connections(),
         server.config.pool_timeout_ms,
         server.config.rate_limit_per_minute,
         server.config.burst_threshold,

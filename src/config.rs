@@ -324,6 +324,21 @@ struct Value {
 }
 
 impl Config {
+    /// How many connections the instance's pool may open: `pool_size`, and on SQLite with group
+    /// commit one more for each submission a commit may hold. A request waiting for the writer
+    /// keeps its connection, so with `pool_size` alone a commit never held more than that many
+    /// submissions (2.6 a commit in the closed loop against 11.7, benches/submit.rs). SQLite's
+    /// connections are a file handle and a page cache, not a server process each.
+    pub fn pool_connections(&self) -> u32 {
+        let url = self.database_url.expose_secret();
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if postgres {
+            self.pool_size
+        } else {
+            self.pool_size.saturating_add(self.group_commit_max)
+        }
+    }
+
     /// The burst rule of public submissions (`burst_threshold`, `burst_window_minutes`).
     pub fn burst_rule(&self) -> crate::domain::submission::BurstRule {
         crate::domain::submission::BurstRule {
@@ -872,6 +887,18 @@ mod tests {
         let c = Config::load(Some(&path), env(&[("SKM_LISTEN", "127.0.0.1:9001"), ("PATH", "/bin")])).expect("valid");
         assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(c.pool_size, 3);
+    }
+
+    #[test]
+    fn a_sqlite_pool_has_room_for_a_whole_group_commit() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("skm.toml");
+        std::fs::write(&path, "pool_size = 3\n").expect("write");
+        let load = |pairs: &[(&str, &str)]| Config::load(Some(&path), env(pairs)).expect("valid");
+        assert_eq!(load(&[]).pool_connections(), 3 + 64, "waiting requests hold their connections");
+        assert_eq!(load(&[("SKM_GROUP_COMMIT_MAX", "0")]).pool_connections(), 3, "no group commit");
+        let postgres = load(&[("SKM_DATABASE_URL", "postgres://skm@db/skm")]);
+        assert_eq!(postgres.pool_connections(), 3, "PostgreSQL writes on the request's own connection");
     }
 
     #[test]

@@ -187,7 +187,7 @@ impl Context {
     fn database(&self) -> Result<db::Pool, CliError> {
         let pool = db::open_pool(
             self.config.database_url.expose_secret(),
-            self.config.pool_size,
+            self.config.pool_connections(),
             Duration::from_millis(self.config.pool_timeout_ms),
         )?;
         let mut conn = pool.get().map_err(DbError::from)?;

@@ -127,12 +127,12 @@ impl TestApp {
         Self::spawn_with(database, |_| {})
     }
 
-    /// The app with `tweak`ed settings; its pool is opened from the tweaked `pool_size` and
-    /// `pool_timeout_ms`, as `skm serve` opens it.
+    /// The app with `tweak`ed settings; its pool is opened from the tweaked settings
+    /// (`Config::pool_connections`, `pool_timeout_ms`), as `skm serve` opens it.
     pub fn spawn_with(database: &TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(&database.url);
         tweak(&mut config);
-        let pool = database.pool_sized(config.pool_size, Duration::from_millis(config.pool_timeout_ms));
+        let pool = database.pool_sized(config.pool_connections(), Duration::from_millis(config.pool_timeout_ms));
         let catalog = Catalog::load(None).expect("templates");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let state = AppState::new(pool.clone(), config.clone(), catalog).expect("app state");
