@@ -17,7 +17,7 @@ use crate::domain::ranking::competition_ranks;
 use crate::domain::sampling::required_sample;
 use crate::domain::template::Template;
 use crate::follow_up;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What to aggregate.
@@ -149,40 +149,30 @@ pub fn unit_index(
     let recorded = units::populations_of(conn, &unit_ids)?;
     let previous_period = selection.period.previous();
     let trend_months = months_up_to(selection.period, TREND_MONTHS);
-    // A roll-up of whole months (any standard period) reads its trend's twelve months once,
-    // per member and month: the members' period, the pooled total, the trend and, when it
-    // falls inside them, the previous period are sums of those groups. A roll-up's own rows
-    // were three passes over its year of daily totals (benches/national.rs).
+    // A roll-up of whole months (any standard period) reads its members' totals of the period
+    // and its trend's twelve pooled months, both from the monthly totals: ~1,000 groups for a
+    // regency's year. (Read by member and month, as once from the daily rows to spare passes
+    // over them, they were ~10,000 groups that the page summed again: half its time.) The period
+    // before, when inside the trend's months, is a sum of those months.
     let in_trend = |period: &Period| {
         period.months().filter(|months| months.iter().all(|m| trend_months.iter().any(|t| t.to_string() == *m)))
     };
-    let monthly: Option<Vec<BTreeMap<Option<i32>, aggregate::GroupTotals>>> =
+    let trend_totals: Option<Vec<aggregate::GroupTotals>> =
         match (unit_ids.len(), selection.service_id, in_trend(&selection.period)) {
             (2.., None, Some(_)) => {
-                Some(aggregate::totals_by_period_and_group(conn, &scope, Grouping::Unit, &trend_months)?)
+                Some(aggregate::totals_by_period(conn, &scope, &trend_months)?.into_iter().map(|(_, t)| t).collect())
             }
             _ => None,
         };
-    // each member's totals over `period`; None when the period is not inside the trend's months
-    let sum_over = |monthly: &[BTreeMap<Option<i32>, aggregate::GroupTotals>], period: &Period| {
+    // the pooled totals over `period`; None when the period is not inside the trend's months
+    let sum_over = |trend: &[aggregate::GroupTotals], period: &Period| {
         let months = in_trend(period)?;
-        let mut per_unit: HashMap<Option<i32>, aggregate::GroupTotals> = HashMap::new();
-        for (month, groups) in trend_months.iter().zip(monthly) {
-            if months.contains(&month.to_string()) {
-                for (key, group) in groups {
-                    per_unit
-                        .entry(*key)
-                        .or_insert_with(|| aggregate::GroupTotals { key: *key, ..Default::default() })
-                        .add(group);
-                }
-            }
-        }
-        Some(per_unit)
+        let inside = trend_months.iter().zip(trend).filter(|(month, _)| months.contains(&month.to_string()));
+        Some(aggregate::GroupTotals::pooled(inside.map(|(_, totals)| totals)))
     };
-    let per_unit: Option<HashMap<Option<i32>, aggregate::GroupTotals>> = match (&monthly, unit_ids.len()) {
-        (Some(monthly), _) => sum_over(monthly, &selection.period),
-        (None, 2..) => Some(aggregate::totals(conn, &scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect()),
-        (None, _) => None,
+    let per_unit: Option<HashMap<Option<i32>, aggregate::GroupTotals>> = match unit_ids.len() {
+        2.. => Some(aggregate::totals(conn, &scope, Grouping::Unit)?.into_iter().map(|g| (g.key, g)).collect()),
+        _ => None,
     };
     let (roll_up, pooled) = match per_unit {
         None => (None, None),
@@ -199,8 +189,8 @@ pub fn unit_index(
     // periods in one statement per table. The previous one only feeds the change.
     let (current, before) = match pooled {
         Some(pooled) => {
-            let before = match monthly.as_deref().and_then(|m| sum_over(m, &previous_period)) {
-                Some(groups) => Some(aggregate::GroupTotals::pooled(groups.values())),
+            let before = match trend_totals.as_deref().and_then(|trend| sum_over(trend, &previous_period)) {
+                Some(totals) => Some(totals),
                 None => aggregate::totals_by_period(conn, &scope, &[previous_period])?.pop().map(|(_, t)| t),
             };
             (Some(pooled), before)
@@ -210,14 +200,11 @@ pub fn unit_index(
             (both.next().map(|(_, t)| t), both.next().map(|(_, t)| t))
         }
     };
-    let trend = monthly.map(|monthly| {
+    let trend = trend_totals.map(|totals| {
         trend_months
             .iter()
-            .zip(monthly)
-            .map(|(month, groups)| {
-                let pooled = aggregate::GroupTotals::pooled(groups.values());
-                (*month, ikm::compute(&template, &pooled.tally(&template), None))
-            })
+            .zip(totals)
+            .map(|(month, totals)| (*month, ikm::compute(&template, &totals.tally(&template), None)))
             .collect()
     });
     let tally =

@@ -146,8 +146,14 @@ pub fn scorecard(
 ) -> Result<Scorecard, DbError> {
     let (template, version_ids) = aggregator::template_of(conn, registry, unit)?;
     let mut rows = |roster: Roster| -> Result<Vec<ScoreRow>, DbError> {
+        let members = stored::list(conn, roster, unit.id)?;
+        // most units keep no counters or officers: their responses need not be read at all
+        // (two statements over every monthly partition of the period)
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
         let sums = stored::sums(conn, roster, unit.id, &version_ids, period)?;
-        Ok(stored::list(conn, roster, unit.id)?
+        Ok(members
             .into_iter()
             .filter(|m| m.enabled || sums.contains_key(&m.id))
             .map(|m| {

@@ -317,17 +317,6 @@ pub fn totals(conn: &mut DbConnection, scope: &Scope, grouping: Grouping) -> Res
     Ok(groups.into_values().collect())
 }
 
-/// Totals per group for each of `periods` (one map per period, in order), in one statement per
-/// table; three or more periods of whole months in one pass by month. `scope.period` is ignored.
-pub fn totals_by_period_and_group(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    grouping: Grouping,
-    periods: &[Period],
-) -> Result<Vec<BTreeMap<Option<i32>, GroupTotals>>, DbError> {
-    grouped_totals(conn, scope, grouping, periods)
-}
-
 /// Pooled totals of the scope for each period in `periods` (a trend, or a period and the one
 /// before it), in one statement per table; `scope.period` is ignored.
 pub fn totals_by_period(
