@@ -537,39 +537,34 @@ fn prove(url: &str) -> String {
     let element_rows = count(c, "SELECT COUNT(*) AS n FROM bench_proof.daily_element_totals");
     let response_rows = count(c, "SELECT COUNT(*) AS n FROM bench_proof.daily_response_totals");
     // every row on one side and not equal on the other (the mean sums are floating point,
-    // added in another order: equal within 1e-9 relative)
-    let element_diff = count(
-        c,
-        "SELECT COUNT(*) AS n FROM bench_proof.daily_element_totals p \
-         FULL JOIN (SELECT * FROM public.daily_element_totals WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
-         USING (unit_id, survey_date, template_version_id, service_id, element_code) \
-         WHERE p.score_sum IS DISTINCT FROM d.score_sum OR p.answer_count IS DISTINCT FROM d.answer_count",
-    );
-    let response_diff = count(
-        c,
-        "SELECT COUNT(*) AS n FROM bench_proof.daily_response_totals p \
-         FULL JOIN (SELECT * FROM public.daily_response_totals WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
-         USING (unit_id, survey_date, template_version_id, service_id) \
-         WHERE p.responses IS DISTINCT FROM d.responses OR d.mean_sum IS NULL OR p.mean_sum IS NULL \
-         OR abs(p.mean_sum - d.mean_sum) > 1e-9 * greatest(1, abs(d.mean_sum)) \
-         OR abs(p.mean_square_sum - d.mean_square_sum) > 1e-9 * greatest(1, abs(d.mean_square_sum))",
-    );
-    let month_element_diff = count(
-        c,
-        "SELECT COUNT(*) AS n FROM bench_proof.monthly_element_totals p \
-         FULL JOIN (SELECT * FROM public.monthly_element_totals WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
-         USING (unit_id, month, template_version_id, service_id, element_code) \
-         WHERE p.score_sum IS DISTINCT FROM d.score_sum OR p.answer_count IS DISTINCT FROM d.answer_count",
-    );
-    let month_response_diff = count(
-        c,
-        "SELECT COUNT(*) AS n FROM bench_proof.monthly_response_totals p \
-         FULL JOIN (SELECT * FROM public.monthly_response_totals WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
-         USING (unit_id, month, template_version_id, service_id) \
-         WHERE p.responses IS DISTINCT FROM d.responses OR d.mean_sum IS NULL OR p.mean_sum IS NULL \
-         OR abs(p.mean_sum - d.mean_sum) > 1e-9 * greatest(1, abs(d.mean_sum)) \
-         OR abs(p.mean_square_sum - d.mean_square_sum) > 1e-9 * greatest(1, abs(d.mean_square_sum))",
-    );
+    // added in another order: equal within 1e-9 relative), per day and per month
+    let differing = |c: &mut PgConnection, table: &str, when: &str, elements: bool| {
+        let (key, unequal) = if elements {
+            (
+                ", element_code",
+                "p.score_sum IS DISTINCT FROM d.score_sum OR p.answer_count IS DISTINCT FROM d.answer_count",
+            )
+        } else {
+            (
+                "",
+                "p.responses IS DISTINCT FROM d.responses OR d.mean_sum IS NULL OR p.mean_sum IS NULL \
+                 OR abs(p.mean_sum - d.mean_sum) > 1e-9 * greatest(1, abs(d.mean_sum)) \
+                 OR abs(p.mean_square_sum - d.mean_square_sum) > 1e-9 * greatest(1, abs(d.mean_square_sum))",
+            )
+        };
+        count(
+            c,
+            &format!(
+                "SELECT COUNT(*) AS n FROM bench_proof.{table} p \
+                 FULL JOIN (SELECT * FROM public.{table} WHERE unit_id IN (SELECT id FROM bench_proof.sample)) d \
+                 USING (unit_id, {when}, template_version_id, service_id{key}) WHERE {unequal}"
+            ),
+        )
+    };
+    let element_diff = differing(c, "daily_element_totals", "survey_date", true);
+    let response_diff = differing(c, "daily_response_totals", "survey_date", false);
+    let month_element_diff = differing(c, "monthly_element_totals", "month", true);
+    let month_response_diff = differing(c, "monthly_response_totals", "month", false);
     let month_rows = count(c, "SELECT COUNT(*) AS n FROM bench_proof.monthly_response_totals");
     c.batch_execute("DROP SCHEMA bench_proof CASCADE").expect("drop proof schema");
     assert_eq!(
