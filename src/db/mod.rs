@@ -251,8 +251,19 @@ pub fn open_pool(url: &str, size: u32, timeout: Duration) -> Result<Pool, DbErro
     // Each connection is tried (`SELECT 1`) as it is handed out: after a database restart the
     // pool's dead connections are dropped there, not given to a request, and new ones are made
     // in the background (retrying at most `timeout / 2` apart) as soon as the database is back.
-    Ok(r2d2::Pool::builder().max_size(size).connection_timeout(timeout).test_on_check_out(true).build(manager)?)
+    // At most `MIN_IDLE` kept open when idle: SQLite's pool has room for a whole group commit
+    // (`Config::pool_connections`, 70 by default), which a quiet server or a one-shot command
+    // need not open; the rest open on demand and close after r2d2's idle timeout.
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(size.min(MIN_IDLE)))
+        .connection_timeout(timeout)
+        .test_on_check_out(true)
+        .build(manager)?)
 }
+
+/// Connections a pool keeps open while idle (all of them when it is smaller).
+const MIN_IDLE: u32 = 8;
 
 /// Runs the pending migrations of the connection's backend; returns the versions applied.
 pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
