@@ -19,7 +19,9 @@
 //! per unit, 1.0 = 50 M a year), SKM_BENCH_REBUILD=1 (generate again), SKM_BENCH_READS (50 per
 //! page), SKM_BENCH_CLIENTS (16 submitting clients), SKM_BENCH_SUBMISSIONS (1000, closed loop),
 //! SKM_BENCH_RATE (submissions/s offered during the reads; default half the closed-loop rate),
-//! SKM_BENCH_WORKERS (number of CPUs), SKM_BENCH_POOL_SIZE (workers + 4).
+//! SKM_BENCH_WORKERS (number of CPUs), SKM_BENCH_POOL_SIZE (workers + 4), SKM_BENCH_CLIENT_NICE
+//! (10: how much lower the submitting threads' priority is than the server's and the reader's,
+//! as if the citizens' phones did not share its cores; 0 keeps them equal).
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
@@ -660,6 +662,7 @@ fn submit(
     total: usize,
     due: Option<Arc<Vec<Duration>>>,
     stop: Arc<AtomicBool>,
+    nice: i32,
 ) -> Load {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -669,6 +672,7 @@ fn submit(
             let (base, slugs, next, due, stop, all) =
                 (base.to_string(), slugs.to_vec(), next.clone(), due.clone(), stop.clone(), all.clone());
             std::thread::spawn(move || {
+                common::lower_thread_priority(nice);
                 let agent = common::agent();
                 let mut rng = Rng::new(77 + c as u64);
                 let forwarded = format!("10.1.{}.{}", c / 250, c % 250 + 1);
@@ -751,6 +755,10 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
     let workers = env_number("SKM_BENCH_WORKERS").unwrap_or(cpus);
     let pool_size = env_number("SKM_BENCH_POOL_SIZE").unwrap_or(workers + 4) as u32;
     let clients = env_number("SKM_BENCH_CLIENTS").unwrap_or(16);
+    let nice = std::env::var("SKM_BENCH_CLIENT_NICE")
+        .ok()
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .map_or(10, |n| n.clamp(0, 19));
     let database = TestDb::kept(url, "postgres");
     let app = TestApp::spawn_with(&database, |config| {
         config.workers = workers;
@@ -837,7 +845,7 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
         },
     ];
     let mut lines = vec![format!(
-        "app: {workers} actix workers, pool of {pool_size}; pages read as a deployment admin (no units), period {period} \
+        "app: {workers} actix workers, pool of {pool_size}; submitting threads at nice {nice}; pages read as a deployment admin (no units), period {period} \
          (the whole year: the widest standard period); regency {} ({} units below it), province {}",
         regency.name, below, province.name
     )];
@@ -857,7 +865,7 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
     // saturation: closed loop
     let base = format!("http://{}", app.addr);
     let submissions = env_number("SKM_BENCH_SUBMISSIONS").unwrap_or(1000);
-    let closed = submit(&base, &slugs, clients, submissions, None, Arc::new(AtomicBool::new(false)));
+    let closed = submit(&base, &slugs, clients, submissions, None, Arc::new(AtomicBool::new(false)), nice);
     let saturation = closed.stored as f64 / closed.elapsed.as_secs_f64();
     lines.push(format!(
         "saturation (closed loop, {clients} clients, GET form + POST): {} submissions in {:.1} s = {saturation:.0}/s; {} failed",
@@ -881,7 +889,7 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
     let stop = Arc::new(AtomicBool::new(false));
     let writers = {
         let (base, slugs, stop) = (base.clone(), slugs.clone(), stop.clone());
-        std::thread::spawn(move || submit(&base, &slugs, clients, slots, Some(Arc::new(due)), stop))
+        std::thread::spawn(move || submit(&base, &slugs, clients, slots, Some(Arc::new(due)), stop, nice))
     };
     std::thread::sleep(Duration::from_secs(2));
     let mut timings: Vec<Vec<Duration>> = vec![Vec::new(); pages.len()];

@@ -15,7 +15,9 @@
 //! open-loop phase; default an eighth, a quarter and half the closed-loop rate in turn),
 //! SKM_BENCH_OPEN_SECONDS (10 per rate), SKM_BENCH_GROUP_COMMIT_MAX and
 //! SKM_BENCH_GROUP_COMMIT_WINDOW_US (SQLite's group commit, as `group_commit_max` and
-//! `group_commit_window_us`; defaults as `skm serve`; SKM_BENCH_GROUP_COMMIT_MAX=0 turns it off).
+//! `group_commit_window_us`; defaults as `skm serve`; SKM_BENCH_GROUP_COMMIT_MAX=0 turns it off),
+//! SKM_BENCH_CLIENT_NICE (10: how much lower the client threads' priority is than the server's,
+//! as if the citizens' phones did not share its cores; 0 keeps them equal).
 //!
 //! Two phases: closed loop (every client sends again as soon as it has its answer: the
 //! throughput), then open loop (submissions are due at Poisson-distributed times whatever the
@@ -61,6 +63,8 @@ struct Settings {
     /// SQLite group commit (`group_commit_max`, `group_commit_window_us`); `None`: the defaults
     group_commit_max: Option<u32>,
     group_commit_window_us: Option<u32>,
+    /// the client threads' nice value (0: the server's priority)
+    client_nice: i32,
 }
 
 /// A number that may be 0 (`env_number` takes only positive ones).
@@ -88,6 +92,7 @@ impl Settings {
             open_seconds: env_number("SKM_BENCH_OPEN_SECONDS").unwrap_or(10) as f64,
             group_commit_max: env_count("SKM_BENCH_GROUP_COMMIT_MAX"),
             group_commit_window_us: env_count("SKM_BENCH_GROUP_COMMIT_WINDOW_US"),
+            client_nice: env_count("SKM_BENCH_CLIENT_NICE").map_or(10, |n| n.min(19) as i32),
         }
     }
 }
@@ -271,7 +276,11 @@ fn drive(server: &TestApp, settings: &Settings, total: usize, seed: u64, pace: P
             let (base, next, pace) = (base.clone(), next.clone(), pace.clone());
             let forwarded =
                 if settings.one_address { "10.0.0.1".to_string() } else { format!("10.0.{}.{}", c / 250, c % 250 + 1) };
-            std::thread::spawn(move || client(&base, &forwarded, seed + c as u64, &next, total, started, &pace))
+            let nice = settings.client_nice;
+            std::thread::spawn(move || {
+                common::lower_thread_priority(nice);
+                client(&base, &forwarded, seed + c as u64, &next, total, started, &pace)
+            })
         })
         .collect();
     let mut all = Load::default();
@@ -733,7 +742,7 @@ fn run(database: TestDb, settings: &Settings) {
     println!(
         "[{name}] app: {} actix workers, pool of {} connections (timeout {} ms), rate limit raised to {}/min per \
          client (default 20; the shared counter is still written on every POST), burst check on (threshold {}), \
-         request log {}, {}; group commit {}",
+         request log {}, {}, client threads at nice {}; group commit {}",
         server.config.workers,
         server.config.pool_connections(),
         server.config.pool_timeout_ms,
@@ -745,6 +754,7 @@ fn run(database: TestDb, settings: &Settings) {
         } else {
             "one address per client (X-Forwarded-For 10.0.x.y, loopback trusted as proxy)"
         },
+        settings.client_nice,
         if server.writer.is_on() {
             format!(
                 "on (at most {} a commit, window {} µs)",

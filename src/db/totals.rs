@@ -20,32 +20,73 @@ pub struct Day<'a> {
 }
 
 // The upserts in pieces — the insert up to `VALUES `, then the rows, then what a row already
-// there gets — so the benches' raw loops write exactly the application's SQL.
-pub const ELEMENTS_INSERT: &str = "INSERT INTO daily_element_totals \
-    (unit_id, survey_date, template_version_id, service_id, element_code, score_sum, answer_count) VALUES ";
-pub const ELEMENTS_ON_CONFLICT: &str =
-    " ON CONFLICT (unit_id, survey_date, template_version_id, service_id, element_code) \
-    DO UPDATE SET score_sum = daily_element_totals.score_sum + excluded.score_sum, \
-    answer_count = daily_element_totals.answer_count + 1";
-pub const RESPONSES_INSERT: &str = "INSERT INTO daily_response_totals \
-    (unit_id, survey_date, template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES ";
-pub const RESPONSES_ON_CONFLICT: &str = " ON CONFLICT (unit_id, survey_date, template_version_id, service_id) \
-    DO UPDATE SET responses = daily_response_totals.responses + 1, \
-    mean_sum = daily_response_totals.mean_sum + excluded.mean_sum, \
-    mean_square_sum = daily_response_totals.mean_square_sum + excluded.mean_square_sum";
+// there gets — so the benches' raw loops write exactly the application's SQL. The daily and the
+// monthly tables differ only in their names and their date column (`survey_date`, `month`).
+macro_rules! elements_insert {
+    ($table:literal, $when:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (unit_id, ",
+            $when,
+            ", template_version_id, service_id, element_code, score_sum, answer_count) VALUES "
+        )
+    };
+}
+macro_rules! elements_on_conflict {
+    ($table:literal, $when:literal) => {
+        concat!(
+            " ON CONFLICT (unit_id, ",
+            $when,
+            ", template_version_id, service_id, element_code) \
+            DO UPDATE SET score_sum = ",
+            $table,
+            ".score_sum + excluded.score_sum, \
+            answer_count = ",
+            $table,
+            ".answer_count + 1"
+        )
+    };
+}
+macro_rules! responses_insert {
+    ($table:literal, $when:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (unit_id, ",
+            $when,
+            ", template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES "
+        )
+    };
+}
+macro_rules! responses_on_conflict {
+    ($table:literal, $when:literal) => {
+        concat!(
+            " ON CONFLICT (unit_id, ",
+            $when,
+            ", template_version_id, service_id) \
+            DO UPDATE SET responses = ",
+            $table,
+            ".responses + 1, \
+            mean_sum = ",
+            $table,
+            ".mean_sum + excluded.mean_sum, \
+            mean_square_sum = ",
+            $table,
+            ".mean_square_sum + excluded.mean_square_sum"
+        )
+    };
+}
 
-pub const MONTH_ELEMENTS_INSERT: &str = "INSERT INTO monthly_element_totals \
-    (unit_id, month, template_version_id, service_id, element_code, score_sum, answer_count) VALUES ";
-pub const MONTH_ELEMENTS_ON_CONFLICT: &str =
-    " ON CONFLICT (unit_id, month, template_version_id, service_id, element_code) \
-    DO UPDATE SET score_sum = monthly_element_totals.score_sum + excluded.score_sum, \
-    answer_count = monthly_element_totals.answer_count + 1";
-pub const MONTH_RESPONSES_INSERT: &str = "INSERT INTO monthly_response_totals \
-    (unit_id, month, template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES ";
-pub const MONTH_RESPONSES_ON_CONFLICT: &str = " ON CONFLICT (unit_id, month, template_version_id, service_id) \
-    DO UPDATE SET responses = monthly_response_totals.responses + 1, \
-    mean_sum = monthly_response_totals.mean_sum + excluded.mean_sum, \
-    mean_square_sum = monthly_response_totals.mean_square_sum + excluded.mean_square_sum";
+pub const ELEMENTS_INSERT: &str = elements_insert!("daily_element_totals", "survey_date");
+pub const ELEMENTS_ON_CONFLICT: &str = elements_on_conflict!("daily_element_totals", "survey_date");
+pub const RESPONSES_INSERT: &str = responses_insert!("daily_response_totals", "survey_date");
+pub const RESPONSES_ON_CONFLICT: &str = responses_on_conflict!("daily_response_totals", "survey_date");
+
+pub const MONTH_ELEMENTS_INSERT: &str = elements_insert!("monthly_element_totals", "month");
+pub const MONTH_ELEMENTS_ON_CONFLICT: &str = elements_on_conflict!("monthly_element_totals", "month");
+pub const MONTH_RESPONSES_INSERT: &str = responses_insert!("monthly_response_totals", "month");
+pub const MONTH_RESPONSES_ON_CONFLICT: &str = responses_on_conflict!("monthly_response_totals", "month");
 
 /// Adds one response's answers to its day's and its month's totals (inside the response's
 /// transaction): per table one multi-row upsert, each prepared once per shape.

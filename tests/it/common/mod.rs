@@ -578,3 +578,24 @@ pub fn audited(app: &TestApp, action: &str) -> Vec<String> {
         .load(&mut app.conn())
         .expect("audit log")
 }
+
+/// Lowers the calling thread's scheduling priority by `nice` (0: unchanged). The load benchmarks
+/// run their simulated citizens on the server's own cores; a lower priority lets the server run
+/// first, as it would if the clients were phones elsewhere (a client that wakes late only adds
+/// to its own measured latency, so the figures stay on the pessimistic side).
+pub fn lower_thread_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice > 0 {
+        // SAFETY: gettid and setpriority take no pointers; on Linux PRIO_PROCESS with a thread id
+        // sets that one thread's nice value
+        let failed = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) != 0
+        };
+        if failed {
+            eprintln!("note: the client thread's priority was not lowered: {}", std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
