@@ -7,6 +7,7 @@ use super::statement::{Statement, Value};
 use super::{DbConnection, DbError};
 use crate::domain::ikm::{ElementTally, Tally};
 use crate::domain::interval::Dispersion;
+use crate::domain::names::Channel;
 use crate::domain::period::Period;
 use crate::domain::template::Template;
 use diesel::dsl::count_star;
@@ -345,14 +346,21 @@ pub struct ProfileCounts {
     pub occupation: Vec<(Option<String>, i64)>,
     pub age: Vec<(Option<i32>, i64)>,
     pub flagged: i64,
+    /// per channel (web, kiosk, paper, import …)
+    pub channels: Vec<(String, i64)>,
+    /// per enrolled device that uploaded them, the enumerators' interviews (channel
+    /// `enumerator`; `None`: a device since removed)
+    pub enumerator_devices: Vec<(Option<i32>, i64)>,
 }
 
-/// gender, education, occupation, age, flagged, and how many responses have them all
-type ProfileRow = (Option<String>, Option<String>, Option<String>, Option<i32>, bool, i64);
+/// gender, education, occupation, age, flagged, channel, device, and how many responses have
+/// them all
+type ProfileRow = (Option<String>, Option<String>, Option<String>, Option<i32>, bool, String, Option<i32>, i64);
 
 pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileCounts, DbError> {
-    // One pass over the scope's responses, grouped by every profile column at once and split up
-    // here: five statements each scanned every monthly partition of the period again.
+    // One pass over the scope's responses, grouped by every profile column (and the channel and
+    // device) at once and split up here: seven statements each scanned every monthly partition
+    // of the period again (at national scale 4–9 ms each for a regency's year).
     let rows: Vec<ProfileRow> = within!(
         responses::table
             .group_by((
@@ -361,6 +369,8 @@ pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileC
                 responses::occupation,
                 responses::age,
                 responses::flagged,
+                responses::channel,
+                responses::device_id,
             ))
             .select((
                 responses::gender,
@@ -368,6 +378,8 @@ pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileC
                 responses::occupation,
                 responses::age,
                 responses::flagged,
+                responses::channel,
+                responses::device_id,
                 count_star(),
             )),
         responses,
@@ -379,8 +391,10 @@ pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileC
     }
     let (mut gender, mut education, mut occupation, mut age) =
         (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut channels, mut devices) = (BTreeMap::new(), BTreeMap::new());
     let mut flagged = 0;
-    for (g, e, o, a, f, n) in rows {
+    let enumerator = Channel::Enumerator.as_str();
+    for (g, e, o, a, f, channel, device, n) in rows {
         add(&mut gender, g, n);
         add(&mut education, e, n);
         add(&mut occupation, o, n);
@@ -388,6 +402,10 @@ pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileC
         if f {
             flagged += n;
         }
+        if channel == enumerator {
+            add(&mut devices, device, n);
+        }
+        add(&mut channels, channel, n);
     }
     Ok(ProfileCounts {
         gender: gender.into_iter().collect(),
@@ -395,10 +413,13 @@ pub fn profile_counts(conn: &mut DbConnection, scope: &Scope) -> Result<ProfileC
         occupation: occupation.into_iter().collect(),
         age: age.into_iter().collect(),
         flagged,
+        channels: channels.into_iter().collect(),
+        enumerator_devices: devices.into_iter().collect(),
     })
 }
 
-/// One page of saran (newest first), optionally only those containing `search`.
+/// One page of saran (newest first), optionally only those containing `search`, and how many
+/// there are in all.
 pub fn saran_page(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -425,31 +446,15 @@ pub fn saran_page(
     Ok((rows.into_iter().map(|(d, s)| (d, s.unwrap_or_default())).collect(), total))
 }
 
-/// Responses of the scope per channel (web, kiosk, paper, import).
-pub fn channel_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(within!(
-        responses::table.group_by(responses::channel).select((responses::channel, count_star())),
-        responses,
-        scope
-    )
-    .load(conn)?)
-}
-
-/// Responses of the scope through `channel`, per enrolled device that uploaded them.
-pub fn device_counts(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    channel: &str,
-) -> Result<Vec<(Option<i32>, i64)>, DbError> {
-    Ok(within!(
-        responses::table
-            .filter(responses::channel.eq(channel.to_string()))
-            .group_by(responses::device_id)
-            .select((responses::device_id, count_star())),
-        responses,
-        scope
-    )
-    .load(conn)?)
+/// The newest `limit` saran of the scope, in `saran_page`'s order, without counting them all.
+pub fn newest_saran(conn: &mut DbConnection, scope: &Scope, limit: i64) -> Result<Vec<(String, String)>, DbError> {
+    let rows: Vec<(String, Option<String>)> =
+        within!(responses::table.filter(responses::saran.is_not_null()), responses, scope)
+            .order((responses::survey_date.desc(), responses::id.desc()))
+            .limit(limit)
+            .select((responses::survey_date, responses::saran))
+            .load(conn)?;
+    Ok(rows.into_iter().map(|(d, s)| (d, s.unwrap_or_default())).collect())
 }
 
 /// Per unit of the scope, how many of its responses came through the form of the Mal Pelayanan

@@ -1,7 +1,6 @@
 //! Enrolled devices (issue 20): kiosk tablets and enumerators' phones, the units each serves,
 //! their enrolment codes (only as a SHA-256), public keys and last sync.
 
-use super::aggregate::Scope;
 use super::schema::{device_units, devices, responses};
 use super::{DbConnection, DbError};
 use crate::domain::names::Channel;
@@ -194,9 +193,15 @@ pub fn stamp_response(
     Ok(())
 }
 
-/// Responses of the scope per enumerator (the device's person, else its label), most first.
-pub fn enumerator_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(String, i64)>, DbError> {
-    let per_device = super::aggregate::device_counts(conn, scope, Channel::Enumerator.as_str())?;
+/// Interviews per enumerator (the device's person, else its label), most first, from the
+/// counts per device (`aggregate::ProfileCounts::enumerator_devices`).
+pub fn enumerator_counts(
+    conn: &mut DbConnection,
+    per_device: &[(Option<i32>, i64)],
+) -> Result<Vec<(String, i64)>, DbError> {
+    if per_device.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i32> = per_device.iter().filter_map(|(id, _)| *id).collect();
     let names: BTreeMap<i32, String> = devices::table
         .filter(devices::id.eq_any(&ids))
@@ -208,7 +213,7 @@ pub fn enumerator_counts(conn: &mut DbConnection, scope: &Scope) -> Result<Vec<(
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for (id, n) in per_device {
         let name = id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "-".to_string());
-        *counts.entry(name).or_default() += n;
+        *counts.entry(name).or_default() += *n;
     }
     let mut counts: Vec<(String, i64)> = counts.into_iter().collect();
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

@@ -81,8 +81,8 @@ pub fn gather(
 /// The rest of a report around an index already computed (the monthly mail has one).
 pub fn complete(conn: &mut DbConnection, index: UnitIndex) -> Result<ReportData, DbError> {
     let scope = index.scope();
-    let channels = aggregate::channel_counts(conn, &scope)?;
     let profile = aggregate::profile_counts(conn, &scope)?;
+    let channels = profile.channels.clone();
     // Word counts need the texts: read them a page at a time.
     let mut texts = Vec::new();
     let mut page = 0;

@@ -160,6 +160,7 @@ mod tests {
             occupation: vec![(code("x9"), 2), (code("PNS"), 7), (code("ABRI"), 1), (None, 1)],
             age: vec![(Some(24), 1), (Some(25), 2), (Some(70), 3), (None, 4), (Some(7), 1), (Some(101), 1)],
             flagged: 0,
+            ..ProfileCounts::default()
         }
     }
 

@@ -83,6 +83,43 @@ fn dashboards_show_the_index_and_respect_unit_scope() {
         );
         assert_eq!(app.get_as(&admin, "/dasbor?period=bogus").status, 400);
 
+        // the saran list, newest first, 20 a page: the page takes them from the batch the themes
+        // read, so each page and the count must be the database's own page and count
+        {
+            let mut conn = app.conn();
+            let versions = common::registry(&mut conn);
+            let u = units::by_slug(&mut conn, "disdukcapil").expect("unit");
+            let selection =
+                Selection { period: period.parse().expect("period"), with_subunits: false, service_id: None };
+            let index = aggregator::unit_index(&mut conn, &versions, &u, &selection).expect("index");
+            let scope = index.scope();
+            let (_, total) = skm::db::aggregate::saran_page(&mut conn, &scope, None, 0, 20).expect("saran page");
+            assert!(total > 40, "{}: the demo unit has more than two pages of saran ({total})", database.name);
+            let pages = (total + 19) / 20;
+            // the first, the second and the last, partly filled
+            for page in [0, 1, pages - 1] {
+                let (rows, _) = skm::db::aggregate::saran_page(&mut conn, &scope, None, page, 20).expect("saran page");
+                let shown = app.get_as(&admin, &format!("/dasbor/unit/disdukcapil?period={period}&hal={page}"));
+                assert_eq!(shown.status, 200, "{}", database.name);
+                let listed: Vec<(String, String)> = shown
+                    .body
+                    .split("<li><span class=\"hint\">")
+                    .skip(1)
+                    .filter_map(|item| {
+                        let item = item.split("</li>").next()?;
+                        let (date, text) = item.split_once("</span> ")?;
+                        Some((date.to_string(), unescape(text)))
+                    })
+                    .collect();
+                assert_eq!(listed, rows, "{}: page {page} of the saran", database.name);
+                assert!(
+                    shown.body.contains(&format!("Halaman {} dari {pages}", page + 1)),
+                    "{}: page {page} names {pages} pages",
+                    database.name
+                );
+            }
+        }
+
         // the index API equals the aggregator
         let api = app.get_as(&admin, &format!("/api/v1/units/disdukcapil/index?period={period}"));
         assert_eq!(api.status, 200, "{}", api.body);
@@ -431,4 +468,14 @@ fn a_roll_ups_figures_read_in_one_pass_equal_each_read_on_its_own() {
             }
         }
     }
+}
+
+/// The few entities the templates write for text.
+fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

@@ -375,10 +375,18 @@ pub async fn page(
         };
         let scope = index.scope();
         let profile = aggregate::profile_counts(conn, &scope)?;
-        let saran = aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?;
+        let texts = aggregate::newest_saran(conn, &scope, THEME_SARAN)?;
+        let saran = match &block_search {
+            // fewer than the themes read: every saran is in hand, the page and the count with it
+            None if (texts.len() as i64) < THEME_SARAN => {
+                let from = usize::try_from(page * SARAN_PER_PAGE).unwrap_or(usize::MAX);
+                let shown = texts.iter().skip(from).take(SARAN_PER_PAGE as usize).cloned().collect();
+                (shown, texts.len() as i64)
+            }
+            _ => aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?,
+        };
         // a roll-up's follow-up actions are its members'
         let rtl = follow_up::tracker(conn, &index.unit_ids, None, today)?;
-        let (texts, _) = aggregate::saran_page(conn, &scope, None, 0, THEME_SARAN)?;
         let themes = crate::reports::themes::top_words(texts.iter().map(|(_, s)| s.as_str()), 6);
         let min = u64::from(state.config.scorecard_min_responses);
         let scorecard = crate::desks::scorecard(conn, &state.templates, &block_unit, &period, min)?;
@@ -392,8 +400,8 @@ pub async fn page(
             None
         };
         let instruments = aggregator::instruments(conn, &state.templates, &index)?;
-        let channels = aggregate::channel_counts(conn, &scope)?;
-        let enumerators = crate::db::devices::enumerator_counts(conn, &scope)?;
+        let channels = profile.channels.clone();
+        let enumerators = crate::db::devices::enumerator_counts(conn, &profile.enumerator_devices)?;
         let archived = crate::db::archive::months_within(conn, &period)?;
         Ok(UnitData {
             index,
