@@ -165,3 +165,45 @@ fn submissions_queued_together_share_one_commit() {
     let rows: i64 = responses::table.count().get_result(&mut conn).expect("count");
     assert_eq!(rows, 7);
 }
+
+/// The writer's connection never checkpoints in its commits (`wal_autocheckpoint = 0`); the
+/// checkpointer thread copies the WAL into the database file beside it, within a second. Without
+/// it the file would stay as it was and the WAL would grow without end.
+#[test]
+fn the_checkpointer_copies_the_writers_commits_into_the_database_file() {
+    let database = TestDb::sqlite();
+    let pool = database.pool();
+    let mut conn = pool.get().expect("connection");
+    let (unit, services) = common::create_service_unit(&mut conn, "disdukcapil");
+    let registry = common::registry(&mut conn);
+    let (version, _) = registry.current(skm::domain::template::DEFAULT_TEMPLATE).expect("default template");
+    let file = std::path::PathBuf::from(&database.url);
+    let modified = || std::fs::metadata(&file).and_then(|m| m.modified()).expect("the database file's time");
+
+    let writer = GroupCommit::start(&database.url, Settings { max_batch: 64, window: Duration::ZERO }).expect("writer");
+    let submit = |conn: &mut skm::db::DbConnection, nonce: String| {
+        let response = NewResponse {
+            service_id: Some(services[0]),
+            channel: Channel::Web,
+            submitted_at: chrono::Utc::now().naive_utc(),
+            ..common::paper_response(unit, version, chrono::Utc::now().date_naive(), 4)
+        };
+        let guards = Guards { token_nonce: Some(&nonce), ..Guards::default() };
+        writer.insert_submission(conn, &response, &[], &guards, Default::default()).expect("stored");
+    };
+    for n in 0..40 {
+        submit(&mut conn, format!("n{n}"));
+    }
+    // the last commit comes well after this mark (the file's clock is coarse), so only a
+    // checkpoint after it can leave the file newer than the mark
+    let mark = std::time::SystemTime::now();
+    std::thread::sleep(Duration::from_millis(50));
+    submit(&mut conn, "last".into());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while modified() <= mark && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(modified() > mark, "no checkpoint wrote the last commit into the database file within 5 s");
+    let rows: i64 = responses::table.count().get_result(&mut conn).expect("count");
+    assert_eq!(rows, 41);
+}
