@@ -22,14 +22,16 @@ pub struct Day<'a> {
 // The upserts in pieces — the insert up to `VALUES `, then the rows, then what a row already
 // there gets — so the benches' raw loops write exactly the application's SQL. The daily and the
 // monthly tables differ only in their names and their date column (`survey_date`, `month`).
-macro_rules! elements_insert {
-    ($table:literal, $when:literal) => {
+macro_rules! insert {
+    ($table:literal, $when:literal, $values:literal) => {
         concat!(
             "INSERT INTO ",
             $table,
             " (unit_id, ",
             $when,
-            ", template_version_id, service_id, element_code, score_sum, answer_count) VALUES "
+            ", template_version_id, service_id, ",
+            $values,
+            ") VALUES "
         )
     };
 }
@@ -45,17 +47,6 @@ macro_rules! elements_on_conflict {
             answer_count = ",
             $table,
             ".answer_count + 1"
-        )
-    };
-}
-macro_rules! responses_insert {
-    ($table:literal, $when:literal) => {
-        concat!(
-            "INSERT INTO ",
-            $table,
-            " (unit_id, ",
-            $when,
-            ", template_version_id, service_id, responses, mean_sum, mean_square_sum) VALUES "
         )
     };
 }
@@ -78,14 +69,18 @@ macro_rules! responses_on_conflict {
     };
 }
 
-pub const ELEMENTS_INSERT: &str = elements_insert!("daily_element_totals", "survey_date");
+pub const ELEMENTS_INSERT: &str =
+    insert!("daily_element_totals", "survey_date", "element_code, score_sum, answer_count");
 pub const ELEMENTS_ON_CONFLICT: &str = elements_on_conflict!("daily_element_totals", "survey_date");
-pub const RESPONSES_INSERT: &str = responses_insert!("daily_response_totals", "survey_date");
+pub const RESPONSES_INSERT: &str =
+    insert!("daily_response_totals", "survey_date", "responses, mean_sum, mean_square_sum");
 pub const RESPONSES_ON_CONFLICT: &str = responses_on_conflict!("daily_response_totals", "survey_date");
 
-pub const MONTH_ELEMENTS_INSERT: &str = elements_insert!("monthly_element_totals", "month");
+pub const MONTH_ELEMENTS_INSERT: &str =
+    insert!("monthly_element_totals", "month", "element_code, score_sum, answer_count");
 pub const MONTH_ELEMENTS_ON_CONFLICT: &str = elements_on_conflict!("monthly_element_totals", "month");
-pub const MONTH_RESPONSES_INSERT: &str = responses_insert!("monthly_response_totals", "month");
+pub const MONTH_RESPONSES_INSERT: &str =
+    insert!("monthly_response_totals", "month", "responses, mean_sum, mean_square_sum");
 pub const MONTH_RESPONSES_ON_CONFLICT: &str = responses_on_conflict!("monthly_response_totals", "month");
 
 /// Adds one response's answers to its day's and its month's totals (inside the response's

@@ -110,8 +110,9 @@ fn postgres_keeps_one_transaction_per_submission() {
 
 /// Submissions that queue while the writer waits for the database share one commit, and one
 /// refused in that batch (its token spent by a batch-mate) rolls back only itself.
-#[test]
-fn submissions_queued_together_share_one_commit() {
+/// A SQLite database with a unit and its services, for a writer started by the test itself: the
+/// database, its pool, the unit, its services and the current template version.
+fn writer_fixture() -> (TestDb, skm::db::Pool, i32, [i32; 2], i32) {
     let database = TestDb::sqlite();
     let pool = database.pool();
     let mut conn = pool.get().expect("connection");
@@ -119,6 +120,12 @@ fn submissions_queued_together_share_one_commit() {
     let registry = common::registry(&mut conn);
     let (version, _) = registry.current(skm::domain::template::DEFAULT_TEMPLATE).expect("default template");
     drop(conn);
+    (database, pool, unit, services, version)
+}
+
+#[test]
+fn submissions_queued_together_share_one_commit() {
+    let (database, pool, unit, services, version) = writer_fixture();
 
     let settings = Settings { max_batch: 64, window: Duration::ZERO };
     let writer = Arc::new(GroupCommit::start(&database.url, settings).expect("writer"));
@@ -171,12 +178,8 @@ fn submissions_queued_together_share_one_commit() {
 /// it the file would stay as it was and the WAL would grow without end.
 #[test]
 fn the_checkpointer_copies_the_writers_commits_into_the_database_file() {
-    let database = TestDb::sqlite();
-    let pool = database.pool();
+    let (database, pool, unit, services, version) = writer_fixture();
     let mut conn = pool.get().expect("connection");
-    let (unit, services) = common::create_service_unit(&mut conn, "disdukcapil");
-    let registry = common::registry(&mut conn);
-    let (version, _) = registry.current(skm::domain::template::DEFAULT_TEMPLATE).expect("default template");
     let file = std::path::PathBuf::from(&database.url);
     let modified = || std::fs::metadata(&file).and_then(|m| m.modified()).expect("the database file's time");
 
