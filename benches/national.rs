@@ -20,8 +20,8 @@
 //! page), SKM_BENCH_CLIENTS (16 submitting clients), SKM_BENCH_SUBMISSIONS (1000, closed loop),
 //! SKM_BENCH_RATE (submissions/s offered during the reads; default half the closed-loop rate),
 //! SKM_BENCH_WORKERS (number of CPUs), SKM_BENCH_POOL_SIZE (workers + 4), SKM_BENCH_CLIENT_NICE
-//! (10: how much lower the submitting threads' priority is than the server's and the reader's,
-//! as if the citizens' phones did not share its cores; 0 keeps them equal).
+//! (0: how much lower the submitting threads' priority is than the server's and the reader's,
+//! as if the citizens' phones did not share its cores).
 
 #[path = "../tests/it/common/mod.rs"]
 mod common;
@@ -758,7 +758,7 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
     let nice = std::env::var("SKM_BENCH_CLIENT_NICE")
         .ok()
         .and_then(|v| v.trim().parse::<i32>().ok())
-        .map_or(10, |n| n.clamp(0, 19));
+        .map_or(0, |n| n.clamp(0, 19));
     let database = TestDb::kept(url, "postgres");
     let app = TestApp::spawn_with(&database, |config| {
         config.workers = workers;

@@ -16,8 +16,8 @@
 //! SKM_BENCH_OPEN_SECONDS (10 per rate), SKM_BENCH_GROUP_COMMIT_MAX and
 //! SKM_BENCH_GROUP_COMMIT_WINDOW_US (SQLite's group commit, as `group_commit_max` and
 //! `group_commit_window_us`; defaults as `skm serve`; SKM_BENCH_GROUP_COMMIT_MAX=0 turns it off),
-//! SKM_BENCH_CLIENT_NICE (10: how much lower the client threads' priority is than the server's,
-//! as if the citizens' phones did not share its cores; 0 keeps them equal).
+//! SKM_BENCH_CLIENT_NICE (0: how much lower the client threads' priority is than the server's,
+//! as if the citizens' phones did not share its cores; 10 measured no different).
 //!
 //! Two phases: closed loop (every client sends again as soon as it has its answer: the
 //! throughput), then open loop (submissions are due at Poisson-distributed times whatever the
@@ -92,7 +92,7 @@ impl Settings {
             open_seconds: env_number("SKM_BENCH_OPEN_SECONDS").unwrap_or(10) as f64,
             group_commit_max: env_count("SKM_BENCH_GROUP_COMMIT_MAX"),
             group_commit_window_us: env_count("SKM_BENCH_GROUP_COMMIT_WINDOW_US"),
-            client_nice: env_count("SKM_BENCH_CLIENT_NICE").map_or(10, |n| n.min(19) as i32),
+            client_nice: env_count("SKM_BENCH_CLIENT_NICE").map_or(0, |n| n.min(19) as i32),
         }
     }
 }
