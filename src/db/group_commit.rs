@@ -13,7 +13,9 @@
 //! more), and writes them all in ONE transaction (`BEGIN IMMEDIATE`, so it never waits to
 //! upgrade a read lock), each in its own savepoint (`db::responses::insert_submission` opens a
 //! nested transaction, which diesel makes a savepoint): a refused submission (token spent, rate
-//! limit, ticket used…) rolls back only itself. Only after the COMMIT has succeeded is each
+//! limit, ticket used…) rolls back only itself. The daily and monthly totals of the stored ones
+//! are summed in memory and written once at the end of the batch, one upsert per table and unit
+//! day instead of one per submission (`db::totals::Pending`). Only after the COMMIT has succeeded is each
 //! submission answered with its own outcome; when the COMMIT fails (or a submission panics)
 //! every submission of the batch is answered "unavailable, send again": nothing of it is
 //! stored. A batch of one is exactly the old single transaction.
@@ -35,6 +37,7 @@
 
 use super::instruments::InstrumentAnswers;
 use super::responses::{self, DeviceGuard, Guards, NewResponse, RateGuard, StoreError};
+use super::totals::Pending;
 use super::{Backend, DbConnection, DbError, Manager};
 use crate::domain::submission::BurstRule;
 use crate::security::form_token::Desk;
@@ -331,20 +334,24 @@ fn sqlite(conn: &mut DbConnection) -> &mut diesel::sqlite::SqliteConnection {
     }
 }
 
-/// One batch in one transaction, each submission in its savepoint; the outcomes once committed.
+/// One batch in one transaction, each submission in its savepoint, the totals of those stored
+/// summed and written once at the end; the outcomes once committed.
 fn write(conn: &mut DbConnection, batch: &[Job]) -> Result<Vec<Result<bool, StoreError>>, DbError> {
     // IMMEDIATE: the write lock now, not at the first write (no upgrade that could fail)
     AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")?;
+    let mut totals = Pending::default();
     let outcomes: Vec<_> = batch
         .iter()
         .map(|job| {
-            responses::insert_submission(conn, &job.response, &job.instruments, &job.guards.borrowed(), job.desk)
+            let guards = job.guards.borrowed();
+            responses::insert_submission_pending(conn, &job.response, &job.instruments, &guards, job.desk, &mut totals)
         })
         .collect();
-    if let Err(e) = AnsiTransactionManager::commit_transaction(sqlite(conn)) {
+    let written = totals.write(conn).and_then(|()| Ok(AnsiTransactionManager::commit_transaction(sqlite(conn))?));
+    if let Err(e) = written {
         // diesel rolls back a failed COMMIT itself; a second try covers a rollback that failed
         let _ = AnsiTransactionManager::rollback_transaction(sqlite(conn));
-        return Err(e.into());
+        return Err(e);
     }
     Ok(outcomes)
 }

@@ -134,79 +134,103 @@ pub fn insert_submission(
     guards: &Guards,
     desk: Desk,
 ) -> Result<bool, StoreError> {
-    let id = response.id.to_string();
     conn.transaction(|conn| {
-        if let Some(rate) = guards.rate_limit {
-            let hits = super::rate_limits::hit(conn, rate.key, rate.window_start)?;
-            if i64::from(hits) > i64::from(rate.limit) {
-                return Err(StoreError::RateLimited);
-            }
-        }
-        if let Some(nonce) = guards.token_nonce {
-            let spent = diesel::insert_into(used_form_tokens::table)
-                .values((used_form_tokens::nonce.eq(nonce), used_form_tokens::used_at.eq(response.submitted_at)))
-                .execute(conn);
-            match spent.map_err(DbError::from) {
-                Ok(_) => {}
-                Err(DbError::Conflict(_)) => return Err(StoreError::TokenUsed),
-                Err(other) => return Err(other.into()),
-            }
-        }
-        write_response(conn, &id, response)?;
-        super::instruments::write_answers(conn, &id, instruments)?;
-        if !desk.is_empty() {
-            diesel::update(responses::table.find(&id))
-                .set((
-                    responses::counter_id.eq(desk.counter_id),
-                    responses::officer_id.eq(desk.officer_id),
-                    responses::via_unit_id.eq(desk.via_unit_id),
-                ))
-                .execute(conn)?;
-        }
-        if let Some(code) = guards.ticket_code {
-            let claimed = diesel::update(
-                ticket_codes::table
-                    .filter(ticket_codes::unit_id.eq(response.unit_id))
-                    .filter(ticket_codes::code.eq(code))
-                    .filter(ticket_codes::used_at.is_null()),
-            )
-            .set((ticket_codes::used_at.eq(response.submitted_at), ticket_codes::response_id.eq(&id)))
-            .execute(conn)?;
-            if claimed == 0 {
-                let exists = ticket_codes::table.find((response.unit_id, code)).count().get_result::<i64>(conn)? > 0;
-                return Err(if exists { StoreError::TicketUsed } else { StoreError::TicketUnknown });
-            }
-        }
-        if let Some(invitation) = guards.invitation_id {
-            if !super::invitations::spend(conn, invitation, &id, response.submitted_at)? {
-                return Err(StoreError::InvitationUsed);
-            }
-        }
-        if let Some(device) = guards.device {
-            // the device's row, locked until the commit: a revoked device stores nothing, and
-            // two uploads of one device count its rate limit one after the other
-            if !super::devices::touch_unrevoked(conn, device.device_id, device.received_at)? {
-                return Err(StoreError::DeviceRevoked);
-            }
-            super::devices::stamp_response(conn, &id, device.device_id, device.received_at)?;
-            // after the write, not before: on SQLite the transaction must write first to take the
-            // write lock at once (a read first would fail to upgrade when another writer committed
-            // meanwhile); the count then includes this response, and going over rolls it back
-            let minute = crate::domain::device::minute_of(response.submitted_at.and_utc()).naive_utc();
-            let answered = super::devices::answered_between(
-                conn,
-                device.device_id,
-                minute,
-                minute + chrono::Duration::minutes(1),
-            )?;
-            if answered > i64::from(device.per_minute) {
-                return Err(StoreError::RateLimited);
-            }
-        }
-        let flagged = flag_burst(conn, response, guards)?;
+        let flagged = write_guarded(conn, response, instruments, guards, desk)?;
         add_totals(conn, response)?;
         Ok(flagged)
     })
+}
+
+/// As `insert_submission`, its totals counted in `pending` instead of written (once its
+/// transaction, a savepoint inside the caller's, has succeeded): the caller writes them in the
+/// same outer transaction (`db::group_commit`).
+pub fn insert_submission_pending(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    instruments: &[super::instruments::InstrumentAnswers],
+    guards: &Guards,
+    desk: Desk,
+    pending: &mut super::totals::Pending,
+) -> Result<bool, StoreError> {
+    let flagged = conn.transaction(|conn| write_guarded(conn, response, instruments, guards, desk))?;
+    let survey_date = response.survey_date.to_string();
+    pending.add(&day_of(response, &survey_date), &response.answers);
+    Ok(flagged)
+}
+
+/// Everything of a guarded submission but its totals; whether it was flagged as part of a burst.
+fn write_guarded(
+    conn: &mut DbConnection,
+    response: &NewResponse,
+    instruments: &[super::instruments::InstrumentAnswers],
+    guards: &Guards,
+    desk: Desk,
+) -> Result<bool, StoreError> {
+    let id = response.id.to_string();
+    if let Some(rate) = guards.rate_limit {
+        let hits = super::rate_limits::hit(conn, rate.key, rate.window_start)?;
+        if i64::from(hits) > i64::from(rate.limit) {
+            return Err(StoreError::RateLimited);
+        }
+    }
+    if let Some(nonce) = guards.token_nonce {
+        let spent = diesel::insert_into(used_form_tokens::table)
+            .values((used_form_tokens::nonce.eq(nonce), used_form_tokens::used_at.eq(response.submitted_at)))
+            .execute(conn);
+        match spent.map_err(DbError::from) {
+            Ok(_) => {}
+            Err(DbError::Conflict(_)) => return Err(StoreError::TokenUsed),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    write_response(conn, &id, response)?;
+    super::instruments::write_answers(conn, &id, instruments)?;
+    if !desk.is_empty() {
+        diesel::update(responses::table.find(&id))
+            .set((
+                responses::counter_id.eq(desk.counter_id),
+                responses::officer_id.eq(desk.officer_id),
+                responses::via_unit_id.eq(desk.via_unit_id),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(code) = guards.ticket_code {
+        let claimed = diesel::update(
+            ticket_codes::table
+                .filter(ticket_codes::unit_id.eq(response.unit_id))
+                .filter(ticket_codes::code.eq(code))
+                .filter(ticket_codes::used_at.is_null()),
+        )
+        .set((ticket_codes::used_at.eq(response.submitted_at), ticket_codes::response_id.eq(&id)))
+        .execute(conn)?;
+        if claimed == 0 {
+            let exists = ticket_codes::table.find((response.unit_id, code)).count().get_result::<i64>(conn)? > 0;
+            return Err(if exists { StoreError::TicketUsed } else { StoreError::TicketUnknown });
+        }
+    }
+    if let Some(invitation) = guards.invitation_id {
+        if !super::invitations::spend(conn, invitation, &id, response.submitted_at)? {
+            return Err(StoreError::InvitationUsed);
+        }
+    }
+    if let Some(device) = guards.device {
+        // the device's row, locked until the commit: a revoked device stores nothing, and
+        // two uploads of one device count its rate limit one after the other
+        if !super::devices::touch_unrevoked(conn, device.device_id, device.received_at)? {
+            return Err(StoreError::DeviceRevoked);
+        }
+        super::devices::stamp_response(conn, &id, device.device_id, device.received_at)?;
+        // after the write, not before: on SQLite the transaction must write first to take the
+        // write lock at once (a read first would fail to upgrade when another writer committed
+        // meanwhile); the count then includes this response, and going over rolls it back
+        let minute = crate::domain::device::minute_of(response.submitted_at.and_utc()).naive_utc();
+        let answered =
+            super::devices::answered_between(conn, device.device_id, minute, minute + chrono::Duration::minutes(1))?;
+        if answered > i64::from(device.per_minute) {
+            return Err(StoreError::RateLimited);
+        }
+    }
+    Ok(flag_burst(conn, response, guards)?)
 }
 
 /// Stores a response without guards (paper entry, imports, seed data).
@@ -296,15 +320,18 @@ fn write_response(conn: &mut DbConnection, id: &str, response: &NewResponse) -> 
     }
 }
 
-fn add_totals(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
-    let survey_date = response.survey_date.to_string();
-    let day = super::totals::Day {
+fn day_of<'a>(response: &NewResponse, survey_date: &'a str) -> super::totals::Day<'a> {
+    super::totals::Day {
         unit_id: response.unit_id,
-        survey_date: &survey_date,
+        survey_date,
         template_version_id: response.template_version_id,
         service_id: response.service_id.unwrap_or(0),
-    };
-    super::totals::add(conn, &day, &response.answers)
+    }
+}
+
+fn add_totals(conn: &mut DbConnection, response: &NewResponse) -> Result<(), DbError> {
+    let survey_date = response.survey_date.to_string();
+    super::totals::add(conn, &day_of(response, &survey_date), &response.answers)
 }
 
 pub fn count_for_units(conn: &mut DbConnection, unit_ids: &[i32]) -> Result<i64, DbError> {

@@ -46,7 +46,7 @@ macro_rules! elements_on_conflict {
             ".score_sum + excluded.score_sum, \
             answer_count = ",
             $table,
-            ".answer_count + 1"
+            ".answer_count + excluded.answer_count"
         )
     };
 }
@@ -58,7 +58,7 @@ macro_rules! responses_on_conflict {
             ", template_version_id, service_id) \
             DO UPDATE SET responses = ",
             $table,
-            ".responses + 1, \
+            ".responses + excluded.responses, \
             mean_sum = ",
             $table,
             ".mean_sum + excluded.mean_sum, \
@@ -84,41 +84,113 @@ pub const MONTH_RESPONSES_INSERT: &str =
 pub const MONTH_RESPONSES_ON_CONFLICT: &str = responses_on_conflict!("monthly_response_totals", "month");
 
 /// Adds one response's answers to its day's and its month's totals (inside the response's
-/// transaction): per table one multi-row upsert, each prepared once per shape.
+/// transaction).
 pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Result<(), DbError> {
-    if answers.is_empty() {
-        return Ok(());
+    let mut pending = Pending::default();
+    pending.add(day, answers);
+    pending.write(conn)
+}
+
+/// What one or more responses add to one (unit, day, version, service): per element its score
+/// sum and answer count, and the responses' count and sums of means.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Sums {
+    /// (element code, score sum, answers), in the order first seen
+    elements: Vec<(String, i32, i32)>,
+    responses: i32,
+    mean_sum: f64,
+    mean_square_sum: f64,
+}
+
+/// Totals of several responses summed in memory before they are written: a group commit's
+/// submissions mostly share their unit's day, and one upsert per table and (unit, day, version,
+/// service) replaces one per response (issue 21, point 5). Written by `write`, inside the
+/// transaction that stored the responses.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// (unit, survey date, template version, service) → sums, in the order first seen
+    days: Vec<((i32, String, i32, i32), Sums)>,
+}
+
+impl Pending {
+    /// Counts one response's answers (nothing for a response without answers, as `add`).
+    pub fn add(&mut self, day: &Day, answers: &[(String, i32)]) {
+        if answers.is_empty() {
+            return;
+        }
+        let key = (day.unit_id, day.survey_date.to_string(), day.template_version_id, day.service_id);
+        let at = match self.days.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                self.days.push((key, Sums::default()));
+                self.days.len() - 1
+            }
+        };
+        let sums = &mut self.days[at].1;
+        for (code, score) in answers {
+            match sums.elements.iter_mut().find(|(c, _, _)| c == code) {
+                Some(element) => {
+                    element.1 += score;
+                    element.2 += 1;
+                }
+                None => sums.elements.push((code.clone(), *score, 1)),
+            }
+        }
+        let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
+        sums.responses += 1;
+        sums.mean_sum += mean;
+        sums.mean_square_sum += mean * mean;
     }
-    // `YYYY-MM-DD`: its month is its first seven characters, as in the rebuild's SQL
-    let month = day.survey_date.get(..7).unwrap_or(day.survey_date);
-    let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
-    let (unit, version, service) =
-        (Value::Int(day.unit_id), Value::Int(day.template_version_id), Value::Int(day.service_id));
-    let tables = [
-        (Value::Text(day.survey_date), ELEMENTS_INSERT, ELEMENTS_ON_CONFLICT, RESPONSES_INSERT, RESPONSES_ON_CONFLICT),
-        (
-            Value::Text(month),
-            MONTH_ELEMENTS_INSERT,
-            MONTH_ELEMENTS_ON_CONFLICT,
-            MONTH_RESPONSES_INSERT,
-            MONTH_RESPONSES_ON_CONFLICT,
-        ),
-    ];
-    for (when, elements, elements_conflict, responses, responses_conflict) in tables {
-        Statement::new()
-            .sql(elements)
-            .rows(answers.iter().map(|(code, score)| {
-                [unit, when, version, service, Value::Text(code), Value::Int(*score), Value::Int(1)]
-            }))
-            .sql(elements_conflict)
-            .execute(conn)?;
-        Statement::new()
-            .sql(responses)
-            .rows([[unit, when, version, service, Value::Int(1), Value::Double(mean), Value::Double(mean * mean)]])
-            .sql(responses_conflict)
-            .execute(conn)?;
+
+    /// The daily and monthly upserts of everything counted, per (unit, day, version, service)
+    /// one multi-row statement per table, each the shape one response's would have (prepared
+    /// once per number of elements).
+    pub fn write(self, conn: &mut DbConnection) -> Result<(), DbError> {
+        for ((unit_id, survey_date, version, service), sums) in &self.days {
+            // `YYYY-MM-DD`: its month is its first seven characters, as in the rebuild's SQL
+            let month = survey_date.get(..7).unwrap_or(survey_date);
+            let (unit, version, service) = (Value::Int(*unit_id), Value::Int(*version), Value::Int(*service));
+            let tables = [
+                (
+                    Value::Text(survey_date),
+                    ELEMENTS_INSERT,
+                    ELEMENTS_ON_CONFLICT,
+                    RESPONSES_INSERT,
+                    RESPONSES_ON_CONFLICT,
+                ),
+                (
+                    Value::Text(month),
+                    MONTH_ELEMENTS_INSERT,
+                    MONTH_ELEMENTS_ON_CONFLICT,
+                    MONTH_RESPONSES_INSERT,
+                    MONTH_RESPONSES_ON_CONFLICT,
+                ),
+            ];
+            for (when, elements, elements_conflict, responses, responses_conflict) in tables {
+                Statement::new()
+                    .sql(elements)
+                    .rows(sums.elements.iter().map(|(code, score_sum, count)| {
+                        [unit, when, version, service, Value::Text(code), Value::Int(*score_sum), Value::Int(*count)]
+                    }))
+                    .sql(elements_conflict)
+                    .execute(conn)?;
+                Statement::new()
+                    .sql(responses)
+                    .rows([[
+                        unit,
+                        when,
+                        version,
+                        service,
+                        Value::Int(sums.responses),
+                        Value::Double(sums.mean_sum),
+                        Value::Double(sums.mean_square_sum),
+                    ]])
+                    .sql(responses_conflict)
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Recomputes both tables from `responses` and `answers`, in one transaction (stopped half-way,

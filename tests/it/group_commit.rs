@@ -135,17 +135,25 @@ fn submissions_queued_together_share_one_commit() {
     lock.batch_execute("BEGIN IMMEDIATE").expect("lock");
 
     let nonces = ["n0", "n1", "n2", "n3", "n4", "n5", "n6", "n6"];
+    let today = chrono::Utc::now().date_naive();
     let threads: Vec<_> = nonces
         .into_iter()
-        .map(|nonce| {
+        .enumerate()
+        .map(|(i, nonce)| {
             let (writer, url) = (writer.clone(), database.url.clone());
             std::thread::spawn(move || {
-                let response = NewResponse {
-                    service_id: Some(services[0]),
+                // two services, two days (one in the month before), scores 1–4: the batch's
+                // totals fall on several (day, service) rows and months
+                let day = if i % 3 == 0 { today - chrono::Duration::days(40) } else { today };
+                let mut response = NewResponse {
+                    service_id: Some(services[i % 2]),
                     channel: Channel::Web,
                     submitted_at: chrono::Utc::now().naive_utc(),
-                    ..common::paper_response(unit, version, chrono::Utc::now().date_naive(), 4)
+                    ..common::paper_response(unit, version, day, 4)
                 };
+                for (k, answer) in response.answers.iter_mut().enumerate() {
+                    answer.1 = 1 + ((i + k) % 4) as i32;
+                }
                 let guards = Guards { token_nonce: Some(nonce), ..Guards::default() };
                 // not used by the writer; its own, as a pool of 4 would not serve 8 waiting threads
                 let mut conn = skm::db::Manager::new(&url).connect_now().expect("connect");
@@ -171,6 +179,48 @@ fn submissions_queued_together_share_one_commit() {
     let mut conn = pool.get().expect("connection");
     let rows: i64 = responses::table.count().get_result(&mut conn).expect("count");
     assert_eq!(rows, 7);
+
+    // the batch's totals were summed in memory and written once: they equal a rebuild from the
+    // stored rows (the refused submission counted nowhere)
+    let kept = totals_of(&mut conn);
+    let counted: i64 = kept.iter().filter(|row| row.0 == "daily_response_totals").map(|row| row.3).sum();
+    assert_eq!(counted, 7, "{kept:#?}");
+    skm::db::totals::rebuild(&mut conn, &mut skm::db::progress::Silent).expect("rebuild");
+    assert_eq!(kept, totals_of(&mut conn), "the group commit's totals differ from a rebuild");
+}
+
+/// Every row of the four totals tables as (table, key, element, count, sum; mean sums as text
+/// rounded to 9 places), ordered.
+fn totals_of(conn: &mut skm::db::DbConnection) -> Vec<(String, String, String, i64, String)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        k: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        e: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        s: String,
+    }
+    let sql = "SELECT 'daily_element_totals' AS t, unit_id || '/' || survey_date || '/' || template_version_id || '/' || service_id AS k, \
+                      element_code AS e, CAST(answer_count AS BIGINT) AS n, CAST(score_sum AS TEXT) AS s FROM daily_element_totals \
+               UNION ALL SELECT 'monthly_element_totals', unit_id || '/' || month || '/' || template_version_id || '/' || service_id, \
+                      element_code, answer_count, CAST(score_sum AS TEXT) FROM monthly_element_totals \
+               UNION ALL SELECT 'daily_response_totals', unit_id || '/' || survey_date || '/' || template_version_id || '/' || service_id, \
+                      '', responses, printf('%.9f %.9f', mean_sum, mean_square_sum) FROM daily_response_totals \
+               UNION ALL SELECT 'monthly_response_totals', unit_id || '/' || month || '/' || template_version_id || '/' || service_id, \
+                      '', responses, printf('%.9f %.9f', mean_sum, mean_square_sum) FROM monthly_response_totals \
+               ORDER BY 1, 2, 3";
+    let skm::db::DbConnection::Sqlite(sqlite) = conn else { unreachable!("the group commit is SQLite's") };
+    diesel::sql_query(sql)
+        .load::<Row>(sqlite)
+        .expect("totals")
+        .into_iter()
+        .map(|r| (r.t, r.k, r.e, r.n, r.s))
+        .collect()
 }
 
 /// The writer's connection never checkpoints in its commits (`wal_autocheckpoint = 0`); the
