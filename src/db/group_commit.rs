@@ -340,18 +340,22 @@ fn write(conn: &mut DbConnection, batch: &[Job]) -> Result<Vec<Result<bool, Stor
     // IMMEDIATE: the write lock now, not at the first write (no upgrade that could fail)
     AnsiTransactionManager::begin_transaction_sql(sqlite(conn), "BEGIN IMMEDIATE")?;
     let mut totals = Pending::default();
-    let outcomes: Vec<_> = batch
+    let outcomes: Result<Vec<_>, DbError> = batch
         .iter()
         .map(|job| {
             let guards = job.guards.borrowed();
             responses::insert_submission_pending(conn, &job.response, &job.instruments, &guards, job.desk, &mut totals)
         })
         .collect();
-    let written = totals.write(conn).and_then(|()| Ok(AnsiTransactionManager::commit_transaction(sqlite(conn))?));
+    let written = outcomes.and_then(|outcomes| {
+        totals.write(conn)?;
+        AnsiTransactionManager::commit_transaction(sqlite(conn))?;
+        Ok(outcomes)
+    });
     if let Err(e) = written {
         // diesel rolls back a failed COMMIT itself; a second try covers a rollback that failed
         let _ = AnsiTransactionManager::rollback_transaction(sqlite(conn));
         return Err(e);
     }
-    Ok(outcomes)
+    written
 }

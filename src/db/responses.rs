@@ -141,9 +141,11 @@ pub fn insert_submission(
     })
 }
 
-/// As `insert_submission`, its totals counted in `pending` instead of written (once its
-/// transaction, a savepoint inside the caller's, has succeeded): the caller writes them in the
-/// same outer transaction (`db::group_commit`).
+/// As `insert_submission` inside the caller's open transaction (`db::group_commit`), in a
+/// savepoint of its own, its totals counted in `pending` instead of written: the caller writes
+/// them in the same transaction. The inner result is the submission's outcome (refused, it is
+/// rolled back to its savepoint); an outer error means the savepoint itself failed and the
+/// caller's transaction can no longer be trusted.
 pub fn insert_submission_pending(
     conn: &mut DbConnection,
     response: &NewResponse,
@@ -151,11 +153,23 @@ pub fn insert_submission_pending(
     guards: &Guards,
     desk: Desk,
     pending: &mut super::totals::Pending,
-) -> Result<bool, StoreError> {
-    let flagged = conn.transaction(|conn| write_guarded(conn, response, instruments, guards, desk))?;
-    let survey_date = response.survey_date.to_string();
-    pending.add(&day_of(response, &survey_date), &response.answers);
-    Ok(flagged)
+) -> Result<Result<bool, StoreError>, DbError> {
+    // By hand rather than diesel's nested `transaction`, whose savepoint statements are compiled
+    // again each time (`batch_execute`); these are prepared once per connection.
+    Statement::new().sql("SAVEPOINT submission").execute(conn)?;
+    match write_guarded(conn, response, instruments, guards, desk) {
+        Ok(flagged) => {
+            Statement::new().sql("RELEASE submission").execute(conn)?;
+            let survey_date = response.survey_date.to_string();
+            pending.add(&day_of(response, &survey_date), &response.answers);
+            Ok(Ok(flagged))
+        }
+        Err(refused) => {
+            Statement::new().sql("ROLLBACK TO submission").execute(conn)?;
+            Statement::new().sql("RELEASE submission").execute(conn)?;
+            Ok(Err(refused))
+        }
+    }
 }
 
 /// Everything of a guarded submission but its totals; whether it was flagged as part of a burst.

@@ -215,12 +215,7 @@ fn totals_of(conn: &mut skm::db::DbConnection) -> Vec<(String, String, String, i
                       '', responses, printf('%.9f %.9f', mean_sum, mean_square_sum) FROM monthly_response_totals \
                ORDER BY 1, 2, 3";
     let skm::db::DbConnection::Sqlite(sqlite) = conn else { unreachable!("the group commit is SQLite's") };
-    diesel::sql_query(sql)
-        .load::<Row>(sqlite)
-        .expect("totals")
-        .into_iter()
-        .map(|r| (r.t, r.k, r.e, r.n, r.s))
-        .collect()
+    diesel::sql_query(sql).load::<Row>(sqlite).expect("totals").into_iter().map(|r| (r.t, r.k, r.e, r.n, r.s)).collect()
 }
 
 /// The writer's connection never checkpoints in its commits (`wal_autocheckpoint = 0`); the

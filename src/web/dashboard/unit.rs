@@ -327,7 +327,7 @@ struct MissingPopulation {
 
 const SARAN_PER_PAGE: i64 = 20;
 
-/// Everything the unit page shows, read in one blocking call.
+/// Everything the unit page shows, read in two blocking calls side by side.
 struct UnitData {
     index: aggregator::UnitIndex,
     trend: Vec<(Period, crate::domain::ikm::IndexResult)>,
@@ -344,6 +344,27 @@ struct UnitData {
     enumerators: Vec<(String, i64)>,
     /// the period's months whose raw responses are archived
     archived: Vec<String>,
+}
+
+/// The index side of the page's reads.
+struct IndexSide {
+    index: aggregator::UnitIndex,
+    trend: Vec<(Period, crate::domain::ikm::IndexResult)>,
+    rtl: follow_up::Tracker,
+    response_rate: crate::response_rate::ResponseRate,
+    instruments: Vec<aggregator::InstrumentIndex>,
+    archived: Vec<String>,
+}
+
+/// What the respondents said: the other side of the page's reads.
+struct SaidSide {
+    profile: aggregate::ProfileCounts,
+    saran: (Vec<(String, String)>, i64),
+    themes: Vec<(String, usize)>,
+    scorecard: crate::desks::Scorecard,
+    through_hall: Option<std::collections::HashMap<i32, u64>>,
+    channels: Vec<(String, i64)>,
+    enumerators: Vec<(String, i64)>,
 }
 
 /// How many saran the themes read: enough for the words that recur, bounded for a busy unit.
@@ -364,62 +385,76 @@ pub async fn page(
     // (matching everything) and PostgreSQL refuses it.
     let search = query.q.as_deref().map(|q| q.replace('\0', "").trim().to_string()).filter(|q| !q.is_empty());
     let page = query.hal.unwrap_or(0).clamp(0, 100_000);
-    let (block_unit, block_search) = (unit.clone(), search.clone());
     let today = today(&state);
-    let data = blocking_read(&state, move |state, conn| -> Result<UnitData, DbError> {
+    // Two reads side by side, each on its own connection: the index side (index, trend,
+    // instruments, follow-up, response rate) and what the respondents said (profile, saran and
+    // their themes, desks, channels). Neither needs the other's results; one after the other,
+    // their sum was the page's wait.
+    let index_unit = unit.clone();
+    let index_side = blocking_read(&state, move |state, conn| -> Result<IndexSide, DbError> {
         let selection = Selection { period, with_subunits: with_sub, service_id: None };
-        let mut index = aggregator::unit_index(conn, &state.templates, &block_unit, &selection)?;
+        let mut index = aggregator::unit_index(conn, &state.templates, &index_unit, &selection)?;
         let trend = match index.trend.take() {
             Some(read_with_the_index) => read_with_the_index,
-            None => aggregator::trend(conn, &state.templates, &block_unit, with_sub, period, aggregator::TREND_MONTHS)?,
+            None => aggregator::trend(conn, &state.templates, &index_unit, with_sub, period, aggregator::TREND_MONTHS)?,
         };
-        let scope = index.scope();
+        // a roll-up's follow-up actions are its members'
+        let rtl = follow_up::tracker(conn, &index.unit_ids, None, today)?;
+        let now = chrono::Utc::now().naive_utc();
+        let response_rate =
+            crate::response_rate::of_period(conn, &index.unit_ids, &period, state.config.timezone, now)?;
+        let instruments = aggregator::instruments(conn, &state.templates, &index)?;
+        let archived = crate::db::archive::months_within(conn, &period)?;
+        Ok(IndexSide { index, trend, rtl, response_rate, instruments, archived })
+    });
+    let (said_unit, said_search) = (unit.clone(), search.clone());
+    let said_side = blocking_read(&state, move |state, conn| -> Result<SaidSide, DbError> {
+        // the index's scope (`UnitIndex::scope`), read again here: two small queries
+        let (_, version_ids) = aggregator::template_of(conn, &state.templates, &said_unit)?;
+        let unit_ids = crate::db::units::scope_ids(conn, said_unit.id, with_sub)?;
+        let scope =
+            aggregate::Scope { unit_ids: &unit_ids, service_id: None, template_version_ids: &version_ids, period };
         let profile = aggregate::profile_counts(conn, &scope)?;
         let texts = aggregate::newest_saran(conn, &scope, THEME_SARAN)?;
-        let saran = match &block_search {
+        let saran = match &said_search {
             // fewer than the themes read: every saran is in hand, the page and the count with it
             None if (texts.len() as i64) < THEME_SARAN => {
                 let from = usize::try_from(page * SARAN_PER_PAGE).unwrap_or(usize::MAX);
                 let shown = texts.iter().skip(from).take(SARAN_PER_PAGE as usize).cloned().collect();
                 (shown, texts.len() as i64)
             }
-            _ => aggregate::saran_page(conn, &scope, block_search.as_deref(), page, SARAN_PER_PAGE)?,
+            _ => aggregate::saran_page(conn, &scope, said_search.as_deref(), page, SARAN_PER_PAGE)?,
         };
-        // a roll-up's follow-up actions are its members'
-        let rtl = follow_up::tracker(conn, &index.unit_ids, None, today)?;
         let themes = crate::reports::themes::top_words(texts.iter().map(|(_, s)| s.as_str()), 6);
         let min = u64::from(state.config.scorecard_min_responses);
-        let scorecard = crate::desks::scorecard(conn, &state.templates, &block_unit, &period, min)?;
-        let now = chrono::Utc::now().naive_utc();
-        let response_rate =
-            crate::response_rate::of_period(conn, &index.unit_ids, &period, state.config.timezone, now)?;
+        let scorecard = crate::desks::scorecard(conn, &state.templates, &said_unit, &period, min)?;
         let through_hall = if is_hall {
-            let counts = aggregate::through_hall(conn, &scope, block_unit.id)?;
+            let counts = aggregate::through_hall(conn, &scope, said_unit.id)?;
             Some(counts.into_iter().map(|(unit, n)| (unit, u64::try_from(n).unwrap_or(0))).collect())
         } else {
             None
         };
-        let instruments = aggregator::instruments(conn, &state.templates, &index)?;
         let channels = profile.channels.clone();
         let enumerators = crate::db::devices::enumerator_counts(conn, &profile.enumerator_devices)?;
-        let archived = crate::db::archive::months_within(conn, &period)?;
-        Ok(UnitData {
-            index,
-            trend,
-            profile,
-            saran,
-            rtl,
-            themes,
-            scorecard,
-            response_rate,
-            through_hall,
-            instruments,
-            channels,
-            enumerators,
-            archived,
-        })
-    })
-    .await?;
+        Ok(SaidSide { profile, saran, themes, scorecard, through_hall, channels, enumerators })
+    });
+    let (IndexSide { index, trend, rtl, response_rate, instruments, archived }, said) =
+        futures_util::future::try_join(index_side, said_side).await?;
+    let data = UnitData {
+        index,
+        trend,
+        profile: said.profile,
+        saran: said.saran,
+        rtl,
+        themes: said.themes,
+        scorecard: said.scorecard,
+        response_rate,
+        through_hall: said.through_hall,
+        instruments,
+        channels: said.channels,
+        enumerators: said.enumerators,
+        archived,
+    };
     let t = Tr::new(Lang::Id);
     let template = data.index.template.clone();
     let result = &data.index.result;
