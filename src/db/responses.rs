@@ -276,7 +276,9 @@ fn flag_burst(conn: &mut DbConnection, response: &NewResponse, guards: &Guards) 
     let since = response.submitted_at - chrono::Duration::minutes(i64::from(guards.burst.window_minutes));
     let key = answer_key(&response.answers);
     // a day before the window's start in UTC is before it in every zone: on PostgreSQL this
-    // lets the planner read only the running month's partition (or the last two)
+    // lets the planner read only the running month's partition (or the last two). No upper
+    // bound: with both bounds SQLite's planner takes the (unit, date) index and counts the
+    // unit's whole day for every submission instead of the client's few rows (`responses_burst`).
     let earliest = (since.date() - chrono::Duration::days(1)).to_string();
     let same = responses::table
         .filter(responses::survey_date.ge(&earliest))
