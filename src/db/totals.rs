@@ -86,9 +86,17 @@ pub const MONTH_RESPONSES_ON_CONFLICT: &str = responses_on_conflict!("monthly_re
 /// Adds one response's answers to its day's and its month's totals (inside the response's
 /// transaction).
 pub fn add(conn: &mut DbConnection, day: &Day, answers: &[(String, i32)]) -> Result<(), DbError> {
-    let mut pending = Pending::default();
-    pending.add(day, answers);
-    pending.write(conn)
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let mean = mean_of(answers);
+    let elements = answers.iter().map(|(code, score)| (code.as_str(), *score, 1));
+    upsert(conn, day, elements, (1, mean, mean * mean))
+}
+
+/// A response's mean score, which its totals sum (and the square of it).
+fn mean_of(answers: &[(String, i32)]) -> f64 {
+    answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64
 }
 
 /// What one or more responses add to one (unit, day, version, service): per element its score
@@ -136,61 +144,70 @@ impl Pending {
                 None => sums.elements.push((code.clone(), *score, 1)),
             }
         }
-        let mean = answers.iter().map(|(_, s)| f64::from(*s)).sum::<f64>() / answers.len() as f64;
+        let mean = mean_of(answers);
         sums.responses += 1;
         sums.mean_sum += mean;
         sums.mean_square_sum += mean * mean;
     }
 
-    /// The daily and monthly upserts of everything counted, per (unit, day, version, service)
-    /// one multi-row statement per table, each the shape one response's would have (prepared
-    /// once per number of elements).
+    /// The daily and monthly upserts of everything counted, one `upsert` per (unit, day,
+    /// version, service).
     pub fn write(self, conn: &mut DbConnection) -> Result<(), DbError> {
         for ((unit_id, survey_date, version, service), sums) in &self.days {
-            // `YYYY-MM-DD`: its month is its first seven characters, as in the rebuild's SQL
-            let month = survey_date.get(..7).unwrap_or(survey_date);
-            let (unit, version, service) = (Value::Int(*unit_id), Value::Int(*version), Value::Int(*service));
-            let tables = [
-                (
-                    Value::Text(survey_date),
-                    ELEMENTS_INSERT,
-                    ELEMENTS_ON_CONFLICT,
-                    RESPONSES_INSERT,
-                    RESPONSES_ON_CONFLICT,
-                ),
-                (
-                    Value::Text(month),
-                    MONTH_ELEMENTS_INSERT,
-                    MONTH_ELEMENTS_ON_CONFLICT,
-                    MONTH_RESPONSES_INSERT,
-                    MONTH_RESPONSES_ON_CONFLICT,
-                ),
-            ];
-            for (when, elements, elements_conflict, responses, responses_conflict) in tables {
-                Statement::new()
-                    .sql(elements)
-                    .rows(sums.elements.iter().map(|(code, score_sum, count)| {
-                        [unit, when, version, service, Value::Text(code), Value::Int(*score_sum), Value::Int(*count)]
-                    }))
-                    .sql(elements_conflict)
-                    .execute(conn)?;
-                Statement::new()
-                    .sql(responses)
-                    .rows([[
-                        unit,
-                        when,
-                        version,
-                        service,
-                        Value::Int(sums.responses),
-                        Value::Double(sums.mean_sum),
-                        Value::Double(sums.mean_square_sum),
-                    ]])
-                    .sql(responses_conflict)
-                    .execute(conn)?;
-            }
+            let day = Day { unit_id: *unit_id, survey_date, template_version_id: *version, service_id: *service };
+            let elements = sums.elements.iter().map(|(code, sum, count)| (code.as_str(), *sum, *count));
+            upsert(conn, &day, elements, (sums.responses, sums.mean_sum, sums.mean_square_sum))?;
         }
         Ok(())
     }
+}
+
+/// Adds to one (unit, day, version, service) its day's and its month's rows: per table one
+/// multi-row statement, prepared once per number of elements. `elements`: (code, score sum,
+/// answers); `responses`: (count, sum of means, sum of squared means).
+fn upsert<'a>(
+    conn: &mut DbConnection,
+    day: &Day<'a>,
+    elements: impl Iterator<Item = (&'a str, i32, i32)> + Clone,
+    (count, mean_sum, mean_square_sum): (i32, f64, f64),
+) -> Result<(), DbError> {
+    // `YYYY-MM-DD`: its month is its first seven characters, as in the rebuild's SQL
+    let month = day.survey_date.get(..7).unwrap_or(day.survey_date);
+    let (unit, version, service) =
+        (Value::Int(day.unit_id), Value::Int(day.template_version_id), Value::Int(day.service_id));
+    let tables = [
+        (Value::Text(day.survey_date), ELEMENTS_INSERT, ELEMENTS_ON_CONFLICT, RESPONSES_INSERT, RESPONSES_ON_CONFLICT),
+        (
+            Value::Text(month),
+            MONTH_ELEMENTS_INSERT,
+            MONTH_ELEMENTS_ON_CONFLICT,
+            MONTH_RESPONSES_INSERT,
+            MONTH_RESPONSES_ON_CONFLICT,
+        ),
+    ];
+    for (when, elements_insert, elements_conflict, responses_insert, responses_conflict) in tables {
+        Statement::new()
+            .sql(elements_insert)
+            .rows(elements.clone().map(|(code, sum, answers)| {
+                [unit, when, version, service, Value::Text(code), Value::Int(sum), Value::Int(answers)]
+            }))
+            .sql(elements_conflict)
+            .execute(conn)?;
+        Statement::new()
+            .sql(responses_insert)
+            .rows([[
+                unit,
+                when,
+                version,
+                service,
+                Value::Int(count),
+                Value::Double(mean_sum),
+                Value::Double(mean_square_sum),
+            ]])
+            .sql(responses_conflict)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Recomputes both tables from `responses` and `answers`, in one transaction (stopped half-way,
