@@ -1,7 +1,7 @@
 //! The bundled font (DejaVu Sans, `assets/fonts`), so charts, posters and PDFs look the same on
 //! every machine and never look up system fonts.
 
-use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+use ab_glyph::{Font, FontRef};
 
 pub const REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 pub const BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
@@ -13,22 +13,61 @@ pub fn font(bold: bool) -> Option<FontRef<'static>> {
     faces[usize::from(bold)].clone()
 }
 
+/// The printable ASCII characters, whose metrics are read once per face.
+const ASCII: std::ops::RangeInclusive<char> = ' '..='~';
+const ASCII_COUNT: usize = 95;
+
+/// Advance widths and kerning pairs of printable ASCII in font units: charts measure every
+/// label they place, and the font's own glyph and kerning lookups were a seventh of a regency
+/// dashboard's time.
+struct AsciiMetrics {
+    advance: [f32; ASCII_COUNT],
+    /// `kern[a * ASCII_COUNT + b]`: the adjustment between `a` and a following `b`
+    kern: Vec<f32>,
+}
+
+fn ascii_index(c: char) -> Option<usize> {
+    ASCII.contains(&c).then(|| c as usize - ' ' as usize)
+}
+
+fn ascii_metrics(bold: bool) -> Option<&'static AsciiMetrics> {
+    static METRICS: std::sync::OnceLock<[Option<AsciiMetrics>; 2]> = std::sync::OnceLock::new();
+    let of = |bold: bool| {
+        let font = font(bold)?;
+        let ids: Vec<_> = ASCII.map(|c| font.glyph_id(c)).collect();
+        let mut advance = [0.0; ASCII_COUNT];
+        for (slot, id) in advance.iter_mut().zip(&ids) {
+            *slot = font.h_advance_unscaled(*id);
+        }
+        let kern = ids.iter().flat_map(|a| ids.iter().map(|b| font.kern_unscaled(*a, *b))).collect();
+        Some(AsciiMetrics { advance, kern })
+    };
+    METRICS.get_or_init(|| [of(false), of(true)])[usize::from(bold)].as_ref()
+}
+
 /// The advance width of `text` at `size` (any unit: the result is in the same unit).
 pub fn text_width(text: &str, size: f32, bold: bool) -> f32 {
-    let Some(font) = font(bold) else { return text.chars().count() as f32 * size * 0.55 };
-    let scaled = font.as_scaled(PxScale::from(size));
-    let mut width = 0.0;
-    let mut previous = None;
+    let (Some(font), Some(table)) = (font(bold), ascii_metrics(bold)) else {
+        return text.chars().count() as f32 * size * 0.55;
+    };
+    let mut units = 0.0;
+    let mut previous: Option<char> = None;
     for c in text.chars() {
-        let id = scaled.glyph_id(c);
+        let ascii = ascii_index(c);
         if let Some(p) = previous {
-            width += scaled.kern(p, id);
+            units += match (ascii_index(p), ascii) {
+                (Some(a), Some(b)) => table.kern[a * ASCII_COUNT + b],
+                _ => font.kern_unscaled(font.glyph_id(p), font.glyph_id(c)),
+            };
         }
-        width += scaled.h_advance(id);
-        previous = Some(id);
+        units += match ascii {
+            Some(i) => table.advance[i],
+            None => font.h_advance_unscaled(font.glyph_id(c)),
+        };
+        previous = Some(c);
     }
-    // ab_glyph scales by the font's height; convert to the em-based size PDF and SVG use.
-    width * font.height_unscaled() / font.units_per_em().unwrap_or(2048.0)
+    // in font units; PDF and SVG sizes are per em
+    units * size / font.units_per_em().unwrap_or(2048.0)
 }
 
 /// How far the font reaches above and below the baseline, per em (DejaVu Sans: 0.93 and
@@ -149,5 +188,25 @@ mod tests {
         // A face nothing was drawn in still makes a valid font (the missing glyph alone).
         let empty = pdf_font(REGULAR, &BTreeSet::new()).expect("empty subset");
         assert_eq!(empty.lookup_glyph_index('A' as u32), None);
+    }
+
+    #[test]
+    fn measured_widths_are_the_fonts_own_advances_and_kerning() {
+        // the font's metrics glyph by glyph, as a reader of the font would add them up
+        let by_font = |text: &str, size: f32, bold: bool| {
+            let font = font(bold).expect("bundled");
+            let ids: Vec<_> = text.chars().map(|c| font.glyph_id(c)).collect();
+            let advances: f32 = ids.iter().map(|id| font.h_advance_unscaled(*id)).sum();
+            let kerning: f32 = ids.windows(2).map(|w| font.kern_unscaled(w[0], w[1])).sum();
+            (advances + kerning) * size / font.units_per_em().expect("em")
+        };
+        for bold in [false, true] {
+            for text in ["AVATAR To Wa", "Dinas Kependudukan — 76,61 (B)", "Ж ü ß 👍 Yo", "", "T"] {
+                let (got, expected) = (text_width(text, 11.0, bold), by_font(text, 11.0, bold));
+                assert!((got - expected).abs() < 1e-3, "{text:?} bold {bold}: {got} vs {expected}");
+            }
+        }
+        // kerning is applied: "AV" is narrower than "A" and "V" apart
+        assert!(text_width("AV", 10.0, false) < text_width("A", 10.0, false) + text_width("V", 10.0, false));
     }
 }

@@ -2,8 +2,10 @@
 //! SPEC §3: no binary floats before the final display value.
 
 use num_bigint::BigInt;
+use num_integer::Integer;
 use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive};
+use std::cmp::Ordering;
 use std::fmt;
 
 /// Parses `"0.111"`, `"25"` or `"-3.5"` exactly.
@@ -35,6 +37,9 @@ pub struct Rounded {
 impl Rounded {
     /// Half up (away from zero), as officials do by hand and spreadsheets' ROUND does.
     pub fn half_up(value: &BigRational, decimals: u32) -> Self {
+        if let Some(rounded) = Small::of(value).and_then(|v| v.half_up(decimals)) {
+            return rounded;
+        }
         // |p·10^d / q| + ½, floored, is ⌊(2·|p|·10^d + q) / 2q⌋ for q > 0: one integer division.
         // Rational arithmetic would reduce each step by a gcd, the most of an index's time.
         let (mut numer, mut denom) = (value.numer().clone(), value.denom().clone());
@@ -62,6 +67,28 @@ impl Rounded {
     /// rationals compare and compute alike either way.
     pub fn as_ratio(&self) -> BigRational {
         BigRational::new_raw(BigInt::from(self.units), BigInt::from(10u32).pow(self.decimals))
+    }
+
+    /// Orders two rounded values by what they are worth, whatever their decimals.
+    pub fn cmp_value(&self, other: &Rounded) -> Ordering {
+        if self.decimals == other.decimals {
+            return self.units.cmp(&other.units);
+        }
+        let scaled = |r: &Rounded, to: u32| 10i128.checked_pow(to - r.decimals).and_then(|s| r.units.checked_mul(s));
+        let to = self.decimals.max(other.decimals);
+        match (scaled(self, to), scaled(other, to)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.as_ratio().cmp(&other.as_ratio()),
+        }
+    }
+
+    /// Whether this value is at least `bound` (a grade's lower limit).
+    pub fn at_least(&self, bound: &BigRational) -> bool {
+        let small = Small::of(bound).and_then(|b| {
+            let scale = 10i128.checked_pow(self.decimals)?;
+            Some(self.units.checked_mul(b.d)? >= b.n.checked_mul(scale)?)
+        });
+        small.unwrap_or_else(|| &self.as_ratio() >= bound)
     }
 
     /// The display value as f64 (for JSON and charts): the only place a float appears.
@@ -118,8 +145,86 @@ impl fmt::Display for Rounded {
     }
 }
 
+/// `numer / denom` in lowest terms; the gcd is taken on machine integers (`BigRational::new`
+/// takes it on big ones, and an index page builds hundreds of these).
 pub fn ratio(numer: u64, denom: u64) -> BigRational {
-    BigRational::new(BigInt::from(numer), BigInt::from(denom))
+    if denom == 0 {
+        // a zero denominator is a caller's bug: let `Ratio` refuse it as it always has
+        return BigRational::new(BigInt::from(numer), BigInt::from(denom));
+    }
+    let gcd = numer.gcd(&denom);
+    BigRational::new_raw(BigInt::from(numer / gcd), BigInt::from(denom / gcd))
+}
+
+/// A rational whose terms fit in machine integers: the index arithmetic's fast path (a page of
+/// a hundred indices spent a quarter of its time in big-integer gcds). Every operation is
+/// checked and `None` means "too large: do it in `BigRational`", so results are the same exact
+/// values either way. Results are in lowest terms with a positive denominator, as `BigRational`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Small {
+    n: i128,
+    d: i128,
+}
+
+impl Small {
+    pub fn of(value: &BigRational) -> Option<Small> {
+        // i128::MIN has no absolute value, which a gcd takes
+        Some(Small { n: value.numer().to_i128()?, d: value.denom().to_i128()? }).filter(|s| s.d > 0 && s.n > i128::MIN)
+    }
+
+    /// Lowest terms of `n / d` (`d > 0`).
+    fn reduced(n: i128, d: i128) -> Option<Small> {
+        if n == 0 {
+            return Some(Small { n: 0, d: 1 });
+        }
+        if n == i128::MIN {
+            return None;
+        }
+        let gcd = n.gcd(&d);
+        (gcd > 0 && d > 0).then(|| Small { n: n / gcd, d: d / gcd })
+    }
+
+    pub fn checked_mul(self, other: Small) -> Option<Small> {
+        // cross-cancel first, so the products stay as small as the result
+        let (g1, g2) = (self.n.gcd(&other.d).max(1), other.n.gcd(&self.d).max(1));
+        Small::reduced((self.n / g1).checked_mul(other.n / g2)?, (self.d / g2).checked_mul(other.d / g1)?)
+    }
+
+    pub fn checked_add(self, other: Small) -> Option<Small> {
+        let gcd = self.d.gcd(&other.d);
+        let numer = self.n.checked_mul(other.d / gcd)?.checked_add(other.n.checked_mul(self.d / gcd)?)?;
+        Small::reduced(numer, (self.d / gcd).checked_mul(other.d)?)
+    }
+
+    /// `|n·10^d / q| + ½`, floored, with the sign of n: `Rounded::half_up` in machine integers.
+    pub fn half_up(self, decimals: u32) -> Option<Rounded> {
+        let two_d = self.d.checked_mul(2)?;
+        let scaled = self.n.checked_abs()?.checked_mul(10i128.checked_pow(decimals)?)?.checked_mul(2)?;
+        let magnitude = scaled.checked_add(self.d)?.checked_div(two_d)?;
+        Some(Rounded { units: if self.n < 0 { -magnitude } else { magnitude }, decimals })
+    }
+
+    /// `a · b` rounded half up, without reducing the product (it is only divided once).
+    pub fn rounded_product(a: &BigRational, b: &BigRational, decimals: u32) -> Rounded {
+        let small = Small::of(a)
+            .zip(Small::of(b))
+            .and_then(|(a, b)| Small { n: a.n.checked_mul(b.n)?, d: a.d.checked_mul(b.d)? }.half_up(decimals));
+        small.unwrap_or_else(|| {
+            Rounded::half_up(&BigRational::new_raw(a.numer() * b.numer(), a.denom() * b.denom()), decimals)
+        })
+    }
+
+    pub fn big(self) -> BigRational {
+        BigRational::new_raw(BigInt::from(self.n), BigInt::from(self.d))
+    }
+}
+
+/// `a · b` in lowest terms, in machine integers when they suffice.
+pub fn product(a: &BigRational, b: &BigRational) -> BigRational {
+    match Small::of(a).zip(Small::of(b)).and_then(|(a, b)| a.checked_mul(b)) {
+        Some(small) => small.big(),
+        None => a * b,
+    }
 }
 
 #[cfg(test)]
@@ -128,10 +233,14 @@ mod tests {
 
     /// The definition: |x·10^d| + ½, floored, with x's sign, in rational arithmetic.
     fn by_definition(value: &BigRational, decimals: u32) -> i128 {
+        by_definition_checked(value, decimals).expect("small")
+    }
+
+    fn by_definition_checked(value: &BigRational, decimals: u32) -> Option<i128> {
         let scaled = value * BigRational::from_integer(BigInt::from(10u32).pow(decimals));
         let half = BigRational::new(BigInt::from(1), BigInt::from(2));
         let magnitude = (scaled.abs() + half).floor().to_integer();
-        (if scaled.is_negative() { -magnitude } else { magnitude }).to_i128().expect("small")
+        (if scaled.is_negative() { -magnitude } else { magnitude }).to_i128()
     }
 
     #[test]
@@ -147,6 +256,48 @@ mod tests {
         // the halves themselves go away from zero
         let of = |n: i64, d: i64| Rounded::half_up(&BigRational::new_raw(n.into(), d.into()), 2).to_string();
         assert_eq!((of(1, 200), of(-1, 200), of(9_1475, 1_000_000)), ("0.01".into(), "-0.01".into(), "0.09".into()));
+    }
+
+    /// `n·2^shift / d` in lowest terms: with shifts near 100 the products leave i128, so the
+    /// properties below try the machine-integer path and its big-integer fallback alike.
+    fn value(n: i64, d: i64, shift: u32) -> BigRational {
+        BigRational::new(BigInt::from(n) << shift, BigInt::from(d))
+    }
+
+    #[test]
+    fn machine_integer_arithmetic_is_the_big_rationals_arithmetic() {
+        use proptest::prelude::*;
+        let terms = || (-3_000_000i64..3_000_000, 1i64..3_000_000, prop_oneof![Just(0u32), 0u32..110]);
+        proptest!(|(a in terms(), b in terms(), decimals in 0u32..5)| {
+            let (a, b) = (value(a.0, a.1, a.2), value(b.0, b.1, b.2));
+            let expected = &a * &b;
+            let got = product(&a, &b);
+            // the same terms, not only the same value: a page prints what it is handed
+            prop_assert_eq!((got.numer(), got.denom()), (expected.numer(), expected.denom()));
+            if let Some(sum) = Small::of(&a).zip(Small::of(&b)).and_then(|(x, y)| x.checked_add(y)).map(Small::big) {
+                let expected = &a + &b;
+                prop_assert_eq!((sum.numer(), sum.denom()), (expected.numer(), expected.denom()));
+            }
+            let rounded = Small::rounded_product(&a, &b, decimals);
+            prop_assert_eq!(rounded, Rounded::half_up(&expected, decimals));
+            if let Some(units) = by_definition_checked(&expected, decimals) {
+                prop_assert_eq!(rounded, Rounded::from_units(units, decimals));
+            }
+            let (x, y) = (Rounded::half_up(&a, decimals), Rounded::half_up(&b, 2));
+            prop_assert_eq!(x.cmp_value(&y), x.as_ratio().cmp(&y.as_ratio()));
+            prop_assert_eq!(x.at_least(&b), x.as_ratio() >= b);
+        });
+    }
+
+    #[test]
+    fn ratio_is_in_lowest_terms() {
+        use proptest::prelude::*;
+        proptest!(|(n in 0u64..u64::MAX, d in 1u64..u64::MAX)| {
+            let expected = BigRational::new(BigInt::from(n), BigInt::from(d));
+            let got = ratio(n, d);
+            prop_assert_eq!((got.numer(), got.denom()), (expected.numer(), expected.denom()));
+        });
+        assert_eq!(ratio(0, 7), BigRational::from_integer(BigInt::from(0)));
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn interval(template: &Template, d: &Dispersion, population: Option<u64>) ->
     let conversion = template.conversion.to_f64().unwrap_or(0.0);
     let to_index = |score: f64| Rounded::from_units((score * conversion * 100.0 + 0.5).floor() as i128, 2);
     let (lower, upper) = (to_index(lower), to_index(upper));
-    let grade_of = |r: Rounded| template.grade_for(&r.as_ratio()).map(|g| g.grade.clone());
+    let grade_of = |r: Rounded| template.grade_of(&r).map(|g| g.grade.clone());
     Some(Interval { lower, upper, crosses_grade_line: grade_of(lower) != grade_of(upper) })
 }
 

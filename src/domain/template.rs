@@ -1,7 +1,7 @@
 //! Survey templates (SPEC §2, `survey-templates/FORMAT.md`): parsed from TOML text and validated
 //! once, so the rest of the code only ever sees a well-formed questionnaire.
 
-use super::decimal::parse_decimal;
+use super::decimal::{parse_decimal, Rounded};
 use num_rational::BigRational;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -152,6 +152,11 @@ impl Template {
     /// The grade of a rounded index value, or `None` when the template has no grade table.
     pub fn grade_for(&self, value: &BigRational) -> Option<&Grade> {
         self.grades.iter().find(|g| value >= &g.min)
+    }
+
+    /// The grade of a published (rounded) figure, compared without building a rational.
+    pub fn grade_of(&self, value: &Rounded) -> Option<&Grade> {
+        self.grades.iter().find(|g| value.at_least(&g.min))
     }
 
     pub fn profile_field(&self, code: &str) -> Option<&ProfileField> {

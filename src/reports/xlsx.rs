@@ -307,7 +307,7 @@ fn summary_sheet(
             mean_row,
             grade_col,
             Formula::new(format!("={}", grade_formula(template, &cell(mean_row, nik_col))))
-                .set_result(grade_text(roll_up.mean_of_units.and_then(|m| template.grade_for(&m.as_ratio())))),
+                .set_result(grade_text(roll_up.mean_of_units.and_then(|m| template.grade_of(&m)))),
         )?;
     }
     let silent: Vec<&str> =
