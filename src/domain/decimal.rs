@@ -167,6 +167,8 @@ pub struct Small {
 }
 
 impl Small {
+    pub const ZERO: Small = Small { n: 0, d: 1 };
+
     pub fn of(value: &BigRational) -> Option<Small> {
         // i128::MIN has no absolute value, which a gcd takes
         Some(Small { n: value.numer().to_i128()?, d: value.denom().to_i128()? }).filter(|s| s.d > 0 && s.n > i128::MIN)
@@ -175,7 +177,7 @@ impl Small {
     /// Lowest terms of `n / d` (`d > 0`).
     fn reduced(n: i128, d: i128) -> Option<Small> {
         if n == 0 {
-            return Some(Small { n: 0, d: 1 });
+            return Some(Small::ZERO);
         }
         if n == i128::MIN {
             return None;

@@ -96,8 +96,8 @@ pub const LOWEST_COUNT: usize = 3;
 /// number (a national ranking computes ~600 indices: a fifth of its time went to them). In
 /// machine integers while the terms fit (they do for all but the largest tallies).
 fn exact_sum<'a>(values: impl Iterator<Item = &'a BigRational> + Clone) -> BigRational {
-    let small = values.clone().try_fold(Small::of(&BigRational::zero()), |total, v| Some(total?.checked_add(Small::of(v)?)));
-    if let Some(Some(total)) = small {
+    let small = values.clone().try_fold(Small::ZERO, |total, v| total.checked_add(Small::of(v)?));
+    if let Some(total) = small {
         return total.big();
     }
     let (numer, denom) = values.fold((BigInt::zero(), BigInt::one()), |(n, d), v| {

@@ -149,12 +149,8 @@ impl Template {
         (self.scale_min..=self.scale_max).contains(&score)
     }
 
-    /// The grade of a rounded index value, or `None` when the template has no grade table.
-    pub fn grade_for(&self, value: &BigRational) -> Option<&Grade> {
-        self.grades.iter().find(|g| value >= &g.min)
-    }
-
-    /// The grade of a published (rounded) figure, compared without building a rational.
+    /// The grade of a rounded index value, or `None` when the template has no grade table
+    /// (compared without building a rational: a page grades hundreds of values).
     pub fn grade_of(&self, value: &Rounded) -> Option<&Grade> {
         self.grades.iter().find(|g| value.at_least(&g.min))
     }
