@@ -15,7 +15,7 @@ pub fn font(bold: bool) -> Option<FontRef<'static>> {
 
 /// The printable ASCII characters, whose metrics are read once per face.
 const ASCII: std::ops::RangeInclusive<char> = ' '..='~';
-const ASCII_COUNT: usize = 95;
+const ASCII_COUNT: usize = '~' as usize - ' ' as usize + 1;
 
 /// Advance widths and kerning pairs of printable ASCII in font units: charts measure every
 /// label they place, and the font's own glyph and kerning lookups were a seventh of a regency

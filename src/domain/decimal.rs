@@ -182,13 +182,15 @@ impl Small {
         if n == i128::MIN {
             return None;
         }
+        // n ≠ 0, so the gcd is at least 1
         let gcd = n.gcd(&d);
-        (gcd > 0 && d > 0).then(|| Small { n: n / gcd, d: d / gcd })
+        Some(Small { n: n / gcd, d: d / gcd })
     }
 
     pub fn checked_mul(self, other: Small) -> Option<Small> {
-        // cross-cancel first, so the products stay as small as the result
-        let (g1, g2) = (self.n.gcd(&other.d).max(1), other.n.gcd(&self.d).max(1));
+        // cross-cancel first, so the products stay as small as the result (denominators are
+        // positive, so neither gcd is 0)
+        let (g1, g2) = (self.n.gcd(&other.d), other.n.gcd(&self.d));
         Small::reduced((self.n / g1).checked_mul(other.n / g2)?, (self.d / g2).checked_mul(other.d / g1)?)
     }
 
@@ -206,16 +208,6 @@ impl Small {
         Some(Rounded { units: if self.n < 0 { -magnitude } else { magnitude }, decimals })
     }
 
-    /// `a · b` rounded half up, without reducing the product (it is only divided once).
-    pub fn rounded_product(a: &BigRational, b: &BigRational, decimals: u32) -> Rounded {
-        let small = Small::of(a)
-            .zip(Small::of(b))
-            .and_then(|(a, b)| Small { n: a.n.checked_mul(b.n)?, d: a.d.checked_mul(b.d)? }.half_up(decimals));
-        small.unwrap_or_else(|| {
-            Rounded::half_up(&BigRational::new_raw(a.numer() * b.numer(), a.denom() * b.denom()), decimals)
-        })
-    }
-
     pub fn big(self) -> BigRational {
         BigRational::new_raw(BigInt::from(self.n), BigInt::from(self.d))
     }
@@ -227,6 +219,16 @@ pub fn product(a: &BigRational, b: &BigRational) -> BigRational {
         Some(small) => small.big(),
         None => a * b,
     }
+}
+
+/// `a · b` rounded half up, without reducing the product (it is only divided once).
+pub fn rounded_product(a: &BigRational, b: &BigRational, decimals: u32) -> Rounded {
+    let small = Small::of(a)
+        .zip(Small::of(b))
+        .and_then(|(a, b)| Small { n: a.n.checked_mul(b.n)?, d: a.d.checked_mul(b.d)? }.half_up(decimals));
+    small.unwrap_or_else(|| {
+        Rounded::half_up(&BigRational::new_raw(a.numer() * b.numer(), a.denom() * b.denom()), decimals)
+    })
 }
 
 #[cfg(test)]
@@ -280,7 +282,7 @@ mod tests {
                 let expected = &a + &b;
                 prop_assert_eq!((sum.numer(), sum.denom()), (expected.numer(), expected.denom()));
             }
-            let rounded = Small::rounded_product(&a, &b, decimals);
+            let rounded = rounded_product(&a, &b, decimals);
             prop_assert_eq!(rounded, Rounded::half_up(&expected, decimals));
             if let Some(units) = by_definition_checked(&expected, decimals) {
                 prop_assert_eq!(rounded, Rounded::from_units(units, decimals));

@@ -1,6 +1,6 @@
 //! The index arithmetic of SPEC §3, exact: integers and rationals until the rounded display value.
 
-use super::decimal::{product, ratio, Rounded, Small};
+use super::decimal::{product, ratio, rounded_product, Rounded, Small};
 use super::interval::{interval, Dispersion, Interval};
 use super::template::{Grade, IndexKind, Template, Weighting};
 use num_bigint::BigInt;
@@ -138,7 +138,7 @@ pub fn compute(template: &Template, tally: &Tally, population: Option<u64>) -> I
                 (Some(n), Some(w)) => Some(product(n, w)),
                 _ => None,
             };
-            let index = nrr.as_ref().map(|n| Small::rounded_product(n, &template.conversion, 2));
+            let index = nrr.as_ref().map(|n| rounded_product(n, &template.conversion, 2));
             ElementResult {
                 code: element.code.clone(),
                 sum: t.sum,
