@@ -761,6 +761,8 @@ fn measure(url: &str, reads: usize) -> Vec<String> {
         .map_or(0, |n| n.clamp(0, 19));
     let database = TestDb::kept(url, "postgres");
     let app = TestApp::spawn_with(&database, |config| {
+        // the form cache as `skm serve` has it (the tests turn it off)
+        config.form_cache_ms = common::serve_defaults().form_cache_ms;
         config.workers = workers;
         config.pool_size = pool_size;
         config.rate_limit_per_minute = 1_000_000_000;

@@ -16,6 +16,7 @@
 //! SKM_BENCH_OPEN_SECONDS (10 per rate), SKM_BENCH_GROUP_COMMIT_MAX and
 //! SKM_BENCH_GROUP_COMMIT_WINDOW_US (SQLite's group commit, as `group_commit_max` and
 //! `group_commit_window_us`; defaults as `skm serve`; SKM_BENCH_GROUP_COMMIT_MAX=0 turns it off),
+//! SKM_BENCH_FORM_CACHE_MS (`form_cache_ms`, default as `skm serve`; 0 reads the form every time),
 //! SKM_BENCH_CLIENT_NICE (0: how much lower the client threads' priority is than the server's,
 //! as if the citizens' phones did not share its cores; 10 measured no different).
 //!
@@ -65,6 +66,8 @@ struct Settings {
     group_commit_window_us: Option<u32>,
     /// the client threads' nice value (0: the server's priority)
     client_nice: i32,
+    /// `form_cache_ms`; `None`: as `skm serve`
+    form_cache_ms: Option<u32>,
 }
 
 /// A number that may be 0 (`env_number` takes only positive ones).
@@ -93,6 +96,7 @@ impl Settings {
             group_commit_max: env_count("SKM_BENCH_GROUP_COMMIT_MAX"),
             group_commit_window_us: env_count("SKM_BENCH_GROUP_COMMIT_WINDOW_US"),
             client_nice: env_count("SKM_BENCH_CLIENT_NICE").map_or(0, |n| n.min(19) as i32),
+            form_cache_ms: env_count("SKM_BENCH_FORM_CACHE_MS"),
         }
     }
 }
@@ -101,6 +105,8 @@ impl Settings {
 /// per-client limit raised.
 fn spawn(database: &TestDb, settings: &Settings) -> TestApp {
     TestApp::spawn_with(database, |config| {
+        // the form cache as `skm serve` has it (the tests turn it off), unless the bench sets it
+        config.form_cache_ms = settings.form_cache_ms.unwrap_or(common::serve_defaults().form_cache_ms);
         config.workers = settings.workers;
         config.pool_size = settings.pool_size;
         config.rate_limit_per_minute = NO_RATE_LIMIT;
@@ -742,7 +748,7 @@ fn run(database: TestDb, settings: &Settings) {
     println!(
         "[{name}] app: {} actix workers, pool of {} connections (timeout {} ms), rate limit raised to {}/min per \
          client (default 20; the shared counter is still written on every POST), burst check on (threshold {}), \
-         request log {}, {}, client threads at nice {}; group commit {}",
+         request log {}, {}, client threads at nice {}, form cache {} ms; group commit {}",
         server.config.workers,
         server.config.pool_connections(),
         server.config.pool_timeout_ms,
@@ -755,6 +761,7 @@ fn run(database: TestDb, settings: &Settings) {
             "one address per client (X-Forwarded-For 10.0.x.y, loopback trusted as proxy)"
         },
         settings.client_nice,
+        server.config.form_cache_ms,
         if server.writer.is_on() {
             format!(
                 "on (at most {} a commit, window {} µs)",

@@ -29,6 +29,8 @@ pub struct Config {
     pub group_commit_max: u32,
     /// how long the SQLite writer waits for more submissions after the first, in microseconds
     pub group_commit_window_us: u32,
+    /// how long a unit's public form, once read, is served without reading it again (ms; 0: never)
+    pub form_cache_ms: u32,
     pub log: String,
     pub log_format: LogFormat,
     /// bearer token for GET /metrics; empty: no metrics endpoint
@@ -175,7 +177,7 @@ pub const GATEWAY_DEFAULT_BODY: &str = r#"{"to":"{{phone}}","message":"Terima ka
 pub const GATEWAY_QUEUE_CAPACITY: usize = 1000;
 
 /// Every setting: its key in `skm.toml`, its environment variable, its default, what it is.
-pub const SETTINGS: [(&str, &str, &str, &str); 47] = [
+pub const SETTINGS: [(&str, &str, &str, &str); 48] = [
     ("database_url", "SKM_DATABASE_URL", "skm.db", "SQLite file path, or a postgres:// URL"),
     (
         "read_database_url",
@@ -202,6 +204,12 @@ pub const SETTINGS: [(&str, &str, &str, &str); 47] = [
         "SKM_GROUP_COMMIT_WINDOW_US",
         "0",
         "SQLite: microseconds the writer waits for more submissions after the first (0 = only those queued)",
+    ),
+    (
+        "form_cache_ms",
+        "SKM_FORM_CACHE_MS",
+        "1000",
+        "how long a unit's public form, once read, is served without reading it again (0 = always read)",
     ),
     ("log", "SKM_LOG", "info", "log filter, e.g. info or skm=debug,actix_web=info"),
     ("log_format", "SKM_LOG_FORMAT", "text", "text, or json (one object per line, with the request id)"),
@@ -486,6 +494,7 @@ impl Config {
         let rate_limit_per_minute = small("rate_limit_per_minute", 20, 1)?;
         let group_commit_max = small("group_commit_max", 64, 0)?;
         let group_commit_window_us = small("group_commit_window_us", 0, 0)?;
+        let form_cache_ms = small("form_cache_ms", 1000, 0)?;
         let api_key_rate_per_minute = small("api_key_rate_per_minute", 600, 1)?;
         let burst_threshold = small("burst_threshold", 3, 0)?;
         let burst_window_minutes = small("burst_window_minutes", 10, 1)?;
@@ -602,6 +611,7 @@ impl Config {
             pool_timeout_ms,
             group_commit_max,
             group_commit_window_us,
+            form_cache_ms,
             log,
             log_format,
             metrics_token,

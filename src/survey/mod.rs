@@ -2,6 +2,7 @@
 //! channel (`public` for the form and the API, `submit_paper` for typed-in paper, `sheet_import`
 //! for files). Every submission ends in one `Outcome`. Blocking; holds no HTTP types.
 
+pub mod form_cache;
 pub mod instruments;
 pub mod mpp;
 pub mod public;

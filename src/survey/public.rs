@@ -7,6 +7,7 @@
 //! refused too. On this path the count is part of the write: a database that cannot count cannot
 //! store either.
 
+use super::form_cache::FormCache;
 use super::{form_for_unit, submit, token_message, Declared, Outcome, Rejection, Submission};
 use crate::catalog::TemplateRegistry;
 use crate::db::group_commit::GroupCommit;
@@ -36,6 +37,8 @@ pub struct Gate<'a> {
     pub timezone: chrono_tz::Tz,
     /// where the submission is written (SQLite's group commit, or the request's connection)
     pub writer: &'a GroupCommit,
+    /// the units' forms as read recently
+    pub forms: &'a FormCache,
 }
 
 /// One post of the public form or the API.
@@ -129,7 +132,7 @@ fn store(
     declared: Option<&Declared>,
     invitation: Option<&crate::db::invitations::Invitation>,
 ) -> Result<Outcome, DbError> {
-    let Some(form) = form_for_unit(conn, gate.templates, post.slug)? else {
+    let Some(form) = gate.forms.load(conn, gate.templates, post.slug)? else {
         return Ok(Outcome::UnknownUnit);
     };
     if !form.unit.active {
@@ -214,7 +217,7 @@ pub fn submit_with_key(
     declared: &Declared,
     now: DateTime<Utc>,
 ) -> Result<Outcome, DbError> {
-    let Some(form) = form_for_unit(conn, gate.templates, slug)? else {
+    let Some(form) = gate.forms.load(conn, gate.templates, slug)? else {
         return Ok(Outcome::UnknownUnit);
     };
     if !form.unit.active {

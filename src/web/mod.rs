@@ -78,6 +78,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// what a citizen's form looked like, for sending it back during a database outage
     pub last_forms: Arc<survey::LastForms>,
+    /// the units' public forms as read recently (`form_cache_ms`); forgotten on staff writes
+    pub forms: Arc<crate::survey::form_cache::FormCache>,
     /// the SMS/WhatsApp gateway that sends invitation links; `None` without `gateway_url`
     pub gateway: Option<Arc<Gateway>>,
     /// where citizens' submissions are written: SQLite's group-commit writer, or each on its
@@ -126,6 +128,9 @@ impl AppState {
             gateway,
             writer: Arc::new(writer),
             last_forms: Arc::default(),
+            forms: Arc::new(crate::survey::form_cache::FormCache::new(std::time::Duration::from_millis(u64::from(
+                config.form_cache_ms,
+            )))),
             pool,
             read_pool,
             config: Arc::new(config),
@@ -156,6 +161,7 @@ impl AppState {
             token_max_age: chrono::Duration::minutes(i64::from(self.config.form_token_minutes)),
             timezone: self.config.timezone,
             writer: &self.writer,
+            forms: &self.forms,
         }
     }
 }

@@ -62,7 +62,13 @@ pub async fn guard(
         tracing::warn!(path = %req.path(), %origin, %fetch_site, %host, %base_url, "cross-site form refused");
         req.error_response(WebError::CrossSite).map_into_boxed_body()
     } else {
-        next.call(req).await?.map_into_boxed_body()
+        let forms = req.app_data::<web::Data<AppState>>().map(|s| s.forms.clone());
+        let res = next.call(req).await?.map_into_boxed_body();
+        // a staff write may have changed a unit's public form (closed it, renamed a service…)
+        if let Some(forms) = forms.filter(|_| !safe) {
+            forms.forget_all();
+        }
+        res
     };
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(res)

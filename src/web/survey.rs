@@ -53,8 +53,12 @@ fn closed_page(form: &Form, channel: Channel, tr: Tr, status: StatusCode) -> Res
     html(status, &page)
 }
 
+/// The unit's form: as read recently when it was (no database round trip), else read now.
 async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<Form>, WebError> {
-    blocking(state, move |state, conn| survey::form_for_unit(conn, &state.templates, &slug)).await
+    if let Some(form) = state.forms.fresh(&slug) {
+        return Ok(Some(form));
+    }
+    blocking(state, move |state, conn| state.forms.load(conn, &state.templates, &slug)).await
 }
 
 /// The form each unit's page last showed, so that a citizen who sends it while the database is

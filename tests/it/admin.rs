@@ -232,6 +232,49 @@ fn a_closed_unit_shows_a_polite_page_takes_no_answers_keeps_its_data_and_reopens
     }
 }
 
+/// With the form cache on, as `skm serve` has it: closing and reopening on the admin page shows
+/// on the public form at once (a staff write forgets the kept forms); a change made elsewhere
+/// (straight in the database, as another instance or the command line would) shows once
+/// `form_cache_ms` has passed.
+#[test]
+fn the_form_cache_forgets_on_staff_writes_and_expires_for_changes_made_elsewhere() {
+    let rename = |app: &TestApp, name: &str| {
+        diesel::update(units::table.filter(units::slug.eq("alpha")))
+            .set(units::name.eq(name))
+            .execute(&mut app.conn())
+            .expect("rename");
+    };
+    for database in backends() {
+        let app = TestApp::spawn_with(&database, |c| c.form_cache_ms = 60_000);
+        regency(&app);
+        let admin = AdminSession::sign_in(&app);
+        let (_, open) = app.get("/s/alpha");
+        let token = common::token_of(&open);
+
+        admin.saved("unit-disable", &[("unit", "alpha")]);
+        let (_, closed) = app.get("/s/alpha");
+        assert!(closed.contains("Survei unit ini sedang tidak dibuka"), "{}: closed at once: {closed}", database.name);
+        let reply = app.post_form("/s/alpha", &common::filled(&token));
+        assert_eq!(reply.status, 409, "{}: {}", database.name, reply.body);
+        admin.saved("unit-enable", &[("unit", "alpha")]);
+        let (_, reopened) = app.get("/s/alpha");
+        assert!(reopened.contains("name=\"token\""), "{}: open again at once", database.name);
+
+        rename(&app, "Unit alpha baru");
+        let (_, kept) = app.get("/s/alpha");
+        assert!(!kept.contains("Unit alpha baru"), "{}: the form read before is kept", database.name);
+        let stored = app.post_form("/s/alpha", &common::filled(&common::token_of(&kept)));
+        assert_eq!(stored.status, 303, "{}: a kept form takes answers: {}", database.name, stored.body);
+        drop(app);
+
+        let quick = TestApp::spawn_with(&database, |c| c.form_cache_ms = 1);
+        assert!(quick.get("/s/alpha").1.contains("Unit alpha baru"), "{}", database.name);
+        rename(&quick, "Unit alpha lagi");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(quick.get("/s/alpha").1.contains("Unit alpha lagi"), "{}: read again once expired", database.name);
+    }
+}
+
 #[test]
 fn a_disabled_service_leaves_the_citizens_picker_and_keeps_its_responses() {
     for database in backends() {

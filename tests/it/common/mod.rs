@@ -91,13 +91,21 @@ pub fn backends() -> Vec<TestDb> {
 /// of tests in parallel stay within PostgreSQL's `max_connections`.
 const TEST_POOL_SIZE: u32 = 4;
 
+/// The configuration `skm serve` has with an empty file and no environment.
+pub fn serve_defaults() -> Config {
+    Config::load(Some(&empty_config_file()), Vec::new()).expect("default config")
+}
+
 pub fn test_config(database_url: &str) -> Config {
-    let mut config = Config::load(Some(&empty_config_file()), Vec::new()).expect("default config");
+    let mut config = serve_defaults();
     config.database_url = database_url.to_string().into();
     config.workers = 2;
     config.pool_size = TEST_POOL_SIZE;
     // Dozens of tests share two cores in CI: wait as long for a connection as `pool()` does.
     config.pool_timeout_ms = 10_000;
+    // Tests change units straight in the database (as another instance would) and look at the
+    // form at once: it is read every time here; the form cache's own tests turn it on.
+    config.form_cache_ms = 0;
     config
 }
 
