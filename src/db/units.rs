@@ -121,6 +121,29 @@ pub fn with_active_services(conn: &mut DbConnection, slug: &str) -> Result<(Unit
     Ok((unit, services))
 }
 
+#[cfg(test)]
+impl Unit {
+    /// An open unit in the deployment's zone, for tests that need one without a database.
+    pub(crate) fn example(id: i32, slug: &str, name: &str) -> Unit {
+        Unit {
+            id,
+            parent_id: None,
+            slug: slug.into(),
+            name: name.into(),
+            kind: "opd".into(),
+            contact_emails: String::new(),
+            template_id: None,
+            ticket_mode: false,
+            created_at: chrono::NaiveDateTime::default(),
+            active: true,
+            poster_per_service: false,
+            poster_downloaded_at: None,
+            time_zone: None,
+            mail_from: None,
+        }
+    }
+}
+
 /// A unit's name, kind and place in the tree (the caller checks the tree stays a tree).
 pub fn update(
     conn: &mut DbConnection,

@@ -450,34 +450,15 @@ fn saran_sheet(
 mod tests {
     use super::*;
 
-    fn unit(id: i32, slug: &str, name: &str) -> Unit {
-        Unit {
-            id,
-            parent_id: None,
-            slug: slug.into(),
-            name: name.into(),
-            kind: "opd".into(),
-            contact_emails: String::new(),
-            template_id: None,
-            ticket_mode: false,
-            created_at: chrono::NaiveDateTime::default(),
-            active: true,
-            poster_per_service: false,
-            poster_downloaded_at: None,
-            time_zone: None,
-            mail_from: None,
-        }
-    }
-
     #[test]
     fn sheet_names_are_valid_and_distinct() {
         let units = [
-            unit(1, "dinsos", "Dinas Sosial"),
-            unit(2, "disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil"),
-            unit(3, "dinsos-2", "dinas sosial"),
-            unit(4, "x", "Bagian [Umum]: Surat/Arsip*?"),
-            unit(5, "rekap", "Rekap gabungan"),
-            unit(
+            Unit::example(1, "dinsos", "Dinas Sosial"),
+            Unit::example(2, "disdukcapil", "Dinas Kependudukan dan Pencatatan Sipil"),
+            Unit::example(3, "dinsos-2", "dinas sosial"),
+            Unit::example(4, "x", "Bagian [Umum]: Surat/Arsip*?"),
+            Unit::example(5, "rekap", "Rekap gabungan"),
+            Unit::example(
                 6,
                 "a-very-long-slug-that-does-not-fit-either",
                 "'Kantor Kecamatan Sangatta Utara Kabupaten Kutai Timur'",

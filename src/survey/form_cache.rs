@@ -2,11 +2,14 @@
 //! form needs no database round trip and no hop to the blocking pool, and the POST no second
 //! read of the unit, its services and its instruments.
 //!
-//! A form is kept for at most `form_cache_ms` after it was read. Every staff write of this
-//! instance (`web::staff::guard`: any signed-in request that is not a GET) forgets them all, so an
-//! admin who closes a unit or renames a service sees it on the public form at once; a change made
-//! elsewhere (another instance, the command line) shows within `form_cache_ms`. `0` keeps nothing.
-//! Unknown units are not kept: a unit created elsewhere has its form at once.
+//! A form is served for at most `form_cache_ms` after it was read. Every staff write of this
+//! instance (`web::staff::guard`: any signed-in request that is not a GET) makes them all stale,
+//! so an admin who closes a unit or renames a service sees it on the public form at once; a
+//! change made elsewhere (another instance, the command line) shows within `form_cache_ms`. `0`
+//! serves none. Unknown units are not kept: a unit created elsewhere has its form at once.
+//!
+//! Stale forms stay, whatever their age: the last form of each unit is what a citizen who sends
+//! theirs while the database is away gets back with their answers (`last`).
 
 use super::{form_for_unit, Form};
 use crate::catalog::TemplateRegistry;
@@ -17,7 +20,8 @@ use std::time::{Duration, Instant};
 
 pub struct FormCache {
     ttl: Duration,
-    forms: Mutex<HashMap<String, (Instant, Form)>>,
+    /// each unit's last form read, and when (`None`: stale since a staff write)
+    forms: Mutex<HashMap<String, (Option<Instant>, Form)>>,
 }
 
 impl FormCache {
@@ -25,30 +29,30 @@ impl FormCache {
         FormCache { ttl, forms: Mutex::new(HashMap::new()) }
     }
 
-    /// The unit's form if one was read less than `form_cache_ms` ago.
+    /// The unit's form if one was read less than `form_cache_ms` ago and no staff write came since.
     pub fn fresh(&self, slug: &str) -> Option<Form> {
         self.fresh_at(slug, Instant::now())
     }
 
     fn fresh_at(&self, slug: &str, now: Instant) -> Option<Form> {
-        if self.ttl.is_zero() {
-            return None;
-        }
         let forms = self.forms.lock().ok()?;
         let (read_at, form) = forms.get(slug)?;
-        (now.saturating_duration_since(*read_at) < self.ttl).then(|| form.clone())
+        read_at.filter(|read_at| now.saturating_duration_since(*read_at) < self.ttl).map(|_| form.clone())
+    }
+
+    /// The unit's last form read, however old (for the page that asks to send it again when the
+    /// database cannot be read).
+    pub fn last(&self, slug: &str) -> Option<Form> {
+        self.forms.lock().ok()?.get(slug).map(|(_, form)| form.clone())
     }
 
     fn keep_at(&self, slug: &str, form: &Form, read_at: Instant) {
-        if self.ttl.is_zero() {
-            return;
-        }
         if let Ok(mut forms) = self.forms.lock() {
-            forms.insert(slug.to_string(), (read_at, form.clone()));
+            forms.insert(slug.to_string(), (Some(read_at), form.clone()));
         }
     }
 
-    /// Blocking: the unit's form, kept or read now (and kept); `None` for an unknown slug.
+    /// Blocking: the unit's form, fresh or read now (and kept); `None` for an unknown slug.
     pub fn load(
         &self,
         conn: &mut DbConnection,
@@ -67,10 +71,10 @@ impl FormCache {
         Ok(form)
     }
 
-    /// Forgets every kept form (after a staff write: any of them may have changed).
+    /// Makes every kept form stale (after a staff write: any of them may have changed).
     pub fn forget_all(&self) {
         if let Ok(mut forms) = self.forms.lock() {
-            forms.clear();
+            forms.values_mut().for_each(|(read_at, _)| *read_at = None);
         }
     }
 }
@@ -82,24 +86,14 @@ mod tests {
 
     fn form(name: &str) -> Form {
         let catalog = crate::catalog::Catalog::load(None).expect("templates");
-        let unit = Unit {
-            id: 1,
-            parent_id: None,
-            slug: "alpha".into(),
-            name: name.to_string(),
-            kind: "opd".into(),
-            contact_emails: String::new(),
-            template_id: None,
-            ticket_mode: false,
-            created_at: chrono::NaiveDateTime::default(),
-            active: true,
-            poster_per_service: false,
-            poster_downloaded_at: None,
-            time_zone: None,
-            mail_from: None,
-        };
         let template = catalog.get(crate::domain::template::DEFAULT_TEMPLATE).expect("default template");
-        Form { unit, services: Vec::new(), template, version_id: 1, instruments: Vec::new() }
+        Form {
+            unit: Unit::example(1, "alpha", name),
+            services: Vec::new(),
+            template,
+            version_id: 1,
+            instruments: Vec::new(),
+        }
     }
 
     #[test]
@@ -115,16 +109,19 @@ mod tests {
     }
 
     #[test]
-    fn forgetting_drops_every_form_and_zero_keeps_none() {
+    fn forgetting_makes_every_form_stale_and_zero_serves_none_but_the_last_stays() {
         let cache = FormCache::new(Duration::from_secs(60));
         let now = Instant::now();
         cache.keep_at("alpha", &form("Unit alpha"), now);
         cache.keep_at("beta", &form("Unit beta"), now);
         cache.forget_all();
         assert!(cache.fresh_at("alpha", now).is_none() && cache.fresh_at("beta", now).is_none());
+        assert_eq!(cache.last("beta").map(|f| f.unit.name).as_deref(), Some("Unit beta"), "kept for outages");
 
         let off = FormCache::new(Duration::ZERO);
         off.keep_at("alpha", &form("Unit alpha"), now);
         assert!(off.fresh_at("alpha", now).is_none());
+        assert_eq!(off.last("alpha").map(|f| f.unit.name).as_deref(), Some("Unit alpha"));
+        assert!(off.last("beta").is_none(), "never read");
     }
 }

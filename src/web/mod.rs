@@ -76,9 +76,8 @@ pub struct AppState {
     /// the per-key limit of integration API keys (`api_key_rate_per_minute`)
     pub key_limiter: Arc<RateLimit>,
     pub metrics: Arc<metrics::Metrics>,
-    /// what a citizen's form looked like, for sending it back during a database outage
-    pub last_forms: Arc<survey::LastForms>,
-    /// the units' public forms as read recently (`form_cache_ms`); forgotten on staff writes
+    /// the units' public forms as read recently (`form_cache_ms`; stale after staff writes),
+    /// and each unit's last one, for sending it back during a database outage
     pub forms: Arc<crate::survey::form_cache::FormCache>,
     /// the SMS/WhatsApp gateway that sends invitation links; `None` without `gateway_url`
     pub gateway: Option<Arc<Gateway>>,
@@ -127,7 +126,6 @@ impl AppState {
             metrics: Arc::new(metrics),
             gateway,
             writer: Arc::new(writer),
-            last_forms: Arc::default(),
             forms: Arc::new(crate::survey::form_cache::FormCache::new(std::time::Duration::from_millis(u64::from(
                 config.form_cache_ms,
             )))),

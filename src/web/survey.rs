@@ -13,8 +13,7 @@ use crate::survey::{self, Form, Message, Outcome, SERVICE_FIELD};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 pub struct FormQuery {
@@ -59,23 +58,6 @@ async fn load_form(state: &web::Data<AppState>, slug: String) -> Result<Option<F
         return Ok(Some(form));
     }
     blocking(state, move |state, conn| state.forms.load(conn, &state.templates, &slug)).await
-}
-
-/// The form each unit's page last showed, so that a citizen who sends it while the database is
-/// away gets it back with their answers (it cannot be read then). One per unit.
-#[derive(Default)]
-pub struct LastForms(Mutex<HashMap<String, Form>>);
-
-impl LastForms {
-    fn remember(&self, slug: &str, form: &Form) {
-        if let Ok(mut forms) = self.0.lock() {
-            forms.insert(slug.to_string(), form.clone());
-        }
-    }
-
-    fn get(&self, slug: &str) -> Option<Form> {
-        self.0.lock().ok()?.get(slug).cloned()
-    }
 }
 
 struct Render<'a> {
@@ -137,7 +119,6 @@ pub async fn show(
     if crate::survey::mpp::is_hall(&form.unit) {
         return super::mpp::chooser(&state, form.unit, channel, tr).await;
     }
-    state.last_forms.remember(&slug, &form);
     let mut codes = desk_codes(&query);
     let desk = if codes.loket.is_some() || codes.petugas.is_some() {
         let (unit_id, asked) = (form.unit.id, codes.clone());
@@ -284,7 +265,7 @@ async fn rate_limited_form(
     codes: &DeskCodes,
     wait: std::time::Duration,
 ) -> Result<HttpResponse, WebError> {
-    let form = match state.last_forms.get(slug) {
+    let form = match state.forms.last(slug) {
         Some(form) => Some(form),
         // the count is in the database, so it answers; if not, the plain page still says to wait
         None => load_form(state, slug.to_string()).await.ok().flatten(),
@@ -322,7 +303,9 @@ fn send_again(
     codes: &DeskCodes,
 ) -> Result<HttpResponse, WebError> {
     let token = submitted.get(TOKEN_FIELD).cloned().unwrap_or_default();
-    let mut page = match state.last_forms.get(slug) {
+    // only a form the citizen could have been shown: open, and not a hall's agency chooser
+    let shown = state.forms.last(slug).filter(|f| f.unit.active && !crate::survey::mpp::is_hall(&f.unit));
+    let mut page = match shown {
         Some(form) => {
             let template = form.template.clone();
             let notice = Some(tr.t("outage.form.retry").to_string());
