@@ -53,7 +53,8 @@ pub async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD);
-    let base_url = req.app_data::<web::Data<AppState>>().map(|s| s.config.base_url.clone()).unwrap_or_default();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let base_url = state.as_ref().map(|s| s.config.base_url.clone()).unwrap_or_default();
     let mut res = if !safe && cross_site(req.request(), &base_url) {
         // what the browser said, so an operator can tell an attack from a proxy that rewrites the
         // address (an Origin that is neither base_url nor the Host the proxy passes on)
@@ -62,11 +63,10 @@ pub async fn guard(
         tracing::warn!(path = %req.path(), %origin, %fetch_site, %host, %base_url, "cross-site form refused");
         req.error_response(WebError::CrossSite).map_into_boxed_body()
     } else {
-        let forms = req.app_data::<web::Data<AppState>>().map(|s| s.forms.clone());
         let res = next.call(req).await?.map_into_boxed_body();
         // a staff write may have changed a unit's public form (closed it, renamed a service…)
-        if let Some(forms) = forms.filter(|_| !safe) {
-            forms.forget_all();
+        if let Some(state) = state.filter(|_| !safe) {
+            state.forms.forget_all();
         }
         res
     };
