@@ -77,10 +77,20 @@ impl RateLimit {
 
     /// Now and then, drop counters nobody can hit any more (a row per client otherwise stays).
     pub fn forget_now_and_then(&self, conn: &mut DbConnection, window: i64) {
-        if uuid::Uuid::new_v4().as_bytes()[0] < 2 {
-            if let Err(e) = db::rate_limits::forget_before(conn, window - WINDOW_SECS) {
-                tracing::warn!(error = %e, "old rate-limit windows not dropped");
-            }
+        if Self::time_to_forget() {
+            Self::forget(conn, window);
+        }
+    }
+
+    /// Whether this post is the one in about 128 that drops the old counters.
+    pub fn time_to_forget() -> bool {
+        uuid::Uuid::new_v4().as_bytes()[0] < 2
+    }
+
+    /// Drops the counters of windows before the one before `window`.
+    pub fn forget(conn: &mut DbConnection, window: i64) {
+        if let Err(e) = db::rate_limits::forget_before(conn, window - WINDOW_SECS) {
+            tracing::warn!(error = %e, "old rate-limit windows not dropped");
         }
     }
 

@@ -58,9 +58,14 @@ impl TemplateRegistry {
         self.current(id).ok_or_else(|| DbError::Conflict(format!("unit {} uses unknown template {id}", unit.slug)))
     }
 
+    /// The template of a stored version if it has been read already (no database needed).
+    pub fn cached(&self, id: i32) -> Option<Arc<Template>> {
+        self.by_id.read().ok().and_then(|m| m.get(&id).cloned())
+    }
+
     /// The template of a stored version; older versions are parsed from the database once.
     pub fn get(&self, conn: &mut DbConnection, id: i32) -> Result<Arc<Template>, DbError> {
-        if let Some(template) = self.by_id.read().ok().and_then(|m| m.get(&id).cloned()) {
+        if let Some(template) = self.cached(id) {
             return Ok(template);
         }
         let (template_id, content) = templates::content_of(conn, id)?;

@@ -8,7 +8,9 @@
 //! WAL again.
 //!
 //! Here one thread owns one write connection. A request hands its submission over a channel and
-//! waits for the answer. The thread takes the first waiting submission and whatever else is
+//! waits for the answer: a blocking caller on its thread (`insert_submission`), the citizen's
+//! common post on its actix worker without holding a thread or a pooled connection (`send`,
+//! from `survey::public::submit_queued`). The thread takes the first waiting submission and whatever else is
 //! already queued (at most `group_commit_max`; optionally waiting `group_commit_window_us` for
 //! more), and writes them all in ONE transaction (`BEGIN IMMEDIATE`, so it never waits to
 //! upgrade a read lock), each in its own savepoint (`db::responses::insert_submission` opens a
@@ -113,7 +115,31 @@ struct Job {
     instruments: Vec<InstrumentAnswers>,
     guards: OwnedGuards,
     desk: Desk,
-    reply: SyncSender<Result<bool, StoreError>>,
+    reply: Reply,
+}
+
+/// Where a submission's outcome goes: a blocking caller's channel, or an async request's.
+enum Reply {
+    Blocking(SyncSender<Result<bool, StoreError>>),
+    Async(tokio::sync::oneshot::Sender<Result<bool, StoreError>>),
+}
+
+impl Reply {
+    /// A request that gave up waiting is gone; its submission is stored all the same.
+    fn send(self, outcome: Result<bool, StoreError>) {
+        match self {
+            Reply::Blocking(reply) => {
+                let _ = reply.send(outcome);
+            }
+            Reply::Async(reply) => {
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Db(DbError::Unavailable("the submission writer has stopped".into()))
 }
 
 /// `Guards` without borrows.
@@ -227,16 +253,44 @@ impl GroupCommit {
             instruments: instruments.to_vec(),
             guards: OwnedGuards::of(guards),
             desk,
-            reply,
+            reply: Reply::Blocking(reply),
         };
-        let sent = writer.jobs.as_ref().is_some_and(|jobs| jobs.send(job).is_ok());
-        if !sent {
-            return Err(StoreError::Db(DbError::Unavailable("the submission writer has stopped".into())));
+        if !writer.queue(job) {
+            return Err(stopped());
         }
-        writer.counts.submitted.fetch_add(1, Ordering::Relaxed);
-        answer
-            .recv()
-            .unwrap_or_else(|_| Err(StoreError::Db(DbError::Unavailable("the submission writer has stopped".into()))))
+        answer.recv().unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// As `insert_submission` for an async caller, which waits for the commit without holding a
+    /// thread: `None` when there is no writer (the write then needs a connection).
+    pub fn send(
+        &self,
+        response: NewResponse,
+        instruments: Vec<InstrumentAnswers>,
+        guards: &Guards,
+        desk: Desk,
+    ) -> Option<impl std::future::Future<Output = Result<bool, StoreError>>> {
+        let writer = self.writer.as_ref()?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job { response, instruments, guards: OwnedGuards::of(guards), desk, reply: Reply::Async(reply) };
+        let queued = writer.queue(job);
+        Some(async move {
+            if !queued {
+                return Err(stopped());
+            }
+            answer.await.unwrap_or_else(|_| Err(stopped()))
+        })
+    }
+}
+
+impl Writer {
+    /// Hands `job` to the writer thread; false when it has stopped.
+    fn queue(&self, job: Job) -> bool {
+        let sent = self.jobs.as_ref().is_some_and(|jobs| jobs.send(job).is_ok());
+        if sent {
+            self.counts.submitted.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
     }
 }
 
@@ -285,7 +339,7 @@ fn run(manager: Manager, conn: DbConnection, queue: Receiver<Job>, settings: Set
                 Err(e) => {
                     let why = e.to_string();
                     for job in batch {
-                        let _ = job.reply.send(Err(batch_failed(&why)));
+                        job.reply.send(Err(batch_failed(&why)));
                     }
                     continue;
                 }
@@ -321,8 +375,7 @@ fn run(manager: Manager, conn: DbConnection, queue: Receiver<Job>, settings: Set
             }
         };
         for (job, outcome) in batch.into_iter().zip(outcomes) {
-            // a request that gave up waiting is gone; its submission is stored all the same
-            let _ = job.reply.send(outcome);
+            job.reply.send(outcome);
         }
     }
 }

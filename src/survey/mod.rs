@@ -223,9 +223,47 @@ pub fn submit(
     burst: BurstRule,
     writer: &GroupCommit,
 ) -> Result<Outcome, DbError> {
+    let ready = match prepare(sub) {
+        Ok(ready) => ready,
+        Err(refused) => return Ok(refused),
+    };
+    let guards = guards(sub, ready.ticket.as_deref(), burst);
+    let stored = writer.insert_submission(conn, &ready.response, &ready.attached, &guards, ready.desk);
+    settle(sub, ready.response.id, stored)
+}
+
+/// A valid submission, ready for the writer: what `prepare` made of the form's fields.
+pub struct Ready {
+    pub response: NewResponse,
+    /// the attached instruments' answers
+    pub attached: Vec<crate::db::instruments::InstrumentAnswers>,
+    /// the ticket (nomor antrean) it spends, normalised
+    pub ticket: Option<String>,
+    pub desk: crate::security::form_token::Desk,
+}
+
+/// What the write of `sub` must check in its transaction: token, `ticket`, burst, limits.
+pub fn guards<'a>(sub: &'a Submission, ticket: Option<&'a str>, burst: BurstRule) -> Guards<'a> {
+    Guards {
+        token_nonce: sub.token.map(|t| t.nonce.as_str()),
+        ticket_code: ticket,
+        burst,
+        rate_limit: sub.rate_limit,
+        invitation_id: sub.token.and_then(|t| t.invitation_id),
+        device: sub.device.map(|d| DeviceGuard {
+            device_id: d.device_id,
+            received_at: d.received_at.naive_utc(),
+            per_minute: d.per_minute,
+        }),
+    }
+}
+
+/// Pure: the submission validated into its rows, or the outcome that refuses it (the form
+/// again with a message on each wrong field). Nothing is read or written.
+pub fn prepare(sub: &Submission) -> Result<Ready, Outcome> {
     // a Mal Pelayanan Publik's responses belong to the agency chosen on its form (`mpp`)
     if mpp::is_hall(&sub.form.unit) {
-        return Ok(sub.rejected(vec![Message::general(mpp::CHOOSE_AGENCY)]));
+        return Err(sub.rejected(vec![Message::general(mpp::CHOOSE_AGENCY)]));
     }
     let mut messages = Vec::new();
     let valid =
@@ -268,7 +306,7 @@ pub fn submit(
         messages.extend(unknown);
     }
     let Some(valid) = valid.filter(|_| messages.is_empty()) else {
-        return Ok(sub.rejected(messages));
+        return Err(sub.rejected(messages));
     };
 
     let mut profile = valid.profile;
@@ -293,18 +331,6 @@ pub fn submit(
         client_hash: sub.client_hash.clone(),
         answers: valid.answers,
     };
-    let guards = Guards {
-        token_nonce: sub.token.map(|t| t.nonce.as_str()),
-        ticket_code: ticket.as_deref(),
-        burst,
-        rate_limit: sub.rate_limit,
-        invitation_id: sub.token.and_then(|t| t.invitation_id),
-        device: sub.device.map(|d| DeviceGuard {
-            device_id: d.device_id,
-            received_at: d.received_at.naive_utc(),
-            per_minute: d.per_minute,
-        }),
-    };
     let desk = match (sub.token, sub.device) {
         (Some(token), _) => token.desk,
         (None, Some(device)) => {
@@ -312,8 +338,14 @@ pub fn submit(
         }
         (None, None) => Default::default(),
     };
-    match writer.insert_submission(conn, &response, &attached, &guards, desk) {
-        Ok(flagged) => Ok(Outcome::Stored { id: response.id, flagged }),
+    Ok(Ready { response, attached, ticket, desk })
+}
+
+/// Pure: the outcome of a prepared submission's write (`stored`: whether it was flagged by the
+/// burst check, or why the write refused it).
+pub fn settle(sub: &Submission, id: uuid::Uuid, stored: Result<bool, StoreError>) -> Result<Outcome, DbError> {
+    match stored {
+        Ok(flagged) => Ok(Outcome::Stored { id, flagged }),
         // a spent invitation is a replayed form: its one answer is already in
         Err(StoreError::TokenUsed | StoreError::InvitationUsed) => {
             Ok(Outcome::Replayed { form: Box::new(sub.form.clone()) })

@@ -8,7 +8,9 @@
 //! store either.
 
 use super::form_cache::FormCache;
-use super::{form_for_unit, submit, token_message, Declared, Outcome, Rejection, Submission};
+use super::{
+    form_for_unit, guards, prepare, settle, submit, token_message, Declared, Outcome, Ready, Rejection, Submission,
+};
 use crate::catalog::TemplateRegistry;
 use crate::db::group_commit::GroupCommit;
 use crate::db::responses::RateGuard;
@@ -111,17 +113,69 @@ fn counted(
     let window = RateLimit::window_of(post.now);
     let rate = RateGuard { key: &key, window_start: window, limit: gate.limiter.limit() };
     let outcome = store(conn, rate)?;
-    match outcome {
-        Outcome::Stored { .. } => {
-            gate.limiter.forget_now_and_then(conn, window);
-            Ok(outcome)
-        }
-        Outcome::RateLimited { .. } => Ok(outcome),
-        _ => match gate.limiter.count(conn, &key, post.now) {
-            Ok(()) => Ok(outcome),
-            Err(wait) => Ok(Outcome::RateLimited { wait }),
-        },
+    if let Outcome::Stored { .. } = outcome {
+        gate.limiter.forget_now_and_then(conn, window);
     }
+    Ok(count_unstored(conn, gate, post, outcome))
+}
+
+/// Whether `outcome` is a post that was neither stored (counted in its transaction) nor refused
+/// for the limit (its count stays at the limit): it is counted on its own (`count_unstored`).
+pub fn counts_apart(outcome: &Outcome) -> bool {
+    !matches!(outcome, Outcome::Stored { .. } | Outcome::RateLimited { .. })
+}
+
+/// Blocking: counts a post that was not stored against the client's limit; over it, the post
+/// is answered as rate limited.
+pub fn count_unstored(conn: &mut DbConnection, gate: &Gate, post: &PublicPost, outcome: Outcome) -> Outcome {
+    if !counts_apart(&outcome) {
+        return outcome;
+    }
+    match gate.limiter.count(conn, &RateLimit::submit_key(&post.client_hash), post.now) {
+        Ok(()) => outcome,
+        Err(wait) => Outcome::RateLimited { wait },
+    }
+}
+
+/// The common post without a blocking thread: with SQLite's writer thread on, the unit's form
+/// fresh in the cache, its questionnaire version known and a plain form's valid token, the post
+/// is checked here and only its write goes to the writer, whose answer is awaited. `None` (and
+/// nothing done) for any other post: it takes `submit_public` on a connection. A post that comes
+/// back neither stored nor rate limited still has to be counted (`counts_apart`,
+/// `count_unstored`); a stored one's old rate-limit windows are the caller's to drop now and then.
+pub async fn submit_queued(gate: &Gate<'_>, post: &PublicPost<'_>) -> Option<Result<Outcome, DbError>> {
+    if !gate.writer.is_on() {
+        return None;
+    }
+    let form = gate.forms.fresh(post.slug).filter(|form| form.unit.active)?;
+    let token_text = post.fields.get(TOKEN_FIELD).map(String::as_str).unwrap_or_default();
+    let channel = post.channel.as_str();
+    let token = FormToken::verify(token_text, gate.keys.form(), post.now, gate.token_max_age, form.unit.id, channel)
+        .ok()
+        .filter(|token| token.invitation_id.is_none())?;
+    let template = gate.templates.cached(token.template_version_id)?;
+    let key = RateLimit::submit_key(&post.client_hash);
+    let rate = RateGuard { key: &key, window_start: RateLimit::window_of(post.now), limit: gate.limiter.limit() };
+    let sub = Submission {
+        form: &form,
+        template,
+        version_id: token.template_version_id,
+        channel: post.channel,
+        fields: post.fields,
+        survey_date: local_date(post.now, form.unit.zone_or(gate.timezone)),
+        client_hash: Some(post.client_hash.clone()),
+        now: post.now,
+        token: Some(&token),
+        rate_limit: Some(rate),
+        declared: None,
+        device: None,
+    };
+    // an invalid post goes the blocking way, which finds the same messages and counts it
+    let Ready { response, attached, ticket, desk } = prepare(&sub).ok()?;
+    let id = response.id;
+    let guards = guards(&sub, ticket.as_deref(), gate.burst);
+    let written = gate.writer.send(response, attached, &guards, desk)?;
+    Some(settle(&sub, id, written.await))
 }
 
 fn store(

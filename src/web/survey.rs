@@ -199,15 +199,8 @@ pub async fn submit(
         return rate_limited_form(&state, &slug, channel, tr, &fields, &codes, wait).await;
     }
 
-    let now = chrono::Utc::now();
     let submitted = fields.clone();
-    let unit_slug = slug.clone();
-    let outcome = blocking(&state, move |state, conn| {
-        let post = PublicPost { slug: &unit_slug, channel, fields: &fields, client_hash, now };
-        survey::public::submit_public(conn, &state.gate(), post)
-    })
-    .await;
-    let outcome = match outcome {
+    let outcome = match outcome_of(&state, slug.clone(), channel, fields, client_hash).await {
         Err(WebError::Unavailable(detail)) => {
             tracing::warn!(%detail, slug, "database unavailable: the form goes back to the citizen");
             return send_again(&state, &slug, channel, tr, &submitted, &codes);
@@ -251,6 +244,52 @@ pub async fn submit(
             render(render_args, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+/// The post checked and stored: on an actix worker with only the write queued for SQLite's
+/// writer thread when it can be (`survey::public::submit_queued`), else on a blocking thread
+/// with a connection.
+async fn outcome_of(
+    state: &web::Data<AppState>,
+    slug: String,
+    channel: Channel,
+    fields: BTreeMap<String, String>,
+    client_hash: String,
+) -> Result<Outcome, WebError> {
+    let now = chrono::Utc::now();
+    let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
+    match survey::public::submit_queued(&state.gate(), &post).await {
+        None => {}
+        Some(Err(e)) => return Err(e.into()),
+        Some(Ok(outcome)) if survey::public::counts_apart(&outcome) => {
+            let client_hash = post.client_hash;
+            return blocking(state, move |state, conn| {
+                let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
+                Ok::<_, crate::db::DbError>(survey::public::count_unstored(conn, &state.gate(), &post, outcome))
+            })
+            .await;
+        }
+        Some(Ok(outcome)) => {
+            if matches!(outcome, Outcome::Stored { .. }) && RateLimit::time_to_forget() {
+                // not waited for: the citizen's answer does not depend on it
+                let (state, window) = (state.clone(), RateLimit::window_of(now));
+                actix_web::rt::spawn(async move {
+                    let forgot = blocking(&state, move |_, conn| {
+                        RateLimit::forget(conn, window);
+                        Ok::<_, crate::db::DbError>(())
+                    });
+                    let _ = forgot.await;
+                });
+            }
+            return Ok(outcome);
+        }
+    }
+    let client_hash = post.client_hash;
+    blocking(state, move |state, conn| {
+        let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
+        survey::public::submit_public(conn, &state.gate(), post)
+    })
+    .await
 }
 
 /// Too many submissions from the citizen's address (often a whole service hall behind one

@@ -100,6 +100,56 @@ fn with_group_commit_off_each_submission_commits_on_its_own() {
     app.stop();
 }
 
+/// The common post (the unit's form kept by the form cache, a valid token) is checked on the
+/// actix worker and only its write is queued for the writer: it is stored while every pooled
+/// connection is held elsewhere. A post that path does not take (invalid) needs a connection,
+/// and one it refuses (replayed) is still counted against the client's limit.
+#[test]
+fn a_kept_forms_post_is_stored_without_a_pooled_connection_and_refusals_still_count() {
+    let app = TestApp::spawn_with(&TestDb::sqlite(), |config| {
+        config.form_cache_ms = 60_000;
+        config.pool_size = 1;
+        config.group_commit_max = 4;
+        config.pool_timeout_ms = 300;
+        config.rate_limit_per_minute = 100;
+    });
+    common::seed_service_unit(&app, "disdukcapil");
+    // the GETs read the form and keep it
+    let tokens = tokens(&app, 2);
+    // the limit counts per minute: not across a minute's turn
+    let second = chrono::Utc::now().timestamp().rem_euclid(60);
+    if second > 45 {
+        std::thread::sleep(Duration::from_secs((61 - second) as u64));
+    }
+    let held: Vec<_> =
+        (0..app.config.pool_connections()).map(|_| app.pool.get().expect("a pooled connection")).collect();
+    let stored = app.post_form("/s/disdukcapil", &filled(&tokens[0]));
+    assert_eq!(stored.status, 303, "stored with no pooled connection free: {}", stored.body);
+    let mut invalid = filled(&tokens[1]);
+    invalid.retain(|(name, _)| name != "U5");
+    let waited = app.post_form("/s/disdukcapil", &invalid);
+    assert_eq!(waited.status, 503, "an invalid post is checked on a connection, and none is free");
+    assert!(waited.body.contains("Ruang tunggu perlu kipas angin"), "the answers come back");
+    drop(held);
+
+    assert_eq!(app.post_form("/s/disdukcapil", &filled(&tokens[0])).status, 409, "a spent token is refused");
+    let refused = app.post_form("/s/disdukcapil", &invalid);
+    assert_eq!(refused.status, 422, "the invalid post, with a connection: {}", refused.body);
+    assert_eq!(response_count(&app), 1);
+    let hits: Vec<i32> = skm::db::schema::rate_limits::table
+        .select(skm::db::schema::rate_limits::hits)
+        .load(&mut app.conn())
+        .expect("counts");
+    assert_eq!(
+        hits,
+        vec![3],
+        "the stored post, the replayed one and the invalid one count; the one not checked does not"
+    );
+    let counts = app.writer.counts().expect("the writer's counts");
+    assert_eq!(counts.submitted.load(Ordering::Relaxed), 2, "the stored and the replayed post reached the writer");
+    app.stop();
+}
+
 #[test]
 fn postgres_keeps_one_transaction_per_submission() {
     let settings = Settings { max_batch: 64, window: Duration::ZERO };
@@ -108,8 +158,6 @@ fn postgres_keeps_one_transaction_per_submission() {
     assert!(!writer.is_on());
 }
 
-/// Submissions that queue while the writer waits for the database share one commit, and one
-/// refused in that batch (its token spent by a batch-mate) rolls back only itself.
 /// A SQLite database with a unit and its services, for a writer started by the test itself: the
 /// database, its pool, the unit, its services and the current template version.
 fn writer_fixture() -> (TestDb, skm::db::Pool, i32, [i32; 2], i32) {
@@ -123,6 +171,8 @@ fn writer_fixture() -> (TestDb, skm::db::Pool, i32, [i32; 2], i32) {
     (database, pool, unit, services, version)
 }
 
+/// Submissions that queue while the writer waits for the database share one commit, and one
+/// refused in that batch (its token spent by a batch-mate) rolls back only itself.
 #[test]
 fn submissions_queued_together_share_one_commit() {
     let (database, pool, unit, services, version) = writer_fixture();
