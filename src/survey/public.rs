@@ -9,7 +9,8 @@
 
 use super::form_cache::FormCache;
 use super::{
-    form_for_unit, guards, prepare, settle, submit, token_message, Declared, Outcome, Ready, Rejection, Submission,
+    form_for_unit, guards, prepare, settle, submit, token_message, Declared, Form, Outcome, Ready, Rejection,
+    Submission,
 };
 use crate::catalog::TemplateRegistry;
 use crate::db::group_commit::GroupCommit;
@@ -18,11 +19,13 @@ use crate::db::{DbConnection, DbError};
 use crate::domain::names::Channel;
 use crate::domain::period::local_date;
 use crate::domain::submission::BurstRule;
+use crate::domain::template::Template;
 use crate::rate_limit::RateLimit;
 use crate::security::form_token::{Desk, FormToken, TokenProblem};
 use crate::security::Keys;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The form field that carries the signed one-time token.
 pub const TOKEN_FIELD: &str = "token";
@@ -156,20 +159,7 @@ pub async fn submit_queued(gate: &Gate<'_>, post: &PublicPost<'_>) -> Option<Res
     let template = gate.templates.cached(token.template_version_id)?;
     let key = RateLimit::submit_key(&post.client_hash);
     let rate = RateGuard { key: &key, window_start: RateLimit::window_of(post.now), limit: gate.limiter.limit() };
-    let sub = Submission {
-        form: &form,
-        template,
-        version_id: token.template_version_id,
-        channel: post.channel,
-        fields: post.fields,
-        survey_date: local_date(post.now, form.unit.zone_or(gate.timezone)),
-        client_hash: Some(post.client_hash.clone()),
-        now: post.now,
-        token: Some(&token),
-        rate_limit: Some(rate),
-        declared: None,
-        device: None,
-    };
+    let sub = with_token(gate, post, &form, template, &token, rate, None);
     // an invalid post goes the blocking way, which finds the same messages and counts it
     let Ready { response, attached, ticket, desk } = prepare(&sub).ok()?;
     let id = response.id;
@@ -237,25 +227,33 @@ fn store(
         }
     };
     let template = gate.templates.get(conn, token.template_version_id)?;
-    submit(
-        conn,
-        &Submission {
-            form: &form,
-            template,
-            version_id: token.template_version_id,
-            channel: post.channel,
-            fields: post.fields,
-            survey_date: local_date(post.now, form.unit.zone_or(gate.timezone)),
-            client_hash: Some(post.client_hash.clone()),
-            now: post.now,
-            token: Some(&token),
-            rate_limit: Some(rate),
-            declared,
-            device: None,
-        },
-        gate.burst,
-        gate.writer,
-    )
+    submit(conn, &with_token(gate, post, &form, template, &token, rate, declared), gate.burst, gate.writer)
+}
+
+/// The submission of a public post whose one-time `token` checked out for `form`.
+fn with_token<'a>(
+    gate: &Gate,
+    post: &'a PublicPost,
+    form: &'a Form,
+    template: Arc<Template>,
+    token: &'a FormToken,
+    rate: RateGuard<'a>,
+    declared: Option<&'a Declared>,
+) -> Submission<'a> {
+    Submission {
+        form,
+        template,
+        version_id: token.template_version_id,
+        channel: post.channel,
+        fields: post.fields,
+        survey_date: local_date(post.now, form.unit.zone_or(gate.timezone)),
+        client_hash: Some(post.client_hash.clone()),
+        now: post.now,
+        token: Some(token),
+        rate_limit: Some(rate),
+        declared,
+        device: None,
+    }
 }
 
 /// Blocking: a post from a unit's own system that carries an API key with the `responses` scope
