@@ -335,9 +335,10 @@ impl Config {
     /// How many connections the instance's pool may open: `pool_size`, and on SQLite with group
     /// commit one more for each submission a commit may hold. A request waiting for the writer on
     /// a blocking thread keeps its connection (the citizen's common post waits without one, but
-    /// an API post, an invitation's or a device's does), so with `pool_size` alone a commit never held more than that many
-    /// submissions (2.6 a commit in the closed loop against 11.7, benches/submit.rs). SQLite's
-    /// connections are a file handle and a page cache, not a server process each.
+    /// an API post, an invitation's or a device's does), so with `pool_size` alone a commit never
+    /// held more than that many submissions (2.6 a commit in the closed loop against 11.7,
+    /// benches/submit.rs). SQLite's connections are a file handle and a page cache, not a server
+    /// process each.
     pub fn pool_connections(&self) -> u32 {
         let url = self.database_url.expose_secret();
         let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");

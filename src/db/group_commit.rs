@@ -10,8 +10,8 @@
 //! Here one thread owns one write connection. A request hands its submission over a channel and
 //! waits for the answer: a blocking caller on its thread (`insert_submission`), the citizen's
 //! common post on its actix worker without holding a thread or a pooled connection (`send`,
-//! from `survey::public::submit_queued`). The thread takes the first waiting submission and whatever else is
-//! already queued (at most `group_commit_max`; optionally waiting `group_commit_window_us` for
+//! from `survey::public::submit_queued`). The thread takes the first waiting submission and
+//! whatever else is already queued (at most `group_commit_max`; optionally waiting `group_commit_window_us` for
 //! more), and writes them all in ONE transaction (`BEGIN IMMEDIATE`, so it never waits to
 //! upgrade a read lock), each in its own savepoint (`db::responses::insert_submission` opens a
 //! nested transaction, which diesel makes a savepoint): a refused submission (token spent, rate
@@ -144,6 +144,7 @@ impl Reply {
     }
 }
 
+/// What a submission is told when the writer thread is gone (the server is stopping).
 fn stopped() -> StoreError {
     StoreError::Db(DbError::Unavailable("the submission writer has stopped".into()))
 }
