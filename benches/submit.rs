@@ -201,8 +201,8 @@ impl Pace {
 }
 
 /// GET the form; its one-time token. The page is read as bytes: ureq's `read_to_string` decodes
-/// it through a lossy UTF-8 reader, which cost the load generator, on the server's two cores,
-/// about 5 % of all CPU in the closed loop.
+/// it through a lossy UTF-8 reader, and the load generator shares the server's cores (closed
+/// loop, alternated: 3,285 / 3,751 submissions/s with it, 4,570 / 4,415 without).
 fn fetch_token(agent: &ureq::Agent, url: &str, forwarded: &str) -> Result<String, String> {
     match agent.get(url).header("x-forwarded-for", forwarded).call() {
         Ok(mut page) if page.status() == 200 => match page.body_mut().read_to_vec() {
