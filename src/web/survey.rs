@@ -258,18 +258,9 @@ async fn outcome_of(
 ) -> Result<Outcome, WebError> {
     let now = chrono::Utc::now();
     let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
-    match survey::public::submit_queued(&state.gate(), &post).await {
-        None => {}
+    let queued = match survey::public::submit_queued(&state.gate(), &post).await {
         Some(Err(e)) => return Err(e.into()),
-        Some(Ok(outcome)) if survey::public::counts_apart(&outcome) => {
-            let client_hash = post.client_hash;
-            return blocking(state, move |state, conn| {
-                let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
-                Ok::<_, crate::db::DbError>(survey::public::count_unstored(conn, &state.gate(), &post, outcome))
-            })
-            .await;
-        }
-        Some(Ok(outcome)) => {
+        Some(Ok(outcome)) if !survey::public::counts_apart(&outcome) => {
             if matches!(outcome, Outcome::Stored { .. }) && RateLimit::time_to_forget() {
                 // not waited for: the citizen's answer does not depend on it
                 let (state, window) = (state.clone(), RateLimit::window_of(now));
@@ -283,11 +274,18 @@ async fn outcome_of(
             }
             return Ok(outcome);
         }
-    }
+        // refused by the writer, still to be counted
+        Some(Ok(refused)) => Some(refused),
+        // not for the queued path: checked and stored on a connection
+        None => None,
+    };
     let client_hash = post.client_hash;
     blocking(state, move |state, conn| {
         let post = PublicPost { slug: &slug, channel, fields: &fields, client_hash, now };
-        survey::public::submit_public(conn, &state.gate(), post)
+        match queued {
+            Some(refused) => Ok(survey::public::count_unstored(conn, &state.gate(), &post, refused)),
+            None => survey::public::submit_public(conn, &state.gate(), post),
+        }
     })
     .await
 }
